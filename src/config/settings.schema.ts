@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/**
+ * The settings file schema (`flamebill.yaml`), composed of one section per capability.
+ *
+ * Every object is strict: an unknown key is an error, so a typo never silently falls back to a default.
+ * A section owned by another module is a placeholder (`z.unknown().optional()`) until that module
+ * plugs its own schema in here with a one-line edit; keep each section's schema next to the code that reads it.
+ */
+
+/** Log levels accepted by pino, lowest volume last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A `postgres://` or `postgresql://` URL; the driver parses the rest. */
+export const postgresUrlSchema = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+    message: 'expected a URL like postgres://user:password@host:5432/database',
+  });
+
+/** `server`: where the HTTP service listens. `PORT` overrides `server.port`. */
+export const serverSettingsSchema = z
+  .strictObject({
+    port: z.number().int().min(0).max(65535).default(3000),
+    host: z.string().min(1).default('0.0.0.0'),
+  })
+  .prefault({});
+
+/** `database`: `DATABASE_URL` overrides `database.url`; with neither, flamebill runs an embedded PostgreSQL. */
+export const databaseSettingsSchema = z
+  .strictObject({
+    url: postgresUrlSchema.optional(),
+    migrateOnStart: z.boolean().default(true),
+    poolSize: z.number().int().min(1).max(200).default(10),
+  })
+  .prefault({});
+
+/** `logging`: `LOG_LEVEL` overrides `logging.level`. */
+export const loggingSettingsSchema = z
+  .strictObject({
+    level: z.enum(LOG_LEVELS).default('info'),
+  })
+  .prefault({});
+
+/** `paths`: local state. `FLAMEBILL_DATA_DIR` and `FLAMEBILL_CATALOG_DIR` override them; relative paths resolve against the working directory. */
+export const pathsSettingsSchema = z
+  .strictObject({
+    dataDir: z.string().min(1).default('./data'),
+    catalogDir: z.string().min(1).default('./catalog'),
+  })
+  .prefault({});
+
+/** A profile label key as Pyroscope and pprof write them. */
+const labelKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name such as env or k8s.namespace');
+
+/**
+ * `labels`: which profile labels are kept on cost facts, and how many distinct values per key before
+ * the rest fold into `__other__` (bounded cardinality keeps the fact tables small).
+ */
+export const labelsSettingsSchema = z
+  .strictObject({
+    keys: z.array(labelKeySchema).default([]),
+    maxValuesPerKey: z.number().int().min(1).max(100_000).default(100),
+  })
+  .prefault({});
+
+/** The whole settings file. */
+export const settingsFileSchema = z.strictObject({
+  server: serverSettingsSchema,
+  database: databaseSettingsSchema,
+  logging: loggingSettingsSchema,
+  paths: pathsSettingsSchema,
+  labels: labelsSettingsSchema,
+  // TODO(cost engineer): replace with the schemas from src/domain/cost/price-settings.ts (currency, prices, cost modes).
+  currency: z.unknown().optional(),
+  prices: z.unknown().optional(),
+  cost: z.unknown().optional(),
+  // TODO(sources/push engineer): replace with the schemas of src/sources, src/ingest and src/jobs.
+  sources: z.unknown().optional(),
+  ingest: z.unknown().optional(),
+  schedules: z.unknown().optional(),
+  retention: z.unknown().optional(),
+});
+
+/** What the settings file and environment may contain before defaults apply. */
+export type SettingsInput = z.input<typeof settingsFileSchema>;
+
+/** Validated settings: defaults applied, paths absolute, plus where they came from. */
+export type Settings = z.output<typeof settingsFileSchema> & {
+  /** Absolute path of the settings file that was read, or null when none exists. */
+  readonly configFile: string | null;
+};
