@@ -49,4 +49,45 @@ export interface Fold {
   readonly slices?: readonly LabelSlice[];
   /** Requested label keys dropped because they exceeded the cardinality limit. */
   readonly droppedLabelKeys?: readonly string[];
+  /**
+   * Sum of |value| over all samples: what `go tool pprof` prints as the total (it differs from `total` only when
+   * values are negative, as in delta or diff profiles). Absent on folds built before this field existed.
+   */
+  readonly absoluteTotal?: bigint;
+}
+
+/** The input formats the engine reads. */
+export type ProfileFormat = Fold['format'];
+
+/** Options of `foldProfile`. */
+export interface FoldOptions {
+  /**
+   * Sample type to fold: its type name (`cpu`), `type/unit` (`cpu/nanoseconds`) or a 0-based index as a string.
+   * Default: the profile's `default_sample_type`, else its last sample type (as `go tool pprof`).
+   */
+  readonly sampleType?: string;
+  /** Label keys to slice by (pprof string labels only). Absent or empty: no slices. */
+  readonly labelKeys?: readonly string[];
+  /** A label key with more distinct values than this is dropped from slicing and reported. Default 1000. */
+  readonly maxLabelValues?: number;
+  /** Cap on the inflated size of gzipped input. Default 512 MiB. */
+  readonly maxInflatedBytes?: number;
+  /** Skip format sniffing. */
+  readonly format?: ProfileFormat;
+}
+
+/** One function of two aligned folds (e.g. baseline and current), values 0n where it is absent. */
+export interface AlignedFunction {
+  readonly name: string;
+  readonly base: FunctionValue;
+  readonly current: FunctionValue;
+}
+
+/** Two folds aligned by function name, for regression detection. */
+export interface FoldAlignment {
+  readonly sampleType: ValueType;
+  readonly baseTotal: bigint;
+  readonly currentTotal: bigint;
+  /** Every function present in either fold, sorted by name. */
+  readonly functions: readonly AlignedFunction[];
 }

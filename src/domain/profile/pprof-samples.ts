@@ -1,0 +1,327 @@
+import type { PprofIndex } from './pprof-index';
+import type { PprofTables } from './pprof-tables';
+import { ProtoCursor } from './proto-cursor';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Samples aggregated by (stack, label slice): the fold then walks each distinct stack once instead of once per
+ * sample. Label-heavy profiles (one sample per request) have many samples but few distinct stacks per slice.
+ *
+ * Sums are float64 while the sum of |value| over all samples stays at most 2^53 - 1 (so every partial sum is exact);
+ * otherwise they switch to bigint once.
+ */
+export class StackTable {
+  count = 0;
+  big = false;
+  absSum = 0;
+  /** Exact sum of |value| over samples once `big` (before that, `absSum` is exact). */
+  absBig = 0n;
+  hashes = new Int32Array(1024);
+  stackStart = new Uint32Array(1024);
+  stackLength = new Uint32Array(1024);
+  sliceIds = new Int32Array(1024);
+  /** Offset of the first sample that produced the entry, for error messages. */
+  firstSample = new Uint32Array(1024);
+  sums: Float64Array | bigint[] = new Float64Array(1024);
+  arena = new Float64Array(16384);
+  arenaLength = 0;
+  private slots = new Int32Array(2048);
+
+  /** Returns the entry for the stack in `ids[0..depth)` and slice, inserting it when new. */
+  entry(ids: Float64Array, depth: number, hash: number, sliceId: number, sampleStart: number): number {
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    while (true) {
+      const e = this.slots[slot]! - 1;
+      if (e < 0) break;
+      if (this.hashes[e] === hash && this.sliceIds[e] === sliceId && this.sameStack(e, ids, depth)) return e;
+      slot = (slot + 1) & mask;
+    }
+    const e = this.insert(ids, depth, hash, sliceId, sampleStart);
+    if (this.count * 2 > this.slots.length) this.rehash();
+    else this.slots[slot] = e + 1;
+    return e;
+  }
+
+  addNumber(e: number, value: number): void {
+    if (this.big) {
+      this.addBig(e, BigInt(value));
+      return;
+    }
+    this.absSum += value < 0 ? -value : value;
+    if (this.absSum > MAX_SAFE) {
+      this.absSum -= value < 0 ? -value : value;
+      this.addBig(e, BigInt(value));
+      return;
+    }
+    (this.sums as Float64Array)[e]! += value;
+  }
+
+  addBig(e: number, value: bigint): void {
+    this.toBig();
+    this.absBig += value < 0n ? -value : value;
+    (this.sums as bigint[])[e]! += value;
+  }
+
+  /** Sum of |value| over all samples added: `go tool pprof`'s total. */
+  absoluteTotal(): bigint {
+    return this.big ? this.absBig : BigInt(this.absSum);
+  }
+
+  private sameStack(e: number, ids: Float64Array, depth: number): boolean {
+    if (this.stackLength[e] !== depth) return false;
+    const arena = this.arena;
+    const start = this.stackStart[e]!;
+    for (let i = 0; i < depth; i++) if (arena[start + i] !== ids[i]) return false;
+    return true;
+  }
+
+  private insert(ids: Float64Array, depth: number, hash: number, sliceId: number, sampleStart: number): number {
+    if (this.count === this.hashes.length) this.growEntries();
+    while (this.arenaLength + depth > this.arena.length) {
+      const next = new Float64Array(this.arena.length * 2);
+      next.set(this.arena);
+      this.arena = next;
+    }
+    const e = this.count++;
+    this.arena.set(ids.subarray(0, depth), this.arenaLength);
+    this.stackStart[e] = this.arenaLength;
+    this.stackLength[e] = depth;
+    this.arenaLength += depth;
+    this.hashes[e] = hash;
+    this.sliceIds[e] = sliceId;
+    this.firstSample[e] = sampleStart;
+    if (this.big) (this.sums as bigint[])[e] = 0n;
+    return e;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let e = 0; e < this.count; e++) {
+      let slot = this.hashes[e]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = e + 1;
+    }
+    this.slots = slots;
+  }
+
+  private growEntries(): void {
+    const n = this.hashes.length * 2;
+    this.hashes = grownInt32(this.hashes, n);
+    this.sliceIds = grownInt32(this.sliceIds, n);
+    this.stackStart = grownUint32(this.stackStart, n);
+    this.stackLength = grownUint32(this.stackLength, n);
+    this.firstSample = grownUint32(this.firstSample, n);
+    if (this.big) return;
+    const sums = new Float64Array(n);
+    sums.set(this.sums as Float64Array);
+    this.sums = sums;
+  }
+
+  private toBig(): void {
+    if (this.big) return;
+    this.big = true;
+    this.absBig = BigInt(this.absSum);
+    const sums: bigint[] = [];
+    const old = this.sums as Float64Array;
+    for (let e = 0; e < this.count; e++) sums.push(BigInt(old[e]!));
+    this.sums = sums;
+  }
+}
+
+function grownInt32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(n);
+  next.set(a);
+  return next;
+}
+
+function grownUint32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
+  const next = new Uint32Array(n);
+  next.set(a);
+  return next;
+}
+
+/** Label keys that slice the fold, and the slices seen so far (as tuples of string indices, -1 = absent). */
+export class LabelSlicer {
+  readonly keyBytes: Uint8Array[];
+  /** string index of a label key -> position in `keys`, or -1; filled as keys are met. */
+  private readonly keyPosition = new Map<number, number>();
+  readonly values: Int32Array;
+  /** slice id -> value string indices per key. */
+  readonly sliceValues: Int32Array[] = [];
+  private readonly sliceIdByKey = new Map<string | number, number>();
+
+  constructor(readonly keys: readonly string[], private readonly tables: PprofTables) {
+    const encoder = new TextEncoder();
+    this.keyBytes = keys.map((k) => encoder.encode(k));
+    this.values = new Int32Array(keys.length);
+  }
+
+  /** Position of the label key with string index `keyIdx` among the configured keys, or -1. */
+  position(keyIdx: number): number {
+    let pos = this.keyPosition.get(keyIdx);
+    if (pos === undefined) {
+      pos = this.keyBytes.findIndex((bytes) => this.tables.stringEquals(keyIdx, bytes));
+      this.keyPosition.set(keyIdx, pos);
+    }
+    return pos;
+  }
+
+  /** Slice id of the current `values` tuple (0 when there are no keys). */
+  currentSliceId(): number {
+    const values = this.values;
+    const key: string | number = values.length === 1 ? values[0]! : values.join(',');
+    let id = this.sliceIdByKey.get(key);
+    if (id === undefined) {
+      id = this.sliceValues.length;
+      this.sliceValues.push(values.slice());
+      this.sliceIdByKey.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** What one pass over the samples returns. */
+export interface SampleScan {
+  readonly table: StackTable;
+  readonly sampleCount: number;
+}
+
+/**
+ * Second pass: reads every sample's location ids, the value at `valueIndex` and (when slicing) its labels, and
+ * aggregates them into a StackTable. Checks what pprof checks per sample: the value count equals the number of
+ * sample types and label string indices are in range.
+ */
+export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, slicer: LabelSlicer | null): SampleScan {
+  const cur = new ProtoCursor(ix.buf);
+  const table = new StackTable();
+  const offsets = ix.samples.data;
+  const n = ix.samples.length;
+  let ids = new Float64Array(256);
+  const labelValues = slicer ? slicer.values : null;
+  for (let s = 0; s < n; s += 2) {
+    const start = offsets[s]!;
+    const end = offsets[s + 1]!;
+    cur.reset(start, end);
+    let depth = 0;
+    let hash = 0x811c9dc5 | 0;
+    let values = 0;
+    let value = 0;
+    let valueStart = -1;
+    if (labelValues) labelValues.fill(-1);
+    while (cur.pos < end) {
+      const tagStart = cur.pos;
+      const tag = cur.varint();
+      if (tag === 10) {
+        const fieldEnd = cur.lengthDelimitedEnd();
+        while (cur.pos < fieldEnd) {
+          const id = cur.varint();
+          if (depth === ids.length) ids = grownFloat64(ids);
+          ids[depth++] = id;
+          hash = Math.imul(hash ^ (id | 0), 0x01000193);
+        }
+        if (cur.pos !== fieldEnd) cur.fail('packed location ids to end at the field boundary', fieldEnd);
+      } else if (tag === 18) {
+        const fieldEnd = cur.lengthDelimitedEnd();
+        while (cur.pos < fieldEnd) {
+          const at = cur.pos;
+          const v = cur.varint();
+          if (values++ === valueIndex) {
+            value = v;
+            valueStart = at;
+          }
+        }
+        if (cur.pos !== fieldEnd) cur.fail('packed values to end at the field boundary', fieldEnd);
+      } else if (tag === 26) {
+        readLabel(cur, tables, slicer);
+      } else if (tag === 8) {
+        const id = cur.varint();
+        if (depth === ids.length) ids = grownFloat64(ids);
+        ids[depth++] = id;
+        hash = Math.imul(hash ^ (id | 0), 0x01000193);
+      } else if (tag === 16) {
+        const at = cur.pos;
+        const v = cur.varint();
+        if (values++ === valueIndex) {
+          value = v;
+          valueStart = at;
+        }
+      } else {
+        if (tag < 8 || (tag >>> 3) <= 3) cur.fail(`a Sample field (location_id, value, label), found tag ${tag}`, tagStart);
+        cur.skip(tag & 7);
+      }
+    }
+    if (values !== valueCount) {
+      cur.fail(`a sample with ${valueCount} values (one per sample type), found ${values}`, start);
+    }
+    const sliceId = slicer ? slicer.currentSliceId() : 0;
+    hash = Math.imul(hash ^ sliceId, 0x5bd1e995);
+    hash ^= hash >>> 15;
+    const e = table.entry(ids, depth, hash, sliceId, start);
+    if (value <= MAX_SAFE) table.addNumber(e, value);
+    else table.addBig(e, BigInt.asIntN(64, cur.varintBigAt(valueStart)));
+  }
+  return { table, sampleCount: n / 2 };
+}
+
+/** Reads one Label message; records its string value when the key is a configured slicing key. */
+function readLabel(cur: ProtoCursor, tables: PprofTables, slicer: LabelSlicer | null): void {
+  const end = cur.lengthDelimitedEnd();
+  const outerEnd = cur.end;
+  cur.end = end;
+  let key = 0;
+  let str = 0;
+  let unit = 0;
+  while (cur.pos < end) {
+    const tag = cur.varint();
+    if (tag === 8) key = cur.varint();
+    else if (tag === 16) str = cur.varint();
+    else if (tag === 32) unit = cur.varint();
+    else if (tag < 8) cur.fail(`a Label field, found tag ${tag}`, cur.pos);
+    else cur.skip(tag & 7);
+  }
+  cur.end = outerEnd;
+  const count = tables.stringCount;
+  if (key >= count || str >= count || unit >= count) {
+    cur.fail(`label string indices below ${count} (key ${key}, str ${str}, num_unit ${unit})`, end);
+  }
+  if (slicer && str !== 0) {
+    const pos = slicer.position(key);
+    if (pos >= 0 && slicer.values[pos] === -1) slicer.values[pos] = str;
+  }
+}
+
+/**
+ * Counts distinct string values per configured label key, stopping at `limit + 1` per key (that is enough to know
+ * the key is over the limit). Distinct means distinct string-table entries; producers deduplicate their tables.
+ */
+export function countLabelValues(ix: PprofIndex, tables: PprofTables, keys: readonly string[], limit: number): number[] {
+  const slicer = new LabelSlicer(keys, tables);
+  const seen = keys.map(() => new Set<number>());
+  const cur = new ProtoCursor(ix.buf);
+  const offsets = ix.samples.data;
+  for (let s = 0; s < ix.samples.length; s += 2) {
+    const end = offsets[s + 1]!;
+    cur.reset(offsets[s]!, end);
+    slicer.values.fill(-1);
+    while (cur.pos < end) {
+      const tag = cur.varint();
+      if (tag === 26) readLabel(cur, tables, slicer);
+      else if (tag < 8) cur.fail(`a Sample field, found tag ${tag}`, cur.pos);
+      else cur.skip(tag & 7);
+    }
+    for (let k = 0; k < keys.length; k++) {
+      const v = slicer.values[k]!;
+      if (v >= 0 && seen[k]!.size <= limit) seen[k]!.add(v);
+    }
+  }
+  return seen.map((set) => set.size);
+}
+
+function grownFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(a.length * 2);
+  next.set(a);
+  return next;
+}

@@ -1,0 +1,117 @@
+import type { PprofIndex, ValueTypeRef } from './pprof-index';
+import type { ValueType } from './profile.types';
+import { ProfileDecodeError } from './profile-decode.error';
+
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * The string table and id lookups of a pprof profile, validated the way `go tool pprof` validates them
+ * (profile.postDecode and CheckValid): string index 0 is the empty string, every string index is in range,
+ * mapping/function/location ids are non-zero and unique, every Line names an existing function. A location whose
+ * mapping id is unknown has no mapping, as in pprof.
+ */
+export class PprofTables {
+  readonly stringCount: number;
+  readonly locationIndexById = new Map<number, number>();
+  readonly functionIndexById = new Map<number, number>();
+  readonly mappingIndexById = new Map<number, number>();
+  private readonly cache: (string | undefined)[] = [];
+
+  constructor(readonly ix: PprofIndex) {
+    this.stringCount = ix.strings.length / 2;
+    this.checkStringTable();
+    this.indexIds('mapping', ix.mappings.ids.data, ix.mappings.ids.length, this.mappingIndexById);
+    this.indexIds('function', ix.functions.ids.data, ix.functions.ids.length, this.functionIndexById);
+    this.indexIds('location', ix.locations.ids.data, ix.locations.ids.length, this.locationIndexById);
+    this.checkStringRefs();
+    this.checkLineFunctions();
+  }
+
+  /** Decodes string `idx` (invalid UTF-8 becomes U+FFFD, as a replacement rather than an error; Go keeps raw bytes). */
+  string(idx: number): string {
+    let s = this.cache[idx];
+    if (s === undefined) {
+      const st = this.ix.strings.data;
+      s = utf8.decode(this.ix.buf.subarray(st[2 * idx]!, st[2 * idx + 1]!));
+      this.cache[idx] = s;
+    }
+    return s;
+  }
+
+  /** True when string `idx` has exactly the UTF-8 bytes given (compares without decoding). */
+  stringEquals(idx: number, bytes: Uint8Array): boolean {
+    const st = this.ix.strings.data;
+    const start = st[2 * idx]!;
+    const end = st[2 * idx + 1]!;
+    if (end - start !== bytes.length) return false;
+    const buf = this.ix.buf;
+    for (let i = 0; i < bytes.length; i++) if (buf[start + i] !== bytes[i]) return false;
+    return true;
+  }
+
+  valueType(ref: ValueTypeRef): ValueType {
+    return { type: this.string(ref.typeIdx), unit: this.string(ref.unitIdx) };
+  }
+
+  /** Throws unless `idx` is a valid string index. */
+  checkString(idx: number, what: string): void {
+    if (!(idx >= 0 && idx < this.stringCount)) {
+      throw new ProfileDecodeError('pprof', `${what} refers to string ${idx}, but the string table has ${this.stringCount} entries`);
+    }
+  }
+
+  private checkStringTable(): void {
+    if (this.stringCount === 0) throw new ProfileDecodeError('pprof', 'expected a string table, found none (not a pprof profile?)');
+    const st = this.ix.strings.data;
+    if (st[1] !== st[0]) throw new ProfileDecodeError('pprof', 'expected string_table[0] to be the empty string', { offset: st[0]! });
+  }
+
+  private indexIds(kind: string, ids: Float64Array, count: number, byId: Map<number, number>): void {
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      if (id === 0) throw new ProfileDecodeError('pprof', `found ${kind} with reserved ID=0 (${kind} #${i + 1}); go tool pprof rejects such profiles too`);
+      if (byId.has(id)) throw new ProfileDecodeError('pprof', `multiple ${kind}s with the same id ${id}`);
+      byId.set(id, i);
+    }
+  }
+
+  private checkStringRefs(): void {
+    const { ix } = this;
+    checkAll(this, ix.mappings.fileIdx, 'mapping filename');
+    checkAll(this, ix.mappings.buildIdIdx, 'mapping build_id');
+    checkAll(this, ix.functions.nameIdx, 'function name');
+    checkAll(this, ix.functions.systemNameIdx, 'function system_name');
+    checkAll(this, ix.functions.filenameIdx, 'function filename');
+    for (const st of ix.sampleTypes) {
+      this.checkString(st.typeIdx, 'sample_type.type');
+      this.checkString(st.unitIdx, 'sample_type.unit');
+    }
+    const s = ix.scalars;
+    if (s.periodType) {
+      this.checkString(s.periodType.typeIdx, 'period_type.type');
+      this.checkString(s.periodType.unitIdx, 'period_type.unit');
+    }
+    this.checkString(s.defaultSampleTypeIdx, 'default_sample_type');
+    this.checkString(s.dropFramesIdx, 'drop_frames');
+    this.checkString(s.keepFramesIdx, 'keep_frames');
+    for (const c of s.commentIdx) this.checkString(c, 'comment');
+  }
+
+  private checkLineFunctions(): void {
+    const loc = this.ix.locations;
+    for (let i = 0; i < loc.ids.length; i++) {
+      const start = loc.lineStart.data[i]!;
+      const end = start + loc.lineCount.data[i]!;
+      for (let j = start; j < end; j++) {
+        const fid = loc.lineFunctionIds.data[j]!;
+        if (!this.functionIndexById.has(fid)) {
+          throw new ProfileDecodeError('pprof', `location id ${loc.ids.data[i]} has a line with unknown function id ${fid}`);
+        }
+      }
+    }
+  }
+}
+
+function checkAll(tables: PprofTables, list: { data: Float64Array; length: number }, what: string): void {
+  for (let i = 0; i < list.length; i++) tables.checkString(list.data[i]!, what);
+}

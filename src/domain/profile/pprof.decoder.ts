@@ -1,0 +1,176 @@
+import { FoldAccumulator } from './fold-accumulator';
+import { indexPprof, type PprofIndex } from './pprof-index';
+import { countLabelValues, LabelSlicer, scanSamples, type StackTable } from './pprof-samples';
+import { PprofTables } from './pprof-tables';
+import { ProfileDecodeError } from './profile-decode.error';
+import type { Fold, FoldOptions, ValueType } from './profile.types';
+
+/** Default cardinality limit of a slicing label key. */
+export const DEFAULT_MAX_LABEL_VALUES = 1000;
+
+/**
+ * Folds an uncompressed pprof Profile message into per-function flat/cum with `go tool pprof -top -nodefraction=0`
+ * semantics at function granularity (symbolize=none):
+ * - a function is identified by its printed name; inlined Lines of a Location are separate functions, leaf first;
+ * - a frame without a function name prints as `[basename of the mapping file]`, or `<unknown>` without one;
+ * - cum counts a sample once per distinct function; flat goes to the leaf;
+ * - functions whose flat and cum are both 0 are left out.
+ */
+export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
+  if (buf.length === 0) throw new ProfileDecodeError('pprof', 'expected a profile, found empty input');
+  const ix = indexPprof(buf);
+  const tables = new PprofTables(ix);
+  const sampleTypes = ix.sampleTypes.map((st) => tables.valueType(st));
+  if (sampleTypes.length === 0 && ix.samples.length > 0) {
+    throw new ProfileDecodeError('pprof', 'expected sample types, found samples without any (missing sample type information)');
+  }
+  const valueIndex = selectSampleType(sampleTypes, tables.string(ix.scalars.defaultSampleTypeIdx), options.sampleType);
+  const { keys, dropped } = effectiveLabelKeys(ix, tables, options);
+  const slicer = keys.length > 0 ? new LabelSlicer(keys, tables) : null;
+  const { table, sampleCount } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
+  const acc = foldStacks(ix, tables, table, slicer, options.labelKeys !== undefined && options.labelKeys.length > 0);
+  const result = acc.result();
+  const s = ix.scalars;
+  return {
+    format: 'pprof',
+    sampleType: sampleTypes[valueIndex] ?? { type: '', unit: '' },
+    sampleTypes,
+    periodType: s.periodType ? tables.valueType(s.periodType) : null,
+    period: s.period,
+    timeNanos: s.timeNanos,
+    durationNanos: s.durationNanos,
+    sampleCount,
+    total: result.total,
+    absoluteTotal: table.absoluteTotal(),
+    functions: result.functions,
+    ...(options.labelKeys && options.labelKeys.length > 0 ? { slices: result.slices, droppedLabelKeys: dropped } : {}),
+  };
+}
+
+/**
+ * Index of the sample type to fold. `wanted` may be a type name, `type/unit` or an index; without it,
+ * `default_sample_type` when it names a sample type, else the last one (pprof's SampleIndexByName).
+ */
+export function selectSampleType(sampleTypes: readonly ValueType[], defaultType: string, wanted: string | undefined): number {
+  if (wanted === undefined || wanted === '') {
+    if (defaultType !== '') {
+      const i = sampleTypes.findIndex((st) => st.type === defaultType);
+      if (i >= 0) return i;
+    }
+    return sampleTypes.length - 1;
+  }
+  if (/^\d+$/.test(wanted)) {
+    const i = Number(wanted);
+    if (i < sampleTypes.length) return i;
+  }
+  const byName = sampleTypes.findIndex((st) => st.type === wanted || `${st.type}/${st.unit}` === wanted);
+  if (byName >= 0) return byName;
+  const known = sampleTypes.map((st) => `${st.type}/${st.unit}`).join(', ');
+  throw new ProfileDecodeError('pprof', `sample type "${wanted}" is not in the profile; it has: ${known || 'none'}`);
+}
+
+/** Drops configured label keys whose distinct value count exceeds the limit. */
+function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOptions): { keys: string[]; dropped: string[] } {
+  const wanted = [...new Set(options.labelKeys ?? [])];
+  if (wanted.length === 0) return { keys: [], dropped: [] };
+  const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
+  const counts = countLabelValues(ix, tables, wanted, limit);
+  return {
+    keys: wanted.filter((_, i) => counts[i]! <= limit),
+    dropped: wanted.filter((_, i) => counts[i]! > limit),
+  };
+}
+
+/** Walks each distinct (stack, slice) once and adds it to the accumulator. */
+function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slicer: LabelSlicer | null, slicing: boolean): FoldAccumulator {
+  const acc = new FoldAccumulator();
+  const nodes = locationNodes(ix, tables, acc);
+  const sliceOf = slicing ? sliceResolver(tables, slicer, acc) : () => undefined;
+  let scratch = new Int32Array(256);
+  for (let e = 0; e < table.count; e++) {
+    const start = table.stackStart[e]!;
+    const length = table.stackLength[e]!;
+    let n = 0;
+    for (let i = 0; i < length; i++) {
+      const id = table.arena[start + i]!;
+      const loc = tables.locationIndexById.get(id);
+      if (loc === undefined) {
+        throw new ProfileDecodeError('pprof', `sample refers to location id ${id}, which is not in the profile`, { offset: table.firstSample[e]! });
+      }
+      const from = nodes.start[loc]!;
+      const count = nodes.start[loc + 1]! - from;
+      if (n + count > scratch.length) scratch = grownInt32(scratch, n + count);
+      for (let j = 0; j < count; j++) scratch[n++] = nodes.ids[from + j]!;
+    }
+    acc.add(scratch, n, table.sums[e]!, sliceOf(table.sliceIds[e]!));
+  }
+  return acc;
+}
+
+/** Node ids of every location's frames, leaf first, as a CSR array (`start[loc]..start[loc+1]`). */
+function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator): { start: Int32Array; ids: Int32Array } {
+  const loc = ix.locations;
+  const count = loc.ids.length;
+  const start = new Int32Array(count + 1);
+  const ids = new Int32Array(loc.lineFunctionIds.length + count);
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    start[i] = n;
+    const lineStart = loc.lineStart.data[i]!;
+    const lineCount = loc.lineCount.data[i]!;
+    if (lineCount === 0) {
+      ids[n++] = acc.intern(objfileName(ix, tables, loc.mappingIds.data[i]!));
+      continue;
+    }
+    for (let j = lineStart; j < lineStart + lineCount; j++) {
+      const fn = tables.functionIndexById.get(loc.lineFunctionIds.data[j]!)!;
+      const name = tables.string(ix.functions.nameIdx.data[fn]!);
+      ids[n++] = acc.intern(name !== '' ? name : objfileName(ix, tables, loc.mappingIds.data[i]!));
+    }
+  }
+  start[count] = n;
+  return { start, ids };
+}
+
+/** pprof's name for a frame without a function name: `[base of mapping file]`, or `<unknown>`. */
+function objfileName(ix: PprofIndex, tables: PprofTables, mappingId: number): string {
+  const m = tables.mappingIndexById.get(mappingId);
+  const file = m === undefined ? '' : tables.string(ix.mappings.fileIdx.data[m]!);
+  return file === '' ? '<unknown>' : `[${goBase(file)}]`;
+}
+
+/** Go's filepath.Base on a slash-separated path. */
+export function goBase(path: string): string {
+  if (path === '') return '.';
+  let p = path;
+  while (p.length > 0 && p.endsWith('/')) p = p.slice(0, -1);
+  if (p === '') return '/';
+  const i = p.lastIndexOf('/');
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+/** Maps slice ids of the scan to accumulator slices with decoded label records (equal records share a slice). */
+function sliceResolver(tables: PprofTables, slicer: LabelSlicer | null, acc: FoldAccumulator) {
+  const cache = new Map<number, ReturnType<FoldAccumulator['slice']>>();
+  return (sliceId: number) => {
+    let slice = cache.get(sliceId);
+    if (!slice) {
+      const labels: Record<string, string> = {};
+      if (slicer) {
+        const values = slicer.sliceValues[sliceId]!;
+        slicer.keys.forEach((key, k) => {
+          if (values[k]! >= 0) labels[key] = tables.string(values[k]!);
+        });
+      }
+      slice = acc.slice(labels);
+      cache.set(sliceId, slice);
+    }
+    return slice;
+  };
+}
+
+function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.max(min, a.length * 2));
+  next.set(a);
+  return next;
+}
