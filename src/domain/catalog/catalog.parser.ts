@@ -1,0 +1,200 @@
+import picomatch from 'picomatch';
+import { readCatalogDocuments, type RawEntity } from './catalog-document';
+import type {
+  Catalog,
+  CatalogComponent,
+  CatalogFile,
+  CatalogGroup,
+  CatalogParseResult,
+  CatalogSystem,
+} from './catalog.types';
+import { DEFAULT_NAMESPACE, entityKey, isValidEntityName, parseEntityRef } from './entity-ref';
+import { ProblemList, stringField, stringListField, valueAt } from './entity-fields';
+import { buildGroupTree } from './group-tree';
+import { checkAliases } from './service-aliases';
+
+/** Annotation listing the profiler's names for a component: aliases or glob patterns. */
+export const SERVICE_NAMES_ANNOTATION = 'flamebill.io/service-names';
+
+/** An entity with its identity read and checked. */
+interface Identified {
+  readonly entity: RawEntity;
+  readonly key: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/**
+ * Parses Backstage descriptor files into a Catalog, or returns every problem found (bad YAML,
+ * missing or unknown owner, duplicate names, unknown parent or child, cycles in the group tree,
+ * ambiguous service aliases), each with file, line and field. Never throws on bad input.
+ */
+export function parseCatalog(files: readonly CatalogFile[]): CatalogParseResult {
+  const read = readCatalogDocuments(files);
+  const problems = new ProblemList(read.problems);
+  const identified = identifyEntities(read.entities, problems);
+  const byKind = (kind: string): Identified[] => identified.filter((e) => e.entity.kind === kind);
+  const groups = buildGroups(byKind('Group'), problems);
+  const systems = buildSystems(byKind('System'), groups, problems);
+  const components = buildComponents(byKind('Component'), groups, systems, problems);
+  checkAliases([...components.values()], identifiedByKey(byKind('Component')), problems);
+  if (problems.items.length > 0) return { ok: false, problems: sortProblems(problems) };
+  const catalog: Catalog = { components, groups, systems };
+  return { ok: true, catalog };
+}
+
+function identifiedByKey(list: readonly Identified[]): Map<string, RawEntity> {
+  return new Map(list.map((e) => [e.key, e.entity]));
+}
+
+function sortProblems(problems: ProblemList) {
+  return [...problems.items].sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+}
+
+/** Reads name and namespace of every entity; drops (and reports) invalid names and duplicates. */
+function identifyEntities(entities: readonly RawEntity[], problems: ProblemList): Identified[] {
+  const seen = new Map<string, RawEntity>();
+  const out: Identified[] = [];
+  for (const entity of entities) {
+    const name = stringField(entity, ['metadata', 'name'], problems, true);
+    const namespace = stringField(entity, ['metadata', 'namespace'], problems, false) ?? DEFAULT_NAMESPACE;
+    if (name === null) continue;
+    if (!isValidEntityName(name)) {
+      problems.add(entity, ['metadata', 'name'], `invalid name "${name}": use 1-63 letters or digits separated by single - _ or .`);
+      continue;
+    }
+    const key = entityKey({ kind: entity.kind, namespace, name });
+    const first = seen.get(key);
+    if (first) {
+      problems.add(entity, ['metadata', 'name'], `duplicate ${entity.kind} "${name}" (first defined at ${first.file}:${first.lineOf(['metadata', 'name'])})`);
+      continue;
+    }
+    seen.set(key, entity);
+    out.push({ entity, key, name, namespace });
+  }
+  return out;
+}
+
+/**
+ * Resolves a reference field (owner, parent, child, system) to the key of a known entity.
+ * Records "unknown" or "malformed" problems and returns null for them.
+ */
+function resolveRef(
+  entity: RawEntity,
+  path: readonly (string | number)[],
+  text: string,
+  defaultKind: string,
+  known: ReadonlyMap<string, unknown>,
+  problems: ProblemList,
+  label: string,
+): string | null {
+  const ref = parseEntityRef(text, defaultKind);
+  if (!ref) {
+    problems.add(entity, path, `malformed entity reference "${text}" (expected [kind:][namespace/]name)`);
+    return null;
+  }
+  const key = entityKey(ref);
+  if (!known.has(key)) {
+    problems.add(entity, path, `unknown ${label} "${text}" (no ${ref.kind}:${ref.namespace}/${ref.name} in the catalog)`);
+    return null;
+  }
+  return key;
+}
+
+function buildGroups(list: readonly Identified[], problems: ProblemList): Map<string, CatalogGroup> {
+  const known = new Map(list.map((g) => [g.key, g]));
+  const links = list.map((g) => {
+    const parentText = stringField(g.entity, ['spec', 'parent'], problems, false);
+    const parent = parentText === null ? null : resolveRef(g.entity, ['spec', 'parent'], parentText, 'group', known, problems, 'parent group');
+    const children = stringListField(g.entity, ['spec', 'children'], problems)
+      .map((text, i) => resolveRef(g.entity, ['spec', 'children', i], text, 'group', known, problems, 'child group'))
+      .filter((k): k is string => k !== null);
+    return { key: g.key, parent, children };
+  });
+  const tree = buildGroupTree(links);
+  for (const p of tree.problems) {
+    const entity = (known.get(p.group) as Identified).entity;
+    if (p.kind === 'cycle') problems.add(entity, ['spec', 'parent'], `cycle in the group tree: ${[...p.cycle, p.cycle[0]].join(' -> ')}`);
+    else problems.add(entity, ['spec', 'children', p.childIndex], `"${p.child}" already has parent "${p.declaredParent}"`);
+  }
+  return new Map(
+    list.map((g) => [
+      g.key,
+      {
+        key: g.key,
+        team: g.namespace.toLowerCase() === DEFAULT_NAMESPACE ? g.name : `${g.namespace}/${g.name}`,
+        displayName: stringField(g.entity, ['spec', 'profile', 'displayName'], problems, false),
+        email: stringField(g.entity, ['spec', 'profile', 'email'], problems, false),
+        parent: tree.parents.get(g.key) ?? null,
+        position: { file: g.entity.file, line: g.entity.lineOf(['metadata', 'name']) },
+      },
+    ]),
+  );
+}
+
+function buildSystems(list: readonly Identified[], groups: ReadonlyMap<string, CatalogGroup>, problems: ProblemList): Map<string, CatalogSystem> {
+  const out = new Map<string, CatalogSystem>();
+  for (const s of list) {
+    const ownerText = stringField(s.entity, ['spec', 'owner'], problems, true);
+    const owner = ownerText === null ? null : resolveRef(s.entity, ['spec', 'owner'], ownerText, 'group', groups, problems, 'owner');
+    if (owner === null) continue;
+    out.set(s.key, { key: s.key, name: s.name, owner, position: { file: s.entity.file, line: s.entity.lineOf(['metadata', 'name']) } });
+  }
+  return out;
+}
+
+function buildComponents(
+  list: readonly Identified[],
+  groups: ReadonlyMap<string, CatalogGroup>,
+  systems: ReadonlyMap<string, CatalogSystem>,
+  problems: ProblemList,
+): Map<string, CatalogComponent> {
+  const out = new Map<string, CatalogComponent>();
+  for (const c of list) {
+    const ownerText = stringField(c.entity, ['spec', 'owner'], problems, true);
+    const owner = ownerText === null ? null : resolveRef(c.entity, ['spec', 'owner'], ownerText, 'group', groups, problems, 'owner');
+    const systemText = stringField(c.entity, ['spec', 'system'], problems, false);
+    const system = systemText === null ? null : resolveRef(c.entity, ['spec', 'system'], systemText, 'system', systems, problems, 'system');
+    const annotations = readAnnotations(c.entity, problems);
+    const names = splitServiceNames(annotations[SERVICE_NAMES_ANNOTATION] ?? '');
+    const lower = c.name.toLowerCase();
+    const first = out.get(lower);
+    if (first) {
+      problems.add(c.entity, ['metadata', 'name'], `duplicate service name "${c.name}" (also Component in ${first.position.file}:${first.position.line}); service names must be unique across namespaces`);
+      continue;
+    }
+    if (owner === null) continue;
+    out.set(lower, {
+      key: c.key,
+      name: c.name,
+      owner,
+      system,
+      lifecycle: stringField(c.entity, ['spec', 'lifecycle'], problems, false),
+      aliases: names.filter((n) => !picomatch.scan(n).isGlob),
+      patterns: names.filter((n) => picomatch.scan(n).isGlob),
+      annotations,
+      position: { file: c.entity.file, line: c.entity.lineOf(['metadata', 'name']) },
+    });
+  }
+  return out;
+}
+
+function readAnnotations(entity: RawEntity, problems: ProblemList): Record<string, string> {
+  const value = valueAt(entity, ['metadata', 'annotations']);
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.add(entity, ['metadata', 'annotations'], 'must be a mapping of strings');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v === 'string') out[k] = v;
+    else problems.add(entity, ['metadata', 'annotations', k], `must be a string, got ${typeof v}`);
+  }
+  return out;
+}
+
+/** `flamebill.io/service-names` lists names separated by commas or newlines. */
+export function splitServiceNames(text: string): string[] {
+  return [...new Set(text.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== ''))];
+}
