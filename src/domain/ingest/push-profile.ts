@@ -1,0 +1,98 @@
+import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from '../profile/bounded-gunzip';
+import { foldProfile } from '../profile/fold-profile';
+import type { Fold, FoldOptions } from '../profile/profile.types';
+import { classifyPprof, classifyText, type CostClass } from './cost-sample-type';
+import { foldInNanoseconds } from './fold-scale';
+import type { IngestPlan } from './ingest-plan';
+import { linesToFolded } from './lines-format';
+import { readPprofHeader } from './pprof-header';
+import { pushDigest } from './push-digest';
+
+/** How a push is folded: the label slicing of the `labels` settings and ingest's own switches. */
+export interface PushFoldOptions {
+  readonly labelKeys: readonly string[];
+  readonly maxLabelValues: number;
+  readonly maxInflatedBytes?: number;
+  /** Count wall-clock time as CPU time when a profile has no CPU time (flagged `wallOnly`). */
+  readonly countWallAsCpu: boolean;
+}
+
+/** A push to store: the fold is in `cpu:nanoseconds` or, for a counted wall-only profile, `wall:nanoseconds`. */
+export interface FoldedPush {
+  readonly action: 'store';
+  readonly service: string;
+  /** `<type>:<unit>` of `fold.sampleType`. */
+  readonly profileType: string;
+  readonly fold: Fold;
+  readonly cpuNanoseconds: bigint;
+  readonly wallOnly: boolean;
+  readonly digest: string;
+}
+
+/** A push accepted (200) but not stored: there is no CPU time in it to bill. */
+export interface SkippedPush {
+  readonly action: 'skip';
+  readonly reason: 'empty' | 'not-cpu' | 'wall-not-counted';
+  readonly detail: string;
+}
+
+export type PushOutcome = FoldedPush | SkippedPush;
+
+/**
+ * Decides what to keep of one pushed profile and folds it once. The profile's own sample types say what it measures
+ * (pprof); text formats rely on the name suffix and `units`. CPU time is stored; wall-only time only when
+ * `countWallAsCpu` is set; heap and other profiles are skipped (accepted, not stored: they carry no CPU time and the
+ * Node agent sends one with every flush). An empty body is skipped as Pyroscope skips it.
+ *
+ * @param body the profile bytes (the `profile` part for multipart), gzipped or not.
+ * @throws ProfileDecodeError when the bytes cannot be read (the HTTP layer answers 422 with its message).
+ */
+export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOptions): PushOutcome {
+  if (body.length === 0) return { action: 'skip', reason: 'empty', detail: 'empty profile' };
+  const digest = pushDigest(plan, body);
+  const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
+  const folded = plan.kind === 'pprof' || plan.kind === 'multipart' ? foldPprofPush(body, foldOptions, options) : foldTextPush(plan, body, foldOptions);
+  if ('action' in folded) return folded;
+  const { fold, cls } = folded;
+  if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
+  if (cls.kind === 'wall' && !options.countWallAsCpu) {
+    return { action: 'skip', reason: 'wall-not-counted', detail: 'wall-clock profile without CPU time (ingest.countWallAsCpu is off)' };
+  }
+  const inNs = foldInNanoseconds(fold, cls.kind, cls.scale);
+  return {
+    action: 'store',
+    service: plan.series.service,
+    profileType: `${inNs.sampleType.type}:${inNs.sampleType.unit}`,
+    fold: inNs,
+    cpuNanoseconds: inNs.total,
+    wallOnly: cls.kind === 'wall',
+    digest,
+  };
+}
+
+type Folded = { fold: Fold; cls: CostClass } | SkippedPush;
+
+/** Inflates once, reads the header to classify, and folds only what cost will use. */
+function foldPprofPush(body: Uint8Array, foldOptions: FoldOptions, options: PushFoldOptions): Folded {
+  const raw = isGzip(body) ? boundedGunzip(body, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES) : body;
+  const cls = classifyPprof(readPprofHeader(raw));
+  if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
+  const fold = foldProfile(raw, { ...foldOptions, format: 'pprof', sampleType: `${cls.sampleType.type}/${cls.sampleType.unit}` });
+  return { fold, cls };
+}
+
+/** Folded, lines and speedscope: the name suffix and `units` say what the values are. */
+function foldTextPush(plan: IngestPlan, body: Uint8Array, foldOptions: FoldOptions): Folded {
+  const sampleRate = plan.sampleRate ?? 100;
+  const cls = classifyText(plan.series.nameSuffix, plan.units, sampleRate);
+  if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
+  if (plan.kind === 'speedscope') {
+    const fold = foldProfile(body, { ...foldOptions, format: 'speedscope' });
+    // speedscope files in a time unit already hold nanoseconds; `none` holds samples taken at sampleRate.
+    if (fold.sampleType.unit === 'nanoseconds') return { fold, cls: { ...cls, sampleType: fold.sampleType, scale: 1n } };
+    if (fold.sampleType.unit !== 'count') return { action: 'skip', reason: 'not-cpu', detail: `speedscope in ${fold.sampleType.unit}` };
+    return { fold, cls };
+  }
+  const text = plan.kind === 'lines' ? linesToFolded(isGzip(body) ? boundedGunzip(body, foldOptions.maxInflatedBytes) : body) : body;
+  return { fold: foldProfile(text, { ...foldOptions, format: 'folded' }), cls };
+}
