@@ -1,12 +1,80 @@
 import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from './bounded-gunzip';
+import { foldCpuProfile } from './cpuprofile.decoder';
+import { foldFolded } from './folded.decoder';
+import { jsonFormat, sniffKind } from './format-sniffer';
 import { foldPprof } from './pprof.decoder';
-import type { Fold, FoldOptions } from './profile.types';
+import { ProfileDecodeError } from './profile-decode.error';
+import type { Fold, FoldOptions, ProfileFormat } from './profile.types';
+import { foldSpeedscope } from './speedscope.decoder';
+
+const utf8 = new TextDecoder('utf-8');
 
 /**
- * Decodes one profile (pprof protobuf, gzipped or not; folded stacks; V8 .cpuprofile; speedscope JSON) and folds it
- * per function for one sample type. Pure: bytes in, Fold out. Throws ProfileDecodeError on malformed input.
+ * Decodes one profile and folds it per function for one sample type. Pure: bytes in, Fold out.
+ *
+ * Formats: pprof protobuf (gzipped or not), folded stacks, V8 `.cpuprofile`, speedscope JSON; gzip around any of
+ * them is inflated first, refusing more than `maxInflatedBytes` (default 512 MiB). The format is sniffed unless
+ * `options.format` says it. Throws ProfileDecodeError (format, byte offset or line, what was expected) on
+ * malformed input.
  */
 export function foldProfile(bytes: Uint8Array, options: FoldOptions = {}): Fold {
   const raw = isGzip(bytes) ? boundedGunzip(bytes, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES) : bytes;
-  return foldPprof(raw, options);
+  if (!options.format && sniffKind(raw).kind === 'json') return foldJson(parseJsonObject(raw, 'unknown'), options);
+  const format = options.format ?? sniffFormat(raw);
+  switch (format) {
+    case 'pprof':
+      if (isJfr(raw)) throw new ProfileDecodeError('unknown', 'this is a JFR recording (magic "FLR"), not a pprof profile; convert it first (e.g. with jfr2pprof)', { offset: 0 });
+      return foldPprof(raw, options);
+    case 'folded':
+      return foldFolded(utf8.decode(raw), options);
+    case 'cpuprofile':
+      return foldCpuProfile(parseJsonObject(raw, 'cpuprofile'), options);
+    case 'speedscope':
+      return foldSpeedscope(parseJsonObject(raw, 'speedscope'), options);
+  }
+}
+
+function isJfr(raw: Uint8Array): boolean {
+  return raw.length >= 4 && raw[0] === 0x46 && raw[1] === 0x4c && raw[2] === 0x52 && raw[3] === 0;
+}
+
+function foldJson(json: Record<string, unknown>, options: FoldOptions): Fold {
+  const format = jsonFormat(json);
+  if (format === 'cpuprofile') return foldCpuProfile(json, options);
+  if (format === 'speedscope') return foldSpeedscope(json, options);
+  throw new ProfileDecodeError('unknown', 'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")');
+}
+
+/** The format of uncompressed profile bytes, or a ProfileDecodeError saying what they look like. */
+export function sniffFormat(raw: Uint8Array): ProfileFormat {
+  const { kind } = sniffKind(raw);
+  if (kind === 'binary') return 'pprof';
+  if (kind === 'text') return textFormat(raw);
+  const format = jsonFormat(parseJsonObject(raw, 'unknown'));
+  if (format) return format;
+  throw new ProfileDecodeError('unknown', 'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")');
+}
+
+const FOLDED_LINE = /^[^\n]*\S[^\n]* [0-9]+\r?$/;
+const LEGACY_TEXT = /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profile|goroutine profile|threadcreate profile)/i;
+
+function textFormat(raw: Uint8Array): ProfileFormat {
+  const head = utf8.decode(raw.subarray(0, 4096));
+  const firstLine = head.split('\n').find((l) => l.trim() !== '') ?? '';
+  if (FOLDED_LINE.test(firstLine)) return 'folded';
+  if (LEGACY_TEXT.test(firstLine)) {
+    throw new ProfileDecodeError('pprof', `legacy text pprof profiles are not supported (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
+  }
+  throw new ProfileDecodeError('unknown', `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`, { line: 1 });
+}
+
+function parseJsonObject(raw: Uint8Array, format: 'cpuprofile' | 'speedscope' | 'unknown'): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(raw));
+  } catch (err: unknown) {
+    throw new ProfileDecodeError(format, `invalid JSON: ${(err as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProfileDecodeError(format, 'expected a JSON object');
+  return json as Record<string, unknown>;
 }
