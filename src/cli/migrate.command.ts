@@ -1,8 +1,39 @@
 import type { Command } from 'commander';
+import { loadSettings } from '../config/settings.loader';
+import { migrationStatus, runMigrations } from '../database/migrations';
+import { openCliDatabase } from '../database/open-database';
+import { createCliLogger } from '../logging/root-logger';
 
-// Placeholder until the owning capability lands; see the README for status.
 export function registerMigrateCommand(program: Command): void {
-  program.command('migrate').description('(not implemented yet)').action(() => {
-    throw new Error('flamebill migrate is not implemented yet');
-  });
+  program
+    .command('migrate')
+    .description('apply pending database migrations (the service also applies them when it starts)')
+    .option('--status', 'list applied and pending migrations without changing anything')
+    .action(async (options: { status?: boolean }) => {
+      await migrate(options.status === true);
+    });
+}
+
+/**
+ * Applies pending migrations to the database the service would use (a running service's embedded
+ * PostgreSQL is shared, not started twice) and prints one line per migration on stdout.
+ */
+export async function migrate(statusOnly: boolean): Promise<void> {
+  const settings = loadSettings();
+  const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
+  const database = await openCliDatabase(settings, logger, 'flamebill-migrate');
+  try {
+    if (statusOnly) {
+      const status = await migrationStatus(database.dataSource);
+      const pending = new Set(status.pending);
+      for (const name of status.expected) process.stdout.write(`${pending.has(name) ? 'pending' : 'applied'}  ${name}\n`);
+      return;
+    }
+    const applied = await runMigrations(database.dataSource);
+    for (const name of applied) process.stdout.write(`applied  ${name}\n`);
+    const { expected } = await migrationStatus(database.dataSource);
+    process.stdout.write(`database ${database.target.displayUrl} is up to date (${expected.length} migrations)\n`);
+  } finally {
+    await database.close();
+  }
 }

@@ -63,7 +63,13 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
       catalogDir: path.resolve(cwd, settings.paths.catalogDir),
     },
     configFile: file?.path ?? null,
+    envSources: Object.fromEntries([...fromEnv].map(([key, applied]) => [key, applied.override.variable])),
   };
+}
+
+/** How to name a setting to the user: its environment variable when it came from one, else its key. */
+export function settingName(settings: Settings, key: string): string {
+  return settings.envSources[key] ?? key;
 }
 
 interface SettingsFile {

@@ -90,4 +90,6 @@ export type SettingsInput = z.input<typeof settingsFileSchema>;
 export type Settings = z.output<typeof settingsFileSchema> & {
   /** Absolute path of the settings file that was read, or null when none exists. */
   readonly configFile: string | null;
+  /** Settings keys (dotted) whose value came from an environment variable, and that variable: errors name it. */
+  readonly envSources: Readonly<Record<string, string>>;
 };

@@ -1,0 +1,9 @@
+import { InitialSchema1795318535842 } from './1795318535842-InitialSchema';
+
+/**
+ * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
+ * TypeScript test runner. Add a new file's class at the end; never edit a migration that has landed.
+ */
+export const MIGRATIONS = [
+  InitialSchema1795318535842,
+];
