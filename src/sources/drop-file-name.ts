@@ -49,7 +49,7 @@ const EXTENDED_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:
  * Returns null for anything else, including local times without an offset (ambiguous).
  */
 export function parseWindowStart(text: string): Date | null {
-  if (/^\d{1,20}$/.test(text)) return fromEpoch(BigInt(text), text.length);
+  if (/^\d{1,19}$/.test(text)) return fromEpoch(BigInt(text), text.length);
   const compact = BASIC_ISO.exec(text) ?? DASHED_ISO.exec(text);
   if (compact) {
     const [, year, month, day, hour, minute, second] = compact;
