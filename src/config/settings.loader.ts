@@ -37,6 +37,8 @@ export interface LoadSettingsOptions {
   readonly cwd?: string;
   /** Applied last, over file and environment (tests use it); errors in them are reported as `override`. */
   readonly overrides?: SettingsOverrides;
+  /** Read this settings file instead of FLAMEBILL_CONFIG / ./flamebill.yaml; `null` reads none (tests). */
+  readonly configFile?: string | null;
 }
 
 /**
@@ -47,7 +49,7 @@ export interface LoadSettingsOptions {
 export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = readSettingsFile(env, cwd);
+  const file = options.configFile === null ? null : readSettingsFile(options.configFile === undefined ? env : { FLAMEBILL_CONFIG: options.configFile }, cwd);
   const raw = structuredClone(file?.data ?? {});
   const fromEnv = applyEnvironment(raw, env);
   if (options.overrides) deepMerge(raw, options.overrides);

@@ -32,7 +32,8 @@ export function createDataSource(config: DataSourceConfig): DataSource {
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: verbose ? 'all' : ['error', 'warn', 'migration'],
+    // Without a logger (tests, tools) TypeORM would print failed queries to the console: stay quiet.
+    logging: config.logger ? (verbose ? 'all' : ['error', 'warn', 'migration']) : false,
     ...(config.logger ? { logger: new TypeOrmPinoLogger(config.logger.child({ context: 'TypeORM' })) } : {}),
     maxQueryExecutionTime: config.slowQueryMs ?? 2_000,
     poolSize: config.poolSize ?? 10,
