@@ -1,12 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/query-rows';
 
 /** A unit of work: one (job, key) pair, e.g. `pull` of one service for one window. */
 export interface WorkItem {
   readonly id: string;
   readonly job: string;
   readonly itemKey: string;
-  readonly windowStart: Date | null;
-  readonly windowEnd: Date | null;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
   readonly service: string | null;
   readonly payload: Record<string, unknown>;
   readonly attempts: number;
@@ -16,8 +17,8 @@ export interface WorkItem {
 export interface NewWorkItem {
   readonly job: string;
   readonly itemKey: string;
-  readonly windowStart?: Date | null;
-  readonly windowEnd?: Date | null;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
   readonly service?: string | null;
   readonly payload?: Record<string, unknown>;
 }
@@ -32,8 +33,8 @@ interface WorkItemRow {
   id: string;
   job: string;
   item_key: string;
-  window_start: Date | null;
-  window_end: Date | null;
+  window_start: Date;
+  window_end: Date;
   service: string | null;
   payload: Record<string, unknown> | null;
   attempts: number;
@@ -58,7 +59,7 @@ export class WorkQueueRepository {
         : `DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, updated_at = now(),
              payload = EXCLUDED.payload, window_end = EXCLUDED.window_end
            WHERE work_items.status IN ('done', 'failed')`;
-    const rows: unknown[] = await this.db.query(
+    const rows = await queryRows<unknown>(this.db,
       `INSERT INTO work_items (job, item_key, window_start, window_end, service, payload, status, attempts)
        SELECT x.job, x.item_key, x.window_start, x.window_end, x.service, x.payload, 'pending', 0
          FROM jsonb_to_recordset($1::jsonb)
@@ -75,7 +76,7 @@ export class WorkQueueRepository {
    * whose lease expired (their worker died). Oldest windows first.
    */
   async claim(jobs: readonly string[], owner: string, leaseMs: number, limit = 1): Promise<WorkItem[]> {
-    const rows: WorkItemRow[] = await this.db.query(
+    const rows = await queryRows<WorkItemRow>(this.db,
       `UPDATE work_items w
           SET status = 'running', lease_owner = $2, lease_until = now() + ($3::double precision * interval '1 millisecond'),
               attempts = w.attempts + 1, updated_at = now()
@@ -83,7 +84,7 @@ export class WorkQueueRepository {
           SELECT id FROM work_items
            WHERE job = ANY($1::text[])
              AND (status = 'pending' OR (status = 'running' AND lease_until < now()))
-           ORDER BY window_start NULLS FIRST, id
+           ORDER BY window_start, id
            FOR UPDATE SKIP LOCKED
            LIMIT $4)
       RETURNING w.id, w.job, w.item_key, w.window_start, w.window_end, w.service, w.payload, w.attempts, w.lease_owner`,
@@ -94,7 +95,7 @@ export class WorkQueueRepository {
 
   /** Extends a lease that is still ours; false when another worker has taken the item over. */
   async heartbeat(item: WorkItem, leaseMs: number): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+    const rows = await queryRows<unknown>(this.db,
       `UPDATE work_items SET lease_until = now() + ($3::double precision * interval '1 millisecond'), updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [item.id, item.leaseOwner, leaseMs],
@@ -108,7 +109,7 @@ export class WorkQueueRepository {
    * item's results are written exactly once, by the worker that holds it.
    */
   async completeIn(tx: EntityManager, item: WorkItem): Promise<void> {
-    const rows: unknown[] = await tx.query(
+    const rows = await queryRows<unknown>(tx,
       `UPDATE work_items SET status = 'done', finished_at = now(), updated_at = now(), last_error = NULL
         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [item.id, item.leaseOwner],
@@ -133,7 +134,7 @@ export class WorkQueueRepository {
 
   /** Counts items by status for the given keys; a backfill waits until none is pending or running. */
   async statusOf(job: string, itemKeys: readonly string[]): Promise<Record<string, number>> {
-    const rows: { status: string; n: string }[] = await this.db.query(
+    const rows = await queryRows<{ status: string; n: string }>(this.db,
       `SELECT status, count(*)::text AS n FROM work_items WHERE job = $1 AND item_key = ANY($2::text[]) GROUP BY status`,
       [job, itemKeys],
     );
@@ -142,7 +143,7 @@ export class WorkQueueRepository {
 
   /** Errors of the failed items among the given keys, for the job run's summary. */
   async failures(job: string, itemKeys: readonly string[]): Promise<{ itemKey: string; error: string }[]> {
-    const rows: { item_key: string; last_error: string | null }[] = await this.db.query(
+    const rows = await queryRows<{ item_key: string; last_error: string | null }>(this.db,
       `SELECT item_key, last_error FROM work_items WHERE job = $1 AND item_key = ANY($2::text[]) AND status = 'failed' ORDER BY item_key`,
       [job, itemKeys],
     );
@@ -162,8 +163,8 @@ function toRecord(item: NewWorkItem): Record<string, unknown> {
   return {
     job: item.job,
     item_key: item.itemKey,
-    window_start: item.windowStart?.toISOString() ?? null,
-    window_end: item.windowEnd?.toISOString() ?? null,
+    window_start: item.windowStart.toISOString(),
+    window_end: item.windowEnd.toISOString(),
     service: item.service ?? null,
     payload: item.payload ?? {},
   };
