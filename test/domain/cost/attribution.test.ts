@@ -12,12 +12,12 @@ import {
   type WindowAttribution,
 } from '../../../src/domain/cost';
 import type { Fold } from '../../../src/domain/profile';
-import { deepFreeze, realFolds } from './real-folds';
+import { deepFreeze, expectConserved, realFolds, withSyntheticSlices } from './real-folds';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 2, 1); // a window start: 2026-03-01T00:00Z
 
-export function catalogOf(yaml: string): Catalog {
+function catalogOf(yaml: string): Catalog {
   const r = parseCatalog([{ path: 'test.yaml', text: yaml }]);
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return deepFreeze(r.catalog);
@@ -58,24 +58,6 @@ function svc(serviceName: string, fileIndex: number, extra: Partial<ServiceWindo
 function attribute(partial: Partial<AttributionInput> & Pick<AttributionInput, 'services' | 'settings'>): WindowAttribution {
   const input: AttributionInput = deepFreeze({ window: { startMs: T0, endMs: T0 + HOUR }, catalog: CATALOG, catalogRevision: 'rev-1', ...partial });
   return attributeWindow(input);
-}
-
-/** Checks every conservation law the attribution promises. */
-export function expectConserved(a: WindowAttribution): void {
-  const servicesSum = a.services.reduce((s, x) => s + x.microdollars, 0n);
-  expect(servicesSum + a.idleMicrodollars).toBe(a.totalMicrodollars);
-  const teamsOwn = a.teams.reduce((s, t) => s + t.ownMicrodollars, 0n);
-  expect(teamsOwn).toBe(a.totalMicrodollars);
-  const roots = a.teams.filter((t) => t.parent === null).reduce((s, t) => s + t.rolledUpMicrodollars, 0n);
-  expect(roots).toBe(a.totalMicrodollars);
-  for (const s of a.services) {
-    const fns = a.functions.filter((f) => f.service === s.service);
-    expect(fns.reduce((x, f) => x + f.selfMicrodollars, 0n)).toBe(s.microdollars);
-    for (const f of fns) expect(f.cumMicrodollars >= f.selfMicrodollars).toBe(true);
-    const keys = new Set(a.labels.filter((l) => l.service === s.service).map((l) => l.key));
-    for (const key of keys) expect(a.labels.filter((l) => l.service === s.service && l.key === key).reduce((x, l) => x + l.microdollars, 0n)).toBe(s.microdollars);
-  }
-  expect(a.crossServiceFunctions.reduce((s, f) => s + f.selfMicrodollars, 0n)).toBe(servicesSum);
 }
 
 describe('attributeWindow, measured mode', () => {
@@ -229,17 +211,3 @@ describe('attributeWindow, allocated mode', () => {
   });
 });
 
-/** Splits a real fold into label slices by function name (deterministic), keeping totals exact. */
-export function withSyntheticSlices(fold: Fold): Fold {
-  const buckets = [{ endpoint: '/a' }, { endpoint: '/b' }, {}] as Record<string, string>[];
-  const slices = buckets.map((labels) => ({ labels, total: 0n, functions: new Map<string, { flat: bigint; cum: bigint }>() }));
-  let i = 0;
-  for (const [name, v] of fold.functions) {
-    const slice = slices[i++ % 3] as (typeof slices)[number];
-    slice.functions.set(name, v);
-    slice.total += v.flat;
-  }
-  const rest = fold.total - slices.reduce((s, x) => s + x.total, 0n);
-  (slices[2] as (typeof slices)[number]).total += rest;
-  return deepFreeze({ ...fold, slices });
-}

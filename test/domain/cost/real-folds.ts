@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { expect } from 'vitest';
+import type { WindowAttribution } from '../../../src/domain/cost';
 import type { Fold } from '../../../src/domain/profile';
 import { foldProfile } from '../../../src/domain/profile';
 
@@ -44,4 +46,37 @@ export function deepFreeze<T>(value: T): T {
   }
   for (const v of Object.values(value as object)) deepFreeze(v);
   return Object.freeze(value);
+}
+
+/** Checks every conservation law the attribution promises. */
+export function expectConserved(a: WindowAttribution): void {
+  const servicesSum = a.services.reduce((s, x) => s + x.microdollars, 0n);
+  expect(servicesSum + a.idleMicrodollars).toBe(a.totalMicrodollars);
+  const teamsOwn = a.teams.reduce((s, t) => s + t.ownMicrodollars, 0n);
+  expect(teamsOwn).toBe(a.totalMicrodollars);
+  const roots = a.teams.filter((t) => t.parent === null).reduce((s, t) => s + t.rolledUpMicrodollars, 0n);
+  expect(roots).toBe(a.totalMicrodollars);
+  for (const s of a.services) {
+    const fns = a.functions.filter((f) => f.service === s.service);
+    expect(fns.reduce((x, f) => x + f.selfMicrodollars, 0n)).toBe(s.microdollars);
+    for (const f of fns) expect(f.cumMicrodollars >= f.selfMicrodollars).toBe(true);
+    const keys = new Set(a.labels.filter((l) => l.service === s.service).map((l) => l.key));
+    for (const key of keys) expect(a.labels.filter((l) => l.service === s.service && l.key === key).reduce((x, l) => x + l.microdollars, 0n)).toBe(s.microdollars);
+  }
+  expect(a.crossServiceFunctions.reduce((s, f) => s + f.selfMicrodollars, 0n)).toBe(servicesSum);
+}
+
+/** Splits a real fold into label slices by function name (deterministic), keeping totals exact. */
+export function withSyntheticSlices(fold: Fold): Fold {
+  const buckets = [{ endpoint: '/a' }, { endpoint: '/b' }, {}] as Record<string, string>[];
+  const slices = buckets.map((labels) => ({ labels, total: 0n, functions: new Map<string, { flat: bigint; cum: bigint }>() }));
+  let i = 0;
+  for (const [name, v] of fold.functions) {
+    const slice = slices[i++ % 3] as (typeof slices)[number];
+    slice.functions.set(name, v);
+    slice.total += v.flat;
+  }
+  const rest = fold.total - slices.reduce((s, x) => s + x.total, 0n);
+  (slices[2] as (typeof slices)[number]).total += rest;
+  return deepFreeze({ ...fold, slices });
 }
