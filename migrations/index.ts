@@ -1,4 +1,5 @@
 import { InitialSchema1795318535842 } from './1795318535842-InitialSchema';
+import { CreateProfiles1795318728174 } from './1795318728174-CreateProfiles';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -6,4 +7,5 @@ import { InitialSchema1795318535842 } from './1795318535842-InitialSchema';
  */
 export const MIGRATIONS = [
   InitialSchema1795318535842,
+  CreateProfiles1795318728174,
 ];

@@ -5,6 +5,7 @@ import { SettingsModule } from './config/settings.module';
 import type { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -28,6 +29,7 @@ export interface AppModuleOptions {
     HealthModule,
     MetricsModule,
     JobRunModule,
+    IngestModule,
     // Capability modules (catalog, cost, sources, ingest, api, ...) are added here.
   ],
 })

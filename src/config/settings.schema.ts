@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ingestSettingsSchema } from '../ingest/ingest-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -78,7 +79,7 @@ export const settingsFileSchema = z.strictObject({
   cost: z.unknown().optional(),
   // TODO(sources/push engineer): replace with the schemas of src/sources, src/ingest and src/jobs.
   sources: z.unknown().optional(),
-  ingest: z.unknown().optional(),
+  ingest: ingestSettingsSchema,
   schedules: z.unknown().optional(),
   retention: z.unknown().optional(),
 });

@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
+import { foldPush, parseSampleTypeConfig, planIngest, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
+import { ProfileStoreService } from '../profiles/profile-store.service';
+import { IngestAuthenticator } from './ingest-auth';
+import { BodyTooLargeError, ClientAbortedError, MultipartFormError, readCappedBody, readMultipartProfile } from './ingest-body.reader';
+import { ingestContentType, type ShieldedRequest } from './ingest-body.shield';
+import { IngestHttpError, toIngestHttpError, tooManyRequests } from './ingest-error';
+import { IngestMetrics } from './ingest-metrics';
+import { IngestRateLimiter } from './ingest-rate-limiter';
+import type { IngestSettings } from './ingest-settings';
+
+/** Injection token of the clock ingest reads (`() => epoch ms`); tests may pin it. */
+export const INGEST_CLOCK = Symbol('flamebill.ingestClock');
+
+/** The 200 answer: what happened to the push. */
+export interface IngestResult {
+  readonly status: 'stored' | 'duplicate' | 'skipped';
+  readonly service: string;
+  readonly window: string;
+  readonly id?: string;
+  readonly profileType?: string;
+  readonly cpuNanoseconds?: string;
+  readonly reason?: string;
+}
+
+/** After an early answer (413, 429) the rest of the body is read and dropped, up to this much, then the socket is cut. */
+const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * `POST /ingest`: authenticate, validate metadata, read the body under a cap, fold once, commit one row.
+ * A 200 is sent only after the row is committed (or found already committed: a retry), so it means counted once.
+ * Every rejection happens before anything is written, so a 4xx changes nothing.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private readonly ingest: IngestSettings;
+  private readonly foldOptions: PushFoldOptions;
+  private readonly auth: IngestAuthenticator;
+  private readonly limiter: IngestRateLimiter;
+  private inFlight = 0;
+
+  constructor(
+    @InjectSettings() settings: Settings,
+    private readonly store: ProfileStoreService,
+    private readonly metrics: IngestMetrics,
+    @Inject(INGEST_CLOCK) private readonly clock: () => number,
+  ) {
+    this.ingest = settings.ingest;
+    this.foldOptions = {
+      labelKeys: settings.labels.keys,
+      maxLabelValues: settings.labels.maxValuesPerKey,
+      maxInflatedBytes: this.ingest.maxInflatedBytes,
+      countWallAsCpu: this.ingest.countWallAsCpu,
+    };
+    this.auth = new IngestAuthenticator(this.ingest, process.env);
+    this.limiter = new IngestRateLimiter(this.ingest.rateLimit.bytesPerSecond, this.ingest.rateLimit.burstBytes, clock);
+  }
+
+  /** Handles one push end to end and writes the response (Pyroscope's JSON error body on failure). */
+  async handle(req: ShieldedRequest, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    try {
+      const result = await this.accept(req);
+      this.metrics.requests.inc({ status: '200', outcome: result.reason ? `skipped-${result.reason}` : result.status });
+      if (result.status === 'stored') this.metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      sendJson(res, 200, result);
+    } catch (err: unknown) {
+      if (err instanceof ClientAbortedError) {
+        this.metrics.requests.inc({ status: '499', outcome: 'aborted' });
+        req.socket.destroy();
+        return;
+      }
+      const failure = toIngestHttpError(err);
+      this.metrics.requests.inc({ status: String(failure.status), outcome: 'rejected' });
+      if (failure.status >= 500) this.logger.error(`push failed: ${(err as Error).stack ?? String(err)}`);
+      sendJson(res, failure.status, failure.toJSON(), failure.headers);
+      if (!req.complete) drainRest(req);
+    }
+  }
+
+  private async accept(req: ShieldedRequest): Promise<IngestResult> {
+    const tenant = this.auth.authenticate(req.headers.authorization);
+    const plan = planIngest(queryOf(req.url), ingestContentType(req), this.clock(), this.ingest.windowSeconds);
+    const declared = declaredLength(req);
+    if (declared !== null && declared > this.ingest.maxBodyBytes) throw new BodyTooLargeError(this.ingest.maxBodyBytes);
+    if (this.inFlight >= this.ingest.maxConcurrentRequests) {
+      throw tooManyRequests(`more than ${this.ingest.maxConcurrentRequests} pushes in flight; retry shortly`, 1);
+    }
+    this.inFlight++;
+    try {
+      if (declared !== null) this.checkRate(tenant, declared);
+      const body = await this.readProfile(req, plan);
+      this.metrics.bytes.inc({ outcome: 'read' }, body.length);
+      if (declared === null) this.checkRate(tenant, body.length);
+      return await this.foldAndStore(plan, body);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async foldAndStore(plan: IngestPlan, body: Buffer): Promise<IngestResult> {
+    const window = plan.window.start.toISOString();
+    const outcome = foldPush(plan, body, this.foldOptions);
+    if (outcome.action === 'skip') {
+      this.logger.debug(`push for ${plan.series.service} not stored: ${outcome.reason} (${outcome.detail})`);
+      return { status: 'skipped', service: plan.series.service, window, reason: outcome.reason };
+    }
+    const saved = await this.store.store({
+      source: 'push',
+      service: outcome.service,
+      window: plan.window,
+      digest: outcome.digest,
+      seriesLabels: plan.series.seriesLabels,
+      fold: outcome.fold,
+      cpuNanoseconds: outcome.cpuNanoseconds,
+      wallOnly: outcome.wallOnly,
+      raw: this.ingest.keepRaw ? body : null,
+      byteSize: body.length,
+    });
+    if (!saved.duplicate) this.metrics.cpuNanoseconds.inc(Number(outcome.cpuNanoseconds));
+    return {
+      status: saved.duplicate ? 'duplicate' : 'stored',
+      service: outcome.service,
+      window,
+      id: saved.id,
+      profileType: outcome.profileType,
+      cpuNanoseconds: outcome.cpuNanoseconds.toString(),
+    };
+  }
+
+  /** The profile bytes: the whole body, or the `profile` part of a multipart form (empty when it has none). */
+  private async readProfile(req: ShieldedRequest, plan: IngestPlan): Promise<Buffer> {
+    const max = this.ingest.maxBodyBytes;
+    if (plan.kind !== 'multipart') return readCappedBody(req, max);
+    const headers = { ...req.headers, 'content-type': ingestContentType(req) };
+    const form = await readMultipartProfile(req, headers, max);
+    if (form.hasPreviousProfile) {
+      throw new MultipartFormError('unsupported client version (prev_profile part); update github.com/grafana/pyroscope-go to the latest version');
+    }
+    if (form.sampleTypeConfig) parseSampleTypeConfig(form.sampleTypeConfig);
+    return form.profile ?? Buffer.alloc(0);
+  }
+
+  private checkRate(tenant: string, bytes: number): void {
+    const decision = this.limiter.take(tenant, bytes);
+    if (!decision.ok) {
+      throw tooManyRequests(`tenant ${tenant} is over its ingestion rate of ${this.ingest.rateLimit.bytesPerSecond} bytes/s`, decision.retryAfterSeconds);
+    }
+  }
+}
+
+/** The query parameters as plain strings (first value wins), without Express's nested-object parsing. */
+function queryOf(url: string | undefined): IngestQuery {
+  const q = url?.indexOf('?') ?? -1;
+  const params = new URLSearchParams(q < 0 ? '' : url!.slice(q + 1));
+  const get = (key: string): string | undefined => params.get(key) ?? undefined;
+  return {
+    name: get('name'),
+    from: get('from'),
+    until: get('until'),
+    format: get('format'),
+    sampleRate: get('sampleRate'),
+    spyName: get('spyName'),
+    units: get('units'),
+    aggregationType: get('aggregationType'),
+  };
+}
+
+/** Content-Length when the client sent one (not with chunked encoding), else null. */
+function declaredLength(req: ShieldedRequest): number | null {
+  const raw = req.headers['content-length'];
+  if (raw === undefined || req.headers['transfer-encoding'] !== undefined) return null;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new IngestHttpError(400, `Content-Length: not a byte count: ${raw}`);
+  return n;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Reads and drops what is left of a rejected body so the client, which may still be uploading, reads the answer
+ * instead of a connection reset, and the connection stays usable. Past a limit or a timeout the socket is cut.
+ */
+function drainRest(req: ShieldedRequest): void {
+  let seen = 0;
+  const cut = (): void => void req.socket.destroy();
+  const timer = setTimeout(cut, DRAIN_TIMEOUT_MS);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DRAIN_LIMIT_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}

@@ -1,0 +1,288 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { PoolClient } from 'pg';
+import { pgPool, withPgTransaction } from '../database/transactions';
+import { queryRows } from '../database/query-rows';
+
+/** A row to store in `profiles` (see migrations/*-CreateProfiles.ts for the columns' meaning). */
+export interface NewProfileRow {
+  /** Settings source name, `push` or `demo`. */
+  readonly source: string;
+  readonly service: string;
+  /** `<type>:<unit>` of the folded sample type, e.g. `cpu:nanoseconds`. */
+  readonly profileType: string;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  /** sha256 hex identifying the profile within (source, service, profile type, window). */
+  readonly digest: string;
+  readonly seriesLabels: Readonly<Record<string, string>>;
+  readonly byteSize: number;
+  readonly sampleCount: number;
+  /** CPU time in the profile; null when it is not CPU time. */
+  readonly cpuNanoseconds: bigint | null;
+  readonly wallOnly: boolean;
+  /** serializeFold() bytes. */
+  readonly fold: Uint8Array;
+  /** The bytes as received; null when not kept. */
+  readonly raw: Uint8Array | null;
+}
+
+/** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytes`). */
+export interface StoredProfile {
+  readonly id: string;
+  readonly source: string;
+  readonly service: string;
+  readonly profileType: string;
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  readonly digest: string;
+  readonly seriesLabels: Readonly<Record<string, string>>;
+  readonly byteSize: number;
+  readonly sampleCount: number;
+  readonly cpuNanoseconds: bigint | null;
+  readonly wallOnly: boolean;
+  readonly fold: Buffer;
+  readonly receivedAt: Date;
+}
+
+export interface InsertResult {
+  readonly id: string;
+  /** True when an identical profile (same key and digest) was stored before: nothing was written. */
+  readonly duplicate: boolean;
+}
+
+export interface ReplaceResult {
+  readonly deleted: number;
+  readonly inserted: number;
+  /** True when the window already held exactly these digests: nothing was written and the window stays clean. */
+  readonly unchanged: boolean;
+}
+
+/**
+ * Advisory-lock class of per-window locks ("wind"). Writers of a window hold the shared lock for their transaction;
+ * the attribute job takes the exclusive one to clear a window's dirty mark (`clearDirtyWindow`), so it waits for every
+ * writer in flight and sees their rows, while writers never wait for each other.
+ */
+export const WINDOW_LOCK_CLASS = 0x77696e64;
+
+/** The second advisory-lock key of a window: minutes since the epoch (windows are whole minutes). */
+export function windowLockKey(windowStart: Date): number {
+  return Math.floor(windowStart.getTime() / 60_000);
+}
+
+const INSERT_COLUMNS = `source, service, profile_type, window_start, window_end, digest, series_labels, byte_size,
+  sample_count, cpu_nanoseconds, wall_only, fold, raw`;
+
+/**
+ * One statement, so one round trip and its own transaction: take the window's shared lock, insert the profile unless
+ * its identity exists, and mark the window dirty when a row was inserted. A marked window is left as is
+ * (`DO NOTHING` takes no row lock, so concurrent pushes into one hot window do not queue behind each other).
+ */
+const INSERT_SQL = `
+  WITH guard AS (SELECT pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, $14::int)),
+  ins AS (
+    INSERT INTO profiles (${INSERT_COLUMNS})
+    SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::bigint, $11, $12, $13 FROM guard
+    ON CONFLICT ON CONSTRAINT profiles_identity_key DO NOTHING
+    RETURNING id, window_start
+  ),
+  mark AS (
+    INSERT INTO dirty_windows (window_start, marked_at) SELECT window_start, now() FROM ins
+    ON CONFLICT (window_start) DO NOTHING
+  )
+  SELECT id FROM ins`;
+
+/** The `profiles` and `dirty_windows` tables. Every write marks its window dirty in the same transaction. */
+export class ProfileRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Stores one profile unless an identical one (same source, service, profile type, window and digest) exists:
+   * a retried push is counted once. Committed when the promise resolves.
+   */
+  async insert(row: NewProfileRow): Promise<InsertResult> {
+    const result = await pgPool(this.db).query<{ id: string }>(INSERT_SQL, insertParams(row));
+    const inserted = result.rows[0];
+    if (inserted) return { id: inserted.id, duplicate: false };
+    return { id: await this.existingId(row), duplicate: true };
+  }
+
+  /**
+   * Replaces what `source` stored for (service, profile type, window) with `rows`, in one transaction: a pull re-run
+   * for a window converges to the latest fetch. When the window already holds exactly these digests nothing is
+   * written and the window is not marked dirty. Every row must carry the same source, service, type and window.
+   */
+  async replaceSourceWindow(source: string, service: string, profileType: string, windowStart: Date, rows: readonly NewProfileRow[]): Promise<ReplaceResult> {
+    for (const row of rows) assertSameKey(row, source, service, profileType, windowStart);
+    return withPgTransaction(this.db, async (client) => {
+      await lockWindowShared(client, windowStart);
+      const key = [source, service, profileType, windowStart];
+      const existing = await client.query<{ digest: string }>(
+        `SELECT digest FROM profiles WHERE source = $1 AND service = $2 AND profile_type = $3 AND window_start = $4 FOR UPDATE`,
+        key,
+      );
+      if (sameDigests(existing.rows.map((r) => r.digest), rows.map((r) => r.digest))) {
+        return { deleted: 0, inserted: 0, unchanged: true };
+      }
+      const deleted = await client.query(
+        `DELETE FROM profiles WHERE source = $1 AND service = $2 AND profile_type = $3 AND window_start = $4`,
+        key,
+      );
+      let inserted = 0;
+      for (const row of rows) {
+        const res = await client.query(
+          `INSERT INTO profiles (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::bigint, $11, $12, $13)
+           ON CONFLICT ON CONSTRAINT profiles_identity_key DO NOTHING`,
+          insertParams(row).slice(0, 13),
+        );
+        inserted += res.rowCount ?? 0;
+      }
+      await client.query(
+        `INSERT INTO dirty_windows (window_start, marked_at) VALUES ($1, now()) ON CONFLICT (window_start) DO NOTHING`,
+        [windowStart],
+      );
+      return { deleted: deleted.rowCount ?? 0, inserted, unchanged: false };
+    });
+  }
+
+  /** Every profile of one window, all sources and services, in id order; without raw bytes. */
+  async listWindow(windowStart: Date, db: DataSource | EntityManager = this.db): Promise<StoredProfile[]> {
+    const rows = await queryRows<ProfileRow>(
+      db,
+      `SELECT id, source, service, profile_type, window_start, window_end, digest, series_labels, byte_size,
+              sample_count, cpu_nanoseconds, wall_only, fold, received_at
+         FROM profiles WHERE window_start = $1 ORDER BY id`,
+      [windowStart],
+    );
+    return rows.map(toStoredProfile);
+  }
+
+  /** Total CPU nanoseconds stored for `service` in windows starting in [from, to); 0n when none. */
+  async sumCpu(service: string, from: Date, to: Date): Promise<bigint> {
+    const [row] = await queryRows<{ total: string | null }>(
+      this.db,
+      `SELECT sum(cpu_nanoseconds)::text AS total FROM profiles WHERE service = $1 AND window_start >= $2 AND window_start < $3`,
+      [service, from, to],
+    );
+    return BigInt(row?.total ?? 0);
+  }
+
+  /** The raw bytes of one profile; null when retention dropped them or the id is unknown. */
+  async rawBytes(id: string): Promise<Buffer | null> {
+    const [row] = await queryRows<{ raw: Buffer | null }>(this.db, `SELECT raw FROM profiles WHERE id = $1`, [id]);
+    return row?.raw ?? null;
+  }
+
+  /** Windows marked dirty, oldest first, with the time of their mark. */
+  async listDirtyWindows(limit = 1000): Promise<Array<{ windowStart: Date; markedAt: Date }>> {
+    const rows = await queryRows<{ window_start: Date; marked_at: Date }>(
+      this.db,
+      `SELECT window_start, marked_at FROM dirty_windows ORDER BY window_start LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ windowStart: r.window_start, markedAt: r.marked_at }));
+  }
+
+  /**
+   * Clears a window's dirty mark inside the caller's transaction (the attribution that recomputes the window).
+   * Takes the window's exclusive lock first, which waits until every write in flight into that window has committed;
+   * under READ COMMITTED the caller's following statements then see all of them, and a write that starts later marks
+   * the window again. Call it before reading the window's profiles.
+   * @returns true when the window was marked.
+   */
+  async clearDirtyWindow(manager: EntityManager, windowStart: Date): Promise<boolean> {
+    await manager.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+    const rows = await queryRows<{ window_start: Date }>(
+      manager,
+      `DELETE FROM dirty_windows WHERE window_start = $1 RETURNING window_start`,
+      [windowStart],
+    );
+    return rows.length > 0;
+  }
+
+  private async existingId(row: NewProfileRow): Promise<string> {
+    const [found] = await queryRows<{ id: string }>(
+      this.db,
+      `SELECT id FROM profiles WHERE source = $1 AND service = $2 AND profile_type = $3 AND window_start = $4 AND digest = $5`,
+      [row.source, row.service, row.profileType, row.windowStart, row.digest],
+    );
+    if (!found) throw new Error(`profile ${row.digest} conflicted on insert but is not there (deleted concurrently)`);
+    return found.id;
+  }
+}
+
+interface ProfileRow {
+  id: string;
+  source: string;
+  service: string;
+  profile_type: string;
+  window_start: Date;
+  window_end: Date;
+  digest: string;
+  series_labels: Record<string, string>;
+  byte_size: number;
+  sample_count: number;
+  cpu_nanoseconds: string | null;
+  wall_only: boolean;
+  fold: Buffer;
+  received_at: Date;
+}
+
+function toStoredProfile(r: ProfileRow): StoredProfile {
+  return {
+    id: r.id,
+    source: r.source,
+    service: r.service,
+    profileType: r.profile_type,
+    windowStart: r.window_start,
+    windowEnd: r.window_end,
+    digest: r.digest,
+    seriesLabels: r.series_labels,
+    byteSize: r.byte_size,
+    sampleCount: r.sample_count,
+    cpuNanoseconds: r.cpu_nanoseconds === null ? null : BigInt(r.cpu_nanoseconds),
+    wallOnly: r.wall_only,
+    fold: r.fold,
+    receivedAt: r.received_at,
+  };
+}
+
+function insertParams(row: NewProfileRow): unknown[] {
+  return [
+    row.source,
+    row.service,
+    row.profileType,
+    row.windowStart,
+    row.windowEnd,
+    row.digest,
+    JSON.stringify(row.seriesLabels),
+    row.byteSize,
+    row.sampleCount,
+    row.cpuNanoseconds === null ? null : row.cpuNanoseconds.toString(),
+    row.wallOnly,
+    asBuffer(row.fold),
+    row.raw === null ? null : asBuffer(row.raw),
+    windowLockKey(row.windowStart),
+  ];
+}
+
+/** node-postgres sends Buffers as binary parameters; wrap other views without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function lockWindowShared(client: PoolClient, windowStart: Date): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+}
+
+function assertSameKey(row: NewProfileRow, source: string, service: string, profileType: string, windowStart: Date): void {
+  if (row.source !== source || row.service !== service || row.profileType !== profileType || row.windowStart.getTime() !== windowStart.getTime()) {
+    throw new Error(`replaceSourceWindow(${source}, ${service}, ${profileType}, ${windowStart.toISOString()}) got a row of ${row.source}/${row.service}/${row.profileType}/${row.windowStart.toISOString()}`);
+  }
+}
+
+function sameDigests(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((d, i) => d === y[i]);
+}
