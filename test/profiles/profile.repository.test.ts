@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deserializeFold, foldProfile } from '../../src/domain/profile';
+import { ProfileStoreService, type ProfileToStore } from '../../src/profiles/profile-store.service';
+import { ProfileRepository, WINDOW_LOCK_CLASS, windowLockKey } from '../../src/profiles/profile.repository';
+import { testDataSource, truncateTables } from '../support/database';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'profiles');
+const GO_CPU = readFileSync(join(FIXTURES, 'grafana-pyroscope/cpu.pprof'));
+const FOLD = foldProfile(GO_CPU, { sampleType: 'cpu' });
+const W1 = { start: new Date('2026-11-22T03:00:00Z'), end: new Date('2026-11-22T04:00:00Z') };
+const W2 = { start: new Date('2026-11-22T04:00:00Z'), end: new Date('2026-11-22T05:00:00Z') };
+
+let db: DataSource;
+let repo: ProfileRepository;
+let store: ProfileStoreService;
+
+beforeAll(async () => {
+  db = await testDataSource();
+  repo = new ProfileRepository(db);
+  store = new ProfileStoreService(repo);
+});
+beforeEach(() => truncateTables(db, ['profiles', 'dirty_windows']));
+afterAll(async () => undefined);
+
+const profile = (over: Partial<ProfileToStore> = {}): ProfileToStore => ({
+  source: 'push',
+  service: 'checkout',
+  window: W1,
+  digest: 'd1',
+  seriesLabels: { env: 'prod' },
+  fold: FOLD,
+  cpuNanoseconds: FOLD.total,
+  wallOnly: false,
+  raw: GO_CPU,
+  ...over,
+});
+const dirty = async (): Promise<string[]> =>
+  ((await db.query('SELECT window_start FROM dirty_windows ORDER BY 1')) as Array<{ window_start: Date }>).map((r) => r.window_start.toISOString());
+
+describe('ProfileRepository', () => {
+  it('inserts once per identity and reports duplicates with the first id', async () => {
+    const a = await store.store(profile());
+    const b = await store.store(profile());
+    const c = await store.store(profile({ digest: 'd2' }));
+    expect(a.duplicate).toBe(false);
+    expect(b).toEqual({ id: a.id, duplicate: true });
+    expect(c.duplicate).toBe(false);
+    const [row] = await repo.listWindow(W1.start);
+    expect(row).toMatchObject({ source: 'push', service: 'checkout', profileType: 'cpu:nanoseconds', digest: 'd1', seriesLabels: { env: 'prod' }, byteSize: GO_CPU.length, sampleCount: FOLD.sampleCount, cpuNanoseconds: 470_000_000n, wallOnly: false });
+    expect(deserializeFold(row!.fold)).toEqual(FOLD);
+    expect((await repo.rawBytes(row!.id))?.equals(GO_CPU)).toBe(true);
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+  });
+
+  it('sums CPU per service over windows starting in [from, to)', async () => {
+    await store.store(profile());
+    await store.store(profile({ digest: 'd2', window: W2 }));
+    await store.store(profile({ digest: 'd3', service: 'billing' }));
+    await store.store(profile({ digest: 'd4', cpuNanoseconds: null }));
+    expect(await repo.sumCpu('checkout', W1.start, W2.end)).toBe(940_000_000n);
+    expect(await repo.sumCpu('checkout', W1.start, W1.end)).toBe(470_000_000n);
+    expect(await repo.sumCpu('checkout', W2.end, new Date('2027-01-01T00:00:00Z'))).toBe(0n);
+  });
+
+  it('replaceSourceWindow replaces a pull window in one transaction, and is a no-op for the same digests', async () => {
+    const pull = (digest: string) => profile({ source: 'pyro', digest, raw: null, byteSize: 123 });
+    await store.store(profile()); // a push in the same window stays
+    const first = await store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [pull('a'), pull('b')]);
+    expect(first).toEqual({ deleted: 0, inserted: 2, unchanged: false });
+    await db.query('DELETE FROM dirty_windows');
+    const again = await store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [pull('b'), pull('a')]);
+    expect(again).toEqual({ deleted: 0, inserted: 0, unchanged: true });
+    expect(await dirty()).toEqual([]);
+    const changed = await store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [pull('c')]);
+    expect(changed).toEqual({ deleted: 2, inserted: 1, unchanged: false });
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+    const rows = await repo.listWindow(W1.start);
+    expect(rows.map((r) => `${r.source}/${r.digest}/${r.byteSize}`)).toEqual(['push/d1/' + GO_CPU.length, 'pyro/c/123']);
+  });
+
+  it('replaceSourceWindow refuses rows of another key and rolls back', async () => {
+    await expect(store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [profile({ source: 'pyro', window: W2 })])).rejects.toThrow(/got a row of pyro\/checkout/);
+    expect(await repo.listWindow(W2.start)).toEqual([]);
+  });
+
+  it('clearDirtyWindow waits for a write in flight into that window, then the reader sees it', async () => {
+    await store.store(profile());
+    // A writer holds the window's shared lock (as an INSERT in flight does) while the attribute job clears the mark.
+    const writer = await db.createQueryRunner();
+    await writer.connect();
+    await writer.startTransaction();
+    await writer.query(`SELECT pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(W1.start)]);
+    await writer.query(
+      `INSERT INTO profiles (source, service, profile_type, window_start, window_end, digest, byte_size, sample_count, cpu_nanoseconds, fold)
+       VALUES ('push', 'checkout', 'cpu:nanoseconds', $1, $2, 'late', 0, 0, 5, '\\x00')`,
+      [W1.start, W1.end],
+    );
+    let cleared = false;
+    const attribution = db.transaction(async (manager) => {
+      const wasDirty = await repo.clearDirtyWindow(manager, W1.start);
+      cleared = true;
+      const seen = (await manager.query('SELECT digest FROM profiles WHERE window_start = $1 ORDER BY digest', [W1.start])) as Array<{ digest: string }>;
+      return { wasDirty, seen: seen.map((r) => r.digest) };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cleared).toBe(false); // blocked behind the writer
+    await writer.commitTransaction();
+    await writer.release();
+    expect(await attribution).toEqual({ wasDirty: true, seen: ['d1', 'late'] });
+    expect(await dirty()).toEqual([]);
+  });
+
+  it('a push after the mark was cleared marks the window again', async () => {
+    await store.store(profile());
+    await db.transaction((manager) => repo.clearDirtyWindow(manager, W1.start));
+    expect(await dirty()).toEqual([]);
+    await store.store(profile({ digest: 'd9' }));
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+    await store.store(profile({ digest: 'd9' })); // a duplicate changes nothing
+    expect((await repo.listDirtyWindows()).map((w) => w.windowStart.toISOString())).toEqual([W1.start.toISOString()]);
+  });
+});
