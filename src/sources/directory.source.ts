@@ -69,6 +69,19 @@ export class DirectorySource implements ProfileSource {
     return profiles;
   }
 
+  /**
+   * The windows that complete files cover, oldest first, without duplicates. Lets a caller backfill a
+   * drop folder whose time range it does not know (the shipped demo profiles at first start).
+   */
+  async coveredWindows(signal: AbortSignal): Promise<TimeWindow[]> {
+    const starts = new Set<number>();
+    for (const file of await this.scan(signal)) {
+      if (!starts.has(file.start.getTime()) && (await this.completeSize(file)) !== null) starts.add(file.start.getTime());
+    }
+    const windowMs = this.settings.windowMinutes * 60_000;
+    return [...starts].sort((a, b) => a - b).map((start) => ({ start: new Date(start), end: new Date(start + windowMs) }));
+  }
+
   /** Files whose name matches and whose start lies in the window, oldest first. */
   private async filesIn(window: TimeWindow, signal: AbortSignal): Promise<DropFile[]> {
     const from = window.start.getTime();
