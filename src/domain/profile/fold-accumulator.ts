@@ -94,7 +94,7 @@ export class FoldAccumulator {
     }
     const slices: LabelSlice[] = [];
     for (const slice of this.slices.values()) slices.push(this.sliceResult(slice));
-    slices.sort((a, b) => compareStrings(canonicalLabelKey(a.labels), canonicalLabelKey(b.labels)));
+    slices.sort((a, b) => compareLabels(a.labels, b.labels));
     return { total: BigInt(this.total), absoluteTotal: BigInt(this.absTotal), functions, slices };
   }
 
@@ -151,6 +151,17 @@ function zero(big: boolean): Value {
 export function canonicalLabelKey(labels: Readonly<Record<string, string>>): string {
   const keys = Object.keys(labels).sort(compareStrings);
   return JSON.stringify(keys.map((k) => [k, labels[k]]));
+}
+
+/** Orders label records by their sorted (key, value) pairs; `{}` comes first. */
+export function compareLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): number {
+  const pa = Object.keys(a).sort(compareStrings).flatMap((k) => [k, a[k]!]);
+  const pb = Object.keys(b).sort(compareStrings).flatMap((k) => [k, b[k]!]);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const c = compareStrings(pa[i]!, pb[i]!);
+    if (c !== 0) return c;
+  }
+  return pa.length - pb.length;
 }
 
 /** Code-unit order, independent of locale. */

@@ -1,4 +1,4 @@
-import { canonicalLabelKey, compareStrings } from './fold-accumulator';
+import { canonicalLabelKey, compareLabels, compareStrings } from './fold-accumulator';
 import type { Fold, FoldAlignment, FunctionValue, LabelSlice, ValueType } from './profile.types';
 
 /** Thrown when folds of different sample types are combined. */
@@ -73,7 +73,7 @@ function mergeSlices(folds: readonly Fold[]): LabelSlice[] {
       merged.set(key, into);
     }
   }
-  return [...merged.entries()].sort((a, b) => compareStrings(a[0], b[0])).map(([, s]) => s);
+  return [...merged.values()].sort((a, b) => compareLabels(a.labels, b.labels));
 }
 
 function timeSpan(folds: readonly Fold[]): { timeNanos: bigint; durationNanos: bigint } {

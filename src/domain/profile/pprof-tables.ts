@@ -12,9 +12,9 @@ const utf8 = new TextDecoder('utf-8');
  */
 export class PprofTables {
   readonly stringCount: number;
-  readonly locationIndexById = new Map<number, number>();
-  readonly functionIndexById = new Map<number, number>();
-  readonly mappingIndexById = new Map<number, number>();
+  readonly locationIndexById = new IdIndex();
+  readonly functionIndexById = new IdIndex();
+  readonly mappingIndexById = new IdIndex();
   private readonly cache: (string | undefined)[] = [];
 
   constructor(readonly ix: PprofIndex) {
@@ -66,7 +66,8 @@ export class PprofTables {
     if (st[1] !== st[0]) throw new ProfileDecodeError('pprof', 'expected string_table[0] to be the empty string', { offset: st[0]! });
   }
 
-  private indexIds(kind: string, ids: Float64Array, count: number, byId: Map<number, number>): void {
+  private indexIds(kind: string, ids: Float64Array, count: number, byId: IdIndex): void {
+    byId.reserve(ids, count);
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
       if (id === 0) throw new ProfileDecodeError('pprof', `found ${kind} with reserved ID=0 (${kind} #${i + 1}); go tool pprof rejects such profiles too`);
@@ -114,4 +115,37 @@ export class PprofTables {
 
 function checkAll(tables: PprofTables, list: { data: Float64Array; length: number }, what: string): void {
   for (let i = 0; i < list.length; i++) tables.checkString(list.data[i]!, what);
+}
+
+/**
+ * id -> table index. Producers number ids 1..n, so a dense array serves almost every lookup (a Map keyed by
+ * doubles was the fold's top cost); ids far above the table size fall back to a Map.
+ */
+export class IdIndex {
+  private dense = new Int32Array(0);
+  private readonly sparse = new Map<number, number>();
+
+  /** Sizes the dense part for these ids: up to 4x the count (plus slack), beyond that they go to the Map. */
+  reserve(ids: Float64Array, count: number): void {
+    let max = 0;
+    for (let i = 0; i < count; i++) if (ids[i]! > max) max = ids[i]!;
+    this.dense = new Int32Array(Math.min(max, 4 * count + 1024) + 1);
+  }
+
+  get(id: number): number | undefined {
+    if (id < this.dense.length) {
+      const v = this.dense[id]!;
+      return v === 0 ? undefined : v - 1;
+    }
+    return this.sparse.get(id);
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: number, index: number): void {
+    if (id < this.dense.length && Number.isInteger(id)) this.dense[id] = index + 1;
+    else this.sparse.set(id, index);
+  }
 }

@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Wall time and peak RSS of one child process. */
+export interface Measurement {
+  readonly seconds: number;
+  readonly maxRssBytes: number;
+  readonly exitCode: number;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command under GNU time (`/usr/bin/time -f`), discarding stdout, and returns its wall time and peak RSS
+ * (the largest of the process and its waited-for descendants).
+ */
+export function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '@@time %e %M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /@@time ([\d.]+) (\d+)/.exec(stderr);
+      if (!m) return reject(new Error(`no timing from ${command}: ${stderr.slice(-500)}`));
+      resolve({ seconds: Number(m[1]), maxRssBytes: Number(m[2]) * 1024, exitCode: code ?? -1, stderr: stderr.replace(/@@time.*\n?/, '') });
+    });
+  });
+}
+
+/** The 1-minute load average, to report how busy the shared machine was. */
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
