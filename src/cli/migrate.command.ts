@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../config/settings.loader';
-import { migrationStatus, runMigrations } from '../database/migrations';
-import { openCliDatabase } from '../database/open-database';
 import { createCliLogger } from '../logging/root-logger';
 
 export function registerMigrateCommand(program: Command): void {
@@ -20,6 +18,9 @@ export function registerMigrateCommand(program: Command): void {
  */
 export async function migrate(statusOnly: boolean): Promise<void> {
   const settings = loadSettings();
+  // Loaded on demand so that `flamebill --help` and other commands do not pay for TypeORM.
+  const { migrationStatus, runMigrations } = await import('../database/migrations');
+  const { openCliDatabase } = await import('../database/open-database');
   const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
   const database = await openCliDatabase(settings, logger, 'flamebill-migrate');
   try {
