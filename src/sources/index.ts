@@ -4,4 +4,8 @@ export { createSource, createSources, type SourceFactoryDeps } from './source-fa
 export { sourceSettingsSchema, sourceSettingSchema, type SourceSetting } from './source-settings';
 export { SourceHttpError, SourceUnavailableError } from './http-client';
 export { MissingSecretError } from './http-auth';
+export { DirectorySource } from './directory.source';
+export { PyroscopeSource } from './pyroscope.source';
+export { ParcaSource } from './parca.source';
+export { PprofHttpSource } from './pprof-http.source';
 export { splitWindow } from './time-ranges';
