@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** Ids we accept from callers: short, printable, no spaces (they end up in logs and headers). */
-const ACCEPTABLE_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The request id for a request: the caller's `x-request-id` when it looks like an id (so a trace spans
