@@ -59,13 +59,21 @@ const FOLDED_LINE = /^[^\n]*\S[^\n]* [0-9]+\r?$/;
 const LEGACY_TEXT = /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profile|goroutine profile|threadcreate profile)/i;
 
 function textFormat(raw: Uint8Array): ProfileFormat {
-  const head = utf8.decode(raw.subarray(0, 4096));
-  const firstLine = head.split('\n').find((l) => l.trim() !== '') ?? '';
+  const firstLine = firstNonBlankLine(raw);
   if (FOLDED_LINE.test(firstLine)) return 'folded';
   if (LEGACY_TEXT.test(firstLine)) {
     throw new ProfileDecodeError('pprof', `legacy text pprof profiles are not supported (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
   }
   throw new ProfileDecodeError('unknown', `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`, { line: 1 });
+}
+
+/** The first line with a non-blank character, however long (a folded line of a deep stack can be megabytes). */
+function firstNonBlankLine(raw: Uint8Array): string {
+  let start = 0;
+  while (start < raw.length && (raw[start] === 10 || raw[start] === 13 || raw[start] === 32 || raw[start] === 9)) start++;
+  while (start > 0 && raw[start - 1] !== 10) start--;
+  const newline = raw.indexOf(10, start);
+  return utf8.decode(raw.subarray(start, newline < 0 ? raw.length : newline));
 }
 
 function parseJsonObject(raw: Uint8Array, format: 'cpuprofile' | 'speedscope' | 'unknown'): Record<string, unknown> {

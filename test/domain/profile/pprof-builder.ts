@@ -74,7 +74,7 @@ export function encodeTestProfile(p: TestProfile): Uint8Array {
 
 /** Protobuf wire writer for inputs too large for an object model (10^6 samples) or deliberately invalid. */
 export class WireWriter {
-  private buf = new Uint8Array(1 << 16);
+  private buf = new Uint8Array(64);
   length = 0;
 
   varint(v: number): this {
