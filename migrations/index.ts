@@ -1,5 +1,7 @@
 import { InitialSchema1795318535842 } from './1795318535842-InitialSchema';
 import { CreateProfiles1795318728174 } from './1795318728174-CreateProfiles';
+import { ProfilesColumnStorage1795319649553 } from './1795319649553-ProfilesColumnStorage';
+import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCatalogAndCostFacts';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -8,4 +10,6 @@ import { CreateProfiles1795318728174 } from './1795318728174-CreateProfiles';
 export const MIGRATIONS = [
   InitialSchema1795318535842,
   CreateProfiles1795318728174,
+  ProfilesColumnStorage1795319649553,
+  CreateCatalogAndCostFacts1795319665849,
 ];

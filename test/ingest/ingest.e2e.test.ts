@@ -30,6 +30,7 @@ beforeAll(async () => {
   app = await startTestApp({
     logLevel: 'warn',
     settings: {
+      schedules: { enabled: false, demo: false },
       ingest: { maxBodyBytes: MAX_BODY, maxInflatedBytes: 16 * 1024 * 1024, tenants: [{ name: 'team-a', tokenEnv: 'FLAMEBILL_E2E_INGEST_TOKEN' }], rateLimit: { bytesPerSecond: 0 } },
     },
   });
@@ -199,7 +200,7 @@ describe('POST /ingest rate limit', () => {
   it('answers 429 with Retry-After once a tenant is over its byte rate, and stores only what passed', async () => {
     const limited = await startTestApp({
       logLevel: 'warn',
-      settings: { ingest: { maxBodyBytes: 40_000, rateLimit: { bytesPerSecond: 1000, burstBytes: 50_000 } } },
+      settings: { schedules: { enabled: false, demo: false }, ingest: { maxBodyBytes: 40_000, rateLimit: { bytesPerSecond: 1000, burstBytes: 50_000 } } },
     });
     try {
       const body = FOLDED.subarray(0, FOLDED.lastIndexOf('\n', 30_000) + 1); // ~30 kB of whole lines

@@ -20,7 +20,7 @@ beforeAll(async () => {
   process.env.FLAMEBILL_AGENT_E2E_TOKEN = TOKEN;
   app = await startTestApp({
     logLevel: 'warn',
-    settings: { labels: { keys: ['endpoint'] }, ingest: { tenants: [{ name: 'shop-team', tokenEnv: 'FLAMEBILL_AGENT_E2E_TOKEN' }] } },
+    settings: { schedules: { enabled: false, demo: false }, labels: { keys: ['endpoint'] }, ingest: { tenants: [{ name: 'shop-team', tokenEnv: 'FLAMEBILL_AGENT_E2E_TOKEN' }] } },
   });
   proxy = await startRecordingProxy(app.baseUrl);
   db = await testDataSource();

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { loadSettings } from '../src/config/settings.loader';
+import { createDataSource } from '../src/database/data-source';
+import { startEmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
+import { runMigrations } from '../src/database/migrations';
+import { createRootLogger } from '../src/logging/root-logger';
+import { startServer, type RunningServer } from '../src/server/bootstrap';
+import { loadAverage } from './support/measure';
+
+const ROOT = join(__dirname, '..', '..');
+const SHARED = join(ROOT, '..', 'shared', 'profiles');
+const CHILD = join(__dirname, 'support', 'ingest-load-child.js');
+const BASE_FROM = 1795316400; // 2026-11-22T02:00:00Z, an hour boundary
+
+/** Mixes of real CPU profiles to push: big merged Go profiles, JFR-converted Java CPU profiles, small Go ones. */
+const MIXES: ReadonlyArray<{ label: string; files: readonly string[] }> = [
+  { label: 'Go PGO CPU profiles, 240-355 kB gzipped', files: ['golang-go/default.pgo', 'golang-go/default.2024-05.pgo', 'golang-go/default.2023-12.pgo', 'golang-go/default.2023-05.pgo'] },
+  {
+    label: 'Java CPU profiles via JFR, 26-30 kB gzipped',
+    files: [0, 1, 2, 3].map((i) => `grafana-pyroscope/cortex-dev-01__kafka-0__cpu__${i}.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz`),
+  },
+  { label: 'small Go CPU profile, 1.2 kB gzipped', files: ['grafana-pyroscope/cpu.pprof'] },
+];
+
+/**
+ * Push throughput: the real application (same wiring as `flamebill serve`, logging at warn) on loopback and a
+ * PostgreSQL (DATABASE_URL or an embedded one in a temp dir); a load generator in its own process pushes real CPU
+ * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix (`FLAMEBILL_BENCH_MIX` picks mixes by label). After each
+ * mix the rows are counted: every 200 must be exactly one row and the CPU sums must agree.
+ */
+export async function run(): Promise<void> {
+  const seconds = Number(process.env['FLAMEBILL_BENCH_SECONDS'] ?? '60');
+  const concurrency = Number(process.env['FLAMEBILL_BENCH_CONCURRENCY'] ?? '8');
+  const db = await openBenchDatabase();
+  const logger = createRootLogger('warn');
+  const settings = loadSettings({
+    env: {},
+    cwd: ROOT,
+    configFile: null,
+    overrides: { server: { port: 0, host: '127.0.0.1' }, database: { url: db.url }, logging: { level: 'warn' }, schedules: { enabled: false, demo: false }, ingest: { rateLimit: { bytesPerSecond: 0 }, maxConcurrentRequests: 256 } },
+  });
+  let server: RunningServer | null = null;
+  try {
+    server = await startServer({ settings, databaseUrl: db.url, logger, migrateOnStart: false });
+    process.stdout.write(`${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections\n`);
+    const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
+    for (const mix of MIXES.filter((m) => m.label.includes(only))) {
+      const files = mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
+      if (files.length === 0) continue;
+      await db.query('TRUNCATE profiles, dirty_windows');
+      const figures = await runLoadChild(server.url, seconds, concurrency, files);
+      const [row] = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(cpu_nanoseconds), 0)::text AS cpu FROM profiles`)) as Array<{ n: number; cpu: string }>;
+      const exact = row!.n === figures.stored && row!.n === figures.storedIds && row!.cpu === figures.storedCpu && figures.otherAnswers === 0;
+      process.stdout.write(
+        `${mix.label}: ${figures.mbPerSecond.toFixed(1)} MB/s sustained, ${figures.requestsPerSecond.toFixed(0)} req/s, ` +
+          `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, max ${figures.maxMs.toFixed(1)} ms; ` +
+          `statuses ${JSON.stringify(figures.statuses)}, ${figures.errors} connection errors; ` +
+          `rows ${row!.n} for ${figures.stored} answered stored: ${exact ? 'exact' : 'MISMATCH'}\n`,
+      );
+      if (!exact) process.exitCode = 1;
+    }
+    process.stdout.write(`load average after: ${loadAverage()}\n`);
+  } finally {
+    await server?.app.close();
+    await db.close();
+  }
+}
+
+interface ChildFigures {
+  mbPerSecond: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  statuses: Record<string, number>;
+  errors: number;
+  stored: number;
+  storedIds: number;
+  storedCpu: string;
+  otherAnswers: number;
+}
+
+function runLoadChild(url: string, seconds: number, concurrency: number, files: readonly string[]): Promise<ChildFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, url, String(seconds), String(concurrency), String(BASE_FROM), ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildFigures) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+interface BenchDatabase {
+  readonly url: string;
+  query(sql: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+/** A fresh, migrated database on DATABASE_URL's server or on an embedded PostgreSQL in a temp dir. */
+async function openBenchDatabase(): Promise<BenchDatabase> {
+  let adminUrl = process.env['DATABASE_URL']?.trim();
+  let stopServer = async (): Promise<void> => undefined;
+  if (!adminUrl) {
+    const dataDir = await mkdtemp(join(os.tmpdir(), 'flamebill-bench-pg-'));
+    await chmod(dataDir, 0o755);
+    const embedded = await startEmbeddedPostgres({ dataDir, role: 'cli' });
+    adminUrl = embedded.url;
+    stopServer = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const name = `flamebill_bench_${process.pid}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const dataSource = await createDataSource({ url: url.toString(), poolSize: 2, applicationName: 'flamebill-bench' }).initialize();
+  await runMigrations(dataSource);
+  return {
+    url: url.toString(),
+    query: (sql) => dataSource.query(sql) as Promise<unknown[]>,
+    close: async () => {
+      await dataSource.destroy();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      await stopServer();
+    },
+  };
+}
