@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { JobRunModule } from './jobs/job-run.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -30,6 +31,7 @@ export interface AppModuleOptions {
     MetricsModule,
     JobRunModule,
     IngestModule,
+    JobsModule,
     // Capability modules (catalog, cost, sources, ingest, api, ...) are added here.
   ],
 })

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from '../ingest/ingest-settings';
+import { retentionSettingsSchema, schedulesSettingsSchema } from '../jobs/jobs-settings';
+import { sourceSettingsSchema } from '../sources/source-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -73,15 +76,12 @@ export const settingsFileSchema = z.strictObject({
   logging: loggingSettingsSchema,
   paths: pathsSettingsSchema,
   labels: labelsSettingsSchema,
-  // TODO(cost engineer): replace with the schemas from src/domain/cost/price-settings.ts (currency, prices, cost modes).
-  currency: z.unknown().optional(),
-  prices: z.unknown().optional(),
-  cost: z.unknown().optional(),
-  // TODO(sources/push engineer): replace with the schemas of src/sources, src/ingest and src/jobs.
-  sources: z.unknown().optional(),
+  // currency, prices, cost: see docs/cost-model.md.
+  ...priceSettingsSchema.shape,
+  sources: sourceSettingsSchema,
   ingest: ingestSettingsSchema,
-  schedules: z.unknown().optional(),
-  retention: z.unknown().optional(),
+  schedules: schedulesSettingsSchema,
+  retention: retentionSettingsSchema,
 });
 
 /** What the settings file and environment may contain before defaults apply. */

@@ -56,9 +56,14 @@ describe('loadSettings', () => {
     expect(loadSettings({ env: { PORT: '', DATABASE_URL: ' ' }, cwd: dir }).server.port).toBe(3000);
   });
 
-  it('accepts anything in sections whose owners have not plugged in a schema yet', () => {
-    const name = file('placeholders.yaml', 'sources:\n  - kind: pyroscope\n    url: http://x\n');
-    expect(loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }).sources).toEqual([{ kind: 'pyroscope', url: 'http://x' }]);
+  it('validates the sources section with its owner\'s schema and names the missing key', () => {
+    const name = file('sources.yaml', 'sources:\n  - kind: pyroscope\n    url: http://x\n');
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^invalid setting sources\[0\]\.name \(sources\.yaml:2:\d+\): /);
+  });
+
+  it('rejects a schedule that is not a cron expression, naming the key', () => {
+    const name = file('cron.yaml', 'schedules:\n  pull: every hour\n');
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^invalid setting schedules\.pull \(cron\.yaml:2:9\): not a cron expression/);
   });
 
   it('names the variable of a negative PORT and echoes its value', () => {

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { CronTime } from 'cron';
+
+/** A five- or six-field cron expression, checked by the same parser the scheduler uses. */
+const cronSchema = z.string().superRefine((value, ctx) => {
+  try {
+    new CronTime(value, 'UTC');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a cron expression (${error instanceof Error ? error.message : String(error)})` });
+  }
+});
+
+/**
+ * `schedules`: when the scheduled jobs run (UTC cron expressions) and how this replica works through
+ * their items. Any number of replicas may run the same schedules: items are claimed through PostgreSQL.
+ */
+export const schedulesSettingsSchema = z
+  .strictObject({
+    /** Off: the service only ingests pushes and serves; jobs run through `flamebill run JOB`. */
+    enabled: z.boolean().default(true),
+    /** Pull every source for the last complete window, then attribute what changed. */
+    pull: cronSchema.default('5 * * * *'),
+    /** Re-attribute windows changed by pushes or late data. */
+    attribute: cronSchema.default('*/5 * * * *'),
+    /** Drop raw profiles and old facts past their retention. */
+    retention: cronSchema.default('30 3 * * *'),
+    worker: z
+      .strictObject({
+        /** Items this replica processes at once. */
+        concurrency: z.number().int().min(1).max(64).default(2),
+        /** An item whose worker stops renewing its lease for this long is taken over by another replica. */
+        leaseSeconds: z.number().int().min(1).max(86_400).default(120),
+        /** Attempts before an item stays failed (a forced re-run retries it). */
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+      })
+      .prefault({}),
+    /** Load the shipped demo profiles at start when no source is configured and no profile is stored yet. */
+    demo: z.boolean().default(true),
+  })
+  .prefault({});
+export type SchedulesSettings = z.output<typeof schedulesSettingsSchema>;
+
+/** `retention`: how long stored data is kept, in days. */
+export const retentionSettingsSchema = z
+  .strictObject({
+    /** Raw profile bytes as received (folds stay for re-attribution). */
+    rawProfileDays: z.number().int().min(1).default(30),
+    /** Folded profiles, needed to re-attribute a window after a price or catalog change. */
+    profileDays: z.number().int().min(1).default(365),
+  })
+  .prefault({});
+export type RetentionSettings = z.output<typeof retentionSettingsSchema>;
