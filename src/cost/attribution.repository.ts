@@ -1,0 +1,213 @@
+import type { EntityManager } from 'typeorm';
+import { queryRows } from '../database/query-rows';
+import type { WindowAttribution } from '../domain/cost';
+import type { FunctionAmount } from './function-split.codec';
+import type { PriceSchedule } from './price-schedule';
+
+/** Hourly fact tables, partitioned by month on `window_start`. */
+export const HOURLY_FACT_TABLES = ['cost_service_windows', 'cost_team_windows', 'cost_label_windows', 'cost_function_splits'] as const;
+/** Daily function facts, partitioned by month on `day`. */
+export const FUNCTION_DAY_TABLE = 'cost_function_days';
+
+/** Rows per statement for bulk writes (array parameters). */
+const CHUNK = 100_000;
+
+/** Advisory-lock class serializing partition creation ("part"). */
+const PARTITION_LOCK_CLASS = 0x70617274;
+
+/** Provenance and facts of one window, ready to store. */
+export interface WindowFacts {
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  readonly attribution: WindowAttribution;
+  readonly catalogRevisionId: string | null;
+  readonly priceSchedule: PriceSchedule;
+  readonly profileCount: number;
+  /** Per service row: digests of the stored profiles it was computed from. */
+  readonly profileDigests: ReadonlyMap<string, readonly string[]>;
+  /** Per service: encoded function split, its function count and Σ self. */
+  readonly splits: ReadonlyMap<string, { readonly bytes: Buffer; readonly functions: number; readonly self: bigint }>;
+}
+
+/** A change of `cost_function_days` rows: amounts to add (negative to remove). */
+export interface FunctionDayDelta {
+  readonly service: string;
+  readonly functionId: number;
+  readonly delta: FunctionAmount;
+}
+
+/**
+ * Writes cost facts. Every method takes the caller's transaction: the attribution of a window replaces its
+ * hourly rows, applies its change to the daily function facts and rebuilds its day's rollups in one transaction.
+ */
+export class AttributionRepository {
+  private readonly partitions = new Set<string>();
+
+  /** Creates the month partitions the window's rows go to, unless they exist. */
+  async ensurePartitions(tx: EntityManager, windowStart: Date): Promise<void> {
+    const from = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth(), 1));
+    const to = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth() + 1, 1));
+    const suffix = `y${from.getUTCFullYear()}m${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
+    for (const table of [...HOURLY_FACT_TABLES, FUNCTION_DAY_TABLE]) {
+      const name = `${table}_${suffix}`;
+      if (this.partitions.has(name)) continue;
+      const [exists] = await queryRows<{ oid: string | null }>(tx, `SELECT to_regclass($1) AS oid`, [name]);
+      if (exists?.oid) {
+        this.partitions.add(name); // remembered only once seen committed: a rolled-back creation is created again
+        continue;
+      }
+      // Two replicas creating the same partition at once would collide in the catalog: take turns.
+      await tx.query(`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, 0)`);
+      const bounds = table === FUNCTION_DAY_TABLE ? [isoDay(from), isoDay(to)] : [from.toISOString(), to.toISOString()];
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
+    }
+  }
+
+  /** Stores the price schedule unless known. */
+  async savePriceSchedule(tx: EntityManager, schedule: PriceSchedule): Promise<void> {
+    await tx.query(`INSERT INTO price_schedules (id, currency, document) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING`, [
+      schedule.id,
+      schedule.currency,
+      JSON.stringify(schedule.document),
+    ]);
+  }
+
+  /** The window's stored function splits by service (what the daily function facts currently include). */
+  async functionSplits(tx: EntityManager, windowStart: Date): Promise<Map<string, Buffer>> {
+    const rows = await queryRows<{ service: string; split: Buffer }>(tx, `SELECT service, split FROM cost_function_splits WHERE window_start = $1`, [windowStart]);
+    return new Map(rows.map((r) => [r.service, r.split]));
+  }
+
+  /** Deletes every hourly row of the window and inserts the new ones. */
+  async replaceWindow(tx: EntityManager, facts: WindowFacts): Promise<void> {
+    const start = facts.windowStart;
+    for (const table of ['cost_windows', ...HOURLY_FACT_TABLES]) await tx.query(`DELETE FROM ${table} WHERE window_start = $1`, [start]);
+    const a = facts.attribution;
+    await tx.query(
+      `INSERT INTO cost_windows (window_start, window_end, currency, total_microdollars, idle_microdollars, default_priced,
+                                 catalog_revision_id, catalog_revision, price_schedule_id, profile_count, idle, unowned_services)
+       VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6, $7::bigint, $8, $9, $10, $11::jsonb, $12::text[])`,
+      [
+        start,
+        facts.windowEnd,
+        a.currency,
+        a.totalMicrodollars.toString(),
+        a.idleMicrodollars.toString(),
+        a.defaultPriced,
+        facts.catalogRevisionId,
+        a.catalogRevision,
+        facts.priceSchedule.id,
+        facts.profileCount,
+        JSON.stringify(a.idle.map((l) => ({ source: l.source, microdollars: l.microdollars.toString(), overcommitted: l.overcommitted }))),
+        a.unownedServices,
+      ],
+    );
+    await insertJson(
+      tx,
+      `INSERT INTO cost_service_windows (window_start, service, team, system, cpu_nanoseconds, microdollars, mode, default_priced,
+                                         price_ids, profile_service_names, profile_digests)
+       SELECT $1, x.service, x.team, x.system, x.cpu_nanoseconds, x.microdollars, x.mode, x.default_priced,
+              x.price_ids, x.profile_service_names, x.profile_digests
+         FROM jsonb_to_recordset($2::jsonb) AS x(service text, team text, system text, cpu_nanoseconds bigint, microdollars bigint,
+              mode text, default_priced boolean, price_ids text[], profile_service_names text[], profile_digests text[])`,
+      start,
+      a.services.map((s) => ({
+        service: s.service,
+        team: s.team,
+        system: s.system,
+        cpu_nanoseconds: s.cpuNanoseconds.toString(),
+        microdollars: s.microdollars.toString(),
+        mode: s.mode,
+        default_priced: s.defaultPriced,
+        price_ids: s.priceIds,
+        profile_service_names: s.profileServiceNames,
+        profile_digests: facts.profileDigests.get(s.service) ?? [],
+      })),
+    );
+    await insertJson(
+      tx,
+      `INSERT INTO cost_team_windows (window_start, team, kind, parent_team, own_microdollars, rolled_up_microdollars)
+       SELECT $1, x.team, x.kind, x.parent_team, x.own, x.rolled_up
+         FROM jsonb_to_recordset($2::jsonb) AS x(team text, kind text, parent_team text, own bigint, rolled_up bigint)`,
+      start,
+      a.teams.map((t) => ({ team: t.team, kind: t.kind, parent_team: t.parent, own: t.ownMicrodollars.toString(), rolled_up: t.rolledUpMicrodollars.toString() })),
+    );
+    await insertJson(
+      tx,
+      `INSERT INTO cost_label_windows (window_start, service, label_key, label_value, microdollars)
+       SELECT $1, x.service, x.label_key, x.label_value, x.microdollars
+         FROM jsonb_to_recordset($2::jsonb) AS x(service text, label_key text, label_value text, microdollars bigint)`,
+      start,
+      a.labels.map((l) => ({ service: l.service, label_key: l.key, label_value: l.value, microdollars: l.microdollars.toString() })),
+    );
+    const splits = [...facts.splits];
+    for (let i = 0; i < splits.length; i += 1000) {
+      const chunk = splits.slice(i, i + 1000);
+      await tx.query(
+        `INSERT INTO cost_function_splits (window_start, service, function_count, self_microdollars, split)
+         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bytea[])`,
+        [start, chunk.map(([s]) => s), chunk.map(([, v]) => v.functions), chunk.map(([, v]) => v.self.toString()), chunk.map(([, v]) => v.bytes)],
+      );
+    }
+  }
+
+  /** Adds `deltas` to the day's function facts and removes rows that fall to zero. */
+  async applyFunctionDayDeltas(tx: EntityManager, day: string, deltas: readonly FunctionDayDelta[]): Promise<void> {
+    for (let i = 0; i < deltas.length; i += CHUNK) {
+      const chunk = deltas.slice(i, i + CHUNK);
+      const params = [
+        day,
+        chunk.map((d) => d.service),
+        chunk.map((d) => d.functionId),
+        chunk.map((d) => d.delta.self.toString()),
+        chunk.map((d) => d.delta.cum.toString()),
+      ];
+      await tx.query(
+        `INSERT INTO cost_function_days AS d (day, service, function_id, self_microdollars, cum_microdollars)
+         SELECT $1::date, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[])
+         ON CONFLICT (day, service, function_id) DO UPDATE
+           SET self_microdollars = d.self_microdollars + EXCLUDED.self_microdollars,
+               cum_microdollars = d.cum_microdollars + EXCLUDED.cum_microdollars`,
+        params,
+      );
+      const shrinking = chunk.filter((d) => d.delta.self < 0n || d.delta.cum < 0n);
+      if (shrinking.length > 0) {
+        await tx.query(
+          `DELETE FROM cost_function_days d USING unnest($2::text[], $3::int[]) AS k(service, function_id)
+            WHERE d.day = $1::date AND d.service = k.service AND d.function_id = k.function_id
+              AND d.self_microdollars = 0 AND d.cum_microdollars = 0`,
+          [day, shrinking.map((d) => d.service), shrinking.map((d) => d.functionId)],
+        );
+      }
+    }
+  }
+
+  /** Recomputes the day's service and team rollups from its hourly rows. */
+  async rebuildDayRollups(tx: EntityManager, day: string): Promise<void> {
+    const from = new Date(`${day}T00:00:00Z`);
+    const to = new Date(from.getTime() + 86_400_000);
+    await tx.query(`DELETE FROM cost_service_days WHERE day = $1::date`, [day]);
+    await tx.query(
+      `INSERT INTO cost_service_days (day, service, team, cpu_nanoseconds, microdollars, default_priced, windows)
+       SELECT $1::date, service, team, sum(cpu_nanoseconds), sum(microdollars), bool_or(default_priced), count(*)
+         FROM cost_service_windows WHERE window_start >= $2 AND window_start < $3 GROUP BY service, team`,
+      [day, from, to],
+    );
+    await tx.query(`DELETE FROM cost_team_days WHERE day = $1::date`, [day]);
+    await tx.query(
+      `INSERT INTO cost_team_days (day, team, kind, own_microdollars, rolled_up_microdollars)
+       SELECT $1::date, team, min(kind), sum(own_microdollars), sum(rolled_up_microdollars)
+         FROM cost_team_windows WHERE window_start >= $2 AND window_start < $3 GROUP BY team`,
+      [day, from, to],
+    );
+  }
+}
+
+async function insertJson(tx: EntityManager, sql: string, windowStart: Date, rows: readonly object[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 10_000) await tx.query(sql, [windowStart, JSON.stringify(rows.slice(i, i + 10_000))]);
+}
+
+/** `YYYY-MM-DD` of a UTC instant. */
+export function isoDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
