@@ -63,7 +63,8 @@ export default tseslint.config(
     // Plain CommonJS scripts run by Node (the bin entry, child processes in tests).
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    // `const crypto = require('node:crypto')` is the CommonJS idiom, not a redeclaration of the global.
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-redeclare': ['error', { builtinGlobals: false }] },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
