@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { CatalogModule } from './catalog/catalog.module';
 import { SettingsModule } from './config/settings.module';
+import { CostModule } from './cost/cost.module';
 import type { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -32,6 +34,8 @@ export interface AppModuleOptions {
     JobRunModule,
     IngestModule,
     JobsModule,
+    CatalogModule,
+    CostModule,
     // Capability modules (catalog, cost, sources, ingest, api, ...) are added here.
   ],
 })
