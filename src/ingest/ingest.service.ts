@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
@@ -40,7 +41,8 @@ export class IngestService {
   private readonly logger = new Logger('Ingest');
   private readonly ingest: IngestSettings;
   private readonly foldOptions: PushFoldOptions;
-  private readonly auth: IngestAuthenticator;
+  /** Null in an application context without HTTP (CLI jobs), which must start without the ingest tokens. */
+  private readonly auth: IngestAuthenticator | null;
   private readonly limiter: IngestRateLimiter;
   private inFlight = 0;
 
@@ -49,6 +51,7 @@ export class IngestService {
     private readonly store: ProfileStoreService,
     private readonly metrics: IngestMetrics,
     @Inject(INGEST_CLOCK) private readonly clock: () => number,
+    adapterHost: HttpAdapterHost,
   ) {
     this.ingest = settings.ingest;
     this.foldOptions = {
@@ -57,7 +60,8 @@ export class IngestService {
       maxInflatedBytes: this.ingest.maxInflatedBytes,
       countWallAsCpu: this.ingest.countWallAsCpu,
     };
-    this.auth = new IngestAuthenticator(this.ingest, process.env);
+    // Tokens are checked at start where pushes are served, so a missing variable fails `serve` at once.
+    this.auth = adapterHost.httpAdapter ? new IngestAuthenticator(this.ingest, process.env) : null;
     this.limiter = new IngestRateLimiter(this.ingest.rateLimit.bytesPerSecond, this.ingest.rateLimit.burstBytes, clock);
   }
 
@@ -84,7 +88,7 @@ export class IngestService {
   }
 
   private async accept(req: ShieldedRequest): Promise<IngestResult> {
-    const tenant = this.auth.authenticate(req.headers.authorization);
+    const tenant = (this.auth ?? new IngestAuthenticator(this.ingest, process.env)).authenticate(req.headers.authorization);
     const plan = planIngest(queryOf(req.url), ingestContentType(req), this.clock(), this.ingest.windowSeconds);
     const declared = declaredLength(req);
     if (declared !== null && declared > this.ingest.maxBodyBytes) throw new BodyTooLargeError(this.ingest.maxBodyBytes);

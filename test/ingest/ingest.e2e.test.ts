@@ -220,3 +220,11 @@ describe('POST /ingest rate limit', () => {
     }
   });
 });
+
+describe('POST /ingest configuration', () => {
+  it('refuses to start when a tenant token variable is not set', async () => {
+    await expect(
+      startTestApp({ logLevel: 'fatal', settings: { schedules: { enabled: false, demo: false }, ingest: { tenants: [{ name: 'x', tokenEnv: 'FLAMEBILL_E2E_UNSET_TOKEN' }] } } }),
+    ).rejects.toThrow('ingest.tenants: tenant x: environment variable FLAMEBILL_E2E_UNSET_TOKEN is not set or empty');
+  });
+});
