@@ -10,6 +10,9 @@ import { startEmbeddedPostgres } from '../src/database/embedded/embedded-postgre
 import { runMigrations } from '../src/database/migrations';
 import { createRootLogger } from '../src/logging/root-logger';
 import { startServer, type RunningServer } from '../src/server/bootstrap';
+import { readFileSync } from 'node:fs';
+import { foldPush, planIngest } from '../src/domain/ingest';
+import { serializeFold } from '../src/domain/profile';
 import { loadAverage } from './support/measure';
 
 const ROOT = join(__dirname, '..', '..');
@@ -49,6 +52,7 @@ export async function run(): Promise<void> {
     server = await startServer({ settings, databaseUrl: db.url, logger, migrateOnStart: false });
     process.stdout.write(`${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections\n`);
     const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
+    for (const mix of MIXES.filter((m) => m.label.includes(only))) pipelineCeiling(mix.label, mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f)));
     for (const mix of MIXES.filter((m) => m.label.includes(only))) {
       const files = mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
       if (files.length === 0) continue;
@@ -69,6 +73,32 @@ export async function run(): Promise<void> {
     await server?.app.close();
     await db.close();
   }
+}
+
+/**
+ * The CPU work of one push without HTTP or the database, on this thread: plan, gunzip, header, fold, digest,
+ * serializeFold. Its MB/s of gzipped input is the most one core can ingest, whatever the server around it does.
+ */
+function pipelineCeiling(label: string, files: readonly string[]): void {
+  if (files.length === 0) return;
+  const bodies = files.map((f) => readFileSync(f));
+  const options = { labelKeys: [], maxLabelValues: 100, countWallAsCpu: false };
+  const once = (body: Buffer, i: number): void => {
+    const plan = planIngest({ name: `svc{pod=p${i}}`, from: String(BASE_FROM), format: 'pprof' }, 'application/octet-stream', BASE_FROM * 1000, 3600);
+    const out = foldPush(plan, body, options);
+    if (out.action === 'store') serializeFold(out.fold);
+  };
+  for (let i = 0; i < 20; i++) once(bodies[i % bodies.length]!, i); // warm the JIT
+  let bytes = 0;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 5000) {
+    const body = bodies[n % bodies.length]!;
+    once(body, n++);
+    bytes += body.length;
+  }
+  const ms = performance.now() - t0;
+  process.stdout.write(`${label}: pipeline alone (one core, no HTTP, no database): ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, ${(ms / n).toFixed(2)} ms per push\n`);
 }
 
 interface ChildFigures {
