@@ -132,6 +132,15 @@ describe('POST /ingest stores what agents push', () => {
     expect(await count()).toBe(0);
   });
 
+  it('counts pushes in /metrics by status and outcome', async () => {
+    await post(url({ name: 'checkout', from: String(FROM + 7), format: 'pprof' }), GO_CPU, { headers: AUTH });
+    await post(url({ name: 'bad name', format: 'pprof' }), GO_CPU, { headers: AUTH });
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(Number(/^flamebill_ingest_requests_total\{status="200",outcome="stored"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^flamebill_ingest_requests_total\{status="400",outcome="rejected"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^flamebill_ingest_cpu_nanoseconds_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(Number(GO_CPU_NS));
+  });
+
   it('accepts a wall-only profile with 200 and stores nothing while countWallAsCpu is off', async () => {
     const res = await post(url({ name: 'shop', from: String(FROM), format: 'pprof' }), fixture('grafana-pyroscope/nodejs-wall.pb.gz'), { headers: AUTH });
     expect(res.body).toMatchObject({ status: 'skipped', reason: 'wall-not-counted' });
