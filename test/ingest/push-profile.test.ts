@@ -103,6 +103,19 @@ describe('foldPush', () => {
     expect(out.action === 'store' && out.fold.functions.get('work')).toEqual({ flat: 30_000_000n, cum: 30_000_000n });
   });
 
+  it('reads speedscope: time units as nanoseconds, unit none as samples at sampleRate', () => {
+    const doc = (unit: string) => Buffer.from(JSON.stringify({
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: { frames: [{ name: 'main' }, { name: 'work' }] },
+      profiles: [{ type: 'sampled', name: 'p', unit, startValue: 0, endValue: 3, samples: [[0, 1], [0, 1], [0]], weights: [2, 1, 4] }],
+    }));
+    const ms = foldPush(plan({ name: 'app.cpu', format: 'speedscope' }), doc('milliseconds'), OPTIONS);
+    expect(ms).toMatchObject({ action: 'store', profileType: 'cpu:nanoseconds', cpuNanoseconds: 7_000_000n });
+    const none = foldPush(plan({ name: 'app.cpu', format: 'speedscope', sampleRate: '100' }), doc('none'), OPTIONS);
+    expect(none).toMatchObject({ action: 'store', profileType: 'cpu:nanoseconds', cpuNanoseconds: 70_000_000n });
+    expect(foldPush(plan({ name: 'app.cpu', format: 'speedscope' }), doc('bytes'), OPTIONS)).toMatchObject({ action: 'skip', reason: 'not-cpu' });
+  });
+
   it('skips folded pushes that are not CPU', () => {
     const body = Buffer.from('a;b 1\n');
     expect(foldPush(plan({ name: 'app.inuse_space' }), body, OPTIONS)).toMatchObject({ action: 'skip', reason: 'not-cpu' });
