@@ -10,7 +10,7 @@ import { startServer } from '../../src/server/bootstrap';
 import { testDatabaseUrl } from './database';
 
 export interface TestAppOptions {
-  /** Deep-merged over the test defaults (port 0 on 127.0.0.1, this file's database, a temp data dir). */
+  /** Deep-merged over the test defaults (port 0 on 127.0.0.1, this file's database, a temp data dir, no scheduled jobs, no demo). */
   readonly settings?: SettingsOverrides;
   /** Another database than this file's copy of the migrated template (e.g. an empty one). */
   readonly databaseUrl?: string;
@@ -43,7 +43,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     cwd: REPO_ROOT,
     configFile: null,
     overrides: mergeOverrides(
-      { server: { port: 0, host: '127.0.0.1' }, database: { url: databaseUrl }, paths: { dataDir }, logging: { level: options.logLevel ?? 'info' } },
+      {
+        server: { port: 0, host: '127.0.0.1' },
+        database: { url: databaseUrl },
+        paths: { dataDir },
+        logging: { level: options.logLevel ?? 'info' },
+        // Jobs run when a test calls them: no cron ticks and no demo rows in a test's database.
+        schedules: { enabled: false, demo: false },
+      },
       options.settings ?? {},
     ),
   });
