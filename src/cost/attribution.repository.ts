@@ -182,6 +182,28 @@ export class AttributionRepository {
     }
   }
 
+  /**
+   * Retention of hourly facts: drops the month partitions of the hourly fact tables that end at or before
+   * `cutoff`'s month and deletes their window headers. Daily rollups are kept. Returns the dropped partitions.
+   */
+  async dropHourlyMonthsBefore(tx: EntityManager, cutoff: Date): Promise<string[]> {
+    const monthStart = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
+    const rows = await queryRows<{ name: string }>(
+      tx,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+        WHERE p.relname = ANY($1::text[]) AND c.relname ~ '_y[0-9]{4}m[0-9]{2}$'
+          AND to_date(substring(c.relname from 'y([0-9]{4})m') || substring(c.relname from 'm([0-9]{2})$'), 'YYYYMM') < $2::date
+        ORDER BY 1`,
+      [[...HOURLY_FACT_TABLES], isoDay(monthStart)],
+    );
+    for (const { name } of rows) {
+      await tx.query(`DROP TABLE ${name}`);
+      this.partitions.delete(name);
+    }
+    await tx.query(`DELETE FROM cost_windows WHERE window_start < $1`, [monthStart]);
+    return rows.map((r) => r.name);
+  }
+
   /** Recomputes the day's service and team rollups from its hourly rows. */
   async rebuildDayRollups(tx: EntityManager, day: string): Promise<void> {
     const from = new Date(`${day}T00:00:00Z`);

@@ -34,8 +34,8 @@ function service(catalogDir = dir): { catalog: CatalogService; registry: Readine
 }
 
 async function readiness(registry: ReadinessRegistry): Promise<Record<string, unknown>> {
-  const [[, check]] = registry.entries() as Array<[string, () => Promise<Record<string, unknown>> | Record<string, unknown>]>;
-  return check!();
+  const [entry] = registry.entries();
+  return (await entry![1]()) as Record<string, unknown>;
 }
 
 /** Breaks the owner of `checkout` (an unknown group) in components.yaml; returns the line it is on. */

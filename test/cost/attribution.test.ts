@@ -202,3 +202,22 @@ describe('AttributionService on PostgreSQL with the real demo profiles', () => {
     expect(await expectConservation(W06)).toBe(0n);
   });
 });
+
+describe('retention of hourly facts', () => {
+  it('drops whole month partitions before the cutoff and keeps the daily rollups', async () => {
+    await storeWindow(W06);
+    const service = attributionService(db);
+    await attribute(db, service, W06);
+    const october = new Date('2026-10-31T23:00:00Z');
+    for (const p of demo.filter((d) => d.start.getTime() === W06.getTime())) await storeProfile(db, p, { start: october });
+    await attribute(db, service, october);
+
+    const { AttributionRepository } = await import('../../src/cost/attribution.repository');
+    const dropped = await db.transaction((tx) => new AttributionRepository().dropHourlyMonthsBefore(tx, new Date('2026-11-15T00:00:00Z')));
+    expect(dropped).toEqual(['cost_function_splits_y2026m10', 'cost_label_windows_y2026m10', 'cost_service_windows_y2026m10', 'cost_team_windows_y2026m10']);
+    expect(await db.query(`SELECT window_start FROM cost_windows`)).toEqual([{ window_start: W06 }]);
+    const days = (await db.query(`SELECT DISTINCT day::text AS day FROM cost_service_days ORDER BY 1`)) as Array<{ day: string }>;
+    expect(days.map((d) => d.day)).toEqual(['2026-10-31', '2026-11-21']);
+    await expectConservation(W06);
+  });
+});

@@ -61,9 +61,42 @@ function oracle(from: string, to: string): AttributionSummary {
   return sumAttributions([...windows].filter(([start]) => start >= a && start < b).map(([, w]) => w));
 }
 
-async function get(pathAndQuery: string): Promise<{ status: number; body: Record<string, any> }> {
+interface Money {
+  readonly microdollars: string;
+  readonly dollars: string;
+}
+/** A leaderboard row as JSON: the fields of every board, loosely. */
+interface Row {
+  readonly [field: string]: unknown;
+  readonly rank: number;
+  readonly cost: Money;
+  readonly previous: Money;
+  readonly change: Money & { readonly percent: string | null };
+  readonly self: Money;
+  readonly inclusive: Money;
+  readonly service: string;
+  readonly function: string;
+  readonly team: string;
+  readonly kind: string;
+  readonly services: number;
+}
+interface Body {
+  readonly [field: string]: unknown;
+  readonly rows: Row[];
+  readonly total: Money;
+  readonly totalChange: { readonly percent: string | null };
+  readonly param?: string;
+  readonly message?: string;
+  // GET /api/v1/catalog and /readyz
+  readonly current: { readonly revision: string; readonly services: unknown[] };
+  readonly lastError: { readonly errors: unknown[] } | null;
+  readonly unownedServices: unknown[];
+  readonly details: { readonly catalog: { readonly status: string; readonly errors: string[] } };
+}
+
+async function get(pathAndQuery: string): Promise<{ status: number; body: Body }> {
   const response = await fetch(`${app.baseUrl}${pathAndQuery}`);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Body };
 }
 
 function percent(current: bigint, previous: bigint): string | null {
@@ -87,7 +120,7 @@ describe('GET /api/v1/leaderboards', () => {
       total: { microdollars: String(current.totalMicrodollars), dollars: formatScaled(current.totalMicrodollars, 6) },
     });
     expect(body.rows).toHaveLength(3);
-    body.rows.forEach((row: any, i: number) => {
+    body.rows.forEach((row, i) => {
       const expected = current.services[i]!;
       const before = previous.services.find((s) => s.service === expected.service)!.microdollars;
       expect(row).toEqual({
@@ -110,16 +143,16 @@ describe('GET /api/v1/leaderboards', () => {
       const { status, body } = await get(`/api/v1/leaderboards/teams?from=2026-11-21&to=2026-11-22&limit=50&by=${by}`);
       expect(status).toBe(200);
       const amount = (t: { ownMicrodollars: bigint; rolledUpMicrodollars: bigint }) => (by === 'self' ? t.ownMicrodollars : t.rolledUpMicrodollars);
-      const got = new Map(body.rows.map((r: any) => [r.team, [r.kind, r.cost.microdollars, r.previous.microdollars]]));
+      const got = new Map(body.rows.map((r) => [r.team, [r.kind, r.cost.microdollars, r.previous.microdollars]]));
       expect(got).toEqual(
         new Map(current.teams.map((t) => [t.team, [t.kind, String(amount(t)), String(amount(previous.teams.find((p) => p.team === t.team) ?? { ownMicrodollars: 0n, rolledUpMicrodollars: 0n }))]])),
       );
-      const values = body.rows.map((r: any) => BigInt(r.cost.microdollars));
-      expect(values).toEqual([...values].sort((a: bigint, b: bigint) => (a > b ? -1 : a < b ? 1 : 0)));
+      const values = body.rows.map((r) => BigInt(r.cost.microdollars));
+      expect(values).toEqual([...values].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
       expect(got.get('__unowned__')).toBeDefined(); // search is not in the catalog
     }
     const self = (await get('/api/v1/leaderboards/teams?from=2026-11-21&to=2026-11-22&limit=50')).body;
-    const ownSum = self.rows.reduce((s: bigint, r: any) => s + BigInt(r.cost.microdollars), 0n);
+    const ownSum = self.rows.reduce((s, r) => s + BigInt(r.cost.microdollars), 0n);
     expect(ownSum).toBe(BigInt(self.total.microdollars)); // own costs (with __unowned__, __idle__) add up to the total
   });
 
@@ -134,7 +167,7 @@ describe('GET /api/v1/leaderboards', () => {
       const { body } = await get(`/api/v1/leaderboards/functions?from=2026-11-21&to=2026-11-22&limit=10&by=${by}`);
       const pick = (f?: { selfMicrodollars: bigint; cumMicrodollars: bigint }) => (f ? (by === 'self' ? f.selfMicrodollars : f.cumMicrodollars) : 0n);
       const ranked = current.functions.map(pick).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-      expect(body.rows.map((r: any) => BigInt(r.cost.microdollars))).toEqual(ranked.slice(0, 10));
+      expect(body.rows.map((r) => BigInt(r.cost.microdollars))).toEqual(ranked.slice(0, 10));
       for (const row of body.rows) {
         const f = curFns.get(key(row.service, row.function))!;
         expect(row.self.microdollars).toBe(String(f.selfMicrodollars));
@@ -200,10 +233,10 @@ describe('GET /api/v1/catalog and /readyz', () => {
     await writeFile(file, good.replace('owner: group:default/payments', 'owner: group:default/no-such-team'));
     try {
       const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST' });
-      const broken = (await reload.json()) as Record<string, any>;
+      const broken = (await reload.json()) as Body;
       expect(reload.status).toBe(200);
       expect(broken.current.revision).toBe(ok.current.revision);
-      expect(broken.lastError.errors).toContainEqual(expect.objectContaining({ file, field: 'spec.owner' }));
+      expect(broken.lastError!.errors).toContainEqual(expect.objectContaining({ file, field: 'spec.owner' }));
       const ready = await get('/readyz');
       expect(ready.status).toBe(200);
       expect(ready.body.details.catalog).toMatchObject({ status: 'degraded', revision: ok.current.revision });
