@@ -68,23 +68,29 @@ async function benchAttribution(db: DataSource, scale: Scale): Promise<void> {
   let insertMs = 0;
   let attributeMs = 0;
   const perWindow: number[] = [];
+  const steps: Record<string, number> = {};
   for (let h = 0; h < scale.hours; h++) {
     const start = new Date(START + h * HOUR);
     const t1 = performance.now();
     await insertWindow(db, start, folds, scale);
     insertMs += performance.now() - t1;
     const t2 = performance.now();
-    await db.transaction((tx) => service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx));
+    const result = await db.transaction((tx) => service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx));
     const ms = performance.now() - t2;
+    for (const [step, stepMs] of Object.entries(result.timings)) steps[step] = (steps[step] ?? 0) + stepMs;
     attributeMs += ms;
     perWindow.push(ms);
     await db.query(`DELETE FROM profiles WHERE window_start = $1`, [start]);
-    if (h === 0 || (h + 1) % 24 === 0 || h === scale.hours - 1) process.stdout.write(`  window ${h + 1}/${scale.hours}: ${(ms / 1000).toFixed(2)} s (mean so far ${(attributeMs / (h + 1) / 1000).toFixed(2)} s)\n`);
+    if (h === 0 || (h + 1) % 24 === 0 || h === scale.hours - 1) {
+      const detail = Object.entries(result.timings).map(([step, stepMs]) => `${step} ${(stepMs / 1000).toFixed(2)}`).join(', ');
+      process.stdout.write(`  window ${h + 1}/${scale.hours}: ${(ms / 1000).toFixed(2)} s (${detail}; mean so far ${(attributeMs / (h + 1) / 1000).toFixed(2)} s)\n`);
+    }
   }
   const sorted = [...perWindow].sort((a, b) => a - b);
   process.stdout.write(
     `attribution: ${scale.hours} windows in ${(attributeMs / 1000).toFixed(1)} s (mean ${(attributeMs / scale.hours / 1000).toFixed(2)} s, median ${((sorted[Math.floor(sorted.length / 2)] ?? 0) / 1000).toFixed(2)} s, max ${((sorted.at(-1) ?? 0) / 1000).toFixed(2)} s per window); inserting the profiles took ${(insertMs / 1000).toFixed(1)} s (not included)\n`,
   );
+  process.stdout.write(`  mean per step: ${Object.entries(steps).map(([step, ms]) => `${step} ${(ms / scale.hours / 1000).toFixed(2)} s`).join(', ')}\n`);
   // Re-attributing an unchanged window: the function splits are identical, so the daily facts are not touched.
   const again = performance.now();
   const last = new Date(START + (scale.hours - 1) * HOUR);

@@ -33,6 +33,8 @@ export interface WindowAttributionResult {
   readonly priceScheduleId: string;
   /** True when the window was marked dirty (new profiles since its last attribution). */
   readonly wasDirty: boolean;
+  /** Milliseconds per step (read, attribute, functionIds, writeWindow, functionDays, rollups), for logs and the benchmark. */
+  readonly timings: Readonly<Record<string, number>>;
 }
 
 /** Series labels that select price scopes. */
@@ -63,10 +65,12 @@ export class AttributionService {
    * them and replaces its facts. Call it inside the work item's `commit` so the facts land with the item.
    */
   async attributeWindow(window: WindowRange, tx: EntityManager): Promise<WindowAttributionResult> {
+    const clock = stopwatch();
     const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
     const stored = await this.profiles.listWindow(window.start, tx);
     const current = await this.catalogs.currentGood(tx);
     const { inputs, digestsByProfilerName } = serviceInputs(stored);
+    clock.lap('read');
     const attribution = attributeWindow({
       window: { startMs: window.start.getTime(), endMs: window.end.getTime() },
       services: inputs,
@@ -76,12 +80,15 @@ export class AttributionService {
       labelKeys: this.settings.labels.keys,
     });
     const priceSchedule = priceScheduleOf(this.settings);
+    clock.lap('attribute');
     const newSplits = await this.functionSplits(attribution);
+    clock.lap('functionIds');
     await this.facts.ensurePartitions(tx, window.start);
     await this.facts.savePriceSchedule(tx, priceSchedule);
     const oldSplits = await this.facts.functionSplits(tx, window.start);
     const splits = new Map([...newSplits].map(([service, split]) => [service, { bytes: encodeFunctionSplit(split), functions: split.size, self: sumSelf(split) }]));
     const deltas = functionDeltas(oldSplits, newSplits, splits);
+    clock.lap('functionDiff');
     await this.facts.replaceWindow(tx, {
       windowStart: window.start,
       windowEnd: window.end,
@@ -92,9 +99,12 @@ export class AttributionService {
       profileDigests: serviceDigests(attribution, digestsByProfilerName),
       splits,
     });
+    clock.lap('writeWindow');
     const day = isoDay(window.start);
     await this.facts.applyFunctionDayDeltas(tx, day, deltas);
+    clock.lap('functionDays');
     await this.facts.rebuildDayRollups(tx, day);
+    clock.lap('rollups');
     return {
       windowStart: window.start,
       totalMicrodollars: attribution.totalMicrodollars,
@@ -105,6 +115,7 @@ export class AttributionService {
       catalogRevision: current?.revision ?? null,
       priceScheduleId: priceSchedule.id,
       wasDirty,
+      timings: clock.laps,
     };
   }
 
@@ -186,11 +197,25 @@ export function functionDeltas(
       if (delta.self !== 0n || delta.cum !== 0n) out.push({ service, functionId: id, delta });
     }
   }
-  return out;
+  // In primary-key order, the upsert walks the index sequentially instead of jumping around it (measured ~2x).
+  return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.functionId - b.functionId));
 }
 
 function sumSelf(split: ReadonlyMap<number, FunctionAmount>): bigint {
   let total = 0n;
   for (const a of split.values()) total += a.self;
   return total;
+}
+
+function stopwatch(): { lap(name: string): void; readonly laps: Record<string, number> } {
+  const laps: Record<string, number> = {};
+  let last = performance.now();
+  return {
+    laps,
+    lap(name) {
+      const now = performance.now();
+      laps[name] = Math.round(now - last);
+      last = now;
+    },
+  };
 }
