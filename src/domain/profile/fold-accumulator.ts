@@ -30,6 +30,7 @@ export class FoldAccumulator {
   private total: Value = 0;
   private absTotal: Value = 0;
   private readonly slices = new Map<string, SliceTotals>();
+  private scratch = new Int32Array(256);
 
   /** Returns the node id of a function name, creating it on first sight. */
   intern(name: string): number {
@@ -82,6 +83,53 @@ export class FoldAccumulator {
     const leaf = nodes[0]!;
     (this.flat as number[])[leaf] = (this.flat[leaf] as number) + (v as number);
     if (slice) slice.flat.set(leaf, ((slice.flat.get(leaf) ?? zero(this.big)) as number) + (v as number));
+  }
+
+  /**
+   * `add` for one sample given as location indices (`locs[0..length)`, leaf first) whose frames are the node ids
+   * `nodeIds[nodeStart[loc]..nodeStart[loc + 1])`, with a value that is a safe integer. Walks the frames in place
+   * instead of expanding them into a node list first: this is the per-sample loop of a fold without slices.
+   */
+  addLocations(locs: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: number): void {
+    if (!this.big) {
+      this.absSum += value < 0 ? -value : value;
+      if (this.absSum > Number.MAX_SAFE_INTEGER) this.toBig();
+    }
+    if (this.big) {
+      this.addLocationsBig(locs, length, nodeStart, nodeIds, BigInt(value));
+      return;
+    }
+    this.total = (this.total as number) + value;
+    this.absTotal = (this.absTotal as number) + (value < 0 ? -value : value);
+    if (length === 0) return;
+    const epoch = ++this.epoch;
+    const stamp = this.stamp;
+    const cum = this.cum as number[];
+    for (let i = 0; i < length; i++) {
+      const loc = locs[i]!;
+      const to = nodeStart[loc + 1]!;
+      for (let j = nodeStart[loc]!; j < to; j++) {
+        const node = nodeIds[j]!;
+        if (stamp[node] === epoch) continue;
+        stamp[node] = epoch;
+        cum[node] = cum[node]! + value;
+      }
+    }
+    const leaf = nodeIds[nodeStart[locs[0]!]!]!;
+    (this.flat as number[])[leaf] = (this.flat[leaf] as number) + value;
+  }
+
+  /** `addLocations` for a value that needs bigint (past 2^53, negative int64, or once the sums went bigint). */
+  addLocationsBig(locs: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: bigint): void {
+    let n = 0;
+    for (let i = 0; i < length; i++) n += nodeStart[locs[i]! + 1]! - nodeStart[locs[i]!]!;
+    if (n > this.scratch.length) this.scratch = new Int32Array(Math.max(n, this.scratch.length * 2));
+    const nodes = this.scratch;
+    n = 0;
+    for (let i = 0; i < length; i++) {
+      for (let j = nodeStart[locs[i]!]!; j < nodeStart[locs[i]! + 1]!; j++) nodes[n++] = nodeIds[j]!;
+    }
+    this.add(nodes, n, value);
   }
 
   /** Totals, functions and slices as the contract's bigint values; functions with flat = cum = 0 are left out, as pprof does. */

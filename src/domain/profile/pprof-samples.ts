@@ -49,12 +49,13 @@ export class StackTable {
       this.addBig(e, BigInt(value));
       return;
     }
-    this.absSum += value < 0 ? -value : value;
-    if (this.absSum > MAX_SAFE) {
-      this.absSum -= value < 0 ? -value : value;
+    // Compare before storing: subtracting `value` from a rounded sum would not give the exact sum back.
+    const abs = this.absSum + (value < 0 ? -value : value);
+    if (abs > MAX_SAFE) {
       this.addBig(e, BigInt(value));
       return;
     }
+    this.absSum = abs;
     (this.sums as Float64Array)[e]! += value;
   }
 
@@ -85,7 +86,9 @@ export class StackTable {
       this.arena = next;
     }
     const e = this.count++;
-    this.arena.set(ids.subarray(0, depth), this.arenaLength);
+    const arena = this.arena;
+    const at = this.arenaLength;
+    for (let i = 0; i < depth; i++) arena[at + i] = ids[i]!;
     this.stackStart[e] = this.arenaLength;
     this.stackLength[e] = depth;
     this.arenaLength += depth;
@@ -128,6 +131,27 @@ export class StackTable {
     const old = this.sums as Float64Array;
     for (let e = 0; e < this.count; e++) sums.push(BigInt(old[e]!));
     this.sums = sums;
+  }
+}
+
+/** An exact running sum of non-negative values: float64 while it stays at most 2^53 - 1, bigint past that. */
+export class ExactSum {
+  private small = 0;
+  private big = 0n;
+
+  add(value: number): void {
+    // A rounded sum still compares correctly with 2^53 - 1, so the check never lets an inexact sum through.
+    const next = this.small + value;
+    if (next > MAX_SAFE) this.big += BigInt(value);
+    else this.small = next;
+  }
+
+  addBig(value: bigint): void {
+    this.big += value;
+  }
+
+  value(): bigint {
+    return BigInt(this.small) + this.big;
   }
 }
 
@@ -190,27 +214,43 @@ export interface SampleScan {
 }
 
 /**
- * Second pass: reads every sample's location ids, the value at `valueIndex` and (when slicing) its labels, and
- * aggregates them into a StackTable. Checks what pprof checks per sample: the value count equals the number of
- * sample types and label string indices are in range.
+ * Reads one sample at a time into reusable scratch (no allocation per sample): its location ids, a hash of them, the
+ * value at `valueIndex` and (with a slicer) its slicing label values. Checks what pprof checks per sample: the value
+ * count equals the number of sample types and label string indices are in range.
  */
-export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, slicer: LabelSlicer | null): SampleScan {
-  const cur = new ProtoCursor(ix.buf);
-  const table = new StackTable();
-  const offsets = ix.samples.data;
-  const n = ix.samples.length;
-  let ids = new Float64Array(256);
-  const labelValues = slicer ? slicer.values : null;
-  for (let s = 0; s < n; s += 2) {
-    const start = offsets[s]!;
-    const end = offsets[s + 1]!;
+export class SampleReader {
+  /** Location ids of the current sample, leaf first, in `ids[0..depth)`. */
+  ids = new Float64Array(256);
+  depth = 0;
+  /** FNV-1a style hash of the location ids. */
+  hash = 0;
+  /** The chosen value when it is at most 2^53 - 1; larger (or negative int64) values need `bigValue()`. */
+  value = 0;
+  private valueStart = -1;
+  private readonly cur: ProtoCursor;
+
+  constructor(
+    ix: PprofIndex,
+    private readonly tables: PprofTables,
+    private readonly valueIndex: number,
+    private readonly valueCount: number,
+    private readonly slicer: LabelSlicer | null,
+  ) {
+    this.cur = new ProtoCursor(ix.buf);
+  }
+
+  /** Reads the Sample message payload at [start, end). */
+  read(start: number, end: number): void {
+    const cur = this.cur;
+    const valueIndex = this.valueIndex;
     cur.reset(start, end);
+    let ids = this.ids;
     let depth = 0;
     let hash = 0x811c9dc5 | 0;
     let values = 0;
     let value = 0;
     let valueStart = -1;
-    if (labelValues) labelValues.fill(-1);
+    if (this.slicer) this.slicer.values.fill(-1);
     while (cur.pos < end) {
       const tagStart = cur.pos;
       const tag = cur.varint();
@@ -218,7 +258,7 @@ export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: num
         const fieldEnd = cur.lengthDelimitedEnd();
         while (cur.pos < fieldEnd) {
           const id = cur.varint();
-          if (depth === ids.length) ids = grownFloat64(ids);
+          if (depth === ids.length) ids = this.ids = grownFloat64(ids);
           ids[depth++] = id;
           hash = Math.imul(hash ^ (id | 0), 0x01000193);
         }
@@ -235,10 +275,10 @@ export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: num
         }
         if (cur.pos !== fieldEnd) cur.fail('packed values to end at the field boundary', fieldEnd);
       } else if (tag === 26) {
-        readLabel(cur, tables, slicer);
+        readLabel(cur, this.tables, this.slicer);
       } else if (tag === 8) {
         const id = cur.varint();
-        if (depth === ids.length) ids = grownFloat64(ids);
+        if (depth === ids.length) ids = this.ids = grownFloat64(ids);
         ids[depth++] = id;
         hash = Math.imul(hash ^ (id | 0), 0x01000193);
       } else if (tag === 16) {
@@ -253,15 +293,44 @@ export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: num
         cur.skip(tag & 7);
       }
     }
-    if (values !== valueCount) {
-      cur.fail(`a sample with ${valueCount} values (one per sample type), found ${values}`, start);
+    if (values !== this.valueCount) {
+      cur.fail(`a sample with ${this.valueCount} values (one per sample type), found ${values}`, start);
     }
+    this.depth = depth;
+    this.hash = hash;
+    this.value = value;
+    this.valueStart = valueStart;
+  }
+
+  /** True when the value does not fit `value` exactly (past 2^53 - 1, or a negative int64). */
+  isBig(): boolean {
+    return this.value > MAX_SAFE;
+  }
+
+  /** The chosen value exactly, as a signed 64-bit bigint. */
+  bigValue(): bigint {
+    return BigInt.asIntN(64, this.cur.varintBigAt(this.valueStart));
+  }
+}
+
+/**
+ * Second pass (used when slicing): reads every sample's location ids, the value at `valueIndex` and its labels, and
+ * aggregates them into a StackTable by (stack, slice).
+ */
+export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, slicer: LabelSlicer | null): SampleScan {
+  const reader = new SampleReader(ix, tables, valueIndex, valueCount, slicer);
+  const table = new StackTable();
+  const offsets = ix.samples.data;
+  const n = ix.samples.length;
+  for (let s = 0; s < n; s += 2) {
+    const start = offsets[s]!;
+    reader.read(start, offsets[s + 1]!);
     const sliceId = slicer ? slicer.currentSliceId() : 0;
-    hash = Math.imul(hash ^ sliceId, 0x5bd1e995);
+    let hash = Math.imul(reader.hash ^ sliceId, 0x5bd1e995);
     hash ^= hash >>> 15;
-    const e = table.entry(ids, depth, hash, sliceId, start);
-    if (value <= MAX_SAFE) table.addNumber(e, value);
-    else table.addBig(e, BigInt.asIntN(64, cur.varintBigAt(valueStart)));
+    const e = table.entry(reader.ids, reader.depth, hash, sliceId, start);
+    if (!reader.isBig()) table.addNumber(e, reader.value);
+    else table.addBig(e, reader.bigValue());
   }
   return { table, sampleCount: n / 2 };
 }

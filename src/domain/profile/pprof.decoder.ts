@@ -1,6 +1,6 @@
 import { FoldAccumulator } from './fold-accumulator';
 import { indexPprof, type PprofIndex } from './pprof-index';
-import { countLabelValues, LabelSlicer, scanSamples, type StackTable } from './pprof-samples';
+import { countLabelValues, ExactSum, LabelSlicer, SampleReader, scanSamples, StackTable } from './pprof-samples';
 import { PprofTables } from './pprof-tables';
 import { ProfileDecodeError } from './profile-decode.error';
 import type { Fold, FoldOptions, ValueType } from './profile.types';
@@ -26,9 +26,18 @@ export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
   }
   const valueIndex = selectSampleType(sampleTypes, tables.string(ix.scalars.defaultSampleTypeIdx), options.sampleType);
   const { keys, dropped } = effectiveLabelKeys(ix, tables, options);
-  const slicer = keys.length > 0 ? new LabelSlicer(keys, tables) : null;
-  const { table, sampleCount } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
-  const acc = foldStacks(ix, tables, table, slicer, options.labelKeys !== undefined && options.labelKeys.length > 0);
+  const slicing = options.labelKeys !== undefined && options.labelKeys.length > 0;
+  let acc: FoldAccumulator;
+  let absoluteTotal: bigint;
+  if (slicing) {
+    const slicer = keys.length > 0 ? new LabelSlicer(keys, tables) : null;
+    const { table } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
+    acc = foldStacks(ix, tables, table, slicer, true);
+    absoluteTotal = table.absoluteTotal();
+  } else {
+    ({ acc, absoluteTotal } = foldSamples(ix, tables, valueIndex, sampleTypes.length));
+  }
+  const sampleCount = ix.samples.length / 2;
   const result = acc.result();
   const s = ix.scalars;
   return {
@@ -41,7 +50,7 @@ export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
     durationNanos: s.durationNanos,
     sampleCount,
     total: result.total,
-    absoluteTotal: table.absoluteTotal(),
+    absoluteTotal,
     functions: result.functions,
     ...(options.labelKeys && options.labelKeys.length > 0 ? { slices: result.slices, droppedLabelKeys: dropped } : {}),
   };
@@ -81,13 +90,96 @@ function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOp
   };
 }
 
+/** Samples per window of the no-slice fold's dedup phase (see `foldSamples`). */
+const DEDUP_WINDOW = 8192;
+
+/**
+ * The fold without slices, in one pass over the samples. It starts by aggregating samples by stack (a StackTable),
+ * which pays when stacks repeat (label-heavy profiles: one sample per request, few distinct stacks); after a window
+ * of DEDUP_WINDOW samples of which more than half were new stacks, it folds the table and adds every further sample
+ * to the accumulator as it is read (merged or label-free profiles, where nearly every stack is distinct, so the
+ * table would only cost a copy of each stack). Either way the sums are exact and the result is the same.
+ *
+ * A sample naming an unknown location id fails the fold only after every sample has been read, so that other
+ * per-sample errors win, as when slicing (there location ids are resolved after the scan).
+ */
+function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number): { acc: FoldAccumulator; absoluteTotal: bigint } {
+  const acc = new FoldAccumulator();
+  const nodes = locationNodes(ix, tables, acc);
+  const reader = new SampleReader(ix, tables, valueIndex, valueCount, null);
+  const offsets = ix.samples.data;
+  const n = ix.samples.length;
+  const table = new StackTable();
+  let windowEnd = 2 * DEDUP_WINDOW;
+  let entriesAtWindowStart = 0;
+  let s = 0;
+  while (s < n) {
+    const start = offsets[s]!;
+    reader.read(start, offsets[s + 1]!);
+    const e = table.entry(reader.ids, reader.depth, reader.hash, 0, start);
+    if (!reader.isBig()) table.addNumber(e, reader.value);
+    else table.addBig(e, reader.bigValue());
+    s += 2;
+    if (s === windowEnd) {
+      if (table.count - entriesAtWindowStart > DEDUP_WINDOW / 2) break;
+      entriesAtWindowStart = table.count;
+      windowEnd += 2 * DEDUP_WINDOW;
+    }
+  }
+  let missing = addTableEntries(tables, table, nodes, acc, () => undefined);
+  const directAbs = new ExactSum();
+  const byId = tables.locationIndexById;
+  let locs = new Int32Array(256);
+  for (; s < n; s += 2) {
+    reader.read(offsets[s]!, offsets[s + 1]!);
+    const big = reader.isBig() ? reader.bigValue() : null;
+    if (big === null) directAbs.add(reader.value);
+    else directAbs.addBig(big < 0n ? -big : big);
+    const depth = reader.depth;
+    if (depth > locs.length) locs = grownInt32(locs, depth);
+    const ids = reader.ids;
+    let known = true;
+    for (let i = 0; i < depth; i++) {
+      const loc = byId.get(ids[i]!);
+      if (loc === undefined) {
+        missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${ids[i]}, which is not in the profile`, { offset: offsets[s]! });
+        known = false;
+        break;
+      }
+      locs[i] = loc;
+    }
+    if (!known || missing) continue;
+    if (big === null) acc.addLocations(locs, depth, nodes.start, nodes.ids, reader.value);
+    else acc.addLocationsBig(locs, depth, nodes.start, nodes.ids, big);
+  }
+  if (missing) throw missing;
+  return { acc, absoluteTotal: table.absoluteTotal() + directAbs.value() };
+}
+
 /** Walks each distinct (stack, slice) once and adds it to the accumulator. */
 function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slicer: LabelSlicer | null, slicing: boolean): FoldAccumulator {
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
-  const sliceOf = slicing ? sliceResolver(tables, slicer, acc) : () => undefined;
+  const missing = addTableEntries(tables, table, nodes, acc, slicing ? sliceResolver(tables, slicer, acc) : () => undefined);
+  if (missing) throw missing;
+  return acc;
+}
+
+/**
+ * Adds every entry of `table` to `acc`, skipping entries that name an unknown location id; returns the error for
+ * the first of those (the first such sample in file order: entries are in order of their first sample), or null.
+ * Returned, not thrown, so the caller decides when it surfaces.
+ */
+function addTableEntries(
+  tables: PprofTables,
+  table: StackTable,
+  nodes: { start: Int32Array; ids: Int32Array },
+  acc: FoldAccumulator,
+  sliceOf: (sliceId: number) => ReturnType<FoldAccumulator['slice']> | undefined,
+): ProfileDecodeError | null {
   let scratch = new Int32Array(256);
-  for (let e = 0; e < table.count; e++) {
+  let missing: ProfileDecodeError | null = null;
+  entries: for (let e = 0; e < table.count; e++) {
     const start = table.stackStart[e]!;
     const length = table.stackLength[e]!;
     let n = 0;
@@ -95,16 +187,17 @@ function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slic
       const id = table.arena[start + i]!;
       const loc = tables.locationIndexById.get(id);
       if (loc === undefined) {
-        throw new ProfileDecodeError('pprof', `sample refers to location id ${id}, which is not in the profile`, { offset: table.firstSample[e]! });
+        missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${id}, which is not in the profile`, { offset: table.firstSample[e]! });
+        continue entries;
       }
       const from = nodes.start[loc]!;
       const count = nodes.start[loc + 1]! - from;
       if (n + count > scratch.length) scratch = grownInt32(scratch, n + count);
       for (let j = 0; j < count; j++) scratch[n++] = nodes.ids[from + j]!;
     }
-    acc.add(scratch, n, table.sums[e]!, sliceOf(table.sliceIds[e]!));
+    if (missing === null) acc.add(scratch, n, table.sums[e]!, sliceOf(table.sliceIds[e]!));
   }
-  return acc;
+  return missing;
 }
 
 /** Node ids of every location's frames, leaf first, as a CSR array (`start[loc]..start[loc+1]`). */

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { foldProfile, type Fold } from '../../../src/domain/profile';
+import { PROFILES, requireShared } from './corpus';
+import { WireWriter } from './pprof-builder';
+
+/**
+ * The fold without slices aggregates samples by stack at first and switches to folding each sample as it is read
+ * when stacks turn out to be mostly distinct (after a window of 8192 samples with more than half new stacks). With a
+ * label key that no sample carries, the fold takes the slicing path instead (every sample into the stack table, one
+ * `{}` slice), an independent route to the same numbers. These tests pin that both routes agree, past the switch too.
+ */
+describe('fold paths: stack table and per-sample fold agree', () => {
+  const sameFold = (a: Fold, b: Fold) => {
+    expect(a.total).toBe(b.total);
+    expect(a.absoluteTotal).toBe(b.absoluteTotal);
+    expect(a.sampleCount).toBe(b.sampleCount);
+    expect([...a.functions]).toEqual([...b.functions]);
+  };
+
+  it.each(['grafana-pyroscope/heap_go_truncated_3.pb.gz', 'google-pprof/large.cpu'])(
+    'real profile with more distinct stacks than the dedup window: %s',
+    (file) => {
+      requireShared();
+      const bytes = readFileSync(join(PROFILES, file));
+      const direct = foldProfile(bytes);
+      expect(direct.sampleCount).toBeGreaterThan(2 * 8192);
+      const sliced = foldProfile(bytes, { labelKeys: ['no-such-label-key'] });
+      expect(sliced.slices).toHaveLength(1);
+      sameFold(direct, sliced);
+    },
+  );
+
+  /** A profile of `n` samples over functions f0..f7 (location i+1 -> function i+1); stack of sample i from `stack(i)`. */
+  function synthetic(n: number, stack: (i: number) => number[], value: (i: number) => number | bigint, tweak?: (i: number, w: WireWriter) => boolean): Uint8Array {
+    const w = new WireWriter();
+    w.bytesField(1, new WireWriter().varintField(1, 1).varintField(2, 2).bytes());
+    for (let i = 0; i < n; i++) {
+      if (tweak?.(i, w)) continue;
+      const v = value(i);
+      const sample = new WireWriter().packed(1, stack(i));
+      if (typeof v === 'bigint') sample.bytesField(2, bigVarint(v));
+      else sample.packed(2, [v]);
+      w.bytesField(2, sample.bytes());
+    }
+    for (let f = 1; f <= 8; f++) {
+      w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
+      w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
+    }
+    ['', 'cpu', 'nanoseconds', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'].forEach((s) => w.string(6, s));
+    return w.bytes();
+  }
+
+  /** The octal digits of i as location ids 1..8: distinct stacks (with recursion) for distinct i. */
+  const digits = (i: number) => Array.from({ length: 6 }, (_, k) => 1 + (Math.floor(i / 8 ** k) % 8));
+
+  /** Naive reference: flat to the leaf, cum once per distinct function per sample. */
+  function reference(n: number, stack: (i: number) => number[], value: (i: number) => bigint) {
+    const flat = new Map<string, bigint>();
+    const cum = new Map<string, bigint>();
+    let total = 0n;
+    for (let i = 0; i < n; i++) {
+      const v = value(i);
+      const names = stack(i).map((loc) => `f${loc - 1}`);
+      total += v;
+      flat.set(names[0]!, (flat.get(names[0]!) ?? 0n) + v);
+      for (const name of new Set(names)) cum.set(name, (cum.get(name) ?? 0n) + v);
+    }
+    return { total, flat, cum };
+  }
+
+  it('distinct stacks, repeated stacks, and a switch late in the profile give the naive reference', () => {
+    const n = 40000;
+    const stacks: Record<string, (i: number) => number[]> = {
+      distinct: digits,
+      repeated: (i) => digits(i % 1000),
+      lateSwitch: (i) => digits(i < 30000 ? i % 500 : i),
+    };
+    for (const [name, stack] of Object.entries(stacks)) {
+      const value = (i: number) => 1000 + (i % 17);
+      const bytes = synthetic(n, stack, value);
+      const fold = foldProfile(bytes);
+      const ref = reference(n, stack, (i) => BigInt(value(i)));
+      expect(fold.total, name).toBe(ref.total);
+      for (const [fn, v] of fold.functions) {
+        expect(v, `${name} ${fn}`).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
+      }
+      expect(fold.functions.size).toBe(ref.cum.size);
+      sameFold(fold, foldProfile(bytes, { labelKeys: ['absent'] }));
+    }
+  });
+
+  it('keeps values past 2^53 and negative int64 exact after the switch', () => {
+    const n = 30000;
+    const value = (i: number): bigint => (i === 25000 ? 2n ** 62n + 3n : i === 26000 ? -7n : BigInt(1 + (i % 5)));
+    const bytes = synthetic(n, digits, value);
+    const fold = foldProfile(bytes);
+    const ref = reference(n, digits, value);
+    expect(fold.total).toBe(ref.total);
+    let abs = 0n;
+    for (let i = 0; i < n; i++) abs += value(i) < 0n ? -value(i) : value(i);
+    expect(fold.absoluteTotal).toBe(abs);
+    for (const [fn, v] of fold.functions) expect(v).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
+    sameFold(fold, foldProfile(bytes, { labelKeys: ['absent'] }));
+  });
+
+  it('reports an unknown location id after the switch, and lets a later malformed sample win as the sliced path does', () => {
+    const badLocation = (i: number, w: WireWriter) => {
+      if (i !== 20000) return false;
+      w.bytesField(2, new WireWriter().packed(1, [1, 4242]).packed(2, [5]).bytes());
+      return true;
+    };
+    const unknown = synthetic(30000, digits, () => 1, badLocation);
+    const message = errorOf(() => foldProfile(unknown));
+    expect(message).toMatch(/sample refers to location id 4242, which is not in the profile \(at byte \d+\)/);
+    expect(message).toBe(errorOf(() => foldProfile(unknown, { labelKeys: ['absent'] })));
+
+    const both = synthetic(30000, digits, () => 1, (i, w) => {
+      if (badLocation(i, w)) return true;
+      if (i !== 29000) return false;
+      w.bytesField(2, new WireWriter().packed(1, [1]).packed(2, [5, 6]).bytes());
+      return true;
+    });
+    const first = errorOf(() => foldProfile(both));
+    expect(first).toMatch(/a sample with 1 values \(one per sample type\), found 2/);
+    expect(first).toBe(errorOf(() => foldProfile(both, { labelKeys: ['absent'] })));
+  });
+});
+
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err: unknown) {
+    return (err as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+/** One packed value field payload holding a signed 64-bit value as its two's complement varint. */
+function bigVarint(v: bigint): Uint8Array {
+  let u = BigInt.asUintN(64, v);
+  const bytes: number[] = [];
+  while (u >= 0x80n) {
+    bytes.push(Number(u & 0x7fn) | 0x80);
+    u >>= 7n;
+  }
+  bytes.push(Number(u));
+  return new Uint8Array(bytes);
+}
