@@ -145,7 +145,7 @@ async function printTables(db: DataSource): Promise<void> {
   const rows = (await db.query(
     `SELECT t.relname AS table,
             (SELECT sum(c.reltuples)::bigint FROM pg_partition_tree(t.oid) p JOIN pg_class c ON c.oid = p.relid WHERE c.relkind = 'r') AS approx_rows,
-            (SELECT sum(pg_total_relation_size(p.relid))::bigint FROM pg_partition_tree(t.oid) p) AS bytes
+            CASE WHEN t.relkind = 'p' THEN (SELECT sum(pg_total_relation_size(p.relid))::bigint FROM pg_partition_tree(t.oid) p) ELSE pg_total_relation_size(t.oid) END AS bytes
        FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
       WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p') AND NOT t.relispartition
         AND (t.relname LIKE 'cost_%' OR t.relname IN ('price_schedules', 'catalog_revisions'))
