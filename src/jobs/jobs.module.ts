@@ -1,11 +1,13 @@
 import { Logger, Module } from '@nestjs/common';
 import { SETTINGS } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
+import { CostModule } from '../cost/cost.module';
+import { AttributeHandler } from '../cost/attribute.handler';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { ProfileStoreService } from '../profiles/profile-store.service';
 import { createSources, type ProfileSource } from '../sources';
 import { DemoLoader } from './demo.loader';
-import { JobsService, PULL_HANDLER, PULL_SOURCES } from './jobs.service';
+import { ATTRIBUTE_HANDLER, JobsService, PULL_HANDLER, PULL_SOURCES } from './jobs.service';
 import { PullHandler } from './pull.handler';
 import { RetentionRepository } from './retention.repository';
 import { SchedulerService } from './scheduler.service';
@@ -16,7 +18,7 @@ import { SchedulerService } from './scheduler.service';
  * `JobsService` for `flamebill run JOB` and `SchedulerService` for tests that trigger a tick.
  */
 @Module({
-  imports: [ProfilesModule],
+  imports: [ProfilesModule, CostModule],
   providers: [
     {
       provide: PULL_SOURCES,
@@ -46,6 +48,7 @@ import { SchedulerService } from './scheduler.service';
         );
       },
     },
+    { provide: ATTRIBUTE_HANDLER, useExisting: AttributeHandler },
     RetentionRepository,
     DemoLoader,
     JobsService,

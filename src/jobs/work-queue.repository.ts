@@ -118,8 +118,9 @@ export class WorkQueueRepository {
   }
 
   /**
-   * Records a failure. The item goes back to pending until `maxAttempts`, then stays failed with its
-   * error for someone to read; a re-run with mode 'again' retries it.
+   * Records a failure of a claim that is still ours (a claim whose lease was taken over records
+   * nothing). The item goes back to pending until `maxAttempts`, then stays failed with its error for
+   * someone to read; a re-run with mode 'again' retries it.
    */
   async fail(item: WorkItem, error: string, maxAttempts: number): Promise<void> {
     await this.db.query(
@@ -127,7 +128,7 @@ export class WorkQueueRepository {
           SET status = CASE WHEN attempts >= $3 THEN 'failed' ELSE 'pending' END,
               last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now(),
               finished_at = CASE WHEN attempts >= $3 THEN now() ELSE NULL END
-        WHERE id = $1 AND lease_owner = $2`,
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
       [item.id, item.leaseOwner, maxAttempts, error.slice(0, 4000)],
     );
   }

@@ -16,7 +16,7 @@ export interface WorkHandler {
 }
 
 export interface WorkRunnerOptions {
-  /** Identifies this worker in leases, e.g. `host:pid:random`. */
+  /** Identifies this worker in leases, e.g. `host:pid:random`; each claim adds its own `#n`. */
   readonly owner: string;
   /** A lease not renewed for this long is taken over by another worker. */
   readonly leaseMs: number;
@@ -39,6 +39,7 @@ export interface DrainResult {
 export class WorkRunner {
   private readonly queue: WorkQueueRepository;
   private readonly handlers = new Map<string, WorkHandler>();
+  private claims = 0;
 
   constructor(
     private readonly db: DataSource,
@@ -57,7 +58,9 @@ export class WorkRunner {
     const totals = { done: 0, failed: 0, lost: 0 };
     const lane = async (): Promise<void> => {
       while (!signal?.aborted) {
-        const [item] = await this.queue.claim(jobs, this.options.owner, this.options.leaseMs, 1);
+        // A lease token per claim, not per process: two lanes of one process must not be able to
+        // complete or fail each other's claim of an item whose lease expired in between.
+        const [item] = await this.queue.claim(jobs, `${this.options.owner}#${++this.claims}`, this.options.leaseMs, 1);
         if (!item) return;
         totals[await this.process(item, signal)] += 1;
       }

@@ -37,17 +37,17 @@ describe('GET /readyz', () => {
   it('shows checks registered by other modules: degraded keeps 200, down gives 503', async () => {
     const registry = app.app.get(ReadinessRegistry);
     let state: 'degraded' | 'down' = 'degraded';
-    registry.register('catalog', () => ({ status: state, lastError: 'catalog/components.yaml:3: bad owner' }));
+    registry.register('example-check', () => ({ status: state, lastError: 'example.yaml:3: bad owner' }));
     try {
       const degraded = await getJson('/readyz');
       expect(degraded.status).toBe(200);
-      expect(degraded.body).toMatchObject({ status: 'degraded', details: { catalog: { status: 'degraded', lastError: 'catalog/components.yaml:3: bad owner' } } });
+      expect(degraded.body).toMatchObject({ status: 'degraded', details: { 'example-check': { status: 'degraded', lastError: 'example.yaml:3: bad owner' } } });
       state = 'down';
       const down = await getJson('/readyz');
       expect(down.status).toBe(503);
-      expect(down.body).toMatchObject({ status: 'error', error: { catalog: { status: 'down' } }, info: { database: { status: 'up' } } });
+      expect(down.body).toMatchObject({ status: 'error', error: { 'example-check': { status: 'down' } }, info: { database: { status: 'up' } } });
     } finally {
-      registry.unregister('catalog');
+      registry.unregister('example-check');
     }
     expect((await getJson('/readyz')).status).toBe(200);
   });

@@ -97,4 +97,16 @@ describe('work queue', () => {
     const [row] = await db.query('SELECT status, attempts, last_error FROM work_items');
     expect(row).toEqual({ status: 'failed', attempts: 2, last_error: 'boom 2' });
   });
+
+  it('a stale claim cannot fail an item that was completed after its lease expired', async () => {
+    await queue.enqueue(items(1));
+    // The same token twice: the guard on status must hold even where lease tokens collide.
+    const [first] = await queue.claim(['count'], 'w', 50);
+    await new Promise((r) => setTimeout(r, 80));
+    const [second] = await queue.claim(['count'], 'w', 5_000);
+    expect(second?.itemKey).toBe(first?.itemKey);
+    await db.transaction((tx) => queue.completeIn(tx, second!));
+    await queue.fail(first!, 'late failure of the stale claim', 1);
+    expect(await db.query('SELECT status, last_error FROM work_items')).toEqual([{ status: 'done', last_error: null }]);
+  });
 });

@@ -36,6 +36,8 @@ export class LoopbackServer {
   ) {}
 
   static async start(handler: ProtocolHandler): Promise<LoopbackServer> {
+    // Assigned once the server listens (its URL needs the port); requests cannot arrive before that.
+    // eslint-disable-next-line prefer-const
     let instance: LoopbackServer | undefined;
     const server = createServer((incoming, response) => {
       const chunks: Buffer[] = [];

@@ -147,12 +147,30 @@ export function decodeSelectMergeProfileRequest(bytes: Uint8Array): DecodedSelec
     const expect = (type: WireType): void => {
       if (wireType !== type) throw new Error(`field ${field}: wire type ${wireType}, expected ${type}`);
     };
-    if (field === 1) (expect(WireType.LengthDelimited), (fields.profileTypeId = reader.string()));
-    else if (field === 2) (expect(WireType.LengthDelimited), (fields.labelSelector = reader.string()));
-    else if (field === 3) (expect(WireType.Varint), (fields.start = BigInt(reader.int64())));
-    else if (field === 4) (expect(WireType.Varint), (fields.end = BigInt(reader.int64())));
-    else if (field === 5) (expect(WireType.Varint), (fields.maxNodes = BigInt(reader.int64())));
-    else reader.skip(wireType);
+    switch (field) {
+      case 1:
+        expect(WireType.LengthDelimited);
+        fields.profileTypeId = reader.string();
+        break;
+      case 2:
+        expect(WireType.LengthDelimited);
+        fields.labelSelector = reader.string();
+        break;
+      case 3:
+        expect(WireType.Varint);
+        fields.start = BigInt(reader.int64());
+        break;
+      case 4:
+        expect(WireType.Varint);
+        fields.end = BigInt(reader.int64());
+        break;
+      case 5:
+        expect(WireType.Varint);
+        fields.maxNodes = BigInt(reader.int64());
+        break;
+      default:
+        reader.skip(wireType);
+    }
   }
   return fields;
 }
