@@ -1,5 +1,5 @@
 import type { PprofIndex } from './pprof-index';
-import type { PprofTables } from './pprof-tables';
+import type { IdIndex, PprofTables } from './pprof-tables';
 import { ProtoCursor } from './proto-cursor';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -219,15 +219,21 @@ export interface SampleScan {
  * count equals the number of sample types and label string indices are in range.
  */
 export class SampleReader {
-  /** Location ids of the current sample, leaf first, in `ids[0..depth)`. */
+  /** Location ids of the current sample, leaf first, in `ids[0..depth)` (not filled when resolving, see `resolveWith`). */
   ids = new Float64Array(256);
+  /** With `resolveWith`: table indices of the current sample's locations, leaf first, in `locs[0..depth)`. */
+  locs = new Int32Array(256);
   depth = 0;
-  /** FNV-1a style hash of the location ids. */
+  /** FNV-1a style hash of the location ids (not computed when resolving). */
   hash = 0;
+  /** With `resolveWith`: the first location id of the current sample that is not in the profile, or -1. */
+  unknownId = -1;
   /** The chosen value when it is at most 2^53 - 1; larger (or negative int64) values need `bigValue()`. */
   value = 0;
   private valueStart = -1;
   private readonly cur: ProtoCursor;
+  private readonly buf: Uint8Array;
+  private locationIndex: IdIndex | null = null;
 
   constructor(
     ix: PprofIndex,
@@ -237,32 +243,71 @@ export class SampleReader {
     private readonly slicer: LabelSlicer | null,
   ) {
     this.cur = new ProtoCursor(ix.buf);
+    this.buf = ix.buf;
+  }
+
+  /**
+   * From now on, map location ids to table indices while reading (into `locs`, unknown ids to `unknownId`) instead of
+   * keeping the ids and their hash: the per-sample fold needs the indices and nothing else.
+   */
+  resolveWith(locationIndex: IdIndex): void {
+    this.locationIndex = locationIndex;
   }
 
   /** Reads the Sample message payload at [start, end). */
   read(start: number, end: number): void {
     const cur = this.cur;
+    const buf = this.buf;
     const valueIndex = this.valueIndex;
+    const index = this.locationIndex;
     cur.reset(start, end);
-    let ids = this.ids;
     let depth = 0;
     let hash = 0x811c9dc5 | 0;
     let values = 0;
     let value = 0;
     let valueStart = -1;
+    this.unknownId = -1;
     if (this.slicer) this.slicer.values.fill(-1);
     while (cur.pos < end) {
       const tagStart = cur.pos;
-      const tag = cur.varint();
+      const tag = buf[tagStart]! < 0x80 ? buf[cur.pos++]! : cur.varint();
       if (tag === 10) {
         const fieldEnd = cur.lengthDelimitedEnd();
-        while (cur.pos < fieldEnd) {
-          const id = cur.varint();
-          if (depth === ids.length) ids = this.ids = grownFloat64(ids);
-          ids[depth++] = id;
-          hash = Math.imul(hash ^ (id | 0), 0x01000193);
+        let pos = cur.pos;
+        while (pos < fieldEnd) {
+          // Inline fast path for varints of up to 4 bytes (ids below 2^28: all but pathological profiles).
+          let id = buf[pos]!;
+          if (id < 0x80) pos++;
+          else if (pos + 3 < end) {
+            let b = buf[pos + 1]!;
+            id = (id & 0x7f) | ((b & 0x7f) << 7);
+            if (b < 0x80) pos += 2;
+            else {
+              b = buf[pos + 2]!;
+              id |= (b & 0x7f) << 14;
+              if (b < 0x80) pos += 3;
+              else {
+                b = buf[pos + 3]!;
+                id |= (b & 0x7f) << 21;
+                if (b < 0x80) pos += 4;
+                else {
+                  id = this.slowVarint(pos);
+                  pos = cur.pos;
+                }
+              }
+            }
+          } else {
+            id = this.slowVarint(pos);
+            pos = cur.pos;
+          }
+          if (index) depth = this.addResolved(index, id, depth);
+          else {
+            hash = Math.imul(hash ^ (id | 0), 0x01000193);
+            depth = this.addId(id, depth);
+          }
         }
-        if (cur.pos !== fieldEnd) cur.fail('packed location ids to end at the field boundary', fieldEnd);
+        cur.pos = pos;
+        if (pos !== fieldEnd) cur.fail('packed location ids to end at the field boundary', fieldEnd);
       } else if (tag === 18) {
         const fieldEnd = cur.lengthDelimitedEnd();
         while (cur.pos < fieldEnd) {
@@ -278,9 +323,11 @@ export class SampleReader {
         readLabel(cur, this.tables, this.slicer);
       } else if (tag === 8) {
         const id = cur.varint();
-        if (depth === ids.length) ids = this.ids = grownFloat64(ids);
-        ids[depth++] = id;
-        hash = Math.imul(hash ^ (id | 0), 0x01000193);
+        if (index) depth = this.addResolved(index, id, depth);
+        else {
+          hash = Math.imul(hash ^ (id | 0), 0x01000193);
+          depth = this.addId(id, depth);
+        }
       } else if (tag === 16) {
         const at = cur.pos;
         const v = cur.varint();
@@ -300,6 +347,29 @@ export class SampleReader {
     this.hash = hash;
     this.value = value;
     this.valueStart = valueStart;
+  }
+
+  /** Reads the varint at `pos` with the cursor (bounds checks, errors, values past 2^28); `cur.pos` ends after it. */
+  private slowVarint(pos: number): number {
+    this.cur.pos = pos;
+    return this.cur.varint();
+  }
+
+  private addId(id: number, depth: number): number {
+    if (depth === this.ids.length) this.ids = grownFloat64(this.ids);
+    this.ids[depth] = id;
+    return depth + 1;
+  }
+
+  private addResolved(index: IdIndex, id: number, depth: number): number {
+    const loc = index.indexOf(id);
+    if (loc < 0) {
+      if (this.unknownId < 0) this.unknownId = id;
+      return depth;
+    }
+    if (depth === this.locs.length) this.locs = grownInt32(this.locs, 2 * depth);
+    this.locs[depth] = loc;
+    return depth + 1;
   }
 
   /** True when the value does not fit `value` exactly (past 2^53 - 1, or a negative int64). */

@@ -140,6 +140,13 @@ export class IdIndex {
     return this.sparse.get(id);
   }
 
+  /** Like `get`, with -1 for an unknown id (no undefined on the per-location path of the fold). */
+  indexOf(id: number): number {
+    if (id < this.dense.length) return this.dense[id]! - 1;
+    const v = this.sparse.get(id);
+    return v === undefined ? -1 : v;
+  }
+
   has(id: number): boolean {
     return this.get(id) !== undefined;
   }

@@ -91,7 +91,7 @@ function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOp
 }
 
 /** Samples per window of the no-slice fold's dedup phase (see `foldSamples`). */
-const DEDUP_WINDOW = 8192;
+const DEDUP_WINDOW = 4096;
 
 /**
  * The fold without slices, in one pass over the samples. It starts by aggregating samples by stack (a StackTable),
@@ -126,34 +126,43 @@ function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, va
       windowEnd += 2 * DEDUP_WINDOW;
     }
   }
-  let missing = addTableEntries(tables, table, nodes, acc, () => undefined);
-  const directAbs = new ExactSum();
-  const byId = tables.locationIndexById;
-  let locs = new Int32Array(256);
-  for (; s < n; s += 2) {
+  const missing = addTableEntries(tables, table, nodes, acc, () => undefined);
+  const rest = s < n ? addEachSample(ix, tables, reader, s, nodes, acc) : { abs: 0n, missing: null };
+  const error = missing ?? rest.missing;
+  if (error) throw error;
+  return { acc, absoluteTotal: table.absoluteTotal() + rest.abs };
+}
+
+/**
+ * Reads the samples from pair offset `from` on and adds each to `acc` as it is read, with its locations resolved
+ * while parsing. Returns the sum of |value| of these samples and the error for the first unknown location id.
+ */
+function addEachSample(
+  ix: PprofIndex,
+  tables: PprofTables,
+  reader: SampleReader,
+  from: number,
+  nodes: { start: Int32Array; ids: Int32Array },
+  acc: FoldAccumulator,
+): { abs: bigint; missing: ProfileDecodeError | null } {
+  const abs = new ExactSum();
+  const offsets = ix.samples.data;
+  const n = ix.samples.length;
+  let missing: ProfileDecodeError | null = null;
+  reader.resolveWith(tables.locationIndexById);
+  for (let s = from; s < n; s += 2) {
     reader.read(offsets[s]!, offsets[s + 1]!);
     const big = reader.isBig() ? reader.bigValue() : null;
-    if (big === null) directAbs.add(reader.value);
-    else directAbs.addBig(big < 0n ? -big : big);
-    const depth = reader.depth;
-    if (depth > locs.length) locs = grownInt32(locs, depth);
-    const ids = reader.ids;
-    let known = true;
-    for (let i = 0; i < depth; i++) {
-      const loc = byId.get(ids[i]!);
-      if (loc === undefined) {
-        missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${ids[i]}, which is not in the profile`, { offset: offsets[s]! });
-        known = false;
-        break;
-      }
-      locs[i] = loc;
+    if (big === null) abs.add(reader.value);
+    else abs.addBig(big < 0n ? -big : big);
+    if (reader.unknownId >= 0) {
+      missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${reader.unknownId}, which is not in the profile`, { offset: offsets[s]! });
     }
-    if (!known || missing) continue;
-    if (big === null) acc.addLocations(locs, depth, nodes.start, nodes.ids, reader.value);
-    else acc.addLocationsBig(locs, depth, nodes.start, nodes.ids, big);
+    if (missing) continue;
+    if (big === null) acc.addLocations(reader.locs, reader.depth, nodes.start, nodes.ids, reader.value);
+    else acc.addLocationsBig(reader.locs, reader.depth, nodes.start, nodes.ids, big);
   }
-  if (missing) throw missing;
-  return { acc, absoluteTotal: table.absoluteTotal() + directAbs.value() };
+  return { abs: abs.value(), missing };
 }
 
 /** Walks each distinct (stack, slice) once and adds it to the accumulator. */

@@ -30,6 +30,25 @@ export class ProtoCursor {
    * true value needs `varintBigAt` (the float result then only says "too large").
    */
   varint(): number {
+    // Small and so inlined at every call site: one- and two-byte varints (tags, lengths, most ids) take this path.
+    const pos = this.pos;
+    if (pos + 1 < this.end) {
+      const b0 = this.buf[pos]!;
+      if (b0 < 0x80) {
+        this.pos = pos + 1;
+        return b0;
+      }
+      const b1 = this.buf[pos + 1]!;
+      if (b1 < 0x80) {
+        this.pos = pos + 2;
+        return (b0 & 0x7f) | (b1 << 7);
+      }
+    }
+    return this.varintSlow();
+  }
+
+  /** `varint` for the general case: any length up to 10 bytes, bounds checked. */
+  private varintSlow(): number {
     const buf = this.buf;
     let pos = this.pos;
     if (pos >= this.end) this.fail('a varint, found the end of the message', pos);

@@ -7,7 +7,7 @@ import { WireWriter } from './pprof-builder';
 
 /**
  * The fold without slices aggregates samples by stack at first and switches to folding each sample as it is read
- * when stacks turn out to be mostly distinct (after a window of 8192 samples with more than half new stacks). With a
+ * when stacks turn out to be mostly distinct (after a window of 4096 samples with more than half new stacks). With a
  * label key that no sample carries, the fold takes the slicing path instead (every sample into the stack table, one
  * `{}` slice), an independent route to the same numbers. These tests pin that both routes agree, past the switch too.
  */
@@ -25,7 +25,7 @@ describe('fold paths: stack table and per-sample fold agree', () => {
       requireShared();
       const bytes = readFileSync(join(PROFILES, file));
       const direct = foldProfile(bytes);
-      expect(direct.sampleCount).toBeGreaterThan(2 * 8192);
+      expect(direct.sampleCount).toBeGreaterThan(2 * 4096);
       const sliced = foldProfile(bytes, { labelKeys: ['no-such-label-key'] });
       expect(sliced.slices).toHaveLength(1);
       sameFold(direct, sliced);
