@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { goWorkloadProfile, haveGo } from './support/go-workload';
+import { BENCH_TMP, goWorkloadProfile, haveGo } from './support/go-workload';
 import { loadAverage, measure, mib, type Measurement } from './support/measure';
+import { comparePprofTop } from './support/pprof-top';
+import { labelFreeScaleProfile, labelHeavyScaleProfile } from './support/scale-profiles';
 
 const ROOT = join(__dirname, '..', '..');
 const SHARED_PROFILES = join(ROOT, '..', 'shared', 'profiles');
@@ -16,30 +18,52 @@ const PPROF_FLAGS = ['-symbolize=none', '-top', '-nodecount=1000000', '-nodefrac
 interface Input {
   readonly label: string;
   readonly path: string;
+  /** Which issue-3 targets apply: the label-heavy or the label-free scale input. */
+  readonly target?: 'label-heavy' | 'label-free';
+}
+
+interface Row {
+  readonly input: Input;
+  readonly inflated: number;
+  readonly samples: number;
+  readonly warmMs: number;
+  readonly top: Measurement;
+  readonly go: Measurement | null;
+  readonly match: string;
 }
 
 /**
- * flamebill vs `go tool pprof -top` on the largest profiles we have: a label-heavy and a label-free CPU profile
- * written by a real Go program (bench/workloads/labels) and the largest real profiles in ../shared. For each:
- * sizes, samples, end-to-end time and peak RSS of flamebill (a child process doing what `flamebill top --json`
- * does, and the full CLI) and of pprof on the same file in the same run, in-process fold throughput, and
- * pprof-format's Profile.decode for comparison with the hand-written reader.
+ * flamebill vs `go tool pprof -top` on the largest profiles we have:
+ * - the ~18 MB scale inputs (bench/support/scale-profiles.ts): real Go workload samples replayed with fresh
+ *   per-request labels (label-heavy), and a merge of the unlabelled profile over several builds (label-free);
+ * - the real Go workload profiles themselves (bench/workloads/labels, 60 s each by default);
+ * - the largest real profiles of ../shared.
+ * For each: sizes, samples, end-to-end time and peak RSS (GNU time) of flamebill (a child that loads only the
+ * profile engine and does what `flamebill top --json` does; the full CLI for reference) and of pprof on the same
+ * file in the same run, the ratios, MB/s, and in-process warm fold throughput (median of 5, steadier under load).
+ * flamebill's output is checked against pprof's on every input: a MISMATCH line says where they differ.
  */
 export async function run(): Promise<void> {
   const pprof = pprofBinary();
   process.stdout.write(`load average before: ${loadAverage()} (2 cores, shared with other engineers)\n`);
-  for (const input of inputs()) await benchOne(input, pprof);
+  const rows: Row[] = [];
+  for (const input of inputs()) rows.push(await benchOne(input, pprof));
   process.stdout.write(`load average after: ${loadAverage()}\n`);
+  summary(rows);
 }
 
 function inputs(): Input[] {
   const list: Input[] = [];
   if (haveGo()) {
     const seconds = process.env['FLAMEBILL_BENCH_SECONDS'] ?? '60';
-    list.push({ label: `Go workload, labels on every sample (${seconds} s)`, path: goWorkloadProfile('labels-heavy', ['-seconds', seconds, '-hz', '1000']) });
-    list.push({ label: `Go workload, no labels (${seconds} s)`, path: goWorkloadProfile('labels-free', ['-seconds', seconds, '-hz', '1000', '-labels=false']) });
+    const heavy = goWorkloadProfile('labels-heavy', ['-seconds', seconds, '-hz', '1000']);
+    const free = goWorkloadProfile('labels-free', ['-seconds', seconds, '-hz', '1000', '-labels=false']);
+    list.push({ label: 'scale label-heavy (real samples replayed, fresh request_id/trace_id/span_id per sample)', path: labelHeavyScaleProfile(heavy), target: 'label-heavy' });
+    list.push({ label: 'scale label-free (real unlabelled profile merged over builds)', path: labelFreeScaleProfile(free), target: 'label-free' });
+    list.push({ label: `Go workload, labels on every sample (${seconds} s)`, path: heavy });
+    list.push({ label: `Go workload, no labels (${seconds} s)`, path: free });
   } else {
-    process.stdout.write('go is not installed: skipping the generated label-heavy profile and go tool pprof\n');
+    process.stdout.write('go is not installed: skipping the generated profiles and go tool pprof\n');
   }
   for (const rel of SHARED_INPUTS) {
     const path = join(SHARED_PROFILES, rel);
@@ -48,28 +72,66 @@ function inputs(): Input[] {
   return list;
 }
 
-async function benchOne(input: Input, pprof: string | null): Promise<void> {
+async function benchOne(input: Input, pprof: string | null): Promise<Row> {
   const disk = statSync(input.path).size;
   const bytes = readFileSync(input.path);
   const inflated = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).length : bytes.length;
   const fold = childJson(['fold', input.path]);
-  const decode = childJson(['pprof-format', input.path]);
-  const top = await measure(process.execPath, [CHILD, 'top', input.path]);
+  const decode = inflated <= 4e6 || process.env['FLAMEBILL_BENCH_DECODE'] ? childJson(['pprof-format', input.path]) : null;
+  const topOut = join(BENCH_TMP, 'top.out.json');
+  const top = await measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut);
   const cli = await measure(process.execPath, [CLI, 'top', input.path, '--json']);
-  const go = pprof ? await measure(pprof, [...PPROF_FLAGS, input.path]) : null;
+  const unit = fold.unit === 'nanoseconds' ? ['-unit=ns'] : fold.unit === 'bytes' ? ['-unit=B'] : [];
+  const pprofOut = join(BENCH_TMP, 'pprof.out.txt');
+  const go = pprof ? await measure(pprof, [...PPROF_FLAGS, `-sample_index=${fold.type}`, ...unit, input.path], process.env, pprofOut) : null;
   const out = process.stdout;
   out.write(`\n${input.label}: ${relative(ROOT, input.path)}\n`);
-  out.write(`  size ${mib(disk)} on disk, ${mib(inflated)} inflated, ${fold.samples} samples, load ${loadAverage()}\n`);
-  // No RSS for these two: a child's ru_maxrss starts from its parent's on Linux (fork keeps it, exec does not reset
-  // it), so only the /usr/bin/time figures below are peak RSS of the measured process alone.
-  out.write(`  fold in-process          ${fold.ms.toFixed(0).padStart(7)} ms  ${(inflated / 1e6 / (fold.ms / 1000)).toFixed(1)} MB/s of inflated input (first call, JIT cold)\n`);
-  out.write(`  pprof-format decode only ${decode.ms.toFixed(0).padStart(7)} ms  ${(inflated / 1e6 / (decode.ms / 1000)).toFixed(1)} MB/s (Profile.decode alone, no fold)\n`);
-  out.write(`  flamebill top --json     ${line(top)}  ${(inflated / 1e6 / top.seconds).toFixed(1)} MB/s end to end\n`);
-  out.write(`  same via bin/flamebill   ${line(cli)}  (loads every CLI command's modules)\n`);
-  if (!go) return;
-  out.write(`  go tool pprof -top       ${line(go)}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`);
-  out.write(`  ratio pprof/flamebill    time ${(go.seconds / top.seconds).toFixed(1)}x, peak RSS ${(go.maxRssBytes / top.maxRssBytes).toFixed(1)}x` +
-    `  (via bin/flamebill: time ${(go.seconds / cli.seconds).toFixed(1)}x, RSS ${(go.maxRssBytes / cli.maxRssBytes).toFixed(1)}x)\n`);
+  out.write(`  size ${mib(disk)} on disk, ${mib(inflated)} (${(inflated / 1e6).toFixed(1)} MB) inflated, ${fold.samples} samples, sample type ${fold.type}, load ${loadAverage()}\n`);
+  out.write(`  fold in-process, cold    ${fold.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.coldMs / 1000)} MB/s (first call, JIT cold)\n`);
+  out.write(`  fold in-process, warm    ${fold.warmMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.warmMs / 1000)} MB/s (median of ${fold.runs}; CPU ${fold.warmCpuMs.toFixed(0)} ms)\n`);
+  if (decode) out.write(`  pprof-format decode only ${decode.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, decode.coldMs / 1000)} MB/s (Profile.decode alone, no fold)\n`);
+  out.write(`  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine)\n`);
+  out.write(`  same via bin/flamebill   ${line(cli)}  (the full CLI entry point)\n`);
+  let match = 'not checked';
+  if (go) {
+    out.write(`  go tool pprof -top       ${line(go)}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`);
+    out.write(`  ratio pprof/flamebill    time ${(go.seconds / top.seconds).toFixed(1)}x, peak RSS ${(go.maxRssBytes / top.maxRssBytes).toFixed(1)}x` +
+      `  (via bin/flamebill: time ${(go.seconds / cli.seconds).toFixed(1)}x, RSS ${(go.maxRssBytes / cli.maxRssBytes).toFixed(1)}x)\n`);
+    if (go.exitCode === 0 && top.exitCode === 0) {
+      const diff = comparePprofTop(readFileSync(pprofOut, 'utf8'), readFileSync(topOut, 'utf8'));
+      match = diff === null ? 'equal' : 'MISMATCH';
+      out.write(diff === null ? '  output                   equal to go tool pprof (total, flat and cum of every function)\n' : `  MISMATCH with go tool pprof: ${diff}\n`);
+    }
+  }
+  return { input, inflated, samples: fold.samples, warmMs: fold.warmMs, top, go, match };
+}
+
+/** One line per input, and the issue-3 targets on the two scale inputs. */
+function summary(rows: readonly Row[]): void {
+  const out = process.stdout;
+  out.write('\nsummary (flamebill = child loading only the profile engine; ratios are pprof / flamebill)\n');
+  out.write(`${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`);
+  for (const r of rows) {
+    const go = r.go;
+    out.write(`${r.input.label.slice(0, 44).padEnd(44)} ${(r.inflated / 1e6).toFixed(1).padStart(6)} ${String(r.samples).padStart(8)} ${r.top.seconds.toFixed(2).padStart(6)} ${mib(r.top.maxRssBytes).replace(' MiB', 'M').padStart(8)} ` +
+      `${go ? go.seconds.toFixed(2).padStart(8) : '-'.padStart(8)} ${go ? mib(go.maxRssBytes).replace(' MiB', 'M').padStart(10) : '-'.padStart(10)} ` +
+      `${go ? (go.seconds / r.top.seconds).toFixed(1).padStart(6) : '-'.padStart(6)} ${go ? (go.maxRssBytes / r.top.maxRssBytes).toFixed(1).padStart(5) : '-'.padStart(5)} ` +
+      `${mbps(r.inflated, r.top.seconds).padStart(6)} ${mbps(r.inflated, r.warmMs / 1000).padStart(9)}  ${r.match}\n`);
+  }
+  for (const r of rows) {
+    if (!r.input.target || !r.go) continue;
+    const speed = r.go.seconds / r.top.seconds;
+    const wantSpeed = r.input.target === 'label-heavy' ? 20 : 3;
+    const rss = r.go.maxRssBytes / r.top.maxRssBytes;
+    const rate = r.inflated / 1e6 / r.top.seconds;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)}; ` +
+      `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)}; output ${r.match}\n`);
+  }
+}
+
+function mbps(bytes: number, seconds: number): string {
+  return (bytes / 1e6 / seconds).toFixed(1);
 }
 
 function line(m: Measurement): string {
@@ -77,8 +139,18 @@ function line(m: Measurement): string {
   return `${(m.seconds * 1000).toFixed(0).padStart(7)} ms  peak RSS ${mib(m.maxRssBytes).padStart(10)}${status}`;
 }
 
-function childJson(args: string[]): { ms: number; inflatedBytes: number; samples: number } {
-  return JSON.parse(execFileSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 })) as never;
+interface ChildFold {
+  readonly coldMs: number;
+  readonly warmMs: number;
+  readonly warmCpuMs: number;
+  readonly runs: number;
+  readonly samples: number;
+  readonly type: string;
+  readonly unit: string;
+}
+
+function childJson(args: string[]): ChildFold {
+  return JSON.parse(execFileSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 })) as ChildFold;
 }
 
 function pprofBinary(): string | null {

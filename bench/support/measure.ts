@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 /** Wall time and peak RSS of one child process. */
 export interface Measurement {
@@ -10,14 +10,16 @@ export interface Measurement {
 }
 
 /**
- * Runs a command under GNU time (`/usr/bin/time -f`), discarding stdout, and returns its wall time and peak RSS
- * (the largest of the process and its waited-for descendants).
+ * Runs a command under GNU time (`/usr/bin/time -f`), discarding stdout (or writing it to `stdoutFile`), and returns
+ * its wall time and peak RSS (the largest of the process and its waited-for descendants).
  */
-export function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
+export function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, stdoutFile?: string): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '@@time %e %M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const stdout: 'ignore' | number = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
+    const child = spawn('/usr/bin/time', ['-f', '@@time %e %M', command, ...args], { stdio: ['ignore', stdout, 'pipe'], env });
+    if (typeof stdout === 'number') closeSync(stdout);
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       const m = /@@time ([\d.]+) (\d+)/.exec(stderr);
