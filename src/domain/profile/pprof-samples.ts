@@ -170,41 +170,103 @@ function grownUint32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
 /** Label keys that slice the fold, and the slices seen so far (as tuples of string indices, -1 = absent). */
 export class LabelSlicer {
   readonly keyBytes: Uint8Array[];
-  /** string index of a label key -> position in `keys`, or -1; filled as keys are met. */
-  private readonly keyPosition = new Map<number, number>();
+  /** string index of a label key -> position in `keys` + 2, 1 for none, 0 for not looked up yet. */
+  private readonly keyPosition: Int32Array;
   readonly values: Int32Array;
   /** slice id -> value string indices per key. */
   readonly sliceValues: Int32Array[] = [];
-  private readonly sliceIdByKey = new Map<string | number, number>();
+  /** Open-addressing table of slice id + 1 by hash of its values (0 = empty): no string key per sample. */
+  private slots = new Int32Array(64);
+  private sliceHashes = new Int32Array(32);
 
   constructor(readonly keys: readonly string[], private readonly tables: PprofTables) {
     const encoder = new TextEncoder();
     this.keyBytes = keys.map((k) => encoder.encode(k));
     this.values = new Int32Array(keys.length);
+    this.keyPosition = new Int32Array(tables.stringCount);
   }
 
-  /** Position of the label key with string index `keyIdx` among the configured keys, or -1. */
+  /** Position of the label key with string index `keyIdx` (in range) among the configured keys, or -1. */
   position(keyIdx: number): number {
-    let pos = this.keyPosition.get(keyIdx);
-    if (pos === undefined) {
-      pos = this.keyBytes.findIndex((bytes) => this.tables.stringEquals(keyIdx, bytes));
-      this.keyPosition.set(keyIdx, pos);
-    }
+    const known = this.keyPosition[keyIdx]!;
+    if (known !== 0) return known - 2;
+    const pos = this.keyBytes.findIndex((bytes) => this.tables.stringEquals(keyIdx, bytes));
+    this.keyPosition[keyIdx] = pos + 2;
     return pos;
   }
 
-  /** Slice id of the current `values` tuple (0 when there are no keys). */
+  /** Slice id of the current `values` tuple (0 when there are no keys); ids are given in order of first sight. */
   currentSliceId(): number {
     const values = this.values;
-    const key: string | number = values.length === 1 ? values[0]! : values.join(',');
-    let id = this.sliceIdByKey.get(key);
-    if (id === undefined) {
-      id = this.sliceValues.length;
-      this.sliceValues.push(values.slice());
-      this.sliceIdByKey.set(key, id);
+    let hash = 0x811c9dc5 | 0;
+    for (let k = 0; k < values.length; k++) hash = Math.imul(hash ^ values[k]!, 0x01000193);
+    hash ^= hash >>> 13;
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    while (true) {
+      const id = this.slots[slot]! - 1;
+      if (id < 0) break;
+      if (this.sliceHashes[id] === hash && sameValues(this.sliceValues[id]!, values)) return id;
+      slot = (slot + 1) & mask;
     }
+    const id = this.sliceValues.length;
+    this.sliceValues.push(values.slice());
+    if (id === this.sliceHashes.length) this.sliceHashes = grownInt32(this.sliceHashes, 2 * id);
+    this.sliceHashes[id] = hash;
+    this.slots[slot] = id + 1;
+    if (2 * this.sliceValues.length > this.slots.length) this.rehash();
     return id;
   }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.sliceValues.length; id++) {
+      let slot = this.sliceHashes[id]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = id + 1;
+    }
+    this.slots = slots;
+  }
+}
+
+function sameValues(a: Int32Array, b: Int32Array): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Where the varint read by the last successful `shortVarint` ends (a module slot, so that nothing is allocated). */
+let shortVarintEnd = 0;
+
+/**
+ * Decodes the varint at `pos` when it has at most 4 bytes (values below 2^28: ids and indices of all but
+ * pathological profiles) and those bytes lie before `end`; sets `shortVarintEnd`. Returns -1 otherwise, and the
+ * caller reads it with the cursor (which checks bounds and reports errors). Small, so it is inlined in the loops.
+ */
+function shortVarint(buf: Uint8Array, pos: number, end: number): number {
+  let b = buf[pos]!;
+  if (b < 0x80) {
+    shortVarintEnd = pos + 1;
+    return b;
+  }
+  if (pos + 3 >= end) return -1;
+  let v = b & 0x7f;
+  b = buf[pos + 1]!;
+  v |= (b & 0x7f) << 7;
+  if (b < 0x80) {
+    shortVarintEnd = pos + 2;
+    return v;
+  }
+  b = buf[pos + 2]!;
+  v |= (b & 0x7f) << 14;
+  if (b < 0x80) {
+    shortVarintEnd = pos + 3;
+    return v;
+  }
+  b = buf[pos + 3]!;
+  if (b >= 0x80) return -1;
+  shortVarintEnd = pos + 4;
+  return v | (b << 21);
 }
 
 /** What one pass over the samples returns. */
@@ -273,41 +335,22 @@ export class SampleReader {
       const tag = buf[tagStart]! < 0x80 ? buf[cur.pos++]! : cur.varint();
       if (tag === 10) {
         const fieldEnd = cur.lengthDelimitedEnd();
-        let pos = cur.pos;
-        while (pos < fieldEnd) {
-          // Inline fast path for varints of up to 4 bytes (ids below 2^28: all but pathological profiles).
-          let id = buf[pos]!;
-          if (id < 0x80) pos++;
-          else if (pos + 3 < end) {
-            let b = buf[pos + 1]!;
-            id = (id & 0x7f) | ((b & 0x7f) << 7);
-            if (b < 0x80) pos += 2;
+        if (index) depth = this.readResolvedIds(index, fieldEnd, depth);
+        else {
+          let pos = cur.pos;
+          while (pos < fieldEnd) {
+            let id = shortVarint(buf, pos, end);
+            if (id >= 0) pos = shortVarintEnd;
             else {
-              b = buf[pos + 2]!;
-              id |= (b & 0x7f) << 14;
-              if (b < 0x80) pos += 3;
-              else {
-                b = buf[pos + 3]!;
-                id |= (b & 0x7f) << 21;
-                if (b < 0x80) pos += 4;
-                else {
-                  id = this.slowVarint(pos);
-                  pos = cur.pos;
-                }
-              }
+              id = this.slowVarint(pos);
+              pos = cur.pos;
             }
-          } else {
-            id = this.slowVarint(pos);
-            pos = cur.pos;
-          }
-          if (index) depth = this.addResolved(index, id, depth);
-          else {
             hash = Math.imul(hash ^ (id | 0), 0x01000193);
             depth = this.addId(id, depth);
           }
+          cur.pos = pos;
         }
-        cur.pos = pos;
-        if (pos !== fieldEnd) cur.fail('packed location ids to end at the field boundary', fieldEnd);
+        if (cur.pos !== fieldEnd) cur.fail('packed location ids to end at the field boundary', fieldEnd);
       } else if (tag === 18) {
         const fieldEnd = cur.lengthDelimitedEnd();
         while (cur.pos < fieldEnd) {
@@ -349,18 +392,44 @@ export class SampleReader {
     this.valueStart = valueStart;
   }
 
+  /**
+   * Reads packed location ids up to `fieldEnd`, mapping each to its table index into `locs` from `depth` on (unknown
+   * ids go to `unknownId`); returns the new depth. The tightest loop of the fold: ids resolve through the dense
+   * id table without a call per id.
+   */
+  private readResolvedIds(index: IdIndex, fieldEnd: number, depth: number): number {
+    const cur = this.cur;
+    const buf = this.buf;
+    const end = cur.end;
+    const dense = index.denseTable();
+    let locs = this.locs;
+    let pos = cur.pos;
+    while (pos < fieldEnd) {
+      let id = shortVarint(buf, pos, end);
+      if (id >= 0) pos = shortVarintEnd;
+      else {
+        id = this.slowVarint(pos);
+        pos = cur.pos;
+      }
+      const loc = id < dense.length ? dense[id]! - 1 : index.indexOf(id);
+      if (loc < 0) {
+        if (this.unknownId < 0) this.unknownId = id;
+        continue;
+      }
+      if (depth === locs.length) locs = this.locs = grownInt32(locs, 2 * depth);
+      locs[depth++] = loc;
+    }
+    cur.pos = pos;
+    return depth;
+  }
+
   /** Reads the varint at `pos` with the cursor (bounds checks, errors, values past 2^28); `cur.pos` ends after it. */
   private slowVarint(pos: number): number {
     this.cur.pos = pos;
     return this.cur.varint();
   }
 
-  private addId(id: number, depth: number): number {
-    if (depth === this.ids.length) this.ids = grownFloat64(this.ids);
-    this.ids[depth] = id;
-    return depth + 1;
-  }
-
+  /** One unpacked location id in resolve mode (rare: producers write packed ids). */
   private addResolved(index: IdIndex, id: number, depth: number): number {
     const loc = index.indexOf(id);
     if (loc < 0) {
@@ -371,6 +440,13 @@ export class SampleReader {
     this.locs[depth] = loc;
     return depth + 1;
   }
+
+  private addId(id: number, depth: number): number {
+    if (depth === this.ids.length) this.ids = grownFloat64(this.ids);
+    this.ids[depth] = id;
+    return depth + 1;
+  }
+
 
   /** True when the value does not fit `value` exactly (past 2^53 - 1, or a negative int64). */
   isBig(): boolean {

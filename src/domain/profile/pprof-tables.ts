@@ -140,6 +140,11 @@ export class IdIndex {
     return this.sparse.get(id);
   }
 
+  /** The dense part: `table[id]` is the index + 1 for ids below its length, 0 when unknown. Read only. */
+  denseTable(): Int32Array {
+    return this.dense;
+  }
+
   /** Like `get`, with -1 for an unknown id (no undefined on the per-location path of the fold). */
   indexOf(id: number): number {
     if (id < this.dense.length) return this.dense[id]! - 1;

@@ -30,18 +30,25 @@ export class ProtoCursor {
    * true value needs `varintBigAt` (the float result then only says "too large").
    */
   varint(): number {
-    // Small and so inlined at every call site: one- and two-byte varints (tags, lengths, most ids) take this path.
+    // Small and so inlined at every call site: varints of up to 3 bytes (tags, lengths, ids and string indices
+    // below 2^21) take this path.
     const pos = this.pos;
-    if (pos + 1 < this.end) {
-      const b0 = this.buf[pos]!;
+    if (pos + 2 < this.end) {
+      const buf = this.buf;
+      const b0 = buf[pos]!;
       if (b0 < 0x80) {
         this.pos = pos + 1;
         return b0;
       }
-      const b1 = this.buf[pos + 1]!;
+      const b1 = buf[pos + 1]!;
       if (b1 < 0x80) {
         this.pos = pos + 2;
         return (b0 & 0x7f) | (b1 << 7);
+      }
+      const b2 = buf[pos + 2]!;
+      if (b2 < 0x80) {
+        this.pos = pos + 3;
+        return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (b2 << 14);
       }
     }
     return this.varintSlow();
