@@ -39,8 +39,9 @@ interface Row {
  * - the real Go workload profiles themselves (bench/workloads/labels, 60 s each by default);
  * - the largest real profiles of ../shared.
  * For each: sizes, samples, end-to-end time and peak RSS (GNU time) of flamebill (a child that loads only the
- * profile engine and does what `flamebill top --json` does; the full CLI for reference) and of pprof on the same
- * file in the same run, the ratios, MB/s, and in-process warm fold throughput (median of 5, steadier under load).
+ * profile engine and does what `flamebill top --json` does, median of 5 runs; the full CLI once, for reference) and
+ * of pprof on the same file in the same run (once on inputs of 10 MB and more, else median of 3), the ratios, MB/s,
+ * and in-process warm fold throughput (median of 5, steadier under load). Peak RSS is the largest of the runs.
  * flamebill's output is checked against pprof's on every input: a MISMATCH line says where they differ.
  */
 export async function run(): Promise<void> {
@@ -79,22 +80,24 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
   const fold = childJson(['fold', input.path]);
   const decode = inflated <= 4e6 || process.env['FLAMEBILL_BENCH_DECODE'] ? childJson(['pprof-format', input.path]) : null;
   const topOut = join(BENCH_TMP, 'top.out.json');
-  const top = await measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut);
+  const top = await medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut));
   const cli = await measure(process.execPath, [CLI, 'top', input.path, '--json']);
   const unit = fold.unit === 'nanoseconds' ? ['-unit=ns'] : fold.unit === 'bytes' ? ['-unit=B'] : [];
   const pprofOut = join(BENCH_TMP, 'pprof.out.txt');
-  const go = pprof ? await measure(pprof, [...PPROF_FLAGS, `-sample_index=${fold.type}`, ...unit, input.path], process.env, pprofOut) : null;
+  const pprofRun = () => measure(pprof!, [...PPROF_FLAGS, `-sample_index=${fold.type}`, ...unit, input.path], process.env, pprofOut);
+  // pprof runs once on large inputs (tens of seconds each); on smaller ones, the median of three like flamebill's.
+  const go = pprof ? await medianOf(inflated >= 10e6 ? 1 : 3, pprofRun) : null;
   const out = process.stdout;
   out.write(`\n${input.label}: ${relative(ROOT, input.path)}\n`);
   out.write(`  size ${mib(disk)} on disk, ${mib(inflated)} (${(inflated / 1e6).toFixed(1)} MB) inflated, ${fold.samples} samples, sample type ${fold.type}, load ${loadAverage()}\n`);
   out.write(`  fold in-process, cold    ${fold.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.coldMs / 1000)} MB/s (first call, JIT cold)\n`);
   out.write(`  fold in-process, warm    ${fold.warmMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.warmMs / 1000)} MB/s (median of ${fold.runs}; CPU ${fold.warmCpuMs.toFixed(0)} ms)\n`);
   if (decode) out.write(`  pprof-format decode only ${decode.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, decode.coldMs / 1000)} MB/s (Profile.decode alone, no fold)\n`);
-  out.write(`  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine)\n`);
+  out.write(`  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine; median of ${top.runs})\n`);
   out.write(`  same via bin/flamebill   ${line(cli)}  (the full CLI entry point)\n`);
   let match = 'not checked';
   if (go) {
-    out.write(`  go tool pprof -top       ${line(go)}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`);
+    out.write(`  go tool pprof -top       ${line(go)}${go.runs > 1 ? ` (median of ${go.runs})` : ''}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`);
     out.write(`  ratio pprof/flamebill    time ${(go.seconds / top.seconds).toFixed(1)}x, peak RSS ${(go.maxRssBytes / top.maxRssBytes).toFixed(1)}x` +
       `  (via bin/flamebill: time ${(go.seconds / cli.seconds).toFixed(1)}x, RSS ${(go.maxRssBytes / cli.maxRssBytes).toFixed(1)}x)\n`);
     if (go.exitCode === 0 && top.exitCode === 0) {
@@ -109,7 +112,7 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
 /** One line per input, and the issue-3 targets on the two scale inputs. */
 function summary(rows: readonly Row[]): void {
   const out = process.stdout;
-  out.write('\nsummary (flamebill = child loading only the profile engine; ratios are pprof / flamebill)\n');
+  out.write('\nsummary (flamebill = child loading only the profile engine, median of 5 runs; ratios are pprof / flamebill)\n');
   out.write(`${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`);
   for (const r of rows) {
     const go = r.go;
@@ -128,6 +131,26 @@ function summary(rows: readonly Row[]): void {
     out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)}; ` +
       `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)}; output ${r.match}\n`);
   }
+}
+
+/** Runs of the flamebill child per input: the machine is shared, so one run can land on a busy moment. */
+const FLAMEBILL_RUNS = 5;
+
+/**
+ * Runs `run` n times in sequence; returns the run of median wall time, with the peak RSS of all runs and the
+ * non-zero exit code of any.
+ */
+async function medianOf(n: number, run: () => Promise<Measurement>): Promise<Measurement & { runs: number }> {
+  const all: Measurement[] = [];
+  for (let i = 0; i < n; i++) all.push(await run());
+  const sorted = [...all].sort((a, b) => a.seconds - b.seconds);
+  const mid = sorted[Math.floor(n / 2)]!;
+  return {
+    ...mid,
+    maxRssBytes: Math.max(...all.map((m) => m.maxRssBytes)),
+    exitCode: all.find((m) => m.exitCode !== 0)?.exitCode ?? 0,
+    runs: n,
+  };
 }
 
 function mbps(bytes: number, seconds: number): string {

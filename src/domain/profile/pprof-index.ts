@@ -62,6 +62,10 @@ const F_PERIOD = 12;
 const F_COMMENT = 13;
 const F_DEFAULT_SAMPLE_TYPE = 14;
 
+/** One-byte tags of length-delimited `sample` (field 2) and `string_table` (field 6) entries. */
+const SAMPLE_TAG = (F_SAMPLE << 3) | WIRE_LEN;
+const STRING_TAG = (F_STRING_TABLE << 3) | WIRE_LEN;
+
 /**
  * First pass: walks the top-level fields of a pprof Profile message once. Samples and strings are recorded as
  * offsets; mappings, functions and locations (small in practice) are decoded into flat arrays.
@@ -73,6 +77,17 @@ export function indexPprof(buf: Uint8Array): PprofIndex {
   const sub = new ProtoCursor(buf);
   while (cursor.pos < cursor.end) {
     const tagStart = cursor.pos;
+    // Fast path for the two fields that make up nearly all of a large profile: samples and strings (one-byte tags).
+    const first = buf[tagStart]!;
+    if (first === SAMPLE_TAG || first === STRING_TAG) {
+      cursor.pos = tagStart + 1;
+      const end = cursor.lengthDelimitedEnd();
+      const list = first === SAMPLE_TAG ? ix.samples : ix.strings;
+      list.push(cursor.pos);
+      list.push(end);
+      cursor.pos = end;
+      continue;
+    }
     const tag = cursor.tag();
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
