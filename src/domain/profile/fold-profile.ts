@@ -1,6 +1,7 @@
 import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from './bounded-gunzip';
 import { foldCpuProfile } from './cpuprofile.decoder';
 import { foldFolded } from './folded.decoder';
+import { foldLegacyPprof, looksLikeLegacyPprof } from './legacy/legacy.decoder';
 import { jsonFormat, sniffKind } from './format-sniffer';
 import { foldPprof } from './pprof.decoder';
 import { ProfileDecodeError } from './profile-decode.error';
@@ -23,6 +24,7 @@ export function foldProfile(bytes: Uint8Array, options: FoldOptions = {}): Fold 
   const format = options.format ?? sniffFormat(raw);
   switch (format) {
     case 'pprof':
+      if (looksLikeLegacyPprof(raw)) return foldLegacyPprof(raw, options);
       if (isJfr(raw)) throw new ProfileDecodeError('unknown', 'this is a JFR recording (magic "FLR"), not a pprof profile; convert it first (e.g. with jfr2pprof)', { offset: 0 });
       return foldPprof(raw, options);
     case 'folded':
@@ -59,10 +61,11 @@ const FOLDED_LINE = /^[^\n]*\S[^\n]* [0-9]+\r?$/;
 const LEGACY_TEXT = /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profile|goroutine profile|threadcreate profile)/i;
 
 function textFormat(raw: Uint8Array): ProfileFormat {
+  if (looksLikeLegacyPprof(raw)) return 'pprof';
   const firstLine = firstNonBlankLine(raw);
   if (FOLDED_LINE.test(firstLine)) return 'folded';
   if (LEGACY_TEXT.test(firstLine)) {
-    throw new ProfileDecodeError('pprof', `legacy text pprof profiles are not supported (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
+    throw new ProfileDecodeError('pprof', `unrecognized legacy text pprof profile (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
   }
   throw new ProfileDecodeError('unknown', `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`, { line: 1 });
 }

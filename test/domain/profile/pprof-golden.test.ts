@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { foldProfile, ProfileDecodeError } from '../../../src/domain/profile';
+import { foldProfile } from '../../../src/domain/profile';
 import { PROFILES, readRef, refFiles, requireShared } from './corpus';
 
 requireShared();
@@ -10,36 +10,15 @@ const byProfile = new Map<string, { type: string; path: string }[]>();
 for (const r of refs) byProfile.set(r.profile, [...(byProfile.get(r.profile) ?? []), r]);
 
 /**
- * Legacy (pre-protobuf) pprof formats that have refs but no decoder yet: gperftools binary CPU profiles, heapz /
- * contentionz text, the legacy Java formats. KNOWN GAP: until a legacy decoder lands they must fail with a clear
- * error; the test below fails as soon as one of them decodes, so this list cannot go stale.
+ * Every profile with refs, protobuf and legacy alike (the 11 legacy files of google-pprof/ go through
+ * src/domain/profile/legacy); a profile whose decoding fails fails its test.
  */
-const LEGACY_UNSUPPORTED = new Set([
-  'google-pprof/cppbench.contention',
-  'google-pprof/cppbench.cpu',
-  'google-pprof/cppbench.heap',
-  'google-pprof/cppbench.small.contention',
-  'google-pprof/driver_cppbench.cpu',
-  'google-pprof/go.crc32.cpu',
-  'google-pprof/gobench.cpu',
-  'google-pprof/gobench.heap',
-  'google-pprof/java.contention',
-  'google-pprof/java.cpu',
-  'google-pprof/java.heap',
-]);
-
 describe('golden: flat/cum equal go tool pprof -top -nodefraction=0 on every ref of ../shared', () => {
   it('finds the refs', () => {
     expect(refs.length).toBeGreaterThan(200);
   });
 
   for (const [profile, types] of byProfile) {
-    if (LEGACY_UNSUPPORTED.has(profile)) {
-      it(`${profile} (legacy format, not supported yet: clear error)`, () => {
-        expect(() => foldProfile(readFileSync(join(PROFILES, profile)))).toThrow(ProfileDecodeError);
-      });
-      continue;
-    }
     it(profile, () => {
       const bytes = readFileSync(join(PROFILES, profile));
       for (const { type, path } of types) {
