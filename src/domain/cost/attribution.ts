@@ -7,9 +7,11 @@ import {
   type IdleCost,
   type LabelCost,
   type ServiceCost,
+  type ServiceFunctionSplit,
   type WindowAttribution,
+  type WindowAttributionSplits,
 } from './attribution.types';
-import { splitByFunction, splitByLabel } from './fold-split';
+import { splitByLabel, splitFoldByFunction } from './fold-split';
 import { distributeRationals } from './largest-remainder';
 import type { CostMode } from './price-settings';
 import { roundHalfUp, sum } from './rational';
@@ -26,12 +28,36 @@ const DEFAULT_SOURCE = 'default';
  * is not modified; the same input (in any service order) gives the same output.
  */
 export function attributeWindow(input: AttributionInput): WindowAttribution {
+  const a = attributeWindowSplits(input);
+  return {
+    window: a.window,
+    currency: a.currency,
+    catalogRevision: a.catalogRevision,
+    totalMicrodollars: a.totalMicrodollars,
+    idleMicrodollars: a.idleMicrodollars,
+    defaultPriced: a.defaultPriced,
+    services: a.services,
+    functions: functionCosts(a.functionSplits),
+    crossServiceFunctions: crossServiceCosts(a.functionSplits),
+    teams: a.teams,
+    labels: a.labels,
+    idle: a.idle,
+    unownedServices: a.unownedServices,
+  };
+}
+
+/**
+ * `attributeWindow` without the two window-wide function lists: the function money stays per service, as
+ * parallel arrays (`functionSplits`, one per service line, by service name). Same amounts; for callers that
+ * store or aggregate per service, since sorting millions of function lines and summing them across services is
+ * most of `attributeWindow`'s time at scale.
+ */
+export function attributeWindowSplits(input: AttributionInput): WindowAttributionSplits {
   if (!(input.window.endMs > input.window.startMs)) throw new RangeError(`empty window [${input.window.startMs}, ${input.window.endMs})`);
   const parts = resolveParts(input);
   const { priced, idle } = priceParts(parts, input);
   const { partAmounts, idleAmounts, total } = roundWindow(priced, idle);
   const services = serviceCosts(priced, partAmounts);
-  const functions = functionCosts(priced, partAmounts);
   const idleLines = idle.map((l): IdleCost => ({ source: l.source, microdollars: idleAmounts.get(l.key) ?? 0n, overcommitted: l.overcommitted }));
   const idleMicrodollars = idleLines.reduce((s, l) => s + l.microdollars, 0n);
   return {
@@ -42,8 +68,7 @@ export function attributeWindow(input: AttributionInput): WindowAttribution {
     idleMicrodollars,
     defaultPriced: priced.some((p) => p.defaultPriced),
     services,
-    functions,
-    crossServiceFunctions: crossServiceCosts(functions),
+    functionSplits: functionSplits(priced, partAmounts),
     teams: rollUpTeams(input.catalog, teamAmounts(priced, partAmounts), idleMicrodollars),
     labels: labelCosts(priced, partAmounts, input.labelKeys ?? []),
     idle: idleLines,
@@ -131,27 +156,75 @@ function serviceCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string
   return out.sort((a, b) => (a.microdollars === b.microdollars ? compareStrings(a.service, b.service) : a.microdollars > b.microdollars ? -1 : 1));
 }
 
-/** Step 5: per service and function, summing each part's exact split. */
-function functionCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>): FunctionCost[] {
-  const acc = new Map<string, { service: string; function: string; self: bigint; cum: bigint }>();
-  for (const p of priced) {
-    for (const [name, share] of splitByFunction(p.part.input.fold, amounts.get(p.part.key) ?? 0n)) {
-      const key = `${p.part.service}\u0000${name}`;
-      const line = acc.get(key) ?? { service: p.part.service, function: name, self: 0n, cum: 0n };
-      acc.set(key, { ...line, self: line.self + share.self, cum: line.cum + share.cum });
+/**
+ * Step 5: per service, each part's integer cost split over its functions (parts of one service summed line by
+ * line). One entry per service line, by service name; lines in first-seen order.
+ */
+function functionSplits(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>): ServiceFunctionSplit[] {
+  const out: ServiceFunctionSplit[] = [];
+  for (const [service, ps] of groupBy(priced, (p) => p.part.service)) {
+    const splits = ps.map((p) => splitFoldByFunction(p.part.input.fold, amounts.get(p.part.key) ?? 0n));
+    out.push({ service, ...(splits.length === 1 ? (splits[0] as ServiceFunctionSplit) : mergeLines(splits)) });
+  }
+  return out.sort((a, b) => compareStrings(a.service, b.service));
+}
+
+/** Several parts' lines of one service, summed per function name. */
+function mergeLines(splits: readonly Omit<ServiceFunctionSplit, 'service'>[]): Omit<ServiceFunctionSplit, 'service'> {
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  const self: bigint[] = [];
+  const cum: bigint[] = [];
+  for (const split of splits) {
+    for (let i = 0; i < split.names.length; i++) {
+      const name = split.names[i] as string;
+      const at = index.get(name);
+      if (at === undefined) {
+        index.set(name, names.length);
+        names.push(name);
+        self.push(split.self[i] as bigint);
+        cum.push(split.cum[i] as bigint);
+      } else {
+        self[at] = (self[at] as bigint) + (split.self[i] as bigint);
+        cum[at] = (cum[at] as bigint) + (split.cum[i] as bigint);
+      }
     }
   }
-  return [...acc.values()]
-    .map((l) => ({ service: l.service, function: l.function, selfMicrodollars: l.self, cumMicrodollars: l.cum }))
-    .sort((a, b) => (a.selfMicrodollars === b.selfMicrodollars ? compareStrings(a.service, b.service) || compareStrings(a.function, b.function) : a.selfMicrodollars > b.selfMicrodollars ? -1 : 1));
+  return { names, self, cum };
+}
+
+/** The window's function lines, by self cost descending, then service and function name. */
+function functionCosts(splits: readonly ServiceFunctionSplit[]): FunctionCost[] {
+  const out: FunctionCost[] = [];
+  for (const split of splits) {
+    for (let i = 0; i < split.names.length; i++) {
+      out.push({ service: split.service, function: split.names[i] as string, selfMicrodollars: split.self[i] as bigint, cumMicrodollars: split.cum[i] as bigint });
+    }
+  }
+  return out.sort((a, b) =>
+    a.selfMicrodollars === b.selfMicrodollars
+      ? a.service === b.service
+        ? compareStrings(a.function, b.function)
+        : compareStrings(a.service, b.service)
+      : a.selfMicrodollars > b.selfMicrodollars
+        ? -1
+        : 1,
+  );
 }
 
 /** Step 6: the same function summed across services. */
-function crossServiceCosts(functions: readonly FunctionCost[]): CrossServiceFunctionCost[] {
-  const acc = new Map<string, CrossServiceFunctionCost>();
-  for (const f of functions) {
-    const line = acc.get(f.function) ?? { function: f.function, selfMicrodollars: 0n, cumMicrodollars: 0n, services: 0 };
-    acc.set(f.function, { function: f.function, selfMicrodollars: line.selfMicrodollars + f.selfMicrodollars, cumMicrodollars: line.cumMicrodollars + f.cumMicrodollars, services: line.services + 1 });
+function crossServiceCosts(splits: readonly ServiceFunctionSplit[]): CrossServiceFunctionCost[] {
+  const acc = new Map<string, { function: string; selfMicrodollars: bigint; cumMicrodollars: bigint; services: number }>();
+  for (const split of splits) {
+    for (let i = 0; i < split.names.length; i++) {
+      const name = split.names[i] as string;
+      const line = acc.get(name);
+      if (line) {
+        line.selfMicrodollars += split.self[i] as bigint;
+        line.cumMicrodollars += split.cum[i] as bigint;
+        line.services++;
+      } else acc.set(name, { function: name, selfMicrodollars: split.self[i] as bigint, cumMicrodollars: split.cum[i] as bigint, services: 1 });
+    }
   }
   return [...acc.values()].sort((a, b) => (a.selfMicrodollars === b.selfMicrodollars ? compareStrings(a.function, b.function) : a.selfMicrodollars > b.selfMicrodollars ? -1 : 1));
 }

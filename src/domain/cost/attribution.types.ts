@@ -110,6 +110,14 @@ export interface IdleCost {
   readonly overcommitted: boolean;
 }
 
+/** One service line's money per function, as parallel arrays: function `names[i]` gets `self[i]` and `cum[i]`. */
+export interface ServiceFunctionSplit {
+  readonly service: string;
+  readonly names: readonly string[];
+  readonly self: readonly bigint[];
+  readonly cum: readonly bigint[];
+}
+
 /**
  * Everything one window's cost becomes. Conservation (exact, in micro-units of `currency`):
  * Σ services = Σ functions' self per service; Σ teams' own (groups + `__unowned__`) + Σ idle =
@@ -131,3 +139,12 @@ export interface WindowAttribution {
   /** Profiler service names with no catalog entry, for someone to claim. */
   readonly unownedServices: readonly string[];
 }
+
+/**
+ * A window's attribution with its function money per service (`attributeWindowSplits`) instead of the two
+ * window-wide function lists: `functionSplits` has one entry per service line, by service name, and holds exactly
+ * the lines `functions` would list for that service.
+ */
+export type WindowAttributionSplits = Omit<WindowAttribution, 'functions' | 'crossServiceFunctions'> & {
+  readonly functionSplits: readonly ServiceFunctionSplit[];
+};

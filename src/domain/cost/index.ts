@@ -1,5 +1,5 @@
 export * from './attribution.types';
-export { attributeWindow, resolveParts, priceParts, roundWindow } from './attribution';
+export { attributeWindow, attributeWindowSplits, resolveParts, priceParts, roundWindow } from './attribution';
 export { sumAttributions, type AttributionSummary } from './attribution-summary';
 export {
   priceSettingsSchema,
