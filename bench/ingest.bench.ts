@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { foldPush, planIngest } from '../src/domain/ingest';
 import { serializeFold } from '../src/domain/profile';
 import { loadAverage } from './support/measure';
+import { postgresCpuSeconds, sampleWaits, threadCpuSeconds, topWaits } from './support/ingest-diagnostics';
 
 const ROOT = join(__dirname, '..', '..');
 const SHARED = join(ROOT, '..', 'shared', 'profiles');
@@ -33,7 +34,8 @@ const MIXES: ReadonlyArray<{ label: string; files: readonly string[] }> = [
 /**
  * Push throughput: the real application (same wiring as `flamebill serve`, logging at warn) on loopback and a
  * PostgreSQL (DATABASE_URL or an embedded one in a temp dir); a load generator in its own process pushes real CPU
- * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix (`FLAMEBILL_BENCH_MIX` picks mixes by label). After each
+ * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix (`FLAMEBILL_BENCH_MIX` picks mixes by label; `FLAMEBILL_BENCH_PIPELINE=0` skips
+ * the pipeline-alone figures, e.g. to profile only the server with `node --cpu-prof`). After each
  * mix the rows are counted: every 200 must be exactly one row and the CPU sums must agree.
  */
 export async function run(): Promise<void> {
@@ -45,26 +47,60 @@ export async function run(): Promise<void> {
     env: {},
     cwd: ROOT,
     configFile: null,
-    overrides: { server: { port: 0, host: '127.0.0.1' }, database: { url: db.url }, logging: { level: 'warn' }, schedules: { enabled: false, demo: false }, ingest: { rateLimit: { bytesPerSecond: 0 }, maxConcurrentRequests: 256 } },
+    overrides: {
+      server: { port: 0, host: '127.0.0.1' },
+      database: { url: db.url },
+      logging: { level: 'warn' },
+      schedules: { enabled: false, demo: false },
+      ingest: { rateLimit: { bytesPerSecond: 0 }, maxConcurrentRequests: 256, ...ingestOverrides() },
+    },
   });
   let server: RunningServer | null = null;
   try {
     server = await startServer({ settings, databaseUrl: db.url, logger, migrateOnStart: false });
-    process.stdout.write(`${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections\n`);
+    const { workers, insertBatch } = settings.ingest;
+    process.stdout.write(
+      `${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections; ` +
+        `ingest.workers ${workers}, insertBatch ${JSON.stringify(insertBatch)}, database.poolSize ${settings.database.poolSize}\n`,
+    );
     const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
-    for (const mix of MIXES.filter((m) => m.label.includes(only))) pipelineCeiling(mix.label, mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f)));
+    if (process.env['FLAMEBILL_BENCH_PIPELINE'] !== '0') for (const mix of MIXES.filter((m) => m.label.includes(only))) pipelineCeiling(mix.label, mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f)));
     for (const mix of MIXES.filter((m) => m.label.includes(only))) {
       const files = mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
       if (files.length === 0) continue;
       await db.query('TRUNCATE profiles, dirty_windows');
+      await db.query('CHECKPOINT');
+      const waits = sampleWaits(db.query);
+      const cpu0 = process.cpuUsage();
+      const threads0 = threadCpuSeconds();
+      const pg0 = db.postmasterPid ? postgresCpuSeconds(db.postmasterPid) : null;
+      const t0 = performance.now();
       const figures = await runLoadChild(server.url, seconds, concurrency, files);
+      const elapsed = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const serverCpu = (cpu.user + cpu.system) / 1e6;
+      const pgCpu = pg0 === null ? null : postgresCpuSeconds(db.postmasterPid!) - pg0;
+      const waited = await waits.stop();
+      const threads = threadCpuSeconds();
       const [row] = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(cpu_nanoseconds), 0)::text AS cpu FROM profiles`)) as Array<{ n: number; cpu: string }>;
       const exact = row!.n === figures.stored && row!.n === figures.storedIds && row!.cpu === figures.storedCpu && figures.otherAnswers === 0;
       process.stdout.write(
         `${mix.label}: ${figures.mbPerSecond.toFixed(1)} MB/s sustained, ${figures.requestsPerSecond.toFixed(0)} req/s, ` +
           `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, max ${figures.maxMs.toFixed(1)} ms; ` +
           `statuses ${JSON.stringify(figures.statuses)}, ${figures.errors} connection errors; ` +
-          `rows ${row!.n} for ${figures.stored} answered stored: ${exact ? 'exact' : 'MISMATCH'}\n`,
+          `rows ${row!.n} for ${figures.stored} answered stored: ${exact ? 'exact' : 'MISMATCH'}; load average ${loadAverage()}\n`,
+      );
+      const perPush = (sec: number): string => `${((sec * 1000) / Math.max(1, figures.stored)).toFixed(1)} ms/push`;
+      process.stdout.write(
+        `  CPU: flamebill ${(serverCpu / elapsed).toFixed(2)} cores (${perPush(serverCpu)})` +
+          (pgCpu === null ? '' : `, PostgreSQL ${(pgCpu / elapsed).toFixed(2)} cores (${perPush(pgCpu)})`) +
+          `; PostgreSQL backends: ${topWaits(waited)}\n` +
+          `  flamebill threads: ${Object.entries(threads)
+            .map(([name, sec]) => [name, sec - (threads0[name] ?? 0)] as const)
+            .filter(([, sec]) => sec > 0.05)
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, sec]) => `${name} ${perPush(sec)}`)
+            .join(', ')}\n`,
       );
       if (!exact) process.exitCode = 1;
     }
@@ -73,6 +109,15 @@ export async function run(): Promise<void> {
     await server?.app.close();
     await db.close();
   }
+}
+
+/**
+ * `FLAMEBILL_BENCH_INGEST`: JSON merged over the bench's `ingest` settings, to compare configurations, e.g.
+ * `{"workers":0,"insertBatch":{"maxRows":1,"writers":8}}` for the fold on the HTTP thread and one commit per push.
+ */
+function ingestOverrides(): Record<string, unknown> {
+  const raw = process.env['FLAMEBILL_BENCH_INGEST'];
+  return raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
 }
 
 /**
@@ -127,6 +172,8 @@ function runLoadChild(url: string, seconds: number, concurrency: number, files: 
 
 interface BenchDatabase {
   readonly url: string;
+  /** The embedded server's postmaster, to read its CPU time; null on DATABASE_URL's server. */
+  readonly postmasterPid: number | null;
   query(sql: string): Promise<unknown[]>;
   close(): Promise<void>;
 }
@@ -135,11 +182,13 @@ interface BenchDatabase {
 async function openBenchDatabase(): Promise<BenchDatabase> {
   let adminUrl = process.env['DATABASE_URL']?.trim();
   let stopServer = async (): Promise<void> => undefined;
+  let postmasterPid: number | null = null;
   if (!adminUrl) {
     const dataDir = await mkdtemp(join(os.tmpdir(), 'flamebill-bench-pg-'));
     await chmod(dataDir, 0o755);
     const embedded = await startEmbeddedPostgres({ dataDir, role: 'cli' });
     adminUrl = embedded.url;
+    postmasterPid = embedded.postmasterPid;
     stopServer = async () => {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -156,6 +205,7 @@ async function openBenchDatabase(): Promise<BenchDatabase> {
   await runMigrations(dataSource);
   return {
     url: url.toString(),
+    postmasterPid,
     query: (sql) => dataSource.query(sql) as Promise<unknown[]>,
     close: async () => {
       await dataSource.destroy();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -18,6 +19,21 @@ export const ingestRateLimitSchema = z
     bytesPerSecond: z.number().int().min(0).default(64 * MiB),
     /** Bucket size: how much a tenant may send at once after being idle. At least `maxBodyBytes`. */
     burstBytes: z.number().int().min(1).default(128 * MiB),
+  })
+  .prefault({});
+
+/**
+ * Group commit of pushes (ProfileStoreService): pushes whose folds are ready while `writers` batches are being
+ * written wait and are committed together, in one statement, by the next writer.
+ */
+export const ingestInsertBatchSchema = z
+  .strictObject({
+    /** Pushes per commit at most; 1 commits every push on its own. */
+    maxRows: z.number().int().min(1).max(1000).default(64),
+    /** Bytes (`fold` + `raw`) per commit at most; one larger push still goes alone. */
+    maxBytes: z.number().int().min(1024).max(256 * MiB).default(16 * MiB),
+    /** Batches written at once, each on its own pooled connection (keep it below `database.poolSize`). */
+    writers: z.number().int().min(1).max(64).default(2),
   })
   .prefault({});
 
@@ -44,8 +60,17 @@ export const ingestSettingsSchema = z
     /** Tenants allowed to push, each with its token. Empty: no authentication (for a trusted network only). */
     tenants: z.array(ingestTenantSchema).default([]),
     rateLimit: ingestRateLimitSchema,
-    /** Requests being read or folded at once; more get 429 so memory stays bounded (each buffers up to maxBodyBytes). */
+    /**
+     * Requests being read, folded or stored at once; more get 429 so memory stays bounded (each buffers up to
+     * maxBodyBytes). It also bounds the queue of pushes waiting for a fold worker.
+     */
     maxConcurrentRequests: z.number().int().min(1).max(10_000).default(64),
+    /**
+     * Worker threads that fold pushes (gunzip, decode, fold, serialize) off the HTTP thread; default: one per core.
+     * 0 folds on the HTTP thread (every push then blocks the event loop while it folds).
+     */
+    workers: z.number().int().min(0).max(256).default(() => availableParallelism()),
+    insertBatch: ingestInsertBatchSchema,
     /** Keep the pushed bytes in `profiles.raw` (retention nulls them later). */
     keepRaw: z.boolean().default(true),
   })

@@ -1,14 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { foldPush, parseSampleTypeConfig, planIngest, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
+import { parseSampleTypeConfig, planIngest, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
 import { ProfileStoreService } from '../profiles/profile-store.service';
 import { IngestAuthenticator } from './ingest-auth';
 import { BodyTooLargeError, ClientAbortedError, MultipartFormError, readCappedBody, readMultipartProfile } from './ingest-body.reader';
 import { ingestContentType, type ShieldedRequest } from './ingest-body.shield';
 import { IngestHttpError, toIngestHttpError, tooManyRequests } from './ingest-error';
+import { FoldQueueFullError, IngestFoldPool } from './ingest-fold.pool';
+import type { FoldTaskResult } from './ingest-fold.task';
 import { IngestMetrics } from './ingest-metrics';
 import { IngestRateLimiter } from './ingest-rate-limiter';
 import type { IngestSettings } from './ingest-settings';
@@ -32,18 +34,20 @@ const DRAIN_LIMIT_BYTES = 256 * 1024 * 1024;
 const DRAIN_TIMEOUT_MS = 30_000;
 
 /**
- * `POST /ingest`: authenticate, validate metadata, read the body under a cap, fold once, commit one row.
+ * `POST /ingest`: authenticate, validate metadata, read the body under a cap, fold once (in a fold worker thread),
+ * commit one row (grouped with concurrent pushes into one commit by ProfileStoreService).
  * A 200 is sent only after the row is committed (or found already committed: a retry), so it means counted once.
  * Every rejection happens before anything is written, so a 4xx changes nothing.
  */
 @Injectable()
-export class IngestService {
+export class IngestService implements OnApplicationShutdown {
   private readonly logger = new Logger('Ingest');
   private readonly ingest: IngestSettings;
   private readonly foldOptions: PushFoldOptions;
   /** Null in an application context without HTTP (CLI jobs), which must start without the ingest tokens. */
   private readonly auth: IngestAuthenticator | null;
   private readonly limiter: IngestRateLimiter;
+  private readonly folds: IngestFoldPool;
   private inFlight = 0;
 
   constructor(
@@ -63,6 +67,13 @@ export class IngestService {
     // Tokens are checked at start where pushes are served, so a missing variable fails `serve` at once.
     this.auth = adapterHost.httpAdapter ? new IngestAuthenticator(this.ingest, process.env) : null;
     this.limiter = new IngestRateLimiter(this.ingest.rateLimit.bytesPerSecond, this.ingest.rateLimit.burstBytes, clock);
+    // Every push in flight may wait for a worker, so the queue is bounded by the in-flight limit.
+    this.folds = new IngestFoldPool({ workers: this.ingest.workers, maxQueue: this.ingest.maxConcurrentRequests });
+  }
+
+  /** After the HTTP server has closed (Nest runs this hook after it), so pushes in flight finish their fold first. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.folds.close();
   }
 
   /** Handles one push end to end and writes the response (Pyroscope's JSON error body on failure). */
@@ -109,18 +120,21 @@ export class IngestService {
 
   private async foldAndStore(plan: IngestPlan, body: Buffer): Promise<IngestResult> {
     const window = plan.window.start.toISOString();
-    const outcome = foldPush(plan, body, this.foldOptions);
+    const outcome = await this.fold(plan, body);
+    if (outcome.action === 'unreadable') throw new IngestHttpError(422, outcome.message);
     if (outcome.action === 'skip') {
       this.logger.debug(`push for ${plan.series.service} not stored: ${outcome.reason} (${outcome.detail})`);
       return { status: 'skipped', service: plan.series.service, window, reason: outcome.reason };
     }
-    const saved = await this.store.store({
+    const saved = await this.store.storeSerialized({
       source: 'push',
       service: outcome.service,
       window: plan.window,
       digest: outcome.digest,
       seriesLabels: plan.series.seriesLabels,
-      fold: outcome.fold,
+      profileType: outcome.profileType,
+      serializedFold: outcome.serializedFold,
+      sampleCount: outcome.sampleCount,
       cpuNanoseconds: outcome.cpuNanoseconds,
       wallOnly: outcome.wallOnly,
       raw: this.ingest.keepRaw ? body : null,
@@ -135,6 +149,16 @@ export class IngestService {
       profileType: outcome.profileType,
       cpuNanoseconds: outcome.cpuNanoseconds.toString(),
     };
+  }
+
+  /** gunzip, classify, fold and serialize in a worker thread; a full worker queue is a 429. */
+  private async fold(plan: IngestPlan, body: Buffer): Promise<FoldTaskResult> {
+    try {
+      return await this.folds.fold({ plan, body, options: this.foldOptions });
+    } catch (err: unknown) {
+      if (err instanceof FoldQueueFullError) throw tooManyRequests(err.message, 1);
+      throw err;
+    }
   }
 
   /** The profile bytes: the whole body, or the `profile` part of a multipart form (empty when it has none). */

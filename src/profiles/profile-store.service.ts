@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { serializeFold, type Fold } from '../domain/profile';
 import type { IngestWindow } from '../domain/ingest';
+import { DEFAULT_INSERT_BATCH, ProfileInsertBatcher, type InsertBatchOptions } from './profile-insert.batcher';
 import { ProfileRepository, type InsertResult, type NewProfileRow, type ReplaceResult } from './profile.repository';
 
 /** One folded profile to store, as push and pull both produce it. */
@@ -24,6 +25,15 @@ export interface ProfileToStore {
   readonly byteSize?: number;
 }
 
+/** A profile whose fold was already serialized (by a fold worker): what the push path stores. */
+export interface SerializedProfileToStore extends Omit<ProfileToStore, 'fold'> {
+  /** `<type>:<unit>` of the fold's sample type. */
+  readonly profileType: string;
+  /** `serializeFold()` bytes, with label slices. */
+  readonly serializedFold: Uint8Array;
+  readonly sampleCount: number;
+}
+
 /**
  * The one way profiles get into the `profiles` table, for push and pull alike: serializes the fold once and writes
  * one row per profile (push) or replaces a source's window (pull re-runs). Every write marks its window dirty
@@ -31,11 +41,27 @@ export interface ProfileToStore {
  */
 @Injectable()
 export class ProfileStoreService {
-  constructor(private readonly profiles: ProfileRepository) {}
+  /** Single-profile stores that arrive together are committed together (group commit). */
+  private readonly batcher: ProfileInsertBatcher;
 
-  /** Stores one profile; an identical one (same key and digest) is not stored again (`duplicate`). */
+  constructor(
+    private readonly profiles: ProfileRepository,
+    batch: InsertBatchOptions = DEFAULT_INSERT_BATCH,
+  ) {
+    this.batcher = new ProfileInsertBatcher((rows) => profiles.insertMany(rows), batch);
+  }
+
+  /**
+   * Stores one profile; an identical one (same key and digest) is not stored again (`duplicate`). Resolves after the
+   * commit; concurrent calls share commits.
+   */
   store(profile: ProfileToStore): Promise<InsertResult> {
-    return this.profiles.insert(toRow(profile));
+    return this.batcher.insert(toRow(profile));
+  }
+
+  /** `store` for a fold serialized elsewhere (a fold worker): the same row, without serializing on this thread. */
+  storeSerialized(profile: SerializedProfileToStore): Promise<InsertResult> {
+    return this.batcher.insert(serializedToRow(profile));
   }
 
   /**
@@ -66,6 +92,24 @@ function toRow(p: ProfileToStore): NewProfileRow {
     cpuNanoseconds: p.cpuNanoseconds,
     wallOnly: p.wallOnly,
     fold: serializeFold(p.fold),
+    raw: p.raw,
+  };
+}
+
+function serializedToRow(p: SerializedProfileToStore): NewProfileRow {
+  return {
+    source: p.source,
+    service: p.service,
+    profileType: p.profileType,
+    windowStart: p.window.start,
+    windowEnd: p.window.end,
+    digest: p.digest,
+    seriesLabels: p.seriesLabels,
+    byteSize: p.raw?.length ?? p.byteSize ?? 0,
+    sampleCount: p.sampleCount,
+    cpuNanoseconds: p.cpuNanoseconds,
+    wallOnly: p.wallOnly,
+    fold: p.serializedFold,
     raw: p.raw,
   };
 }

@@ -91,6 +91,45 @@ const INSERT_SQL = `
   )
   SELECT id FROM ins`;
 
+/** Parameters per row of `insertMany`'s VALUES list (the 13 insert columns). */
+const ROW_PARAMS = 13;
+
+/**
+ * `insertMany` as one statement for `rowCount` rows: the same protocol as `INSERT_SQL` for several windows at once.
+ * `guard` takes every distinct window's shared lock, in key order, before any row is produced (the aggregate must
+ * see every lock call first); rows whose identity exists are skipped; each window that received a row is marked.
+ * One statement is one implicit transaction: one round trip and one commit (one WAL flush) for the whole batch.
+ */
+function insertManySql(rowCount: number): string {
+  const lockParam = rowCount * ROW_PARAMS + 1;
+  const values: string[] = [];
+  for (let r = 0; r < rowCount; r++) {
+    const p = (i: number): string => `$${r * ROW_PARAMS + i}`;
+    values.push(`(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::timestamptz, ${p(5)}::timestamptz, ${p(6)}::text, ${p(7)}::jsonb, ${p(8)}::int, ${p(9)}::int, ${p(10)}::bigint, ${p(11)}::boolean, ${p(12)}::bytea, ${p(13)}::bytea)`);
+  }
+  return `
+  WITH guard AS (
+    SELECT count(pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, k)) AS locks
+      FROM (SELECT DISTINCT k FROM unnest($${lockParam}::int[]) AS k ORDER BY k) AS keys
+  ),
+  ins AS (
+    INSERT INTO profiles (${INSERT_COLUMNS})
+    SELECT v.* FROM (VALUES ${values.join(',\n      ')}) AS v, guard
+    ON CONFLICT ON CONSTRAINT profiles_identity_key DO NOTHING
+    RETURNING id, source, service, profile_type, window_start, digest
+  ),
+  mark AS (
+    INSERT INTO dirty_windows (window_start, marked_at) SELECT DISTINCT window_start, now() FROM ins
+    ON CONFLICT (window_start) DO NOTHING
+  )
+  SELECT id, source, service, profile_type, window_start, digest FROM ins`;
+}
+
+/** The unique identity of a profile row, as one string. */
+function identityOf(r: { source: string; service: string; profileType: string; windowStart: Date; digest: string }): string {
+  return `${r.source}\u0000${r.service}\u0000${r.profileType}\u0000${r.windowStart.getTime()}\u0000${r.digest}`;
+}
+
 /** The `profiles` and `dirty_windows` tables. Every write marks its window dirty in the same transaction. */
 export class ProfileRepository {
   constructor(private readonly db: DataSource) {}
@@ -104,6 +143,41 @@ export class ProfileRepository {
     const inserted = result.rows[0];
     if (inserted) return { id: inserted.id, duplicate: false };
     return { id: await this.existingId(row), duplicate: true };
+  }
+
+  /**
+   * Stores several profiles in one statement (one transaction, one commit): group commit for the push path, with
+   * exactly `insert`'s semantics per row. Results are in `rows` order; a row whose identity was committed before, or
+   * that repeats an earlier row of the same batch, is a duplicate with the stored id. All rows commit or none do.
+   */
+  async insertMany(rows: readonly NewProfileRow[]): Promise<InsertResult[]> {
+    if (rows.length === 0) return [];
+    if (rows.length === 1) return [await this.insert(rows[0]!)];
+    // In identity order, so two batches that share identities (a retry racing its original) wait for each other in
+    // one order and cannot deadlock on the unique index.
+    const ordered = [...rows].sort((a, b) => (identityOf(a) < identityOf(b) ? -1 : identityOf(a) > identityOf(b) ? 1 : 0));
+    const params: unknown[] = [];
+    for (const row of ordered) params.push(...insertParams(row).slice(0, ROW_PARAMS));
+    params.push(ordered.map((row) => windowLockKey(row.windowStart)));
+    const result = await pgPool(this.db).query<{ id: string; source: string; service: string; profile_type: string; window_start: Date; digest: string }>(
+      insertManySql(rows.length),
+      params,
+    );
+    const inserted = new Map<string, string>();
+    for (const r of result.rows) inserted.set(identityOf({ ...r, profileType: r.profile_type, windowStart: r.window_start }), r.id);
+    const claimed = new Set<string>();
+    const results: InsertResult[] = [];
+    for (const row of rows) {
+      const identity = identityOf(row);
+      const id = inserted.get(identity);
+      if (id !== undefined && !claimed.has(identity)) {
+        claimed.add(identity);
+        results.push({ id, duplicate: false });
+      } else {
+        results.push({ id: id ?? (await this.existingId(row)), duplicate: true });
+      }
+    }
+    return results;
   }
 
   /**

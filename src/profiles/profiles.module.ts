@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { SETTINGS } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
 import { ProfileStoreService } from './profile-store.service';
 import { ProfileRepository } from './profile.repository';
 
@@ -7,7 +9,11 @@ import { ProfileRepository } from './profile.repository';
 @Module({
   providers: [
     { provide: ProfileRepository, useFactory: (db: DataSource) => new ProfileRepository(db), inject: [DataSource] },
-    ProfileStoreService,
+    {
+      provide: ProfileStoreService,
+      useFactory: (profiles: ProfileRepository, settings: Settings) => new ProfileStoreService(profiles, settings.ingest.insertBatch),
+      inject: [ProfileRepository, SETTINGS],
+    },
   ],
   exports: [ProfileRepository, ProfileStoreService],
 })

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS_TENANT, IngestAuthenticator, IngestAuthError, IngestTokenMissingError } from '../../src/ingest/ingest-auth';
 import { ingestSettingsSchema } from '../../src/ingest/ingest-settings';
@@ -12,6 +13,8 @@ describe('ingestSettingsSchema', () => {
       tenants: [],
       rateLimit: { bytesPerSecond: 64 * 1024 * 1024, burstBytes: 128 * 1024 * 1024 },
       maxConcurrentRequests: 64,
+      workers: availableParallelism(),
+      insertBatch: { maxRows: 64, maxBytes: 16 * 1024 * 1024, writers: 2 },
       keepRaw: true,
     });
   });
@@ -22,6 +25,8 @@ describe('ingestSettingsSchema', () => {
     [{ tenants: [{ name: 'a', tokenEnv: 'A' }, { name: 'a', tokenEnv: 'B' }] }, 'tenants', 'unique'],
     [{ tenants: [{ name: 'a', tokenEnv: 'not a var' }] }, 'tenants.0.tokenEnv', 'environment variable name'],
     [{ maxBodyBytes: 1024, typo: true }, '', 'Unrecognized key'],
+    [{ workers: -1 }, 'workers', 'expected number to be >=0'],
+    [{ insertBatch: { maxRows: 0 } }, 'insertBatch.maxRows', 'expected number to be >=1'],
   ])('rejects %j', (input, path, message) => {
     const result = ingestSettingsSchema.safeParse(input);
     expect(result.success).toBe(false);

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import { runFoldTask, type FoldTask, type FoldTaskResult } from './ingest-fold.task';
+
+export interface IngestFoldPoolOptions {
+  /** Worker threads (`ingest.workers`); 0 folds inline on the calling thread, as flamebill did before the pool. */
+  readonly workers: number;
+  /** Tasks allowed to wait for a worker; past it `fold` throws `FoldQueueFullError` (answered 429). */
+  readonly maxQueue: number;
+  /** Worker script; default: the compiled `ingest-fold.worker.js`, or its TypeScript loader when run from sources. */
+  readonly filename?: string;
+}
+
+/** Every fold worker is busy and the queue is full: the push is refused (429) rather than queued without bound. */
+export class FoldQueueFullError extends Error {
+  constructor(readonly maxQueue: number) {
+    super(`more than ${maxQueue} profiles waiting to be folded; retry shortly`);
+    this.name = 'FoldQueueFullError';
+  }
+}
+
+/** Idle workers above one are stopped after this long; the first stays warm. */
+const IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * A pool of worker threads (piscina) that run `runFoldTask` (gunzip, classify, fold, digest, serializeFold), so the
+ * HTTP thread stays free to read bodies, talk to PostgreSQL and answer while profiles are folded on the other cores.
+ * With `workers: 0` the same task runs inline. Results are identical either way.
+ *
+ * Threads start on demand, at the first push and then up to `workers` as pushes queue; one stays warm when idle.
+ */
+export class IngestFoldPool {
+  /** Created at the first fold: a process that never receives a push starts no thread. */
+  private pool: Piscina | null = null;
+  private closed = false;
+  private readonly filename: string | null;
+
+  constructor(private readonly options: IngestFoldPoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error(`ingest fold workers: expected an integer >= 0, got ${options.workers}`);
+    this.filename = options.workers === 0 ? null : (options.filename ?? defaultWorkerFile());
+  }
+
+  /** Worker threads at most (0: inline). */
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  /**
+   * Folds one push. Rejects with `FoldQueueFullError` when every worker is busy and `maxQueue` tasks already wait;
+   * any other rejection is a failure of the worker (the caller answers 500).
+   */
+  async fold(task: FoldTask): Promise<FoldTaskResult> {
+    if (this.filename === null) return runFoldTask(task);
+    const pool = this.started(this.filename);
+    const maxQueue = this.options.maxQueue;
+    if (pool.queueSize >= maxQueue) throw new FoldQueueFullError(maxQueue);
+    try {
+      return (await pool.run(task)) as FoldTaskResult;
+    } catch (err: unknown) {
+      if (err instanceof Error && err.message === 'Task queue is at limit') throw new FoldQueueFullError(maxQueue);
+      throw err;
+    }
+  }
+
+  /** Stops the threads; tasks still queued are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.destroy();
+  }
+
+  private started(filename: string): Piscina {
+    if (this.closed) throw new Error('the ingest fold pool is closed');
+    this.pool ??= new Piscina({
+      filename,
+      name: 'foldTask',
+      minThreads: 1,
+      maxThreads: this.options.workers,
+      maxQueue: this.options.maxQueue,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      // One CPU-bound task per thread: a second would only wait behind the first.
+      concurrentTasksPerWorker: 1,
+    });
+    return this.pool;
+  }
+}
+
+/**
+ * The compiled worker next to this file (dist/), or, when flamebill runs from its TypeScript sources (vitest), the
+ * CommonJS loader that compiles the .ts worker inside the thread.
+ */
+function defaultWorkerFile(): string {
+  const compiled = join(__dirname, 'ingest-fold.worker.js');
+  if (existsSync(compiled)) return compiled;
+  const fromSources = join(__dirname, 'ingest-fold.worker-ts.cjs');
+  if (existsSync(fromSources)) return fromSources;
+  throw new Error(`no fold worker script next to ${__filename} (expected ingest-fold.worker.js)`);
+}
