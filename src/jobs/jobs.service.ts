@@ -128,8 +128,11 @@ export class JobsService implements OnModuleDestroy {
   /** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
   private async attribute(options: RunOptions): Promise<RunSummary> {
     if (!this.attributeHandler) return { job: 'attribute', status: 'skipped', counts: {}, errors: [] };
-    const windows = this.windowsOf(options) ?? (await this.dirtyWindows());
-    const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end }));
+    const range = this.windowsOf(options);
+    const windows = range ?? (await this.dirtyWindows());
+    // A dirty window is skipped by the handler if another replica attributed it in the meantime.
+    const payload = { onlyIfDirty: range === null };
+    const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end, payload }));
     // Always 'again': a dirty window must be recomputed even if it was attributed before.
     const settled = await this.work('attribute', items, { ...options, force: true });
     return { job: 'attribute', status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };

@@ -24,7 +24,7 @@ export interface NewWorkItem {
 }
 
 export type EnqueueMode =
-  /** Scheduled runs: an item that exists (pending, running or done) is left alone. */
+  /** Scheduled runs: an item that is pending, running or done is left alone; a failed one is retried. */
   | 'once'
   /** Backfills and late data: a done or failed item goes back to pending; a running one is left to finish. */
   | 'again';
@@ -53,12 +53,10 @@ export class WorkQueueRepository {
   /** Adds items; returns how many were inserted or re-queued. Safe to call from several replicas at once. */
   async enqueue(items: readonly NewWorkItem[], mode: EnqueueMode = 'once'): Promise<number> {
     if (items.length === 0) return 0;
-    const onConflict =
-      mode === 'once'
-        ? 'DO NOTHING'
-        : `DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, updated_at = now(),
+    const requeue = mode === 'once' ? `('failed')` : `('done', 'failed')`;
+    const onConflict = `DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, updated_at = now(),
              payload = EXCLUDED.payload, window_end = EXCLUDED.window_end
-           WHERE work_items.status IN ('done', 'failed')`;
+           WHERE work_items.status IN ${requeue}`;
     const rows = await queryRows<unknown>(this.db,
       `INSERT INTO work_items (job, item_key, window_start, window_end, service, payload, status, attempts)
        SELECT x.job, x.item_key, x.window_start, x.window_end, x.service, x.payload, 'pending', 0

@@ -183,7 +183,7 @@ describe('pull backfill by several flamebill processes on one database', () => {
       const config = settingsFile(proxy.url);
       const [a, b] = [startRun(config, databaseUrl, WINDOWS), startRun(config, databaseUrl, WINDOWS)];
       const results = await Promise.all([a.done, b.done]);
-      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      for (const r of results) expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(mergeRequests(server) - before).toBe(SERVICES.length * WINDOWS); // each item fetched by one process only
       expect(await cpuByServiceWindow(db)).toEqual(expectedCpu(WINDOWS));
       const runs: { host: string; status: string }[] = await db.query(`SELECT host, status FROM job_runs WHERE job = 'pull'`);
@@ -213,7 +213,7 @@ describe('pull backfill by several flamebill processes on one database', () => {
       expect(orphaned.length).toBeGreaterThan(0);
 
       const survivor = await startRun(config, databaseUrl, WINDOWS).done;
-      expect(survivor.code, survivor.stderr).toBe(0);
+      expect(survivor.code, survivor.stderr + survivor.stdout).toBe(0);
       const summary = JSON.parse(survivor.stdout.trim().split('\n').pop()!) as { counts: Record<string, number> };
       expect(summary.counts).toMatchObject({ items: SERVICES.length * WINDOWS, done: SERVICES.length * WINDOWS, failed: 0 });
       expect(await db.query(`SELECT job, item_key, status, last_error FROM work_items WHERE status <> 'done'`)).toEqual([]);

@@ -96,6 +96,9 @@ describe('work queue', () => {
     expect(await db.query('SELECT * FROM wq_results')).toEqual([]);
     const [row] = await db.query('SELECT status, attempts, last_error FROM work_items');
     expect(row).toEqual({ status: 'failed', attempts: 2, last_error: 'boom 2' });
+    // The next scheduled plan of the same window retries a failed item (a done one it leaves alone).
+    expect(await queue.enqueue(items(1))).toBe(1);
+    expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([{ status: 'pending', attempts: 0, last_error: null }]);
   });
 
   it('a stale claim cannot fail an item that was completed after its lease expired', async () => {
