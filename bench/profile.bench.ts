@@ -113,10 +113,10 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
 function summary(rows: readonly Row[]): void {
   const out = process.stdout;
   out.write('\nsummary (flamebill = child loading only the profile engine, median of 5 runs; ratios are pprof / flamebill)\n');
-  out.write(`${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`);
+  out.write(`${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb CPU'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`);
   for (const r of rows) {
     const go = r.go;
-    out.write(`${r.input.label.slice(0, 44).padEnd(44)} ${(r.inflated / 1e6).toFixed(1).padStart(6)} ${String(r.samples).padStart(8)} ${r.top.seconds.toFixed(2).padStart(6)} ${mib(r.top.maxRssBytes).replace(' MiB', 'M').padStart(8)} ` +
+    out.write(`${r.input.label.slice(0, 44).padEnd(44)} ${(r.inflated / 1e6).toFixed(1).padStart(6)} ${String(r.samples).padStart(8)} ${r.top.seconds.toFixed(2).padStart(6)} ${r.top.cpuSeconds.toFixed(2).padStart(6)} ${mib(r.top.maxRssBytes).replace(' MiB', 'M').padStart(8)} ` +
       `${go ? go.seconds.toFixed(2).padStart(8) : '-'.padStart(8)} ${go ? mib(go.maxRssBytes).replace(' MiB', 'M').padStart(10) : '-'.padStart(10)} ` +
       `${go ? (go.seconds / r.top.seconds).toFixed(1).padStart(6) : '-'.padStart(6)} ${go ? (go.maxRssBytes / r.top.maxRssBytes).toFixed(1).padStart(5) : '-'.padStart(5)} ` +
       `${mbps(r.inflated, r.top.seconds).padStart(6)} ${mbps(r.inflated, r.warmMs / 1000).padStart(9)}  ${r.match}\n`);
@@ -129,7 +129,8 @@ function summary(rows: readonly Row[]): void {
     const rate = r.inflated / 1e6 / r.top.seconds;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
     out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)}; ` +
-      `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)}; output ${r.match}\n`);
+      `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)} ` +
+      `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second); output ${r.match}\n`);
   }
 }
 
@@ -159,7 +160,7 @@ function mbps(bytes: number, seconds: number): string {
 
 function line(m: Measurement): string {
   const status = m.exitCode === 0 ? '' : ` exit ${m.exitCode}`;
-  return `${(m.seconds * 1000).toFixed(0).padStart(7)} ms  peak RSS ${mib(m.maxRssBytes).padStart(10)}${status}`;
+  return `${(m.seconds * 1000).toFixed(0).padStart(7)} ms  CPU ${(m.cpuSeconds * 1000).toFixed(0).padStart(6)} ms  peak RSS ${mib(m.maxRssBytes).padStart(10)}${status}`;
 }
 
 interface ChildFold {
