@@ -1,5 +1,6 @@
 import type { ProfileSource } from '../sources';
-import { foldPulledProfile, type PulledFoldOptions } from '../domain/pull/pulled-profile';
+import { foldPulledProfile } from '../domain/pull/pulled-profile';
+import type { PushFoldOptions } from '../domain/ingest';
 import { profileTypeOf, type ProfileStoreService, type ProfileToStore } from '../profiles/profile-store.service';
 import type { WorkItem } from './work-queue.repository';
 import type { CommitWrites, WorkHandler } from './work-runner';
@@ -28,7 +29,7 @@ export class PullHandler implements WorkHandler {
   constructor(
     sources: readonly ProfileSource[],
     private readonly store: ProfileStoreService,
-    private readonly foldOptions: PulledFoldOptions,
+    private readonly foldOptions: PushFoldOptions,
     private readonly keepRaw: boolean,
     private readonly log: (fields: Record<string, unknown>, message: string) => void = () => undefined,
   ) {
@@ -46,7 +47,7 @@ export class PullHandler implements WorkHandler {
     for (const profile of fetched) {
       const folded = foldPulledProfile(profile.bytes, this.foldOptions);
       if (folded.action === 'skip') {
-        this.log({ source: sourceName, service: item.service, origin: profile.origin, reason: folded.reason }, 'pulled profile skipped');
+        this.log({ source: sourceName, service: item.service, origin: profile.origin, reason: folded.detail }, 'pulled profile skipped');
         continue;
       }
       profiles.push({

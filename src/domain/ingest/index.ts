@@ -16,4 +16,4 @@ export { foldInNanoseconds } from './fold-scale';
 export { pushDigest, type PushIdentity } from './push-digest';
 export { linesToFolded } from './lines-format';
 export { parseSampleTypeConfig, SampleTypeConfigError, type SampleTypeConfigEntry } from './sample-type-config';
-export { foldPush, type FoldedPush, type SkippedPush, type PushOutcome, type PushFoldOptions } from './push-profile';
+export { foldPush, foldPprofForCost, type CostFold, type FoldedPush, type SkippedPush, type PushOutcome, type PushFoldOptions } from './push-profile';

@@ -52,22 +52,36 @@ export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOp
   const digest = pushDigest(plan, body);
   const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
   const folded = plan.kind === 'pprof' || plan.kind === 'multipart' ? foldPprofPush(body, foldOptions, options) : foldTextPush(plan, body, foldOptions);
+  const cost = inCpuNanoseconds(folded, options.countWallAsCpu);
+  if (cost.action === 'skip') return cost;
+  return { ...cost, service: plan.series.service, profileType: `${cost.fold.sampleType.type}:${cost.fold.sampleType.unit}`, digest };
+}
+
+/** A profile's billable time: its fold in nanoseconds, or why it has none. */
+export type CostFold =
+  | { readonly action: 'store'; readonly fold: Fold; readonly cpuNanoseconds: bigint; readonly wallOnly: boolean }
+  | SkippedPush;
+
+/**
+ * Folds one pprof profile (gzipped or not) for cost, classified by its own sample types exactly as a push is:
+ * CPU time is kept; wall time only with `countWallAsCpu`; anything else is skipped. Pulled profiles go through
+ * this too, so a service costs the same whether its profiles were pushed or pulled.
+ * @throws ProfileDecodeError when the bytes cannot be read.
+ */
+export function foldPprofForCost(body: Uint8Array, options: PushFoldOptions): CostFold {
+  const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
+  return inCpuNanoseconds(foldPprofPush(body, foldOptions, options), options.countWallAsCpu);
+}
+
+function inCpuNanoseconds(folded: Folded, countWallAsCpu: boolean): CostFold {
   if ('action' in folded) return folded;
   const { fold, cls } = folded;
   if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
-  if (cls.kind === 'wall' && !options.countWallAsCpu) {
+  if (cls.kind === 'wall' && !countWallAsCpu) {
     return { action: 'skip', reason: 'wall-not-counted', detail: 'wall-clock profile without CPU time (ingest.countWallAsCpu is off)' };
   }
   const inNs = foldInNanoseconds(fold, cls.kind, cls.scale);
-  return {
-    action: 'store',
-    service: plan.series.service,
-    profileType: `${inNs.sampleType.type}:${inNs.sampleType.unit}`,
-    fold: inNs,
-    cpuNanoseconds: inNs.total,
-    wallOnly: cls.kind === 'wall',
-    digest,
-  };
+  return { action: 'store', fold: inNs, cpuNanoseconds: inNs.total, wallOnly: cls.kind === 'wall' };
 }
 
 type Folded = { fold: Fold; cls: CostClass } | SkippedPush;
