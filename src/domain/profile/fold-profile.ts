@@ -63,10 +63,11 @@ const LEGACY_TEXT = /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profi
 function textFormat(raw: Uint8Array): ProfileFormat {
   if (looksLikeLegacyPprof(raw)) return 'pprof';
   const firstLine = firstNonBlankLine(raw);
-  if (FOLDED_LINE.test(firstLine)) return 'folded';
+  // Before the folded check: a cut legacy header such as `heap profile: 3: 6144 [ 3: 61` also reads as a folded line.
   if (LEGACY_TEXT.test(firstLine)) {
     throw new ProfileDecodeError('pprof', `unrecognized legacy text pprof profile (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
   }
+  if (FOLDED_LINE.test(firstLine)) return 'folded';
   throw new ProfileDecodeError('unknown', `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`, { line: 1 });
 }
 

@@ -66,6 +66,8 @@ export function looksLikeLegacyPprof(raw: Uint8Array): boolean {
  */
 export function foldLegacyPprof(raw: Uint8Array, options: FoldOptions = {}): Fold {
   const p = parseLegacyPprof(raw);
+  // pprof's driver refuses a profile without sample types (a Java heapz/contentionz without `resolution`).
+  if (p.sampleTypes.length === 0) throw new ProfileDecodeError('pprof', `legacy ${p.kind} profile has no sample types (pprof: "profile has no samples")`);
   const valueIndex = selectSampleType(p.sampleTypes, '', options.sampleType);
   const acc = new FoldAccumulator();
   const slice = options.labelKeys && options.labelKeys.length > 0 ? acc.slice({}) : undefined;
