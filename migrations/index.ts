@@ -2,6 +2,7 @@ import { InitialSchema1795318535842 } from './1795318535842-InitialSchema';
 import { CreateProfiles1795318728174 } from './1795318728174-CreateProfiles';
 import { ProfilesColumnStorage1795319649553 } from './1795319649553-ProfilesColumnStorage';
 import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCatalogAndCostFacts';
+import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlocks';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateProfiles1795318728174,
   ProfilesColumnStorage1795319649553,
   CreateCatalogAndCostFacts1795319665849,
+  FunctionDayBlocks1795322317881,
 ];

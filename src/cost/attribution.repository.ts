@@ -1,16 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
-import type { WindowAttribution } from '../domain/cost';
-import type { FunctionAmount } from './function-split.codec';
+import type { WindowAttributionSplits } from '../domain/cost';
 import type { PriceSchedule } from './price-schedule';
 
 /** Hourly fact tables, partitioned by month on `window_start`. */
 export const HOURLY_FACT_TABLES = ['cost_service_windows', 'cost_team_windows', 'cost_label_windows', 'cost_function_splits'] as const;
-/** Daily function facts, partitioned by month on `day`. */
-export const FUNCTION_DAY_TABLE = 'cost_function_days';
-
-/** Rows per statement for bulk writes (array parameters). */
-const CHUNK = 100_000;
+/** Daily function facts (blocks and board lists), partitioned by month on `day`. */
+export const FUNCTION_DAY_TABLES = ['cost_function_day_blocks', 'cost_function_day_tops'] as const;
 
 /** Advisory-lock class serializing partition creation ("part"). */
 const PARTITION_LOCK_CLASS = 0x70617274;
@@ -19,7 +15,7 @@ const PARTITION_LOCK_CLASS = 0x70617274;
 export interface WindowFacts {
   readonly windowStart: Date;
   readonly windowEnd: Date;
-  readonly attribution: WindowAttribution;
+  readonly attribution: WindowAttributionSplits;
   readonly catalogRevisionId: string | null;
   readonly priceSchedule: PriceSchedule;
   readonly profileCount: number;
@@ -29,16 +25,10 @@ export interface WindowFacts {
   readonly splits: ReadonlyMap<string, { readonly bytes: Buffer; readonly functions: number; readonly self: bigint }>;
 }
 
-/** A change of `cost_function_days` rows: amounts to add (negative to remove). */
-export interface FunctionDayDelta {
-  readonly service: string;
-  readonly functionId: number;
-  readonly delta: FunctionAmount;
-}
-
 /**
  * Writes cost facts. Every method takes the caller's transaction: the attribution of a window replaces its
- * hourly rows, applies its change to the daily function facts and rebuilds its day's rollups in one transaction.
+ * hourly rows, applies its change to the daily function facts (`FunctionDayRepository`) and rebuilds its day's
+ * rollups in one transaction.
  */
 export class AttributionRepository {
   private readonly partitions = new Set<string>();
@@ -48,7 +38,7 @@ export class AttributionRepository {
     const from = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth(), 1));
     const to = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth() + 1, 1));
     const suffix = `y${from.getUTCFullYear()}m${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
-    for (const table of [...HOURLY_FACT_TABLES, FUNCTION_DAY_TABLE]) {
+    for (const table of [...HOURLY_FACT_TABLES, ...FUNCTION_DAY_TABLES]) {
       const name = `${table}_${suffix}`;
       if (this.partitions.has(name)) continue;
       const [exists] = await queryRows<{ oid: string | null }>(tx, `SELECT to_regclass($1) AS oid`, [name]);
@@ -58,7 +48,7 @@ export class AttributionRepository {
       }
       // Two replicas creating the same partition at once would collide in the catalog: take turns.
       await tx.query(`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, 0)`);
-      const bounds = table === FUNCTION_DAY_TABLE ? [isoDay(from), isoDay(to)] : [from.toISOString(), to.toISOString()];
+      const bounds = (FUNCTION_DAY_TABLES as readonly string[]).includes(table) ? [isoDay(from), isoDay(to)] : [from.toISOString(), to.toISOString()];
       await tx.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
     }
   }
@@ -148,37 +138,6 @@ export class AttributionRepository {
          SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bytea[])`,
         [start, chunk.map(([s]) => s), chunk.map(([, v]) => v.functions), chunk.map(([, v]) => v.self.toString()), chunk.map(([, v]) => v.bytes)],
       );
-    }
-  }
-
-  /** Adds `deltas` to the day's function facts and removes rows that fall to zero. */
-  async applyFunctionDayDeltas(tx: EntityManager, day: string, deltas: readonly FunctionDayDelta[]): Promise<void> {
-    for (let i = 0; i < deltas.length; i += CHUNK) {
-      const chunk = deltas.slice(i, i + CHUNK);
-      const params = [
-        day,
-        chunk.map((d) => d.service),
-        chunk.map((d) => d.functionId),
-        chunk.map((d) => d.delta.self.toString()),
-        chunk.map((d) => d.delta.cum.toString()),
-      ];
-      await tx.query(
-        `INSERT INTO cost_function_days AS d (day, service, function_id, self_microdollars, cum_microdollars)
-         SELECT $1::date, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[])
-         ON CONFLICT (day, service, function_id) DO UPDATE
-           SET self_microdollars = d.self_microdollars + EXCLUDED.self_microdollars,
-               cum_microdollars = d.cum_microdollars + EXCLUDED.cum_microdollars`,
-        params,
-      );
-      const shrinking = chunk.filter((d) => d.delta.self < 0n || d.delta.cum < 0n);
-      if (shrinking.length > 0) {
-        await tx.query(
-          `DELETE FROM cost_function_days d USING unnest($2::text[], $3::int[]) AS k(service, function_id)
-            WHERE d.day = $1::date AND d.service = k.service AND d.function_id = k.function_id
-              AND d.self_microdollars = 0 AND d.cum_microdollars = 0`,
-          [day, shrinking.map((d) => d.service), shrinking.map((d) => d.functionId)],
-        );
-      }
     }
   }
 

@@ -35,7 +35,7 @@ beforeAll(async () => {
     },
   });
   const db = app.app.get(DataSource);
-  await db.query(`TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_days, cost_service_days, cost_team_days`);
+  await db.query(`TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days`);
   const demo = demoProfiles();
   const placed: Array<{ p: DemoProfile; start: Date }> = [
     ...demo.map((p) => ({ p, start: p.start })),
