@@ -286,7 +286,7 @@ export class SampleReader {
   /** With `resolveWith`: table indices of the current sample's locations, leaf first, in `locs[0..depth)`. */
   locs = new Int32Array(256);
   depth = 0;
-  /** FNV-1a style hash of the location ids (not computed when resolving). */
+  /** FNV-1a style hash of the location ids (also when resolving: unknown ids included). */
   hash = 0;
   /** With `resolveWith`: the first location id of the current sample that is not in the profile, or -1. */
   unknownId = -1;
@@ -310,9 +310,9 @@ export class SampleReader {
 
   /**
    * From now on, map location ids to table indices while reading (into `locs`, unknown ids to `unknownId`) instead of
-   * keeping the ids and their hash: the per-sample fold needs the indices and nothing else.
+   * keeping the ids: the per-sample fold needs the indices (and the hash). `null` switches back to keeping ids.
    */
-  resolveWith(locationIndex: IdIndex): void {
+  resolveWith(locationIndex: IdIndex | null): void {
     this.locationIndex = locationIndex;
   }
 
@@ -335,8 +335,11 @@ export class SampleReader {
       const tag = buf[tagStart]! < 0x80 ? buf[cur.pos++]! : cur.varint();
       if (tag === 10) {
         const fieldEnd = cur.lengthDelimitedEnd();
-        if (index) depth = this.readResolvedIds(index, fieldEnd, depth);
-        else {
+        if (index) {
+          this.hash = hash;
+          depth = this.readResolvedIds(index, fieldEnd, depth);
+          hash = this.hash;
+        } else {
           let pos = cur.pos;
           while (pos < fieldEnd) {
             let id = shortVarint(buf, pos, end);
@@ -366,8 +369,10 @@ export class SampleReader {
         readLabel(cur, this.tables, this.slicer);
       } else if (tag === 8) {
         const id = cur.varint();
-        if (index) depth = this.addResolved(index, id, depth);
-        else {
+        if (index) {
+          hash = Math.imul(hash ^ (id | 0), 0x01000193);
+          depth = this.addResolved(index, id, depth);
+        } else {
           hash = Math.imul(hash ^ (id | 0), 0x01000193);
           depth = this.addId(id, depth);
         }
@@ -404,6 +409,7 @@ export class SampleReader {
     const dense = index.denseTable();
     let locs = this.locs;
     let pos = cur.pos;
+    let hash = this.hash;
     while (pos < fieldEnd) {
       let id = shortVarint(buf, pos, end);
       if (id >= 0) pos = shortVarintEnd;
@@ -411,6 +417,7 @@ export class SampleReader {
         id = this.slowVarint(pos);
         pos = cur.pos;
       }
+      hash = Math.imul(hash ^ (id | 0), 0x01000193);
       const loc = id < dense.length ? dense[id]! - 1 : index.indexOf(id);
       if (loc < 0) {
         if (this.unknownId < 0) this.unknownId = id;
@@ -420,6 +427,7 @@ export class SampleReader {
       locs[depth++] = loc;
     }
     cur.pos = pos;
+    this.hash = hash;
     return depth;
   }
 

@@ -90,79 +90,126 @@ function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOp
   };
 }
 
-/** Samples per window of the no-slice fold's dedup phase (see `foldSamples`). */
+/** Samples per window of the no-slice fold's mode decision (see `foldSamples`). */
 const DEDUP_WINDOW = 4096;
+/** Slots of the table of recent stack hashes that tells, while folding per sample, whether stacks repeat again. */
+const RECENT_SLOTS = 1 << 16;
+
+/** The first sample (by offset) naming a location id that is not in the profile. */
+interface MissingLocation {
+  readonly id: number;
+  readonly offset: number;
+}
 
 /**
- * The fold without slices, in one pass over the samples. It starts by aggregating samples by stack (a StackTable),
- * which pays when stacks repeat (label-heavy profiles: one sample per request, few distinct stacks); after a window
- * of DEDUP_WINDOW samples of which more than half were new stacks, it folds the table and adds every further sample
- * to the accumulator as it is read (merged or label-free profiles, where nearly every stack is distinct, so the
- * table would only cost a copy of each stack). Either way the sums are exact and the result is the same.
+ * The fold without slices, in one pass over the samples, window by window (DEDUP_WINDOW samples), in one of two
+ * modes:
+ * - *table*: samples are aggregated by stack (a StackTable) and each distinct stack is folded once at the end. This
+ *   pays where stacks repeat (label-heavy profiles: one sample per request and label set, few distinct stacks).
+ * - *each*: every sample is added to the accumulator as it is read, its location ids resolved while parsing. This
+ *   pays where nearly every stack is distinct (merged or label-free profiles): the table would only copy them.
+ * It starts in table mode; a window with more than half new stacks switches to *each*, and a window in *each* mode
+ * in which more than half the stacks were seen recently (a table of recent stack hashes) switches back. Either way
+ * the sums are exact and the result is the same.
  *
- * A sample naming an unknown location id fails the fold only after every sample has been read, so that other
- * per-sample errors win, as when slicing (there location ids are resolved after the scan).
+ * A sample naming an unknown location id fails the fold only after every sample has been read (other per-sample
+ * errors win, as when slicing, where location ids are resolved after the scan); the error names the first such
+ * sample in file order.
  */
 function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number): { acc: FoldAccumulator; absoluteTotal: bigint } {
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
   const reader = new SampleReader(ix, tables, valueIndex, valueCount, null);
-  const offsets = ix.samples.data;
   const n = ix.samples.length;
   const table = new StackTable();
-  let windowEnd = 2 * DEDUP_WINDOW;
-  let entriesAtWindowStart = 0;
-  let s = 0;
-  while (s < n) {
+  const recent = new Int32Array(RECENT_SLOTS);
+  const eachAbs = new ExactSum();
+  let missing: MissingLocation | null = null;
+  let tableMode = true;
+  for (let s = 0; s < n; s += 2 * DEDUP_WINDOW) {
+    const end = Math.min(n, s + 2 * DEDUP_WINDOW);
+    if (tableMode) {
+      const before = table.count;
+      addToTable(ix, reader, table, s, end, recent);
+      tableMode = table.count - before <= (end - s) / 4;
+    } else {
+      const seen = addEachSample(ix, tables, reader, s, end, nodes, acc, recent, eachAbs, (m) => (missing ??= m));
+      tableMode = seen > (end - s) / 4;
+    }
+  }
+  const tableMissing = addTableEntries(tables, table, nodes, acc, () => undefined);
+  const first = firstMissing(missing, tableMissing);
+  if (first) throw missingLocationError(first);
+  return { acc, absoluteTotal: table.absoluteTotal() + eachAbs.value() };
+}
+
+/** Aggregates the samples at pair offsets [from, to) into `table` by stack, noting their hashes in `recent`. */
+function addToTable(ix: PprofIndex, reader: SampleReader, table: StackTable, from: number, to: number, recent: Int32Array): void {
+  const offsets = ix.samples.data;
+  const mask = recent.length - 1;
+  reader.resolveWith(null);
+  for (let s = from; s < to; s += 2) {
     const start = offsets[s]!;
     reader.read(start, offsets[s + 1]!);
+    const hash = reader.hash | 1;
+    recent[(hash ^ (hash >>> 16)) & mask] = hash;
     const e = table.entry(reader.ids, reader.depth, reader.hash, 0, start);
     if (!reader.isBig()) table.addNumber(e, reader.value);
     else table.addBig(e, reader.bigValue());
-    s += 2;
-    if (s === windowEnd) {
-      if (table.count - entriesAtWindowStart > DEDUP_WINDOW / 2) break;
-      entriesAtWindowStart = table.count;
-      windowEnd += 2 * DEDUP_WINDOW;
-    }
   }
-  const missing = addTableEntries(tables, table, nodes, acc, () => undefined);
-  const rest = s < n ? addEachSample(ix, tables, reader, s, nodes, acc) : { abs: 0n, missing: null };
-  const error = missing ?? rest.missing;
-  if (error) throw error;
-  return { acc, absoluteTotal: table.absoluteTotal() + rest.abs };
 }
 
 /**
- * Reads the samples from pair offset `from` on and adds each to `acc` as it is read, with its locations resolved
- * while parsing. Returns the sum of |value| of these samples and the error for the first unknown location id.
+ * Reads the samples at pair offsets [from, to) and adds each to `acc` as it is read, with its locations resolved
+ * while parsing; adds |value| to `abs`; reports the first unknown location id to `onMissing` (that sample and every
+ * later one is then only read, not added: the fold will fail). Returns how many of the samples had a stack hash
+ * seen recently (`recent`, a direct-mapped table of stack hashes).
  */
 function addEachSample(
   ix: PprofIndex,
   tables: PprofTables,
   reader: SampleReader,
   from: number,
+  to: number,
   nodes: { start: Int32Array; ids: Int32Array },
   acc: FoldAccumulator,
-): { abs: bigint; missing: ProfileDecodeError | null } {
-  const abs = new ExactSum();
+  recent: Int32Array,
+  abs: ExactSum,
+  onMissing: (m: MissingLocation) => void,
+): number {
   const offsets = ix.samples.data;
-  const n = ix.samples.length;
-  let missing: ProfileDecodeError | null = null;
+  const mask = recent.length - 1;
+  let seen = 0;
+  let failed = false;
   reader.resolveWith(tables.locationIndexById);
-  for (let s = from; s < n; s += 2) {
+  for (let s = from; s < to; s += 2) {
     reader.read(offsets[s]!, offsets[s + 1]!);
+    const hash = reader.hash | 1;
+    const slot = (hash ^ (hash >>> 16)) & mask;
+    if (recent[slot] === hash) seen++;
+    else recent[slot] = hash;
     const big = reader.isBig() ? reader.bigValue() : null;
     if (big === null) abs.add(reader.value);
     else abs.addBig(big < 0n ? -big : big);
-    if (reader.unknownId >= 0) {
-      missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${reader.unknownId}, which is not in the profile`, { offset: offsets[s]! });
+    if (reader.unknownId >= 0 && !failed) {
+      onMissing({ id: reader.unknownId, offset: offsets[s]! });
+      failed = true;
     }
-    if (missing) continue;
+    if (failed) continue;
     if (big === null) acc.addLocations(reader.locs, reader.depth, nodes.start, nodes.ids, reader.value);
     else acc.addLocationsBig(reader.locs, reader.depth, nodes.start, nodes.ids, big);
   }
-  return { abs: abs.value(), missing };
+  return seen;
+}
+
+function firstMissing(a: MissingLocation | null, b: MissingLocation | null): MissingLocation | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a.offset <= b.offset ? a : b;
+}
+
+function missingLocationError(m: MissingLocation): ProfileDecodeError {
+  return new ProfileDecodeError('pprof', `sample refers to location id ${m.id}, which is not in the profile`, { offset: m.offset });
 }
 
 /** Walks each distinct (stack, slice) once and adds it to the accumulator. */
@@ -170,14 +217,14 @@ function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slic
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
   const missing = addTableEntries(tables, table, nodes, acc, slicing ? sliceResolver(tables, slicer, acc) : () => undefined);
-  if (missing) throw missing;
+  if (missing) throw missingLocationError(missing);
   return acc;
 }
 
 /**
- * Adds every entry of `table` to `acc`, skipping entries that name an unknown location id; returns the error for
- * the first of those (the first such sample in file order: entries are in order of their first sample), or null.
- * Returned, not thrown, so the caller decides when it surfaces.
+ * Adds every entry of `table` to `acc`, skipping entries that name an unknown location id; returns the first of
+ * those (the first such sample in file order among the table's: entries are in order of their first sample), or
+ * null. Returned, not thrown, so the caller decides when it surfaces.
  */
 function addTableEntries(
   tables: PprofTables,
@@ -185,9 +232,9 @@ function addTableEntries(
   nodes: { start: Int32Array; ids: Int32Array },
   acc: FoldAccumulator,
   sliceOf: (sliceId: number) => ReturnType<FoldAccumulator['slice']> | undefined,
-): ProfileDecodeError | null {
+): MissingLocation | null {
   let scratch = new Int32Array(256);
-  let missing: ProfileDecodeError | null = null;
+  let missing: MissingLocation | null = null;
   entries: for (let e = 0; e < table.count; e++) {
     const start = table.stackStart[e]!;
     const length = table.stackLength[e]!;
@@ -196,7 +243,7 @@ function addTableEntries(
       const id = table.arena[start + i]!;
       const loc = tables.locationIndexById.get(id);
       if (loc === undefined) {
-        missing ??= new ProfileDecodeError('pprof', `sample refers to location id ${id}, which is not in the profile`, { offset: table.firstSample[e]! });
+        missing ??= { id, offset: table.firstSample[e]! };
         continue entries;
       }
       const from = nodes.start[loc]!;

@@ -6,10 +6,11 @@ import { PROFILES, requireShared } from './corpus';
 import { WireWriter } from './pprof-builder';
 
 /**
- * The fold without slices aggregates samples by stack at first and switches to folding each sample as it is read
- * when stacks turn out to be mostly distinct (after a window of 4096 samples with more than half new stacks). With a
- * label key that no sample carries, the fold takes the slicing path instead (every sample into the stack table, one
- * `{}` slice), an independent route to the same numbers. These tests pin that both routes agree, past the switch too.
+ * The fold without slices aggregates samples by stack at first, switches to folding each sample as it is read when
+ * stacks turn out to be mostly distinct (a window of 4096 samples with more than half new stacks), and back when
+ * they repeat again. With a label key that no sample carries, the fold takes the slicing path instead (every sample
+ * into the stack table, one `{}` slice), an independent route to the same numbers. These tests pin that both routes
+ * agree, across switches too.
  */
 describe('fold paths: stack table and per-sample fold agree', () => {
   const sameFold = (a: Fold, b: Fold) => {
@@ -70,12 +71,14 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     return { total, flat, cum };
   }
 
-  it('distinct stacks, repeated stacks, and a switch late in the profile give the naive reference', () => {
+  it('distinct stacks, repeated stacks, and switches either way give the naive reference', () => {
     const n = 40000;
     const stacks: Record<string, (i: number) => number[]> = {
       distinct: digits,
       repeated: (i) => digits(i % 1000),
       lateSwitch: (i) => digits(i < 30000 ? i % 500 : i),
+      switchBack: (i) => digits(i < 12000 ? i : i % 12000),
+      backAndForth: (i) => digits(Math.floor(i / 5000) % 2 === 0 ? i : i % 700),
     };
     for (const [name, stack] of Object.entries(stacks)) {
       const value = (i: number) => 1000 + (i % 17);
@@ -125,6 +128,37 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     const first = errorOf(() => foldProfile(both));
     expect(first).toMatch(/a sample with 1 values \(one per sample type\), found 2/);
     expect(first).toBe(errorOf(() => foldProfile(both, { labelKeys: ['absent'] })));
+  });
+});
+
+describe('fold paths: the first unknown location id in file order is reported, whichever mode read it', () => {
+  const digits = (i: number) => Array.from({ length: 6 }, (_, k) => 1 + (Math.floor(i / 8 ** k) % 8));
+  /** Distinct stacks for the first 12000 samples (table mode, then per sample), repeated ones after (table again). */
+  const stack = (i: number) => digits(i < 12000 ? i : i % 12000);
+  function profile(bad: ReadonlyMap<number, number>): Uint8Array {
+    const w = new WireWriter();
+    w.bytesField(1, new WireWriter().varintField(1, 1).varintField(2, 2).bytes());
+    for (let i = 0; i < 30000; i++) {
+      const locations = bad.has(i) ? [1, bad.get(i)!] : stack(i);
+      w.bytesField(2, new WireWriter().packed(1, locations).packed(2, [1]).bytes());
+    }
+    for (let f = 1; f <= 8; f++) {
+      w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
+      w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
+    }
+    ['', 'cpu', 'nanoseconds', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'].forEach((s) => w.string(6, s));
+    return w.bytes();
+  }
+
+  it.each([
+    ['table-mode sample first', new Map([[100, 901], [6000, 902], [20000, 903]]), 901],
+    ['per-sample-mode sample first', new Map([[6000, 902], [20000, 903]]), 902],
+    ['table-mode sample after a per-sample window', new Map([[20000, 903], [25000, 904]]), 903],
+  ])('%s', (_, bad, expected) => {
+    const bytes = profile(bad);
+    const message = errorOf(() => foldProfile(bytes));
+    expect(message).toMatch(new RegExp(`location id ${expected}, which is not in the profile`));
+    expect(message).toBe(errorOf(() => foldProfile(bytes, { labelKeys: ['absent'] })));
   });
 });
 
