@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../database/query-rows';
+import { BLOCK_BITS, type TopBoard } from './function-day-state';
+import { finalists, type DayList } from './function-leaderboard';
 
 /** A period [from, to); `days` is set when both ends are UTC midnights (daily tables can answer). */
 export interface Period {
@@ -94,8 +96,115 @@ export class LeaderboardRepository {
     );
   }
 
-  /** Functions per service, by self or inclusive cost (daily facts: the period must be whole UTC days). */
-  functions(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+  /**
+   * Functions per service, by self or inclusive cost (daily facts: the period must be whole UTC days). Read from the
+   * days' board lists (`functionFinalists`), then exact sums of the finalists only; the whole period is summed only
+   * when the stored lists cannot decide.
+   */
+  async functions(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+    const keys = await this.functionFinalists(current, by === 'self' ? 'self' : 'inclusive', limit);
+    if (keys === null) return this.functionsBySum(current, previous, by, limit);
+    const pairs = keys.map((k) => k.split(':').map(Number) as [number, number]);
+    const [now, before] = await Promise.all([this.exactAmounts(current, pairs, false), this.exactAmounts(previous, pairs, false)]);
+    const column = by === 'self' ? 'self' : 'cum';
+    const other = by === 'self' ? 'cum' : 'self';
+    const lines = pairs
+      .map(([sid, fid]) => ({ sid, fid, cur: now.get(`${sid}:${fid}`), prev: before.get(`${sid}:${fid}`) }))
+      .filter((l) => l.cur !== undefined);
+    // Ranked in SQL so equal amounts order by service name exactly as the summing query orders them.
+    return this.ranked(
+      `SELECT s.name AS service, x.function_id, x.o::text AS other, x.v::text AS current, x.p::text AS previous
+         FROM unnest($1::int[], $2::int[], $3::numeric[], $4::numeric[], $5::numeric[]) AS x(service_id, function_id, v, o, p)
+         JOIN cost_services s ON s.id = x.service_id
+        ORDER BY x.v DESC, s.name, x.function_id LIMIT $6`,
+      [
+        lines.map((l) => l.sid),
+        lines.map((l) => l.fid),
+        lines.map((l) => l.cur![column].toString()),
+        lines.map((l) => l.cur![other].toString()),
+        lines.map((l) => (l.prev?.[column] ?? 0n).toString()),
+        limit,
+      ],
+      (r) => ({ key: { service: r.service as string, functionId: Number(r.function_id) }, extra: { other: BigInt(r.other as string) } }),
+    );
+  }
+
+  /** Functions summed over every service they appear in; read like `functions`. */
+  async crossServiceFunctions(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+    const keys = await this.functionFinalists(current, by === 'self' ? 'cross-self' : 'cross-inclusive', limit);
+    if (keys === null) return this.crossServiceFunctionsBySum(current, previous, by, limit);
+    const ids = keys.map(Number);
+    const [now, before] = await Promise.all([this.exactAmounts(current, ids.map((fid) => [null, fid]), true), this.exactAmounts(previous, ids.map((fid) => [null, fid]), true)]);
+    const column = by === 'self' ? 'self' : 'cum';
+    const other = by === 'self' ? 'cum' : 'self';
+    return ids
+      .flatMap((fid) => {
+        const cur = now.get(`${fid}`);
+        return cur ? [{ fid, cur, prev: before.get(`${fid}`)?.[column] ?? 0n }] : [];
+      })
+      .sort((a, b) => (a.cur[column] === b.cur[column] ? a.fid - b.fid : a.cur[column] > b.cur[column] ? -1 : 1))
+      .slice(0, limit)
+      .map((l) => ({ key: { functionId: l.fid }, current: l.cur[column], previous: l.prev, extra: { other: l.cur[other], services: l.cur.services } }));
+  }
+
+  /**
+   * Keys (`serviceId:functionId`, or `functionId` on cross boards) that can rank in the first `limit` lines of
+   * `board` over the period, from the days' stored lists read ever deeper; null when even the whole stored lists
+   * cannot tell (or the period has no daily facts in blocks... then there is nothing to rank: []).
+   */
+  private async functionFinalists(period: Period, board: TopBoard, limit: number): Promise<string[] | null> {
+    const days = await queryRows<{ day: string; entries: number; top_size: number }>(
+      this.db,
+      `SELECT day::text AS day, ${board.startsWith('cross') ? 'functions' : 'pairs'} AS entries, top_size
+         FROM cost_function_day_states WHERE day >= $1::date AND day < $2::date AND pairs > 0`,
+      dayParams(period, period, 0).slice(0, 2),
+    );
+    if (days.length === 0) return [];
+    const stored = Math.min(...days.map((d) => d.top_size));
+    const column = board === 'self' || board === 'cross-self' ? 'self_microdollars' : 'cum_microdollars';
+    for (let depth = Math.min(stored, Math.max(4 * limit, 100)); ; depth = Math.min(stored, depth * 4)) {
+      const rows = await queryRows<{ day: string; service_id: number | null; function_id: number; amount: string }>(
+        this.db,
+        `SELECT day::text AS day, service_id, function_id, ${column}::text AS amount FROM cost_function_day_tops
+          WHERE day >= $1::date AND day < $2::date AND board = $3 AND rank <= $4 ORDER BY day, rank`,
+        [...dayParams(period, period, 0).slice(0, 2), board, depth],
+      );
+      const byDay = new Map<string, DayList & { lines: Array<{ key: string; amount: bigint }> }>();
+      for (const d of days) byDay.set(d.day, { lines: [], complete: d.entries <= Math.min(depth, d.top_size) });
+      for (const r of rows) byDay.get(r.day)?.lines.push({ key: r.service_id === null ? `${r.function_id}` : `${r.service_id}:${r.function_id}`, amount: BigInt(r.amount) });
+      const keys = finalists([...byDay.values()], limit);
+      // Many finalists means near-ties across the boundary: reading deeper narrows them down.
+      if (keys !== null && keys.length <= 4 * limit + 64) return keys;
+      if (depth >= stored) return keys;
+    }
+  }
+
+  /** Exact period sums of the given (service id or null for all services, function id) keys, from the day blocks. */
+  private async exactAmounts(period: Period, keys: ReadonlyArray<readonly [number | null, number]>, cross: boolean): Promise<Map<string, { self: bigint; cum: bigint; services: number }>> {
+    if (keys.length === 0) return new Map();
+    const fids = [...new Set(keys.map(([, fid]) => fid))];
+    const blocks = [...new Set(fids.map((fid) => fid >> BLOCK_BITS))];
+    const rows = await queryRows<{ service_id: number | null; function_id: number; self: string; cum: string; services: number }>(
+      this.db,
+      `SELECT ${cross ? 'NULL::int' : 'e.service_id'} AS service_id, e.function_id, sum(e.self_microdollars)::text AS self, sum(e.cum_microdollars)::text AS cum,
+              count(DISTINCT e.service_id)::int AS services
+         FROM cost_function_day_blocks b
+        CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
+        WHERE b.day >= $1::date AND b.day < $2::date AND b.block = ANY($3::int[]) AND e.function_id = ANY($4::int[])
+        GROUP BY ${cross ? '' : 'e.service_id, '}e.function_id`,
+      [...dayParams(period, period, 0).slice(0, 2), blocks, fids],
+    );
+    const wanted = new Set(keys.map(([sid, fid]) => (sid === null ? `${fid}` : `${sid}:${fid}`)));
+    const out = new Map<string, { self: bigint; cum: bigint; services: number }>();
+    for (const r of rows) {
+      const key = r.service_id === null ? `${r.function_id}` : `${r.service_id}:${r.function_id}`;
+      if (wanted.has(key)) out.set(key, { self: BigInt(r.self), cum: BigInt(r.cum), services: r.services });
+    }
+    return out;
+  }
+
+  /** `functions` by summing every daily row of both periods (the stored board lists could not decide). */
+  functionsBySum(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
     const column = by === 'self' ? 'self_microdollars' : 'cum_microdollars';
     const other = by === 'self' ? 'cum_microdollars' : 'self_microdollars';
     return this.ranked(
@@ -113,8 +222,8 @@ export class LeaderboardRepository {
     );
   }
 
-  /** Functions summed over every service they appear in. */
-  crossServiceFunctions(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+  /** `crossServiceFunctions` by summing every daily row of both periods. */
+  crossServiceFunctionsBySum(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
     const column = by === 'self' ? 'self_microdollars' : 'cum_microdollars';
     const other = by === 'self' ? 'cum_microdollars' : 'self_microdollars';
     return this.ranked(
