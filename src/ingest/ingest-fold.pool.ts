@@ -55,8 +55,11 @@ export class IngestFoldPool {
     const pool = this.started(this.filename);
     const maxQueue = this.options.maxQueue;
     if (pool.queueSize >= maxQueue) throw new FoldQueueFullError(maxQueue);
+    // A copy of exactly the body's bytes, moved to the worker: cloning the view instead would copy its whole backing
+    // ArrayBuffer (a socket read buffer or Buffer's 8 KiB pool slab), and copy it twice.
+    const body = new Uint8Array(task.body);
     try {
-      return (await pool.run(task)) as FoldTaskResult;
+      return (await pool.run({ ...task, body }, { transferList: [body.buffer] })) as FoldTaskResult;
     } catch (err: unknown) {
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new FoldQueueFullError(maxQueue);
       throw err;

@@ -4,7 +4,10 @@ import { ProfileDecodeError, serializeFold } from '../domain/profile';
 /** The CPU-heavy part of one push, as sent to a fold worker: everything is plain data (structured-clone safe). */
 export interface FoldTask {
   readonly plan: IngestPlan;
-  /** The profile bytes (the `profile` part for multipart), gzipped or not. Copied to the worker, not moved. */
+  /**
+   * The profile bytes (the `profile` part for multipart), gzipped or not. The pool moves a copy to the worker; the
+   * caller's buffer stays usable (it becomes `profiles.raw`).
+   */
   readonly body: Uint8Array;
   readonly options: PushFoldOptions;
 }

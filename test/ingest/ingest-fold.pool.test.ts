@@ -61,6 +61,16 @@ describe('IngestFoldPool', () => {
     expect(result).toMatchObject({ service: 'checkout', profileType: 'cpu:nanoseconds', digest: direct.digest, cpuNanoseconds: direct.cpuNanoseconds, sampleCount: direct.fold.sampleCount, wallOnly: false });
   });
 
+  it("leaves the caller's body intact (the worker gets a copy of exactly its bytes, even from a slice of a larger buffer)", async () => {
+    const backing = Buffer.concat([Buffer.alloc(1000, 7), GO_PGO, Buffer.alloc(1000, 9)]);
+    const body = backing.subarray(1000, 1000 + GO_PGO.length);
+    const result = await newPool(1).fold(pprofTask(body));
+    expect(result.action).toBe('store');
+    expect(body.byteLength).toBe(GO_PGO.length);
+    expect(body.equals(GO_PGO)).toBe(true);
+    expect(result).toEqual(runFoldTask(pprofTask(GO_PGO)));
+  });
+
   it('reports an unreadable profile as data with the decoder message (the error class does not cross threads)', async () => {
     const result = await newPool(1).fold(pprofTask(Buffer.from('not a profile at all, just text')));
     expect(result.action).toBe('unreadable');
