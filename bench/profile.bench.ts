@@ -124,11 +124,12 @@ function summary(rows: readonly Row[]): void {
   for (const r of rows) {
     if (!r.input.target || !r.go) continue;
     const speed = r.go.seconds / r.top.seconds;
+    const cpuSpeed = r.go.cpuSeconds / r.top.cpuSeconds;
     const wantSpeed = r.input.target === 'label-heavy' ? 20 : 3;
     const rss = r.go.maxRssBytes / r.top.maxRssBytes;
     const rate = r.inflated / 1e6 / r.top.seconds;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)}; ` +
+    out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)} (CPU time ${cpuSpeed.toFixed(1)}x); ` +
       `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)} ` +
       `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second); output ${r.match}\n`);
   }
