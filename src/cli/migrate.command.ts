@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { loadSettings } from '../config/settings.loader';
-import { createCliLogger } from '../logging/root-logger';
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -17,6 +15,9 @@ export function registerMigrateCommand(program: Command): void {
  * PostgreSQL is shared, not started twice) and prints one line per migration on stdout.
  */
 export async function migrate(statusOnly: boolean): Promise<void> {
+  // Loaded on demand so that `flamebill --help` and other commands do not pay for zod and pino.
+  const { loadSettings } = await import('../config/settings.loader');
+  const { createCliLogger } = await import('../logging/root-logger');
   const settings = loadSettings();
   // Loaded on demand so that `flamebill --help` and other commands do not pay for TypeORM.
   const { migrationStatus, runMigrations } = await import('../database/migrations');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runAttribute, serviceNameOf } from '../../src/cli/attribute.command';
+import { runAttribute, serviceNameOf } from '../../src/cli/attribute-run';
 
 const ROOT = join(__dirname, '../..');
 const PROFILES = join(ROOT, 'test/fixtures/attribute/profiles');
