@@ -13,7 +13,8 @@ describe('attribute job', () => {
   beforeAll(async () => {
     db = await testDataSource();
     await truncateTables(db);
-    app = await startTestApp();
+    // Six lanes: the windows of one day are attributed at the same time.
+    app = await startTestApp({ settings: { schedules: { enabled: false, demo: false, worker: { concurrency: 6 } } } });
     await app.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)));
   });
   afterAll(async () => app?.close());
@@ -36,5 +37,19 @@ describe('attribute job', () => {
     // An explicit range (after a price or catalog change) re-attributes whether dirty or not.
     expect(await jobs.run('attribute', { from: window.windowStart, to: window.windowEnd })).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
     expect(await db.query(`SELECT count(*)::int AS n FROM cost_windows WHERE window_start = $1`, [start])).toEqual([{ n: 1 }]);
+  });
+
+  it('windows of one day attributed at once by several lanes all succeed, with the same books each time', async () => {
+    const jobs = app.app.get(JobsService);
+    const [{ from, to }] = await db.query(`SELECT min(window_start) AS from, max(window_start) + interval '1 hour' AS to FROM profiles`);
+    const books = async (): Promise<unknown> => db.query(`SELECT day, team, own_microdollars::text, rolled_up_microdollars::text FROM cost_team_days ORDER BY 1, 2`);
+    let first: unknown = null;
+    for (let round = 0; round < 3; round++) {
+      const summary = await jobs.run('attribute', { from, to, force: true });
+      expect(summary.errors).toEqual([]);
+      expect(summary.counts).toMatchObject({ windows: 6, done: 6, failed: 0 });
+      first ??= await books();
+      expect(await books()).toEqual(first);
+    }
   });
 });
