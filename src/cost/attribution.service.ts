@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
-import { attributeWindowSplits, type PriceSettings, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
+import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
 import { deserializeFold, mergeFolds } from '../domain/profile';
 import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
 import { AttributionRepository, isoDay } from './attribution.repository';
@@ -58,6 +58,8 @@ export class AttributionService {
    * is still that one (no other process or rolled-back transaction wrote since), read again otherwise.
    */
   private dayCache: { token: string; state: FunctionDayState } | null = null;
+  /** Per service, the function ids of its last window's split (names in split order). */
+  private readonly lastIds = new Map<string, ServiceFunctionIds>();
 
   constructor(
     private readonly profiles: ProfileRepository,
@@ -163,29 +165,72 @@ export class AttributionService {
 
   /** Per service: its function split in ascending function id order, and its encoding. */
   private async functionSplits(attribution: WindowAttributionSplits): Promise<Map<string, EncodedSplit>> {
-    await this.functions.ensure(namesOf(attribution));
+    const ids = await this.functionIds(attribution.functionSplits);
     const out = new Map<string, EncodedSplit>();
-    for (const split of attribution.functionSplits) {
-      const n = split.names.length;
-      const ids = new Int32Array(n);
-      for (let i = 0; i < n; i++) ids[i] = this.functions.idOf(split.names[i] as string);
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number));
-      const arrays: SplitArrays = { ids: Int32Array.from(order, (i) => ids[i] as number), self: order.map((i) => split.self[i] as bigint), cum: order.map((i) => split.cum[i] as bigint) };
+    attribution.functionSplits.forEach((split, s) => {
+      const { ids: unsorted, order } = ids[s] as ServiceFunctionIds;
+      const arrays: SplitArrays = { ids: Int32Array.from(order, (i) => unsorted[i] as number), self: Array.from(order, (i) => split.self[i] as bigint), cum: Array.from(order, (i) => split.cum[i] as bigint) };
       out.set(split.service, { arrays, bytes: encodeSplitArrays(arrays) });
-    }
+    });
     return out;
   }
+
+  /**
+   * Function ids of every split's names, with the order that sorts them. A service's functions are mostly the same
+   * names in the same order window after window, so the previous window's answer is checked name by name first (a
+   * string comparison each) before asking the dictionary: with 2 M names a window, hashing each name into a Map of
+   * millions of names cost more than the whole attribution.
+   */
+  private async functionIds(splits: readonly ServiceFunctionSplit[]): Promise<ServiceFunctionIds[]> {
+    const out: Array<ServiceFunctionIds | null> = [];
+    const missing: string[] = [];
+    for (const split of splits) {
+      const memo = this.lastIds.get(split.service);
+      if (memo && sameNames(memo.names, split.names)) out.push(memo);
+      else {
+        out.push(null);
+        for (const name of split.names) missing.push(name);
+      }
+    }
+    await this.functions.ensure(missing);
+    return splits.map((split, s) => {
+      const known = out[s];
+      if (known) return known;
+      const ids = Int32Array.from(split.names, (name) => this.functions.idOf(name));
+      const entry: ServiceFunctionIds = { names: split.names, ids, order: ascendingOrder(ids) };
+      this.lastIds.set(split.service, entry);
+      return entry;
+    });
+  }
+}
+
+/** A service's function names, their ids, and the positions that list the ids in ascending order. */
+interface ServiceFunctionIds {
+  readonly names: readonly string[];
+  readonly ids: Int32Array;
+  readonly order: Int32Array;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Positions of `ids` in ascending id order, by a native numeric sort of id × 2^21 + position (exact below 2^53). */
+function ascendingOrder(ids: Int32Array): Int32Array {
+  const n = ids.length;
+  if (n >= 1 << 21) return Int32Array.from(Array.from({ length: n }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number)));
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = (ids[i] as number) * 2097152 + i;
+  keys.sort();
+  return Int32Array.from(keys, (k) => k % 2097152);
 }
 
 /** A service's function split for the window, decoded and encoded. */
 interface EncodedSplit {
   readonly arrays: SplitArrays;
   readonly bytes: Buffer;
-}
-
-/** Every function name of the window (with repeats across services). */
-function* namesOf(attribution: WindowAttributionSplits): Iterable<string> {
-  for (const split of attribution.functionSplits) yield* split.names;
 }
 
 /**

@@ -204,7 +204,12 @@ export class FunctionDayState {
   tops(size = TOP_SIZE): { boards: Record<TopBoard, TopLine[]>; functions: number } {
     const bySelf = new TopList(size, 'self');
     const byCum = new TopList(size, 'cum');
-    const cross = new Map<number, { self: bigint; cum: bigint; services: number }>();
+    let maxId = -1;
+    for (const split of this.services.values()) if (split.ids.length > 0) maxId = Math.max(maxId, split.ids[split.ids.length - 1] as number);
+    // Cross-service sums indexed by function id (ids are dense): no Map of millions of entries.
+    const crossSelf = new BigInt64Array(maxId + 1);
+    const crossCum = new BigInt64Array(maxId + 1);
+    const services = new Int32Array(maxId + 1);
     for (const [sid, split] of this.services) {
       for (let i = 0; i < split.ids.length; i++) {
         const fid = split.ids[i] as number;
@@ -212,21 +217,25 @@ export class FunctionDayState {
         const cum = split.cum[i] as bigint;
         bySelf.offer(sid, fid, self, cum, 1);
         byCum.offer(sid, fid, self, cum, 1);
-        const x = cross.get(fid);
-        if (x) {
-          x.self += self;
-          x.cum += cum;
-          x.services++;
-        } else cross.set(fid, { self, cum, services: 1 });
+        const x = (crossSelf[fid] as bigint) + self;
+        const c = (crossCum[fid] as bigint) + cum;
+        if (x > MAX_BIGINT || c > MAX_BIGINT) throw new RangeError(`daily function facts of ${this.day}: function ${fid} summed over services exceeds a bigint`);
+        crossSelf[fid] = x;
+        crossCum[fid] = c;
+        services[fid] = (services[fid] as number) + 1;
       }
     }
-    const crossSelf = new TopList(size, 'self');
-    const crossCum = new TopList(size, 'cum');
-    for (const [fid, x] of cross) {
-      crossSelf.offer(null, fid, x.self, x.cum, x.services);
-      crossCum.offer(null, fid, x.self, x.cum, x.services);
+    const xSelf = new TopList(size, 'self');
+    const xCum = new TopList(size, 'cum');
+    let functions = 0;
+    for (let fid = 0; fid <= maxId; fid++) {
+      const n = services[fid] as number;
+      if (n === 0) continue;
+      functions++;
+      xSelf.offer(null, fid, crossSelf[fid] as bigint, crossCum[fid] as bigint, n);
+      xCum.offer(null, fid, crossSelf[fid] as bigint, crossCum[fid] as bigint, n);
     }
-    return { boards: { self: bySelf.sorted(), inclusive: byCum.sorted(), 'cross-self': crossSelf.sorted(), 'cross-inclusive': crossCum.sorted() }, functions: cross.size };
+    return { boards: { self: bySelf.sorted(), inclusive: byCum.sorted(), 'cross-self': xSelf.sorted(), 'cross-inclusive': xCum.sorted() }, functions };
   }
 }
 
