@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Piscina } from 'piscina';
+import { isGzip } from '../domain/profile/bounded-gunzip';
 import { runFoldTask, type FoldTask, type FoldTaskResult } from './ingest-fold.task';
 
 export interface IngestFoldPoolOptions {
@@ -8,6 +10,11 @@ export interface IngestFoldPoolOptions {
   readonly workers: number;
   /** Tasks allowed to wait for a worker; past it `fold` throws `FoldQueueFullError` (answered 429). */
   readonly maxQueue: number;
+  /**
+   * Bodies up to this many bytes that inflate to at most `INLINE_MAX_INFLATED_BYTES` fold on the calling thread:
+   * their fold (well under a millisecond) costs less than the hop to a worker and back. 0: every body goes to a worker.
+   */
+  readonly inlineMaxBytes?: number;
   /** Worker script; default: the compiled `ingest-fold.worker.js`, or its TypeScript loader when run from sources. */
   readonly filename?: string;
 }
@@ -24,9 +31,16 @@ export class FoldQueueFullError extends Error {
 const IDLE_TIMEOUT_MS = 60_000;
 
 /**
+ * A small body folds inline only if it inflates to at most this much (checked with a bounded gunzip), so a tiny
+ * gzip bomb cannot hold the event loop: folding 64 KiB of pprof takes about a millisecond.
+ */
+export const INLINE_MAX_INFLATED_BYTES = 64 * 1024;
+
+/**
  * A pool of worker threads (piscina) that run `runFoldTask` (gunzip, classify, fold, digest, serializeFold), so the
  * HTTP thread stays free to read bodies, talk to PostgreSQL and answer while profiles are folded on the other cores.
- * With `workers: 0` the same task runs inline. Results are identical either way.
+ * With `workers: 0` the same task runs inline, and so do small bodies (`inlineMaxBytes`). Results are identical either
+ * way.
  *
  * Threads start on demand, at the first push and then up to `workers` as pushes queue; one stays warm when idle.
  */
@@ -51,7 +65,7 @@ export class IngestFoldPool {
    * any other rejection is a failure of the worker (the caller answers 500).
    */
   async fold(task: FoldTask): Promise<FoldTaskResult> {
-    if (this.filename === null) return runFoldTask(task);
+    if (this.filename === null || this.cheapInline(task.body)) return runFoldTask(task);
     const pool = this.started(this.filename);
     const maxQueue = this.options.maxQueue;
     if (pool.queueSize >= maxQueue) throw new FoldQueueFullError(maxQueue);
@@ -72,6 +86,18 @@ export class IngestFoldPool {
     const pool = this.pool;
     this.pool = null;
     await pool?.destroy();
+  }
+
+  /** Small enough to fold here: at most `inlineMaxBytes`, and (gzip) inflating to at most INLINE_MAX_INFLATED_BYTES. */
+  private cheapInline(body: Uint8Array): boolean {
+    if (body.length > (this.options.inlineMaxBytes ?? 0)) return false;
+    if (!isGzip(body)) return true;
+    try {
+      gunzipSync(body, { maxOutputLength: INLINE_MAX_INFLATED_BYTES });
+      return true;
+    } catch {
+      return false; // larger when inflated, or corrupt: a worker folds it (or reports it unreadable)
+    }
   }
 
   private started(filename: string): Piscina {

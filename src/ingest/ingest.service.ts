@@ -68,7 +68,7 @@ export class IngestService implements OnApplicationShutdown {
     this.auth = adapterHost.httpAdapter ? new IngestAuthenticator(this.ingest, process.env) : null;
     this.limiter = new IngestRateLimiter(this.ingest.rateLimit.bytesPerSecond, this.ingest.rateLimit.burstBytes, clock);
     // Every push in flight may wait for a worker, so the queue is bounded by the in-flight limit.
-    this.folds = new IngestFoldPool({ workers: this.ingest.workers, maxQueue: this.ingest.maxConcurrentRequests });
+    this.folds = new IngestFoldPool({ workers: this.ingest.workers, maxQueue: this.ingest.maxConcurrentRequests, inlineMaxBytes: this.ingest.inlineFoldMaxBytes });
   }
 
   /** After the HTTP server has closed (Nest runs this hook after it), so pushes in flight finish their fold first. */

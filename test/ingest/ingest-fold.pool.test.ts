@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { foldPush, planIngest, type PushFoldOptions } from '../../src/domain/ingest';
 import { deserializeFold, serializeFold } from '../../src/domain/profile';
@@ -34,8 +35,8 @@ const CASES: ReadonlyArray<[string, FoldTask, FoldTaskResult['action']]> = [
 ];
 
 const pools: IngestFoldPool[] = [];
-const newPool = (workers: number, maxQueue = 16): IngestFoldPool => {
-  const pool = new IngestFoldPool({ workers, maxQueue });
+const newPool = (workers: number, maxQueue = 16, inlineMaxBytes = 0): IngestFoldPool => {
+  const pool = new IngestFoldPool({ workers, maxQueue, inlineMaxBytes });
   pools.push(pool);
   return pool;
 };
@@ -78,23 +79,26 @@ describe('IngestFoldPool', () => {
   });
 
   it('leaves the calling thread free while a worker folds (inline, the event loop stops until the fold is done)', async () => {
-    const turnsWhile = async (pool: IngestFoldPool): Promise<number> => {
-      let turns = 0;
-      let done = false;
-      const spin = (): void => {
-        if (done) return;
-        turns++;
-        setImmediate(spin);
-      };
-      setImmediate(spin);
-      await pool.fold(pprofTask(GO_PGO));
-      done = true;
-      return turns;
-    };
     const pool = newPool(1);
     await pool.fold(pprofTask(GO_PGO)); // the thread is started and warm
-    expect(await turnsWhile(pool)).toBeGreaterThan(0);
-    expect(await turnsWhile(newPool(0))).toBe(0);
+    expect(await loopTurnsWhile(pool, pprofTask(GO_PGO))).toBeGreaterThan(0);
+    expect(await loopTurnsWhile(newPool(0), pprofTask(GO_PGO))).toBe(0);
+  });
+
+  it('folds a small body inline (cheaper than the hop), unless it inflates past 64 KiB', async () => {
+    const pool = newPool(1, 16, 16 * 1024);
+    await pool.fold(pprofTask(GO_PGO)); // warm
+    const small = pprofTask(fixture('grafana-pyroscope/cpu.pprof')); // 1.2 kB gzipped
+    expect(small.body.length).toBeLessThan(16 * 1024);
+    expect(await loopTurnsWhile(pool, small)).toBe(0);
+    expect(await pool.fold(small)).toEqual(await newPool(1).fold(small));
+    // 1 kB of gzip that inflates to 1 MiB: small on the wire, not cheap to fold, so a worker takes it.
+    const bomb = pprofTask(gzipSync(Buffer.alloc(1024 * 1024, 0x0a)));
+    expect(bomb.body.length).toBeLessThan(16 * 1024);
+    expect(await loopTurnsWhile(pool, bomb)).toBeGreaterThan(0);
+    expect((await pool.fold(bomb)).action).toBe('unreadable');
+    // Not gzip and over the size: a worker too.
+    expect(await loopTurnsWhile(newPool(1, 16, 1024), pprofTask(gunzipSync(fixture('grafana-pyroscope/cpu.pprof'))))).toBeGreaterThan(0);
   });
 
   it('refuses a fold when every worker is busy and the queue is full, and finishes the accepted ones', async () => {
@@ -117,3 +121,18 @@ describe('IngestFoldPool', () => {
     await expect(pool.fold(pprofTask(GO_PGO))).rejects.toThrow('closed');
   });
 });
+
+/** Event-loop turns that ran while `pool` folded `task`: 0 means the fold held the calling thread throughout. */
+async function loopTurnsWhile(pool: IngestFoldPool, task: FoldTask): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const spin = (): void => {
+    if (done) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  await pool.fold(task);
+  done = true;
+  return turns;
+}

@@ -14,6 +14,7 @@ describe('ingestSettingsSchema', () => {
       rateLimit: { bytesPerSecond: 64 * 1024 * 1024, burstBytes: 128 * 1024 * 1024 },
       maxConcurrentRequests: 64,
       workers: availableParallelism(),
+      inlineFoldMaxBytes: 16 * 1024,
       insertBatch: { maxRows: 64, maxBytes: 16 * 1024 * 1024, writers: 2 },
       keepRaw: true,
     });
