@@ -146,20 +146,36 @@ export class AttributionRepository {
    * `cutoff`'s month and deletes their window headers. Daily rollups are kept. Returns the dropped partitions.
    */
   async dropHourlyMonthsBefore(tx: EntityManager, cutoff: Date): Promise<string[]> {
-    const monthStart = new Date(Date.UTC(cutoff.getUTCFullYear(), cutoff.getUTCMonth(), 1));
+    const monthStart = monthOf(cutoff);
+    const dropped = await this.dropMonthPartitionsBefore(tx, HOURLY_FACT_TABLES, monthStart);
+    await tx.query(`DELETE FROM cost_windows WHERE window_start < $1`, [monthStart]);
+    return dropped;
+  }
+
+  /**
+   * Retention of daily function facts: drops the month partitions of the function day blocks and board lists
+   * that end at or before `cutoff`'s month, with their day states. Service and team rollups are kept.
+   */
+  async dropFunctionDayMonthsBefore(tx: EntityManager, cutoff: Date): Promise<string[]> {
+    const monthStart = monthOf(cutoff);
+    const dropped = await this.dropMonthPartitionsBefore(tx, FUNCTION_DAY_TABLES, monthStart);
+    await tx.query(`DELETE FROM cost_function_day_states WHERE day < $1::date`, [isoDay(monthStart)]);
+    return dropped;
+  }
+
+  private async dropMonthPartitionsBefore(tx: EntityManager, tables: readonly string[], monthStart: Date): Promise<string[]> {
     const rows = await queryRows<{ name: string }>(
       tx,
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
         WHERE p.relname = ANY($1::text[]) AND c.relname ~ '_y[0-9]{4}m[0-9]{2}$'
           AND to_date(substring(c.relname from 'y([0-9]{4})m') || substring(c.relname from 'm([0-9]{2})$'), 'YYYYMM') < $2::date
         ORDER BY 1`,
-      [[...HOURLY_FACT_TABLES], isoDay(monthStart)],
+      [[...tables], isoDay(monthStart)],
     );
     for (const { name } of rows) {
       await tx.query(`DROP TABLE ${name}`);
       this.partitions.delete(name);
     }
-    await tx.query(`DELETE FROM cost_windows WHERE window_start < $1`, [monthStart]);
     return rows.map((r) => r.name);
   }
 
@@ -191,4 +207,9 @@ async function insertJson(tx: EntityManager, sql: string, windowStart: Date, row
 /** `YYYY-MM-DD` of a UTC instant. */
 export function isoDay(at: Date): string {
   return at.toISOString().slice(0, 10);
+}
+
+/** The first instant of `date`'s UTC month. */
+function monthOf(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));
 }

@@ -47,6 +47,11 @@ export const retentionSettingsSchema = z
     rawProfileDays: z.number().int().min(1).default(30),
     /** Folded profiles, needed to re-attribute a window after a price or catalog change. */
     profileDays: z.number().int().min(1).default(365),
+    /**
+     * Hourly cost facts and daily function facts, dropped by whole months once the month is entirely older.
+     * Daily service and team rollups are kept forever.
+     */
+    factDays: z.number().int().min(1).default(365),
   })
   .prefault({});
 export type RetentionSettings = z.output<typeof retentionSettingsSchema>;
