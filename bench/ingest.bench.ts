@@ -11,6 +11,7 @@ import { runMigrations } from '../src/database/migrations';
 import { createRootLogger } from '../src/logging/root-logger';
 import { startServer, type RunningServer } from '../src/server/bootstrap';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { foldPush, planIngest } from '../src/domain/ingest';
 import { serializeFold } from '../src/domain/profile';
 import { loadAverage } from './support/measure';
@@ -74,8 +75,12 @@ export async function run(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const threads0 = threadCpuSeconds();
       const pg0 = db.postmasterPid ? postgresCpuSeconds(db.postmasterPid) : null;
+      // How long the HTTP thread was held at a time: what a health check or a small push waits behind.
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
       const t0 = performance.now();
       const figures = await runLoadChild(server.url, seconds, concurrency, files);
+      loopDelay.disable();
       const elapsed = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const serverCpu = (cpu.user + cpu.system) / 1e6;
@@ -95,6 +100,7 @@ export async function run(): Promise<void> {
         `  CPU: flamebill ${(serverCpu / elapsed).toFixed(2)} cores (${perPush(serverCpu)})` +
           (pgCpu === null ? '' : `, PostgreSQL ${(pgCpu / elapsed).toFixed(2)} cores (${perPush(pgCpu)})`) +
           `; PostgreSQL backends: ${topWaits(waited)}\n` +
+          `  event-loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms\n` +
           `  flamebill threads: ${Object.entries(threads)
             .map(([name, sec]) => [name, sec - (threads0[name] ?? 0)] as const)
             .filter(([, sec]) => sec > 0.05)

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * CPU seconds (user + system) used so far by a PostgreSQL server: the postmaster and every backend and auxiliary
- * process it forked. Read from /proc, so only for a server on this machine (the bench's embedded one).
- * Backends that exited are not counted: the bench's connections live for the whole run.
+ * CPU seconds (user + system) used so far by a PostgreSQL server: the postmaster, every live backend and auxiliary
+ * process it forked, and (the postmaster's cutime/cstime) those that exited, e.g. autovacuum workers. Read from
+ * /proc, so only for a server on this machine (the bench's embedded one).
  */
 export function postgresCpuSeconds(postmasterPid: number): number {
   const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmasterPid)], { encoding: 'utf8' })
@@ -15,9 +15,10 @@ export function postgresCpuSeconds(postmasterPid: number): number {
   let ticks = 0;
   for (const pid of [postmasterPid, ...children]) {
     try {
-      // Fields after the command name: state is field 3, utime 14 and stime 15 (1-based), i.e. 11 and 12 here.
+      // Fields after the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (1-based).
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
+      if (pid === postmasterPid) ticks += Number(fields[13]) + Number(fields[14]);
     } catch {
       // The process exited between ps and the read.
     }
