@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { foldProfile, ProfileDecodeError, type Fold } from '../../../src/domain/profile';
 import { parseLegacyPprof } from '../../../src/domain/profile/legacy/legacy.decoder';
 import { PROFILES, requireShared } from './corpus';
+import { foldOrDecodeError, prng } from './malformed';
 
 requireShared();
 
@@ -303,32 +304,6 @@ describe('malformed legacy input: clear errors', () => {
   });
 });
 
-/** Seeded PRNG (mulberry32), so every run tries the same inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Folds or throws ProfileDecodeError; anything else (TypeError, RangeError, flat past the total) fails. */
-function foldOrDecodeError(bytes: Uint8Array, what: string): 'fold' | 'error' {
-  let fold: Fold;
-  try {
-    fold = foldProfile(bytes);
-  } catch (err: unknown) {
-    if (!(err instanceof ProfileDecodeError)) throw new Error(`${what}: expected a ProfileDecodeError, got ${String(err)}`);
-    return 'error';
-  }
-  let flat = 0n;
-  for (const v of fold.functions.values()) flat += v.flat < 0n ? -v.flat : v.flat;
-  expect(flat <= fold.absoluteTotal!, `${what}: flat exceeds the total`).toBe(true);
-  return 'fold';
-}
 
 describe('truncations and bit flips of the real legacy files: a clear error or a bounded result', () => {
   for (const file of LEGACY_FILES) {
