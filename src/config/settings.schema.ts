@@ -8,8 +8,7 @@ import { sourceSettingsSchema } from '../sources/source-settings';
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
  *
  * Every object is strict: an unknown key is an error, so a typo never silently falls back to a default.
- * A section owned by another module is a placeholder (`z.unknown().optional()`) until that module
- * plugs its own schema in here with a one-line edit; keep each section's schema next to the code that reads it.
+ * Each capability's section is defined next to the code that reads it and composed here.
  */
 
 /** Log levels accepted by pino, lowest volume last. */
