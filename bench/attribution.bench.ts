@@ -1,7 +1,6 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../src/catalog/catalog.repository';
 import { AttributionService, type AttributionSettings } from '../src/cost/attribution.service';
@@ -11,6 +10,7 @@ import { LeaderboardService } from '../src/cost/leaderboard.service';
 import { createDataSource } from '../src/database/data-source';
 import { startEmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 import { runMigrations } from '../src/database/migrations';
+import { queryOnce } from '../src/database/query-once';
 import { priceSettingsSchema } from '../src/domain/cost';
 import { serializeFold, type Fold, type FunctionValue } from '../src/domain/profile';
 import { ProfileRepository } from '../src/profiles/profile.repository';
@@ -215,25 +215,15 @@ async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
   const server = configured ? null : await startEmbeddedPostgres({ dataDir: dataDir as string, role: 'cli' });
   const adminUrl = configured ?? (server as { url: string }).url;
   const name = `flamebill_bench_${process.pid}`;
-  await admin(adminUrl, `CREATE DATABASE ${name}`);
+  await queryOnce(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     stop: async () => {
-      await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await server?.stop();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,11 +1,11 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDataSource } from '../src/database/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 import { runMigrations } from '../src/database/migrations';
+import { queryOnce } from '../src/database/query-once';
 import { withDatabase, type TestDatabaseInfo } from './support/provided';
 
 /**
@@ -18,7 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const server = await openServer();
   const templateName = `flamebill_test_${process.pid}_${Date.now()}`;
-  await adminQuery(server.adminUrl, `CREATE DATABASE ${templateName}`);
+  await queryOnce(server.adminUrl, `CREATE DATABASE ${templateName}`);
   const dataSource = createDataSource({ url: withDatabase(server.adminUrl, templateName), poolSize: 2, applicationName: 'flamebill-test-setup' });
   await dataSource.initialize();
   try {
@@ -30,8 +30,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('testDatabase', info);
   process.stderr.write(`test database ${templateName} on ${server.kind} ready in ${Date.now() - started} ms\n`);
   return async () => {
-    const rows = await adminQuery(server.adminUrl, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${templateName}%`]);
-    for (const { datname } of rows) await adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${String(datname)} WITH (FORCE)`);
+    const rows = await queryOnce(server.adminUrl, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${templateName}%`]);
+    for (const { datname } of rows) await queryOnce(server.adminUrl, `DROP DATABASE IF EXISTS ${String(datname)} WITH (FORCE)`);
     await server.stop();
   };
 }
@@ -62,14 +62,4 @@ async function openServer(): Promise<Server> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function adminQuery(url: string, sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as Array<Record<string, unknown>>;
-  } finally {
-    await client.end();
-  }
 }

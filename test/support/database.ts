@@ -1,8 +1,8 @@
-import { Client } from 'pg';
 import { inject } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/database/data-source';
 import { MIGRATIONS_TABLE } from '../../src/database/data-source';
+import { queryOnce } from '../../src/database/query-once';
 import { withDatabase } from './provided';
 
 let databaseUrl: Promise<string> | null = null;
@@ -40,18 +40,18 @@ export async function truncateTables(db: DataSource, tables?: readonly string[])
 export async function createEmptyDatabase(suffix: string): Promise<string> {
   const { adminUrl, templateName } = inject('testDatabase');
   const name = `${templateName}_${suffix}_${process.pid}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  await queryOnce(adminUrl, `CREATE DATABASE ${name}`);
   return withDatabase(adminUrl, name);
 }
 
 async function createFileDatabase(): Promise<string> {
   const { adminUrl, templateName } = inject('testDatabase');
   const name = `${templateName}_f${process.pid}`;
-  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   // Copying a template fails while another session is connected to it; global setup closes its own.
   for (let attempt = 1; ; attempt++) {
     try {
-      await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${templateName}`);
+      await queryOnce(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${templateName}`);
       break;
     } catch (error) {
       if (attempt >= 5 || !/being accessed by other users/.test(String(error))) throw error;
@@ -59,14 +59,4 @@ async function createFileDatabase(): Promise<string> {
     }
   }
   return withDatabase(adminUrl, name);
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
