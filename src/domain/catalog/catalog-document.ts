@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { yamlKeyOffset } from '../yaml-key-offset';
 import type { CatalogFile, CatalogProblem } from './catalog.types';
 
 /** The kinds flamebill reads; other Backstage kinds (User, API, Resource, Domain, ...) are skipped. */
@@ -66,30 +67,8 @@ function readDocument(
   }
   const canonical = CATALOG_KINDS.find((k) => k.toLowerCase() === kind.toLowerCase());
   if (!canonical) return; // another Backstage kind: not ours to judge
-  const lineOf = (path: readonly (string | number)[]): number => lineAt(offsetOf(doc, path));
+  const lineOf = (path: readonly (string | number)[]): number => lineAt(yamlKeyOffset(doc.contents, path, doc.range[0]));
   entities.push({ file, kind: canonical, body, lineOf });
-}
-
-/** Offset of the key of the deepest existing field along `path` (keys, not values: a missing value still has a key line). */
-function offsetOf(doc: Document.Parsed, path: readonly (string | number)[]): number {
-  let node: unknown = doc.contents;
-  let offset = (doc.contents as Node | null)?.range?.[0] ?? doc.range[0];
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === segment);
-      if (!pair) break;
-      offset = (pair.key as Node).range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment] as Node | undefined;
-      if (!item) break;
-      offset = item.range?.[0] ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return offset;
 }
 
 function firstLine(message: string): string {

@@ -1,4 +1,5 @@
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { yamlKeyOffset } from '../yaml-key-offset';
 import { formatSettingsIssues, priceFileSchema, settingsPath, type PriceSettings } from './price-settings';
 
 export type PriceFileResult = { readonly ok: true; readonly settings: PriceSettings } | { readonly ok: false; readonly problems: readonly string[] };
@@ -17,24 +18,7 @@ export function parsePriceFile(text: string, path: string): PriceFileResult {
   const messages = formatSettingsIssues(result.error);
   return {
     ok: false,
-    problems: result.error.issues.map((issue, i) => `${path}:${lineAt(offsetOf(doc.contents, issue.path))}: ${messages[i] ?? settingsPath(issue.path)}`),
+    problems: result.error.issues.map((issue, i) => `${path}:${lineAt(yamlKeyOffset(doc.contents, issue.path, 0))}: ${messages[i] ?? settingsPath(issue.path)}`),
   };
 }
 
-/** Offset of the deepest existing key along `path` (1 when the document is empty). */
-function offsetOf(root: unknown, path: readonly PropertyKey[]): number {
-  let node = root;
-  let offset = (root as Node | null)?.range?.[0] ?? 0;
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === segment);
-      if (!pair) break;
-      offset = (pair.key as Node).range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
-      node = node.items[segment];
-      offset = (node as Node).range?.[0] ?? offset;
-    } else break;
-  }
-  return offset;
-}
