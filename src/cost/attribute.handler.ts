@@ -22,9 +22,6 @@ export class AttributeHandler implements WorkHandler {
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.
       if (item.payload.onlyIfDirty === true && !(await isDirty(tx, item.windowStart))) return;
-      // Windows of one UTC day share the day's rollups, which an attribution rebuilds: one at a time per day,
-      // across replicas and lanes (two at once both delete, then both insert the day's rows).
-      await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [Math.floor(item.windowStart.getTime() / 86_400_000)]);
       const result = await this.attribution.attributeWindow({ start: item.windowStart, end: item.windowEnd }, tx);
       this.logger.log(
         {
@@ -41,9 +38,6 @@ export class AttributeHandler implements WorkHandler {
     });
   }
 }
-
-/** Advisory-lock class of per-day attribution locks ("dayl"). */
-const DAY_LOCK_CLASS = 0x6461796c;
 
 async function isDirty(tx: EntityManager, windowStart: Date): Promise<boolean> {
   const rows = await queryRows<{ dirty: boolean }>(tx, 'SELECT EXISTS (SELECT 1 FROM dirty_windows WHERE window_start = $1) AS dirty', [windowStart]);

@@ -48,6 +48,9 @@ const REGION_LABEL = 'region';
  * replaces the window's facts and its day's rollups in the caller's transaction: re-running gives identical
  * rows, and a failure leaves the previous facts in place.
  */
+/** Advisory-lock class of the per-day attribution lock ("dayl"). */
+const DAY_LOCK_CLASS = 0x6461796c;
+
 @Injectable()
 export class AttributionService {
   private readonly facts = new AttributionRepository();
@@ -76,6 +79,10 @@ export class AttributionService {
    */
   async attributeWindow(window: WindowRange, tx: EntityManager): Promise<WindowAttributionResult> {
     const clock = stopwatch();
+    // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
+    // replicas and lanes (two at once both delete, then both insert the day's rows). Taken before the window's
+    // lock so a waiting attribution does not hold up pushes into its window.
+    await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [Math.floor(window.start.getTime() / 86_400_000)]);
     const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
     const stored = await this.profiles.listWindow(window.start, tx);
     const current = await this.catalogs.currentGood(tx);
