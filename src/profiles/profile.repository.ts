@@ -27,19 +27,9 @@ export interface NewProfileRow {
 }
 
 /** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytes`). */
-export interface StoredProfile {
+export interface StoredProfile extends Omit<NewProfileRow, 'fold' | 'raw'> {
   readonly id: string;
-  readonly source: string;
-  readonly service: string;
-  readonly profileType: string;
-  readonly windowStart: Date;
-  readonly windowEnd: Date;
-  readonly digest: string;
-  readonly seriesLabels: Readonly<Record<string, string>>;
-  readonly byteSize: number;
-  readonly sampleCount: number;
-  readonly cpuNanoseconds: bigint | null;
-  readonly wallOnly: boolean;
+  /** serializeFold() bytes, as node-postgres returns bytea. */
   readonly fold: Buffer;
   readonly receivedAt: Date;
 }
