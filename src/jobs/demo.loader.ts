@@ -5,12 +5,12 @@ import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { queryRows } from '../database/query-rows';
-import { foldPulledProfile } from '../domain/pull/pulled-profile';
 import { lastCompleteWindow } from '../domain/pull/windows';
-import { ProfileStoreService, type ProfileToStore } from '../profiles/profile-store.service';
+import { ProfileStoreService } from '../profiles/profile-store.service';
 import { createSource, silentSourceLogger, sourceSettingSchema, type ProfileSource } from '../sources';
 import { DirectorySource } from '../sources/directory.source';
 import { PULL_SOURCES } from './jobs.service';
+import { storePulled } from './pull.handler';
 
 /** Source name of the demo rows, so they are easy to tell apart (and to delete). */
 export const DEMO_SOURCE = 'demo';
@@ -56,23 +56,13 @@ export class DemoLoader {
     if (windows.length === 0) return 0;
     const newest = windows[windows.length - 1]!;
     const shiftMs = lastCompleteWindow(now, this.settings.ingest.windowSeconds).start.getTime() - newest.start.getTime();
+    const foldOptions = { labelKeys: this.settings.labels.keys, maxLabelValues: this.settings.labels.maxValuesPerKey, countWallAsCpu: false };
     let stored = 0;
     for (const window of windows) {
       const target = { start: new Date(window.start.getTime() + shiftMs), end: new Date(window.end.getTime() + shiftMs) };
       for (const service of await source.listServices(window, signal)) {
-        const rows: ProfileToStore[] = [];
-        for (const profile of await source.fetchProfiles(service, window, signal)) {
-          const folded = foldPulledProfile(profile.bytes, {
-            labelKeys: this.settings.labels.keys,
-            maxLabelValues: this.settings.labels.maxValuesPerKey,
-            countWallAsCpu: false,
-          });
-          if (folded.action === 'skip') continue;
-          const { fold, cpuNanoseconds, wallOnly, digest } = folded;
-          rows.push({ source: DEMO_SOURCE, service, window: target, digest, seriesLabels: profile.seriesLabels, fold, cpuNanoseconds, wallOnly, raw: null, byteSize: profile.bytes.length });
-        }
-        await this.store.replaceWindow(DEMO_SOURCE, service, 'cpu:nanoseconds', target, rows);
-        stored += rows.length;
+        const fetched = await source.fetchProfiles(service, window, signal);
+        stored += await storePulled(this.store, DEMO_SOURCE, service, target, fetched, { fold: foldOptions, keepRaw: false });
       }
     }
     this.logger.log(`loaded ${stored} demo profiles into ${windows.length} windows ending ${lastCompleteWindow(now, this.settings.ingest.windowSeconds).end.toISOString()}`);

@@ -1,6 +1,6 @@
-import type { ProfileSource } from '../sources';
+import type { IngestWindow, PushFoldOptions } from '../domain/ingest';
 import { foldPulledProfile } from '../domain/pull/pulled-profile';
-import type { PushFoldOptions } from '../domain/ingest';
+import type { FetchedProfile, ProfileSource } from '../sources';
 import { profileTypeOf, type ProfileStoreService, type ProfileToStore } from '../profiles/profile-store.service';
 import type { WorkItem } from './work-queue.repository';
 import type { CommitWrites, WorkHandler } from './work-runner';
@@ -43,32 +43,50 @@ export class PullHandler implements WorkHandler {
     if (!item.service) throw new Error(`pull item ${item.itemKey} has no service`);
     const window = { start: item.windowStart, end: item.windowEnd };
     const fetched = await source.fetchProfiles(item.service, window, signal);
-    const profiles: ProfileToStore[] = [];
-    for (const profile of fetched) {
-      const folded = foldPulledProfile(profile.bytes, this.foldOptions);
-      if (folded.action === 'skip') {
-        this.log({ source: sourceName, service: item.service, origin: profile.origin, reason: folded.detail }, 'pulled profile skipped');
-        continue;
-      }
-      profiles.push({
-        source: sourceName,
-        service: item.service,
-        window,
-        digest: folded.digest,
-        seriesLabels: profile.seriesLabels,
-        fold: folded.fold,
-        cpuNanoseconds: folded.cpuNanoseconds,
-        wallOnly: folded.wallOnly,
-        raw: this.keepRaw ? profile.bytes : null,
-        byteSize: profile.bytes.length,
-      });
-    }
-    const unexpected = profiles.find((p) => !(STORED_TYPES as readonly string[]).includes(profileTypeOf(p.fold)));
-    if (unexpected) throw new Error(`pull item ${item.itemKey}: folded as ${profileTypeOf(unexpected.fold)}, not CPU or wall nanoseconds`);
-    for (const type of STORED_TYPES) {
-      const ofType = profiles.filter((p) => profileTypeOf(p.fold) === type);
-      await this.store.replaceWindow(sourceName, item.service, type, window, ofType);
-    }
+    await storePulled(this.store, sourceName, item.service, window, fetched, {
+      fold: this.foldOptions,
+      keepRaw: this.keepRaw,
+      onSkip: (origin, reason) => this.log({ source: sourceName, service: item.service, origin, reason }, 'pulled profile skipped'),
+    });
     await commit(async () => undefined);
   }
+}
+
+export interface StorePulledOptions {
+  readonly fold: PushFoldOptions;
+  /** Keep the bytes as fetched in `profiles.raw`. */
+  readonly keepRaw: boolean;
+  readonly onSkip?: (origin: string, reason: string) => void;
+}
+
+/**
+ * Folds the profiles fetched for (source, service, window) in CPU nanoseconds and makes them that window's
+ * content for the source, per stored profile type: re-running it with the same bytes writes nothing.
+ * @returns the number of profiles stored.
+ */
+export async function storePulled(
+  store: ProfileStoreService,
+  source: string,
+  service: string,
+  window: IngestWindow,
+  fetched: readonly FetchedProfile[],
+  options: StorePulledOptions,
+): Promise<number> {
+  const profiles: ProfileToStore[] = [];
+  for (const profile of fetched) {
+    const folded = foldPulledProfile(profile.bytes, options.fold);
+    if (folded.action === 'skip') {
+      options.onSkip?.(profile.origin, folded.detail);
+      continue;
+    }
+    const { fold, cpuNanoseconds, wallOnly, digest } = folded;
+    const raw = options.keepRaw ? profile.bytes : null;
+    profiles.push({ source, service, window, digest, seriesLabels: profile.seriesLabels, fold, cpuNanoseconds, wallOnly, raw, byteSize: profile.bytes.length });
+  }
+  const unexpected = profiles.find((p) => !(STORED_TYPES as readonly string[]).includes(profileTypeOf(p.fold)));
+  if (unexpected) throw new Error(`pull ${source}/${service}: folded as ${profileTypeOf(unexpected.fold)}, not CPU or wall nanoseconds`);
+  for (const type of STORED_TYPES) {
+    await store.replaceWindow(source, service, type, window, profiles.filter((p) => profileTypeOf(p.fold) === type));
+  }
+  return profiles.length;
 }
