@@ -115,7 +115,8 @@ export class JobsService implements OnModuleDestroy {
     const planned: PlannedItems = await planPullItems(this.sources, windows, options.signal!);
     for (const error of planned.errors) this.logger.warn(error);
     const settled = await this.work('pull', planned.items, options);
-    const attributed = await this.attribute({ signal: options.signal, progress: options.progress }) // the windows this pull marked dirty;
+    // Attributes the windows this pull marked dirty (and any others that are).
+    const attributed = await this.attribute({ signal: options.signal, progress: options.progress });
     const errors = [...planned.errors, ...settled.errors, ...attributed.errors];
     return {
       job: 'pull',
