@@ -16,21 +16,38 @@ import { foldPush, planIngest } from '../src/domain/ingest';
 import { serializeFold } from '../src/domain/profile';
 import { loadAverage } from './support/measure';
 import { postgresCpuSeconds, sampleWaits, threadCpuSeconds, topWaits } from './support/ingest-diagnostics';
+import { goWorkloadProfile, haveGo } from './support/go-workload';
 
 const ROOT = join(__dirname, '..', '..');
 const SHARED = join(ROOT, '..', 'shared', 'profiles');
 const CHILD = join(__dirname, 'support', 'ingest-load-child.js');
 const BASE_FROM = 1795316400; // 2026-11-22T02:00:00Z, an hour boundary
 
-/** Mixes of real CPU profiles to push: big merged Go profiles, JFR-converted Java CPU profiles, small Go ones. */
-const MIXES: ReadonlyArray<{ label: string; files: readonly string[] }> = [
-  { label: 'Go PGO CPU profiles, 240-355 kB gzipped', files: ['golang-go/default.pgo', 'golang-go/default.2024-05.pgo', 'golang-go/default.2023-12.pgo', 'golang-go/default.2023-05.pgo'] },
-  {
-    label: 'Java CPU profiles via JFR, 26-30 kB gzipped',
-    files: [0, 1, 2, 3].map((i) => `grafana-pyroscope/cortex-dev-01__kafka-0__cpu__${i}.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz`),
-  },
-  { label: 'small Go CPU profile, 1.2 kB gzipped', files: ['grafana-pyroscope/cpu.pprof'] },
-];
+/**
+ * Mixes of real CPU profiles to push: big merged Go profiles, JFR-converted Java CPU profiles, small Go ones (all
+ * from ../shared), and, when `go` is installed, what the Go workload (bench/workloads/labels) writes with
+ * runtime/pprof in 60 s at 1000 Hz with and without per-request labels (the profile bench's inputs, cached in
+ * .bench-tmp).
+ */
+function mixes(): Array<{ label: string; files: string[] }> {
+  const shared = (files: readonly string[]) => files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
+  const list = [
+    { label: 'Go PGO CPU profiles, 240-355 kB gzipped', files: shared(['golang-go/default.pgo', 'golang-go/default.2024-05.pgo', 'golang-go/default.2023-12.pgo', 'golang-go/default.2023-05.pgo']) },
+    {
+      label: 'Java CPU profiles via JFR, 26-30 kB gzipped',
+      files: shared([0, 1, 2, 3].map((i) => `grafana-pyroscope/cortex-dev-01__kafka-0__cpu__${i}.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz`)),
+    },
+    { label: 'small Go CPU profile, 1.2 kB gzipped', files: shared(['grafana-pyroscope/cpu.pprof']) },
+  ];
+  const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
+  const workload = [
+    { label: 'Go workload 60 s at 1000 Hz, labels on every sample, 2.5 MB gzipped', name: 'labels-heavy', args: [] as string[] },
+    { label: 'Go workload 60 s at 1000 Hz, no labels, 0.9 MB gzipped', name: 'labels-free', args: ['-labels=false'] },
+  ].filter((w) => w.label.includes(only));
+  if (workload.length > 0 && !haveGo()) process.stdout.write('go is not installed: skipping the Go workload mixes\n');
+  else for (const w of workload) list.push({ label: w.label, files: [goWorkloadProfile(w.name, ['-seconds', '60', '-hz', '1000', ...w.args])] });
+  return list.filter((m) => m.label.includes(only) && m.files.length > 0);
+}
 
 /**
  * Push throughput: the real application (same wiring as `flamebill serve`, logging at warn) on loopback and a
@@ -64,11 +81,10 @@ export async function run(): Promise<void> {
       `${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections; ` +
         `ingest.workers ${workers}, insertBatch ${JSON.stringify(insertBatch)}, database.poolSize ${settings.database.poolSize}\n`,
     );
-    const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
-    if (process.env['FLAMEBILL_BENCH_PIPELINE'] !== '0') for (const mix of MIXES.filter((m) => m.label.includes(only))) pipelineCeiling(mix.label, mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f)));
-    for (const mix of MIXES.filter((m) => m.label.includes(only))) {
-      const files = mix.files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
-      if (files.length === 0) continue;
+    const selected = mixes();
+    if (process.env['FLAMEBILL_BENCH_PIPELINE'] !== '0') for (const mix of selected) pipelineCeiling(mix.label, mix.files);
+    for (const mix of selected) {
+      const files = mix.files;
       await db.query('TRUNCATE profiles, dirty_windows');
       await db.query('CHECKPOINT');
       const waits = sampleWaits(db.query);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { foldProfile, topFunctions, type Fold } from '../domain/profile';
 
@@ -21,9 +21,12 @@ export function registerTopCommand(program: Command): void {
     });
 }
 
-/** Reads and folds `file` and renders the top listing; errors name the file. */
+/**
+ * Reads and folds `file` and renders the top listing; errors name the file. Reads synchronously: nothing else runs,
+ * and the promise API reads in 512 KiB chunks, one thread-pool round trip each (measured ~20 ms idle on 18 MB).
+ */
 export async function runTop(file: string, options: TopOptions): Promise<string> {
-  const bytes = await readFile(file);
+  const bytes = readFileSync(file);
   let fold: Fold;
   try {
     fold = foldProfile(bytes, options.sampleType !== undefined ? { sampleType: options.sampleType } : {});

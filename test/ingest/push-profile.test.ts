@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { classifyPprof, foldPush, planIngest, readPprofHeader, type IngestQuery, type PushFoldOptions } from '../../src/domain/ingest';
-import { ProfileDecodeError } from '../../src/domain/profile';
+import { classifyPprof, foldPush, planIngest, type IngestQuery, type PushFoldOptions } from '../../src/domain/ingest';
+import { foldPprofChoosing, ProfileDecodeError, type PprofMeasure } from '../../src/domain/profile';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'profiles');
 const fixture = (path: string): Buffer => readFileSync(join(FIXTURES, path));
@@ -12,6 +12,15 @@ const refTotal = (path: string): bigint =>
 
 const NOW = Date.parse('2026-11-22T03:30:00Z');
 const OPTIONS: PushFoldOptions = { labelKeys: [], maxLabelValues: 100, countWallAsCpu: false };
+/** What a pprof profile says it measures, as foldPush's classification sees it. */
+function measureOf(raw: Uint8Array): PprofMeasure {
+  let measure: PprofMeasure | undefined;
+  foldPprofChoosing(raw, {}, (m) => {
+    measure = m;
+    return null;
+  });
+  return measure!;
+}
 const plan = (query: IngestQuery, contentType?: string) => planIngest({ from: '1795318200', until: '1795318210', ...query }, contentType, NOW, 3600);
 
 describe('classifyPprof on real profiles', () => {
@@ -22,12 +31,12 @@ describe('classifyPprof on real profiles', () => {
     ['grafana-pyroscope/dump2.jfr.gz.wall_wall_nanoseconds_wall_nanoseconds.10784330302778997279.pb.gz', 'wall', 'wall/nanoseconds', 1n],
     ['parca/fgprof.pb.gz', 'wall', 'time/nanoseconds', 1n], // period type wallclock
   ])('%s is %s', (path, kind, sampleType, scale) => {
-    const cls = classifyPprof(readPprofHeader(gunzipSync(fixture(path))));
+    const cls = classifyPprof(measureOf(gunzipSync(fixture(path))));
     expect(cls).toEqual({ kind, sampleType: { type: sampleType.split('/')[0], unit: sampleType.split('/')[1] }, scale });
   });
 
   it.each(['grafana-pyroscope/nodejs-heap.pb.gz', 'grafana-pyroscope/heap.pb.gz'])('%s is not CPU', (path) => {
-    expect(classifyPprof(readPprofHeader(gunzipSync(fixture(path)))).kind).toBe('other');
+    expect(classifyPprof(measureOf(gunzipSync(fixture(path)))).kind).toBe('other');
   });
 
   it('counts times period when only sample counts are there', () => {

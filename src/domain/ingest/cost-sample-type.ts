@@ -1,5 +1,5 @@
 import type { ValueType } from '../profile/profile.types';
-import type { PprofHeader } from './pprof-header';
+import type { PprofMeasure } from '../profile/pprof.decoder';
 
 /**
  * What a pushed profile is worth to cost, decided from what the profile measures (its sample types), never from
@@ -31,7 +31,7 @@ const TIME_UNITS: ReadonlyMap<string, bigint> = new Map([
  * 4. `samples/count` with a wall period type: wall time = count × period;
  * 5. anything else (heap, allocations, contention, goroutines) is `other`.
  */
-export function classifyPprof(header: PprofHeader): CostClass {
+export function classifyPprof(header: PprofMeasure): CostClass {
   const { sampleTypes, periodType, period } = header;
   const cpu = findTimed(sampleTypes, (t) => t === 'cpu');
   if (cpu) return { kind: 'cpu', sampleType: cpu.type, scale: cpu.ns };

@@ -10,7 +10,6 @@ export { windowOf, type IngestWindow } from './ingest-window';
 export { decideIngestFormat, type IngestBodyKind, type IngestFormatDecision, type UnsupportedIngestFormat } from './ingest-format';
 export { parseSampleRate, DEFAULT_SAMPLE_RATE_HZ } from './sample-rate';
 export { planIngest, UnsupportedIngestFormatError, type IngestPlan, type IngestQuery } from './ingest-plan';
-export { readPprofHeader, type PprofHeader } from './pprof-header';
 export { classifyPprof, classifyText, type CostClass } from './cost-sample-type';
 export { foldInNanoseconds } from './fold-scale';
 export { pushDigest, type PushIdentity } from './push-digest';

@@ -1,11 +1,11 @@
 import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from '../profile/bounded-gunzip';
 import { foldProfile } from '../profile/fold-profile';
+import { foldPprofChoosing } from '../profile/pprof.decoder';
 import type { Fold, FoldOptions } from '../profile/profile.types';
 import { classifyPprof, classifyText, type CostClass } from './cost-sample-type';
 import { foldInNanoseconds } from './fold-scale';
 import type { IngestPlan } from './ingest-plan';
 import { linesToFolded } from './lines-format';
-import { readPprofHeader } from './pprof-header';
 import { pushDigest } from './push-digest';
 
 /** How a push is folded: the label slicing of the `labels` settings and ingest's own switches. */
@@ -86,12 +86,17 @@ function inCpuNanoseconds(folded: Folded, countWallAsCpu: boolean): CostFold {
 
 type Folded = { fold: Fold; cls: CostClass } | SkippedPush;
 
-/** Inflates once, reads the header to classify, and folds only what cost will use. */
+/** Inflates once, and in one pass over the bytes classifies the profile and folds only what cost will use. */
 function foldPprofPush(body: Uint8Array, foldOptions: FoldOptions, options: PushFoldOptions): Folded {
   const raw = isGzip(body) ? boundedGunzip(body, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES) : body;
-  const cls = classifyPprof(readPprofHeader(raw));
-  if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
-  const fold = foldProfile(raw, { ...foldOptions, format: 'pprof', sampleType: `${cls.sampleType.type}/${cls.sampleType.unit}` });
+  if (raw.length === 0) return { action: 'skip', reason: 'not-cpu', detail: 'no sample types' };
+  const seen: { cls?: CostClass } = {};
+  const fold = foldPprofChoosing(raw, foldOptions, (measure) => {
+    const cls = (seen.cls = classifyPprof(measure));
+    return cls.kind === 'other' ? null : `${cls.sampleType.type}/${cls.sampleType.unit}`;
+  });
+  const cls = seen.cls!;
+  if (fold === null || cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.kind === 'other' ? cls.description : '' };
   return { fold, cls };
 }
 

@@ -17,6 +17,24 @@ export const DEFAULT_MAX_LABEL_VALUES = 1000;
  * - functions whose flat and cum are both 0 are left out.
  */
 export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
+  return foldPprofChoosing(buf, options, () => options.sampleType)!;
+}
+
+/** What a pprof profile says it measures: its sample types, period and default sample type (null when unset). */
+export interface PprofMeasure {
+  readonly sampleTypes: readonly ValueType[];
+  readonly periodType: ValueType | null;
+  readonly period: bigint;
+  readonly defaultSampleType: string | null;
+}
+
+/**
+ * `foldPprof`, with the sample type chosen by `choose` from what the profile says it measures, read from the same
+ * pass over the bytes as the fold (ingest used to walk a profile once for its header and again to fold it: 7% of a
+ * label-heavy push). `choose` returns a sample type as `FoldOptions.sampleType` takes it (undefined: pprof's default),
+ * or null to fold nothing: then the result is null.
+ */
+export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose: (measure: PprofMeasure) => string | undefined | null): Fold | null {
   if (buf.length === 0) throw new ProfileDecodeError('pprof', 'expected a profile, found empty input');
   const ix = indexPprof(buf);
   const tables = new PprofTables(ix);
@@ -24,27 +42,34 @@ export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
   if (sampleTypes.length === 0 && ix.samples.length > 0) {
     throw new ProfileDecodeError('pprof', 'expected sample types, found samples without any (missing sample type information)');
   }
-  const valueIndex = selectSampleType(sampleTypes, tables.string(ix.scalars.defaultSampleTypeIdx), options.sampleType);
+  const defaultType = tables.string(ix.scalars.defaultSampleTypeIdx);
+  const periodType = ix.scalars.periodType ? tables.valueType(ix.scalars.periodType) : null;
+  const wanted = choose({ sampleTypes, periodType, period: ix.scalars.period, defaultSampleType: defaultType === '' ? null : defaultType });
+  if (wanted === null) return null;
+  const valueIndex = selectSampleType(sampleTypes, defaultType, wanted);
   const { keys, dropped } = effectiveLabelKeys(ix, tables, options);
   const slicing = options.labelKeys !== undefined && options.labelKeys.length > 0;
+  const sampleCount = ix.samples.length / 2;
   let acc: FoldAccumulator;
   let absoluteTotal: bigint;
-  if (slicing) {
-    const slicer = keys.length > 0 ? new LabelSlicer(keys, tables) : null;
+  if (keys.length > 0) {
+    const slicer = new LabelSlicer(keys, tables);
     const { table } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
     acc = foldStacks(ix, tables, table, slicer, true);
     absoluteTotal = table.absoluteTotal();
   } else {
+    // No configured key has a value here (most profiles carry no labels): every sample is in the `{}` slice, so
+    // that slice is the whole fold, and the faster unsliced fold computes it.
     ({ acc, absoluteTotal } = foldSamples(ix, tables, valueIndex, sampleTypes.length));
   }
-  const sampleCount = ix.samples.length / 2;
   const result = acc.result();
+  const slices = keys.length > 0 || sampleCount === 0 ? result.slices : [{ labels: {}, total: result.total, functions: result.functions }];
   const s = ix.scalars;
   return {
     format: 'pprof',
     sampleType: sampleTypes[valueIndex] ?? { type: '', unit: '' },
     sampleTypes,
-    periodType: s.periodType ? tables.valueType(s.periodType) : null,
+    periodType,
     period: s.period,
     timeNanos: s.timeNanos,
     durationNanos: s.durationNanos,
@@ -52,7 +77,7 @@ export function foldPprof(buf: Uint8Array, options: FoldOptions = {}): Fold {
     total: result.total,
     absoluteTotal,
     functions: result.functions,
-    ...(options.labelKeys && options.labelKeys.length > 0 ? { slices: result.slices, droppedLabelKeys: dropped } : {}),
+    ...(slicing ? { slices, droppedLabelKeys: dropped } : {}),
   };
 }
 
@@ -78,14 +103,17 @@ export function selectSampleType(sampleTypes: readonly ValueType[], defaultType:
   throw new ProfileDecodeError('pprof', `sample type "${wanted}" is not in the profile; it has: ${known || 'none'}`);
 }
 
-/** Drops configured label keys whose distinct value count exceeds the limit. */
+/**
+ * The configured label keys that slice this profile: those with at least one value, and at most the limit (keys
+ * over it are `dropped`).
+ */
 function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOptions): { keys: string[]; dropped: string[] } {
   const wanted = [...new Set(options.labelKeys ?? [])];
   if (wanted.length === 0) return { keys: [], dropped: [] };
   const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
   const counts = countLabelValues(ix, tables, wanted, limit);
   return {
-    keys: wanted.filter((_, i) => counts[i]! <= limit),
+    keys: wanted.filter((_, i) => counts[i]! > 0 && counts[i]! <= limit),
     dropped: wanted.filter((_, i) => counts[i]! > limit),
   };
 }
@@ -262,6 +290,9 @@ function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator
   const count = loc.ids.length;
   const start = new Int32Array(count + 1);
   const ids = new Int32Array(loc.lineFunctionIds.length + count);
+  // Node id + 1 per named function (0: not yet): a function appears in many locations, and interning its name (a
+  // Map lookup by string) once per line was a tenth of a push's fold.
+  const functionNode = new Int32Array(ix.functions.ids.length);
   let n = 0;
   for (let i = 0; i < count; i++) {
     start[i] = n;
@@ -273,8 +304,20 @@ function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator
     }
     for (let j = lineStart; j < lineStart + lineCount; j++) {
       const fn = tables.functionIndexById.get(loc.lineFunctionIds.data[j]!)!;
+      const known = functionNode[fn]!;
+      if (known !== 0) {
+        ids[n++] = known - 1;
+        continue;
+      }
       const name = tables.string(ix.functions.nameIdx.data[fn]!);
-      ids[n++] = acc.intern(name !== '' ? name : objfileName(ix, tables, loc.mappingIds.data[i]!));
+      if (name === '') {
+        // Named after the location's mapping, which differs between locations: not cached per function.
+        ids[n++] = acc.intern(objfileName(ix, tables, loc.mappingIds.data[i]!));
+        continue;
+      }
+      const node = acc.intern(name);
+      functionNode[fn] = node + 1;
+      ids[n++] = node;
     }
   }
   start[count] = n;

@@ -5,12 +5,27 @@ import { foldProfile, type Fold } from '../../../src/domain/profile';
 import { PROFILES, requireShared } from './corpus';
 import { WireWriter } from './pprof-builder';
 
+/** String table of the synthetic profiles: functions f0..f7, then the label every sample carries. */
+const STRINGS = ['', 'cpu', 'nanoseconds', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'k', 'v'];
+/** Label k=v (string indices 11 and 12). */
+const LABEL_K_V = new WireWriter().varintField(1, 11).varintField(2, 12).bytes();
+/** Fold options that take the slicing route (every synthetic sample carries `k`). */
+const SLICED = { labelKeys: ['k'] };
+
+/** The fold by the slicing route, checked to have taken it: one slice, `k=v`. */
+function sliced(bytes: Uint8Array): Fold {
+  const fold = foldProfile(bytes, SLICED);
+  expect(fold.slices?.map((s) => s.labels)).toEqual([{ k: 'v' }]);
+  return fold;
+}
+
 /**
  * The fold without slices aggregates samples by stack at first, switches to folding each sample as it is read when
  * stacks turn out to be mostly distinct (a window of 4096 samples with more than half new stacks), and back when
- * they repeat again. With a label key that no sample carries, the fold takes the slicing path instead (every sample
- * into the stack table, one `{}` slice), an independent route to the same numbers. These tests pin that both routes
- * agree, across switches too.
+ * they repeat again. Slicing by a label key that the samples carry takes another route (every sample into the stack
+ * table, then each distinct stack and slice folded once), an independent way to the same numbers: the synthetic
+ * profiles put the label `k=v` on every sample for it. These tests pin that both routes agree, across switches too.
+ * A key that no sample carries does not slice: the unsliced fold is then the one `{}` slice.
  */
 describe('fold paths: stack table and per-sample fold agree', () => {
   const sameFold = (a: Fold, b: Fold) => {
@@ -29,6 +44,10 @@ describe('fold paths: stack table and per-sample fold agree', () => {
       expect(direct.sampleCount).toBeGreaterThan(2 * 4096);
       const sliced = foldProfile(bytes, { labelKeys: ['no-such-label-key'] });
       expect(sliced.slices).toHaveLength(1);
+      expect(sliced.slices![0]!.labels).toEqual({});
+      expect(sliced.slices![0]!.total).toBe(direct.total);
+      expect([...sliced.slices![0]!.functions]).toEqual([...direct.functions]);
+      expect(sliced.droppedLabelKeys).toEqual([]);
       sameFold(direct, sliced);
     },
   );
@@ -43,13 +62,13 @@ describe('fold paths: stack table and per-sample fold agree', () => {
       const sample = new WireWriter().packed(1, stack(i));
       if (typeof v === 'bigint') sample.bytesField(2, bigVarint(v));
       else sample.packed(2, [v]);
-      w.bytesField(2, sample.bytes());
+      w.bytesField(2, sample.bytesField(3, LABEL_K_V).bytes());
     }
     for (let f = 1; f <= 8; f++) {
       w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
       w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
     }
-    ['', 'cpu', 'nanoseconds', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'].forEach((s) => w.string(6, s));
+    STRINGS.forEach((s) => w.string(6, s));
     return w.bytes();
   }
 
@@ -90,7 +109,7 @@ describe('fold paths: stack table and per-sample fold agree', () => {
         expect(v, `${name} ${fn}`).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
       }
       expect(fold.functions.size).toBe(ref.cum.size);
-      sameFold(fold, foldProfile(bytes, { labelKeys: ['absent'] }));
+      sameFold(fold, sliced(bytes));
     }
   });
 
@@ -105,7 +124,7 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     for (let i = 0; i < n; i++) abs += value(i) < 0n ? -value(i) : value(i);
     expect(fold.absoluteTotal).toBe(abs);
     for (const [fn, v] of fold.functions) expect(v).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
-    sameFold(fold, foldProfile(bytes, { labelKeys: ['absent'] }));
+    sameFold(fold, sliced(bytes));
   });
 
   it('reports an unknown location id after the switch, and lets a later malformed sample win as the sliced path does', () => {
@@ -117,7 +136,7 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     const unknown = synthetic(30000, digits, () => 1, badLocation);
     const message = errorOf(() => foldProfile(unknown));
     expect(message).toMatch(/sample refers to location id 4242, which is not in the profile \(at byte \d+\)/);
-    expect(message).toBe(errorOf(() => foldProfile(unknown, { labelKeys: ['absent'] })));
+    expect(message).toBe(errorOf(() => foldProfile(unknown, SLICED)));
 
     const both = synthetic(30000, digits, () => 1, (i, w) => {
       if (badLocation(i, w)) return true;
@@ -127,7 +146,7 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     });
     const first = errorOf(() => foldProfile(both));
     expect(first).toMatch(/a sample with 1 values \(one per sample type\), found 2/);
-    expect(first).toBe(errorOf(() => foldProfile(both, { labelKeys: ['absent'] })));
+    expect(first).toBe(errorOf(() => foldProfile(both, SLICED)));
   });
 });
 
@@ -140,13 +159,13 @@ describe('fold paths: the first unknown location id in file order is reported, w
     w.bytesField(1, new WireWriter().varintField(1, 1).varintField(2, 2).bytes());
     for (let i = 0; i < 30000; i++) {
       const locations = bad.has(i) ? [1, bad.get(i)!] : stack(i);
-      w.bytesField(2, new WireWriter().packed(1, locations).packed(2, [1]).bytes());
+      w.bytesField(2, new WireWriter().packed(1, locations).packed(2, [1]).bytesField(3, LABEL_K_V).bytes());
     }
     for (let f = 1; f <= 8; f++) {
       w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
       w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
     }
-    ['', 'cpu', 'nanoseconds', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'].forEach((s) => w.string(6, s));
+    STRINGS.forEach((s) => w.string(6, s));
     return w.bytes();
   }
 
@@ -158,7 +177,7 @@ describe('fold paths: the first unknown location id in file order is reported, w
     const bytes = profile(bad);
     const message = errorOf(() => foldProfile(bytes));
     expect(message).toMatch(new RegExp(`location id ${expected}, which is not in the profile`));
-    expect(message).toBe(errorOf(() => foldProfile(bytes, { labelKeys: ['absent'] })));
+    expect(message).toBe(errorOf(() => foldProfile(bytes, SLICED)));
   });
 });
 
