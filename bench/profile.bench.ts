@@ -28,6 +28,8 @@ interface Row {
   readonly samples: number;
   readonly warmMs: number;
   readonly top: Measurement;
+  /** `top` with NODE_EXTRA_CA_CERTS unset, on the target inputs when this environment sets it. */
+  readonly bareTop: Measurement | null;
   readonly go: Measurement | null;
   readonly match: string;
 }
@@ -47,6 +49,7 @@ interface Row {
 export async function run(): Promise<void> {
   const pprof = pprofBinary();
   process.stdout.write(`load average before: ${loadAverage()} (2 cores, shared with other engineers)\n`);
+  await nodeStartup();
   const rows: Row[] = [];
   for (const input of inputs()) rows.push(await benchOne(input, pprof));
   process.stdout.write(`load average after: ${loadAverage()}\n`);
@@ -81,6 +84,7 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
   const decode = inflated <= 4e6 || process.env['FLAMEBILL_BENCH_DECODE'] ? childJson(['pprof-format', input.path]) : null;
   const topOut = join(BENCH_TMP, 'top.out.json');
   const top = await medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut));
+  const bareTop = input.target && process.env['NODE_EXTRA_CA_CERTS'] ? await medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, [CHILD, 'top', input.path], withoutExtraCaCerts())) : null;
   const cli = await measure(process.execPath, [CLI, 'top', input.path, '--json']);
   const unit = fold.unit === 'nanoseconds' ? ['-unit=ns'] : fold.unit === 'bytes' ? ['-unit=B'] : [];
   const pprofOut = join(BENCH_TMP, 'pprof.out.txt');
@@ -94,6 +98,7 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
   out.write(`  fold in-process, warm    ${fold.warmMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.warmMs / 1000)} MB/s (median of ${fold.runs}; CPU ${fold.warmCpuMs.toFixed(0)} ms)\n`);
   if (decode) out.write(`  pprof-format decode only ${decode.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, decode.coldMs / 1000)} MB/s (Profile.decode alone, no fold)\n`);
   out.write(`  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine; median of ${top.runs})\n`);
+  if (bareTop) out.write(`  same, no extra CA certs  ${line(bareTop)}  ${mbps(inflated, bareTop.seconds)} MB/s end to end (NODE_EXTRA_CA_CERTS unset: see node start-up above)\n`);
   out.write(`  same via bin/flamebill   ${line(cli)}  (the full CLI entry point)\n`);
   let match = 'not checked';
   if (go) {
@@ -106,7 +111,7 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
       out.write(diff === null ? '  output                   equal to go tool pprof (total, flat and cum of every function)\n' : `  MISMATCH with go tool pprof: ${diff}\n`);
     }
   }
-  return { input, inflated, samples: fold.samples, warmMs: fold.warmMs, top, go, match };
+  return { input, inflated, samples: fold.samples, warmMs: fold.warmMs, top, bareTop, go, match };
 }
 
 /** One line per input, and the issue-3 targets on the two scale inputs. */
@@ -131,8 +136,30 @@ function summary(rows: readonly Row[]): void {
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
     out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)} (CPU time ${cpuSpeed.toFixed(1)}x); ` +
       `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)} ` +
-      `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second); output ${r.match}\n`);
+      `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second${r.bareTop ? `; ${mbps(r.inflated, r.bareTop.seconds)} with NODE_EXTRA_CA_CERTS unset` : ''}); output ${r.match}\n`);
   }
+}
+
+/**
+ * Node's own start-up (`node -e 0`, median of 5), in this environment and, when it sets NODE_EXTRA_CA_CERTS, without
+ * it: Node reads and parses that certificate bundle at every start, before any of flamebill's code runs (this
+ * machine's bundle costs ~50 ms, a sixth of an 18 MB `top`).
+ */
+async function nodeStartup(): Promise<void> {
+  const bare = (env: NodeJS.ProcessEnv) => medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, ['-e', '0'], env));
+  const here = await bare(process.env);
+  let text = `node start-up alone (node -e 0): ${(here.seconds * 1000).toFixed(0)} ms`;
+  if (process.env['NODE_EXTRA_CA_CERTS']) {
+    const without = await bare(withoutExtraCaCerts());
+    text += ` with NODE_EXTRA_CA_CERTS=${process.env['NODE_EXTRA_CA_CERTS']}, ${(without.seconds * 1000).toFixed(0)} ms without it`;
+  }
+  process.stdout.write(`${text}\n`);
+}
+
+function withoutExtraCaCerts(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
 }
 
 /** Runs of the flamebill child per input: the machine is shared, so one run can land on a busy moment. */
