@@ -165,7 +165,7 @@ function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, va
       tableMode = seen > (end - s) / 4;
     }
   }
-  const tableMissing = addTableEntries(tables, table, nodes, acc, () => undefined);
+  const tableMissing = addTableEntries(tables, table, nodes, acc, null);
   const first = firstMissing(missing, tableMissing);
   if (first) throw missingLocationError(first);
   return { acc, absoluteTotal: table.absoluteTotal() + eachAbs.value() };
@@ -244,23 +244,25 @@ function missingLocationError(m: MissingLocation): ProfileDecodeError {
 function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slicer: LabelSlicer | null, slicing: boolean): FoldAccumulator {
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
-  const missing = addTableEntries(tables, table, nodes, acc, slicing ? sliceResolver(tables, slicer, acc) : () => undefined);
+  const missing = addTableEntries(tables, table, nodes, acc, slicing ? sliceResolver(tables, slicer, acc) : null);
   if (missing) throw missingLocationError(missing);
   return acc;
 }
 
 /**
- * Adds every entry of `table` to `acc`, skipping entries that name an unknown location id; returns the first of
- * those (the first such sample in file order among the table's: entries are in order of their first sample), or
- * null. Returned, not thrown, so the caller decides when it surfaces.
+ * Adds every entry of `table` to `acc` (into the slice `sliceOf` gives its slice id; null: no slices), skipping
+ * entries that name an unknown location id; returns the first of those (the first such sample in file order among
+ * the table's: entries are in order of their first sample), or null. Returned, not thrown, so the caller decides
+ * when it surfaces.
  */
 function addTableEntries(
   tables: PprofTables,
   table: StackTable,
   nodes: { start: Int32Array; ids: Int32Array },
   acc: FoldAccumulator,
-  sliceOf: (sliceId: number) => ReturnType<FoldAccumulator['slice']> | undefined,
+  sliceOf: ((sliceId: number) => ReturnType<FoldAccumulator['slice']> | undefined) | null,
 ): MissingLocation | null {
+  if (sliceOf === null && !table.big) return addTableEntriesUnsliced(tables, table, nodes, acc);
   let scratch = new Int32Array(256);
   let missing: MissingLocation | null = null;
   entries: for (let e = 0; e < table.count; e++) {
@@ -279,7 +281,37 @@ function addTableEntries(
       if (n + count > scratch.length) scratch = grownInt32(scratch, n + count);
       for (let j = 0; j < count; j++) scratch[n++] = nodes.ids[from + j]!;
     }
-    if (missing === null) acc.add(scratch, n, table.sums[e]!, sliceOf(table.sliceIds[e]!));
+    if (missing === null) acc.add(scratch, n, table.sums[e]!, sliceOf?.(table.sliceIds[e]!));
+  }
+  return missing;
+}
+
+/**
+ * `addTableEntries` without slices and with number sums (the common case): each entry's ids resolve through the
+ * dense id table into location indices, which `addLocations` walks in place, as the per-sample fold does, instead of
+ * a Map-backed lookup per frame and a copy of every frame's node ids.
+ */
+function addTableEntriesUnsliced(tables: PprofTables, table: StackTable, nodes: { start: Int32Array; ids: Int32Array }, acc: FoldAccumulator): MissingLocation | null {
+  const index = tables.locationIndexById;
+  const dense = index.denseTable();
+  const arena = table.arena;
+  const sums = table.sums as Float64Array;
+  let locs = new Int32Array(256);
+  let missing: MissingLocation | null = null;
+  entries: for (let e = 0; e < table.count; e++) {
+    const start = table.stackStart[e]!;
+    const length = table.stackLength[e]!;
+    if (length > locs.length) locs = grownInt32(locs, length);
+    for (let i = 0; i < length; i++) {
+      const id = arena[start + i]!;
+      const loc = id < dense.length ? dense[id]! - 1 : index.indexOf(id);
+      if (loc < 0) {
+        missing ??= { id, offset: table.firstSample[e]! };
+        continue entries;
+      }
+      locs[i] = loc;
+    }
+    if (missing === null) acc.addLocations(locs, length, nodes.start, nodes.ids, sums[e]!);
   }
   return missing;
 }
