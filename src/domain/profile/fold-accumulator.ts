@@ -86,17 +86,18 @@ export class FoldAccumulator {
   }
 
   /**
-   * `add` for one sample given as location indices (`locs[0..length)`, leaf first) whose frames are the node ids
-   * `nodeIds[nodeStart[loc]..nodeStart[loc + 1])`, with a value that is a safe integer. Walks the frames in place
+   * `add` for one sample given as frame codes (`codes[0..length)`, leaf first; see LocationFrames: `node + 1` for a
+   * location with one frame, `-(loc + 1)` for one whose frames are the node ids
+   * `nodeIds[nodeStart[loc]..nodeStart[loc + 1])`), with a value that is a safe integer. Walks the frames in place
    * instead of expanding them into a node list first: this is the per-sample loop of a fold without slices.
    */
-  addLocations(locs: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: number): void {
+  addLocations(codes: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: number): void {
     if (!this.big) {
       this.absSum += value < 0 ? -value : value;
       if (this.absSum > Number.MAX_SAFE_INTEGER) this.toBig();
     }
     if (this.big) {
-      this.addLocationsBig(locs, length, nodeStart, nodeIds, BigInt(value));
+      this.addLocationsBig(codes, length, nodeStart, nodeIds, BigInt(value));
       return;
     }
     this.total = (this.total as number) + value;
@@ -106,7 +107,15 @@ export class FoldAccumulator {
     const stamp = this.stamp;
     const cum = this.cum as number[];
     for (let i = 0; i < length; i++) {
-      const loc = locs[i]!;
+      const code = codes[i]!;
+      if (code > 0) {
+        const node = code - 1;
+        if (stamp[node] === epoch) continue;
+        stamp[node] = epoch;
+        cum[node] = cum[node]! + value;
+        continue;
+      }
+      const loc = -code - 1;
       const to = nodeStart[loc + 1]!;
       for (let j = nodeStart[loc]!; j < to; j++) {
         const node = nodeIds[j]!;
@@ -115,19 +124,24 @@ export class FoldAccumulator {
         cum[node] = cum[node]! + value;
       }
     }
-    const leaf = nodeIds[nodeStart[locs[0]!]!]!;
+    const leaf = leafNode(codes[0]!, nodeStart, nodeIds);
     (this.flat as number[])[leaf] = (this.flat[leaf] as number) + value;
   }
 
   /** `addLocations` for a value that needs bigint (past 2^53, negative int64, or once the sums went bigint). */
-  addLocationsBig(locs: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: bigint): void {
+  addLocationsBig(codes: Int32Array, length: number, nodeStart: Int32Array, nodeIds: Int32Array, value: bigint): void {
     let n = 0;
-    for (let i = 0; i < length; i++) n += nodeStart[locs[i]! + 1]! - nodeStart[locs[i]!]!;
+    for (let i = 0; i < length; i++) {
+      const code = codes[i]!;
+      n += code > 0 ? 1 : nodeStart[-code]! - nodeStart[-code - 1]!;
+    }
     if (n > this.scratch.length) this.scratch = new Int32Array(Math.max(n, this.scratch.length * 2));
     const nodes = this.scratch;
     n = 0;
     for (let i = 0; i < length; i++) {
-      for (let j = nodeStart[locs[i]!]!; j < nodeStart[locs[i]! + 1]!; j++) nodes[n++] = nodeIds[j]!;
+      const code = codes[i]!;
+      if (code > 0) nodes[n++] = code - 1;
+      else for (let j = nodeStart[-code - 1]!; j < nodeStart[-code]!; j++) nodes[n++] = nodeIds[j]!;
     }
     this.add(nodes, n, value);
   }
@@ -189,6 +203,11 @@ export class FoldAccumulator {
     next.set(this.stamp);
     this.stamp = next;
   }
+}
+
+/** The leaf node of a frame code: the node itself, or the first (leaf-most) frame of a multi-frame location. */
+function leafNode(code: number, nodeStart: Int32Array, nodeIds: Int32Array): number {
+  return code > 0 ? code - 1 : nodeIds[nodeStart[-code - 1]!]!;
 }
 
 function zero(big: boolean): Value {

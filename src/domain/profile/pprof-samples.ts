@@ -1,5 +1,6 @@
 import type { PprofIndex } from './pprof-index';
-import type { IdIndex, PprofTables } from './pprof-tables';
+import type { LocationFrames } from './location-frames';
+import type { PprofTables } from './pprof-tables';
 import { ProtoCursor } from './proto-cursor';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -283,7 +284,7 @@ export interface SampleScan {
 export class SampleReader {
   /** Location ids of the current sample, leaf first, in `ids[0..depth)` (not filled when resolving, see `resolveWith`). */
   ids = new Float64Array(256);
-  /** With `resolveWith`: table indices of the current sample's locations, leaf first, in `locs[0..depth)`. */
+  /** With `resolveWith`: frame codes (see LocationFrames) of the current sample's locations, leaf first, in `locs[0..depth)`. */
   locs = new Int32Array(256);
   depth = 0;
   /** FNV-1a style hash of the location ids (also when resolving: unknown ids included). */
@@ -295,7 +296,7 @@ export class SampleReader {
   private valueStart = -1;
   private readonly cur: ProtoCursor;
   private readonly buf: Uint8Array;
-  private locationIndex: IdIndex | null = null;
+  private frames: LocationFrames | null = null;
 
   constructor(
     ix: PprofIndex,
@@ -309,11 +310,11 @@ export class SampleReader {
   }
 
   /**
-   * From now on, map location ids to table indices while reading (into `locs`, unknown ids to `unknownId`) instead of
-   * keeping the ids: the per-sample fold needs the indices (and the hash). `null` switches back to keeping ids.
+   * From now on, map location ids to frame codes while reading (into `locs`, unknown ids to `unknownId`) instead of
+   * keeping the ids: the per-sample fold needs the codes (and the hash). `null` switches back to keeping ids.
    */
-  resolveWith(locationIndex: IdIndex | null): void {
-    this.locationIndex = locationIndex;
+  resolveWith(frames: LocationFrames | null): void {
+    this.frames = frames;
   }
 
   /** Reads the Sample message payload at [start, end). */
@@ -321,7 +322,7 @@ export class SampleReader {
     const cur = this.cur;
     const buf = this.buf;
     const valueIndex = this.valueIndex;
-    const index = this.locationIndex;
+    const index = this.frames;
     cur.reset(start, end);
     let depth = 0;
     let hash = 0x811c9dc5 | 0;
@@ -398,33 +399,41 @@ export class SampleReader {
   }
 
   /**
-   * Reads packed location ids up to `fieldEnd`, mapping each to its table index into `locs` from `depth` on (unknown
+   * Reads packed location ids up to `fieldEnd`, mapping each to its frame code into `locs` from `depth` on (unknown
    * ids go to `unknownId`); returns the new depth. The tightest loop of the fold: ids resolve through the dense
-   * id table without a call per id.
+   * table of codes without a call per id.
    */
-  private readResolvedIds(index: IdIndex, fieldEnd: number, depth: number): number {
+  private readResolvedIds(frames: LocationFrames, fieldEnd: number, depth: number): number {
     const cur = this.cur;
     const buf = this.buf;
     const end = cur.end;
-    const dense = index.denseTable();
+    const codes = frames.codeById;
     let locs = this.locs;
     let pos = cur.pos;
     let hash = this.hash;
     while (pos < fieldEnd) {
-      let id = shortVarint(buf, pos, end);
-      if (id >= 0) pos = shortVarintEnd;
+      // Ids of one and two bytes (below 16384: nearly every location of a real profile) are decoded here, with
+      // locals only; longer ones, and any that would run past the message, take the cursor.
+      let id = buf[pos]!;
+      if (id < 0x80) pos++;
       else {
-        id = this.slowVarint(pos);
-        pos = cur.pos;
+        const b1 = pos + 1 < end ? buf[pos + 1]! : 0x80;
+        if (b1 < 0x80) {
+          id = (id & 0x7f) | (b1 << 7);
+          pos += 2;
+        } else {
+          id = this.slowVarint(pos);
+          pos = cur.pos;
+        }
       }
       hash = Math.imul(hash ^ (id | 0), 0x01000193);
-      const loc = id < dense.length ? dense[id]! - 1 : index.indexOf(id);
-      if (loc < 0) {
+      const code = id < codes.length ? codes[id]! : frames.sparseCode(id);
+      if (code === 0) {
         if (this.unknownId < 0) this.unknownId = id;
         continue;
       }
       if (depth === locs.length) locs = this.locs = grownInt32(locs, 2 * depth);
-      locs[depth++] = loc;
+      locs[depth++] = code;
     }
     cur.pos = pos;
     this.hash = hash;
@@ -438,14 +447,14 @@ export class SampleReader {
   }
 
   /** One unpacked location id in resolve mode (rare: producers write packed ids). */
-  private addResolved(index: IdIndex, id: number, depth: number): number {
-    const loc = index.indexOf(id);
-    if (loc < 0) {
+  private addResolved(frames: LocationFrames, id: number, depth: number): number {
+    const code = id < frames.codeById.length ? frames.codeById[id]! : frames.sparseCode(id);
+    if (code === 0) {
       if (this.unknownId < 0) this.unknownId = id;
       return depth;
     }
     if (depth === this.locs.length) this.locs = grownInt32(this.locs, 2 * depth);
-    this.locs[depth] = loc;
+    this.locs[depth] = code;
     return depth + 1;
   }
 

@@ -2,6 +2,7 @@ import { FoldAccumulator } from './fold-accumulator';
 import { indexPprof, type PprofIndex } from './pprof-index';
 import { countLabelValues, ExactSum, LabelSlicer, SampleReader, scanSamples, StackTable } from './pprof-samples';
 import { PprofTables } from './pprof-tables';
+import { LocationFrames } from './location-frames';
 import { ProfileDecodeError } from './profile-decode.error';
 import type { Fold, FoldOptions, ValueType } from './profile.types';
 
@@ -161,7 +162,7 @@ function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, va
       addToTable(ix, reader, table, s, end, recent);
       tableMode = table.count - before <= (end - s) / 4;
     } else {
-      const seen = addEachSample(ix, tables, reader, s, end, nodes, acc, recent, eachAbs, (m) => (missing ??= m));
+      const seen = addEachSample(ix, reader, s, end, nodes, acc, recent, eachAbs, (m) => (missing ??= m));
       tableMode = seen > (end - s) / 4;
     }
   }
@@ -195,11 +196,10 @@ function addToTable(ix: PprofIndex, reader: SampleReader, table: StackTable, fro
  */
 function addEachSample(
   ix: PprofIndex,
-  tables: PprofTables,
   reader: SampleReader,
   from: number,
   to: number,
-  nodes: { start: Int32Array; ids: Int32Array },
+  nodes: LocationFrames,
   acc: FoldAccumulator,
   recent: Int32Array,
   abs: ExactSum,
@@ -209,7 +209,7 @@ function addEachSample(
   const mask = recent.length - 1;
   let seen = 0;
   let failed = false;
-  reader.resolveWith(tables.locationIndexById);
+  reader.resolveWith(nodes);
   for (let s = from; s < to; s += 2) {
     reader.read(offsets[s]!, offsets[s + 1]!);
     const hash = reader.hash | 1;
@@ -258,11 +258,11 @@ function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slic
 function addTableEntries(
   tables: PprofTables,
   table: StackTable,
-  nodes: { start: Int32Array; ids: Int32Array },
+  nodes: LocationFrames,
   acc: FoldAccumulator,
   sliceOf: ((sliceId: number) => ReturnType<FoldAccumulator['slice']> | undefined) | null,
 ): MissingLocation | null {
-  if (sliceOf === null && !table.big) return addTableEntriesUnsliced(tables, table, nodes, acc);
+  if (sliceOf === null && !table.big) return addTableEntriesUnsliced(table, nodes, acc);
   let scratch = new Int32Array(256);
   let missing: MissingLocation | null = null;
   entries: for (let e = 0; e < table.count; e++) {
@@ -288,12 +288,11 @@ function addTableEntries(
 
 /**
  * `addTableEntries` without slices and with number sums (the common case): each entry's ids resolve through the
- * dense id table into location indices, which `addLocations` walks in place, as the per-sample fold does, instead of
- * a Map-backed lookup per frame and a copy of every frame's node ids.
+ * dense table of frame codes, which `addLocations` walks in place, as the per-sample fold does, instead of a
+ * Map-backed lookup per frame and a copy of every frame's node ids.
  */
-function addTableEntriesUnsliced(tables: PprofTables, table: StackTable, nodes: { start: Int32Array; ids: Int32Array }, acc: FoldAccumulator): MissingLocation | null {
-  const index = tables.locationIndexById;
-  const dense = index.denseTable();
+function addTableEntriesUnsliced(table: StackTable, nodes: LocationFrames, acc: FoldAccumulator): MissingLocation | null {
+  const codes = nodes.codeById;
   const arena = table.arena;
   const sums = table.sums as Float64Array;
   let locs = new Int32Array(256);
@@ -304,12 +303,12 @@ function addTableEntriesUnsliced(tables: PprofTables, table: StackTable, nodes: 
     if (length > locs.length) locs = grownInt32(locs, length);
     for (let i = 0; i < length; i++) {
       const id = arena[start + i]!;
-      const loc = id < dense.length ? dense[id]! - 1 : index.indexOf(id);
-      if (loc < 0) {
+      const code = id < codes.length ? codes[id]! : nodes.sparseCode(id);
+      if (code === 0) {
         missing ??= { id, offset: table.firstSample[e]! };
         continue entries;
       }
-      locs[i] = loc;
+      locs[i] = code;
     }
     if (missing === null) acc.addLocations(locs, length, nodes.start, nodes.ids, sums[e]!);
   }
@@ -317,7 +316,7 @@ function addTableEntriesUnsliced(tables: PprofTables, table: StackTable, nodes: 
 }
 
 /** Node ids of every location's frames, leaf first, as a CSR array (`start[loc]..start[loc+1]`). */
-function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator): { start: Int32Array; ids: Int32Array } {
+function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator): LocationFrames {
   const loc = ix.locations;
   const count = loc.ids.length;
   const start = new Int32Array(count + 1);
@@ -353,7 +352,7 @@ function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator
     }
   }
   start[count] = n;
-  return { start, ids };
+  return new LocationFrames(start, ids, tables.locationIndexById);
 }
 
 /** pprof's name for a frame without a function name: `[base of mapping file]`, or `<unknown>`. */

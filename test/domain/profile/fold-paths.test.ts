@@ -53,7 +53,17 @@ describe('fold paths: stack table and per-sample fold agree', () => {
   );
 
   /** A profile of `n` samples over functions f0..f7 (location i+1 -> function i+1); stack of sample i from `stack(i)`. */
-  function synthetic(n: number, stack: (i: number) => number[], value: (i: number) => number | bigint, tweak?: (i: number, w: WireWriter) => boolean): Uint8Array {
+  /**
+   * A profile of `n` samples over functions f0..f7; location l has the Lines `lines(l)` (function ids, leaf first:
+   * by default one, function l); stack of sample i from `stack(i)`.
+   */
+  function synthetic(
+    n: number,
+    stack: (i: number) => number[],
+    value: (i: number) => number | bigint,
+    tweak?: (i: number, w: WireWriter) => boolean,
+    lines: (location: number) => number[] = (l) => [l],
+  ): Uint8Array {
     const w = new WireWriter();
     w.bytesField(1, new WireWriter().varintField(1, 1).varintField(2, 2).bytes());
     for (let i = 0; i < n; i++) {
@@ -65,7 +75,9 @@ describe('fold paths: stack table and per-sample fold agree', () => {
       w.bytesField(2, sample.bytesField(3, LABEL_K_V).bytes());
     }
     for (let f = 1; f <= 8; f++) {
-      w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
+      const location = new WireWriter().varintField(1, f);
+      for (const fn of lines(f)) location.bytesField(4, new WireWriter().varintField(1, fn).bytes());
+      w.bytesField(4, location.bytes());
       w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
     }
     STRINGS.forEach((s) => w.string(6, s));
@@ -76,13 +88,13 @@ describe('fold paths: stack table and per-sample fold agree', () => {
   const digits = (i: number) => Array.from({ length: 6 }, (_, k) => 1 + (Math.floor(i / 8 ** k) % 8));
 
   /** Naive reference: flat to the leaf, cum once per distinct function per sample. */
-  function reference(n: number, stack: (i: number) => number[], value: (i: number) => bigint) {
+  function reference(n: number, stack: (i: number) => number[], value: (i: number) => bigint, lines: (location: number) => number[] = (l) => [l]) {
     const flat = new Map<string, bigint>();
     const cum = new Map<string, bigint>();
     let total = 0n;
     for (let i = 0; i < n; i++) {
       const v = value(i);
-      const names = stack(i).map((loc) => `f${loc - 1}`);
+      const names = stack(i).flatMap((loc) => lines(loc).map((fn) => `f${fn - 1}`));
       total += v;
       flat.set(names[0]!, (flat.get(names[0]!) ?? 0n) + v);
       for (const name of new Set(names)) cum.set(name, (cum.get(name) ?? 0n) + v);
@@ -125,6 +137,23 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     expect(fold.absoluteTotal).toBe(abs);
     for (const [fn, v] of fold.functions) expect(v).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
     sameFold(fold, sliced(bytes));
+  });
+
+  it('walks locations with several frames (inlined calls) in either mode, with values past 2^53 too', () => {
+    // Location 8: f7 inlined into f2; location 5: f4 inlined into itself (counted once); location 3: three frames.
+    const lines = (l: number): number[] => (l === 8 ? [8, 3] : l === 5 ? [5, 5] : l === 3 ? [3, 1, 6] : [l]);
+    const n = 40000;
+    const stacks = [digits, (i: number) => digits(i < 12000 ? i : i % 12000)]; // per-sample mode throughout; switching back
+    const values = [(i: number): bigint => BigInt(1000 + (i % 17)), (i: number): bigint => (i === 25000 ? 2n ** 62n + 3n : i === 26000 ? -7n : BigInt(1 + (i % 5)))];
+    for (const [stack, value] of stacks.flatMap((st) => values.map((v) => [st, v] as const))) {
+      const bytes = synthetic(n, stack, value, undefined, lines);
+      const fold = foldProfile(bytes);
+      const ref = reference(n, stack, value, lines);
+      expect(fold.total).toBe(ref.total);
+      for (const [fn, v] of fold.functions) expect(v, fn).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
+      expect(fold.functions.size).toBe(ref.cum.size);
+      sameFold(fold, sliced(bytes));
+    }
   });
 
   it('reports an unknown location id after the switch, and lets a later malformed sample win as the sliced path does', () => {
