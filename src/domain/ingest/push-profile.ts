@@ -96,8 +96,8 @@ function foldPprofPush(body: Uint8Array, foldOptions: FoldOptions, options: Push
     return cls.kind === 'other' ? null : `${cls.sampleType.type}/${cls.sampleType.unit}`;
   });
   const cls = seen.cls!;
-  if (fold === null || cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.kind === 'other' ? cls.description : '' };
-  return { fold, cls };
+  if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
+  return { fold: fold!, cls }; // folded: `choose` chose a sample type
 }
 
 /** Folded, lines and speedscope: the name suffix and `units` say what the values are. */

@@ -322,7 +322,7 @@ export class SampleReader {
     const cur = this.cur;
     const buf = this.buf;
     const valueIndex = this.valueIndex;
-    const index = this.frames;
+    const frames = this.frames;
     cur.reset(start, end);
     let depth = 0;
     let hash = 0x811c9dc5 | 0;
@@ -336,9 +336,9 @@ export class SampleReader {
       const tag = buf[tagStart]! < 0x80 ? buf[cur.pos++]! : cur.varint();
       if (tag === 10) {
         const fieldEnd = cur.lengthDelimitedEnd();
-        if (index) {
+        if (frames) {
           this.hash = hash;
-          depth = this.readResolvedIds(index, fieldEnd, depth);
+          depth = this.readResolvedIds(frames, fieldEnd, depth);
           hash = this.hash;
         } else {
           let pos = cur.pos;
@@ -370,9 +370,9 @@ export class SampleReader {
         readLabel(cur, this.tables, this.slicer);
       } else if (tag === 8) {
         const id = cur.varint();
-        if (index) {
+        if (frames) {
           hash = Math.imul(hash ^ (id | 0), 0x01000193);
-          depth = this.addResolved(index, id, depth);
+          depth = this.addResolved(frames, id, depth);
         } else {
           hash = Math.imul(hash ^ (id | 0), 0x01000193);
           depth = this.addId(id, depth);

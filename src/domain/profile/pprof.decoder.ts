@@ -56,7 +56,7 @@ export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose:
   if (keys.length > 0) {
     const slicer = new LabelSlicer(keys, tables);
     const { table } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
-    acc = foldStacks(ix, tables, table, slicer, true);
+    acc = foldStacks(ix, tables, table, slicer);
     absoluteTotal = table.absoluteTotal();
   } else {
     // No configured key has a value here (most profiles carry no labels): every sample is in the `{}` slice, so
@@ -241,10 +241,10 @@ function missingLocationError(m: MissingLocation): ProfileDecodeError {
 }
 
 /** Walks each distinct (stack, slice) once and adds it to the accumulator. */
-function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slicer: LabelSlicer | null, slicing: boolean): FoldAccumulator {
+function foldStacks(ix: PprofIndex, tables: PprofTables, table: StackTable, slicer: LabelSlicer): FoldAccumulator {
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
-  const missing = addTableEntries(tables, table, nodes, acc, slicing ? sliceResolver(tables, slicer, acc) : null);
+  const missing = addTableEntries(tables, table, nodes, acc, sliceResolver(tables, slicer, acc));
   if (missing) throw missingLocationError(missing);
   return acc;
 }
@@ -373,18 +373,16 @@ export function goBase(path: string): string {
 }
 
 /** Maps slice ids of the scan to accumulator slices with decoded label records (equal records share a slice). */
-function sliceResolver(tables: PprofTables, slicer: LabelSlicer | null, acc: FoldAccumulator) {
+function sliceResolver(tables: PprofTables, slicer: LabelSlicer, acc: FoldAccumulator) {
   const cache = new Map<number, ReturnType<FoldAccumulator['slice']>>();
   return (sliceId: number) => {
     let slice = cache.get(sliceId);
     if (!slice) {
       const labels: Record<string, string> = {};
-      if (slicer) {
-        const values = slicer.sliceValues[sliceId]!;
-        slicer.keys.forEach((key, k) => {
-          if (values[k]! >= 0) labels[key] = tables.string(values[k]!);
-        });
-      }
+      const values = slicer.sliceValues[sliceId]!;
+      slicer.keys.forEach((key, k) => {
+        if (values[k]! >= 0) labels[key] = tables.string(values[k]!);
+      });
       slice = acc.slice(labels);
       cache.set(sliceId, slice);
     }

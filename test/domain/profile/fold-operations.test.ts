@@ -146,6 +146,35 @@ describe('serializeFold / deserializeFold', () => {
     for (const fold of folds) expect(deserializeFold(serializeFold(fold))).toEqual(fold);
   });
 
+  it('writes the bytes stored folds were written with (format version 1 is frozen)', () => {
+    // Produced by the version 1 encoder as it was first written (BigInt per integer, TextEncoder per string): rows
+    // already in \`profiles.fold\` hold these bytes, so the faster encoder must write exactly them. A 200-byte name
+    // (two-byte length), multi-byte UTF-8, values past 2^53 and negative ones.
+    const fold: Fold = {
+      format: 'pprof',
+      sampleType: { type: 'cpu', unit: 'nanoseconds' },
+      sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }],
+      periodType: { type: 'cpu', unit: 'nanoseconds' },
+      period: 10000000n,
+      timeNanos: 1795316400000000000n,
+      durationNanos: 10000000000n,
+      sampleCount: 3,
+      total: 2n ** 70n + 5n,
+      absoluteTotal: 2n ** 70n + 19n,
+      functions: new Map([
+        ['main.handler', { flat: 2n ** 70n, cum: 2n ** 70n + 5n }],
+        ['x'.repeat(200), { flat: -7n, cum: 5n }],
+        ['café.日本.🔥', { flat: 12n, cum: 2n ** 51n }],
+      ]),
+      slices: [{ labels: { endpoint: '/ä' }, total: 5n, functions: new Map([['main.handler', { flat: 0n, cum: 5n }]]) }],
+      droppedLabelKeys: ['request_id'],
+    };
+    const expected =
+      'RkJGAQADY3B1C25hbm9zZWNvbmRzAgdzYW1wbGVzBWNvdW50A2NwdQtuYW5vc2Vjb25kcwEDY3B1C25hbm9zZWNvbmRzgNrECYCA95afsJ/qMYCQ38BKA4qAgICAgICAgIACAaaAgICAgICAgIACAwxtYWluLmhhbmRsZXLIAXh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4EWNhZsOpLuaXpeacrC7wn5SlAwCAgICAgICAgICAAoqAgICAgICAgIACAQ0KAhiAgICAgICACAEBAQhlbmRwb2ludAMvw6QKAQAACgEBCnJlcXVlc3RfaWQ=';
+    expect(Buffer.from(serializeFold(fold)).toString('base64')).toBe(expected);
+    expect(deserializeFold(Buffer.from(expected, 'base64'))).toEqual(fold);
+  });
+
   it('is compact: a fold of large.cpu takes far less than its JSON', () => {
     const fold = foldProfile(readFileSync(join(PROFILES, 'google-pprof/large.cpu')));
     const json = JSON.stringify([...fold.functions].map(([n, v]) => [n, String(v.flat), String(v.cum)]));
