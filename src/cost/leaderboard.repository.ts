@@ -51,10 +51,7 @@ export class LeaderboardRepository {
   /** Teams by own (`self`) or rolled-up (`inclusive`) cost, including `__unowned__` and `__idle__`. */
   teams(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
     const column = by === 'self' ? 'own_microdollars' : 'rolled_up_microdollars';
-    const daily = isDaily(current) && isDaily(previous);
-    const source = daily
-      ? { table: 'cost_team_days', time: 'day', cast: '::date' }
-      : { table: 'cost_team_windows', time: 'window_start', cast: '::timestamptz' };
+    const source = rollupSource('cost_team', current, previous, limit);
     return this.ranked(
       `WITH cur AS (
          SELECT team, min(kind) AS kind, sum(${column}) AS v FROM ${source.table}
@@ -65,17 +62,14 @@ export class LeaderboardRepository {
           WHERE ${source.time} >= $3${source.cast} AND ${source.time} < $4${source.cast} AND team IN (SELECT team FROM cur) GROUP BY team)
        SELECT cur.team, cur.kind, cur.v::text AS current, coalesce(prev.v, 0)::text AS previous
          FROM cur LEFT JOIN prev USING (team) ORDER BY cur.v DESC, cur.team`,
-      daily ? dayParams(current, previous, limit) : timeParams(current, previous, limit),
+      source.params,
       (r) => ({ key: { team: r.team as string, kind: r.kind as string }, extra: {} }),
     );
   }
 
   /** Services by cost, with their team, CPU time and whether a default price was used. */
   services(current: Period, previous: Period, limit: number): Promise<RankedRow[]> {
-    const daily = isDaily(current) && isDaily(previous);
-    const source = daily
-      ? { table: 'cost_service_days', time: 'day', cast: '::date' }
-      : { table: 'cost_service_windows', time: 'window_start', cast: '::timestamptz' };
+    const source = rollupSource('cost_service', current, previous, limit);
     return this.ranked(
       `WITH cur AS (
          SELECT service, string_agg(DISTINCT team, ',' ORDER BY team) AS team, sum(microdollars) AS v,
@@ -88,7 +82,7 @@ export class LeaderboardRepository {
           WHERE ${source.time} >= $3${source.cast} AND ${source.time} < $4${source.cast} AND service IN (SELECT service FROM cur) GROUP BY service)
        SELECT cur.service, cur.team, cur.cpu, cur.default_priced, cur.v::text AS current, coalesce(prev.v, 0)::text AS previous
          FROM cur LEFT JOIN prev USING (service) ORDER BY cur.v DESC, cur.service`,
-      daily ? dayParams(current, previous, limit) : timeParams(current, previous, limit),
+      source.params,
       (r) => ({
         key: { service: r.service as string, team: r.team as string },
         extra: { cpuNanoseconds: BigInt(r.cpu as string), defaultPriced: r.default_priced as boolean },
@@ -250,6 +244,17 @@ export class LeaderboardRepository {
 /** True when both ends are UTC midnights. */
 export function isDaily(period: Period): boolean {
   return period.from.getTime() % 86_400_000 === 0 && period.to.getTime() % 86_400_000 === 0;
+}
+
+/**
+ * Where a team or service leaderboard reads: the daily rollup (`<prefix>_days`, by `day`) when both periods are whole
+ * UTC days, else the per-window table (`<prefix>_windows`, by `window_start`); with the query parameters
+ * ($1-$4 the two periods, $5 the limit) in the matching type.
+ */
+function rollupSource(prefix: 'cost_team' | 'cost_service', current: Period, previous: Period, limit: number) {
+  return isDaily(current) && isDaily(previous)
+    ? { table: `${prefix}_days`, time: 'day', cast: '::date', params: dayParams(current, previous, limit) }
+    : { table: `${prefix}_windows`, time: 'window_start', cast: '::timestamptz', params: timeParams(current, previous, limit) };
 }
 
 function dayParams(current: Period, previous: Period, limit: number): unknown[] {
