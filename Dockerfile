@@ -1,14 +1,14 @@
 # flamebill service image: `docker compose up` builds it (see docker-compose.yml).
-# Node 20 (Debian bookworm): the Node version the project is built and tested on.
+# Node 26 (Active LTS, Debian bookworm): the Node version the project is built and tested on (.nvmrc).
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 # Everything the build needs (see .dockerignore): `npm ci` runs the `prepare` script, which compiles
 # TypeScript to dist/, so the sources must be present before it.
 COPY . .
 RUN npm ci && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     FLAMEBILL_DATA_DIR=/data \

@@ -14,14 +14,14 @@ async function main(): Promise<void> {
   if (!file) throw new Error('usage: profile-child top|fold|pprof-format FILE');
   if (mode === 'top') {
     // Imported here, not at the top, so that `top` loads nothing the CLI command would not.
-    const { runTop } = await import('../../src/cli/top.command');
+    const { runTop } = await import('../../src/cli/top.command.js');
     process.stdout.write(await runTop(file, { json: true }));
     return;
   }
   const bytes = readFileSync(file);
   const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
   if (mode === 'fold') {
-    const { foldProfile } = await import('../../src/domain/profile');
+    const { foldProfile } = await import('../../src/domain/profile/index.js');
     const runs = 5;
     let t0 = performance.now();
     const fold = foldProfile(raw);

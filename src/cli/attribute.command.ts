@@ -12,7 +12,7 @@ export function registerAttributeCommand(program: Command): void {
     .requiredOption('--prices <file>', 'YAML file with currency, prices (and cost) as in the settings file')
     .option('--json', 'print JSON instead of a table')
     .action(async (options: AttributeOptions) => {
-      const { runAttribute } = await import('./attribute-run');
+      const { runAttribute } = await import('./attribute-run.js');
       const out = await runAttribute(options);
       for (const w of out.warnings) process.stderr.write(`flamebill attribute: ${w}\n`);
       process.stdout.write(out.stdout);

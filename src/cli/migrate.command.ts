@@ -16,12 +16,12 @@ export function registerMigrateCommand(program: Command): void {
  */
 export async function migrate(statusOnly: boolean): Promise<void> {
   // Loaded on demand so that `flamebill --help` and other commands do not pay for zod and pino.
-  const { loadSettings } = await import('../config/settings.loader');
-  const { createCliLogger } = await import('../logging/root-logger');
+  const { loadSettings } = await import('../config/settings.loader.js');
+  const { createCliLogger } = await import('../logging/root-logger.js');
   const settings = loadSettings();
   // Loaded on demand so that `flamebill --help` and other commands do not pay for TypeORM.
-  const { migrationStatus, runMigrations } = await import('../database/migrations');
-  const { openCliDatabase } = await import('../database/open-database');
+  const { migrationStatus, runMigrations } = await import('../database/migrations.js');
+  const { openCliDatabase } = await import('../database/open-database.js');
   const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
   const database = await openCliDatabase(settings, logger, 'flamebill-migrate');
   try {

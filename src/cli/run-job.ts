@@ -17,8 +17,8 @@ export async function runJob(job: JobName, options: { from?: Date; to?: Date; fo
   const target = await openDatabaseTarget(settings, { role: 'cli', log: (message) => logger.info({ context: 'Database' }, message) });
   let progress: Progress | null = null;
   try {
-    const { createAppContext } = await import('../server/bootstrap');
-    const { JobsService } = await import('../jobs/jobs.service');
+    const { createAppContext } = await import('../server/bootstrap.js');
+    const { JobsService } = await import('../jobs/jobs.service.js');
     const context = await createAppContext({ settings, databaseUrl: target.url, logger });
     try {
       const abort = new AbortController();

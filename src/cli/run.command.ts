@@ -17,7 +17,7 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print the run summary as JSON')
     .action(async (job: (typeof JOBS)[number], options: { from?: Date; to?: Date; force?: boolean; json?: boolean }) => {
       if ((options.from === undefined) !== (options.to === undefined)) throw new Error('--from and --to go together');
-      const { runJob } = await import('./run-job');
+      const { runJob } = await import('./run-job.js');
       process.exitCode = await runJob(job, options);
     });
 }

@@ -6,7 +6,7 @@ export function registerServeCommand(program: Command): void {
     .description('run the service: HTTP API, dashboard and scheduled jobs (what npm start runs)')
     .action(async () => {
       // Loaded on demand: Nest takes about a second to load, which other commands should not pay.
-      const { serve } = await import('../server/serve');
+      const { serve } = await import('../server/serve.js');
       await serve();
     });
 }

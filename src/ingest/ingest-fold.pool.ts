@@ -73,7 +73,10 @@ export class IngestFoldPool {
     // ArrayBuffer (a socket read buffer or Buffer's 8 KiB pool slab), and copy it twice.
     const body = new Uint8Array(task.body);
     try {
-      return (await pool.run({ ...task, body }, { transferList: [body.buffer] })) as FoldTaskResult;
+      // @types/node 26 types MessagePort.postMessage's second argument as options, which piscina's TransferList
+      // infers; piscina still passes an array of transferables through, as before.
+      const move = { transferList: [body.buffer] } as unknown as Parameters<typeof pool.run>[1];
+      return (await pool.run({ ...task, body }, move)) as FoldTaskResult;
     } catch (err: unknown) {
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new FoldQueueFullError(maxQueue);
       throw err;

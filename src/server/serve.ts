@@ -14,7 +14,7 @@ export async function serve(): Promise<void> {
   const settings = loadSettings();
   const logger = createRootLogger(settings.logging.level);
   // Load Nest (about a second) while PostgreSQL starts.
-  const bootstrap = import('./bootstrap');
+  const bootstrap = import('./bootstrap.js');
   bootstrap.catch(() => undefined);
   const target = await openDatabaseTarget(settings, { role: 'serve', log: (message) => logger.info({ context: 'Database' }, message) });
   let server: RunningServer;

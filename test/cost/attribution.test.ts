@@ -212,7 +212,7 @@ describe('retention of hourly facts', () => {
     for (const p of demo.filter((d) => d.start.getTime() === W06.getTime())) await storeProfile(db, p, { start: october });
     await attribute(db, service, october);
 
-    const { AttributionRepository } = await import('../../src/cost/attribution.repository');
+    const { AttributionRepository } = await import('../../src/cost/attribution.repository.js');
     const dropped = await db.transaction((tx) => new AttributionRepository().dropHourlyMonthsBefore(tx, new Date('2026-11-15T00:00:00Z')));
     expect(dropped).toEqual(['cost_function_splits_y2026m10', 'cost_label_windows_y2026m10', 'cost_service_windows_y2026m10', 'cost_team_windows_y2026m10']);
     expect(await db.query(`SELECT window_start FROM cost_windows`)).toEqual([{ window_start: W06 }]);

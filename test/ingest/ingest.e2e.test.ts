@@ -95,7 +95,7 @@ describe('POST /ingest stores what agents push', () => {
 
   it('stores multipart/form-data with a profile part and sample_type_config, as the Go SDK sends it (no format)', async () => {
     const form = new FormData();
-    form.append('profile', new Blob([GO_CPU]), 'profile.pprof');
+    form.append('profile', new Blob([new Uint8Array(GO_CPU)]), 'profile.pprof');
     form.append('sample_type_config', new Blob([JSON.stringify({ cpu: { units: 'samples', 'display-name': 'cpu', sampled: true } })]), 'sample_type_config.json');
     const response = await fetch(url({ name: 'billing{pod=b-1}', from: String(FROM), until: String(FROM + 10), spyName: 'gospy', sampleRate: '100' }), {
       method: 'POST',
