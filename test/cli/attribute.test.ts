@@ -7,7 +7,7 @@ import { runAttribute, serviceNameOf } from '../../src/cli/attribute-run';
 
 const ROOT = join(__dirname, '../..');
 const PROFILES = join(ROOT, 'test/fixtures/attribute/profiles');
-const REFS = join(ROOT, '../shared/profile-refs');
+const REFS = join(ROOT, 'test/fixtures/corpus/profile-refs');
 
 interface AttributeJson {
   currency: string;
@@ -17,7 +17,7 @@ interface AttributeJson {
   functions: { service: string; function: string; selfMicrodollars: number; cumMicrodollars: number }[];
 }
 
-/** `go tool pprof` CPU totals (ns) of each fixture, from ../shared/profile-refs. */
+/** `go tool pprof` CPU totals (ns) of each fixture, from test/fixtures/corpus/profile-refs (copies of ../shared's). */
 const REF_TOTALS: Record<string, [string, number]> = {
   'go-compiler/default.2023-05.pgo': ['golang-go/default.2023-05.pgo.cpu.top.json', 161_850_000_000],
   'go-compiler/default.2024-05.pgo': ['golang-go/default.2024-05.pgo.cpu.top.json', 100_820_000_000],

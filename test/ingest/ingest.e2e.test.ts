@@ -11,7 +11,7 @@ import { post } from './support/http-post';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'profiles');
 const fixture = (path: string): Buffer => readFileSync(join(FIXTURES, path));
 const refTotal = (path: string): bigint =>
-  BigInt((JSON.parse(readFileSync(join('/work/shared/profile-refs', path), 'utf8')) as { total: number }).total);
+  BigInt((JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'corpus', 'profile-refs', path), 'utf8')) as { total: number }).total);
 
 const TOKEN = 'e2e-token-7f3a';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };

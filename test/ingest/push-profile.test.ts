@@ -8,7 +8,7 @@ import { foldPprofChoosing, ProfileDecodeError, type PprofMeasure } from '../../
 const FIXTURES = join(__dirname, '..', 'fixtures', 'profiles');
 const fixture = (path: string): Buffer => readFileSync(join(FIXTURES, path));
 const refTotal = (path: string): bigint =>
-  BigInt((JSON.parse(readFileSync(join('/work/shared/profile-refs', path), 'utf8')) as { total: number }).total);
+  BigInt((JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'corpus', 'profile-refs', path), 'utf8')) as { total: number }).total);
 
 const NOW = Date.parse('2026-11-22T03:30:00Z');
 const OPTIONS: PushFoldOptions = { labelKeys: [], maxLabelValues: 100, countWallAsCpu: false };

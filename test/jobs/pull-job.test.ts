@@ -18,7 +18,7 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
 const TYPE = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/profiles');
-const REFS = path.join(REPO_ROOT, '..', 'shared', 'profile-refs');
+const REFS = path.join(REPO_ROOT, 'test/fixtures/corpus/profile-refs');
 
 /** Real CPU profiles per service, and the CPU total `go tool pprof` computes for each (the oracle). */
 const SERVICES = [

@@ -1,15 +1,25 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { describe } from 'vitest';
 
-/** The shared corpus lives next to the repository; CI always has it, so its absence is a failure, not a skip. */
+/** The whole shared corpus, next to the repository: CI has it, a fresh clone does not. */
 export const SHARED = resolve(__dirname, '../../../../shared');
-export const PROFILES = join(SHARED, 'profiles');
-export const REFS = join(SHARED, 'profile-refs');
+export const SHARED_PROFILES = join(SHARED, 'profiles');
+export const SHARED_REFS = join(SHARED, 'profile-refs');
+export const HAS_SHARED = existsSync(SHARED_PROFILES) && existsSync(SHARED_REFS);
 
-export function requireShared(): void {
-  if (!existsSync(PROFILES) || !existsSync(REFS)) {
-    throw new Error(`the shared corpus is missing: expected ${PROFILES} and ${REFS} (../shared from the repository root)`);
-  }
+/** The subset of it committed in test/fixtures/corpus (same layout, see its README): what the default tests read. */
+export const FIXTURE_CORPUS = resolve(__dirname, '../../fixtures/corpus');
+export const PROFILES = join(FIXTURE_CORPUS, 'profiles');
+export const REFS = join(FIXTURE_CORPUS, 'profile-refs');
+
+/**
+ * `describe` for tests over the whole shared corpus: they run when ../shared is present and are reported as
+ * skipped, with the reason in the suite name, when it is not.
+ */
+export function describeShared(name: string, body: () => void): void {
+  if (HAS_SHARED) describe(name, body);
+  else describe.skip(`${name} (skipped: ${SHARED} is absent)`, body);
 }
 
 export interface SourceRow {
@@ -18,8 +28,9 @@ export interface SourceRow {
 }
 
 /** Rows of profiles/SOURCES.tsv for files that are stored (duplicates are listed but not stored). */
-export function sources(): SourceRow[] {
-  const lines = readFileSync(join(PROFILES, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1);
+export function sources(profiles: string = PROFILES): SourceRow[] {
+  if (!existsSync(profiles)) return [];
+  const lines = readFileSync(join(profiles, 'SOURCES.tsv'), 'utf8').trim().split('\n').slice(1);
   return lines
     .map((line) => line.split('\t'))
     .filter((cols) => !cols[0]!.startsWith('('))
@@ -53,12 +64,13 @@ export function readRef(path: string): { sampleType: string; total: bigint; func
   };
 }
 
-/** Every ref file as (profile path relative to profiles/, sample type name, ref path). */
-export function refFiles(): { profile: string; type: string; path: string }[] {
+/** Every ref file under `refs` as (profile path relative to profiles/, sample type name, ref path). */
+export function refFiles(refs: string = REFS): { profile: string; type: string; path: string }[] {
   const out: { profile: string; type: string; path: string }[] = [];
-  for (const origin of readdirSync(REFS).sort()) {
-    for (const name of readdirSync(join(REFS, origin)).sort()) {
-      const path = join(REFS, origin, name);
+  if (!existsSync(refs)) return out;
+  for (const origin of readdirSync(refs).sort()) {
+    for (const name of readdirSync(join(refs, origin)).sort()) {
+      const path = join(refs, origin, name);
       const { sampleType } = JSON.parse(readFileSync(path, 'utf8')) as { sampleType: string };
       const type = sampleType.slice(0, sampleType.indexOf('/'));
       const suffix = `.${type}.top.json`;

@@ -14,10 +14,9 @@ import {
   type Fold,
   type FunctionValue,
 } from '../../../src/domain/profile';
-import { PROFILES, requireShared } from './corpus';
+import { PROFILES } from './corpus';
 import { encodeTestProfile } from './pprof-builder';
 
-requireShared();
 const CPU: [string, string][] = [
   ['samples', 'count'],
   ['cpu', 'nanoseconds'],

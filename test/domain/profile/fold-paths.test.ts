@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foldProfile, type Fold } from '../../../src/domain/profile';
-import { PROFILES, requireShared } from './corpus';
+import { PROFILES } from './corpus';
 import { WireWriter } from './pprof-builder';
 
 /** String table of the synthetic profiles: functions f0..f7, then the label every sample carries. */
@@ -38,7 +38,6 @@ describe('fold paths: stack table and per-sample fold agree', () => {
   it.each(['grafana-pyroscope/heap_go_truncated_3.pb.gz', 'google-pprof/large.cpu'])(
     'real profile with more distinct stacks than the dedup window: %s',
     (file) => {
-      requireShared();
       const bytes = readFileSync(join(PROFILES, file));
       const direct = foldProfile(bytes);
       expect(direct.sampleCount).toBeGreaterThan(2 * 4096);

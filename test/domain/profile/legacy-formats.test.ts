@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foldProfile, ProfileDecodeError, type Fold } from '../../../src/domain/profile';
 import { parseLegacyPprof } from '../../../src/domain/profile/legacy/legacy.decoder';
-import { PROFILES, requireShared } from './corpus';
+import { PROFILES } from './corpus';
 import { foldOrDecodeError, prng } from './malformed';
 
-requireShared();
 
 /** The 11 legacy files of the shared corpus (their refs are checked by pprof-golden.test.ts). */
 const LEGACY_FILES = [

@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_INFLATED_BYTES, foldProfile, ProfileDecodeError } from '../../../src/domain/profile';
-import { PROFILES, requireShared } from './corpus';
+import { PROFILES } from './corpus';
 import { WireWriter } from './pprof-builder';
 import { foldOrDecodeError, prng } from './malformed';
 
-requireShared();
 
 
 const REAL = [

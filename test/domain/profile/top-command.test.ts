@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import { registerTopCommand, runTop } from '../../../src/cli/top.command';
-import { PROFILES, readRef, REFS, requireShared } from './corpus';
+import { PROFILES, readRef, REFS } from './corpus';
 
-requireShared();
 
 describe('flamebill top', () => {
   it('--json prints the contract shape, equal to the pprof ref, sorted by flat desc then cum desc then name', async () => {
