@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../src/catalog/catalog.repository';
+import { AttributionRepository } from '../src/cost/attribution.repository';
 import { AttributionService, type AttributionSettings } from '../src/cost/attribution.service';
+import { FunctionDayRepository } from '../src/cost/function-day.repository';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
 import { LeaderboardService } from '../src/cost/leaderboard.service';
@@ -64,7 +66,7 @@ async function benchAttribution(db: DataSource, scale: Scale): Promise<void> {
   const foldBytes = folds.reduce((n, f) => n + f.length, 0);
   process.stdout.write(`generated ${scale.services} folds (${mib(foldBytes)} serialized) in ${seconds(t0)}\n`);
   const profiles = new ProfileRepository(db);
-  const service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db));
+  const service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
   let insertMs = 0;
   let attributeMs = 0;
   const perWindow: number[] = [];

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { CatalogModule } from './catalog/catalog.module';
@@ -8,8 +8,11 @@ import type { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
+import { DemoModule } from './demo/demo.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
+import { PullModule } from './pull/pull.module';
+import { RetentionModule } from './retention/retention.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -20,10 +23,14 @@ export interface AppModuleOptions {
   readonly logger: Logger;
   /** Overrides `settings.database.migrateOnStart` (tests migrate once in global setup). */
   readonly migrateOnStart?: boolean;
+  /** Modules added to the capability modules (tests register jobs of their own this way). */
+  readonly modules?: readonly Type[];
 }
 
 /**
- * The flamebill application. Capability modules go in the static `imports` list below; the
+ * The flamebill application: health, metrics, push ingest, the job mechanism, the catalog, cost attribution and
+ * leaderboards, and the jobs pull, attribute and retention, plus the demo of a first start. Capability modules go in
+ * the static `imports` list below (each declares its own jobs with `@Job`); the
  * infrastructure they rely on (settings, logging, database, scheduler) is global and comes from
  * `forRoot`, because it depends on settings validated before Nest starts.
  */
@@ -36,7 +43,9 @@ export interface AppModuleOptions {
     JobsModule,
     CatalogModule,
     CostModule,
-    // Capability modules (catalog, cost, sources, ingest, api, ...) are added here.
+    PullModule,
+    RetentionModule,
+    DemoModule,
   ],
 })
 export class AppModule {
@@ -54,6 +63,7 @@ export class AppModule {
           logger: options.logger,
         }),
         ScheduleModule.forRoot(),
+        ...(options.modules ?? []),
       ],
     };
   }

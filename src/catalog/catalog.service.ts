@@ -4,7 +4,7 @@ import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { formatCatalogProblem, type CatalogProblem } from '../domain/catalog';
 import { ReadinessRegistry, type ReadinessReport } from '../health/readiness.registry';
-import { moneyJson, type MoneyJson } from '../cost/money';
+import { moneyJson, type MoneyJson } from '../domain/cost';
 import { CatalogLoader } from './catalog.loader';
 import { CatalogRepository, type CatalogLoadRecord, type CatalogRevisionRow, type GoodRevision } from './catalog.repository';
 

@@ -1,7 +1,7 @@
 import { loadSettings } from '../config/settings.loader';
 import { openDatabaseTarget } from '../database/database-target';
 import { createCliLogger } from '../logging/root-logger';
-import type { JobName } from '../jobs/jobs.service';
+import type { Type } from '@nestjs/common';
 import { startProgress, type Progress } from './progress';
 
 /**
@@ -10,7 +10,11 @@ import { startProgress, type Progress } from './progress';
  * services may work on one database at once: items are claimed, never done twice.
  * @returns the exit code: 0 when the run succeeded or had nothing to do, 1 when some item failed.
  */
-export async function runJob(job: JobName, options: { from?: Date; to?: Date; force?: boolean; json?: boolean }): Promise<number> {
+export async function runJob(
+  job: string,
+  options: { from?: Date; to?: Date; force?: boolean; dryRun?: boolean; json?: boolean; extra?: Record<string, unknown> },
+  modules: readonly Type[] = [],
+): Promise<number> {
   const loaded = loadSettings();
   const settings = { ...loaded, schedules: { ...loaded.schedules, enabled: false } };
   const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
@@ -19,7 +23,7 @@ export async function runJob(job: JobName, options: { from?: Date; to?: Date; fo
   try {
     const { createAppContext } = await import('../server/bootstrap.js');
     const { JobsService } = await import('../jobs/jobs.service.js');
-    const context = await createAppContext({ settings, databaseUrl: target.url, logger });
+    const context = await createAppContext({ settings, databaseUrl: target.url, logger, modules });
     try {
       const abort = new AbortController();
       const onSignal = (): void => abort.abort(new Error('interrupted'));
@@ -31,6 +35,8 @@ export async function runJob(job: JobName, options: { from?: Date; to?: Date; fo
         from: options.from,
         to: options.to,
         force: options.force === true,
+        dryRun: options.dryRun === true,
+        extra: options.extra,
         signal: abort.signal,
         progress: (finished, total, itemsOf) => {
           if (itemsOf !== phase) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { priceSettingsSchema } from '../domain/cost/price-settings';
-import { ingestSettingsSchema } from '../ingest/ingest-settings';
-import { retentionSettingsSchema, schedulesSettingsSchema } from '../jobs/jobs-settings';
+import { ingestSettingsSchema } from './ingest-settings';
+import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 
 /**

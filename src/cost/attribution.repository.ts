@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { WindowAttributionSplits } from '../domain/cost';
@@ -30,26 +31,28 @@ export interface WindowFacts {
  * hourly rows, applies its change to the daily function facts (`FunctionDayRepository`) and rebuilds its day's
  * rollups in one transaction.
  */
+@Injectable()
 export class AttributionRepository {
-  private readonly partitions = new Set<string>();
-
-  /** Creates the month partitions the window's rows go to, unless they exist. */
+  /**
+   * Creates the month partitions the window's rows go to, unless they exist. Asked of the database every time (one
+   * round trip) rather than remembered: retention or another replica may have dropped a month since.
+   */
   async ensurePartitions(tx: EntityManager, windowStart: Date): Promise<void> {
     const from = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth(), 1));
     const to = new Date(Date.UTC(windowStart.getUTCFullYear(), windowStart.getUTCMonth() + 1, 1));
     const suffix = `y${from.getUTCFullYear()}m${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
-    for (const table of [...HOURLY_FACT_TABLES, ...FUNCTION_DAY_TABLES]) {
-      const name = `${table}_${suffix}`;
-      if (this.partitions.has(name)) continue;
-      const [exists] = await queryRows<{ oid: string | null }>(tx, `SELECT to_regclass($1) AS oid`, [name]);
-      if (exists?.oid) {
-        this.partitions.add(name); // remembered only once seen committed: a rolled-back creation is created again
-        continue;
-      }
-      // Two replicas creating the same partition at once would collide in the catalog: take turns.
-      await tx.query(`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, 0)`);
+    const tables = [...HOURLY_FACT_TABLES, ...FUNCTION_DAY_TABLES];
+    const missing = await queryRows<{ name: string }>(
+      tx,
+      `SELECT t AS name FROM unnest($1::text[]) AS t WHERE to_regclass(t || '_' || $2) IS NULL ORDER BY t`,
+      [tables, suffix],
+    );
+    if (missing.length === 0) return;
+    // Two replicas creating the same partition at once would collide in the catalog: take turns.
+    await tx.query(`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, 0)`);
+    for (const { name: table } of missing) {
       const bounds = (FUNCTION_DAY_TABLES as readonly string[]).includes(table) ? [isoDay(from), isoDay(to)] : [from.toISOString(), to.toISOString()];
-      await tx.query(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
+      await tx.query(`CREATE TABLE IF NOT EXISTS ${table}_${suffix} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
     }
   }
 
@@ -174,7 +177,6 @@ export class AttributionRepository {
     );
     for (const { name } of rows) {
       await tx.query(`DROP TABLE ${name}`);
-      this.partitions.delete(name);
     }
     return rows.map((r) => r.name);
   }

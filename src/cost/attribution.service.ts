@@ -43,18 +43,16 @@ export interface WindowAttributionResult {
 const CLUSTER_LABEL = 'cluster';
 const REGION_LABEL = 'region';
 
+/** Advisory-lock class of the per-day attribution lock ("dayl"). */
+const DAY_LOCK_CLASS = 0x6461796c;
+
 /**
  * Attributes one window from the stored profiles, the catalog revision in force and the price settings, and
  * replaces the window's facts and its day's rollups in the caller's transaction: re-running gives identical
  * rows, and a failure leaves the previous facts in place.
  */
-/** Advisory-lock class of the per-day attribution lock ("dayl"). */
-const DAY_LOCK_CLASS = 0x6461796c;
-
 @Injectable()
 export class AttributionService {
-  private readonly facts = new AttributionRepository();
-  private readonly days = new FunctionDayRepository();
   private readonly functions: FunctionDictionary;
   /**
    * The daily function facts this process wrote last, with the token it wrote: reused while the day's stored token
@@ -69,6 +67,8 @@ export class AttributionService {
     private readonly catalogs: CatalogRepository,
     @InjectSettings() private readonly settings: AttributionSettings,
     dictionary: FunctionDictionary,
+    private readonly facts: AttributionRepository,
+    private readonly days: FunctionDayRepository,
   ) {
     this.functions = dictionary;
   }

@@ -3,7 +3,10 @@ import { DataSource } from 'typeorm';
 import { CatalogModule } from '../catalog/catalog.module';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { AttributeHandler } from './attribute.handler';
+import { AttributeJob } from './attribute.job';
+import { AttributionRepository } from './attribution.repository';
 import { AttributionService } from './attribution.service';
+import { FunctionDayRepository } from './function-day.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { LeaderboardController } from './leaderboard.controller';
 import { LeaderboardRepository } from './leaderboard.repository';
@@ -11,7 +14,7 @@ import { LeaderboardService } from './leaderboard.service';
 
 /**
  * Cost facts: `AttributionService` (attribute one window into the fact tables, in the caller's transaction),
- * `AttributeHandler` (work items of job `attribute`) and the leaderboards API.
+ * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items) and the leaderboards API.
  */
 @Module({
   imports: [ProfilesModule, CatalogModule],
@@ -19,10 +22,13 @@ import { LeaderboardService } from './leaderboard.service';
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
+    AttributionRepository,
+    FunctionDayRepository,
     AttributionService,
     AttributeHandler,
+    AttributeJob,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributeHandler],
+  exports: [AttributionService, AttributionRepository],
 })
 export class CostModule {}

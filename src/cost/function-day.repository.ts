@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { DayBlock, TopBoard, TopLine } from './function-day-state';
@@ -15,6 +16,7 @@ export interface DayStateRow {
  * The daily function facts' tables (`cost_function_day_blocks`, `_tops`, `_states`; see the migration
  * FunctionDayBlocks). Every method takes the caller's transaction.
  */
+@Injectable()
 export class FunctionDayRepository {
   /**
    * Locks the day's state row for the rest of the transaction (creating it when missing), so attributions of

@@ -2,7 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { FunctionDictionary } from './function-dictionary';
 import { LeaderboardRepository, type Period, type RankedRow } from './leaderboard.repository';
 import type { LeaderboardQuery } from './leaderboard.query';
-import { moneyJson, type MoneyJson } from './money';
+import { moneyJson, type MoneyJson } from '../domain/cost';
 
 /** Change against the previous period: money, and percent as a decimal string with two places (null when previous is 0). */
 export interface ChangeJson extends MoneyJson {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IngestSettings } from './ingest-settings';
+import type { IngestSettings } from '../config/ingest-settings';
 
 /** The tenant name used for rate limiting when authentication is off. */
 export const ANONYMOUS_TENANT = 'anonymous';

@@ -13,7 +13,7 @@ import { FoldQueueFullError, IngestFoldPool } from './ingest-fold.pool';
 import type { FoldTaskResult } from './ingest-fold.task';
 import { IngestMetrics } from './ingest-metrics';
 import { IngestRateLimiter } from './ingest-rate-limiter';
-import type { IngestSettings } from './ingest-settings';
+import type { IngestSettings } from '../config/ingest-settings';
 
 /** Injection token of the clock ingest reads (`() => epoch ms`); tests may pin it. */
 export const INGEST_CLOCK = Symbol('flamebill.ingestClock');

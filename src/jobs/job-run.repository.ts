@@ -3,7 +3,8 @@ import os from 'node:os';
 import { DataSource, type EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 
-export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+/** `abandoned`: the run's process stopped reporting (killed, or cut off from the database) before it finished. */
+export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'abandoned';
 
 /** One run of a scheduled job, as stored in `job_runs`. */
 export interface JobRun {
@@ -74,6 +75,27 @@ export class JobRunRepository {
   }
 
   /** Most recent runs first, optionally of one job. */
+  /** Records that the run is still alive (its process runs and reaches the database). */
+  async heartbeat(id: string, manager?: EntityManager): Promise<void> {
+    await this.db(manager).query(`UPDATE job_runs SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`, [id]);
+  }
+
+  /**
+   * Marks as abandoned the `running` runs that have not reported for `staleMs` (their last heartbeat, or their
+   * start when they never beat): their process was killed or lost the database. Returns how many.
+   */
+  async abandonStale(staleMs: number, manager?: EntityManager): Promise<number> {
+    const rows = await queryRows<unknown>(
+      this.db(manager),
+      `UPDATE job_runs SET status = 'abandoned', finished_at = now(),
+              error = 'abandoned: no heartbeat since ' || to_char(coalesce(heartbeat_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        WHERE status = 'running' AND coalesce(heartbeat_at, started_at) < now() - ($1::double precision * interval '1 millisecond')
+        RETURNING id`,
+      [staleMs],
+    );
+    return rows.length;
+  }
+
   async listRecent(options: { job?: string; limit?: number } = {}, manager?: EntityManager): Promise<JobRun[]> {
     const rows = await queryRows<JobRunRow>(
       this.db(manager),

@@ -1,59 +1,19 @@
-import { Logger, Module } from '@nestjs/common';
-import { SETTINGS } from '../config/settings.module';
-import type { Settings } from '../config/settings.schema';
-import { CostModule } from '../cost/cost.module';
-import { AttributeHandler } from '../cost/attribute.handler';
-import { ProfilesModule } from '../profiles/profiles.module';
-import { ProfileStoreService } from '../profiles/profile-store.service';
-import { createSources, type ProfileSource } from '../sources';
-import { DemoLoader } from './demo.loader';
-import { ATTRIBUTE_HANDLER, JobsService, PULL_HANDLER, PULL_SOURCES } from './jobs.service';
-import { PullHandler } from './pull.handler';
-import { RetentionRepository } from './retention.repository';
+import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { JobRegistry } from './job-registry';
+import { JobsService } from './jobs.service';
 import { SchedulerService } from './scheduler.service';
-
+import { WorkQueueRepository } from './work-queue.repository';
 
 /**
- * Scheduled jobs (pull, attribute, retention), their work queue and the demo loader. Exports
- * `JobsService` for `flamebill run JOB` and `SchedulerService` for tests that trigger a tick.
+ * The job mechanism, and nothing job-specific: the registry of `@Job` providers (each declared by the module that
+ * owns it), the work queue any number of replicas share, `JobsService` (run a job once, as `flamebill run` does)
+ * and the scheduler. Global, so a capability module declares its jobs without importing this one.
  */
+@Global()
 @Module({
-  imports: [ProfilesModule, CostModule],
-  providers: [
-    {
-      provide: PULL_SOURCES,
-      inject: [SETTINGS],
-      useFactory: (settings: Settings): ProfileSource[] => {
-        const logger = new Logger('Sources');
-        const log = (level: 'debug' | 'log' | 'warn' | 'error') => (fields: Record<string, unknown>, message: string) => logger[level]({ ...fields }, message);
-        return createSources(settings.sources, { logger: { debug: log('debug'), info: log('log'), warn: log('warn'), error: log('error') } });
-      },
-    },
-    {
-      provide: PULL_HANDLER,
-      inject: [SETTINGS, PULL_SOURCES, ProfileStoreService],
-      useFactory: (settings: Settings, sources: ProfileSource[], store: ProfileStoreService) => {
-        const logger = new Logger('Pull');
-        return new PullHandler(
-          sources,
-          store,
-          {
-            labelKeys: settings.labels.keys,
-            maxLabelValues: settings.labels.maxValuesPerKey,
-            maxInflatedBytes: settings.ingest.maxInflatedBytes,
-            countWallAsCpu: settings.ingest.countWallAsCpu,
-          },
-          settings.ingest.keepRaw,
-          (fields, message) => logger.log({ ...fields }, message),
-        );
-      },
-    },
-    { provide: ATTRIBUTE_HANDLER, useExisting: AttributeHandler },
-    RetentionRepository,
-    DemoLoader,
-    JobsService,
-    SchedulerService,
-  ],
-  exports: [JobsService, SchedulerService, DemoLoader],
+  imports: [DiscoveryModule],
+  providers: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService],
+  exports: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService],
 })
 export class JobsModule {}

@@ -1,80 +1,47 @@
-import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { lastCompleteWindow, windowKey, windowsCovering, type Window } from '../domain/pull/windows';
-import { ProfileRepository } from '../profiles/profile.repository';
-import type { ProfileSource } from '../sources';
+import { JobRegistry } from './job-registry';
+import type { JobContext, RunOptions, RunSummary, WorkOutcome } from './job-runner';
 import { JobRunRepository } from './job-run.repository';
-import { PlannedItems, planPullItems } from './pull.planner';
-import { RetentionRepository } from './retention.repository';
 import { WorkQueueRepository, type NewWorkItem } from './work-queue.repository';
-import { WorkRunner, type WorkHandler } from './work-runner';
-
-/** Injection tokens of what the jobs need from other modules. */
-export const PULL_SOURCES = Symbol('flamebill.pullSources');
-export const PULL_HANDLER = Symbol('flamebill.pullHandler');
-export const ATTRIBUTE_HANDLER = Symbol('flamebill.attributeHandler');
-
-export const JOB_NAMES = ['pull', 'attribute', 'retention'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
-
-export interface RunOptions {
-  /** The range to (re)process; without it, a scheduled run's default (the last complete window, the dirty windows). */
-  readonly from?: Date;
-  readonly to?: Date;
-  /** Re-do items that are already done (a backfill after a fix); without it, done windows are left alone. */
-  readonly force?: boolean;
-  /** Called as items finish: done + failed of total. */
-  readonly progress?: (finished: number, total: number, phase: string) => void;
-  readonly signal?: AbortSignal;
-}
-
-/** What a run did, as stored in `job_runs.counts` (plus its status). */
-export interface RunSummary {
-  readonly job: JobName;
-  readonly status: 'succeeded' | 'failed' | 'skipped';
-  readonly counts: Record<string, number>;
-  readonly errors: readonly string[];
-}
+import { WorkRunner } from './work-runner';
 
 /**
- * Runs the scheduled jobs: plans their work items, works through them with every other replica that
- * is draining the same queue, and records the run in `job_runs`. Each job is a few named steps; the
- * work itself is in the handlers (pull: fetch and store one service-window; attribute: one window).
+ * Runs the registered jobs: records each run in `job_runs` (with a heartbeat, so a run whose process died is
+ * marked abandoned), hands the runner a context to enqueue and work through items with every other replica
+ * draining the same queue, and registers the item handlers of every job with this process's work runner.
  */
 @Injectable()
-export class JobsService implements OnModuleDestroy {
+export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Jobs');
-  private readonly queue: WorkQueueRepository;
   private readonly runner: WorkRunner;
   private readonly stopping = new AbortController();
-  private readonly windowSeconds: number;
+  private readonly leaseMs: number;
 
   constructor(
     db: DataSource,
-    @InjectSettings() private readonly settings: Settings,
+    @InjectSettings() settings: Settings,
+    private readonly registry: JobRegistry,
     private readonly jobRuns: JobRunRepository,
-    private readonly profiles: ProfileRepository,
-    private readonly retention: RetentionRepository,
-    @Inject(PULL_SOURCES) private readonly sources: readonly ProfileSource[],
-    @Inject(PULL_HANDLER) pullHandler: WorkHandler,
-    @Optional() @Inject(ATTRIBUTE_HANDLER) private readonly attributeHandler: WorkHandler | null,
+    private readonly queue: WorkQueueRepository,
   ) {
     const worker = settings.schedules.worker;
-    this.windowSeconds = settings.ingest.windowSeconds;
-    this.queue = new WorkQueueRepository(db);
-    this.runner = new WorkRunner(db, {
+    this.leaseMs = worker.leaseSeconds * 1000;
+    this.runner = new WorkRunner(db, queue, {
       owner: `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-      leaseMs: worker.leaseSeconds * 1000,
+      leaseMs: this.leaseMs,
       maxAttempts: worker.maxAttempts,
       concurrency: worker.concurrency,
       log: (event, fields) => this.logger.debug({ ...fields }, event),
     });
-    this.runner.register(pullHandler);
-    if (attributeHandler) this.runner.register(attributeHandler);
+  }
+
+  onApplicationBootstrap(): void {
+    for (const { runner } of this.registry.list()) for (const handler of runner.handlers ?? []) this.runner.register(handler);
   }
 
   onModuleDestroy(): void {
@@ -82,110 +49,93 @@ export class JobsService implements OnModuleDestroy {
   }
 
   /** Runs one job once, recorded in `job_runs`; never throws for a failed item (the summary says so). */
-  async run(job: JobName, options: RunOptions = {}): Promise<RunSummary> {
+  async run(job: string, options: RunOptions = {}): Promise<RunSummary> {
+    const { runner } = this.registry.get(job);
+    const kinds = [...new Set((runner.handlers ?? []).map((h) => h.job))];
     const signal = options.signal ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal;
+    await this.abandonStaleRuns();
     const range = options.from && options.to ? { from: options.from, to: options.to } : undefined;
     const run = await this.jobRuns.start({ job, window: range });
+    const beat = setInterval(() => void this.jobRuns.heartbeat(run.id).catch(() => undefined), Math.max(50, this.leaseMs / 3));
+    beat.unref();
     try {
-      const summary = await this.dispatch(job, { ...options, signal });
+      const outcome = await runner.run(this.context(job, kinds, { ...options, signal }));
+      const summary: RunSummary = { job, ...outcome };
       if (summary.status === 'failed') await this.jobRuns.fail(run.id, summary.errors.slice(0, 20).join('\n'), summary.counts);
       else await this.jobRuns.finish(run.id, summary.status, summary.counts);
       return summary;
     } catch (error) {
-      await this.jobRuns.fail(run.id, error).catch(() => undefined);
+      await this.jobRuns.fail(run.id, error).catch((failure: unknown) => this.logger.warn(`${job}: could not record the failed run ${run.id}: ${String(failure)}`));
       throw error;
+    } finally {
+      clearInterval(beat);
     }
   }
 
-  private dispatch(job: JobName, options: RunOptions): Promise<RunSummary> {
-    switch (job) {
-      case 'pull':
-        return this.pull(options);
-      case 'attribute':
-        return this.attribute(options);
-      case 'retention':
-        return this.applyRetention();
-    }
+  /** Marks `running` rows whose heartbeat stopped long ago (a killed process, a lost connection) as abandoned. */
+  async abandonStaleRuns(): Promise<number> {
+    const abandoned = await this.jobRuns.abandonStale(this.leaseMs * 3);
+    if (abandoned > 0) this.logger.warn(`${abandoned} job run(s) marked abandoned: their process stopped reporting`);
+    return abandoned;
   }
 
-  /** Pull: list every source's services per window, fetch and store each, then attribute what changed. */
-  private async pull(options: RunOptions): Promise<RunSummary> {
-    if (this.sources.length === 0) return { job: 'pull', status: 'skipped', counts: { sources: 0 }, errors: [] };
-    const windows = this.windowsOf(options) ?? [lastCompleteWindow(new Date(), this.windowSeconds)];
-    const planned: PlannedItems = await planPullItems(this.sources, windows, options.signal!);
-    for (const error of planned.errors) this.logger.warn(error);
-    const settled = await this.work('pull', planned.items, options);
-    // Attributes the windows this pull marked dirty (and any others that are).
-    const attributed = await this.attribute({ signal: options.signal, progress: options.progress });
-    const errors = [...planned.errors, ...settled.errors, ...attributed.errors];
+  private context(job: string, kinds: readonly string[], options: RunOptions & { signal: AbortSignal }): JobContext {
     return {
-      job: 'pull',
-      status: errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { windows: windows.length, sources: this.sources.length, items: planned.items.length, ...settled.counts, attributedWindows: attributed.counts.windows ?? 0 },
-      errors,
+      options,
+      signal: options.signal,
+      work: (items, mode) => this.work(job, kinds, items, mode ?? (options.force ? 'again' : 'once'), options),
+      run: (other, nested) => this.run(other, { ...nested, signal: options.signal, progress: options.progress }),
     };
-  }
-
-  /** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
-  private async attribute(options: RunOptions): Promise<RunSummary> {
-    if (!this.attributeHandler) return { job: 'attribute', status: 'skipped', counts: {}, errors: [] };
-    const range = this.windowsOf(options);
-    const windows = range ?? (await this.dirtyWindows());
-    // A dirty window is skipped by the handler if another replica attributed it in the meantime.
-    const payload = { onlyIfDirty: range === null };
-    const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end, payload }));
-    // Always 'again': a dirty window must be recomputed even if it was attributed before.
-    const settled = await this.work('attribute', items, { ...options, force: true });
-    return { job: 'attribute', status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };
-  }
-
-  private async applyRetention(): Promise<RunSummary> {
-    const counts = await this.retention.apply(this.settings.retention, new Date());
-    return { job: 'retention', status: 'succeeded', counts, errors: [] };
   }
 
   /**
    * Enqueues the items, then works through them (with any other replica) until none of them is pending
    * or running. Items another worker holds are waited for: if that worker dies, its lease runs out and
-   * this process takes the item over.
+   * this process takes the item over. Runnable items of the job's kinds queued by others are drained too.
    */
-  private async work(job: string, items: readonly NewWorkItem[], options: RunOptions): Promise<{ counts: Record<string, number>; errors: string[] }> {
-    await this.queue.enqueue(items, options.force ? 'again' : 'once');
-    const keys = items.map((i) => i.itemKey);
-    const pollMs = Math.min(1_000, (this.settings.schedules.worker.leaseSeconds * 1000) / 3);
-    let status: Record<string, number> = {};
-    for (;;) {
-      await this.runner.drain([job], options.signal);
-      status = await this.queue.statusOf(job, keys);
-      options.progress?.((status.done ?? 0) + (status.failed ?? 0), keys.length, job);
-      if ((status.pending ?? 0) + (status.running ?? 0) === 0 || options.signal?.aborted) break;
-      await sleep(pollMs, options.signal);
+  private async work(
+    job: string,
+    handled: readonly string[],
+    items: readonly NewWorkItem[],
+    mode: 'once' | 'again',
+    options: RunOptions & { signal: AbortSignal },
+  ): Promise<WorkOutcome> {
+    await this.queue.enqueue(items, mode);
+    const kinds = [...new Set([...handled, ...items.map((i) => i.job)])];
+    const pollMs = Math.min(1_000, this.leaseMs / 3);
+    const done = { done: 0, failed: 0 };
+    const errors: string[] = [];
+    for (const kind of kinds) {
+      const keys = items.filter((i) => i.job === kind).map((i) => i.itemKey);
+      let status: Record<string, number> = {};
+      for (;;) {
+        await this.runner.drain([kind], options.signal);
+        status = await this.queue.statusOf(kind, keys);
+        options.progress?.((status.done ?? 0) + (status.failed ?? 0), keys.length, kind);
+        if ((status.pending ?? 0) + (status.running ?? 0) === 0 || options.signal.aborted) break;
+        await sleep(pollMs, options.signal);
+      }
+      done.done += status.done ?? 0;
+      done.failed += status.failed ?? 0;
+      errors.push(...(await this.queue.failures(kind, keys)).map((f) => `${job} ${f.itemKey}: ${f.error}`));
     }
-    const failures = await this.queue.failures(job, keys);
-    return {
-      counts: { done: status.done ?? 0, failed: status.failed ?? 0 },
-      errors: failures.map((f) => `${job} ${f.itemKey}: ${f.error}`),
-    };
-  }
-
-  private windowsOf(options: RunOptions): Window[] | null {
-    if (!options.from || !options.to) return null;
-    return windowsCovering(options.from, options.to, this.windowSeconds);
-  }
-
-  private async dirtyWindows(): Promise<Window[]> {
-    const size = this.windowSeconds * 1000;
-    const dirty = await this.profiles.listDirtyWindows(10_000);
-    return dirty.map((d) => ({ start: d.windowStart, end: new Date(d.windowStart.getTime() + size) }));
+    if (items.length === 0) options.progress?.(0, 0, job);
+    return { counts: done, errors };
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no listener behind either way. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const onAbort = (): void => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -3,47 +3,57 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { DemoLoader } from './demo.loader';
-import { JOB_NAMES, JobsService, type JobName } from './jobs.service';
+import { SettingsError } from '../config/settings.error';
+import { JobRegistry } from './job-registry';
+import { JobsService } from './jobs.service';
 
 /**
- * Starts the scheduled jobs on the cron expressions of `schedules` (UTC). A tick while the same job is
- * still running in this process is skipped: the running one already covers it, and another replica's
- * run shares the work through the queue anyway.
+ * Starts every registered job on its cron expression: `schedules.<job>` when set, else the job's default, in the
+ * job's time zone (UTC unless it says otherwise). A tick while the same job is still running in this process is
+ * skipped: the running one already covers it, and another replica's run shares the work through the queue.
  */
 @Injectable()
 export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Scheduler');
-  private readonly running = new Map<JobName, Promise<unknown>>();
+  private readonly running = new Map<string, Promise<unknown>>();
 
   constructor(
     @InjectSettings() private readonly settings: Settings,
-    private readonly registry: SchedulerRegistry,
+    private readonly cron: SchedulerRegistry,
+    private readonly registry: JobRegistry,
     private readonly jobs: JobsService,
-    private readonly demo: DemoLoader,
   ) {}
 
   onApplicationBootstrap(): void {
-    const schedules = this.settings.schedules;
-    if (!schedules.enabled) {
+    const { enabled, jobs: schedules } = this.settings.schedules;
+    for (const name of Object.keys(schedules)) {
+      if (!this.registry.has(name)) {
+        throw new SettingsError(`invalid setting schedules.${name}: no job has that name (jobs: ${this.registry.names().join(', ')})`);
+      }
+    }
+    if (!enabled) {
       this.logger.log('scheduled jobs are off (schedules.enabled: false)');
       return;
     }
-    for (const job of JOB_NAMES) {
-      const cron = CronJob.from({ cronTime: schedules[job], onTick: () => void this.trigger(job), timeZone: 'UTC', start: true });
-      this.registry.addCronJob(`flamebill-${job}`, cron);
+    void this.jobs.abandonStaleRuns().catch(() => undefined);
+    const started: string[] = [];
+    for (const { meta } of this.registry.list()) {
+      const cronTime = schedules[meta.name] ?? meta.defaultSchedule;
+      const timeZone = meta.timeZone?.(this.settings) ?? 'UTC';
+      const job = CronJob.from({ cronTime, onTick: () => void this.trigger(meta.name), timeZone, start: true });
+      this.cron.addCronJob(`flamebill-${meta.name}`, job);
+      started.push(`${meta.name} "${cronTime}"${timeZone === 'UTC' ? '' : ` (${timeZone})`}`);
     }
-    this.logger.log(`scheduled ${JOB_NAMES.map((j) => `${j} "${schedules[j]}"`).join(', ')} (UTC)`);
-    if (schedules.demo) void this.loadDemo();
+    this.logger.log(`scheduled ${started.join(', ')} (UTC unless noted)`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const name of this.registry.getCronJobs().keys()) if (name.startsWith('flamebill-')) this.registry.deleteCronJob(name);
+    for (const name of this.cron.getCronJobs().keys()) if (name.startsWith('flamebill-')) this.cron.deleteCronJob(name);
     await Promise.allSettled(this.running.values());
   }
 
   /** Runs `job` now unless it is already running here; resolves when it ends. */
-  trigger(job: JobName): Promise<unknown> {
+  trigger(job: string): Promise<unknown> {
     const current = this.running.get(job);
     if (current) {
       this.logger.log(`${job}: previous run still going, tick skipped`);
@@ -60,14 +70,5 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       .finally(() => this.running.delete(job));
     this.running.set(job, started);
     return started;
-  }
-
-  private async loadDemo(): Promise<void> {
-    try {
-      const loaded = await this.demo.loadIfEmpty();
-      if (loaded > 0) await this.trigger('attribute');
-    } catch (error) {
-      this.logger.error(`loading the demo profiles failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 }

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 
 /** A unit of work: one (job, key) pair, e.g. `pull` of one service for one window. */
@@ -47,6 +48,7 @@ interface WorkItemRow {
  * the lease runs out. Completion is written in the caller's transaction together with the item's own
  * rows and is guarded by the lease owner: a worker whose lease was taken over cannot commit.
  */
+@Injectable()
 export class WorkQueueRepository {
   constructor(private readonly db: DataSource) {}
 
@@ -138,6 +140,12 @@ export class WorkQueueRepository {
       [job, itemKeys],
     );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Deletes items finished before `before` (retention); running and pending items are kept. */
+  async deleteDoneBefore(before: Date): Promise<number> {
+    const rows = await queryRows<unknown>(this.db, `DELETE FROM work_items WHERE status = 'done' AND finished_at < $1 RETURNING id`, [before]);
+    return rows.length;
   }
 
   /** Errors of the failed items among the given keys, for the job run's summary. */

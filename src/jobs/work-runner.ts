@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { LeaseLostError, WorkItem, WorkQueueRepository } from './work-queue.repository';
+import { LeaseLostError, type WorkItem, type WorkQueueRepository } from './work-queue.repository';
 
 /** Writes an item's results; runs in the transaction that marks the item done. */
 export type CommitWrites = (write: (tx: EntityManager) => Promise<void>) => Promise<void>;
@@ -37,16 +37,14 @@ export interface DrainResult {
  * processes may drain the same queue at once; each item is processed by one of them.
  */
 export class WorkRunner {
-  private readonly queue: WorkQueueRepository;
   private readonly handlers = new Map<string, WorkHandler>();
   private claims = 0;
 
   constructor(
     private readonly db: DataSource,
+    private readonly queue: WorkQueueRepository,
     private readonly options: WorkRunnerOptions,
-  ) {
-    this.queue = new WorkQueueRepository(db);
-  }
+  ) {}
 
   register(handler: WorkHandler): this {
     this.handlers.set(handler.job, handler);

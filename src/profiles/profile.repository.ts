@@ -237,6 +237,18 @@ export class ProfileRepository {
   }
 
   /** Windows marked dirty, oldest first, with the time of their mark. */
+  /** Retention: forgets the raw bytes of profiles whose window started before `before`; returns how many. */
+  async dropRawBefore(before: Date): Promise<number> {
+    const rows = await queryRows<unknown>(this.db, `UPDATE profiles SET raw = NULL WHERE window_start < $1 AND raw IS NOT NULL RETURNING id`, [before]);
+    return rows.length;
+  }
+
+  /** Retention: deletes profiles whose window started before `before`; returns how many. */
+  async deleteBefore(before: Date): Promise<number> {
+    const rows = await queryRows<unknown>(this.db, `DELETE FROM profiles WHERE window_start < $1 RETURNING id`, [before]);
+    return rows.length;
+  }
+
   async listDirtyWindows(limit = 1000): Promise<Array<{ windowStart: Date; markedAt: Date }>> {
     const rows = await queryRows<{ window_start: Date; marked_at: Date }>(
       this.db,

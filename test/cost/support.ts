@@ -6,7 +6,9 @@ import { CatalogLoader } from '../../src/catalog/catalog.loader';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
 import { priceSettingsSchema } from '../../src/domain/cost';
 import { cpuNanoseconds, foldProfile, serializeFold, type Fold } from '../../src/domain/profile';
+import { AttributionRepository } from '../../src/cost/attribution.repository';
 import { AttributionService, type AttributionSettings } from '../../src/cost/attribution.service';
+import { FunctionDayRepository } from '../../src/cost/function-day.repository';
 import { FunctionDictionary } from '../../src/cost/function-dictionary';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
 
@@ -85,7 +87,7 @@ export async function loadExampleCatalog(db: DataSource, dir = CATALOG_DIR): Pro
 }
 
 export function attributionService(db: DataSource, settings: AttributionSettings = SETTINGS): AttributionService {
-  return new AttributionService(new ProfileRepository(db), new CatalogRepository(db), settings, new FunctionDictionary(db));
+  return new AttributionService(new ProfileRepository(db), new CatalogRepository(db), settings, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
 }
 
 /** Attributes the hourly window at `start` in its own transaction. */

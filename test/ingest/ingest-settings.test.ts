@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS_TENANT, IngestAuthenticator, IngestAuthError, IngestTokenMissingError } from '../../src/ingest/ingest-auth';
-import { ingestSettingsSchema } from '../../src/ingest/ingest-settings';
+import { ingestSettingsSchema } from '../../src/config/ingest-settings';
 
 describe('ingestSettingsSchema', () => {
   it('has the documented defaults', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { DemoLoader } from '../../src/jobs/demo.loader';
+import { DemoLoader } from '../../src/demo/demo.loader';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { WorkQueueRepository } from '../../src/jobs/work-queue.repository';
 import { startTestApp, type TestApp } from '../support/app';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { DemoLoader } from '../../src/jobs/demo.loader';
+import { DemoLoader } from '../../src/demo/demo.loader';
 import { JobsService } from '../../src/jobs/jobs.service';
-import { RetentionRepository } from '../../src/jobs/retention.repository';
+import { RetentionJob } from '../../src/retention/retention.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 
@@ -37,21 +37,21 @@ describe('retention job', () => {
   afterAll(async () => app?.close());
 
   it('drops raw bytes, profiles and month partitions only once they are entirely past their period, keeping daily rollups', async () => {
-    const retention = app.app.get(RetentionRepository);
+    const retention = app.app.get(RetentionJob);
     const before = await counts(db);
     expect(before).toMatchObject({ profiles: 36, raw: 36, windows: 6, service_windows: 36 });
     expect(before.function_blocks).toBeGreaterThan(0);
 
     // 31 days later: only raw bytes are past their 30 days.
-    expect(await retention.apply(SETTINGS, new Date(Date.UTC(2026, 11, 23, 12)))).toMatchObject({ rawProfilesDropped: 36, profilesDeleted: 0, factPartitionsDropped: 0 });
+    expect(await retention.apply(new Date(Date.UTC(2026, 11, 23, 12)), SETTINGS)).toMatchObject({ rawProfilesDropped: 36, profilesDeleted: 0, factPartitionsDropped: 0 });
     expect(await counts(db)).toEqual({ ...before, raw: 0 });
 
     // 365 days later the November 2026 month is not yet entirely older than the cutoff (2026-11-23).
-    expect(await retention.apply(SETTINGS, new Date(Date.UTC(2027, 10, 23, 12)))).toMatchObject({ profilesDeleted: 36, factPartitionsDropped: 0 });
+    expect(await retention.apply(new Date(Date.UTC(2027, 10, 23, 12)), SETTINGS)).toMatchObject({ profilesDeleted: 36, factPartitionsDropped: 0 });
     expect(await counts(db)).toMatchObject({ profiles: 0, windows: 6, service_windows: 36 });
 
     // Once the cutoff passes December 1st, November's hourly and function-day partitions go; rollups stay.
-    const dropped = await retention.apply(SETTINGS, new Date(Date.UTC(2027, 11, 2, 12)));
+    const dropped = await retention.apply(new Date(Date.UTC(2027, 11, 2, 12)), SETTINGS);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
     expect(await counts(db)).toEqual({ profiles: 0, raw: 0, windows: 0, service_windows: 0, splits: 0, function_blocks: 0, service_days: before.service_days, team_days: before.team_days });
   });

@@ -46,15 +46,15 @@ describe('work queue', () => {
     expect(await queue.enqueue(items(10))).toBe(10);
     expect(await queue.enqueue(items(10))).toBe(0);
     expect(await queue.enqueue(items(10), 'again')).toBe(0); // all pending: nothing to re-queue
-    const runner = new WorkRunner(db, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(recorder('a'));
+    const runner = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(recorder('a'));
     await runner.drain(['count']);
     expect(await queue.enqueue(items(10), 'again')).toBe(10);
   });
 
   it('two runners draining one queue process every item exactly once', async () => {
     await queue.enqueue(items(60));
-    const a = new WorkRunner(db, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('a', 2));
-    const b = new WorkRunner(db, { owner: 'b', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('b', 2));
+    const a = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('a', 2));
+    const b = new WorkRunner(db, queue, { owner: 'b', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('b', 2));
     const [ra, rb] = await Promise.all([a.drain(['count']), b.drain(['count'])]);
     expect(ra.done + rb.done).toBe(60);
     const rows: { item_key: string; n: string }[] = await db.query('SELECT item_key, count(*) AS n FROM wq_results GROUP BY item_key');
@@ -70,7 +70,7 @@ describe('work queue', () => {
     expect(stale).toBeDefined();
     expect(await queue.claim(['count'], 'other', 100)).toHaveLength(0); // leased
     await new Promise((r) => setTimeout(r, 150));
-    const done = await new WorkRunner(db, { owner: 'alive', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 })
+    const done = await new WorkRunner(db, queue, { owner: 'alive', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 })
       .register(recorder('alive'))
       .drain(['count']);
     expect(done.done).toBe(1);
@@ -91,7 +91,7 @@ describe('work queue', () => {
         });
       },
     };
-    const result = await new WorkRunner(db, { owner: 'x', leaseMs: 5_000, maxAttempts: 2, concurrency: 1 }).register(flaky).drain(['count']);
+    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 2, concurrency: 1 }).register(flaky).drain(['count']);
     expect(result).toEqual({ done: 0, failed: 2, lost: 0 });
     expect(await db.query('SELECT * FROM wq_results')).toEqual([]);
     const [row] = await db.query('SELECT status, attempts, last_error FROM work_items');

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pino from 'pino';
 import { loadSettings, type SettingsOverrides } from '../../src/config/settings.loader';
@@ -18,6 +19,8 @@ export interface TestAppOptions {
   readonly migrateOnStart?: boolean;
   /** Log level captured into `logs`; default info. */
   readonly logLevel?: Settings['logging']['level'];
+  /** Modules added to the application (e.g. a test's own job). */
+  readonly modules?: readonly Type[];
 }
 
 export interface TestApp {
@@ -56,7 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const lines: string[] = [];
   const logger = createRootLogger(settings.logging.level, { write: (line: string) => void lines.push(line) } as pino.DestinationStream);
-  const server = await startServer({ settings, databaseUrl, logger, migrateOnStart: options.migrateOnStart ?? false });
+  const server = await startServer({ settings, databaseUrl, logger, migrateOnStart: options.migrateOnStart ?? false, modules: options.modules });
   return {
     baseUrl: server.url,
     app: server.app,

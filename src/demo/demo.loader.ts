@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
@@ -9,8 +9,9 @@ import { lastCompleteWindow } from '../domain/pull/windows';
 import { ProfileStoreService } from '../profiles/profile-store.service';
 import { createSource, silentSourceLogger, sourceSettingSchema, type ProfileSource } from '../sources';
 import { DirectorySource } from '../sources/directory.source';
-import { PULL_SOURCES } from './jobs.service';
-import { storePulled } from './pull.handler';
+import { SchedulerService } from '../jobs/scheduler.service';
+import { storePulled } from '../pull/pull.handler';
+import { PULL_SOURCES } from '../pull/pull.job';
 
 /** Source name of the demo rows, so they are easy to tell apart (and to delete). */
 export const DEMO_SOURCE = 'demo';
@@ -19,10 +20,11 @@ export const DEMO_SOURCE = 'demo';
  * Loads the real profiles shipped in `demo/profiles` at first start, so a fresh `npm start` shows
  * numbers before any profiler is connected. Only when no source is configured and nothing is stored
  * yet. The demo's windows are moved, keeping their spacing, so the newest lands on the last complete
- * window: a demo of yesterday's data would look empty on a dashboard that opens on "today".
+ * window: a demo of yesterday's data would look empty on a dashboard that opens on "today". Runs when the service
+ * starts with `schedules.enabled` and `schedules.demo`, then attributes what it loaded.
  */
 @Injectable()
-export class DemoLoader {
+export class DemoLoader implements OnApplicationBootstrap {
   private readonly logger = new Logger('Demo');
 
   constructor(
@@ -30,7 +32,21 @@ export class DemoLoader {
     @InjectSettings() private readonly settings: Settings,
     @Inject(PULL_SOURCES) private readonly sources: readonly ProfileSource[],
     private readonly store: ProfileStoreService,
+    private readonly scheduler: SchedulerService,
   ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.settings.schedules.enabled && this.settings.schedules.demo) void this.loadAndAttribute();
+  }
+
+  private async loadAndAttribute(): Promise<void> {
+    try {
+      const loaded = await this.loadIfEmpty();
+      if (loaded > 0) await this.scheduler.trigger('attribute');
+    } catch (error) {
+      this.logger.error(`loading the demo profiles failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   /** @returns the number of profiles stored (0 when the demo does not apply). */
   async loadIfEmpty(now: Date = new Date()): Promise<number> {
@@ -70,7 +86,7 @@ export class DemoLoader {
   }
 }
 
-/** `demo/profiles` of the installed package (two levels above `src/jobs`, three above `dist/src/jobs`). */
+/** `demo/profiles` of the installed package (two levels above `src/demo`, three above `dist/src/demo`). */
 function demoFolder(): string | null {
   for (const up of ['../..', '../../..']) {
     const candidate = path.resolve(__dirname, up, 'demo', 'profiles');

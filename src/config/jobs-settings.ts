@@ -11,19 +11,16 @@ const cronSchema = z.string().superRefine((value, ctx) => {
 });
 
 /**
- * `schedules`: when the scheduled jobs run (UTC cron expressions) and how this replica works through
- * their items. Any number of replicas may run the same schedules: items are claimed through PostgreSQL.
+ * `schedules`: when the scheduled jobs run and how this replica works through their items. Any other key is
+ * `schedules.<job>`, the cron expression of a registered job (e.g. `pull: "5 * * * *"`); a job without one
+ * runs on its own default (`flamebill run --help` lists them). Names are checked against the registered jobs
+ * when the application starts. Any number of replicas may run the same schedules: items are claimed through
+ * PostgreSQL.
  */
 export const schedulesSettingsSchema = z
-  .strictObject({
+  .object({
     /** Off: the service only ingests pushes and serves; jobs run through `flamebill run JOB`. */
     enabled: z.boolean().default(true),
-    /** Pull every source for the last complete window, then attribute what changed. */
-    pull: cronSchema.default('5 * * * *'),
-    /** Re-attribute windows changed by pushes or late data. */
-    attribute: cronSchema.default('*/5 * * * *'),
-    /** Drop raw profiles and old facts past their retention. */
-    retention: cronSchema.default('30 3 * * *'),
     worker: z
       .strictObject({
         /** Items this replica processes at once. */
@@ -37,8 +34,10 @@ export const schedulesSettingsSchema = z
     /** Load the shipped demo profiles at start when no source is configured and no profile is stored yet. */
     demo: z.boolean().default(true),
   })
-  .prefault({});
-export type SchedulesSettings = z.output<typeof schedulesSettingsSchema>;
+  .catchall(cronSchema)
+  .prefault({})
+  // The cron expressions move under `jobs` once checked, so the rest of the code reads them by job name.
+  .transform(({ enabled, worker, demo, ...jobs }) => ({ enabled, worker, demo, jobs: jobs as Record<string, string> }));
 
 /** `retention`: how long stored data is kept, in days. */
 export const retentionSettingsSchema = z

@@ -2,8 +2,8 @@ import type { IngestWindow, PushFoldOptions } from '../domain/ingest';
 import { foldPulledProfile } from '../domain/pull/pulled-profile';
 import type { FetchedProfile, ProfileSource } from '../sources';
 import { profileTypeOf, type ProfileStoreService, type ProfileToStore } from '../profiles/profile-store.service';
-import type { WorkItem } from './work-queue.repository';
-import type { CommitWrites, WorkHandler } from './work-runner';
+import type { WorkItem } from '../jobs/work-queue.repository';
+import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
 
 /** The `pull` item's payload: which configured source to ask. */
 export interface PullPayload {

@@ -1,4 +1,5 @@
-import { formatScaled, MONEY_SCALE } from '../domain/cost';
+import { formatScaled } from './decimal';
+import { MONEY_SCALE } from './price-settings';
 
 /** Money as the API shows it: exact micro-units and a decimal string of the currency, both strings (never floats). */
 export interface MoneyJson {

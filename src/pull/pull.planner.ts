@@ -1,7 +1,7 @@
 import type { Window } from '../domain/pull/windows';
 import { windowKey } from '../domain/pull/windows';
 import type { ProfileSource } from '../sources';
-import type { NewWorkItem } from './work-queue.repository';
+import type { NewWorkItem } from '../jobs/work-queue.repository';
 import type { PullPayload } from './pull.handler';
 
 export interface PlannedItems {

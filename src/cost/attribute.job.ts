@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
+import { windowKey, windowsCovering, type Window } from '../domain/pull/windows';
+import { Job } from '../jobs/job.decorator';
+import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
+import type { NewWorkItem } from '../jobs/work-queue.repository';
+import { ProfileRepository } from '../profiles/profile.repository';
+import { AttributeHandler } from './attribute.handler';
+
+/** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
+@Job({
+  name: 'attribute',
+  description: 'attribute the windows changed by pushes or late data (or every window of --from/--to) into cost facts',
+  defaultSchedule: '*/5 * * * *',
+})
+@Injectable()
+export class AttributeJob implements JobRunner {
+  readonly handlers: readonly AttributeHandler[];
+
+  constructor(
+    @InjectSettings() private readonly settings: Settings,
+    private readonly profiles: ProfileRepository,
+    handler: AttributeHandler,
+  ) {
+    this.handlers = [handler];
+  }
+
+  async run(context: JobContext): Promise<JobOutcome> {
+    const { from, to } = context.options;
+    const range = from && to ? windowsCovering(from, to, this.settings.ingest.windowSeconds) : null;
+    const windows = range ?? (await this.dirtyWindows());
+    // A dirty window is skipped by the handler if another replica attributed it in the meantime.
+    const payload = { onlyIfDirty: range === null };
+    const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end, payload }));
+    // Always 'again': a dirty window must be recomputed even if it was attributed before.
+    const settled = await context.work(items, 'again');
+    return { status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };
+  }
+
+  private async dirtyWindows(): Promise<Window[]> {
+    const size = this.settings.ingest.windowSeconds * 1000;
+    const dirty = await this.profiles.listDirtyWindows(10_000);
+    return dirty.map((d) => ({ start: d.windowStart, end: new Date(d.windowStart.getTime() + size) }));
+  }
+}

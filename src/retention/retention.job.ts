@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
+import { AttributionRepository } from '../cost/attribution.repository';
+import { Job } from '../jobs/job.decorator';
+import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
+import { WorkQueueRepository } from '../jobs/work-queue.repository';
+import { ProfileRepository } from '../profiles/profile.repository';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Ages out stored data by asking each table's owner: raw profile bytes and folded profiles (profiles), finished work
+ * items (the queue), and cost facts by month partition (hourly facts and daily function facts; daily service and
+ * team rollups are kept forever).
+ */
+@Job({ name: 'retention', description: 'drop raw profiles, profiles, finished work items and old cost facts past their retention', defaultSchedule: '30 3 * * *' })
+@Injectable()
+export class RetentionJob implements JobRunner {
+  constructor(
+    private readonly db: DataSource,
+    @InjectSettings() private readonly settings: Settings,
+    private readonly profiles: ProfileRepository,
+    private readonly queue: WorkQueueRepository,
+    private readonly facts: AttributionRepository,
+  ) {}
+
+  async run(_context: JobContext): Promise<JobOutcome> {
+    return { status: 'succeeded', counts: await this.apply(new Date()), errors: [] };
+  }
+
+  /** Applies every retention period at `now`; returns what it removed. */
+  async apply(now: Date, retention: Settings['retention'] = this.settings.retention): Promise<Record<string, number>> {
+    const before = (days: number): Date => new Date(now.getTime() - days * DAY_MS);
+    const rawProfilesDropped = await this.profiles.dropRawBefore(before(retention.rawProfileDays));
+    const profilesDeleted = await this.profiles.deleteBefore(before(retention.profileDays));
+    const workItemsDeleted = await this.queue.deleteDoneBefore(before(retention.profileDays));
+    const partitions = await this.db.transaction(async (tx) => [
+      ...(await this.facts.dropHourlyMonthsBefore(tx, before(retention.factDays))),
+      ...(await this.facts.dropFunctionDayMonthsBefore(tx, before(retention.factDays))),
+    ]);
+    return { rawProfilesDropped, profilesDeleted, workItemsDeleted, factPartitionsDropped: partitions.length };
+  }
+}
