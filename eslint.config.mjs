@@ -43,7 +43,7 @@ export default tseslint.config(
     },
   },
   {
-    // The pure core: bytes and values in, values out (see DESIGN.md).
+    // The pure core: bytes and values in, values out (README, Architecture).
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -14,7 +14,8 @@ import {
   type ServiceWindowInput,
   type WindowAttribution,
 } from '../domain/cost';
-import { foldProfile, type Fold } from '../domain/profile';
+import { foldPprofForCost } from '../domain/ingest';
+import { cpuNanoseconds, foldProfile, ProfileDecodeError, type Fold } from '../domain/profile';
 
 export interface AttributeOptions {
   readonly profiles: string;
@@ -88,11 +89,13 @@ async function readProfiles(root: string, warnings: string[]): Promise<ProfileIn
       warnings.push(`skipped ${file}: ${err instanceof Error ? err.message : String(err)}`);
       continue;
     }
-    const cpu = cpuNanosecondsOf(fold);
-    if (cpu === null) {
-      warnings.push(`skipped ${file}: ${fold.sampleType.type}/${fold.sampleType.unit} is not CPU time`);
+    const cost = costOf(bytes, fold);
+    if ('skipped' in cost) {
+      warnings.push(`skipped ${file}: ${cost.skipped}`);
       continue;
     }
+    const cpu = cost.cpuNanoseconds;
+    fold = cost.fold;
     // time_nanos when the profile has one, else the file's modification time, as the issue specifies.
     const startMs = fold.timeNanos > 0n ? Number(fold.timeNanos / 1_000_000n) : Math.floor((await stat(file)).mtimeMs);
     const durationMs = Number(fold.durationNanos / 1_000_000n);
@@ -106,16 +109,22 @@ async function readProfiles(root: string, warnings: string[]): Promise<ProfileIn
 }
 
 /**
- * CPU nanoseconds of a fold: `cpu/nanoseconds` values as they are, sample counts × a CPU period;
- * null for anything else (wall time, heap, contention). Kept here until the profile engine
- * exports its `cpuNanoseconds(fold)`, which should replace it.
+ * The CPU time of a profile file as the service bills it: protobuf pprof goes through the push and pull path's own
+ * classifier (any `cpu` time unit, sample counts with a CPU period; wall and memory are not CPU time), so a file
+ * costs here what it costs when pushed; the other formats (legacy pprof text, folded, V8, speedscope) through the
+ * profile engine's CPU time.
  */
-function cpuNanosecondsOf(fold: Fold): bigint | null {
-  const { type, unit } = fold.sampleType;
-  if (type === 'cpu' && unit === 'nanoseconds') return fold.total;
-  const counted = (type === 'samples' || type === 'sample') && unit === 'count';
-  if (counted && fold.periodType?.type === 'cpu' && fold.periodType.unit === 'nanoseconds') return fold.total * fold.period;
-  return null;
+function costOf(bytes: Uint8Array, fold: Fold): { fold: Fold; cpuNanoseconds: bigint } | { skipped: string } {
+  if (fold.format === 'pprof') {
+    try {
+      const cost = foldPprofForCost(bytes, { labelKeys: [], maxLabelValues: 0, countWallAsCpu: false });
+      return cost.action === 'store' ? { fold: cost.fold, cpuNanoseconds: cost.cpuNanoseconds } : { skipped: cost.detail };
+    } catch (err) {
+      if (!(err instanceof ProfileDecodeError)) throw err; // legacy text pprof: the engine read it, the classifier reads protobuf
+    }
+  }
+  const cpu = cpuNanoseconds(fold);
+  return cpu === null ? { skipped: `${fold.sampleType.type}/${fold.sampleType.unit} is not CPU time` } : { fold, cpuNanoseconds: cpu };
 }
 
 /** Profiles starting at the same instant form one window (priced at that instant). */

@@ -84,7 +84,6 @@ export const settingsFileSchema = z.strictObject({
 });
 
 /** What the settings file and environment may contain before defaults apply. */
-export type SettingsInput = z.input<typeof settingsFileSchema>;
 
 /** Validated settings: defaults applied, paths absolute, plus where they came from. */
 export type Settings = z.output<typeof settingsFileSchema> & {

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { windowKey, windowsCovering, type Window } from '../domain/pull/windows';
+import { windowKey, windowsCovering } from '../domain/pull/windows';
 import { Job } from '../jobs/job.decorator';
 import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
 import type { NewWorkItem } from '../jobs/work-queue.repository';
 import { ProfileRepository } from '../profiles/profile.repository';
 import { AttributeHandler } from './attribute.handler';
+import { type TimeWindow } from '../domain/time-window';
 
 /** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
 @Job({
@@ -38,7 +39,7 @@ export class AttributeJob implements JobRunner {
     return { status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };
   }
 
-  private async dirtyWindows(): Promise<Window[]> {
+  private async dirtyWindows(): Promise<TimeWindow[]> {
     const size = this.settings.ingest.windowSeconds * 1000;
     const dirty = await this.profiles.listDirtyWindows(10_000);
     return dirty.map((d) => ({ start: d.windowStart, end: new Date(d.windowStart.getTime() + size) }));

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { WindowAttributionSplits } from '../domain/cost';
 import type { PriceSchedule } from './price-schedule';
+import { isoDay } from '../domain/time-window';
 
 /** Hourly fact tables, partitioned by month on `window_start`. */
 export const HOURLY_FACT_TABLES = ['cost_service_windows', 'cost_team_windows', 'cost_label_windows', 'cost_function_splits'] as const;
@@ -207,10 +208,6 @@ async function insertJson(tx: EntityManager, sql: string, windowStart: Date, row
 }
 
 /** `YYYY-MM-DD` of a UTC instant. */
-export function isoDay(at: Date): string {
-  return at.toISOString().slice(0, 10);
-}
-
 /** The first instant of `date`'s UTC month. */
 function monthOf(date: Date): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1));

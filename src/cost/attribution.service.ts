@@ -6,21 +6,16 @@ import { InjectSettings } from '../config/settings.module';
 import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
 import { deserializeFold, mergeFolds } from '../domain/profile';
 import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
-import { AttributionRepository, isoDay } from './attribution.repository';
+import { AttributionRepository } from './attribution.repository';
 import { FunctionDayState, TOP_SIZE } from './function-day-state';
 import { FunctionDayRepository } from './function-day.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { decodeSplitArrays, encodeSplitArrays, type SplitArrays } from './function-split.codec';
 import { priceScheduleOf } from './price-schedule';
+import { isoDay, type TimeWindow } from '../domain/time-window';
 
 /** What attribution needs from the settings: the price section and the label keys facts are split by. */
 export type AttributionSettings = PriceSettings & { readonly labels: { readonly keys: readonly string[] } };
-
-/** A window to attribute: [start, end), UTC. */
-export interface WindowRange {
-  readonly start: Date;
-  readonly end: Date;
-}
 
 /** What one attribution stored, for job logs and progress. */
 export interface WindowAttributionResult {
@@ -77,7 +72,7 @@ export class AttributionService {
    * Inside `tx`: clears the window's dirty mark (waiting for writers in flight), reads its profiles, attributes
    * them and replaces its facts. Call it inside the work item's `commit` so the facts land with the item.
    */
-  async attributeWindow(window: WindowRange, tx: EntityManager): Promise<WindowAttributionResult> {
+  async attributeWindow(window: TimeWindow, tx: EntityManager): Promise<WindowAttributionResult> {
     const clock = stopwatch();
     // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
     // replicas and lanes (two at once both delete, then both insert the day's rows). Taken before the window's

@@ -9,7 +9,6 @@ export interface FunctionAmount {
   readonly cum: bigint;
 }
 
-export type FunctionSplit = ReadonlyMap<number, FunctionAmount>;
 
 /** A split as parallel arrays in ascending id order (no object per function: millions per window at scale). */
 export interface SplitArrays {
@@ -23,20 +22,10 @@ const VERSION = 1;
 const SMALL = 0x80000000n;
 
 /**
- * Encodes a split: version byte, count, then per function in ascending id order the id delta, self and
- * cum as unsigned LEB128 varints (exact for any non-negative bigint). The same split always gives the
- * same bytes, so an unchanged window rewrites identical rows.
+ * Encodes a split given in ascending id order: version byte, count, then per function the id delta, self and cum
+ * as unsigned LEB128 varints (exact for any non-negative bigint). The same split always gives the same bytes, so
+ * an unchanged window rewrites identical rows.
  */
-export function encodeFunctionSplit(split: FunctionSplit): Buffer {
-  const ids = [...split.keys()].sort((a, b) => a - b);
-  return encodeSplitArrays({
-    ids: Int32Array.from(ids),
-    self: ids.map((id) => (split.get(id) as FunctionAmount).self),
-    cum: ids.map((id) => (split.get(id) as FunctionAmount).cum),
-  });
-}
-
-/** `encodeFunctionSplit` of a split already in ascending id order (same bytes). */
 export function encodeSplitArrays(split: SplitArrays): Buffer {
   const n = split.ids.length;
   const out = new Writer(16 + n * 12);
@@ -57,7 +46,7 @@ export function encodeSplitArrays(split: SplitArrays): Buffer {
   return out.done();
 }
 
-/** Decodes `encodeFunctionSplit` output; throws naming the byte offset on anything else. */
+/** Decodes `encodeSplitArrays` output; throws naming the byte offset on anything else. */
 export function decodeFunctionSplit(bytes: Uint8Array): Map<number, FunctionAmount> {
   const split = decodeSplitArrays(bytes);
   const out = new Map<number, FunctionAmount>();

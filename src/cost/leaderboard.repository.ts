@@ -3,7 +3,7 @@ import { queryRows } from '../database/query-rows';
 import { BLOCK_BITS, type TopBoard } from './function-day-state';
 import { finalists, type DayList } from './function-leaderboard';
 
-/** A period [from, to); `days` is set when both ends are UTC midnights (daily tables can answer). */
+/** A period [from, to); daily tables answer it when both ends are UTC midnights. */
 export interface Period {
   readonly from: Date;
   readonly to: Date;

@@ -1,15 +1,16 @@
+import type { EntityManager } from 'typeorm';
 import { Injectable } from '@nestjs/common';
 import { serializeFold, type Fold } from '../domain/profile';
-import type { IngestWindow } from '../domain/ingest';
 import { DEFAULT_INSERT_BATCH, ProfileInsertBatcher, type InsertBatchOptions } from './profile-insert.batcher';
 import { ProfileRepository, type InsertResult, type NewProfileRow, type ReplaceResult } from './profile.repository';
+import { type TimeWindow } from '../domain/time-window';
 
 /** One folded profile to store, as push and pull both produce it. */
 export interface ProfileToStore {
   /** Settings source name, `push` or `demo`. */
   readonly source: string;
   readonly service: string;
-  readonly window: IngestWindow;
+  readonly window: TimeWindow;
   /** sha256 hex that identifies the profile within (source, service, profile type, window). */
   readonly digest: string;
   readonly seriesLabels: Readonly<Record<string, string>>;
@@ -68,8 +69,15 @@ export class ProfileStoreService {
    * Makes `profiles` the complete content of `source`'s (service, profile type, window): the pull of a window,
    * re-runnable. All profiles must share source, service, window and the fold's sample type.
    */
-  replaceWindow(source: string, service: string, profileType: string, window: IngestWindow, profiles: readonly ProfileToStore[]): Promise<ReplaceResult> {
-    return this.profiles.replaceSourceWindow(source, service, profileType, window.start, profiles.map(toRow));
+  replaceWindow(
+    source: string,
+    service: string,
+    profileType: string,
+    window: TimeWindow,
+    profiles: readonly ProfileToStore[],
+    tx?: EntityManager,
+  ): Promise<ReplaceResult> {
+    return this.profiles.replaceSourceWindow(source, service, profileType, window.start, profiles.map(toRow), tx);
   }
 }
 

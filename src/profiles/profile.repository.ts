@@ -174,10 +174,18 @@ export class ProfileRepository {
    * Replaces what `source` stored for (service, profile type, window) with `rows`, in one transaction: a pull re-run
    * for a window converges to the latest fetch. When the window already holds exactly these digests nothing is
    * written and the window is not marked dirty. Every row must carry the same source, service, type and window.
+   * With `tx`, the writes join that transaction (a work item's commit, so they land with the item or not at all).
    */
-  async replaceSourceWindow(source: string, service: string, profileType: string, windowStart: Date, rows: readonly NewProfileRow[]): Promise<ReplaceResult> {
+  async replaceSourceWindow(
+    source: string,
+    service: string,
+    profileType: string,
+    windowStart: Date,
+    rows: readonly NewProfileRow[],
+    tx?: EntityManager,
+  ): Promise<ReplaceResult> {
     for (const row of rows) assertSameKey(row, source, service, profileType, windowStart);
-    return withPgTransaction(this.db, async (client) => {
+    const replace = async (client: PoolClient): Promise<ReplaceResult> => {
       await lockWindowShared(client, windowStart);
       const key = [source, service, profileType, windowStart];
       const existing = await client.query<{ digest: string }>(
@@ -205,7 +213,10 @@ export class ProfileRepository {
         [windowStart],
       );
       return { deleted: deleted.rowCount ?? 0, inserted, unchanged: false };
-    });
+    };
+    // TypeORM's PostgreSQL query runner holds the pg client of its transaction: run the same statements on it.
+    if (tx) return replace((await tx.queryRunner!.connect()) as PoolClient);
+    return withPgTransaction(this.db, replace);
   }
 
   /** Every profile of one window, all sources and services, in id order; without raw bytes. */

@@ -1,9 +1,11 @@
-import type { IngestWindow, PushFoldOptions } from '../domain/ingest';
+import type { EntityManager } from 'typeorm';
+import type { PushFoldOptions } from '../domain/ingest';
 import { foldPulledProfile } from '../domain/pull/pulled-profile';
 import type { FetchedProfile, ProfileSource } from '../sources';
 import { profileTypeOf, type ProfileStoreService, type ProfileToStore } from '../profiles/profile-store.service';
 import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
+import { type TimeWindow } from '../domain/time-window';
 
 /** The `pull` item's payload: which configured source to ask. */
 export interface PullPayload {
@@ -42,13 +44,17 @@ export class PullHandler implements WorkHandler {
     if (!source) throw new Error(`pull item ${item.itemKey}: source "${sourceName}" is not configured`);
     if (!item.service) throw new Error(`pull item ${item.itemKey} has no service`);
     const window = { start: item.windowStart, end: item.windowEnd };
-    const fetched = await source.fetchProfiles(item.service, window, signal);
-    await storePulled(this.store, sourceName, item.service, window, fetched, {
-      fold: this.foldOptions,
-      keepRaw: this.keepRaw,
-      onSkip: (origin, reason) => this.log({ source: sourceName, service: item.service, origin, reason }, 'pulled profile skipped'),
-    });
-    await commit(async () => undefined);
+    const service = item.service;
+    const fetched = await source.fetchProfiles(service, window, signal);
+    // Stored in the transaction that completes the item: a worker whose lease was taken over writes nothing.
+    await commit((tx) =>
+      storePulled(this.store, sourceName, service, window, fetched, {
+        fold: this.foldOptions,
+        keepRaw: this.keepRaw,
+        onSkip: (origin, reason) => this.log({ source: sourceName, service, origin, reason }, 'pulled profile skipped'),
+        tx,
+      }).then(() => undefined),
+    );
   }
 }
 
@@ -57,6 +63,8 @@ export interface StorePulledOptions {
   /** Keep the bytes as fetched in `profiles.raw`. */
   readonly keepRaw: boolean;
   readonly onSkip?: (origin: string, reason: string) => void;
+  /** The transaction to write in (a work item's commit); without it, each profile type is replaced in its own. */
+  readonly tx?: EntityManager;
 }
 
 /**
@@ -68,7 +76,7 @@ export async function storePulled(
   store: ProfileStoreService,
   source: string,
   service: string,
-  window: IngestWindow,
+  window: TimeWindow,
   fetched: readonly FetchedProfile[],
   options: StorePulledOptions,
 ): Promise<number> {
@@ -86,7 +94,7 @@ export async function storePulled(
   const unexpected = profiles.find((p) => !(STORED_TYPES as readonly string[]).includes(profileTypeOf(p.fold)));
   if (unexpected) throw new Error(`pull ${source}/${service}: folded as ${profileTypeOf(unexpected.fold)}, not CPU or wall nanoseconds`);
   for (const type of STORED_TYPES) {
-    await store.replaceWindow(source, service, type, window, profiles.filter((p) => profileTypeOf(p.fold) === type));
+    await store.replaceWindow(source, service, type, window, profiles.filter((p) => profileTypeOf(p.fold) === type), options.tx);
   }
   return profiles.length;
 }

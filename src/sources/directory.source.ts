@@ -2,14 +2,9 @@ import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { isIncompleteName, parseDropFileName, type DropFileName } from './drop-file-name';
-import {
-  assertValidWindow,
-  type FetchedProfile,
-  type ProfileSource,
-  type SourceLogger,
-  type TimeWindow,
-} from './profile-source';
+import { assertValidWindow, type FetchedProfile, type ProfileSource, type SourceLogger } from './profile-source';
 import type { DirectorySourceSettings } from './source-settings';
+import { type TimeWindow } from '../domain/time-window';
 
 /** What the directory source needs from its surroundings. */
 export interface DirectorySourceDeps {

@@ -1,4 +1,4 @@
-export type { FetchedProfile, ProfileSource, SourceKind, SourceLogger, TimeWindow } from './profile-source';
+export type { FetchedProfile, ProfileSource, SourceKind, SourceLogger } from './profile-source';
 export { silentSourceLogger } from './profile-source';
 export { createSource, createSources, type SourceFactoryDeps } from './source-factory';
 export { sourceSettingsSchema, sourceSettingSchema, type SourceSetting } from './source-settings';

@@ -1,9 +1,10 @@
 import { joinUrl } from './endpoint-url';
 import type { SourceHttpClient } from './http-client';
-import { assertValidWindow, type FetchedProfile, type ProfileSource, type TimeWindow } from './profile-source';
+import { assertValidWindow, type FetchedProfile, type ProfileSource } from './profile-source';
 import { labelSelector } from './label-selector';
 import type { ParcaSourceSettings } from './source-settings';
 import { inclusiveEndMs } from './time-ranges';
+import { type TimeWindow } from '../domain/time-window';
 
 /**
  * Parca through the REST gateway it serves under `/api` (grpc-gateway over

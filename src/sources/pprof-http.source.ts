@@ -1,12 +1,7 @@
 import type { SourceHttpClient } from './http-client';
-import {
-  assertValidWindow,
-  type FetchedProfile,
-  type ProfileSource,
-  type SourceLogger,
-  type TimeWindow,
-} from './profile-source';
+import { assertValidWindow, type FetchedProfile, type ProfileSource, type SourceLogger } from './profile-source';
 import type { PprofHttpSourceSettings } from './source-settings';
+import { type TimeWindow } from '../domain/time-window';
 
 /** What the pprof endpoint source needs from its surroundings. */
 export interface PprofHttpSourceDeps {

@@ -1,3 +1,4 @@
+import { type TimeWindow } from '../domain/time-window';
 /**
  * The contract every pull source implements (Pyroscope, Parca, a directory drop, Go pprof endpoints).
  *
@@ -8,11 +9,6 @@
  */
 
 /** A half-open UTC time range [start, end). */
-export interface TimeWindow {
-  readonly start: Date;
-  readonly end: Date;
-}
-
 /** One profile as a source delivered it. */
 export interface FetchedProfile {
   /** pprof bytes, gzipped or not, exactly as received. */

@@ -1,10 +1,11 @@
 import { joinUrl } from './endpoint-url';
 import type { HttpCallSpec, SourceHttpClient } from './http-client';
-import { assertValidWindow, type FetchedProfile, type ProfileSource, type TimeWindow } from './profile-source';
+import { assertValidWindow, type FetchedProfile, type ProfileSource } from './profile-source';
 import { labelSelector } from './label-selector';
 import { encodeSelectMergeProfileRequest } from './pyroscope-wire';
 import type { PyroscopeSourceSettings } from './source-settings';
 import { inclusiveEndMs, splitWindow } from './time-ranges';
+import { type TimeWindow } from '../domain/time-window';
 
 const LABEL_VALUES_PATH = 'querier.v1.QuerierService/LabelValues';
 const SELECT_MERGE_PROFILE_PATH = 'querier.v1.QuerierService/SelectMergeProfile';

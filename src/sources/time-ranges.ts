@@ -1,4 +1,4 @@
-import type { TimeWindow } from './profile-source';
+import { type TimeWindow } from '../domain/time-window';
 
 /**
  * Splits [start, end) into consecutive pieces of at most `maxMs` each, the last one shorter when the

@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Profile } from 'pprof-format';
 import { runAttribute, serviceNameOf } from '../../src/cli/attribute-run';
 
 const ROOT = join(__dirname, '../..');
@@ -92,6 +94,25 @@ describe('flamebill attribute (golden: example catalog, example prices, real pro
       "no configured price covered some profiles: OpenCost's default $0.031611/core-hour was used (marked *)",
       'services not in the catalog (attributed to __unowned__): inline_hot',
     ]);
+  });
+
+  it('bills a profile in cpu/microseconds as the service does (one CPU-time classifier for CLI and service)', async () => {
+    // The real Go profile of pyroscope-ingester, its cpu/nanoseconds values restated in microseconds (exact: every
+    // value is a multiple of 10 ms), as profilers that report microseconds write it.
+    const profile = Profile.decode(gunzipSync(readFileSync(join(PROFILES, 'cpu.pprof'))));
+    const cpuIndex = profile.sampleType.findIndex((t) => profile.stringTable.strings[Number(t.type)] === 'cpu');
+    const unit = profile.stringTable.dedup('microseconds');
+    profile.sampleType[cpuIndex]!.unit = unit;
+    for (const sample of profile.sample) {
+      const ns = BigInt(sample.value[cpuIndex]!);
+      expect(ns % 1000n).toBe(0n);
+      sample.value[cpuIndex] = Number(ns / 1000n);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'flamebill-attr-us-'));
+    writeFileSync(join(dir, 'cpu.pprof'), profile.encode());
+    const out = await runAttribute({ ...ARGS, profiles: dir, json: true });
+    const doc = JSON.parse(out.stdout) as AttributeJson;
+    expect(doc.services).toEqual([{ service: 'pyroscope-ingester', team: 'observability', cpuNanoseconds: 470_000_000, microdollars: 4 }]);
   });
 
   it('names services by file name up to the first dot, or by the folder of grouped files', () => {

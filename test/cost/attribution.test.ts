@@ -220,4 +220,19 @@ describe('retention of hourly facts', () => {
     expect(days.map((d) => d.day)).toEqual(['2026-10-31', '2026-11-21']);
     await expectConservation(W06);
   });
+
+  it('re-attributes a window of a month whose partitions another replica dropped (no stale partition cache)', async () => {
+    const service = attributionService(db);
+    const october = new Date('2026-10-31T22:00:00Z');
+    for (const p of demo.filter((d) => d.start.getTime() === W06.getTime())) await storeProfile(db, p, { start: october });
+    await attribute(db, service, october);
+    // Another process (retention, or a replica) drops October while this service still knows it.
+    const { AttributionRepository } = await import('../../src/cost/attribution.repository.js');
+    await db.transaction(async (tx) => {
+      await new AttributionRepository().dropHourlyMonthsBefore(tx, new Date('2026-11-15T00:00:00Z'));
+      await new AttributionRepository().dropFunctionDayMonthsBefore(tx, new Date('2026-11-15T00:00:00Z'));
+    });
+    await attribute(db, service, october);
+    expect(await db.query(`SELECT count(*)::int AS n FROM cost_service_windows WHERE window_start = $1`, [october])).toEqual([{ n: 6 }]);
+  });
 });

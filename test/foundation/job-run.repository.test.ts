@@ -31,6 +31,18 @@ describe('JobRunRepository', () => {
     expect(failed).toMatchObject({ status: 'failed', error: 'SMTP refused', counts: { sent: 1 }, windowFrom: null });
   });
 
+  it('marks a run abandoned once its heartbeat is long gone (its process was killed), and only that one', async () => {
+    const killed = await runs.start({ job: 'pull' });
+    const alive = await runs.start({ job: 'attribute' });
+    await db.query(`UPDATE job_runs SET started_at = now() - interval '10 minutes' WHERE id IN ($1, $2)`, [killed.id, alive.id]);
+    await runs.heartbeat(alive.id);
+    expect(await runs.abandonStale(5 * 60_000)).toBe(1);
+    const [gone] = await runs.listRecent({ job: 'pull' });
+    expect(gone).toMatchObject({ id: killed.id, status: 'abandoned' });
+    expect(gone!.error).toMatch(/^abandoned: no heartbeat since \d{4}-\d{2}-\d{2}T/);
+    expect((await runs.listRecent({ job: 'attribute' }))[0]).toMatchObject({ id: alive.id, status: 'running' });
+  });
+
   it('refuses to finish a run twice', async () => {
     const run = await runs.start({ job: 'pull' });
     await runs.finish(run.id, 'skipped');

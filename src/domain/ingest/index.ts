@@ -6,7 +6,7 @@ export { IngestRequestError } from './ingest-request.error';
 export { parseIngestName, canonicalIngestName, NAME_LIMITS, type IngestName } from './ingest-name';
 export { resolveIngestSeries, KNOWN_NAME_SUFFIXES, type IngestSeries, type NameTyping } from './ingest-series';
 export { parseIngestTime, parseIngestRange } from './ingest-time';
-export { windowOf, type IngestWindow } from './ingest-window';
+export { windowOf } from './ingest-window';
 export { decideIngestFormat, type IngestBodyKind, type IngestFormatDecision, type UnsupportedIngestFormat } from './ingest-format';
 export { parseSampleRate, DEFAULT_SAMPLE_RATE_HZ } from './sample-rate';
 export { planIngest, UnsupportedIngestFormatError, type IngestPlan, type IngestQuery } from './ingest-plan';

@@ -2,8 +2,9 @@ import { decideIngestFormat, type IngestBodyKind, type UnsupportedIngestFormat }
 import { canonicalIngestName, parseIngestName, type IngestName } from './ingest-name';
 import { resolveIngestSeries, type IngestSeries } from './ingest-series';
 import { parseIngestRange } from './ingest-time';
-import { windowOf, type IngestWindow } from './ingest-window';
+import { windowOf } from './ingest-window';
 import { parseSampleRate } from './sample-rate';
+import { type TimeWindow } from '../time-window';
 
 /** The query parameters of Pyroscope's legacy `/ingest` (all optional on the wire). */
 export interface IngestQuery {
@@ -38,7 +39,7 @@ export interface IngestPlan {
   readonly fromMs: number;
   readonly untilMs: number;
   /** The window the profile is stored in: the one containing `fromMs`. */
-  readonly window: IngestWindow;
+  readonly window: TimeWindow;
   /** Hz; used only for text formats (null for pprof and multipart, whose period is in the profile). */
   readonly sampleRate: number | null;
   /** Pyroscope `units` (text formats: `samples` means sampler counts). */

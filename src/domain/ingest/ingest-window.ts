@@ -1,9 +1,4 @@
-/** A half-open UTC window [start, end). */
-export interface IngestWindow {
-  readonly start: Date;
-  readonly end: Date;
-}
-
+import { type TimeWindow } from '../time-window';
 /**
  * The aligned UTC window that a profile starting at `startMs` belongs to: windows are `windowSeconds` long
  * and aligned to the Unix epoch (so hourly windows start on the hour, daily ones at UTC midnight).
@@ -15,7 +10,7 @@ export interface IngestWindow {
  *
  * @param windowSeconds must divide 86400 (checked by the settings schema), so windows tile every UTC day.
  */
-export function windowOf(startMs: number, windowSeconds: number): IngestWindow {
+export function windowOf(startMs: number, windowSeconds: number): TimeWindow {
   const size = windowSeconds * 1000;
   const start = Math.floor(startMs / size) * size;
   return { start: new Date(start), end: new Date(start + size) };
