@@ -10,6 +10,8 @@ import { CatalogRepository, type CatalogLoadRecord, type CatalogRevisionRow, typ
 
 /** How often the catalog directory is read again; an unchanged directory costs a read and a hash, no write. */
 export const CATALOG_RECHECK_MS = 60_000;
+/** After a load that could not be stored (database trouble), how soon it is tried again. */
+export const CATALOG_RETRY_MS = 2_000;
 
 /** What the last load found, as /readyz and the API show it. */
 export interface CatalogState {
@@ -50,6 +52,7 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
   private lastRevision: string | null = null;
   private state: CatalogState;
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
   private loading: Promise<CatalogState> | null = null;
   /** Why the last load could not be stored (database trouble), shown by /readyz. */
   private failure: string | null = null;
@@ -70,18 +73,32 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
+  /**
+   * A load that could not be stored (the database is away) is retried every few seconds until it is, so the service
+   * is ready again as soon as the database is back, not at the next scheduled re-check.
+   */
   private async reloadLogged(): Promise<void> {
     try {
       await this.reload();
+      if (this.failure !== null) this.logger.log('catalog stored again after a failed load');
       this.failure = null;
     } catch (error) {
       this.failure = error instanceof Error ? error.message : String(error);
-      this.logger.error(`catalog load failed: ${this.failure}`);
+      this.logger.error(`catalog load could not be stored: ${this.failure}`);
+      if (this.timer && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.reloadLogged();
+        }, CATALOG_RETRY_MS);
+        this.retry.unref();
+      }
     }
   }
 
   onModuleDestroy(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    this.timer = null;
     this.readiness.unregister('catalog');
   }
 
@@ -154,13 +171,14 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * up: a good revision and no newer failure. degraded: a good revision is in force but the directory now has
-   * errors, or there is no catalog directory at all (every service is `__unowned__`). down: the catalog has
-   * errors and no good revision ever loaded, or the load could not be stored.
+   * errors, there is no catalog directory at all (every service is `__unowned__`), or the last load could not be
+   * stored (the database was away: that is the database check's verdict, and the revision in force still holds).
+   * down: the catalog has errors and no good revision ever loaded, or nothing could be stored yet.
    */
   private readinessReport(): ReadinessReport {
     const { current, lastError } = this.state;
     const revision = current ? { revision: current.revision, revisionId: current.id, loadedAt: current.lastLoadedAt.toISOString() } : {};
-    if (this.failure !== null) return { status: 'down', ...revision, message: `catalog load failed: ${this.failure}` };
+    if (this.failure !== null) return { status: current ? 'degraded' : 'down', ...revision, message: `catalog load could not be stored: ${this.failure}` };
     if (!lastError) return current ? { status: 'up', ...revision } : { status: 'down', message: 'no catalog loaded yet' };
     const missingDir = !current && lastError.errors.every((e) => e.field === '(directory)');
     return {
