@@ -15,7 +15,7 @@ import { priceScheduleOf } from './price-schedule';
 import { isoDay, type TimeWindow } from '../domain/time-window';
 
 /** What attribution needs from the settings: the price section and the label keys facts are split by. */
-export type AttributionSettings = PriceSettings & { readonly labels: { readonly keys: readonly string[] } };
+export type AttributionSettings = PriceSettings & { readonly labels: { readonly keys: readonly string[]; readonly maxValuesPerKey?: number } };
 
 /** What one attribution stored, for job logs and progress. */
 export interface WindowAttributionResult {
@@ -90,6 +90,7 @@ export class AttributionService {
       catalogRevision: current?.revision ?? null,
       settings: this.settings,
       labelKeys: this.settings.labels.keys,
+      maxLabelValues: this.settings.labels.maxValuesPerKey,
     });
     const priceSchedule = priceScheduleOf(this.settings);
     clock.lap('attribute');

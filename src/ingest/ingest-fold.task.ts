@@ -23,6 +23,8 @@ export interface FoldTaskStore {
   readonly cpuNanoseconds: bigint;
   readonly wallOnly: boolean;
   readonly digest: string;
+  /** Label keys over `labels.maxValuesPerKey` in this profile: their less costly values were folded into `__other__`. */
+  readonly cappedLabelKeys: readonly string[];
 }
 
 /** Accepted (200) but nothing to store: no CPU time in it. */
@@ -67,5 +69,6 @@ export function runFoldTask(task: FoldTask): FoldTaskResult {
     cpuNanoseconds: outcome.cpuNanoseconds,
     wallOnly: outcome.wallOnly,
     digest: outcome.digest,
+    cappedLabelKeys: outcome.fold.droppedLabelKeys ?? [],
   };
 }

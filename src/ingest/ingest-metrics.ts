@@ -13,6 +13,8 @@ export class IngestMetrics {
   readonly cpuNanoseconds: Counter;
   /** Time from the first body byte read to the commit, for stored profiles. */
   readonly processing: Histogram;
+  /** Stored pushes in which a label key had more values than `labels.maxValuesPerKey` (the rest went to `__other__`). */
+  readonly cappedLabelKeys: Counter<'key'>;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -24,6 +26,12 @@ export class IngestMetrics {
     });
     this.bytes = new Counter({ name: 'flamebill_ingest_bytes_total', help: 'Bytes of push bodies read, by outcome.', labelNames: ['outcome'] as const, registers });
     this.cpuNanoseconds = new Counter({ name: 'flamebill_ingest_cpu_nanoseconds_total', help: 'CPU nanoseconds in stored pushes.', registers });
+    this.cappedLabelKeys = new Counter({
+      name: 'flamebill_ingest_label_values_folded_total',
+      help: 'Stored pushes in which a label key had more values than labels.maxValuesPerKey: its less costly values were folded into __other__.',
+      labelNames: ['key'] as const,
+      registers,
+    });
     this.processing = new Histogram({
       name: 'flamebill_ingest_processing_seconds',
       help: 'Reading, folding and committing one push, in seconds.',

@@ -27,6 +27,8 @@ export interface IngestResult {
   readonly profileType?: string;
   readonly cpuNanoseconds?: string;
   readonly reason?: string;
+  /** Label keys whose values past `labels.maxValuesPerKey` were folded into `__other__` (only when there are some). */
+  readonly labelValuesFolded?: readonly string[];
 }
 
 /** After an early answer (413, 429) the rest of the body is read and dropped, up to this much, then the socket is cut. */
@@ -49,6 +51,9 @@ export class IngestService implements OnApplicationShutdown {
   private readonly limiter: IngestRateLimiter;
   private readonly folds: IngestFoldPool;
   private inFlight = 0;
+
+  /** (service, label key) pairs already logged as capped, so a chatty agent logs once per process. */
+  private readonly cappedSeen = new Set<string>();
 
   constructor(
     @InjectSettings() settings: Settings,
@@ -141,6 +146,8 @@ export class IngestService implements OnApplicationShutdown {
       byteSize: body.length,
     });
     if (!saved.duplicate) this.metrics.cpuNanoseconds.inc(Number(outcome.cpuNanoseconds));
+    const capped = outcome.cappedLabelKeys;
+    if (capped.length > 0 && !saved.duplicate) this.reportCapped(outcome.service, capped);
     return {
       status: saved.duplicate ? 'duplicate' : 'stored',
       service: outcome.service,
@@ -148,7 +155,21 @@ export class IngestService implements OnApplicationShutdown {
       id: saved.id,
       profileType: outcome.profileType,
       cpuNanoseconds: outcome.cpuNanoseconds.toString(),
+      ...(capped.length > 0 ? { labelValuesFolded: capped } : {}),
     };
+  }
+
+  /** Counts every push with a capped label key, and logs each (service, key) the first time this process sees it. */
+  private reportCapped(service: string, keys: readonly string[]): void {
+    for (const key of keys) {
+      this.metrics.cappedLabelKeys.inc({ key });
+      const seen = `${service}\u0000${key}`;
+      if (this.cappedSeen.has(seen) || this.cappedSeen.size >= 10_000) continue;
+      this.cappedSeen.add(seen);
+      this.logger.warn(
+        `label ${key} of ${service} has more than ${this.foldOptions.maxLabelValues} values in a push: its costliest values are kept, the rest are billed under ${key}=__other__`,
+      );
+    }
   }
 
   /** gunzip, classify, fold and serialize in a worker thread; a full worker queue is a 429. */

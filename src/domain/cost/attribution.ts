@@ -1,5 +1,7 @@
 import { resolveService } from '../catalog/service-resolver';
 import {
+  NO_LABEL,
+  OTHER_LABEL,
   UNOWNED,
   type AttributionInput,
   type CrossServiceFunctionCost,
@@ -70,7 +72,7 @@ export function attributeWindowSplits(input: AttributionInput): WindowAttributio
     services,
     functionSplits: functionSplits(priced, partAmounts),
     teams: rollUpTeams(input.catalog, teamAmounts(priced, partAmounts), idleMicrodollars),
-    labels: labelCosts(priced, partAmounts, input.labelKeys ?? []),
+    labels: capLabelValues(labelCosts(priced, partAmounts, input.labelKeys ?? []), input.maxLabelValues),
     idle: idleLines,
     unownedServices: [...new Set(parts.filter((p) => p.teamKey === null).map((p) => p.service))].sort(),
   };
@@ -242,6 +244,29 @@ function labelCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, 
     }
   }
   return [...acc.values()].sort((a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value));
+}
+
+/**
+ * Step 8: at most `max` values per (service, key) besides `__none__` and `__other__`: the costliest stay (ties: value
+ * ascending) and the rest are added to `__other__`. Sums are unchanged, so the books still balance.
+ */
+function capLabelValues(costs: LabelCost[], max: number | undefined): LabelCost[] {
+  if (max === undefined) return costs;
+  const groups = groupBy(costs, (c) => `${c.service}\u0000${c.key}`);
+  const out: LabelCost[] = [];
+  for (const group of groups.values()) {
+    const named = group.filter((c) => c.value !== NO_LABEL && c.value !== OTHER_LABEL);
+    if (named.length <= max) {
+      out.push(...group);
+      continue;
+    }
+    const ranked = [...named].sort((a, b) => (a.microdollars === b.microdollars ? compareStrings(a.value, b.value) : a.microdollars > b.microdollars ? -1 : 1));
+    const folded = ranked.slice(max).reduce((sum, c) => sum + c.microdollars, 0n);
+    const other = group.find((c) => c.value === OTHER_LABEL)?.microdollars ?? 0n;
+    const { service, key } = group[0]!;
+    out.push(...group.filter((c) => c.value === NO_LABEL), ...ranked.slice(0, max), { service, key, value: OTHER_LABEL, microdollars: other + folded });
+  }
+  return out.sort((a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value));
 }
 
 function teamAmounts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>) {

@@ -9,6 +9,8 @@ export const IDLE = '__idle__';
 export const NO_FRAMES = '__no_frames__';
 /** Label value for samples that lack the label key. */
 export const NO_LABEL = '__none__';
+/** Label value of the values of a key past the cardinality limit (`labels.maxValuesPerKey`), summed. */
+export const OTHER_LABEL = '__other__';
 
 /** A UTC window [startMs, endMs) in epoch milliseconds. */
 export interface AttributionWindow {
@@ -42,6 +44,11 @@ export interface AttributionInput {
   readonly settings: PriceSettings;
   /** Label keys to split costs by (must be keys the folds were sliced by). */
   readonly labelKeys?: readonly string[];
+  /**
+   * Distinct values per (service, label key) in the window: past it the costliest are kept and the rest are summed
+   * into `__other__` (profiles are capped one by one; many profiles of a window can add up past the limit).
+   */
+  readonly maxLabelValues?: number;
 }
 
 /** Cost of one service in the window: the sum of its inputs. */

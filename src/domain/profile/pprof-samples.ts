@@ -168,7 +168,13 @@ function grownUint32(a: Uint32Array, n: number): Uint32Array<ArrayBuffer> {
   return next;
 }
 
-/** Label keys that slice the fold, and the slices seen so far (as tuples of string indices, -1 = absent). */
+/** A label value folded into `__other__` (its key has more values than the limit and it is not among the costliest). */
+export const OTHER_VALUE = -2;
+
+/**
+ * Label keys that slice the fold, and the slices seen so far (as tuples of string indices, -1 = absent,
+ * OTHER_VALUE = folded into `__other__`).
+ */
 export class LabelSlicer {
   readonly keyBytes: Uint8Array[];
   /** string index of a label key -> position in `keys` + 2, 1 for none, 0 for not looked up yet. */
@@ -176,6 +182,11 @@ export class LabelSlicer {
   readonly values: Int32Array;
   /** slice id -> value string indices per key. */
   readonly sliceValues: Int32Array[] = [];
+  /**
+   * Per key position: the string indices of the values kept for a key over the cardinality limit (the others are
+   * recorded as OTHER_VALUE), or null for a key within it.
+   */
+  admitted: (ReadonlySet<number> | null)[];
   /** Open-addressing table of slice id + 1 by hash of its values (0 = empty): no string key per sample. */
   private slots = new Int32Array(64);
   private sliceHashes = new Int32Array(32);
@@ -185,6 +196,7 @@ export class LabelSlicer {
     this.keyBytes = keys.map((k) => encoder.encode(k));
     this.values = new Int32Array(keys.length);
     this.keyPosition = new Int32Array(tables.stringCount);
+    this.admitted = keys.map(() => null);
   }
 
   /** Position of the label key with string index `keyIdx` (in range) among the configured keys, or -1. */
@@ -521,8 +533,32 @@ function readLabel(cur: ProtoCursor, tables: PprofTables, slicer: LabelSlicer | 
   }
   if (slicer && str !== 0) {
     const pos = slicer.position(key);
-    if (pos >= 0 && slicer.values[pos] === -1) slicer.values[pos] = str;
+    if (pos >= 0 && slicer.values[pos] === -1) {
+      const admitted = slicer.admitted[pos];
+      slicer.values[pos] = admitted === null || admitted!.has(str) ? str : OTHER_VALUE;
+    }
   }
+}
+
+/**
+ * For label keys over the cardinality limit: the `limit` values of each with the largest |value| summed over its
+ * samples (ties: lower string index, i.e. first in the string table), read in one pass over the samples. Ranking
+ * only, so a float sum is enough; the fold itself stays exact.
+ */
+export function costliestLabelValues(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, keys: readonly string[], limit: number): Set<number>[] {
+  const slicer = new LabelSlicer(keys, tables);
+  const reader = new SampleReader(ix, tables, valueIndex, valueCount, slicer);
+  const sums = keys.map(() => new Map<number, number>());
+  const offsets = ix.samples.data;
+  for (let s = 0; s < ix.samples.length; s += 2) {
+    reader.read(offsets[s]!, offsets[s + 1]!);
+    const value = Math.abs(reader.isBig() ? Number(reader.bigValue()) : reader.value);
+    for (let k = 0; k < keys.length; k++) {
+      const v = slicer.values[k]!;
+      if (v >= 0) sums[k]!.set(v, (sums[k]!.get(v) ?? 0) + value);
+    }
+  }
+  return sums.map((byValue) => new Set([...byValue].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit).map(([v]) => v)));
 }
 
 /**

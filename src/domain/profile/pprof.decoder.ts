@@ -1,6 +1,6 @@
 import { FoldAccumulator } from './fold-accumulator';
 import { indexPprof, type PprofIndex } from './pprof-index';
-import { countLabelValues, ExactSum, LabelSlicer, SampleReader, scanSamples, StackTable } from './pprof-samples';
+import { costliestLabelValues, countLabelValues, ExactSum, LabelSlicer, OTHER_VALUE, SampleReader, scanSamples, StackTable } from './pprof-samples';
 import { PprofTables } from './pprof-tables';
 import { LocationFrames } from './location-frames';
 import { ProfileDecodeError } from './profile-decode.error';
@@ -48,13 +48,18 @@ export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose:
   const wanted = choose({ sampleTypes, periodType, period: ix.scalars.period, defaultSampleType: defaultType === '' ? null : defaultType });
   if (wanted === null) return null;
   const valueIndex = selectSampleType(sampleTypes, defaultType, wanted);
-  const { keys, dropped } = effectiveLabelKeys(ix, tables, options);
+  const { keys, capped } = effectiveLabelKeys(ix, tables, options);
   const slicing = options.labelKeys !== undefined && options.labelKeys.length > 0;
   const sampleCount = ix.samples.length / 2;
   let acc: FoldAccumulator;
   let absoluteTotal: bigint;
   if (keys.length > 0) {
     const slicer = new LabelSlicer(keys, tables);
+    if (capped.length > 0) {
+      const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
+      const kept = costliestLabelValues(ix, tables, valueIndex, sampleTypes.length, capped, limit);
+      capped.forEach((key, i) => (slicer.admitted[keys.indexOf(key)] = kept[i]!));
+    }
     const { table } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
     acc = foldStacks(ix, tables, table, slicer);
     absoluteTotal = table.absoluteTotal();
@@ -78,7 +83,7 @@ export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose:
     total: result.total,
     absoluteTotal,
     functions: result.functions,
-    ...(slicing ? { slices, droppedLabelKeys: dropped } : {}),
+    ...(slicing ? { slices, droppedLabelKeys: capped } : {}),
   };
 }
 
@@ -105,17 +110,17 @@ export function selectSampleType(sampleTypes: readonly ValueType[], defaultType:
 }
 
 /**
- * The configured label keys that slice this profile: those with at least one value, and at most the limit (keys
- * over it are `dropped`).
+ * The configured label keys that slice this profile (those with at least one value), and among them the keys with
+ * more values than the limit (`capped`: their costliest values are kept, the rest fold into `__other__`).
  */
-function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOptions): { keys: string[]; dropped: string[] } {
+function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOptions): { keys: string[]; capped: string[] } {
   const wanted = [...new Set(options.labelKeys ?? [])];
-  if (wanted.length === 0) return { keys: [], dropped: [] };
+  if (wanted.length === 0) return { keys: [], capped: [] };
   const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
   const counts = countLabelValues(ix, tables, wanted, limit);
   return {
-    keys: wanted.filter((_, i) => counts[i]! > 0 && counts[i]! <= limit),
-    dropped: wanted.filter((_, i) => counts[i]! > limit),
+    keys: wanted.filter((_, i) => counts[i]! > 0),
+    capped: wanted.filter((_, i) => counts[i]! > limit),
   };
 }
 
@@ -372,6 +377,9 @@ export function goBase(path: string): string {
   return i >= 0 ? p.slice(i + 1) : p;
 }
 
+/** The value a capped label key's less costly values are folded into. */
+export const OTHER_LABEL_VALUE = '__other__';
+
 /** Maps slice ids of the scan to accumulator slices with decoded label records (equal records share a slice). */
 function sliceResolver(tables: PprofTables, slicer: LabelSlicer, acc: FoldAccumulator) {
   const cache = new Map<number, ReturnType<FoldAccumulator['slice']>>();
@@ -382,6 +390,7 @@ function sliceResolver(tables: PprofTables, slicer: LabelSlicer, acc: FoldAccumu
       const values = slicer.sliceValues[sliceId]!;
       slicer.keys.forEach((key, k) => {
         if (values[k]! >= 0) labels[key] = tables.string(values[k]!);
+        else if (values[k] === OTHER_VALUE) labels[key] = OTHER_LABEL_VALUE;
       });
       slice = acc.slice(labels);
       cache.set(sliceId, slice);

@@ -47,7 +47,10 @@ export interface Fold {
   readonly functions: ReadonlyMap<string, FunctionValue>;
   /** Present when label keys were requested: the same values split by label set; slices sum to the totals. */
   readonly slices?: readonly LabelSlice[];
-  /** Requested label keys dropped because they exceeded the cardinality limit. */
+  /**
+   * Requested label keys with more distinct values than the cardinality limit: their costliest values are kept and
+   * the rest fold into `__other__` (the name is kept from when such keys were dropped: stored folds carry it).
+   */
   readonly droppedLabelKeys?: readonly string[];
   /**
    * Sum of |value| over all samples: what `go tool pprof` prints as the total (it differs from `total` only when
@@ -68,7 +71,7 @@ export interface FoldOptions {
   readonly sampleType?: string;
   /** Label keys to slice by (pprof string labels only). Absent or empty: no slices. */
   readonly labelKeys?: readonly string[];
-  /** A label key with more distinct values than this is dropped from slicing and reported. Default 1000. */
+  /** A label key with more distinct values than this keeps its costliest ones; the rest fold into `__other__`. Default 1000. */
   readonly maxLabelValues?: number;
   /** Cap on the inflated size of gzipped input. Default 512 MiB. */
   readonly maxInflatedBytes?: number;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCatalog, type Catalog } from '../../../src/domain/catalog';
 import {
@@ -11,7 +13,7 @@ import {
   type ServiceWindowInput,
   type WindowAttribution,
 } from '../../../src/domain/cost';
-import type { Fold } from '../../../src/domain/profile';
+import { foldProfile, type Fold } from '../../../src/domain/profile';
 import { deepFreeze, expectConserved, realFolds, withSyntheticSlices } from './real-folds';
 
 const HOUR = 3_600_000;
@@ -121,6 +123,34 @@ describe('attributeWindow, measured mode', () => {
     expect(early.services[0]).toMatchObject({ priceIds: ['opencost-default'], defaultPriced: true });
     expect(early.defaultPriced).toBe(true);
     expect(early.unownedServices).toEqual(['stray']);
+  });
+
+  it('keeps at most maxLabelValues values per service and key across the profiles of a window, the rest under __other__', () => {
+    // The real Go workload profile (a request_id per request), folded twice as two pushes of one window would be.
+    const bytes = readFileSync(join(__dirname, '../../fixtures/go-workload/labels-2s.pb.gz'));
+    const fold = foldProfile(bytes, { labelKeys: ['request_id'], maxLabelValues: 10_000 });
+    const ids = new Set(fold.slices!.map((sl) => sl.labels.request_id).filter((v) => v !== undefined));
+    expect(ids.size).toBeGreaterThan(100);
+    const push = (digest: string): ServiceWindowInput => ({ serviceName: 'checkout', fold, cpuNanoseconds: fold.total, profileDigest: digest });
+    const a = attribute({
+      services: [push('d1'), push('d2')],
+      settings: settings({ prices: [{ costPerCoreHour: 40, effectiveFrom: '2026-01-01' }] }),
+      labelKeys: ['request_id'],
+      maxLabelValues: 50,
+    });
+    expectConserved(a);
+    const rows = a.labels.filter((l) => l.service === 'checkout' && l.key === 'request_id');
+    expect(rows.filter((l) => l.value !== NO_LABEL && l.value !== '__other__')).toHaveLength(50);
+    const other = rows.find((l) => l.value === '__other__')!.microdollars;
+    const kept = rows.filter((l) => l.value !== NO_LABEL && l.value !== '__other__');
+    expect(rows.reduce((sum, l) => sum + l.microdollars, 0n)).toBe(a.services.find((sv) => sv.service === 'checkout')!.microdollars);
+    expect(other).toBeGreaterThan(0n);
+    // Without the cap every value has its own row.
+    const uncapped = attribute({ services: [push('d1'), push('d2')], settings: settings({ prices: [{ costPerCoreHour: 40, effectiveFrom: '2026-01-01' }] }), labelKeys: ['request_id'] });
+    expect(uncapped.labels.filter((l) => l.key === 'request_id' && l.value !== NO_LABEL)).toHaveLength(ids.size);
+    const minKept = kept.reduce((m, l) => (l.microdollars < m ? l.microdollars : m), kept[0]!.microdollars);
+    const dropped = uncapped.labels.filter((l) => l.key === 'request_id' && l.value !== NO_LABEL && !kept.some((k) => k.value === l.value));
+    expect(dropped.every((l) => l.microdollars <= minKept)).toBe(true);
   });
 
   it('splits each service over functions by flat, inclusive by cum, and over label values by slices', () => {

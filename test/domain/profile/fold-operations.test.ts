@@ -58,11 +58,17 @@ describe('label slicing', () => {
     expect(sumSlices(fold)).toEqual({ total: fold.total, functions: new Map(fold.functions) });
   });
 
-  it('drops a key over the cardinality limit and reports it', () => {
+  it('keeps the costliest values of a key over the cardinality limit, folds the rest into __other__ and reports the key', () => {
     const fold = foldProfile(bytes, { labelKeys: ['endpoint', 'request_id'], maxLabelValues: 2 });
     expect(fold.droppedLabelKeys).toEqual(['request_id']);
-    expect(fold.slices!.map((s) => s.labels)).toEqual([{}, { endpoint: '/a' }, { endpoint: '/b' }]);
-    expect(sumSlices(fold).total).toBe(fold.total);
+    // r3 (30 ns) and r2 (20 ns) are the costliest; r1 (10 ns) folds into __other__.
+    expect(fold.slices!.map((s) => [s.labels, s.total])).toEqual([
+      [{}, 40n],
+      [{ endpoint: '/a', request_id: '__other__' }, 10n],
+      [{ endpoint: '/a', request_id: 'r2' }, 20n],
+      [{ endpoint: '/b', request_id: 'r3' }, 30n],
+    ]);
+    expect(sumSlices(fold)).toEqual({ total: fold.total, functions: new Map(fold.functions) });
   });
 
   it('slices a real labelled profile (parca/labels.pb.gz) so that slices sum to the totals', () => {
