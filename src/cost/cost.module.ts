@@ -4,6 +4,8 @@ import { CatalogModule } from '../catalog/catalog.module';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { AttributeHandler } from './attribute.handler';
 import { AttributionService } from './attribution.service';
+import { COST_QUERY_CLOCK, CostQueryService } from './cost-query.service';
+import { CostQueryRepository } from './cost-query.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { LeaderboardController } from './leaderboard.controller';
 import { LeaderboardRepository } from './leaderboard.repository';
@@ -11,7 +13,8 @@ import { LeaderboardService } from './leaderboard.service';
 
 /**
  * Cost facts: `AttributionService` (attribute one window into the fact tables, in the caller's transaction),
- * `AttributeHandler` (work items of job `attribute`) and the leaderboards API.
+ * `AttributeHandler` (work items of job `attribute`), the leaderboards API and `CostQueryService`, the read model every
+ * publisher uses.
  */
 @Module({
   imports: [ProfilesModule, CatalogModule],
@@ -19,10 +22,13 @@ import { LeaderboardService } from './leaderboard.service';
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
+    { provide: CostQueryRepository, useFactory: (db: DataSource) => new CostQueryRepository(db), inject: [DataSource] },
+    { provide: COST_QUERY_CLOCK, useValue: () => Date.now() },
+    CostQueryService,
     AttributionService,
     AttributeHandler,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributeHandler],
+  exports: [AttributionService, AttributeHandler, CostQueryService],
 })
 export class CostModule {}

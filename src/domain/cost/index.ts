@@ -18,3 +18,18 @@ export { parsePriceFile, type PriceFileResult } from './price-file';
 export { resolvePrice, OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR, OPENCOST_DEFAULT_PRICE_ID, type AppliedPrice, type PriceTarget } from './price-resolver';
 export { splitByWeight, distributeRationals } from './largest-remainder';
 export { formatScaled, parseDecimal } from './decimal';
+export {
+  STEPS,
+  DAY_MS,
+  PeriodError,
+  floorToStep,
+  addSteps,
+  buckets,
+  bucketLabel,
+  resolvePeriod,
+  splitByDay,
+  percentChange,
+  type Step,
+  type TimeRange,
+  type ResolvedPeriod,
+} from './period';
