@@ -102,8 +102,8 @@ export class CostQueryRepository {
     const after = page.after ? `WHERE (z.m < ${p.add(page.after.amount.toString(), '::numeric')} OR (z.m = ${p.add(page.after.amount.toString(), '::numeric')} AND z.k COLLATE "C" > ${p.add(page.after.key, '::text')}))` : '';
     const rows = await queryRows<{ k: string | null; d: string | null; m: string | null; p: string | null; c: string | null; tm: string | null; tp: string | null; tc: string | null; n: number }>(
       this.db,
-      `WITH cur AS (SELECT k, sum(m) AS m, sum(c) AS c, string_agg(DISTINCT d, ',' ORDER BY d) AS d FROM (${cur}) u GROUP BY k),
-            prev AS (SELECT k, sum(m) AS m FROM (${prev}) u GROUP BY k),
+      `WITH cur AS (SELECT k, sum(m) AS m, sum(c) AS c, string_agg(DISTINCT d, ',' ORDER BY d) AS d FROM (${cur}) u(k, d, m, c) GROUP BY k),
+            prev AS (SELECT k, sum(m) AS m FROM (${prev}) u(k, d, m, c) GROUP BY k),
             z AS (SELECT k, cur.d, coalesce(cur.m, 0) AS m, coalesce(prev.m, 0) AS p, coalesce(cur.c, 0) AS c FROM cur FULL JOIN prev USING (k)),
             tot AS (SELECT sum(m) AS tm, sum(p) AS tp, sum(c) AS tc, count(*)::int AS n FROM z)
        SELECT page.k, page.d, page.m::text, page.p::text, page.c::text, tot.tm::text, tot.tp::text, tot.tc::text, tot.n
@@ -144,7 +144,7 @@ export class CostQueryRepository {
     const key = options.each ? 'k' : `''`;
     const rows = await queryRows<{ at: string; k: string; m: string }>(
       this.db,
-      `SELECT at::text, ${key} AS k, sum(m)::text AS m FROM (${parts.join(' UNION ALL ')}) u GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT at::text, ${key} AS k, sum(m)::text AS m FROM (${parts.join(' UNION ALL ')}) u(at, k, m) GROUP BY 1, 2 ORDER BY 1, 2`,
       p.values,
     );
     return rows.map((r) => ({ atMs: Number(r.at), key: r.k, amount: BigInt(r.m) }));
@@ -171,7 +171,7 @@ export class CostQueryRepository {
       if (scope.kind === 'service') {
         const sid = p.add(scope.service);
         pre = `WITH ids AS (SELECT ARRAY(SELECT id FROM cost_services WHERE name = ${sid}) AS a)`;
-        serviceFilter = `AND b.service_ids && (SELECT a FROM ids) AND e.service_id = ANY((SELECT a FROM ids))`;
+        serviceFilter = `AND b.service_ids && (SELECT a FROM ids) AND e.service_id = ANY((SELECT a FROM ids)::int[])`;
       } else if (scope.kind === 'team') {
         // The team's services day by day: a service that changed team counts where it was owned at the time.
         pre = `WITH ts AS (SELECT sd.day, s.id FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
