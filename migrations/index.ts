@@ -3,7 +3,7 @@ import { CreateProfiles1795318728174 } from './1795318728174-CreateProfiles';
 import { ProfilesColumnStorage1795319649553 } from './1795319649553-ProfilesColumnStorage';
 import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCatalogAndCostFacts';
 import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlocks';
-import { FunctionDayBlocksServiceIndex1796408671053 } from './1796408671053-FunctionDayBlocksServiceIndex';
+import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -15,5 +15,5 @@ export const MIGRATIONS = [
   ProfilesColumnStorage1795319649553,
   CreateCatalogAndCostFacts1795319665849,
   FunctionDayBlocks1795322317881,
-  FunctionDayBlocksServiceIndex1796408671053,
+  FunctionServiceDays1796408671053,
 ];

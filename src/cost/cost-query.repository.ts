@@ -163,30 +163,43 @@ export class CostQueryRepository {
       const a = out.get(id);
       out.set(id, a ? { self: a.self + self, cum: a.cum + cum } : { self, cum });
     };
-    if (days) {
+    if (days && scope.kind !== 'org') {
+      await this.ensureServiceDays(days);
       const p = new Params();
-      const dr = dayRange(p, days, 'b.day');
-      let serviceFilter = '';
-      let pre = '';
+      let pre: string;
+      let join: string;
       if (scope.kind === 'service') {
-        const sid = p.add(scope.service);
-        pre = `WITH ids AS (SELECT ARRAY(SELECT id FROM cost_services WHERE name = ${sid}) AS a)`;
-        serviceFilter = `AND b.service_ids && (SELECT a FROM ids) AND e.service_id = ANY((SELECT a FROM ids)::int[])`;
-      } else if (scope.kind === 'team') {
+        pre = '';
+        join = `AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(scope.service)})`;
+      } else {
         // The team's services day by day: a service that changed team counts where it was owned at the time.
         pre = `WITH ts AS (SELECT sd.day, s.id FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
-                            WHERE ${dayRange(p, days, 'sd.day')} AND sd.team = ${p.add(scope.team)}),
-                    ids AS (SELECT ARRAY(SELECT DISTINCT id FROM ts) AS a)`;
-        serviceFilter = `AND b.service_ids && (SELECT a FROM ids) AND (b.day, e.service_id) IN (SELECT day, id FROM ts)`;
+                            WHERE ${dayRange(p, days, 'sd.day')} AND sd.team = ${p.add(scope.team)})`;
+        join = `AND (c.day, c.service_id) IN (SELECT day, id FROM ts)`;
       }
-      const onlyFilter = only ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
+      const onlyFilter = only ? `AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
       const rows = await queryRows<{ f: number; s: string; c: string }>(
         this.db,
         `${pre}
          SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
+           FROM cost_function_service_days c
+          CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
+          WHERE ${dayRange(p, days, 'c.day')} ${join} ${onlyFilter}
+          GROUP BY e.function_id`,
+        p.values,
+      );
+      for (const r of rows) add(r.f, BigInt(r.s), BigInt(r.c));
+    } else if (days) {
+      // The whole organisation: every block of every day (exact and slow at scale; the first page of the
+      // organisation's functions over whole days comes from the board lists instead).
+      const p = new Params();
+      const onlyFilter = only ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
+      const rows = await queryRows<{ f: number; s: string; c: string }>(
+        this.db,
+        `SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
            FROM cost_function_day_blocks b
-          CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
-          WHERE ${dr} ${serviceFilter} ${onlyFilter}
+          CROSS JOIN LATERAL unnest(b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
+          WHERE ${dayRange(p, days, 'b.day')} ${onlyFilter}
           GROUP BY e.function_id`,
         p.values,
       );
@@ -203,6 +216,46 @@ export class CostQueryRepository {
       }
     }
     return out;
+  }
+
+  /**
+   * Makes `cost_function_service_days` answer for every day of `days` that has function facts: a day never built,
+   * or built from another state token than the one its blocks now carry, is rebuilt from its blocks (one statement
+   * per day; ~2 M entries per day at 1,000 × 2,000). The state row is held FOR SHARE meanwhile, so an attribution
+   * of that day waits instead of changing the blocks under the build. Returns the days rebuilt.
+   */
+  async ensureServiceDays(days: TimeRange): Promise<string[]> {
+    const p = new Params();
+    const stale = await queryRows<{ day: string }>(
+      this.db,
+      `SELECT s.day::text AS day FROM cost_function_day_states s LEFT JOIN cost_function_service_day_builds b ON b.day = s.day
+        WHERE ${dayRange(p, days, 's.day')} AND s.pairs > 0 AND b.token IS DISTINCT FROM s.token ORDER BY s.day`,
+      p.values,
+    );
+    for (const { day } of stale) {
+      await this.db.transaction(async (tx) => {
+        const [state] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR SHARE`, [day]);
+        const [built] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_service_day_builds WHERE day = $1::date FOR UPDATE`, [day]);
+        if (!state || built?.token === state.token) return; // gone meanwhile, or another reader built it
+        await tx.query(`DELETE FROM cost_function_service_days WHERE day = $1::date`, [day]);
+        await tx.query(
+          `INSERT INTO cost_function_service_days (day, service_id, function_ids, self_microdollars, cum_microdollars)
+           SELECT $1::date, e.service_id, array_agg(e.function_id ORDER BY e.function_id), array_agg(e.self_microdollars ORDER BY e.function_id),
+                  array_agg(e.cum_microdollars ORDER BY e.function_id)
+             FROM cost_function_day_blocks b
+            CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
+            WHERE b.day = $1::date GROUP BY e.service_id`,
+          [day],
+        );
+        await tx.query(`INSERT INTO cost_function_service_day_builds (day, token) VALUES ($1::date, $2) ON CONFLICT (day) DO UPDATE SET token = EXCLUDED.token`, [day, state.token]);
+      });
+    }
+    if (stale.length > 0) {
+      // Days whose facts are gone (retention, or emptied by a re-attribution) leave no copy behind.
+      await this.db.query(`DELETE FROM cost_function_service_days c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`);
+      await this.db.query(`DELETE FROM cost_function_service_day_builds c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`);
+    }
+    return stale.map((s) => s.day);
   }
 
   /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */

@@ -289,4 +289,18 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     for (const start of windows) await attribute(db, fresh, new Date(start));
     expect(await snapshot()).toBe(before);
   });
+
+  it('a later attribution of a day is what the next read answers (the per-service copy of the day is rebuilt)', async () => {
+    const q = queries();
+    const scope: Scope = { kind: 'service', service: 'checkout' };
+    const before = await q.topFunctions({ ...WEEK47, scope, by: 'self', limit: 1000 });
+    const late = demo.find((p) => p.service === 'checkout' && p.start.getUTCHours() === 11)!;
+    const w06 = d('2026-11-21T06:00:00Z');
+    await storeProfile(db, late, { start: w06, source: 'late' });
+    await attribute(db, attributionService(db), w06);
+    const after = await q.topFunctions({ ...WEEK47, scope, by: 'self', limit: 1000 });
+    expect(after.total.cost).toBeGreaterThan(before.total.cost);
+    const expected = await splitSums('checkout', WEEK47.from, WEEK47.to);
+    expect(new Map(after.rows.map((r) => [r.key, r.cost]))).toEqual(new Map([...expected].map(([k, v]) => [k, v.self])));
+  });
 });
