@@ -55,7 +55,8 @@ export interface RowsAnswer {
   readonly rows: readonly CostRow[];
   /** Σ of every row over all pages (function rows: Σ self). */
   readonly total: { readonly cost: bigint; readonly previous: bigint; readonly change: Change };
-  readonly count: number;
+  /** Lines over all pages; null when the organisation's functions were ranked from the board lists (not all read). */
+  readonly count: number | null;
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly nextCursor: string | null;
 }
@@ -236,10 +237,11 @@ export class CostQueryService {
     } else amounts = await this.repository.functionAmounts(scope, period.current);
     const ranked = await this.rank(amounts, column, limit + 1, after);
     const page = ranked.slice(0, limit);
-    const previous = await this.repository.functionAmounts(scope, period.previous, page.map((l) => l.id));
-    let total = 0n;
-    for (const a of amounts.values()) total += a.self;
-    const totalPrevious = boards ? null : await this.totalSelf(scope, period.previous);
+    // Σ function self = Σ services (the books check it), so the total comes from the service rollups.
+    const [previous, totals] = await Promise.all([
+      this.repository.functionAmounts(scope, period.previous, page.map((l) => l.id)),
+      this.repository.groups({ kind: 'service' }, scope, period.current, period.previous, { limit: 1, after: null }),
+    ]);
     const last = page.at(-1);
     return {
       period: info(period),
@@ -249,9 +251,8 @@ export class CostQueryService {
         const cost = l.amounts[column];
         return { key: l.name, detail: null, cost, previous: prev, change: change(cost, prev), cpuNanoseconds: null, inclusive: l.amounts.cum };
       }),
-      // The board lists give only the top lines: the organisation's Σ self is then the Σ of its services.
-      total: boards ? await this.orgTotal(period) : { cost: total, previous: totalPrevious as bigint, change: change(total, totalPrevious as bigint) },
-      count: boards ? -1 : amounts.size,
+      total: { cost: totals.totalCurrent, previous: totals.totalPrevious, change: change(totals.totalCurrent, totals.totalPrevious) },
+      count: boards ? null : amounts.size,
       nextCursor: ranked.length > limit && last ? encodeCursor({ amount: last.amounts[column], key: last.name }) : null,
     };
   }
@@ -272,18 +273,6 @@ export class CostQueryService {
       .map((e) => ({ ...e, name: names.get(e.id) ?? `#${e.id}` }))
       .sort((a, b) => compareDesc(a.amounts[column], b.amounts[column]) || compareText(a.name, b.name))
       .slice(0, count);
-  }
-
-  private async totalSelf(scope: Scope, r: TimeRange): Promise<bigint> {
-    let total = 0n;
-    for (const a of (await this.repository.functionAmounts(scope, r)).values()) total += a.self;
-    return total;
-  }
-
-  /** The organisation's Σ function self in both ranges, as Σ services (equal by the books). */
-  private async orgTotal(period: ResolvedPeriod) {
-    const page = await this.repository.groups({ kind: 'service' }, { kind: 'org' }, period.current, period.previous, { limit: 1, after: null });
-    return { cost: page.totalCurrent, previous: page.totalPrevious, change: change(page.totalCurrent, page.totalPrevious) };
   }
 
   private resolve(request: PeriodRequest): ResolvedPeriod {
