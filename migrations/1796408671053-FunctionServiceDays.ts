@@ -7,7 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * 1,000 × 2,000): a service's top functions over a week would unnest millions of entries. Here one row per
  * (day, service) holds that service's (function id, self, inclusive) arrays.
  *
- * - `cost_function_service_days`: the rows, rebuilt for a whole day from its blocks.
+ * - `cost_function_service_days`: the rows, rebuilt for a whole day from its blocks, with the Σ of their self
+ *   amounts (the books' Σ functions without unnesting ~2 M block entries per day).
  * - `cost_function_service_day_builds`: per day, the `cost_function_day_states.token` the rows were built from; a
  *   day whose state token differs (a later attribution wrote it) is rebuilt before it is read, so the copy never
  *   answers with facts other than the blocks'. Attribution does not write these tables.
@@ -23,6 +24,7 @@ export class FunctionServiceDays1796408671053 implements MigrationInterface {
         function_ids      integer[] NOT NULL,
         self_microdollars bigint[]  NOT NULL,
         cum_microdollars  bigint[]  NOT NULL,
+        self_total        bigint    NOT NULL,
         PRIMARY KEY (day, service_id)
       )`);
     await queryRunner.query(`

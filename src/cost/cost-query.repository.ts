@@ -239,9 +239,9 @@ export class CostQueryRepository {
         if (!state || built?.token === state.token) return; // gone meanwhile, or another reader built it
         await tx.query(`DELETE FROM cost_function_service_days WHERE day = $1::date`, [day]);
         await tx.query(
-          `INSERT INTO cost_function_service_days (day, service_id, function_ids, self_microdollars, cum_microdollars)
+          `INSERT INTO cost_function_service_days (day, service_id, function_ids, self_microdollars, cum_microdollars, self_total)
            SELECT $1::date, e.service_id, array_agg(e.function_id ORDER BY e.function_id), array_agg(e.self_microdollars ORDER BY e.function_id),
-                  array_agg(e.cum_microdollars ORDER BY e.function_id)
+                  array_agg(e.cum_microdollars ORDER BY e.function_id), sum(e.self_microdollars)
              FROM cost_function_day_blocks b
             CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
             WHERE b.day = $1::date GROUP BY e.service_id`,
@@ -327,10 +327,14 @@ export class CostQueryRepository {
     return out;
   }
 
-  /** Each figure of the books over the range, from its own table. */
+  /**
+   * Each figure of the books over the range, from its own table. Σ functions of whole days is the Σ of the
+   * per-service copies of the day blocks (rebuilt first when a day's blocks changed).
+   */
   async books(range: TimeRange): Promise<BooksFigures> {
     const p = new Params();
     const { days, hours } = splitByDay(range);
+    if (days) await this.ensureServiceDays(days);
     const d = days ?? { fromMs: 0, toMs: 0 };
     const hourly = (column: string, table: string, where = '') =>
       hours.length === 0 ? '0' : `(SELECT coalesce(sum(${column}), 0) FROM ${table} WHERE (${hours.map((h) => hourRange(p, h)).join(' OR ')}) ${where})`;
@@ -338,7 +342,7 @@ export class CostQueryRepository {
     const [row] = await queryRows<Record<string, string>>(
       this.db,
       `SELECT
-         ((SELECT coalesce(sum(x), 0) FROM cost_function_day_blocks b CROSS JOIN LATERAL unnest(b.self_microdollars) AS x WHERE ${dayRange(p, d, 'b.day')})
+         ((SELECT coalesce(sum(self_total), 0) FROM cost_function_service_days WHERE ${dayRange(p, d)})
            + ${hourly('self_microdollars', 'cost_function_splits')})::text AS functions,
          ((SELECT coalesce(sum(microdollars), 0) FROM cost_service_days WHERE ${dr()}) + ${hourly('microdollars', 'cost_service_windows')})::text AS services,
          ((SELECT coalesce(sum(own_microdollars), 0) FROM cost_team_days WHERE ${dr()} AND kind = 'group') + ${hourly('own_microdollars', 'cost_team_windows', `AND kind = 'group'`)})::text AS teams,
