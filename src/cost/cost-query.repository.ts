@@ -83,6 +83,8 @@ class Params {
 }
 
 const EMPTY_DAY = '1970-01-01';
+/** Advisory-lock class serializing rebuilds of one day's per-service copy ("qryd"). */
+const BUILD_LOCK_CLASS = 0x71727964;
 
 /**
  * The read side of the cost facts (docs/data-model.md, "Query service"): every SQL the cost query service runs.
@@ -234,6 +236,8 @@ export class CostQueryRepository {
     );
     for (const { day } of stale) {
       await this.db.transaction(async (tx) => {
+        // Readers building the same day take turns (the second finds it built); attributions wait on FOR SHARE.
+        await tx.query(`SELECT pg_advisory_xact_lock(${BUILD_LOCK_CLASS}, $1::date - date '2000-01-01')`, [day]);
         const [state] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR SHARE`, [day]);
         const [built] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_service_day_builds WHERE day = $1::date FOR UPDATE`, [day]);
         if (!state || built?.token === state.token) return; // gone meanwhile, or another reader built it

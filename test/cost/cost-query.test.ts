@@ -296,6 +296,17 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it('readers building the same days at once take turns and answer alike', async () => {
+    await db.query(`DELETE FROM cost_function_service_day_builds`);
+    const q = queries();
+    const answers = await Promise.all(
+      ['checkout', 'ledger', 'checkout', 'search'].map((service) => q.topFunctions({ ...WEEK47, scope: { kind: 'service', service }, by: 'self', limit: 5 })),
+    );
+    expect(answers[2]).toEqual(answers[0]);
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_function_service_day_builds`)) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+  });
+
   it('a later attribution of a day is what the next read answers (the per-service copy of the day is rebuilt)', async () => {
     const q = queries();
     const scope: Scope = { kind: 'service', service: 'checkout' };
