@@ -1,6 +1,3 @@
-import { mkdtemp, chmod, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../src/catalog/catalog.repository';
 import { AttributionRepository } from '../src/cost/attribution.repository';
@@ -10,12 +7,11 @@ import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
 import { LeaderboardService } from '../src/cost/leaderboard.service';
 import { createDataSource } from '../src/database/data-source';
-import { startEmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 import { runMigrations } from '../src/database/migrations';
-import { queryOnce } from '../src/database/query-once';
 import { priceSettingsSchema } from '../src/domain/cost';
 import { serializeFold, type Fold, type FunctionValue } from '../src/domain/profile';
 import { ProfileRepository } from '../src/profiles/profile.repository';
+import { benchDatabase as database } from './support/bench-database';
 import { loadAverage, mib } from './support/measure';
 
 /**
@@ -207,25 +203,4 @@ function arg(name: string, fallback: number): number {
 
 function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(3)} s`;
-}
-
-/** A fresh database on DATABASE_URL's server, or an embedded PostgreSQL in a temporary directory. */
-async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const configured = process.env['DATABASE_URL']?.trim();
-  const dataDir = configured ? null : await mkdtemp(path.join(os.tmpdir(), 'flamebill-bench-pg-'));
-  if (dataDir) await chmod(dataDir, 0o755);
-  const server = configured ? null : await startEmbeddedPostgres({ dataDir: dataDir as string, role: 'cli' });
-  const adminUrl = configured ?? (server as { url: string }).url;
-  const name = `flamebill_bench_${process.pid}`;
-  await queryOnce(adminUrl, `CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    stop: async () => {
-      await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await server?.stop();
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }

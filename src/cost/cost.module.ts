@@ -7,6 +7,8 @@ import { AttributeJob } from './attribute.job';
 import { AttributionRepository } from './attribution.repository';
 import { AttributionService } from './attribution.service';
 import { FunctionDayRepository } from './function-day.repository';
+import { COST_QUERY_CLOCK, CostQueryService } from './cost-query.service';
+import { CostQueryRepository } from './cost-query.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { LeaderboardController } from './leaderboard.controller';
 import { LeaderboardRepository } from './leaderboard.repository';
@@ -14,7 +16,8 @@ import { LeaderboardService } from './leaderboard.service';
 
 /**
  * Cost facts: `AttributionService` (attribute one window into the fact tables, in the caller's transaction),
- * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items) and the leaderboards API.
+ * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items), the leaderboards API and `CostQueryService`,
+ * the read model every publisher uses.
  */
 @Module({
   imports: [ProfilesModule, CatalogModule],
@@ -24,11 +27,14 @@ import { LeaderboardService } from './leaderboard.service';
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
     AttributionRepository,
     FunctionDayRepository,
+    { provide: CostQueryRepository, useFactory: (db: DataSource) => new CostQueryRepository(db), inject: [DataSource] },
+    { provide: COST_QUERY_CLOCK, useValue: () => Date.now() },
+    CostQueryService,
     AttributionService,
     AttributeHandler,
     AttributeJob,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributionRepository],
+  exports: [AttributionService, AttributionRepository, CostQueryService],
 })
 export class CostModule {}

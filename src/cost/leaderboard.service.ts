@@ -1,4 +1,5 @@
 import { ConflictException, Injectable } from '@nestjs/common';
+import { percentChange } from '../domain/cost';
 import { FunctionDictionary } from './function-dictionary';
 import { LeaderboardRepository, type Period, type RankedRow } from './leaderboard.repository';
 import type { LeaderboardQuery } from './leaderboard.query';
@@ -105,11 +106,5 @@ export class LeaderboardService {
 
 /** current − previous, and the percentage rounded half away from zero to two places; null percent when previous is 0. */
 export function change(current: bigint, previous: bigint): ChangeJson {
-  const delta = current - previous;
-  if (previous === 0n) return { ...moneyJson(delta), percent: null };
-  const scaled = (delta * 10_000n * 2n) / previous; // basis points × 2, truncated
-  const bp = scaled >= 0n ? (scaled + 1n) / 2n : (scaled - 1n) / 2n; // half away from zero
-  const negative = bp < 0n;
-  const abs = negative ? -bp : bp;
-  return { ...moneyJson(delta), percent: `${negative ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}` };
+  return { ...moneyJson(current - previous), percent: percentChange(current, previous) };
 }

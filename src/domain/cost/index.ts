@@ -19,3 +19,18 @@ export { resolvePrice, OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR, OPENCOST_DEFAULT_PR
 export { splitByWeight, distributeRationals } from './largest-remainder';
 export { formatScaled, parseDecimal } from './decimal';
 export { moneyJson, type MoneyJson } from './money-json';
+export {
+  STEPS,
+  DAY_MS,
+  PeriodError,
+  floorToStep,
+  addSteps,
+  buckets,
+  bucketLabel,
+  resolvePeriod,
+  splitByDay,
+  percentChange,
+  type Step,
+  type TimeRange,
+  type ResolvedPeriod,
+} from './period';

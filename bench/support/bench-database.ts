@@ -1,0 +1,26 @@
+import { mkdtemp, chmod, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
+import { queryOnce } from '../../src/database/query-once';
+
+/** A fresh database on DATABASE_URL's server, or an embedded PostgreSQL in a temporary directory. */
+export async function benchDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const configured = process.env['DATABASE_URL']?.trim();
+  const dataDir = configured ? null : await mkdtemp(path.join(os.tmpdir(), 'flamebill-bench-pg-'));
+  if (dataDir) await chmod(dataDir, 0o755);
+  const server = configured ? null : await startEmbeddedPostgres({ dataDir: dataDir as string, role: 'cli' });
+  const adminUrl = configured ?? (server as { url: string }).url;
+  const name = `flamebill_bench_${process.pid}`;
+  await queryOnce(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    stop: async () => {
+      await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await server?.stop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
