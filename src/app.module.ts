@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { ApiModule } from './api/api.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { SettingsModule } from './config/settings.module';
 import { CostModule } from './cost/cost.module';
@@ -46,6 +47,7 @@ export interface AppModuleOptions {
     PullModule,
     RetentionModule,
     DemoModule,
+    ApiModule,
   ],
 })
 export class AppModule {
