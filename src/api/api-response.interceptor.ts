@@ -48,13 +48,25 @@ export class ApiResponseInterceptor implements NestInterceptor {
         }
         res.setHeader('Vary', 'Accept, Authorization');
         if (isClosed(body)) {
-          res.setHeader('ETag', `"${createHash('sha256').update(payload).digest('base64url')}"`);
+          const etag = `"${createHash('sha256').update(payload).digest('base64url')}"`;
+          res.setHeader('ETag', etag);
           res.setHeader('Cache-Control', `private, max-age=${CLOSED_MAX_AGE_S}`);
+          // Evaluated here, not by Express's req.fresh: that one ignores If-None-Match when the request says
+          // Cache-Control: no-cache (which fetch adds to conditional requests), but an origin server answers it (RFC 9110 13.1.2).
+          if (noneMatch(req.headers['if-none-match'], etag)) {
+            res.status(304);
+            return '';
+          }
         } else res.setHeader('Cache-Control', 'private, no-cache');
         return payload;
       }),
     );
   }
+}
+
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
 function isClosed(body: unknown): boolean {

@@ -14,6 +14,9 @@ import { CatalogApiService } from './catalog-api.service';
 import { CatalogController } from './catalog.controller';
 import { CostsController } from './costs.controller';
 import { CostsService } from './costs.service';
+import { LeaderboardsController } from './leaderboards.controller';
+import { OrganisationController } from './organisation.controller';
+import { OrganisationService } from './organisation.service';
 
 /**
  * The finance API under `/api/v1` (docs/api.md): API keys with scopes on every route there (`ApiKeyGuard`, global),
@@ -23,7 +26,7 @@ import { CostsService } from './costs.service';
  */
 @Module({
   imports: [CostModule, CatalogModule],
-  controllers: [CostsController, CatalogController, AuditController],
+  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, AuditController],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,
@@ -32,6 +35,7 @@ import { CostsService } from './costs.service';
     AuditService,
     CostsService,
     CatalogApiService,
+    OrganisationService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: ApiResponseInterceptor },

@@ -10,18 +10,16 @@ import { FunctionDayRepository } from './function-day.repository';
 import { COST_QUERY_CLOCK, CostQueryService } from './cost-query.service';
 import { CostQueryRepository } from './cost-query.repository';
 import { FunctionDictionary } from './function-dictionary';
-import { LeaderboardController } from './leaderboard.controller';
 import { LeaderboardRepository } from './leaderboard.repository';
 import { LeaderboardService } from './leaderboard.service';
 
 /**
  * Cost facts: `AttributionService` (attribute one window into the fact tables, in the caller's transaction),
- * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items), the leaderboards API and `CostQueryService`,
+ * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items), the leaderboards (`LeaderboardService`, served by the finance API) and `CostQueryService`,
  * the read model every publisher uses.
  */
 @Module({
   imports: [ProfilesModule, CatalogModule],
-  controllers: [LeaderboardController],
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
@@ -35,6 +33,6 @@ import { LeaderboardService } from './leaderboard.service';
     AttributeJob,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributionRepository, CostQueryService],
+  exports: [AttributionService, AttributionRepository, CostQueryService, LeaderboardService],
 })
 export class CostModule {}

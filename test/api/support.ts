@@ -20,6 +20,8 @@ export function apiSettings(catalogDir: string, extra: SettingsOverrides = {}): 
       { costPerCoreHour: '0.0316', effectiveFrom: '2026-01-01' },
       { costPerCoreHour: '0.05', effectiveFrom: '2026-01-01', scope: { service: 'checkout' } },
     ],
+    // Tests send hundreds of requests with one key; the rate limit test sets its own.
+    api: { rateLimit: { requestsPerMinute: 1_000_000, burst: 1_000_000 } },
     ...extra,
   };
 }
