@@ -8,7 +8,13 @@ export function flattenRows(rows: readonly object[]): { columns: string[]; rows:
   const flat = rows.map((r) => flatten(r, ''));
   const columns: string[] = [];
   const seen = new Set<string>();
-  for (const r of flat) for (const k of r.keys()) if (!seen.has(k)) (seen.add(k), columns.push(k));
+  for (const r of flat) {
+    for (const k of r.keys()) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      columns.push(k);
+    }
+  }
   return { columns, rows: flat.map((r) => columns.map((c) => r.get(c))) };
 }
 
