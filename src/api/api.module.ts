@@ -14,6 +14,8 @@ import { CatalogApiService } from './catalog-api.service';
 import { CatalogController } from './catalog.controller';
 import { CostsController } from './costs.controller';
 import { CostsService } from './costs.service';
+import { ExportsController } from './exports.controller';
+import { FocusExportService } from './focus-export.service';
 import { LeaderboardsController } from './leaderboards.controller';
 import { OrganisationController } from './organisation.controller';
 import { OrganisationService } from './organisation.service';
@@ -26,7 +28,7 @@ import { OrganisationService } from './organisation.service';
  */
 @Module({
   imports: [CostModule, CatalogModule],
-  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, AuditController],
+  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,
@@ -36,6 +38,7 @@ import { OrganisationService } from './organisation.service';
     CostsService,
     CatalogApiService,
     OrganisationService,
+    FocusExportService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: ApiResponseInterceptor },
