@@ -3,7 +3,7 @@ import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
-import { apiSettingsSchema } from '../api/api-settings';
+import { apiSettingsSchema } from './api-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.

@@ -10,6 +10,11 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+interface Operation {
+  readonly responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
+  readonly security?: unknown[];
+}
+
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
 }
@@ -29,20 +34,21 @@ describe('OpenAPI document', () => {
   it('is served at /api/docs/openapi.json, validates, and lists every route the app serves', async () => {
     const r = await app.get('/api/docs/openapi.json', null);
     expect(r.status).toBe(200);
-    const document = r.body as OpenAPI.Document & { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { example?: unknown }> }> }>> };
-    await SwaggerParser.validate(structuredClone(document) as OpenAPI.Document);
-    const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const document = r.body as OpenAPI.Document;
+    await SwaggerParser.validate(structuredClone(document));
+    const paths = document.paths as Record<string, Record<string, Operation>>;
+    const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     // Middleware bound to every path (request ids, metrics) shows as wildcard routes: not endpoints.
     const served = servedRoutes().filter((route) => !route.includes('/api/docs') && !route.includes('*'));
     expect(served.length).toBeGreaterThan(15);
     expect(new Set(documented)).toEqual(new Set(served));
     // Every finance route has an example answer and declares the bearer key.
-    for (const [path, ops] of Object.entries(document.paths)) {
+    for (const [path, ops] of Object.entries(paths)) {
       if (!path.startsWith('/api/v1/')) continue;
       for (const [method, op] of Object.entries(ops)) {
         const ok = op.responses['200']?.content;
         expect({ path, method, example: Object.values(ok ?? {}).some((c) => c.example !== undefined) }).toEqual({ path, method, example: true });
-        expect((op as unknown as { security?: unknown[] }).security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+        expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
       }
     }
   });
