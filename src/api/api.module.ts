@@ -12,6 +12,7 @@ import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
 import { CatalogApiService } from './catalog-api.service';
 import { CatalogController } from './catalog.controller';
+import { CostMetricsService } from './cost-metrics.service';
 import { CostsController } from './costs.controller';
 import { CostsService } from './costs.service';
 import { ExportsController } from './exports.controller';
@@ -39,6 +40,7 @@ import { OrganisationService } from './organisation.service';
     CatalogApiService,
     OrganisationService,
     FocusExportService,
+    CostMetricsService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: ApiResponseInterceptor },
