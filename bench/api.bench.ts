@@ -17,13 +17,15 @@ import { loadAverage, mib } from './support/measure';
  * services 990-999 unowned) and hourly window headers, served by `flamebill serve` in its own process; autocannon
  * (in this process) sends a fixed rate to the leaderboards and `/costs` for one week and prints p50/p99, then the
  * year's FOCUS export of every service per day is read once, timing rows/s and sampling the server's RSS.
- * `--seconds N` (default 10) per endpoint, `--rate N` (default 500 req/s). DATABASE_URL or an embedded PostgreSQL.
+ * `--seconds N` (default 10) per endpoint, `--rate N` (default 500 req/s), `--cache S` (api.cache.ttlSeconds, default
+ * 60; 0 measures every request reaching the cost query service). DATABASE_URL or an embedded PostgreSQL.
  */
 export async function run(): Promise<void> {
   const seconds = arg('seconds', 10);
   const rate = arg('rate', 500);
+  const cacheSeconds = argOrZero('cache', 60);
   const out = process.stdout;
-  out.write(`scale: ${SERVICES} services, ${TEAMS} teams, ${DAYS} days of daily rollups; ${rate} req/s for ${seconds} s per endpoint; load ${loadAverage()}\n`);
+  out.write(`scale: ${SERVICES} services, ${TEAMS} teams, ${DAYS} days of daily rollups; ${rate} req/s for ${seconds} s per endpoint; answer cache ${cacheSeconds} s; load ${loadAverage()}\n`);
   const { url, stop } = await benchDatabase();
   const db = await createDataSource({ url, poolSize: 2, applicationName: 'flamebill-bench', slowQueryMs: 3_600_000 }).initialize();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-api-bench-'));
@@ -35,7 +37,7 @@ export async function run(): Promise<void> {
     const port = await freePort();
     await writeFile(
       path.join(dir, 'flamebill.yaml'),
-      `server: {port: ${port}, host: 127.0.0.1}\nlogging: {level: warn}\nschedules: {enabled: false, demo: false}\npaths: {dataDir: ${dir}/data, catalogDir: ${dir}/catalog}\napi: {rateLimit: {requestsPerMinute: 1000000, burst: 1000000}}\n`,
+      `server: {port: ${port}, host: 127.0.0.1}\nlogging: {level: warn}\nschedules: {enabled: false, demo: false}\npaths: {dataDir: ${dir}/data, catalogDir: ${dir}/catalog}\napi: {rateLimit: {requestsPerMinute: 1000000, burst: 1000000}, cache: {ttlSeconds: ${cacheSeconds}}}\n`,
     );
     server = await startServer({ ...process.env, DATABASE_URL: url, FLAMEBILL_CONFIG: path.join(dir, 'flamebill.yaml') }, port);
     const base = `http://127.0.0.1:${port}`;
@@ -156,4 +158,10 @@ function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function argOrZero(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return Number.isInteger(v) && v >= 0 ? v : fallback;
 }

@@ -1,8 +1,12 @@
-import { Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Inject, Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
-import { map, type Observable } from 'rxjs';
+import { map, of, type Observable } from 'rxjs';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
+import { API_CLOCK } from './auth/api-key.guard';
+import { ResponseCache } from './response-cache';
 import { csvTable, type CsvValue } from '../domain/export/csv';
 
 /** How a list endpoint's JSON answer becomes a CSV table. */
@@ -24,7 +28,15 @@ const CLOSED_MAX_AGE_S = 300;
  */
 @Injectable()
 export class ApiResponseInterceptor implements NestInterceptor {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly cache: ResponseCache;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(API_CLOCK) private readonly clock: () => number,
+    @InjectSettings() settings: Settings,
+  ) {
+    this.cache = new ResponseCache(settings.api.cache.ttlSeconds * 1000, settings.api.cache.maxMegabytes * 1024 * 1024);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request>();
@@ -33,6 +45,13 @@ export class ApiResponseInterceptor implements NestInterceptor {
     const mapper = this.reflector.get<CsvMapper | undefined>(CSV_KEY, context.getHandler());
     const format = req.query.format;
     const csv = mapper !== undefined && (format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv'));
+    // The guard has checked the key and its scope already: a cached answer is only served to whoever may see it.
+    const cacheKey = req.method === 'GET' ? `${csv ? 'csv' : 'json'} ${req.originalUrl}` : null;
+    const hit = cacheKey && this.cache.get(cacheKey, this.clock());
+    if (hit) {
+      for (const [name, value] of Object.entries(hit.headers)) res.setHeader(name, value);
+      return of(this.answer(req, res, hit.payload, hit.headers.ETag as string));
+    }
     return next.handle().pipe(
       map((body: unknown) => {
         if (body === undefined || res.headersSent) return body;
@@ -47,21 +66,42 @@ export class ApiResponseInterceptor implements NestInterceptor {
           res.setHeader('Content-Type', 'application/json; charset=utf-8');
         }
         res.setHeader('Vary', 'Accept, Authorization');
-        if (isClosed(body)) {
-          const etag = `"${createHash('sha256').update(payload).digest('base64url')}"`;
-          res.setHeader('ETag', etag);
-          res.setHeader('Cache-Control', `private, max-age=${CLOSED_MAX_AGE_S}`);
-          // Evaluated here, not by Express's req.fresh: that one ignores If-None-Match when the request says
-          // Cache-Control: no-cache (which fetch adds to conditional requests), but an origin server answers it (RFC 9110 13.1.2).
-          if (noneMatch(req.headers['if-none-match'], etag)) {
-            res.status(304);
-            return '';
-          }
-        } else res.setHeader('Cache-Control', 'private, no-cache');
-        return payload;
+        if (!isClosed(body)) {
+          res.setHeader('Cache-Control', 'private, no-cache');
+          return payload;
+        }
+        const etag = `"${createHash('sha256').update(payload).digest('base64url')}"`;
+        res.setHeader('ETag', etag);
+        res.setHeader('Cache-Control', `private, max-age=${CLOSED_MAX_AGE_S}`);
+        if (cacheKey) this.cache.set(cacheKey, payload, headersOf(res), this.clock());
+        return this.answer(req, res, payload, etag);
       }),
     );
   }
+
+  /**
+   * The payload, or 304 and nothing when If-None-Match names its ETag. Evaluated here, not by Express's req.fresh:
+   * that one ignores If-None-Match when the request says Cache-Control: no-cache (which fetch adds to conditional
+   * requests), but an origin server answers it (RFC 9110 13.1.2).
+   */
+  private answer(req: Request, res: Response, payload: string, etag: string | undefined): string {
+    if (etag && noneMatch(req.headers['if-none-match'], etag)) {
+      res.status(304);
+      return '';
+    }
+    return payload;
+  }
+}
+
+const CACHED_HEADERS = ['Content-Type', 'Content-Disposition', 'Vary', 'ETag', 'Cache-Control'];
+
+function headersOf(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of CACHED_HEADERS) {
+    const value = res.getHeader(name);
+    if (value !== undefined) out[name] = String(value);
+  }
+  return out;
 }
 
 function noneMatch(header: string | undefined, etag: string): boolean {

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { CostQueryService } from '../../src/cost/cost-query.service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/domain/export/csv';
 import { dumpFacts } from '../cost/support';
@@ -103,6 +104,28 @@ describe('GET /api/v1/costs', () => {
     const open = await app.get(`/api/v1/costs?window=today`, read);
     expect(open.headers.get('etag')).toBeNull();
     expect(open.headers.get('cache-control')).toBe('private, no-cache');
+  });
+
+  it('serves a closed period again from memory (after the key check); an open one is asked again', async () => {
+    const costs = app.app.get(CostQueryService);
+    const rows = costs.rows.bind(costs);
+    let calls = 0;
+    costs.rows = (request) => (calls++, rows(request));
+    try {
+      const url = `/api/v1/costs?from=2026-11-20&to=2026-11-21&groupBy=service`;
+      const first = await app.get(url, read);
+      const second = await app.get(url, await app.key('read'));
+      expect(calls).toBe(1);
+      expect(second.text).toBe(first.text);
+      expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+      expect((await app.get(url, null)).status).toBe(401);
+      expect((await app.get(url, await app.key('export'))).status).toBe(403);
+      await app.get(`/api/v1/costs?window=today`, read);
+      await app.get(`/api/v1/costs?window=today`, read);
+      expect(calls).toBe(3);
+    } finally {
+      costs.rows = rows;
+    }
   });
 });
 
