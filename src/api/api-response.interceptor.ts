@@ -22,7 +22,7 @@ const CLOSED_MAX_AGE_S = 300;
 
 /**
  * Serialises `/api/v1` answers: JSON, or CSV for list endpoints when asked; then caching. An answer about a closed
- * period (`period.partial` false: nothing more will be attributed to it unless it is re-attributed) gets a strong
+ * period (`period.partial` false, or `period.to` past: nothing more will be attributed to it unless it is re-attributed) gets a strong
  * `ETag` (SHA-256 of the bytes sent) and `Cache-Control: private, max-age=300`; Express answers 304 when
  * `If-None-Match` matches. Answers about open periods say `no-cache`.
  */
@@ -66,7 +66,7 @@ export class ApiResponseInterceptor implements NestInterceptor {
           res.setHeader('Content-Type', 'application/json; charset=utf-8');
         }
         res.setHeader('Vary', 'Accept, Authorization');
-        if (!isClosed(body)) {
+        if (!isClosed(body, this.clock())) {
           res.setHeader('Cache-Control', 'private, no-cache');
           return payload;
         }
@@ -109,7 +109,10 @@ function noneMatch(header: string | undefined, etag: string): boolean {
   return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-function isClosed(body: unknown): boolean {
-  const period = (body as { period?: { partial?: unknown } } | null)?.period;
-  return typeof period === 'object' && period !== null && period.partial === false;
+/** About a period that has ended: `period.partial` false (cost query answers), or `period.to` past (leaderboards). */
+function isClosed(body: unknown, nowMs: number): boolean {
+  const period = (body as { period?: { partial?: unknown; to?: unknown } } | null)?.period;
+  if (typeof period !== 'object' || period === null) return false;
+  if (typeof period.partial === 'boolean') return !period.partial;
+  return typeof period.to === 'string' && Date.parse(period.to) <= nowMs;
 }
