@@ -7,6 +7,7 @@ import { ROW_COLUMNS, rowCsv, type RowJson } from './api-json';
 import { cursor, format, functionName, groupBy, name, parseQuery, PERIOD_PARAMS, periodOf, wholeNumber } from './api-query';
 import { CsvTable } from './api-response.interceptor';
 import { CostsService } from './costs.service';
+import { flattenRows } from './flatten';
 
 const COSTS_PARAMS = {
   ...PERIOD_PARAMS,
@@ -55,11 +56,13 @@ export class CostsController {
   @ApiDoc({
     summary: 'The books of a period: Σ functions, Σ services, Σ teams, __unowned__, __idle__, the bill or capacity, the differences (0) and the provenance',
     scope: 'read',
-    queries: PERIOD_QUERIES,
+    csv: true,
+    queries: [...PERIOD_QUERIES, FORMAT_QUERY],
     example: BOOKS_EXAMPLE,
   })
+  @CsvTable((body: { lines: object[] }) => ({ name: 'books', ...flattenRows(body.lines) }))
   books(@Query() raw: Record<string, unknown>) {
-    const q = parseQuery(raw, PERIOD_PARAMS);
+    const q = parseQuery(raw, { ...PERIOD_PARAMS, format });
     return this.costs.books(periodOf(q, this.costs.now()));
   }
 }

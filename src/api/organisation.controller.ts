@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ApiDoc, FORMAT_QUERY, PERIOD_QUERIES } from './api-doc.decorator';
+import { ROW_COLUMNS, rowCsv, type RowJson } from './api-json';
 import { FUNCTION_EXAMPLE, SERVICE_EXAMPLE, TEAM_EXAMPLE, TEAMS_EXAMPLE } from './api-examples';
 import { format, functionName, name, parseQuery, PERIOD_PARAMS, periodOf } from './api-query';
 import { CsvTable } from './api-response.interceptor';
@@ -39,9 +40,10 @@ export class OrganisationController {
   }
 
   @Get('functions/:name')
-  @ApiDoc({ summary: 'A function across services: which services pay for it (self and inclusive)', scope: 'read', params: [{ name: 'name', description: 'function name, URL-encoded', example: 'runtime.mallocgc' }], queries: PERIOD_QUERIES, example: FUNCTION_EXAMPLE })
+  @ApiDoc({ summary: 'A function across services: which services pay for it (self and inclusive)', scope: 'read', csv: true, params: [{ name: 'name', description: 'function name, URL-encoded', example: 'runtime.mallocgc' }], queries: [...PERIOD_QUERIES, FORMAT_QUERY], example: FUNCTION_EXAMPLE })
+  @CsvTable((body: { function: string; services: RowJson[] }) => ({ name: 'function-services', columns: ROW_COLUMNS, rows: body.services.map(rowCsv) }))
   function(@Param('name') fn: string, @Query() raw: Record<string, unknown>) {
-    return this.organisation.function(functionName(fn, 'name'), this.period(raw, false));
+    return this.organisation.function(functionName(fn, 'name'), this.period(raw, true));
   }
 
   private period(raw: Record<string, unknown>, csv: boolean) {

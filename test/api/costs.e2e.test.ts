@@ -143,13 +143,16 @@ describe('GET /api/v1/books', () => {
     expect(body.provenance.priceSchedules).toHaveLength(1);
     expect(body.provenance.catalogRevisions).toHaveLength(1);
     expect(body.provenance.profileDigestCount).toBeGreaterThan(0);
+    const [header, ...rows] = parseCsv((await app.get('/api/v1/books?from=2026-11-20&to=2026-11-22&format=csv', read)).text);
+    expect(header).toEqual(expect.arrayContaining(['label', 'total_microdollars', 'differences_teamsVsTotal_microdollars', 'balanced']));
+    expect(rows.map((r) => r[header!.indexOf('total_microdollars')])).toEqual(body.lines.map((l: { total: { microdollars: string } }) => l.total.microdollars));
   });
 });
 
 describe('parameters', () => {
   const ENDPOINTS: Array<[string, string[]]> = [
     [`/api/v1/costs?${DAY_Q}`, ['from', 'to', 'step', 'window', 'groupBy', 'aggregate', 'team', 'service', 'function', 'limit', 'cursor', 'format']],
-    [`/api/v1/books?${DAY_Q}`, ['from', 'to', 'step', 'window']],
+    [`/api/v1/books?${DAY_Q}`, ['from', 'to', 'step', 'window', 'format']],
     [`/api/v1/teams?${DAY_Q}`, ['from', 'to', 'step', 'window', 'format']],
     [`/api/v1/teams/payments?${DAY_Q}`, ['from', 'to', 'step', 'window']],
     [`/api/v1/services/checkout?${DAY_Q}`, ['from', 'to', 'step', 'window']],

@@ -67,6 +67,8 @@ describe('teams, services, functions', () => {
     expect(body.services.reduce((s: bigint, r: { cost: Money }) => s + micro(r.cost), 0n)).toBe(micro(body.total.cost));
     expect(micro(body.total.cost)).toBe(micro(top.cost));
     expect((await app.get(`/api/v1/functions/no.such.function?${DAY_Q}`, read)).status).toBe(404);
+    const csv = parseCsv((await app.get(`/api/v1/functions/${encodeURIComponent(top.key)}?${DAY_Q}&format=csv`, read)).text);
+    expect(csv.slice(1).map((r) => [r[0], r[2]])).toEqual(body.services.map((r: { key: string; cost: Money }) => [r.key, r.cost.microdollars]));
   });
 
   it('/catalog/revisions and /prices', async () => {
