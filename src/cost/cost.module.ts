@@ -35,6 +35,6 @@ import { LeaderboardService } from './leaderboard.service';
     AttributeJob,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributionRepository, CostQueryService],
+  exports: [AttributionService, AttributionRepository, CostQueryService, CostQueryRepository],
 })
 export class CostModule {}

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { AttributionRepository } from '../cost/attribution.repository';
+import { CostQueryRepository } from '../cost/cost-query.repository';
 import { Job } from '../jobs/job.decorator';
 import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
 import { WorkQueueRepository } from '../jobs/work-queue.repository';
@@ -24,6 +25,7 @@ export class RetentionJob implements JobRunner {
     private readonly profiles: ProfileRepository,
     private readonly queue: WorkQueueRepository,
     private readonly facts: AttributionRepository,
+    private readonly queries: CostQueryRepository,
   ) {}
 
   async run(_context: JobContext): Promise<JobOutcome> {
@@ -40,6 +42,9 @@ export class RetentionJob implements JobRunner {
       ...(await this.facts.dropHourlyMonthsBefore(tx, before(retention.factDays))),
       ...(await this.facts.dropFunctionDayMonthsBefore(tx, before(retention.factDays))),
     ]);
-    return { rawProfilesDropped, profilesDeleted, workItemsDeleted, factPartitionsDropped: partitions.length };
+    // Daily function facts go by whole months: the read-side copies of the days whose facts are gone go with them.
+    const monthStart = new Date(Date.UTC(before(retention.factDays).getUTCFullYear(), before(retention.factDays).getUTCMonth(), 1));
+    const serviceDayCopiesDeleted = await this.queries.deleteServiceDaysBefore(monthStart);
+    return { rawProfilesDropped, profilesDeleted, workItemsDeleted, factPartitionsDropped: partitions.length, serviceDayCopiesDeleted };
   }
 }
