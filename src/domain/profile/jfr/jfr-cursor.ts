@@ -35,7 +35,10 @@ export class JfrCursor {
     return this.buf[this.pos++]!;
   }
 
-  /** A JFR `int`/`short`/`char` (or a size/count): unsigned, at most 32 bits. */
+  /**
+   * A JFR `int`/`short`/`char` (or a size/count) as an unsigned 32-bit number. Like the JDK's reader, it reads a
+   * whole long varint and keeps the low 32 bits: the JDK pads some sizes to 8-byte varints (`d9 83 80 80 80 80 80 00`).
+   */
   int(): number {
     if (!this.compressed) {
       this.need(4);
@@ -46,16 +49,17 @@ export class JfrCursor {
     const buf = this.buf;
     let pos = this.pos;
     let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    for (let i = 0; i < 9; i++) {
       if (pos >= this.end) this.fail('a varint, found the end of the data', pos);
       const b = buf[pos++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) {
+      if (i < 5) value += (b & 0x7f) * 2 ** (7 * i);
+      if (b < 0x80 || i === 8) {
         this.pos = pos;
         return value > 0xffffffff ? value % 0x100000000 : value;
       }
     }
-    this.fail('a varint of at most 5 bytes', this.pos);
+    /* c8 ignore next */
+    this.fail('a varint');
   }
 
   /** A JFR `long` as a number when it is a safe integer, else as a bigint (unsigned 64-bit). */
