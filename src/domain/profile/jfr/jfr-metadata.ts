@@ -6,6 +6,8 @@ export interface JfrField {
   readonly typeId: number;
   readonly constantPool: boolean;
   readonly array: boolean;
+  /** The field's class, resolved once the whole metadata is read; null when the metadata lacks it. */
+  type: JfrClass | null;
 }
 
 /** How a value of a class is laid out: a primitive (read by width), a string, or an object of fields. */
@@ -26,6 +28,11 @@ export interface JfrClass {
   readonly name: string;
   readonly kind: ValueKind;
   readonly fields: readonly JfrField[];
+  /**
+   * With compressed integers, an object whose fields are all single varints (pool references, short, int, long:
+   * e.g. jdk.types.StackFrame) is skipped as that many varints; -1 otherwise.
+   */
+  varintFields: number;
 }
 
 /** The classes of one chunk, by id and by name. */
@@ -86,6 +93,12 @@ export function readMetadata(c: JfrCursor): JfrMetadata {
       byName.set(cls.name, cls);
     }
   }
+  // Resolved once here rather than looked up per value: skipping fields is most of what reading pools costs.
+  for (const cls of byId.values()) for (const f of cls.fields) f.type = byId.get(f.typeId) ?? null;
+  for (const cls of byId.values()) {
+    const varints = cls.kind === ValueKind.Object && cls.fields.every((f) => !f.array && (f.constantPool || isVarint(f.type)));
+    cls.varintFields = varints ? cls.fields.length : -1;
+  }
   return { byId, byName };
 }
 
@@ -103,9 +116,14 @@ function toClass(el: Element, c: JfrCursor, at: number): JfrClass {
       typeId,
       constantPool: f.attributes.get('constantPool') === 'true',
       array: (f.attributes.get('dimension') ?? '0') !== '0',
+      type: null,
     });
   }
-  return { id, name, kind: PRIMITIVES[name] ?? ValueKind.Object, fields };
+  return { id, name, kind: PRIMITIVES[name] ?? ValueKind.Object, fields, varintFields: -1 };
+}
+
+function isVarint(type: JfrClass | null): boolean {
+  return type !== null && (type.kind === ValueKind.Short || type.kind === ValueKind.Int || type.kind === ValueKind.Long);
 }
 
 function readElement(c: JfrCursor, strings: readonly string[], depth: number): Element {

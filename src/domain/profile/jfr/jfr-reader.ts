@@ -124,6 +124,8 @@ export function readJfr(bytes: Uint8Array, onEvent: (event: JfrEvent) => void): 
 class ChunkReader {
   private meta!: JfrMetadata;
   private readonly pools = new Map<number, Map<JfrId, number>>();
+  /** Stack traces by id: their frames' method ids, leaf first, read while indexing the pools (read once). */
+  private readonly stackMethods = new Map<JfrId, JfrId[]>();
   private readonly stackIndex = new Map<JfrId, number>();
   private readonly methodName = new Map<JfrId, number>();
   private readonly symbols = new Map<JfrId, string>();
@@ -131,6 +133,7 @@ class ChunkReader {
   private readonly states = new Map<JfrId, string | null>();
   private readonly poolCursor: JfrCursor;
   private end = 0;
+  private frameMethodAt = -1;
   private types!: {
     stackTrace: JfrClass;
     stackFrame: JfrClass;
@@ -185,6 +188,8 @@ class ChunkReader {
     c.end = this.end;
     this.meta = readMetadata(c);
     this.types = this.requiredTypes();
+    const frame = this.types.stackFrame;
+    this.frameMethodAt = frame.fields.findIndex((f) => f.name === 'method' && f.constantPool && !f.array && f.typeId === this.types.method.id);
     this.indexPools(start + poolOffset);
     this.readEvents(onEvent);
     this.recording.chunks++;
@@ -258,13 +263,54 @@ class ChunkReader {
     }
     const count = c.int();
     c.checkCount(count, `entries of pool ${cls.name}`);
+    if (cls === this.types.stackTrace) {
+      for (let i = 0; i < count; i++) {
+        const id = c.id();
+        this.stackMethods.set(id, this.readStackMethods(c));
+      }
+      return;
+    }
     let entries = this.pools.get(typeId);
     if (!entries) this.pools.set(typeId, (entries = new Map()));
     for (let i = 0; i < count; i++) {
       const id = c.id();
       entries.set(id, c.pos);
-      skipObject(c, cls, this.meta, 0);
+      skipObject(c, cls, 0);
     }
+  }
+
+  /** The method ids of one stack trace entry's frames, leaf first (the cursor is after the entry's id). */
+  private readStackMethods(pc: JfrCursor): JfrId[] {
+    const methods: JfrId[] = [];
+    for (const field of this.types.stackTrace.fields) {
+      if (field.name !== 'frames' || !field.array || field.constantPool || field.typeId !== this.types.stackFrame.id) {
+        skipField(pc, field, 0);
+        continue;
+      }
+      const count = pc.int();
+      pc.checkCount(count, 'stack frames');
+      const frameFields = this.types.stackFrame.fields;
+      const methodAt = this.frameMethodAt;
+      if (methodAt >= 0 && pc.compressed && this.types.stackFrame.varintFields >= 0) {
+        // The common layout (method, lineNumber, bytecodeIndex, type: all varints): no per-field dispatch.
+        for (let i = 0; i < count; i++) {
+          for (let j = 0; j < frameFields.length; j++) {
+            if (j === methodAt) methods.push(pc.id());
+            else pc.skipInt(8);
+          }
+        }
+        continue;
+      }
+      for (let i = 0; i < count; i++) {
+        let method: JfrId | null = null;
+        for (let j = 0; j < frameFields.length; j++) {
+          if (j === methodAt) method = pc.id();
+          else skipField(pc, frameFields[j]!, 0);
+        }
+        if (method !== null) methods.push(method);
+      }
+    }
+    return methods;
   }
 
   private readEvents(onEvent: (event: JfrEvent) => void): void {
@@ -330,7 +376,7 @@ class ChunkReader {
       const field = fields[i]!;
       switch (slot) {
         case Slot.None:
-          skipField(c, field, this.meta, 0);
+          skipField(c, field, 0);
           break;
         case Slot.Stack:
           event.stack = this.stack(c.id());
@@ -361,44 +407,25 @@ class ChunkReader {
   private stack(id: JfrId): number {
     const known = this.stackIndex.get(id);
     if (known !== undefined) return known;
-    const offset = this.pools.get(this.types.stackTrace.id)?.get(id);
+    const methods = this.stackMethods.get(id);
     let index = -1;
-    if (offset !== undefined) {
+    if (methods !== undefined) {
       index = this.recording.stacks.length;
-      this.recording.stacks.push(this.decodeStack(offset));
+      this.recording.stacks.push(this.namesOf(methods));
     }
     this.stackIndex.set(id, index);
     return index;
   }
 
-  private decodeStack(offset: number): Int32Array {
-    const pc = this.poolCursor;
-    pc.pos = offset;
-    pc.end = this.end;
-    const methods: JfrId[] = [];
-    for (const field of this.types.stackTrace.fields) {
-      if (field.name !== 'frames' || !field.array || field.constantPool || field.typeId !== this.types.stackFrame.id) {
-        skipField(pc, field, this.meta, 0);
-        continue;
-      }
-      const count = pc.int();
-      pc.checkCount(count, 'stack frames');
-      for (let i = 0; i < count; i++) {
-        let method: JfrId | null = null;
-        for (const f of this.types.stackFrame.fields) {
-          if (f.name === 'method' && f.constantPool && !f.array && f.typeId === this.types.method.id) method = pc.id();
-          else skipField(pc, f, this.meta, 0);
-        }
-        if (method !== null) methods.push(method);
-      }
-    }
-    // Names are resolved after the frames are read: resolving moves the pool cursor.
-    const nodes: number[] = [];
+  /** Function-name ids of a stack's methods; frames whose method or class is not in the pools are dropped. */
+  private namesOf(methods: readonly JfrId[]): Int32Array {
+    const nodes = new Int32Array(methods.length);
+    let n = 0;
     for (const m of methods) {
       const node = this.method(m);
-      if (node >= 0) nodes.push(node);
+      if (node >= 0) nodes[n++] = node;
     }
-    return Int32Array.from(nodes);
+    return n === nodes.length ? nodes : nodes.slice(0, n);
   }
 
   /**
@@ -470,7 +497,7 @@ class ChunkReader {
     for (const f of cls.fields) {
       const w = f.constantPool && !f.array ? wanted.findIndex(([name, type]) => name === f.name && type === f.typeId) : -1;
       if (w >= 0) out[w] = pc.id();
-      else skipField(pc, f, this.meta, 0);
+      else skipField(pc, f, 0);
     }
     return out;
   }
@@ -481,7 +508,7 @@ class ChunkReader {
     pc.end = this.end;
     for (const f of cls.fields) {
       if (f.name === name && !f.constantPool && !f.array && f.typeId === this.types.string.id) return pc.string(this.lookupString);
-      skipField(pc, f, this.meta, 0);
+      skipField(pc, f, 0);
     }
     return '';
   }
@@ -501,33 +528,32 @@ function numberOf(v: number | bigint): number {
   return typeof v === 'number' ? v : Number(BigInt.asIntN(64, v));
 }
 
-function skipField(c: JfrCursor, field: JfrField, meta: JfrMetadata, depth: number): void {
+function skipField(c: JfrCursor, field: JfrField, depth: number): void {
   const count = field.array ? c.int() : 1;
   if (field.array) c.checkCount(count, `elements of array field ${field.name}`);
   if (field.constantPool) {
-    for (let i = 0; i < count; i++) c.long();
+    for (let i = 0; i < count; i++) c.skipInt(8);
     return;
   }
-  const cls = meta.byId.get(field.typeId);
+  const cls = field.type;
   if (!cls) c.fail(`the type of field ${field.name} (${field.typeId}) in the metadata`);
-  for (let i = 0; i < count; i++) skipObject(c, cls, meta, depth);
+  for (let i = 0; i < count; i++) skipObject(c, cls, depth);
 }
 
 /** Skips one value of a class: a primitive by its width, a string, or an inline object field by field. */
-function skipObject(c: JfrCursor, cls: JfrClass, meta: JfrMetadata, depth: number): void {
+function skipObject(c: JfrCursor, cls: JfrClass, depth: number): void {
   switch (cls.kind) {
     case ValueKind.Byte:
       c.skip(1);
       return;
     case ValueKind.Short:
-      if (c.compressed) c.int();
-      else c.skip(2);
+      c.skipInt(2);
       return;
     case ValueKind.Int:
-      c.int();
+      c.skipInt(4);
       return;
     case ValueKind.Long:
-      c.long();
+      c.skipInt(8);
       return;
     case ValueKind.Float:
       c.skip(4);
@@ -539,7 +565,11 @@ function skipObject(c: JfrCursor, cls: JfrClass, meta: JfrMetadata, depth: numbe
       c.string();
       return;
     case ValueKind.Object:
+      if (cls.varintFields >= 0 && c.compressed) {
+        for (let i = cls.varintFields; i > 0; i--) c.skipInt(8);
+        return;
+      }
       if (depth >= MAX_VALUE_DEPTH) c.fail(`inline objects nested at most ${MAX_VALUE_DEPTH} deep (class ${cls.name})`);
-      for (const f of cls.fields) skipField(c, f, meta, depth + 1);
+      for (const f of cls.fields) skipField(c, f, depth + 1);
   }
 }
