@@ -1,15 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deserializeFold } from '../../src/domain/profile';
+import { readRef } from '../domain/profile/corpus';
 import { jfrExpectations } from '../domain/profile/jfr/jfr-oracle';
 import { startTestApp, type TestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 import { post } from './support/http-post';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'jfr');
+const SHARED_JFR = resolve(__dirname, '../../../shared/profiles/grafana-jfr-parser');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
 const oracle = (recording: string) => jfrExpectations(FIXTURES).find((e) => e.recording === recording && e.sampleType === 'cpu')!;
 
@@ -120,5 +122,23 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
     expect(res.status).toBe(422);
     expect(String(res.body.message)).toMatch(message);
     expect(await rows()).toHaveLength(0);
+  });
+});
+
+describe.skipIf(!existsSync(SHARED_JFR))('POST /ingest?format=jfr bills every recording of ../shared at its process_cpu oracle', () => {
+  const cases = existsSync(SHARED_JFR) ? jfrExpectations(SHARED_JFR).filter((e) => e.sampleType === 'cpu') : [];
+  // Every recording but nativemem.jfr.gz, which has only malloc events.
+  it('has them', () => expect(new Set(cases.map((e) => e.recording)).size).toBeGreaterThanOrEqual(12));
+  it.each(cases.map((e) => [e.recording, e] as const))('%s', async (recording, e) => {
+    const res = await push(agentForm(readFileSync(join(SHARED_JFR, recording)), null), { name: `java-${recording.replace(/[^A-Za-z0-9]/g, '-')}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'stored', profileType: 'cpu:nanoseconds', cpuNanoseconds: e.total.toString() });
+  });
+
+  it("bills Pyroscope's kafka recording at the total of the pprof Pyroscope converted it to", async () => {
+    const pyroscope = resolve(SHARED_JFR, '..', 'grafana-pyroscope');
+    const ref = readRef(resolve(SHARED_JFR, '../../profile-refs/grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json'));
+    const res = await push(agentForm(readFileSync(join(pyroscope, 'cortex-dev-01__kafka-0__cpu__0.jfr.gz')), null), { name: 'kafka{env=dev}' });
+    expect(res.body).toMatchObject({ status: 'stored', service: 'kafka', cpuNanoseconds: ref.total.toString() });
   });
 });
