@@ -110,9 +110,12 @@ describeShared('JFR recordings of ../shared (oracle comparisons: test/domain/pro
       expect(flatSum(fold)).toBe(fold.total);
     });
   }
+});
 
+describe('JFR in the committed corpus', () => {
   it("reads a JDK recording (speedscope's heavy.jfr: JFR 2.1, sizes padded to 8-byte varints)", () => {
-    const fold = foldProfile(readShared('speedscope/heavy.jfr'));
+    const fold = foldProfile(read('speedscope/heavy.jfr'));
+    expect(fold.format).toBe('jfr');
     expect(fold.sampleTypes.map((t) => t.type)).toEqual(['cpu', 'alloc_sample_objects', 'alloc_sample_bytes']);
     expect(fold.sampleCount).toBe(346);
     expect(fold.total).toBe(3_460_000_000n);
