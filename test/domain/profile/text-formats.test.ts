@@ -116,7 +116,9 @@ describe('JFR in the committed corpus', () => {
   it("reads a JDK recording (speedscope's heavy.jfr: JFR 2.1, sizes padded to 8-byte varints)", () => {
     const fold = foldProfile(read('speedscope/heavy.jfr'));
     expect(fold.format).toBe('jfr');
-    expect(fold.sampleTypes.map((t) => t.type)).toEqual(['cpu', 'alloc_sample_objects', 'alloc_sample_bytes']);
+    expect(fold.sampleTypes.map((t) => t.type)).toEqual(['cpu', 'alloc_sample_objects', 'alloc_sample_bytes', 'native_samples']);
+    // `jfr summary heavy.jfr`: 44 jdk.NativeMethodSample events, not CPU time.
+    expect(foldProfile(read('speedscope/heavy.jfr'), { sampleType: 'native_samples' }).total).toBe(44n);
     expect(fold.sampleCount).toBe(346);
     expect(fold.total).toBe(3_460_000_000n);
     expect(fold.functions.get('java/util/DualPivotQuicksort.sort')).toEqual({ flat: 2_110_000_000n, cum: 2_980_000_000n });

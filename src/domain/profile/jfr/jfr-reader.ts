@@ -22,7 +22,10 @@ const MAX_VALUE_DEPTH = 16;
 /** Checkpoints per chunk: the backward chain of a corrupt file could otherwise loop. */
 const MAX_CHECKPOINTS = 1 << 20;
 
-/** The event types the fold reads, as grafana/jfr-parser's pprof conversion names them. */
+/**
+ * The event types the fold reads: grafana/jfr-parser's (its pprof conversion is Pyroscope's), plus the JDK's
+ * jdk.NativeMethodSample, which jfr-parser ignores.
+ */
 export type JfrEventKind =
   | 'execution'
   | 'wallClock'
@@ -33,6 +36,7 @@ export type JfrEventKind =
   | 'threadPark'
   | 'liveObject'
   | 'malloc'
+  | 'nativeSample'
   | 'setting';
 
 const EVENT_CLASSES: Readonly<Record<string, JfrEventKind>> = {
@@ -45,6 +49,7 @@ const EVENT_CLASSES: Readonly<Record<string, JfrEventKind>> = {
   'jdk.ThreadPark': 'threadPark',
   'profiler.LiveObject': 'liveObject',
   'profiler.Malloc': 'malloc',
+  'jdk.NativeMethodSample': 'nativeSample',
   'jdk.ActiveSetting': 'setting',
 };
 

@@ -23,9 +23,12 @@ const PROFILES: readonly (readonly ValueType[])[] = [
   [{ type: 'live', unit: 'count' }],
   [{ type: 'alloc_sample_objects', unit: 'count' }, { type: 'alloc_sample_bytes', unit: 'bytes' }],
   [{ type: 'malloc_objects', unit: 'count' }, { type: 'malloc_bytes', unit: 'bytes' }],
+  // Not in jfr-parser (Pyroscope drops these events): the JDK's samples of threads in native code, one per event.
+  [{ type: 'native_samples', unit: 'count' }],
 ];
 const CPU = 0;
 const WALL = 1;
+const NATIVE = 9;
 const PROFILE_OF_KIND: Readonly<Record<string, number>> = {
   allocInNewTlab: 2,
   allocOutsideTlab: 3,
@@ -74,7 +77,7 @@ class Samples {
  *   `event=wall`;
  * - allocations (in/outside TLAB, `jdk.ObjectAllocationSample`), `jdk.JavaMonitorEnter` (mutex),
  *   `jdk.ThreadPark` (block), `profiler.LiveObject` and `profiler.Malloc` are read as their own sample types,
- *   never CPU time.
+ *   never CPU time; so is `jdk.NativeMethodSample` (`native_samples/count`, which jfr-parser does not read).
  * jfr-parser keeps the last WallClockSample's `samples` as the count of later events (its `values[0]` is never
  * reset); that is reproduced so that the CPU billed equals what Pyroscope stores.
  * Default sample type: `cpu/nanoseconds` when the recording has CPU samples, else the first one present.
@@ -99,6 +102,9 @@ export function foldJfr(raw: Uint8Array, options: JfrFoldOptions = {}): Fold {
         return;
       case 'setting':
         if (e.settingName === 'event') jfrEvent = e.settingValue;
+        return;
+      case 'nativeSample':
+        samples.add(NATIVE, e, 1, 0);
         return;
       default:
         samples.add(PROFILE_OF_KIND[e.kind]!, e, count, e.value);
