@@ -31,7 +31,7 @@ beforeAll(async () => {
     logLevel: 'warn',
     settings: {
       schedules: { enabled: false, demo: false },
-      labels: { keys: ['thread_name', 'endpoint'] },
+      labels: { keys: ['thread_name', 'dyn1'] },
       ingest: { maxBodyBytes: 4 * 1024 * 1024, tenants: [{ name: 'java-team', tokenEnv: 'FLAMEBILL_E2E_JFR_TOKEN' }], rateLimit: { bytesPerSecond: 0 } },
     },
   });
@@ -86,6 +86,18 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
     const byThread = new Map(fold.slices!.map((s) => [s.labels['thread_name'] ?? '', s.total]));
     expect(byThread.get('pool-2-thread-1')).toBe(4_710_000_000n);
     expect([...byThread.values()].reduce((a, b) => a + b, 0n)).toBe(expected.total);
+  });
+
+  it("slices by the application's own labels (pyroscope-java's LabelsScope), as `endpoint` or `version` would be", async () => {
+    const res = await push(agentForm(fixture('new_spancontext.jfr.gz'), fixture('new_spancontext.labels.gz')), { name: 'fib{version=2.1.0}' });
+    expect(res.body).toMatchObject({ status: 'stored', service: 'fib', cpuNanoseconds: oracle('new_spancontext.jfr.gz').total.toString() });
+    const [row] = await rows();
+    expect(row!.series_labels).toEqual({ version: '2.1.0' });
+    const fold = deserializeFold(row!.fold);
+    expect(fold.slices!.map((s) => [s.labels, s.total])).toEqual([
+      [{}, 2_370_000_000n],
+      [{ dyn1: 'v1' }, 2_350_000_000n],
+    ]);
   });
 
   it('reads plain (not gzipped) parts, and no labels part', async () => {

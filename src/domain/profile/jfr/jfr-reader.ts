@@ -75,6 +75,8 @@ export interface JfrEvent {
   contextId: number;
   /** Pyroscope span name string id, 0 when absent. */
   spanName: number;
+  /** Pyroscope span id (unsigned 64-bit), 0 when absent. */
+  spanId: number | bigint;
   /** The kind's value field (samples, tlabSize, allocationSize, weight, duration, size), 0 when absent. */
   value: number;
   /** jdk.ActiveSetting's name and value. */
@@ -98,6 +100,7 @@ const enum Slot {
   State = 1,
   Context = 2,
   SpanName = 3,
+  SpanId = 7,
   Value = 4,
   SettingName = 5,
   SettingValue = 6,
@@ -325,7 +328,7 @@ class ChunkReader {
       const kind = EVENT_CLASSES[cls.name];
       if (kind) plans.set(cls.id, { kind, cls, slots: this.slotsOf(kind, cls) });
     }
-    const event: JfrEvent = { kind: 'execution', stack: -1, state: null, contextId: 0, spanName: 0, value: 0, settingName: '', settingValue: '' };
+    const event: JfrEvent = { kind: 'execution', stack: -1, state: null, contextId: 0, spanName: 0, spanId: 0, value: 0, settingName: '', settingValue: '' };
     let pos = this.start + CHUNK_HEADER_BYTES;
     while (pos < this.end) {
       c.pos = pos;
@@ -354,6 +357,7 @@ class ChunkReader {
       else if (f.name === 'state' && f.constantPool && typeName(f) === 'jdk.types.ThreadState') slots[i] = Slot.State;
       else if (f.name === 'contextId' && isLong(f)) slots[i] = Slot.Context;
       else if (f.name === 'spanName' && isLong(f)) slots[i] = Slot.SpanName;
+      else if (f.name === 'spanId' && isLong(f)) slots[i] = Slot.SpanId;
       else if (f.name === VALUE_FIELD[kind] && !f.constantPool && (typeName(f) === 'long' || typeName(f) === 'int')) slots[i] = Slot.Value;
       else if (kind === 'setting' && !f.constantPool && typeName(f) === 'java.lang.String' && (f.name === 'name' || f.name === 'value')) {
         slots[i] = f.name === 'name' ? Slot.SettingName : Slot.SettingValue;
@@ -369,6 +373,7 @@ class ChunkReader {
     event.state = null;
     event.contextId = 0;
     event.spanName = 0;
+    event.spanId = 0;
     event.value = 0;
     event.settingName = '';
     event.settingValue = '';
@@ -391,6 +396,9 @@ class ChunkReader {
           break;
         case Slot.Context:
           event.contextId = numberOf(c.long());
+          break;
+        case Slot.SpanId:
+          event.spanId = c.long();
           break;
         case Slot.SpanName:
           event.spanName = numberOf(c.long());

@@ -53,6 +53,7 @@ class Samples {
   readonly value1: number[] = [];
   readonly context: number[] = [];
   readonly spanName: number[] = [];
+  readonly spanId: (number | bigint)[] = [];
   readonly present = new Set<number>();
 
   add(profile: number, e: JfrEvent, v0: number, v1: number): void {
@@ -65,6 +66,7 @@ class Samples {
     this.value1.push(v1);
     this.context.push(e.contextId);
     this.spanName.push(e.spanName);
+    this.spanId.push(e.spanId);
   }
 }
 
@@ -168,6 +170,7 @@ class LabelSlicer {
   readonly slicing: boolean;
   readonly dropped: string[] = [];
   private keys: string[] = [];
+  private byProfileId = false;
   private readonly cache = new Map<string, ReturnType<FoldAccumulator['slice']>>();
 
   constructor(
@@ -190,12 +193,13 @@ class LabelSlicer {
       });
     }
     this.keys = wanted.filter((_, j) => values[j]!.size > 0 && values[j]!.size <= limit);
+    this.byProfileId = this.keys.includes('profile_id');
     this.dropped.push(...wanted.filter((_, j) => values[j]!.size > limit));
   }
 
   sliceOf(i: number): ReturnType<FoldAccumulator['slice']> | undefined {
     if (this.keys.length === 0) return undefined;
-    const cacheKey = `${this.samples.context[i]}:${this.samples.spanName[i]}`;
+    const cacheKey = `${this.samples.context[i]}:${this.samples.spanName[i]}:${this.byProfileId ? this.samples.spanId[i] : 0}`;
     let slice = this.cache.get(cacheKey);
     if (!slice) {
       const all = this.labelsOf(i);
@@ -213,12 +217,19 @@ class LabelSlicer {
     return [{ labels: {}, total: result.total, functions: result.functions }];
   }
 
+  /**
+   * As grafana/jfr-parser labels a sample (`AddExternalSampleWithLabels`): the context's labels, `profile_id` (the
+   * span id in 16 hex digits) when the event has a span, and `span_name` when its string is known. Pyroscope always
+   * passes a labels snapshot, empty without a `labels` part, so `profile_id` is there even then.
+   */
   private labelsOf(i: number): Readonly<Record<string, string>> {
     const labels = this.options.labels;
-    if (!labels) return {};
-    const context = labels.contexts.get(this.samples.context[i]!) ?? {};
+    const out: Record<string, string> = { ...(labels?.contexts.get(this.samples.context[i]!) ?? {}) };
+    const spanId = this.samples.spanId[i]!;
+    if (spanId !== 0) out['profile_id'] = BigInt(spanId).toString(16).padStart(16, '0');
     const spanName = this.samples.spanName[i]!;
-    const span = spanName !== 0 ? labels.strings.get(spanName) : undefined;
-    return span ? { ...context, span_name: span } : context;
+    const span = spanName !== 0 ? labels?.strings.get(spanName) : undefined;
+    if (span) out['span_name'] = span;
+    return out;
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { foldProfile, sniffFormat } from '../../../../src/domain/profile';
+import { foldProfile, sniffFormat, type Fold } from '../../../../src/domain/profile';
 import { decodeJfrLabels } from '../../../../src/domain/profile/jfr/jfr-labels';
 import { foldJfr } from '../../../../src/domain/profile/jfr/jfr.decoder';
 
@@ -10,27 +10,33 @@ const FIXTURES = resolve(__dirname, '../../../fixtures/jfr');
 const gz = (name: string): Buffer => readFileSync(join(FIXTURES, name));
 const raw = (name: string): Buffer => gunzipSync(gz(name));
 
-/** Per-label totals of the samples in grafana/jfr-parser's expected pprof text (`value: locations`, then `key:[value]`). */
-function expectedLabelTotals(name: string, key: string): Map<string, bigint> {
+/**
+ * Totals per label set (restricted to `keys`, as JSON of sorted pairs) of the samples in grafana/jfr-parser's expected
+ * pprof text: a sample line `value: locations`, then optionally one line of `key:[value]` pairs.
+ */
+function expectedLabelTotals(name: string, keys: readonly string[]): Map<string, bigint> {
   const totals = new Map<string, bigint>();
   let pending: bigint | null = null;
-  const flush = (label: string): void => {
-    if (pending !== null) totals.set(label, (totals.get(label) ?? 0n) + pending);
+  const flush = (labels: Record<string, string>): void => {
+    if (pending === null) return;
+    const key = JSON.stringify(Object.entries(labels).filter(([k]) => keys.includes(k)).sort());
+    totals.set(key, (totals.get(key) ?? 0n) + pending);
     pending = null;
   };
   for (const line of gunzipSync(gz(name)).toString('utf8').split('\n')) {
     const sample = /^\s+(\d+): [\d ]*$/.exec(line);
     if (sample) {
-      flush('');
+      flush({});
       pending = BigInt(sample[1]!);
-      continue;
-    }
-    const label = new RegExp(`^\\s+${key}:\\[(.*)\\]$`).exec(line);
-    if (label) flush(label[1]!);
-    else if (/^Locations/.test(line)) flush('');
+    } else if (/^\s+\w+:\[/.test(line)) {
+      flush(Object.fromEntries([...line.matchAll(/(\w+):\[([^\]]*)\]/g)].map((m) => [m[1]!, m[2]!])));
+    } else flush({});
   }
   return totals;
 }
+
+const sliceTotals = (fold: Fold): Map<string, bigint> =>
+  new Map(fold.slices!.map((s) => [JSON.stringify(Object.entries(s.labels).sort()), s.total]));
 
 describe('JFR fold', () => {
   it('sniffs JFR, gzipped or not, and folds both the same', () => {
@@ -85,12 +91,25 @@ describe('JFR fold', () => {
   it("slices by the agent's context labels exactly as grafana/jfr-parser labels the samples", () => {
     const labels = decodeJfrLabels(raw('dump1.labels.pb.gz'));
     const fold = foldJfr(raw('dump1.jfr.gz'), { labels, labelKeys: ['thread_name', 'endpoint'] });
-    const expected = expectedLabelTotals('dump1_0_process_cpu_cpu__nanoseconds_expected.txt.gz', 'thread_name');
-    const actual = new Map(fold.slices!.map((s) => [s.labels['thread_name'] ?? '', s.total]));
-    expect(actual).toEqual(expected);
+    const actual = sliceTotals(fold);
+    expect(actual).toEqual(expectedLabelTotals('dump1_0_process_cpu_cpu__nanoseconds_expected.txt.gz', ['thread_name']));
     expect(actual.size).toBe(5);
     expect(fold.slices!.reduce((sum, s) => sum + s.total, 0n)).toBe(fold.total);
     expect(fold.droppedLabelKeys).toEqual([]);
+  });
+
+  it("slices by the application's own labels, span names and profile ids (a recording with spans)", () => {
+    const labels = decodeJfrLabels(raw('new_spancontext.labels.gz'));
+    const keys = ['dyn1', 'dyn2', 'span_name', 'profile_id'];
+    const fold = foldJfr(raw('new_spancontext.jfr.gz'), { labels, labelKeys: keys });
+    const expected = expectedLabelTotals('new_spancontext_0_process_cpu_cpu__nanoseconds_expected.txt.gz', keys);
+    expect(sliceTotals(fold)).toEqual(expected);
+    expect(expected.size).toBeGreaterThanOrEqual(3);
+    const byDyn1 = foldJfr(raw('new_spancontext.jfr.gz'), { labels, labelKeys: ['dyn1'] });
+    expect(byDyn1.slices!.map((s) => [s.labels, s.total])).toEqual([
+      [{}, 2_370_000_000n],
+      [{ dyn1: 'v1' }, 2_350_000_000n],
+    ]);
   });
 
   it('drops a label key over the cardinality limit and keeps the totals', () => {
