@@ -123,6 +123,23 @@ describe('JFR: bombs and hostile sizes', () => {
     }
   });
 
+  it('seeded bit flips and truncations of real labels parts decode or give a jfr decode error', () => {
+    const random = prng(5);
+    for (const file of ['dump1.labels.pb.gz', 'new_spancontext.labels.gz']) {
+      const original = raw(file);
+      for (let i = 0; i < 200; i++) {
+        const bytes = Uint8Array.from(original.subarray(0, i % 4 === 0 ? Math.floor(random() * original.length) : original.length));
+        if (bytes.length > 0) bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
+        try {
+          decodeJfrLabels(bytes);
+        } catch (err: unknown) {
+          expect(err, `${file} #${i}`).toBeInstanceOf(ProfileDecodeError);
+          expect((err as ProfileDecodeError).message).toMatch(/^jfr: labels part: /);
+        }
+      }
+    }
+  });
+
   it('a corrupt labels part is a jfr decode error', () => {
     expect(() => decodeJfrLabels(Uint8Array.from([0x0a, 0x7f, 0x01]))).toThrow(/^jfr: labels part: /);
   });
