@@ -50,8 +50,8 @@ const url = (extra: Record<string, string> = {}): string =>
 /** The Java agent's form: a `jfr` file part and a `labels` file part, each gzipped by default. */
 function agentForm(jfr: Buffer, labels: Buffer | null): FormData {
   const form = new FormData();
-  form.append('jfr', new Blob([jfr]), 'jfr');
-  if (labels) form.append('labels', new Blob([labels], { type: 'application/x-protobuf' }), 'labels');
+  form.append('jfr', new Blob([new Uint8Array(jfr)]), 'jfr');
+  if (labels) form.append('labels', new Blob([new Uint8Array(labels)], { type: 'application/x-protobuf' }), 'labels');
   return form;
 }
 
@@ -125,7 +125,7 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
     ['a corrupt labels part', () => push(agentForm(JFR_GZ, Buffer.from([0x0a, 0x7f, 0x01]))), /^jfr: labels part: /],
     ['a form without a jfr part', async () => {
       const form = new FormData();
-      form.append('profile', new Blob([JFR_GZ]), 'profile');
+      form.append('profile', new Blob([new Uint8Array(JFR_GZ)]), 'profile');
       return push(form);
     }, /^multipart form: no jfr part/],
     ['a pprof sent as jfr', () => post(url(), gunzipSync(readFileSync(join(__dirname, '..', 'fixtures', 'profiles', 'grafana-pyroscope', 'cpu.pprof'))), { headers: AUTH }), /^jfr: expected a chunk magic/],
