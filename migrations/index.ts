@@ -4,6 +4,7 @@ import { ProfilesColumnStorage1795319649553 } from './1795319649553-ProfilesColu
 import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCatalogAndCostFacts';
 import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlocks';
 import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
+import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   CreateCatalogAndCostFacts1795319665849,
   FunctionDayBlocks1795322317881,
   JobRunHeartbeat1796400000000,
+  ProfileTrees1796409000000,
 ];

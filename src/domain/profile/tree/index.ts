@@ -4,7 +4,7 @@
  */
 export { StackTree, TreeBuilder, emptyTree, type TreeFunction } from './stack-tree';
 export { buildProfileTrees, buildTree, type ProfileTrees, type TreeChoice, type TreeOptions } from './tree-build';
-export { mergeTrees, commonPeriod, TreeSampleTypeError } from './tree-merge';
+export { mergeTrees, scaleTree, commonPeriod, TreeSampleTypeError } from './tree-merge';
 export { treeFunctions } from './tree-top';
 export { diffTrees, nodeChange, shareOf, shareDelta, absoluteDelta, type TreeDiff, type NodeChange } from './tree-diff';
 export { pruneTree, OTHER_FRAME_NAME } from './tree-prune';

@@ -33,6 +33,8 @@ export interface TreeOptions {
   readonly choose?: (measure: PprofMeasure) => TreeChoice | null;
   /** A pprof string label to split the tree by (e.g. `version`): one tree per value besides the whole tree. */
   readonly splitLabel?: string;
+  /** The split value of samples without `splitLabel` (e.g. the series' own `version`); default: in no split. */
+  readonly defaultLabelValue?: string;
   readonly maxInflatedBytes?: number;
 }
 
@@ -114,7 +116,8 @@ function pprofTrees(raw: Uint8Array, options: TreeOptions): ProfileTrees | null 
     const tree = builder.build();
     parts.push(tree);
     const valueIdx = slicer ? slicer.sliceValues[sliceId]![0]! : -1;
-    if (valueIdx >= 0) byLabel.set(tables.string(valueIdx), tree);
+    const value = valueIdx >= 0 ? tables.string(valueIdx) : slicer ? options.defaultLabelValue : undefined;
+    if (value !== undefined) byLabel.set(value, byLabel.has(value) ? mergeTrees([byLabel.get(value)!, tree]) : tree);
   }
   const tree = parts.length === 0 ? new TreeBuilder(as, period).build() : parts.length === 1 ? parts[0]! : mergeTrees(parts);
   return { format: 'pprof', tree, byLabel };
@@ -233,10 +236,17 @@ function textTrees(raw: Uint8Array, format: ProfileFormat, options: TreeOptions)
       const json = JSON.parse(utf8.decode(raw)) as Record<string, unknown>;
       fold = (jsonFormat(json) ?? format) === 'speedscope' ? foldSpeedscope(json, { sampleType: choice.sampleType }, again) : foldCpuProfile(json, { sampleType: choice.sampleType }, again);
     }
-    return { format: fold.format, tree: again.tree(choice.as ?? fold.sampleType, choice.scale ?? 1n, choice.scale ?? 0n), byLabel: new Map() };
+    const tree = again.tree(choice.as ?? fold.sampleType, choice.scale ?? 1n, choice.scale ?? 0n);
+    return { format: fold.format, tree, byLabel: textSplit(tree, options) };
   }
   const scale = choice.scale ?? 1n;
-  return { format: fold.format, tree: folder.tree(choice.as ?? fold.sampleType, scale, scale !== 1n ? scale : 0n), byLabel: new Map() };
+  const tree = folder.tree(choice.as ?? fold.sampleType, scale, scale !== 1n ? scale : 0n);
+  return { format: fold.format, tree, byLabel: textSplit(tree, options) };
+}
+
+/** These formats carry no labels: with a split and a default value, the whole tree is that value's. */
+function textSplit(tree: StackTree, options: TreeOptions): Map<string, StackTree> {
+  return options.splitLabel && options.defaultLabelValue !== undefined ? new Map([[options.defaultLabelValue, tree]]) : new Map();
 }
 
 function grown(a: Int32Array, min: number): Int32Array<ArrayBuffer> {

@@ -1,4 +1,4 @@
-import { importNodes, TreeBuilder, type StackTree } from './stack-tree';
+import { importNodes, StackTree, TreeBuilder } from './stack-tree';
 
 /** Thrown when trees of different sample types are merged or compared. */
 export class TreeSampleTypeError extends Error {
@@ -28,6 +28,22 @@ export function mergeTrees(trees: readonly StackTree[]): StackTree {
     for (let i = 0; i < t.nodeCount; i++) if (t.self[i] !== 0n) builder.addSelf(map[i]!, t.self[i]!);
   }
   return builder.build();
+}
+
+/** Every value of `tree` times `factor` (e.g. sample counts to nanoseconds); the period scales with it. */
+export function scaleTree(tree: StackTree, factor: bigint): StackTree {
+  if (factor === 1n) return tree;
+  return new StackTree(
+    tree.sampleType,
+    tree.period * factor,
+    tree.functions,
+    tree.frameFunction,
+    tree.frameLine,
+    tree.parent,
+    tree.frame,
+    tree.self.map((v) => v * factor),
+    tree.total.map((v) => v * factor),
+  );
 }
 
 /** The period of the trees when they all have the same one, else 0n (unknown): "all equal" keeps merge associative. */

@@ -1,0 +1,145 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/query-rows';
+
+/** Version of a tree row that holds every sample (the service's whole tree); other rows hold one `version` value. */
+export const ALL_VERSIONS = '';
+
+/** One stored tree (window or day) with its bookkeeping. */
+export interface StoredTree {
+  readonly service: string;
+  readonly version: string;
+  readonly profiles: number;
+  readonly missingRaw: number;
+  readonly cpuNanoseconds: bigint;
+  readonly nodeCount: number;
+  /** encodeTree() bytes. */
+  readonly tree: Buffer;
+}
+
+export interface WindowTreeRow extends StoredTree {
+  readonly windowStart: Date;
+  readonly digestsKey: string;
+}
+
+export interface DayTreeRow extends StoredTree {
+  readonly day: string;
+  readonly windows: number;
+}
+
+type Db = DataSource | EntityManager;
+
+/** The `profile_window_trees` and `profile_day_trees` tables. Writes take the caller's transaction. */
+export class ProfileTreeRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Per service, the digests key its window trees were built from. */
+  async windowKeys(tx: Db, windowStart: Date): Promise<Map<string, string>> {
+    const rows = await queryRows<{ service: string; digests_key: string }>(
+      tx,
+      `SELECT service, digests_key FROM profile_window_trees WHERE window_start = $1 AND version = $2`,
+      [windowStart, ALL_VERSIONS],
+    );
+    return new Map(rows.map((r) => [r.service, r.digests_key]));
+  }
+
+  /** Replaces the window trees of one service (every version) with `rows` (none: the service left the window). */
+  async replaceWindow(tx: Db, service: string, windowStart: Date, rows: readonly WindowTreeRow[]): Promise<void> {
+    await tx.query(`DELETE FROM profile_window_trees WHERE service = $1 AND window_start = $2`, [service, windowStart]);
+    for (const r of rows) {
+      await tx.query(
+        `INSERT INTO profile_window_trees (service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9)`,
+        [r.service, r.windowStart, r.version, r.digestsKey, r.profiles, r.missingRaw, r.cpuNanoseconds.toString(), r.nodeCount, r.tree],
+      );
+    }
+  }
+
+  /** Every window tree of one service in [from, to). */
+  async windowTrees(tx: Db, service: string, from: Date, to: Date): Promise<WindowTreeRow[]> {
+    const rows = await queryRows<RawRow & { window_start: Date; digests_key: string }>(
+      tx,
+      `SELECT service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
+         FROM profile_window_trees WHERE service = $1 AND window_start >= $2 AND window_start < $3
+        ORDER BY window_start, version`,
+      [service, from, to],
+    );
+    return rows.map((r) => ({ ...stored(r), windowStart: r.window_start, digestsKey: r.digests_key }));
+  }
+
+  /** Replaces the day trees of one service (every version) with `rows`. */
+  async replaceDay(tx: Db, service: string, day: string, rows: readonly DayTreeRow[]): Promise<void> {
+    await tx.query(`DELETE FROM profile_day_trees WHERE service = $1 AND day = $2::date`, [service, day]);
+    for (const r of rows) {
+      await tx.query(
+        `INSERT INTO profile_day_trees (service, day, version, windows, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
+         VALUES ($1, $2::date, $3, $4, $5, $6, $7::bigint, $8, $9)`,
+        [r.service, r.day, r.version, r.windows, r.profiles, r.missingRaw, r.cpuNanoseconds.toString(), r.nodeCount, r.tree],
+      );
+    }
+  }
+
+  /** The tree of (service, day, version); version '' (ALL_VERSIONS) is the whole service-day. Null when none. */
+  async dayTree(service: string, day: string, version: string = ALL_VERSIONS, db: Db = this.db): Promise<DayTreeRow | null> {
+    const [row] = await queryRows<RawRow & { day: string; windows: number }>(
+      db,
+      `SELECT service, to_char(day, 'YYYY-MM-DD') AS day, version, windows, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
+         FROM profile_day_trees WHERE service = $1 AND day = $2::date AND version = $3`,
+      [service, day, version],
+    );
+    return row ? { ...stored(row), day: row.day, windows: row.windows } : null;
+  }
+
+  /** Versions with a tree for (service, day), sorted. */
+  async dayVersions(service: string, day: string, db: Db = this.db): Promise<string[]> {
+    const rows = await queryRows<{ version: string }>(
+      db,
+      `SELECT version FROM profile_day_trees WHERE service = $1 AND day = $2::date AND version <> $3 ORDER BY version`,
+      [service, day, ALL_VERSIONS],
+    );
+    return rows.map((r) => r.version);
+  }
+
+  /**
+   * Drops window and day trees older than `days` days before `now` (days whose date is before now's UTC date minus
+   * `days`, windows that start before that date). Returns the rows deleted.
+   */
+  async dropOlderThan(days: number, now: Date = new Date()): Promise<{ windows: number; days: number }> {
+    const cutoff = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - days));
+    const w = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_window_trees WHERE window_start < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`, [cutoff]);
+    const d = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_day_trees WHERE day < $1::date RETURNING 1) SELECT count(*)::text AS n FROM d`, [cutoff.toISOString().slice(0, 10)]);
+    return { windows: Number(w[0]?.n ?? 0), days: Number(d[0]?.n ?? 0) };
+  }
+
+  /** Stored bytes of the trees of one day (window and day rows), for measurements. */
+  async bytesOfDay(day: string, db: Db = this.db): Promise<{ windowBytes: number; dayBytes: number }> {
+    const [row] = await queryRows<{ w: string | null; d: string | null }>(
+      db,
+      `SELECT (SELECT sum(octet_length(tree)) FROM profile_window_trees WHERE window_start >= $1::date AND window_start < $1::date + 1)::text AS w,
+              (SELECT sum(octet_length(tree)) FROM profile_day_trees WHERE day = $1::date)::text AS d`,
+      [day],
+    );
+    return { windowBytes: Number(row?.w ?? 0), dayBytes: Number(row?.d ?? 0) };
+  }
+}
+
+interface RawRow {
+  service: string;
+  version: string;
+  profiles: number;
+  missing_raw: number;
+  cpu_nanoseconds: string;
+  node_count: number;
+  tree: Buffer;
+}
+
+function stored(r: RawRow): StoredTree {
+  return {
+    service: r.service,
+    version: r.version,
+    profiles: r.profiles,
+    missingRaw: r.missing_raw,
+    cpuNanoseconds: BigInt(r.cpu_nanoseconds),
+    nodeCount: r.node_count,
+    tree: r.tree,
+  };
+}

@@ -1,0 +1,169 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { InjectSettings } from '../config/settings.module';
+import { ProfileDecodeError } from '../domain/profile';
+import { decodeTree, encodeTree, mergeTrees, type StackTree } from '../domain/profile/tree';
+import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
+import { ALL_VERSIONS, ProfileTreeRepository, type DayTreeRow, type WindowTreeRow } from './profile-tree.repository';
+import { storedProfileTrees } from './stored-profile-trees';
+
+/** What the tree store needs from the settings: the label keys (is `version` one?) and their cardinality limit. */
+export interface ProfileTreeSettings {
+  readonly labels: { readonly keys: readonly string[]; readonly maxValuesPerKey: number };
+}
+
+/** A service of an attributed window and the profiler names that resolved to it (as attribution reports them). */
+export interface AttributedService {
+  readonly service: string;
+  readonly profileServiceNames: readonly string[];
+}
+
+/** What one window's tree update did, for logs and the attribution bench. */
+export interface TreeWindowResult {
+  /** Services whose window trees changed (and whose day trees were rebuilt). */
+  readonly changedServices: number;
+  /** Profiles of changed services without raw bytes, unreadable, or not matching their row's CPU time. */
+  readonly missingRaw: number;
+  readonly windowTreeBytes: number;
+}
+
+/** Value of the split for versions past the cardinality limit. */
+const OTHER_VERSION = '__other__';
+const DAY_MS = 86_400_000;
+
+/**
+ * Keeps one merged call tree per (service, window) and per (service, UTC day), each also per `version` label value
+ * when `version` is a configured label key. Called by attribution inside its transaction: a window's trees are
+ * rebuilt only for services whose set of profiles changed (by digest), and then that service's day trees are
+ * rebuilt from its window trees, so re-attributing an unchanged window writes nothing.
+ */
+@Injectable()
+export class ProfileTreeService {
+  private readonly logger = new Logger(ProfileTreeService.name);
+
+  constructor(
+    private readonly trees: ProfileTreeRepository,
+    private readonly profiles: ProfileRepository,
+    @InjectSettings() private readonly settings: ProfileTreeSettings,
+  ) {}
+
+  /** Updates the trees of an attributed window (`stored`: its profiles, as attribution read them) in `tx`. */
+  async windowAttributed(tx: EntityManager, windowStart: Date, stored: readonly StoredProfile[], services: readonly AttributedService[]): Promise<TreeWindowResult> {
+    const groups = groupByService(stored, services);
+    const before = await this.trees.windowKeys(tx, windowStart);
+    const changed = [...new Set([...groups.keys(), ...before.keys()])].filter((s) => before.get(s) !== groups.get(s)?.digestsKey).sort();
+    let missingRaw = 0;
+    let windowTreeBytes = 0;
+    for (const service of changed) {
+      const group = groups.get(service);
+      const rows = group ? await this.windowRows(tx, service, windowStart, group) : [];
+      for (const r of rows) windowTreeBytes += r.tree.length;
+      missingRaw += rows[0]?.missingRaw ?? 0;
+      await this.trees.replaceWindow(tx, service, windowStart, rows);
+      await this.rebuildDay(tx, service, windowStart);
+    }
+    return { changedServices: changed.length, missingRaw, windowTreeBytes };
+  }
+
+  /** The window's tree rows of one service: the whole tree and one per version. */
+  private async windowRows(tx: EntityManager, service: string, windowStart: Date, group: ServiceGroup): Promise<WindowTreeRow[]> {
+    const raws = await this.profiles.rawBytesMany(group.profiles.map((p) => p.id), tx);
+    const splitVersion = this.settings.labels.keys.includes('version');
+    const whole: StackTree[] = [];
+    const byVersion = new Map<string, StackTree[]>();
+    let missing = 0;
+    for (const p of group.profiles) {
+      const raw = raws.get(p.id);
+      const built = raw ? this.build(p, raw, splitVersion) : null;
+      if (!built) {
+        missing++;
+        continue;
+      }
+      whole.push(built.tree);
+      for (const [v, t] of built.byLabel) byVersion.set(v, [...(byVersion.get(v) ?? []), t]);
+    }
+    if (whole.length === 0) return [];
+    const row = (version: string, tree: StackTree): WindowTreeRow => ({
+      service,
+      windowStart,
+      version,
+      digestsKey: group.digestsKey,
+      profiles: group.profiles.length,
+      missingRaw: missing,
+      cpuNanoseconds: tree.value,
+      nodeCount: tree.nodeCount,
+      tree: Buffer.from(encodeTree(tree)),
+    });
+    const versions = capVersions(new Map([...byVersion].map(([v, ts]) => [v, mergeTrees(ts)])), this.settings.labels.maxValuesPerKey);
+    return [row(ALL_VERSIONS, mergeTrees(whole)), ...[...versions].map(([v, t]) => row(v, t))];
+  }
+
+  private build(p: StoredProfile, raw: Uint8Array, splitVersion: boolean) {
+    try {
+      const seriesVersion = p.seriesLabels['version'];
+      return storedProfileTrees(raw, p.cpuNanoseconds!, { splitVersion, ...(seriesVersion !== undefined ? { seriesVersion } : {}) });
+    } catch (err: unknown) {
+      if (!(err instanceof ProfileDecodeError)) throw err;
+      this.logger.warn(`profile ${p.id} of ${p.service}: no tree (${err.message})`);
+      return null;
+    }
+  }
+
+  /** Rebuilds the day trees of `service` for the UTC day of `windowStart` from its window trees. */
+  private async rebuildDay(tx: EntityManager, service: string, windowStart: Date): Promise<void> {
+    const dayStart = new Date(Math.floor(windowStart.getTime() / DAY_MS) * DAY_MS);
+    const day = dayStart.toISOString().slice(0, 10);
+    const windows = await this.trees.windowTrees(tx, service, dayStart, new Date(dayStart.getTime() + DAY_MS));
+    const byVersion = new Map<string, WindowTreeRow[]>();
+    for (const w of windows) byVersion.set(w.version, [...(byVersion.get(w.version) ?? []), w]);
+    const rows: DayTreeRow[] = [];
+    for (const [version, list] of [...byVersion].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const tree = mergeTrees(list.map((w) => decodeTree(w.tree)));
+      rows.push({
+        service,
+        day,
+        version,
+        windows: list.length,
+        profiles: list.reduce((n, w) => n + w.profiles, 0),
+        missingRaw: list.reduce((n, w) => n + w.missingRaw, 0),
+        cpuNanoseconds: tree.value,
+        nodeCount: tree.nodeCount,
+        tree: Buffer.from(encodeTree(tree)),
+      });
+    }
+    await this.trees.replaceDay(tx, service, day, rows);
+  }
+}
+
+interface ServiceGroup {
+  readonly profiles: StoredProfile[];
+  readonly digestsKey: string;
+}
+
+/** CPU profiles per attributed service (profiles that are not CPU time are not costed, so not in the trees). */
+function groupByService(stored: readonly StoredProfile[], services: readonly AttributedService[]): Map<string, ServiceGroup> {
+  const serviceOf = new Map<string, string>();
+  for (const s of services) for (const n of s.profileServiceNames) serviceOf.set(n, s.service);
+  const lists = new Map<string, StoredProfile[]>();
+  for (const p of stored) {
+    if (p.cpuNanoseconds === null) continue;
+    const service = serviceOf.get(p.service) ?? p.service;
+    lists.set(service, [...(lists.get(service) ?? []), p]);
+  }
+  const out = new Map<string, ServiceGroup>();
+  for (const [service, profiles] of lists) {
+    const digests = profiles.map((p) => `${p.source}/${p.profileType}/${p.digest}`).sort();
+    out.set(service, { profiles, digestsKey: createHash('sha256').update(digests.join('\n')).digest('hex') });
+  }
+  return out;
+}
+
+/** At most `max` versions: the heaviest, the rest merged under `__other__` (the facts' cardinality guard). */
+function capVersions(versions: Map<string, StackTree>, max: number): Map<string, StackTree> {
+  if (versions.size <= max) return new Map([...versions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const ranked = [...versions].sort(([a, x], [b, y]) => (x.value > y.value ? -1 : x.value < y.value ? 1 : a < b ? -1 : 1));
+  const out = new Map(ranked.slice(0, max));
+  out.set(OTHER_VERSION, mergeTrees(ranked.slice(max).map(([, t]) => t)));
+  return out;
+}
