@@ -9,6 +9,7 @@ import { decodeTree, treeFunctions } from '../../src/domain/profile/tree';
 import { ProfileTreeRepository } from '../../src/profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../../src/profile-trees/profile-tree.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
+import { startTestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 import { attribute, demoProfiles, HOUR, LABEL_KEYS, loadExampleCatalog, SETTINGS, type DemoProfile } from '../cost/support';
 
@@ -121,6 +122,19 @@ describe('profile trees per service-day, written when a window is attributed', (
     const row = (await repo.dayTree('search', DAY))!;
     expect(row.missingRaw).toBe(1);
     expect(decodeTree(row.tree).value).toBe(first!.cpu + (second?.cpu ?? 0n));
+  });
+
+  it('the application wires the tree store into attribution', async () => {
+    for (const p of inWindows([W06]).filter((d) => d.service === 'ledger')) await store(p);
+    const app = await startTestApp({ settings: { labels: { keys: ['version'] } } });
+    try {
+      const attribution = app.app.get(AttributionService);
+      await db.transaction((tx) => attribution.attributeWindow({ start: W06, end: new Date(W06.getTime() + HOUR) }, tx));
+    } finally {
+      await app.close();
+    }
+    expect((await repo.dayTree('ledger', DAY))?.windows).toBe(1);
+    expect((await repo.dayVersions('ledger', DAY)).length).toBeGreaterThan(0);
   });
 
   it('retention drops trees older than N days', async () => {
