@@ -81,8 +81,13 @@ function functionKey(f: TreeFunction): string {
   return `${f.name}\u0000${f.file}\u0000${f.startLine}`;
 }
 
-/** Frames per node id in a child key: parent * FRAME_SPAN + frame stays below 2^53 for 2^27 nodes. */
+/** Most distinct frames a tree holds (far above real profiles: thousands). */
 const FRAME_SPAN = 1 << 26;
+
+function childHash(node: number, frame: number): number {
+  const h = Math.imul(node, 0x9e3779b1) ^ Math.imul(frame + 1, 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
 
 /**
  * Builds a StackTree: functions and frames are interned, a stack is added root first, values sum exactly. Nodes
@@ -97,7 +102,8 @@ export class TreeBuilder {
   readonly parent: number[] = [-1];
   readonly frame: number[] = [-1];
   readonly self: bigint[] = [0n];
-  private readonly childIds = new Map<number, number>();
+  /** Open-addressing table of node id + 1 by hash of (parent, frame): a Map keyed by numbers was most of a build. */
+  private slots = new Int32Array(1 << 12);
 
   constructor(
     readonly sampleType: ValueType,
@@ -132,16 +138,43 @@ export class TreeBuilder {
 
   /** The child of `node` with `frame`, created when new. */
   child(node: number, frame: number): number {
-    const key = node * FRAME_SPAN + frame;
-    let id = this.childIds.get(key);
-    if (id === undefined) {
-      id = this.parent.length;
-      this.parent.push(node);
-      this.frame.push(frame);
-      this.self.push(0n);
-      this.childIds.set(key, id);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = childHash(node, frame) & mask;
+    for (;;) {
+      const id = slots[slot]! - 1;
+      if (id < 0) break;
+      if (this.parent[id] === node && this.frame[id] === frame) return id;
+      slot = (slot + 1) & mask;
     }
+    const id = this.parent.length;
+    this.parent.push(node);
+    this.frame.push(frame);
+    this.self.push(0n);
+    slots[slot] = id + 1;
+    if (2 * this.parent.length > slots.length) this.rehash();
     return id;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let id = 1; id < this.parent.length; id++) {
+      let slot = childHash(this.parent[id]!, this.frame[id]!) & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = id + 1;
+    }
+    this.slots = slots;
+  }
+
+  /** Sizes the child table for `nodes` nodes in all, so that a merge of known size never rehashes. */
+  reserve(nodes: number): void {
+    let size = this.slots.length;
+    while (size < 2 * nodes) size *= 2;
+    if (size > this.slots.length) {
+      this.slots = new Int32Array(size / 2);
+      this.rehash();
+    }
   }
 
   /** Adds `value` at the end of a stack of frame indices given root first. */

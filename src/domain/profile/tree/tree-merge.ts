@@ -23,6 +23,7 @@ export function mergeTrees(trees: readonly StackTree[]): StackTree {
     }
   }
   const builder = new TreeBuilder(sampleType, commonPeriod(trees));
+  builder.reserve(trees.reduce((n, t) => n + t.nodeCount, 0));
   for (const t of trees) {
     const map = importNodes(builder, t);
     for (let i = 0; i < t.nodeCount; i++) if (t.self[i] !== 0n) builder.addSelf(map[i]!, t.self[i]!);
