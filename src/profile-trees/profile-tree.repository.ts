@@ -42,40 +42,65 @@ export class ProfileTreeRepository {
     return new Map(rows.map((r) => [r.service, r.digests_key]));
   }
 
-  /** Replaces the window trees of one service (every version) with `rows` (none: the service left the window). */
-  async replaceWindow(tx: Db, service: string, windowStart: Date, rows: readonly WindowTreeRow[]): Promise<void> {
-    await tx.query(`DELETE FROM profile_window_trees WHERE service = $1 AND window_start = $2`, [service, windowStart]);
-    for (const r of rows) {
-      await tx.query(
-        `INSERT INTO profile_window_trees (service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9)`,
-        [r.service, r.windowStart, r.version, r.digestsKey, r.profiles, r.missingRaw, r.cpuNanoseconds.toString(), r.nodeCount, r.tree],
-      );
-    }
+  /**
+   * Replaces the window trees of `services` (every version) with `rows` (a service without rows left the window), in
+   * two statements whatever the number of services (one round trip per service per table was most of the cost).
+   */
+  async replaceWindows(tx: Db, windowStart: Date, services: readonly string[], rows: readonly WindowTreeRow[]): Promise<void> {
+    if (services.length === 0) return;
+    await tx.query(`DELETE FROM profile_window_trees WHERE window_start = $1 AND service = ANY($2::text[])`, [windowStart, services]);
+    if (rows.length === 0) return;
+    await tx.query(
+      `INSERT INTO profile_window_trees (service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
+       SELECT s, $1, v, k, p, m, c, n, t
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::int[], $9::bytea[]) AS u(s, v, k, p, m, c, n, t)`,
+      [
+        windowStart,
+        rows.map((r) => r.service),
+        rows.map((r) => r.version),
+        rows.map((r) => r.digestsKey),
+        rows.map((r) => r.profiles),
+        rows.map((r) => r.missingRaw),
+        rows.map((r) => r.cpuNanoseconds.toString()),
+        rows.map((r) => r.nodeCount),
+        rows.map((r) => r.tree),
+      ],
+    );
   }
 
-  /** Every window tree of one service in [from, to). */
-  async windowTrees(tx: Db, service: string, from: Date, to: Date): Promise<WindowTreeRow[]> {
+  /** Every window tree of `services` in [from, to), by window start and version. */
+  async windowTrees(tx: Db, services: readonly string[], from: Date, to: Date): Promise<WindowTreeRow[]> {
     const rows = await queryRows<RawRow & { window_start: Date; digests_key: string }>(
       tx,
       `SELECT service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
-         FROM profile_window_trees WHERE service = $1 AND window_start >= $2 AND window_start < $3
-        ORDER BY window_start, version`,
-      [service, from, to],
+         FROM profile_window_trees WHERE service = ANY($1::text[]) AND window_start >= $2 AND window_start < $3
+        ORDER BY service, window_start, version`,
+      [services, from, to],
     );
     return rows.map((r) => ({ ...stored(r), windowStart: r.window_start, digestsKey: r.digests_key }));
   }
 
-  /** Replaces the day trees of one service (every version) with `rows`. */
-  async replaceDay(tx: Db, service: string, day: string, rows: readonly DayTreeRow[]): Promise<void> {
-    await tx.query(`DELETE FROM profile_day_trees WHERE service = $1 AND day = $2::date`, [service, day]);
-    for (const r of rows) {
-      await tx.query(
-        `INSERT INTO profile_day_trees (service, day, version, windows, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
-         VALUES ($1, $2::date, $3, $4, $5, $6, $7::bigint, $8, $9)`,
-        [r.service, r.day, r.version, r.windows, r.profiles, r.missingRaw, r.cpuNanoseconds.toString(), r.nodeCount, r.tree],
-      );
-    }
+  /** Replaces the day trees of `services` (every version) on `day` with `rows`, in two statements. */
+  async replaceDays(tx: Db, day: string, services: readonly string[], rows: readonly DayTreeRow[]): Promise<void> {
+    if (services.length === 0) return;
+    await tx.query(`DELETE FROM profile_day_trees WHERE day = $1::date AND service = ANY($2::text[])`, [day, services]);
+    if (rows.length === 0) return;
+    await tx.query(
+      `INSERT INTO profile_day_trees (service, day, version, windows, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
+       SELECT s, $1::date, v, w, p, m, c, n, t
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::bigint[], $8::int[], $9::bytea[]) AS u(s, v, w, p, m, c, n, t)`,
+      [
+        day,
+        rows.map((r) => r.service),
+        rows.map((r) => r.version),
+        rows.map((r) => r.windows),
+        rows.map((r) => r.profiles),
+        rows.map((r) => r.missingRaw),
+        rows.map((r) => r.cpuNanoseconds.toString()),
+        rows.map((r) => r.nodeCount),
+        rows.map((r) => r.tree),
+      ],
+    );
   }
 
   /** The tree of (service, day, version); version '' (ALL_VERSIONS) is the whole service-day. Null when none. */

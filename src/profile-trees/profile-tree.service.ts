@@ -64,20 +64,23 @@ export class ProfileTreeService {
     const changed = [...new Set([...groups.keys(), ...before.keys()])].filter((s) => before.get(s) !== groups.get(s)?.digestsKey).sort();
     let missingRaw = 0;
     let windowTreeBytes = 0;
+    const rows: WindowTreeRow[] = [];
+    if (changed.length === 0) return { changedServices: 0, missingRaw, windowTreeBytes };
+    const raws = await this.profiles.rawBytesMany(changed.flatMap((s) => groups.get(s)?.profiles.map((p) => p.id) ?? []), tx);
     for (const service of changed) {
       const group = groups.get(service);
-      const rows = group ? await this.windowRows(tx, service, windowStart, group) : [];
-      for (const r of rows) windowTreeBytes += r.tree.length;
-      missingRaw += rows[0]?.missingRaw ?? 0;
-      await this.trees.replaceWindow(tx, service, windowStart, rows);
-      await this.rebuildDay(tx, service, windowStart);
+      const built = group ? this.windowRows(service, windowStart, group, raws) : { rows: [], missing: 0 };
+      for (const r of built.rows) windowTreeBytes += r.tree.length;
+      missingRaw += built.missing;
+      rows.push(...built.rows);
     }
+    await this.trees.replaceWindows(tx, windowStart, changed, rows);
+    await this.rebuildDays(tx, changed, windowStart);
     return { changedServices: changed.length, missingRaw, windowTreeBytes };
   }
 
   /** The window's tree rows of one service: the whole tree and one per version. */
-  private async windowRows(tx: EntityManager, service: string, windowStart: Date, group: ServiceGroup): Promise<WindowTreeRow[]> {
-    const raws = await this.profiles.rawBytesMany(group.profiles.map((p) => p.id), tx);
+  private windowRows(service: string, windowStart: Date, group: ServiceGroup, raws: ReadonlyMap<string, Buffer>): { rows: WindowTreeRow[]; missing: number } {
     const splitVersion = this.settings.labels.keys.includes('version');
     const whole: StackTree[] = [];
     const byVersion = new Map<string, StackTree[]>();
@@ -92,7 +95,7 @@ export class ProfileTreeService {
       whole.push(built.tree);
       for (const [v, t] of built.byLabel) byVersion.set(v, [...(byVersion.get(v) ?? []), t]);
     }
-    if (whole.length === 0) return [];
+    if (whole.length === 0) return { rows: [], missing };
     const row = (version: string, tree: StackTree): WindowTreeRow => ({
       service,
       windowStart,
@@ -105,8 +108,8 @@ export class ProfileTreeService {
       tree: Buffer.from(encodeTree(tree)),
     });
     const pruned = (tree: StackTree) => pruneTree(tree, TREE_MAX_NODES);
-    const versions = capVersions(new Map([...byVersion].map(([v, ts]) => [v, mergeTrees(ts)])), this.settings.labels.maxValuesPerKey);
-    return [row(ALL_VERSIONS, pruned(mergeTrees(whole))), ...[...versions].map(([v, t]) => row(v, pruned(t)))];
+    const versions = capVersions(new Map([...byVersion].map(([v, ts]) => [v, ts.length === 1 ? ts[0]! : mergeTrees(ts)])), this.settings.labels.maxValuesPerKey);
+    return { rows: [row(ALL_VERSIONS, pruned(whole.length === 1 ? whole[0]! : mergeTrees(whole))), ...[...versions].map(([v, t]) => row(v, pruned(t)))], missing };
   }
 
   private build(p: StoredProfile, raw: Uint8Array, splitVersion: boolean) {
@@ -120,15 +123,19 @@ export class ProfileTreeService {
     }
   }
 
-  /** Rebuilds the day trees of `service` for the UTC day of `windowStart` from its window trees. */
-  private async rebuildDay(tx: EntityManager, service: string, windowStart: Date): Promise<void> {
+  /** Rebuilds the day trees of `services` for the UTC day of `windowStart` from their window trees. */
+  private async rebuildDays(tx: EntityManager, services: readonly string[], windowStart: Date): Promise<void> {
     const dayStart = new Date(Math.floor(windowStart.getTime() / DAY_MS) * DAY_MS);
     const day = dayStart.toISOString().slice(0, 10);
-    const windows = await this.trees.windowTrees(tx, service, dayStart, new Date(dayStart.getTime() + DAY_MS));
-    const byVersion = new Map<string, WindowTreeRow[]>();
-    for (const w of windows) byVersion.set(w.version, [...(byVersion.get(w.version) ?? []), w]);
+    const windows = await this.trees.windowTrees(tx, services, dayStart, new Date(dayStart.getTime() + DAY_MS));
+    const byKey = new Map<string, WindowTreeRow[]>();
+    for (const w of windows) {
+      const key = JSON.stringify([w.service, w.version]);
+      byKey.set(key, [...(byKey.get(key) ?? []), w]);
+    }
     const rows: DayTreeRow[] = [];
-    for (const [version, list] of [...byVersion].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [key, list] of [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const [service, version] = JSON.parse(key) as [string, string];
       const tree = pruneTree(mergeTrees(list.map((w) => decodeTree(w.tree))), TREE_MAX_NODES);
       rows.push({
         service,
@@ -142,7 +149,7 @@ export class ProfileTreeService {
         tree: Buffer.from(encodeTree(tree)),
       });
     }
-    await this.trees.replaceDay(tx, service, day, rows);
+    await this.trees.replaceDays(tx, day, services, rows);
   }
 }
 
