@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   shareDelta,
   treeFunctions,
   treeToJson,
+  TreeCodecError,
   writeFolded,
   writePprof,
   writeSpeedscope,
@@ -27,6 +29,9 @@ import {
 const FIXTURES = join(__dirname, '../../../fixtures/trees');
 const GO_FILES = ['cpu.pprof', 'devirt.pprof', 'inline_hot.pprof', 'normal-cpu.stripped.pprof', 'cpu-exemplars.pb.gz'];
 const NODE_FILES = ['node-a.pb.gz', 'node-b.pb.gz'];
+
+/** sha256 (first 16 hex) of encodeTree(inline_hot.pprof's cpu tree, uncompressed), version 1. */
+const FROZEN_V1 = '5a469fc3c4953db2';
 
 const read = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, name)));
 /** The CPU sample type, as the engine picks it for these profiles (cpu/nanoseconds present in all of them). */
@@ -236,5 +241,24 @@ describe('stack trees from the text and JSON formats, and the text writers', () 
       const fromSpeedscope = foldProfile(new TextEncoder().encode(JSON.stringify(writeSpeedscope(tree))));
       expect(fromSpeedscope.functions).toEqual(treeFunctions(tree));
     }
+  });
+});
+
+describe('stack-tree codec', () => {
+  it('version 1 bytes are frozen: stored rows hold them (change the version, not these bytes)', () => {
+    // Uncompressed: deflate's output may change with Node's zlib, the layout must not.
+    const bytes = encodeTree(cpuTree('inline_hot.pprof'), { compress: false });
+    expect(createHash('sha256').update(bytes).digest('hex').slice(0, 16)).toBe(FROZEN_V1);
+    expect(Array.from(bytes.subarray(0, 5))).toEqual([0x46, 0x42, 0x54, 1, 0]);
+    expect(Array.from(encodeTree(cpuTree('inline_hot.pprof')).subarray(0, 5))).toEqual([0x46, 0x42, 0x54, 1, 1]);
+  });
+
+  it('rejects bytes that are not a tree, and truncated trees', () => {
+    const bytes = encodeTree(cpuTree('inline_hot.pprof'), { compress: false });
+    expect(() => decodeTree(read('inline_hot.pprof'))).toThrow(TreeCodecError);
+    expect(() => decodeTree(bytes.subarray(0, bytes.length - 3))).toThrow(TreeCodecError);
+    const wrongVersion = bytes.slice();
+    wrongVersion[3] = 9;
+    expect(() => decodeTree(wrongVersion)).toThrow(/unknown version 9/);
   });
 });
