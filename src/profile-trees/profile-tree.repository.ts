@@ -125,13 +125,17 @@ export class ProfileTreeRepository {
   }
 
   /**
-   * Drops window and day trees older than `days` days before `now` (days whose date is before now's UTC date minus
-   * `days`, windows that start before that date). Returns the rows deleted.
+   * Retention (`retention.profileDays`, as `ProfileRepository.deleteBefore`): drops window trees that start before
+   * `before` and day trees of UTC days that end at or before it (a day partly inside the period is kept whole).
+   * Returns the rows deleted.
    */
-  async dropOlderThan(days: number, now: Date = new Date()): Promise<{ windows: number; days: number }> {
-    const cutoff = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - days));
-    const w = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_window_trees WHERE window_start < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`, [cutoff]);
-    const d = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_day_trees WHERE day < $1::date RETURNING 1) SELECT count(*)::text AS n FROM d`, [cutoff.toISOString().slice(0, 10)]);
+  async deleteBefore(before: Date): Promise<{ windows: number; days: number }> {
+    const w = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_window_trees WHERE window_start < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`, [before]);
+    const d = await queryRows<{ n: string }>(
+      this.db,
+      `WITH d AS (DELETE FROM profile_day_trees WHERE (day + 1)::timestamp AT TIME ZONE 'UTC' <= $1 RETURNING 1) SELECT count(*)::text AS n FROM d`,
+      [before],
+    );
     return { windows: Number(w[0]?.n ?? 0), days: Number(d[0]?.n ?? 0) };
   }
 

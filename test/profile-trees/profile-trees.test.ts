@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
+import { AttributionRepository } from '../../src/cost/attribution.repository';
 import { AttributionService } from '../../src/cost/attribution.service';
+import { FunctionDayRepository } from '../../src/cost/function-day.repository';
 import { FunctionDictionary } from '../../src/cost/function-dictionary';
 import { mergeFolds, serializeFold } from '../../src/domain/profile';
 import { decodeTree, treeFunctions } from '../../src/domain/profile/tree';
@@ -28,7 +30,8 @@ beforeAll(async () => {
   demo = demoProfiles();
   repo = new ProfileTreeRepository(db);
   const profiles = new ProfileRepository(db);
-  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new ProfileTreeService(repo, profiles, TREE_SETTINGS));
+  const trees = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
+  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository(), trees);
 });
 
 beforeEach(async () => {
@@ -140,10 +143,16 @@ describe('profile trees per service-day, written when a window is attributed', (
   it('retention drops trees older than N days', async () => {
     for (const p of inWindows([W06])) await store(p);
     await attribute(db, service, W06);
-    expect(await repo.dropOlderThan(2, new Date('2026-11-23T12:00:00Z'))).toEqual({ windows: 0, days: 0 });
-    const dropped = await repo.dropOlderThan(1, new Date('2026-11-23T12:00:00Z'));
+    expect(await repo.deleteBefore(W06)).toEqual({ windows: 0, days: 0 });
+    // A day partly inside the period is kept whole; its windows before the cut go.
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM profile_window_trees`)) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+    // A day partly inside the retention period is kept whole; its windows before the cut go.
+    expect(await repo.deleteBefore(W07)).toEqual({ windows: n, days: 0 });
+    expect(await repo.dayTree('checkout', DAY)).not.toBeNull();
+    const dropped = await repo.deleteBefore(new Date('2026-11-22T00:00:00Z'));
+    expect(dropped).toEqual({ windows: 0, days: expect.any(Number) as number });
     expect(dropped.days).toBeGreaterThan(0);
-    expect(dropped.windows).toBeGreaterThan(0);
     expect(await dumpTrees()).toEqual([]);
   });
 });

@@ -1,25 +1,26 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { looksLikeLegacyPprof } from '../../../../src/domain/profile/legacy/legacy.decoder';
 import { boundedGunzip, isGzip } from '../../../../src/domain/profile/bounded-gunzip';
 import { buildTree, treeFunctions } from '../../../../src/domain/profile/tree';
-import { PROFILES, readRef, refFiles, REFS } from '../corpus';
-
-const haveShared = existsSync(PROFILES) && existsSync(REFS);
+import { describeShared, PROFILES, readRef, REFS, refFiles, SHARED_PROFILES, SHARED_REFS } from '../corpus';
 
 /**
- * Every protobuf pprof of ../shared with refs, every sample type: the tree's per-function flat and cum equal
+ * Every protobuf pprof with refs, every sample type: the tree's per-function flat and cum equal
  * `go tool pprof -top -nodefraction=0` (legacy text and binary pprof are not read by the tree builder).
  */
-describe.skipIf(!haveShared)('stack trees on the shared corpus (skipped: ../shared is absent)', () => {
-  const refs = haveShared ? refFiles() : [];
+function treeGoldenSuite(profiles: string, refs: string, atLeast: number): void {
   const byProfile = new Map<string, { type: string; path: string }[]>();
-  for (const r of refs) byProfile.set(r.profile, [...(byProfile.get(r.profile) ?? []), r]);
+  for (const r of refFiles(refs)) byProfile.set(r.profile, [...(byProfile.get(r.profile) ?? []), r]);
+
+  it(`finds at least ${atLeast} profiles with refs`, () => {
+    expect(byProfile.size).toBeGreaterThanOrEqual(atLeast);
+  });
 
   for (const [profile, types] of byProfile) {
     it(profile, () => {
-      const bytes = readFileSync(join(PROFILES, profile));
+      const bytes = readFileSync(join(profiles, profile));
       const raw = isGzip(bytes) ? boundedGunzip(bytes) : bytes;
       if (looksLikeLegacyPprof(raw)) return;
       for (const { type, path } of types) {
@@ -30,6 +31,14 @@ describe.skipIf(!haveShared)('stack trees on the shared corpus (skipped: ../shar
       }
     });
   }
+}
+
+describe('stack trees: golden on the committed corpus (test/fixtures/corpus)', () => {
+  treeGoldenSuite(PROFILES, REFS, 20);
+});
+
+describeShared('stack trees: golden on every protobuf pprof of ../shared', () => {
+  treeGoldenSuite(SHARED_PROFILES, SHARED_REFS, 100);
 });
 
 function sorted(map: ReadonlyMap<string, { flat: bigint; cum: bigint }>): [string, bigint, bigint][] {
