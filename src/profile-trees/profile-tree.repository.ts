@@ -114,6 +114,17 @@ export class ProfileTreeRepository {
     return row ? { ...stored(row), day: row.day, windows: row.windows } : null;
   }
 
+  /** Day trees of (service, version) for the UTC days in [fromDay, toDay), oldest first. */
+  async dayTrees(service: string, fromDay: string, toDay: string, version: string = ALL_VERSIONS, db: Db = this.db): Promise<DayTreeRow[]> {
+    const rows = await queryRows<RawRow & { day: string; windows: number }>(
+      db,
+      `SELECT service, to_char(day, 'YYYY-MM-DD') AS day, version, windows, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
+         FROM profile_day_trees WHERE service = $1 AND day >= $2::date AND day < $3::date AND version = $4 ORDER BY day`,
+      [service, fromDay, toDay, version],
+    );
+    return rows.map((row) => ({ ...stored(row), day: row.day, windows: row.windows }));
+  }
+
   /** Versions with a tree for (service, day), sorted. */
   async dayVersions(service: string, day: string, db: Db = this.db): Promise<string[]> {
     const rows = await queryRows<{ version: string }>(

@@ -57,6 +57,19 @@ export class ProfileTreeService {
     @InjectSettings() private readonly settings: ProfileTreeSettings,
   ) {}
 
+  /**
+   * The merged tree of a service (or one of its versions) over the UTC days in [fromDay, toDay), pruned to
+   * TREE_MAX_NODES, with how many profiles it lacks (stored without raw bytes); null when no day has a tree. What a
+   * flame graph, a diff (two calls) or a PGO export (`writePprof`) starts from.
+   */
+  async readTree(service: string, fromDay: string, toDay: string, version: string = ALL_VERSIONS): Promise<{ tree: StackTree; days: number; missingRaw: number } | null> {
+    const rows = await this.trees.dayTrees(service, fromDay, toDay, version);
+    if (rows.length === 0) return null;
+    const trees = rows.map((r) => decodeTree(r.tree));
+    const tree = trees.length === 1 ? trees[0]! : pruneTree(mergeTrees(trees), TREE_MAX_NODES);
+    return { tree, days: rows.length, missingRaw: rows.reduce((n, r) => n + r.missingRaw, 0) };
+  }
+
   /** Updates the trees of an attributed window (`stored`: its profiles, as attribution read them) in `tx`. */
   async windowAttributed(tx: EntityManager, windowStart: Date, stored: readonly StoredProfile[], services: readonly AttributedService[]): Promise<TreeWindowResult> {
     const groups = groupByService(stored, services);

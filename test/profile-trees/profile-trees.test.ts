@@ -7,7 +7,7 @@ import { AttributionService } from '../../src/cost/attribution.service';
 import { FunctionDayRepository } from '../../src/cost/function-day.repository';
 import { FunctionDictionary } from '../../src/cost/function-dictionary';
 import { mergeFolds, serializeFold } from '../../src/domain/profile';
-import { decodeTree, treeFunctions } from '../../src/domain/profile/tree';
+import { decodeTree, encodeTree, treeFunctions } from '../../src/domain/profile/tree';
 import { ProfileTreeRepository } from '../../src/profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../../src/profile-trees/profile-tree.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
@@ -24,14 +24,15 @@ let db: DataSource;
 let demo: DemoProfile[];
 let repo: ProfileTreeRepository;
 let service: AttributionService;
+let treeService: ProfileTreeService;
 
 beforeAll(async () => {
   db = await testDataSource();
   demo = demoProfiles();
   repo = new ProfileTreeRepository(db);
   const profiles = new ProfileRepository(db);
-  const trees = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
-  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository(), trees);
+  treeService = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
+  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository(), treeService);
 });
 
 beforeEach(async () => {
@@ -84,6 +85,10 @@ describe('profile trees per service-day, written when a window is attributed', (
       expect(tree.value).toBe(folds.reduce((s, p) => s + p.cpu, 0n));
       expect(row.cpuNanoseconds).toBe(tree.value);
       expect(treeFunctions(tree)).toEqual(merged.functions);
+      const read = (await treeService.readTree(name, DAY, '2026-11-22'))!;
+      expect(read.days).toBe(1);
+      expect(encodeTree(read.tree)).toEqual(encodeTree(tree));
+      expect(await treeService.readTree(name, '2026-11-22', '2026-11-23')).toBeNull();
       // One tree per version label value, each equal to the folds' slices of that version.
       const versions = await repo.dayVersions(name, DAY);
       const expected = [...new Set(merged.slices!.map((s) => s.labels['version']).filter((v): v is string => v !== undefined))].sort();
@@ -113,6 +118,19 @@ describe('profile trees per service-day, written when a window is attributed', (
     expect(after.profiles).toBe(3);
     const others = (await dumpTrees()).filter((r) => !r.includes('checkout'));
     expect(others).toEqual(before.filter((r) => !r.includes('checkout')));
+  });
+
+  it('reads a service tree over several days as the merge of its day trees', async () => {
+    const p = inWindows([W06]).find((d) => d.service === 'checkout')!;
+    const nextDay = new Date('2026-11-22T06:00:00Z');
+    await store(p);
+    await store(p, { start: nextDay });
+    await attribute(db, service, W06);
+    await attribute(db, service, nextDay);
+    const read = (await treeService.readTree('checkout', DAY, '2026-11-23'))!;
+    expect(read.days).toBe(2);
+    expect(read.tree.value).toBe(2n * p.cpu);
+    expect(treeFunctions(read.tree)).toEqual(new Map([...p.fold.functions].map(([n, v]) => [n, { flat: 2n * v.flat, cum: 2n * v.cum }])));
   });
 
   it('a profile stored without raw bytes is counted as missing, not guessed', async () => {
