@@ -5,6 +5,7 @@ import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCa
 import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlocks';
 import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
 import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
+import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   FunctionDayBlocks1795322317881,
   JobRunHeartbeat1796400000000,
   FunctionServiceDays1796408671053,
+  ProfileTrees1796409000000,
 ];

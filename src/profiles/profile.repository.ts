@@ -247,6 +247,13 @@ export class ProfileRepository {
     return row?.raw ?? null;
   }
 
+  /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
+  async rawBytesMany(ids: readonly string[], db: DataSource | EntityManager = this.db): Promise<Map<string, Buffer>> {
+    if (ids.length === 0) return new Map();
+    const rows = await queryRows<{ id: string; raw: Buffer }>(db, `SELECT id, raw FROM profiles WHERE id = ANY($1::bigint[]) AND raw IS NOT NULL`, [ids]);
+    return new Map(rows.map((r) => [r.id, r.raw]));
+  }
+
   /** Windows marked dirty, oldest first, with the time of their mark. */
   /** Retention: forgets the raw bytes of profiles whose window started before `before`; returns how many. */
   async dropRawBefore(before: Date): Promise<number> {
