@@ -63,7 +63,8 @@ const labelKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a
  */
 export const labelsSettingsSchema = z
   .strictObject({
-    keys: z.array(labelKeySchema).default([]),
+    // The seed's standard labels: per-version trees and regressions and per-endpoint costs work out of the box.
+    keys: z.array(labelKeySchema).default(['version', 'endpoint']),
     maxValuesPerKey: z.number().int().min(1).max(100_000).default(100),
   })
   .prefault({});
