@@ -5,6 +5,7 @@ import { declaredJobs } from '../jobs/job.decorator';
 import { registerTopCommand } from './top.command';
 import { registerAttributeCommand } from './attribute.command';
 import { registerServeCommand } from './serve.command';
+import { registerJobsCommand } from './jobs.command';
 import { registerMigrateCommand } from './migrate.command';
 import { registerRunCommand } from './run.command';
 
@@ -17,6 +18,7 @@ export function buildProgram(options: { modules?: readonly Type[] } = {}): Comma
     .description('Cost attribution from continuous profiles: dollars per function, service and team.')
     .showHelpAfterError();
   registerServeCommand(program);
+  registerJobsCommand(program);
   registerMigrateCommand(program);
   registerRunCommand(program, { jobs: declaredJobs(), modules: options.modules });
   registerTopCommand(program);
