@@ -6,6 +6,7 @@ import { registerTopCommand } from './top.command';
 import { registerAttributeCommand } from './attribute.command';
 import { registerServeCommand } from './serve.command';
 import { registerJobsCommand } from './jobs.command';
+import { registerReportCommand } from './report.command';
 import { registerMigrateCommand } from './migrate.command';
 import { registerRunCommand } from './run.command';
 
@@ -23,6 +24,7 @@ export function buildProgram(options: { modules?: readonly Type[] } = {}): Comma
   registerRunCommand(program, { jobs: declaredJobs(), modules: options.modules });
   registerTopCommand(program);
   registerAttributeCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

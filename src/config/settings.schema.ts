@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
+import { reportSettingsSchema } from './report-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 
 /**
@@ -82,6 +83,7 @@ export const settingsFileSchema = z.strictObject({
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,
+  report: reportSettingsSchema,
 });
 
 /** What the settings file and environment may contain before defaults apply. */
