@@ -13,6 +13,8 @@ export interface SmtpSink {
   readonly received: Received[];
   /** Refuse DATA with 421 (a temporary failure) for the next `n` messages. */
   failNext(n: number): void;
+  /** Never answer the next message's DATA (the client waits, as when it is killed mid-transaction); resolves when it arrives. */
+  stallNext(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export interface SmtpSink {
 export async function startSmtpSink(options: { requireAuth?: boolean } = {}): Promise<SmtpSink> {
   const received: Received[] = [];
   let failures = 0;
+  let stall: (() => void) | null = null;
   const config: SMTPServerOptions = {
     disabledCommands: options.requireAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.requireAuth,
@@ -40,6 +43,11 @@ export async function startSmtpSink(options: { requireAuth?: boolean } = {}): Pr
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        if (stall) {
+          stall();
+          stall = null;
+          return; // no answer: the message is not accepted
+        }
         if (failures > 0) {
           failures--;
           return callback(Object.assign(new Error('Try again later'), { responseCode: 421 }));
@@ -58,6 +66,7 @@ export async function startSmtpSink(options: { requireAuth?: boolean } = {}): Pr
     port,
     received,
     failNext: (n) => void (failures = n),
+    stallNext: () => new Promise<void>((resolve) => (stall = resolve)),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
