@@ -5,7 +5,9 @@ import { CreateCatalogAndCostFacts1795319665849 } from './1795319665849-CreateCa
 import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlocks';
 import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
 import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
-import { ApiKeysAndAudit1796410448746 } from './1796410448746-ApiKeysAndAudit';
+import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
+import { ReportDeliveries1796420000000 } from './1796420000000-ReportDeliveries';
+import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -19,5 +21,7 @@ export const MIGRATIONS = [
   FunctionDayBlocks1795322317881,
   JobRunHeartbeat1796400000000,
   FunctionServiceDays1796408671053,
-  ApiKeysAndAudit1796410448746,
+  ProfileTrees1796409000000,
+  ReportDeliveries1796420000000,
+  ApiKeysAndAudit1796430000000,
 ];

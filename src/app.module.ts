@@ -13,6 +13,7 @@ import { DemoModule } from './demo/demo.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PullModule } from './pull/pull.module';
+import { ReportModule } from './report/report.module';
 import { RetentionModule } from './retention/retention.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -46,6 +47,7 @@ export interface AppModuleOptions {
     CostModule,
     PullModule,
     RetentionModule,
+    ReportModule,
     DemoModule,
     ApiModule,
   ],

@@ -84,6 +84,13 @@ export class CatalogRepository {
     return { ...toRow(row), status: 'ok', catalog: this.catalogOf(row.id, row.document) };
   }
 
+  /** A good revision by id (e.g. the one an attribution work item was planned with), or null when unknown or failed. */
+  async goodRevision(id: string, db: DataSource | EntityManager = this.db): Promise<GoodRevision | null> {
+    const [row] = await queryRows<RevisionDbRow>(db, `SELECT ${COLUMNS}, document FROM catalog_revisions WHERE id = $1 AND status = 'ok'`, [id]);
+    if (!row || !row.document) return null;
+    return { ...toRow(row), status: 'ok', catalog: this.catalogOf(row.id, row.document) };
+  }
+
   /** The latest failed load when it is newer than the revision in force (the catalog on disk is broken now); else null. */
   async latestError(db: DataSource | EntityManager = this.db): Promise<CatalogRevisionRow | null> {
     const [row] = await queryRows<RevisionDbRow>(

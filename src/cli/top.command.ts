@@ -6,6 +6,8 @@ import { foldProfile, topFunctions, type Fold } from '../domain/profile';
 export interface TopOptions {
   readonly sampleType?: string;
   readonly json?: boolean;
+  /** JFR: CPU/wall samples per second (the Java agent's `sampleRate`), as a string from the command line. */
+  readonly sampleRate?: string;
 }
 
 /** `flamebill top FILE [--sample-type NAME] [--json]`: per-function flat and cum of one profile, like `go tool pprof -top`. */
@@ -13,8 +15,9 @@ export function registerTopCommand(program: Command): void {
   program
     .command('top')
     .description('per-function flat and cum of one profile file, like `go tool pprof -top -nodefraction=0`')
-    .argument('<file>', 'profile: pprof (.pb, .pb.gz), folded stacks, V8 .cpuprofile or speedscope JSON')
-    .option('--sample-type <name>', 'sample type to show (type name such as cpu, or type/unit); default as pprof')
+    .argument('<file>', 'profile: pprof (.pb, .pb.gz), JFR (.jfr, .jfr.gz), folded stacks, V8 .cpuprofile or speedscope JSON')
+    .option('--sample-type <name>', 'sample type to show (type name such as cpu, or type/unit); default as pprof, cpu for JFR')
+    .option('--sample-rate <hz>', 'JFR: CPU and wall samples per second, one sample = 1e9/hz ns (default 100, the Pyroscope Java agent\'s)')
     .option('--json', 'print JSON: {"sampleType","total","functions":[{"name","flat","cum"}]} sorted by flat descending')
     .action(async (file: string, options: TopOptions) => {
       process.stdout.write(await runTop(file, options));
@@ -29,7 +32,9 @@ export async function runTop(file: string, options: TopOptions): Promise<string>
   const bytes = readFileSync(file);
   let fold: Fold;
   try {
-    fold = foldProfile(bytes, options.sampleType !== undefined ? { sampleType: options.sampleType } : {});
+    const sampleRate = options.sampleRate === undefined ? undefined : Number(options.sampleRate);
+    if (sampleRate !== undefined && (!Number.isSafeInteger(sampleRate) || sampleRate < 1)) throw new Error(`--sample-rate must be a positive integer, got ${JSON.stringify(options.sampleRate)}`);
+    fold = foldProfile(bytes, { ...(options.sampleType !== undefined ? { sampleType: options.sampleType } : {}), ...(sampleRate !== undefined ? { sampleRate } : {}) });
   } catch (err: unknown) {
     throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -1,28 +1,60 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ReadinessRegistry } from '../health/readiness.registry';
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
-import { AttributionService } from './attribution.service';
+import { AttributionService, type AttributionBasis } from './attribution.service';
+
+/** How long /readyz shows that this replica's price settings differ from a planned item's. */
+const MISMATCH_SHOWN_MS = 3_600_000;
 
 /**
  * Work items of job `attribute`: one window each ([windowStart, windowEnd)). The whole attribution runs in the
  * transaction that marks the item done, so the facts and the item's completion land together, or neither.
  */
 @Injectable()
-export class AttributeHandler implements WorkHandler {
+export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDestroy {
   readonly job = 'attribute';
   private readonly logger = new Logger('Attribute');
+  /** The last item planned with price settings other than this process's, for /readyz. */
+  private mismatch: { priceScheduleId: string; at: Date } | null = null;
 
-  constructor(private readonly attribution: AttributionService) {}
+  constructor(
+    private readonly attribution: AttributionService,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness.register('prices', () =>
+      this.mismatch && Date.now() - this.mismatch.at.getTime() < MISMATCH_SHOWN_MS
+        ? {
+            status: 'degraded',
+            message: `this replica's price settings differ from ${this.mismatch.priceScheduleId}, which another replica planned attribution with (items are computed with the planned schedule); deploy the same settings everywhere`,
+            since: this.mismatch.at.toISOString(),
+          }
+        : { status: 'up' },
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.readiness.unregister('prices');
+  }
 
   async handle(item: WorkItem, commit: CommitWrites, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    const basis = item.payload.basis as AttributionBasis | undefined;
+    if (basis && !this.attribution.isOwnPriceSchedule(basis.priceScheduleId)) {
+      if (this.mismatch?.priceScheduleId !== basis.priceScheduleId) {
+        this.logger.warn(`work item ${item.itemKey} was planned with price schedule ${basis.priceScheduleId}, not this replica's settings: computing with the planned schedule`);
+      }
+      this.mismatch = { priceScheduleId: basis.priceScheduleId, at: new Date() };
+    }
     await commit(async (tx) => {
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.
       if (item.payload.onlyIfDirty === true && !(await isDirty(tx, item.windowStart))) return;
-      const result = await this.attribution.attributeWindow({ start: item.windowStart, end: item.windowEnd }, tx);
+      const result = await this.attribution.attributeWindow({ start: item.windowStart, end: item.windowEnd }, tx, basis);
       this.logger.log(
         {
           window: item.windowStart.toISOString(),

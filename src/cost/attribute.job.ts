@@ -6,7 +6,9 @@ import { Job } from '../jobs/job.decorator';
 import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
 import type { NewWorkItem } from '../jobs/work-queue.repository';
 import { ProfileRepository } from '../profiles/profile.repository';
+import { DataSource } from 'typeorm';
 import { AttributeHandler } from './attribute.handler';
+import { AttributionService, type AttributionBasis } from './attribution.service';
 import { type TimeWindow } from '../domain/time-window';
 
 /** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
@@ -22,6 +24,8 @@ export class AttributeJob implements JobRunner {
   constructor(
     @InjectSettings() private readonly settings: Settings,
     private readonly profiles: ProfileRepository,
+    private readonly attribution: AttributionService,
+    private readonly db: DataSource,
     handler: AttributeHandler,
   ) {
     this.handlers = [handler];
@@ -31,8 +35,12 @@ export class AttributeJob implements JobRunner {
     const { from, to } = context.options;
     const range = from && to ? windowsCovering(from, to, this.settings.ingest.windowSeconds) : null;
     const windows = range ?? (await this.dirtyWindows());
+    // The items name the price schedule and catalog revision of this plan: whichever replica claims one computes with
+    // them, so a backfill after a price change is priced as planned even where another replica's settings are older.
+    const basis = await this.db.transaction((tx) => this.attribution.currentBasis(tx));
+    const planned: AttributionBasis = { priceScheduleId: basis.priceSchedule.id, catalogRevisionId: basis.catalog?.id ?? null };
     // A dirty window is skipped by the handler if another replica attributed it in the meantime.
-    const payload = { onlyIfDirty: range === null };
+    const payload = { onlyIfDirty: range === null, basis: planned };
     const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end, payload }));
     // Always 'again': a dirty window must be recomputed even if it was attributed before.
     const settled = await context.work(items, 'again');

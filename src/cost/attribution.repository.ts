@@ -66,6 +66,12 @@ export class AttributionRepository {
     ]);
   }
 
+  /** A stored price schedule by id, or null when none has that id. */
+  async priceSchedule(db: EntityManager, id: string): Promise<PriceSchedule | null> {
+    const [row] = await queryRows<{ id: string; currency: string; document: unknown }>(db, `SELECT id, currency, document FROM price_schedules WHERE id = $1`, [id]);
+    return row ? { id: row.id, currency: row.currency, document: row.document } : null;
+  }
+
   /** The window's stored function splits by service (what the daily function facts currently include). */
   async functionSplits(tx: EntityManager, windowStart: Date): Promise<Map<string, Buffer>> {
     const rows = await queryRows<{ service: string; split: Buffer }>(tx, `SELECT service, split FROM cost_function_splits WHERE window_start = $1`, [windowStart]);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
@@ -6,16 +6,34 @@ import { InjectSettings } from '../config/settings.module';
 import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
 import { deserializeFold, mergeFolds } from '../domain/profile';
 import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
+import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { AttributionRepository } from './attribution.repository';
 import { FunctionDayState, TOP_SIZE } from './function-day-state';
 import { FunctionDayRepository } from './function-day.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { decodeSplitArrays, encodeSplitArrays, type SplitArrays } from './function-split.codec';
-import { priceScheduleOf } from './price-schedule';
+import { priceScheduleOf, priceSettingsOf, type PriceSchedule } from './price-schedule';
+import type { GoodRevision } from '../catalog/catalog.repository';
 import { isoDay, type TimeWindow } from '../domain/time-window';
 
 /** What attribution needs from the settings: the price section and the label keys facts are split by. */
 export type AttributionSettings = PriceSettings & { readonly labels: { readonly keys: readonly string[]; readonly maxValuesPerKey?: number } };
+
+/**
+ * What a window is computed with, by stored id: the price schedule (`price_schedules`) and the catalog revision
+ * (null: none, everything `__unowned__`). A work item carries it, so whichever replica claims the item computes
+ * exactly what the planner meant.
+ */
+export interface AttributionBasis {
+  readonly priceScheduleId: string;
+  readonly catalogRevisionId: string | null;
+}
+
+interface ResolvedBasis {
+  readonly catalog: GoodRevision | null;
+  readonly priceSchedule: PriceSchedule;
+  readonly prices: PriceSettings;
+}
 
 /** What one attribution stored, for job logs and progress. */
 export interface WindowAttributionResult {
@@ -30,7 +48,7 @@ export interface WindowAttributionResult {
   readonly priceScheduleId: string;
   /** True when the window was marked dirty (new profiles since its last attribution). */
   readonly wasDirty: boolean;
-  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups), for logs and the benchmark. */
+  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups, trees), for logs and the benchmark. */
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -64,6 +82,8 @@ export class AttributionService {
     dictionary: FunctionDictionary,
     private readonly facts: AttributionRepository,
     private readonly days: FunctionDayRepository,
+    /** Merged call trees per service-day; absent in tests and benches that only need the facts. */
+    @Optional() private readonly trees?: ProfileTreeService,
   ) {
     this.functions = dictionary;
   }
@@ -72,7 +92,7 @@ export class AttributionService {
    * Inside `tx`: clears the window's dirty mark (waiting for writers in flight), reads its profiles, attributes
    * them and replaces its facts. Call it inside the work item's `commit` so the facts land with the item.
    */
-  async attributeWindow(window: TimeWindow, tx: EntityManager): Promise<WindowAttributionResult> {
+  async attributeWindow(window: TimeWindow, tx: EntityManager, basis?: AttributionBasis): Promise<WindowAttributionResult> {
     const clock = stopwatch();
     // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
     // replicas and lanes (two at once both delete, then both insert the day's rows). Taken before the window's
@@ -80,7 +100,7 @@ export class AttributionService {
     await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [Math.floor(window.start.getTime() / 86_400_000)]);
     const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
     const stored = await this.profiles.listWindow(window.start, tx);
-    const current = await this.catalogs.currentGood(tx);
+    const { catalog: current, priceSchedule, prices } = basis ? await this.resolveBasis(tx, basis) : await this.currentBasis(tx);
     const { inputs, digestsByProfilerName } = serviceInputs(stored);
     clock.lap('read');
     const attribution = attributeWindowSplits({
@@ -88,11 +108,10 @@ export class AttributionService {
       services: inputs,
       catalog: current?.catalog ?? null,
       catalogRevision: current?.revision ?? null,
-      settings: this.settings,
+      settings: prices,
       labelKeys: this.settings.labels.keys,
       maxLabelValues: this.settings.labels.maxValuesPerKey,
     });
-    const priceSchedule = priceScheduleOf(this.settings);
     clock.lap('attribute');
     const newSplits = await this.functionSplits(attribution);
     clock.lap('functionIds');
@@ -116,6 +135,8 @@ export class AttributionService {
     const functionDayChanges = changed.length === 0 ? 0 : await this.applyToDay(tx, day, changed, oldSplits, newSplits, clock);
     await this.facts.rebuildDayRollups(tx, day);
     clock.lap('rollups');
+    await this.trees?.windowAttributed(tx, window.start, stored, attribution.services);
+    clock.lap('trees');
     return {
       windowStart: window.start,
       totalMicrodollars: attribution.totalMicrodollars,
@@ -167,6 +188,30 @@ export class AttributionService {
   }
 
   /** Per service: its function split in ascending function id order, and its encoding. */
+  /**
+   * What a window is attributed with when the caller does not say: this process's price settings (stored as a
+   * schedule so work items can name it) and the catalog revision in force.
+   */
+  async currentBasis(db: EntityManager): Promise<ResolvedBasis> {
+    const priceSchedule = priceScheduleOf(this.settings);
+    await this.facts.savePriceSchedule(db, priceSchedule);
+    return { catalog: await this.catalogs.currentGood(db), priceSchedule, prices: this.settings };
+  }
+
+  /** True when `priceScheduleId` is this process's own price settings. */
+  isOwnPriceSchedule(priceScheduleId: string): boolean {
+    return priceScheduleOf(this.settings).id === priceScheduleId;
+  }
+
+  /** The stored schedule and catalog revision a work item names; an unknown id is an error (nothing is guessed). */
+  private async resolveBasis(tx: EntityManager, basis: AttributionBasis): Promise<ResolvedBasis> {
+    const priceSchedule = await this.facts.priceSchedule(tx, basis.priceScheduleId);
+    if (!priceSchedule) throw new Error(`price schedule ${basis.priceScheduleId} is not stored`);
+    const catalog = basis.catalogRevisionId === null ? null : await this.catalogs.goodRevision(basis.catalogRevisionId, tx);
+    if (basis.catalogRevisionId !== null && !catalog) throw new Error(`catalog revision ${basis.catalogRevisionId} is not a stored good revision`);
+    return { catalog, priceSchedule, prices: priceSettingsOf(priceSchedule.document) };
+  }
+
   private async functionSplits(attribution: WindowAttributionSplits): Promise<Map<string, EncodedSplit>> {
     const ids = await this.functionIds(attribution.functionSplits);
     const out = new Map<string, EncodedSplit>();

@@ -1,3 +1,4 @@
+import { isoDay } from '../domain/time-window';
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import { splitByDay, type TimeRange } from '../domain/cost';
@@ -263,6 +264,13 @@ export class CostQueryRepository {
   }
 
   /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
+  /** Retention: drops the per-service day copies of days before `before` (their blocks are dropped by month). */
+  async deleteServiceDaysBefore(before: Date): Promise<number> {
+    const rows = await queryRows<unknown>(this.db, `DELETE FROM cost_function_service_days WHERE day < $1::date RETURNING day`, [isoDay(before)]);
+    await this.db.query(`DELETE FROM cost_function_service_day_builds WHERE day < $1::date`, [isoDay(before)]);
+    return rows.length;
+  }
+
   async functionByService(functionId: number, range: TimeRange): Promise<Map<string, FunctionAmounts>> {
     const out = new Map<string, FunctionAmounts>();
     const add = (service: string, self: bigint, cum: bigint) => {

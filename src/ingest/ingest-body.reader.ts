@@ -25,11 +25,14 @@ export class ClientAbortedError extends Error {
   }
 }
 
-/** What the Go SDK (and Node SDK 0.4) send as multipart/form-data. */
+/** What the Go SDK (and Node SDK 0.4) send as multipart/form-data, and the Java agent's JFR form. */
 export interface MultipartProfile {
   /** The `profile` part; null when the form has none (Pyroscope then ingests nothing and answers 200). */
   readonly profile: Buffer | null;
   readonly sampleTypeConfig: Buffer | null;
+  /** The Java agent's `jfr` part (a JFR recording, gzipped or not) and `labels` part (a LabelsSnapshot). */
+  readonly jfr: Buffer | null;
+  readonly labels: Buffer | null;
   /** A `prev_profile` part was present: Pyroscope refuses those clients ("unsupported client version"). */
   readonly hasPreviousProfile: boolean;
 }
@@ -53,9 +56,12 @@ export function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<
   });
 }
 
+/** The parts a push reads; any other part is read and dropped. */
+const KEPT_PARTS: ReadonlySet<string> = new Set(['profile', 'sample_type_config', 'jfr', 'labels']);
+
 /**
- * Streams a multipart/form-data body through busboy, keeping only the `profile` and `sample_type_config` parts as
- * bytes, whether sent as files (what the SDKs do) or as plain fields. The whole body and each part are capped at
+ * Streams a multipart/form-data body through busboy, keeping only the `profile`, `sample_type_config`, `jfr` and
+ * `labels` parts as bytes, whether sent as files (what the SDKs do) or as plain fields. The whole body and each part are capped at
  * `maxBytes`.
  */
 export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttpHeaders, maxBytes: number): Promise<MultipartProfile> {
@@ -67,7 +73,15 @@ export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttp
     const settle = watchRequest(req, (err) => {
       req.unpipe(form);
       if (err) reject(err);
-      else resolve({ profile: joined(parts.get('profile')), sampleTypeConfig: joined(parts.get('sample_type_config')), hasPreviousProfile });
+      else {
+        resolve({
+          profile: joined(parts.get('profile')),
+          sampleTypeConfig: joined(parts.get('sample_type_config')),
+          jfr: joined(parts.get('jfr')),
+          labels: joined(parts.get('labels')),
+          hasPreviousProfile,
+        });
+      }
     });
     try {
       // latin1 maps bytes to characters one to one, so a profile sent as a plain field (no filename) comes back intact.
@@ -78,7 +92,7 @@ export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttp
     }
     form.on('file', (name: string, stream: NodeJS.ReadableStream & { truncated?: boolean }) => {
       if (name === 'prev_profile') hasPreviousProfile = true;
-      const keep = name === 'profile' || name === 'sample_type_config';
+      const keep = KEPT_PARTS.has(name);
       const chunks: Buffer[] = [];
       if (keep) parts.set(name, chunks);
       stream.on('data', (chunk: Buffer) => keep && chunks.push(chunk));
@@ -87,7 +101,7 @@ export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttp
     form.on('field', (name: string, value: string, info: { valueTruncated: boolean }) => {
       if (name === 'prev_profile') hasPreviousProfile = true;
       if (info.valueTruncated) settle(new BodyTooLargeError(maxBytes, `multipart part ${name}`));
-      else if (name === 'profile' || name === 'sample_type_config') parts.set(name, [Buffer.from(value, 'latin1')]);
+      else if (KEPT_PARTS.has(name)) parts.set(name, [Buffer.from(value, 'latin1')]);
     });
     form.on('partsLimit', () => settle(new MultipartFormError('more than 16 parts')));
     form.on('filesLimit', () => settle(new MultipartFormError('more than 8 file parts')));

@@ -65,7 +65,8 @@ export class IngestFoldPool {
    * any other rejection is a failure of the worker (the caller answers 500).
    */
   async fold(task: FoldTask): Promise<FoldTaskResult> {
-    if (this.filename === null || this.cheapInline(task.body)) return runFoldTask(task);
+    const inline = this.cheapInline(task.body) && (!task.jfrLabels || this.cheapInline(task.jfrLabels));
+    if (this.filename === null || inline) return runFoldTask(task);
     const pool = this.started(this.filename);
     const maxQueue = this.options.maxQueue;
     if (pool.queueSize >= maxQueue) throw new FoldQueueFullError(maxQueue);
@@ -73,10 +74,11 @@ export class IngestFoldPool {
     // ArrayBuffer (a socket read buffer or Buffer's 8 KiB pool slab), and copy it twice.
     const body = new Uint8Array(task.body);
     try {
+      const jfrLabels = task.jfrLabels ? new Uint8Array(task.jfrLabels) : null;
       // @types/node 26 types MessagePort.postMessage's second argument as options, which piscina's TransferList
       // infers; piscina still passes an array of transferables through, as before.
-      const move = { transferList: [body.buffer] } as unknown as Parameters<typeof pool.run>[1];
-      return (await pool.run({ ...task, body }, move)) as FoldTaskResult;
+      const move = { transferList: jfrLabels ? [body.buffer, jfrLabels.buffer] : [body.buffer] } as unknown as Parameters<typeof pool.run>[1];
+      return (await pool.run({ ...task, body, jfrLabels }, move)) as FoldTaskResult;
     } catch (err: unknown) {
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new FoldQueueFullError(maxQueue);
       throw err;

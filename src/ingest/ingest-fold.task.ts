@@ -9,6 +9,8 @@ export interface FoldTask {
    * caller's buffer stays usable (it becomes `profiles.raw`).
    */
   readonly body: Uint8Array;
+  /** JFR pushes: the agent's `labels` part (context id -> labels), gzipped or not. */
+  readonly jfrLabels?: Uint8Array | null;
   readonly options: PushFoldOptions;
 }
 
@@ -54,7 +56,7 @@ export type FoldTaskResult = FoldTaskStore | FoldTaskSkip | FoldTaskUnreadable;
 export function runFoldTask(task: FoldTask): FoldTaskResult {
   let outcome;
   try {
-    outcome = foldPush(task.plan, task.body, task.options);
+    outcome = foldPush(task.plan, task.body, task.options, task.jfrLabels);
   } catch (err: unknown) {
     if (err instanceof ProfileDecodeError) return { action: 'unreadable', message: err.message };
     throw err;

@@ -114,18 +114,18 @@ export class IngestService implements OnApplicationShutdown {
     this.inFlight++;
     try {
       if (declared !== null) this.checkRate(tenant, declared);
-      const body = await this.readProfile(req, plan);
+      const { body, jfrLabels } = await this.readProfile(req, plan);
       this.metrics.bytes.inc({ outcome: 'read' }, body.length);
-      if (declared === null) this.checkRate(tenant, body.length);
-      return await this.foldAndStore(plan, body);
+      if (declared === null) this.checkRate(tenant, body.length + (jfrLabels?.length ?? 0));
+      return await this.foldAndStore(plan, body, jfrLabels);
     } finally {
       this.inFlight--;
     }
   }
 
-  private async foldAndStore(plan: IngestPlan, body: Buffer): Promise<IngestResult> {
+  private async foldAndStore(plan: IngestPlan, body: Buffer, jfrLabels: Buffer | null): Promise<IngestResult> {
     const window = plan.window.start.toISOString();
-    const outcome = await this.fold(plan, body);
+    const outcome = await this.fold(plan, body, jfrLabels);
     if (outcome.action === 'unreadable') throw new IngestHttpError(422, outcome.message);
     if (outcome.action === 'skip') {
       this.logger.debug(`push for ${plan.series.service} not stored: ${outcome.reason} (${outcome.detail})`);
@@ -173,26 +173,35 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   /** gunzip, classify, fold and serialize in a worker thread; a full worker queue is a 429. */
-  private async fold(plan: IngestPlan, body: Buffer): Promise<FoldTaskResult> {
+  private async fold(plan: IngestPlan, body: Buffer, jfrLabels: Buffer | null): Promise<FoldTaskResult> {
     try {
-      return await this.folds.fold({ plan, body, options: this.foldOptions });
+      return await this.folds.fold({ plan, body, jfrLabels, options: this.foldOptions });
     } catch (err: unknown) {
       if (err instanceof FoldQueueFullError) throw tooManyRequests(err.message, 1);
       throw err;
     }
   }
 
-  /** The profile bytes: the whole body, or the `profile` part of a multipart form (empty when it has none). */
-  private async readProfile(req: ShieldedRequest, plan: IngestPlan): Promise<Buffer> {
+  /**
+   * The profile bytes: the whole body, or the `profile` part of a multipart form (empty when it has none); for JFR
+   * the `jfr` part (required, as in Pyroscope) and the `labels` part of the Java agent's form, or the whole body.
+   */
+  private async readProfile(req: ShieldedRequest, plan: IngestPlan): Promise<{ body: Buffer; jfrLabels: Buffer | null }> {
     const max = this.ingest.maxBodyBytes;
-    if (plan.kind !== 'multipart') return readCappedBody(req, max);
-    const headers = { ...req.headers, 'content-type': ingestContentType(req) };
+    const contentType = ingestContentType(req);
+    const isForm = (contentType ?? '').toLowerCase().includes('multipart/form-data');
+    if (plan.kind !== 'multipart' && !(plan.kind === 'jfr' && isForm)) return { body: await readCappedBody(req, max), jfrLabels: null };
+    const headers = { ...req.headers, 'content-type': contentType };
     const form = await readMultipartProfile(req, headers, max);
+    if (plan.kind === 'jfr') {
+      if (!form.jfr) throw new MultipartFormError('no jfr part (the Pyroscope Java agent sends the recording as a part named jfr)');
+      return { body: form.jfr, jfrLabels: form.labels };
+    }
     if (form.hasPreviousProfile) {
       throw new MultipartFormError('unsupported client version (prev_profile part); update github.com/grafana/pyroscope-go to the latest version');
     }
     if (form.sampleTypeConfig) parseSampleTypeConfig(form.sampleTypeConfig);
-    return form.profile ?? Buffer.alloc(0);
+    return { body: form.profile ?? Buffer.alloc(0), jfrLabels: null };
   }
 
   private checkRate(tenant: string, bytes: number): void {

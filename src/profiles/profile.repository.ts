@@ -26,7 +26,7 @@ export interface NewProfileRow {
   readonly raw: Uint8Array | null;
 }
 
-/** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytes`). */
+/** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytesMany`). */
 export interface StoredProfile extends Omit<NewProfileRow, 'fold' | 'raw'> {
   readonly id: string;
   /** serializeFold() bytes, as node-postgres returns bytea. */
@@ -231,23 +231,13 @@ export class ProfileRepository {
     return rows.map(toStoredProfile);
   }
 
-  /** Total CPU nanoseconds stored for `service` in windows starting in [from, to); 0n when none. */
-  async sumCpu(service: string, from: Date, to: Date): Promise<bigint> {
-    const [row] = await queryRows<{ total: string | null }>(
-      this.db,
-      `SELECT sum(cpu_nanoseconds)::text AS total FROM profiles WHERE service = $1 AND window_start >= $2 AND window_start < $3`,
-      [service, from, to],
-    );
-    return BigInt(row?.total ?? 0);
+  /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
+  async rawBytesMany(ids: readonly string[], db: DataSource | EntityManager = this.db): Promise<Map<string, Buffer>> {
+    if (ids.length === 0) return new Map();
+    const rows = await queryRows<{ id: string; raw: Buffer }>(db, `SELECT id, raw FROM profiles WHERE id = ANY($1::bigint[]) AND raw IS NOT NULL`, [ids]);
+    return new Map(rows.map((r) => [r.id, r.raw]));
   }
 
-  /** The raw bytes of one profile; null when retention dropped them or the id is unknown. */
-  async rawBytes(id: string): Promise<Buffer | null> {
-    const [row] = await queryRows<{ raw: Buffer | null }>(this.db, `SELECT raw FROM profiles WHERE id = $1`, [id]);
-    return row?.raw ?? null;
-  }
-
-  /** Windows marked dirty, oldest first, with the time of their mark. */
   /** Retention: forgets the raw bytes of profiles whose window started before `before`; returns how many. */
   async dropRawBefore(before: Date): Promise<number> {
     const rows = await queryRows<unknown>(this.db, `UPDATE profiles SET raw = NULL WHERE window_start < $1 AND raw IS NOT NULL RETURNING id`, [before]);
@@ -260,6 +250,7 @@ export class ProfileRepository {
     return rows.length;
   }
 
+  /** Windows marked dirty, oldest first, with the time of their mark. */
   async listDirtyWindows(limit = 1000): Promise<Array<{ windowStart: Date; markedAt: Date }>> {
     const rows = await queryRows<{ window_start: Date; marked_at: Date }>(
       this.db,

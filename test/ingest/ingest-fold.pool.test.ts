@@ -22,6 +22,13 @@ const foldedTask = (body: Buffer): FoldTask => ({
   body,
   options: OPTIONS,
 });
+const jfrTask = (body: Buffer, jfrLabels: Buffer | null): FoldTask => ({
+  plan: planIngest({ name: 'orders{env=prod}', from: String(FROM), format: 'jfr', sampleRate: '100' }, 'multipart/form-data; boundary=x', FROM * 1000, 3600),
+  body,
+  jfrLabels,
+  options: { ...OPTIONS, labelKeys: ['thread_name'] },
+});
+const jfrFixture = (name: string): Buffer => readFileSync(join(__dirname, '..', 'fixtures', 'jfr', name));
 
 const GO_PGO = fixture('golang-go/default.pgo'); // 240 kB gzipped: long enough to keep a worker busy
 const CASES: ReadonlyArray<[string, FoldTask, FoldTaskResult['action']]> = [
@@ -32,6 +39,8 @@ const CASES: ReadonlyArray<[string, FoldTask, FoldTaskResult['action']]> = [
   ['folded text', foldedTask(fixture('flamegraph/perf-java-stacks-01-collapsed-all.txt')), 'store'],
   ['corrupt gzip', pprofTask(Buffer.concat([GO_PGO.subarray(0, 5000), Buffer.alloc(100, 0xff)])), 'unreadable'],
   ['empty body', pprofTask(Buffer.alloc(0)), 'skip'],
+  ['JFR recording with the Java agent labels part', jfrTask(jfrFixture('dump1.jfr.gz'), jfrFixture('dump1.labels.pb.gz')), 'store'],
+  ['truncated JFR recording', jfrTask(gunzipSync(jfrFixture('dump1.jfr.gz')).subarray(0, 4000), null), 'unreadable'],
 ];
 
 const pools: IngestFoldPool[] = [];

@@ -163,7 +163,7 @@ describe('POST /ingest rejections change nothing', () => {
     ['a truncated gzip', () => post(url({ name: 'a', format: 'pprof' }), GO_CPU.subarray(0, 600), { headers: AUTH }), 422, /^gzip: corrupt gzip stream/],
     ['a gzip bomb', () => post(url({ name: 'a', format: 'pprof' }), gzipSync(Buffer.alloc(20 * 1024 * 1024)), { headers: AUTH }), 422, /^gzip: inflated size exceeds the limit/],
     ['garbage folded', () => post(url({ name: 'a' }), Buffer.from('not a profile\n'), { headers: AUTH }), 422, /^folded: .*\(at line 1\)$/],
-    ['format=jfr', () => post(url({ name: 'a', format: 'jfr' }), GO_CPU, { headers: AUTH }), 422, /^format jfr is not supported/],
+    ['a pprof sent as format=jfr', () => post(url({ name: 'a', format: 'jfr' }), GO_CPU, { headers: AUTH }), 422, /^jfr: expected a chunk magic "FLR\\0"/],
     ['a broken multipart form', () => post(url({ name: 'a' }), Buffer.from('--xyz\r\nContent-Disposition: form-data; name="profile"\r\n\r\nabc'), {
       headers: { ...AUTH, 'Content-Type': 'multipart/form-data; boundary=xyz' } }), 422, /^multipart form: Unexpected end of form$/],
     ['an oversized body (Content-Length)', () => post(url({ name: 'a', format: 'pprof' }), Buffer.alloc(MAX_BODY + 1), { headers: AUTH }), 413, /^request body too large: more than 1048576 bytes$/],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { DemoLoader } from '../../src/demo/demo.loader';
 import { JobsService } from '../../src/jobs/jobs.service';
+import { CostQueryService } from '../../src/cost/cost-query.service';
 import { RetentionJob } from '../../src/retention/retention.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
@@ -50,9 +51,15 @@ describe('retention job', () => {
     expect(await retention.apply(new Date(Date.UTC(2027, 10, 23, 12)), SETTINGS)).toMatchObject({ profilesDeleted: 36, factPartitionsDropped: 0 });
     expect(await counts(db)).toMatchObject({ profiles: 0, windows: 6, service_windows: 36 });
 
+    // A read of a service's functions builds the query service's per-service copy of the day.
+    await app.app.get(CostQueryService).topFunctions({ from: new Date('2026-11-22T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z'), step: 'day', scope: { kind: 'service', service: 'checkout' }, by: 'self' });
+    const copies = async (): Promise<number> => ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
+    expect(await copies()).toBeGreaterThan(0);
+
     // Once the cutoff passes December 1st, November's hourly and function-day partitions go; rollups stay.
     const dropped = await retention.apply(new Date(Date.UTC(2027, 11, 2, 12)), SETTINGS);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
+    expect(await copies()).toBe(0);
     expect(await counts(db)).toEqual({ profiles: 0, raw: 0, windows: 0, service_windows: 0, splits: 0, function_blocks: 0, service_days: before.service_days, team_days: before.team_days });
   });
 });

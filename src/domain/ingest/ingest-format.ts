@@ -12,10 +12,15 @@ export type IngestBodyKind =
   /** One stack per line, one sample each. */
   | 'lines'
   /** A speedscope JSON document. */
-  | 'speedscope';
+  | 'speedscope'
+  /**
+   * A JFR recording (`format=jfr`, the Pyroscope Java agent): multipart/form-data with a `jfr` part and an optional
+   * `labels` part (each gzipped or not), or the recording as the whole body.
+   */
+  | 'jfr';
 
 /** Formats Pyroscope accepts that flamebill does not read: answered 422 with a message naming the format. */
-export type UnsupportedIngestFormat = 'trie' | 'tree' | 'jfr';
+export type UnsupportedIngestFormat = 'trie' | 'tree';
 
 export type IngestFormatDecision =
   | { readonly kind: IngestBodyKind }
@@ -25,17 +30,17 @@ export type IngestFormatDecision =
  * Decides the body kind. Differences from Pyroscope, on purpose:
  * - a multipart Content-Type is read as multipart even with `format=pprof` (Pyroscope would then try the
  *   whole form as pprof and fail); the Go and Node SDKs never send both, but a hand-written client might;
- * - `trie`, `tree` and `jfr` are refused (422) instead of parsed.
+ * - `trie` and `tree` are refused (422) instead of parsed.
  * Any other `format` value, as in Pyroscope, falls through to folded.
  */
 export function decideIngestFormat(format: string | undefined, contentType: string | undefined): IngestFormatDecision {
   const ct = (contentType ?? '').toLowerCase();
   if (format === 'trie' || ct.startsWith('binary/octet-stream+trie')) return { unsupported: 'trie' };
   if (format === 'tree' || ct.startsWith('binary/octet-stream+tree')) return { unsupported: 'tree' };
-  if (ct.includes('multipart/form-data') && format !== 'jfr') return { kind: 'multipart' };
+  if (format === 'jfr') return { kind: 'jfr' };
+  if (ct.includes('multipart/form-data')) return { kind: 'multipart' };
   switch (format) {
     case 'lines': return { kind: 'lines' };
-    case 'jfr': return { unsupported: 'jfr' };
     case 'pprof': return { kind: 'pprof' };
     case 'speedscope': return { kind: 'speedscope' };
     default: return { kind: 'folded' };

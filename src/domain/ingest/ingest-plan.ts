@@ -23,7 +23,7 @@ export class UnsupportedIngestFormatError extends Error {
   readonly format: UnsupportedIngestFormat;
 
   constructor(format: UnsupportedIngestFormat) {
-    super(`format ${format} is not supported by flamebill; send pprof, folded, lines or speedscope`);
+    super(`format ${format} is not supported by flamebill; send pprof, jfr, folded, lines or speedscope`);
     this.name = 'UnsupportedIngestFormatError';
     this.format = format;
   }
@@ -40,7 +40,10 @@ export interface IngestPlan {
   readonly untilMs: number;
   /** The window the profile is stored in: the one containing `fromMs`. */
   readonly window: TimeWindow;
-  /** Hz; used only for text formats (null for pprof and multipart, whose period is in the profile). */
+  /**
+   * Hz; used only for text formats and JFR, where one sample is worth 1e9 / sampleRate ns as in Pyroscope (null for
+   * pprof and multipart, whose period is in the profile).
+   */
   readonly sampleRate: number | null;
   /** Pyroscope `units` (text formats: `samples` means sampler counts). */
   readonly units: string | undefined;
@@ -60,7 +63,7 @@ export function planIngest(query: IngestQuery, contentType: string | undefined, 
   const kind = 'kind' in decision ? decision.kind : null;
   const isText = kind === 'folded' || kind === 'lines' || kind === 'speedscope';
   const series = resolveIngestSeries(name, isText ? 'from-name' : 'self-describing');
-  const sampleRate = isText ? parseSampleRate(query.sampleRate) : null;
+  const sampleRate = isText || kind === 'jfr' ? parseSampleRate(query.sampleRate) : null;
   if (kind === null) throw new UnsupportedIngestFormatError((decision as { unsupported: UnsupportedIngestFormat }).unsupported);
   return {
     kind,

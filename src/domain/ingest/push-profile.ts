@@ -1,5 +1,7 @@
 import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from '../profile/bounded-gunzip';
 import { foldProfile } from '../profile/fold-profile';
+import { decodeJfrLabels } from '../profile/jfr/jfr-labels';
+import { foldJfr } from '../profile/jfr/jfr.decoder';
 import { foldPprofChoosing } from '../profile/pprof.decoder';
 import type { Fold, FoldOptions } from '../profile/profile.types';
 import { classifyPprof, classifyText, type CostClass } from './cost-sample-type';
@@ -44,14 +46,20 @@ export type PushOutcome = FoldedPush | SkippedPush;
  * `countWallAsCpu` is set; heap and other profiles are skipped (accepted, not stored: they carry no CPU time and the
  * Node agent sends one with every flush). An empty body is skipped as Pyroscope skips it.
  *
- * @param body the profile bytes (the `profile` part for multipart), gzipped or not.
+ * @param body the profile bytes (the `profile` part for multipart, the `jfr` part for JFR), gzipped or not.
+ * @param jfrLabels JFR only: the agent's `labels` part (a LabelsSnapshot), gzipped or not.
  * @throws ProfileDecodeError when the bytes cannot be read (the HTTP layer answers 422 with its message).
  */
-export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOptions): PushOutcome {
+export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOptions, jfrLabels?: Uint8Array | null): PushOutcome {
   if (body.length === 0) return { action: 'skip', reason: 'empty', detail: 'empty profile' };
   const digest = pushDigest(plan, body);
   const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
-  const folded = plan.kind === 'pprof' || plan.kind === 'multipart' ? foldPprofPush(body, foldOptions, options) : foldTextPush(plan, body, foldOptions);
+  const folded =
+    plan.kind === 'pprof' || plan.kind === 'multipart'
+      ? foldPprofPush(body, foldOptions, options)
+      : plan.kind === 'jfr'
+        ? foldJfrPush(plan, body, jfrLabels ?? null, foldOptions)
+        : foldTextPush(plan, body, foldOptions);
   const cost = inCpuNanoseconds(folded, options.countWallAsCpu);
   if (cost.action === 'skip') return cost;
   return { ...cost, service: plan.series.service, profileType: `${cost.fold.sampleType.type}:${cost.fold.sampleType.unit}`, digest };
@@ -98,6 +106,23 @@ function foldPprofPush(body: Uint8Array, foldOptions: FoldOptions, options: Push
   const cls = seen.cls!;
   if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
   return { fold: fold!, cls }; // folded: `choose` chose a sample type
+}
+
+/**
+ * A JFR recording, billed as Pyroscope bills it: its execution samples are `process_cpu` (one sample = 1e9 /
+ * sampleRate ns); wall, allocation and lock events are other profile types and not CPU time. The `labels` part maps
+ * the events' context ids to labels, so label keys slice Java profiles like pprof sample labels.
+ */
+function foldJfrPush(plan: IngestPlan, body: Uint8Array, labels: Uint8Array | null, foldOptions: FoldOptions): Folded {
+  const max = foldOptions.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  const raw = isGzip(body) ? boundedGunzip(body, max) : body;
+  const labelBytes = labels && labels.length > 0 ? (isGzip(labels) ? boundedGunzip(labels, max) : labels) : null;
+  const fold = foldJfr(raw, { ...foldOptions, sampleRate: plan.sampleRate ?? undefined, labels: labelBytes ? decodeJfrLabels(labelBytes) : undefined });
+  if (fold.sampleType.type !== 'cpu') {
+    const types = fold.sampleTypes.map((t) => `${t.type}/${t.unit}`).join(', ');
+    return { action: 'skip', reason: 'not-cpu', detail: `JFR recording without execution samples (${types || 'no samples'})` };
+  }
+  return { fold, cls: { kind: 'cpu', sampleType: fold.sampleType, scale: 1n } };
 }
 
 /** Folded, lines and speedscope: the name suffix and `units` say what the values are. */

@@ -19,7 +19,7 @@ interface CpuProfileNode {
  * The synthetic `(root)` node is not a frame; an empty function name reads `(anonymous)`, as in V8. Profiles without
  * `samples` (old format) fold their `hitCount`s as samples/count only.
  */
-export function foldCpuProfile(input: Record<string, unknown>, options: FoldOptions = {}): Fold {
+export function foldCpuProfile(input: Record<string, unknown>, options: FoldOptions = {}, folder: NameStackFolder = new NameStackFolder(options)): Fold {
   const json = 'head' in input && !('nodes' in input) ? fromLegacyHead(input) : input;
   const nodes = json['nodes'];
   if (!Array.isArray(nodes)) throw new ProfileDecodeError('cpuprofile', 'expected a "nodes" array');
@@ -34,7 +34,6 @@ export function foldCpuProfile(input: Record<string, unknown>, options: FoldOpti
   });
   const parent = parentsOf(byId);
   const samples = json['samples'];
-  const folder = new NameStackFolder(options);
   const stacks = new StackCache(byId, parent, folder);
   if (!Array.isArray(samples)) return foldHitCounts(byId, stacks, folder, options);
   const wantWall = pickType(options.sampleType, true) === 1;

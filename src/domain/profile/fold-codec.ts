@@ -9,7 +9,8 @@ import type { Fold, FunctionValue, LabelSlice, ValueType } from './profile.types
  */
 const MAGIC = [0x46, 0x42, 0x46]; // "FBF"
 const VERSION = 1;
-const FORMATS: readonly Fold['format'][] = ['pprof', 'folded', 'cpuprofile', 'speedscope'];
+// Append only: the index is stored.
+const FORMATS: readonly Fold['format'][] = ['pprof', 'folded', 'cpuprofile', 'speedscope', 'jfr'];
 
 /** Bytes that are not a serialized fold (or of an unknown version). */
 export class FoldCodecError extends Error {

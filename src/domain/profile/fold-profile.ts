@@ -1,6 +1,7 @@
 import { boundedGunzip, DEFAULT_MAX_INFLATED_BYTES, isGzip } from './bounded-gunzip';
 import { foldCpuProfile } from './cpuprofile.decoder';
 import { foldFolded } from './folded.decoder';
+import { foldJfr } from './jfr/jfr.decoder';
 import { foldLegacyPprof, looksLikeLegacyPprof } from './legacy/legacy.decoder';
 import { jsonFormat, sniffKind } from './format-sniffer';
 import { foldPprof } from './pprof.decoder';
@@ -13,7 +14,7 @@ const utf8 = new TextDecoder('utf-8');
 /**
  * Decodes one profile and folds it per function for one sample type. Pure: bytes in, Fold out.
  *
- * Formats: pprof protobuf (gzipped or not), folded stacks, V8 `.cpuprofile`, speedscope JSON; gzip around any of
+ * Formats: pprof protobuf (gzipped or not), JFR recordings, folded stacks, V8 `.cpuprofile`, speedscope JSON; gzip around any of
  * them is inflated first, refusing more than `maxInflatedBytes` (default 512 MiB). The format is sniffed unless
  * `options.format` says it. Throws ProfileDecodeError (format, byte offset or line, what was expected) on
  * malformed input.
@@ -25,8 +26,9 @@ export function foldProfile(bytes: Uint8Array, options: FoldOptions = {}): Fold 
   switch (format) {
     case 'pprof':
       if (looksLikeLegacyPprof(raw)) return foldLegacyPprof(raw, options);
-      if (isJfr(raw)) throw new ProfileDecodeError('unknown', 'this is a JFR recording (magic "FLR"), not a pprof profile; convert it first (e.g. with jfr2pprof)', { offset: 0 });
       return foldPprof(raw, options);
+    case 'jfr':
+      return foldJfr(raw, options);
     case 'folded':
       return foldFolded(utf8.decode(raw), options);
     case 'cpuprofile':
@@ -36,7 +38,8 @@ export function foldProfile(bytes: Uint8Array, options: FoldOptions = {}): Fold 
   }
 }
 
-function isJfr(raw: Uint8Array): boolean {
+/** The chunk magic "FLR\0" of a JFR recording (a pprof protobuf never starts with it: 'F' is field 8, wire type 6). */
+export function isJfr(raw: Uint8Array): boolean {
   return raw.length >= 4 && raw[0] === 0x46 && raw[1] === 0x4c && raw[2] === 0x52 && raw[3] === 0;
 }
 
@@ -50,7 +53,7 @@ function foldJson(json: Record<string, unknown>, options: FoldOptions): Fold {
 /** The format of uncompressed profile bytes, or a ProfileDecodeError saying what they look like. */
 export function sniffFormat(raw: Uint8Array): ProfileFormat {
   const { kind } = sniffKind(raw);
-  if (kind === 'binary') return 'pprof';
+  if (kind === 'binary') return isJfr(raw) ? 'jfr' : 'pprof';
   if (kind === 'text') return textFormat(raw);
   const format = jsonFormat(parseJsonObject(raw, 'unknown'));
   if (format) return format;

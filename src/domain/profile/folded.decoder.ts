@@ -10,9 +10,8 @@ const COUNT = /^[0-9]+$/;
  * Pyroscope's `folded`). The count is the last space-separated token, so frames may contain spaces. Blank lines are
  * skipped; anything else that is not `stack count` is an error naming the line. Values are samples/count.
  */
-export function foldFolded(text: string, options: FoldOptions = {}): Fold {
+export function foldFolded(text: string, options: FoldOptions = {}, folder: NameStackFolder = new NameStackFolder(options)): Fold {
   checkSampleType(options.sampleType);
-  const folder = new NameStackFolder(options);
   let ids = new Int32Array(256);
   let lineNo = 0;
   let pos = 0;

@@ -1,9 +1,11 @@
 /**
- * The profile engine: decode profiles (pprof, folded, V8 .cpuprofile, speedscope) and fold them per function with
+ * The profile engine: decode profiles (pprof, JFR, folded, V8 .cpuprofile, speedscope) and fold them per function with
  * `go tool pprof -top` semantics; merge, align, measure CPU time, and store folds. Pure: bytes and values in,
  * values out. See docs/profile-engine.md.
  */
 export { foldProfile, sniffFormat } from './fold-profile';
+export { foldJfr, DEFAULT_JFR_SAMPLE_RATE, type JfrFoldOptions } from './jfr/jfr.decoder';
+export { decodeJfrLabels, type JfrLabels } from './jfr/jfr-labels';
 export { mergeFolds, alignFolds, SampleTypeMismatchError } from './fold-merge';
 export { cpuNanoseconds, timeKind, hasCpuSampleType } from './cpu-time';
 export type { TimeKind } from './cpu-time';

@@ -7,7 +7,8 @@ export const UNKNOWN_FRAME = '<unknown>';
 /**
  * Folds stacks given as frame names (the text and JSON formats). Names are the function identity, as in pprof; an
  * empty name reads `<unknown>`. These formats carry no labels: with label keys requested, everything is one `{}`
- * slice so that slices still sum to the totals.
+ * slice so that slices still sum to the totals. The decoders take a folder as a parameter so that the stack-tree
+ * builder can pass one that also keeps the stacks (`addRootFirst` is its hook).
  */
 export class NameStackFolder {
   private readonly acc = new FoldAccumulator();

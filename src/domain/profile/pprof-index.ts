@@ -24,6 +24,8 @@ export interface PprofIndex {
     readonly nameIdx: GrowableFloat64;
     readonly systemNameIdx: GrowableFloat64;
     readonly filenameIdx: GrowableFloat64;
+    /** Function.start_line (0 when absent): what Go's PGO measures call-site offsets from. */
+    readonly startLine: GrowableFloat64;
   };
   readonly locations: {
     readonly ids: GrowableFloat64;
@@ -32,6 +34,8 @@ export interface PprofIndex {
     readonly lineCount: GrowableUint32;
     /** Function id of every Line of every location, in file order (leaf-most inlined frame first). */
     readonly lineFunctionIds: GrowableFloat64;
+    /** Line.line of every Line, parallel to `lineFunctionIds` (0 when absent). */
+    readonly lineNumbers: GrowableFloat64;
   };
   /** Scalar fields; string indices are -1 when absent... except where pprof's default (0, the empty string) applies. */
   scalars: {
@@ -122,6 +126,7 @@ function emptyIndex(buf: Uint8Array): PprofIndex {
       nameIdx: new GrowableFloat64(),
       systemNameIdx: new GrowableFloat64(),
       filenameIdx: new GrowableFloat64(),
+      startLine: new GrowableFloat64(),
     },
     locations: {
       ids: new GrowableFloat64(),
@@ -129,6 +134,7 @@ function emptyIndex(buf: Uint8Array): PprofIndex {
       lineStart: new GrowableUint32(),
       lineCount: new GrowableUint32(),
       lineFunctionIds: new GrowableFloat64(),
+      lineNumbers: new GrowableFloat64(),
     },
     scalars: {
       periodType: null,
@@ -242,12 +248,14 @@ function readFunction(ix: PprofIndex, sub: ProtoCursor): void {
   let nameIdx = 0;
   let systemNameIdx = 0;
   let filenameIdx = 0;
+  let startLine = 0;
   while (sub.pos < sub.end) {
     const tag = sub.tag();
     if (tag === 8) id = sub.safeVarint('a function id');
     else if (tag === 16) nameIdx = sub.varint();
     else if (tag === 24) systemNameIdx = sub.varint();
     else if (tag === 32) filenameIdx = sub.varint();
+    else if (tag === 40) startLine = sub.varint();
     else sub.skip(tag & 7);
   }
   const f = ix.functions;
@@ -255,6 +263,7 @@ function readFunction(ix: PprofIndex, sub: ProtoCursor): void {
   f.nameIdx.push(nameIdx);
   f.systemNameIdx.push(systemNameIdx);
   f.filenameIdx.push(filenameIdx);
+  f.startLine.push(startLine);
 }
 
 function readLocation(ix: PprofIndex, sub: ProtoCursor): void {
@@ -266,7 +275,7 @@ function readLocation(ix: PprofIndex, sub: ProtoCursor): void {
     const tag = sub.tag();
     if (tag === 8) id = sub.safeVarint('a location id');
     else if (tag === 16) mappingId = sub.safeVarint('a mapping id');
-    else if (tag === 34) loc.lineFunctionIds.push(readLineFunctionId(sub));
+    else if (tag === 34) readLine(sub, loc);
     else sub.skip(tag & 7);
   }
   loc.ids.push(id);
@@ -275,16 +284,19 @@ function readLocation(ix: PprofIndex, sub: ProtoCursor): void {
   loc.lineCount.push(loc.lineFunctionIds.length - lineStart);
 }
 
-function readLineFunctionId(sub: ProtoCursor): number {
+function readLine(sub: ProtoCursor, loc: PprofIndex['locations']): void {
   const end = sub.lengthDelimitedEnd();
   const outerEnd = sub.end;
   sub.end = end;
   let functionId = 0;
+  let line = 0;
   while (sub.pos < end) {
     const tag = sub.tag();
     if (tag === 8) functionId = sub.safeVarint('a function id');
+    else if (tag === 16) line = sub.varint();
     else sub.skip(tag & 7);
   }
   sub.end = outerEnd;
-  return functionId;
+  loc.lineFunctionIds.push(functionId);
+  loc.lineNumbers.push(line);
 }

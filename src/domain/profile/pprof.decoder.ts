@@ -361,7 +361,7 @@ function locationNodes(ix: PprofIndex, tables: PprofTables, acc: FoldAccumulator
 }
 
 /** pprof's name for a frame without a function name: `[base of mapping file]`, or `<unknown>`. */
-function objfileName(ix: PprofIndex, tables: PprofTables, mappingId: number): string {
+export function objfileName(ix: PprofIndex, tables: PprofTables, mappingId: number): string {
   const m = tables.mappingIndexById.get(mappingId);
   const file = m === undefined ? '' : tables.string(ix.mappings.fileIdx.data[m]!);
   return file === '' ? '<unknown>' : `[${goBase(file)}]`;

@@ -1,5 +1,5 @@
 /** Formats a decoder can report in an error; `gzip` is the envelope, `unknown` is what sniffing could not place. */
-export type DecodeErrorFormat = 'pprof' | 'folded' | 'cpuprofile' | 'speedscope' | 'gzip' | 'unknown';
+export type DecodeErrorFormat = 'pprof' | 'folded' | 'cpuprofile' | 'speedscope' | 'jfr' | 'gzip' | 'unknown';
 
 /** Where in the input an error was found: a byte offset (binary formats) or a 1-based line (text formats). */
 export interface DecodeErrorLocation {

@@ -29,7 +29,7 @@ export interface LabelSlice {
 /** One profile (or a merge of several) folded per function for one sample type. */
 export interface Fold {
   /** Format the bytes were read as. */
-  readonly format: 'pprof' | 'folded' | 'cpuprofile' | 'speedscope';
+  readonly format: 'pprof' | 'folded' | 'cpuprofile' | 'speedscope' | 'jfr';
   /** The sample type that `total` and `functions` are in. */
   readonly sampleType: ValueType;
   /** Every sample type the profile carries, in order. */
@@ -77,6 +77,8 @@ export interface FoldOptions {
   readonly maxInflatedBytes?: number;
   /** Skip format sniffing. */
   readonly format?: ProfileFormat;
+  /** JFR only: samples per second of CPU and wall events (Pyroscope's `sampleRate`); default 100. */
+  readonly sampleRate?: number;
 }
 
 /** One function of two aligned folds (e.g. baseline and current), values 0n where it is absent. */

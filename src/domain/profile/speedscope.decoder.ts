@@ -23,7 +23,7 @@ interface Frame {
  * the default type is the first profile's. Sampled stacks are root first; evented profiles attribute the time
  * between consecutive events to the stack open in between.
  */
-export function foldSpeedscope(json: Record<string, unknown>, options: FoldOptions = {}): Fold {
+export function foldSpeedscope(json: Record<string, unknown>, options: FoldOptions = {}, folder: NameStackFolder = new NameStackFolder(options)): Fold {
   const frames = (json['shared'] as { frames?: unknown } | undefined)?.frames;
   if (!Array.isArray(frames)) throw new ProfileDecodeError('speedscope', 'expected "shared.frames" to be an array');
   const profiles = json['profiles'];
@@ -31,7 +31,6 @@ export function foldSpeedscope(json: Record<string, unknown>, options: FoldOptio
   const units = profiles.map((p: { unit?: unknown }, i) => unitOf(p?.unit, i));
   const sampleTypes = distinctTypes(units.map((u) => u.type));
   const chosen = chooseType(sampleTypes, options.sampleType);
-  const folder = new NameStackFolder(options);
   const names = frames.map((f: Frame, i) => {
     if (typeof f?.name !== 'string') throw new ProfileDecodeError('speedscope', `expected shared.frames[${i}].name to be a string`);
     return folder.node(f.name);

@@ -18,6 +18,7 @@ const REAL = [
   'speedscope/sucrase.cpuprofile',
   'speedscope/simple.speedscope.json',
   'flamegraph/perf-vertx-stacks-01-collapsed-all.txt',
+  'speedscope/heavy.jfr', // a JDK 17 JFR recording (more JFR fuzz: jfr/jfr-malformed.test.ts)
 ];
 
 const inflate = (b: Buffer) => (b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : b);
@@ -51,7 +52,7 @@ describe('truncated real files: a clear error or a bounded result, never a crash
 });
 
 describe('bit flips in real pprof files (seeded)', () => {
-  for (const file of ['google-pprof/large.cpu', 'parca/labels.pb.gz', 'grafana-pyroscope/pprof_heap']) {
+  for (const file of ['google-pprof/large.cpu', 'parca/labels.pb.gz', 'grafana-pyroscope/pprof_heap', 'speedscope/heavy.jfr']) {
     it(file, () => {
       const raw = inflate(readFileSync(join(PROFILES, file)));
       const random = prng(0xf1a3b111);

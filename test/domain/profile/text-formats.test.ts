@@ -91,13 +91,38 @@ describeShared('speedscope files of ../shared fold to their own sample sums', ()
 });
 
 describeShared('files of ../shared in formats flamebill does not read get a clear error', () => {
-  const others = rows.filter((r) => ['dtrace-stacks', 'perf-script', 'perf-script(gz)', 'jfr', 'jfr(gz)', 'pyroscope-jfr-labels (not pprof)'].includes(r.format));
-  it('finds them', () => expect(others.length).toBeGreaterThanOrEqual(6));
+  const others = rows.filter((r) => ['dtrace-stacks', 'perf-script', 'perf-script(gz)', 'pyroscope-jfr-labels (not pprof)'].includes(r.format));
+  it('finds them', () => expect(others.length).toBeGreaterThanOrEqual(5));
   for (const { file, format } of others) {
     it(`${file} (${format})`, () => {
       expect(() => foldProfile(readShared(file))).toThrow(ProfileDecodeError);
     });
   }
+});
+
+describeShared('JFR recordings of ../shared (oracle comparisons: test/domain/profile/jfr/jfr-oracle.test.ts)', () => {
+  const recordings = rows.filter((r) => r.format === 'jfr' || r.format === 'jfr(gz)');
+  it('finds them', () => expect(recordings.length).toBeGreaterThanOrEqual(15));
+  for (const { file } of recordings) {
+    it(`${file} folds to CPU time with flat summing to the total`, () => {
+      const fold = foldProfile(readShared(file));
+      expect(fold.format).toBe('jfr');
+      expect(flatSum(fold)).toBe(fold.total);
+    });
+  }
+});
+
+describe('JFR in the committed corpus', () => {
+  it("reads a JDK recording (speedscope's heavy.jfr: JFR 2.1, sizes padded to 8-byte varints)", () => {
+    const fold = foldProfile(read('speedscope/heavy.jfr'));
+    expect(fold.format).toBe('jfr');
+    expect(fold.sampleTypes.map((t) => t.type)).toEqual(['cpu', 'alloc_sample_objects', 'alloc_sample_bytes', 'native_samples']);
+    // `jfr summary heavy.jfr`: 44 jdk.NativeMethodSample events, not CPU time.
+    expect(foldProfile(read('speedscope/heavy.jfr'), { sampleType: 'native_samples' }).total).toBe(44n);
+    expect(fold.sampleCount).toBe(346);
+    expect(fold.total).toBe(3_460_000_000n);
+    expect(fold.functions.get('java/util/DualPivotQuicksort.sort')).toEqual({ flat: 2_110_000_000n, cum: 2_980_000_000n });
+  });
 });
 
 describe('pprof files of ../shared without refs (go tool pprof rejects them or they have no ref)', () => {

@@ -43,6 +43,6 @@ describe('flamebill top', () => {
     } finally {
       write.mockRestore();
     }
-    await expect(runTop(join(PROFILES, 'speedscope/heavy.jfr'), {})).rejects.toThrow(/heavy\.jfr: unknown: this is a JFR recording/);
+    await expect(runTop(join(PROFILES, 'grafana-pyroscope/dump1.labels.pb.gz'), {})).rejects.toThrow(/dump1\.labels\.pb\.gz: pprof: /);
   });
 });

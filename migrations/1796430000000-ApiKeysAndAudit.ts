@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   names it). A name is unique among active keys, so a revoked name can be reused.
  * - `api_audit`: one row per export or admin call, answered or refused, with the key that made it.
  */
-export class ApiKeysAndAudit1796410448746 implements MigrationInterface {
-  name = 'ApiKeysAndAudit1796410448746';
+export class ApiKeysAndAudit1796430000000 implements MigrationInterface {
+  name = 'ApiKeysAndAudit1796430000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`

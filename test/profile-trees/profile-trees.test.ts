@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DataSource } from 'typeorm';
+import { CatalogRepository } from '../../src/catalog/catalog.repository';
+import { AttributionRepository } from '../../src/cost/attribution.repository';
+import { AttributionService } from '../../src/cost/attribution.service';
+import { FunctionDayRepository } from '../../src/cost/function-day.repository';
+import { FunctionDictionary } from '../../src/cost/function-dictionary';
+import { mergeFolds, serializeFold } from '../../src/domain/profile';
+import { decodeTree, encodeTree, treeFunctions } from '../../src/domain/profile/tree';
+import { ProfileTreeRepository } from '../../src/profile-trees/profile-tree.repository';
+import { ProfileTreeService } from '../../src/profile-trees/profile-tree.service';
+import { ProfileRepository } from '../../src/profiles/profile.repository';
+import { startTestApp } from '../support/app';
+import { testDataSource, truncateTables } from '../support/database';
+import { attribute, demoProfiles, HOUR, LABEL_KEYS, loadExampleCatalog, SETTINGS, type DemoProfile } from '../cost/support';
+
+const W06 = new Date('2026-11-21T06:00:00Z');
+const W07 = new Date('2026-11-21T07:00:00Z');
+const DAY = '2026-11-21';
+const TREE_SETTINGS = { labels: { keys: LABEL_KEYS, maxValuesPerKey: 100 } };
+
+let db: DataSource;
+let demo: DemoProfile[];
+let repo: ProfileTreeRepository;
+let service: AttributionService;
+let treeService: ProfileTreeService;
+
+beforeAll(async () => {
+  db = await testDataSource();
+  demo = demoProfiles();
+  repo = new ProfileTreeRepository(db);
+  const profiles = new ProfileRepository(db);
+  treeService = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
+  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository(), treeService);
+});
+
+beforeEach(async () => {
+  await truncateTables(db);
+  await loadExampleCatalog(db);
+});
+
+/** Stores a real demo profile with its raw bytes (as a push with ingest.keepRaw does). */
+async function store(p: DemoProfile, options: { start?: Date; salt?: string; keepRaw?: boolean } = {}): Promise<void> {
+  const start = options.start ?? p.start;
+  await new ProfileRepository(db).insert({
+    source: 'push',
+    service: p.service,
+    profileType: 'cpu:nanoseconds',
+    windowStart: start,
+    windowEnd: new Date(start.getTime() + HOUR),
+    digest: createHash('sha256').update(p.bytes).update(options.salt ?? '').digest('hex'),
+    seriesLabels: {},
+    byteSize: p.bytes.length,
+    sampleCount: p.fold.sampleCount,
+    cpuNanoseconds: p.cpu,
+    wallOnly: false,
+    fold: serializeFold(p.fold),
+    raw: options.keepRaw === false ? null : p.bytes,
+  });
+}
+
+const inWindows = (windows: Date[]) => demo.filter((d) => windows.some((w) => w.getTime() === d.start.getTime()));
+
+async function dumpTrees(): Promise<string[]> {
+  const w = (await db.query(`SELECT t::text AS row FROM profile_window_trees t ORDER BY 1`)) as Array<{ row: string }>;
+  const d = (await db.query(`SELECT t::text AS row FROM profile_day_trees t ORDER BY 1`)) as Array<{ row: string }>;
+  return [...w, ...d].map((r) => r.row);
+}
+
+describe('profile trees per service-day, written when a window is attributed', () => {
+  it('the day tree of each service has the per-function values of its merged folds, and its CPU time', async () => {
+    for (const p of inWindows([W06, W07])) await store(p);
+    await attribute(db, service, W06);
+    await attribute(db, service, W07);
+    const services = [...new Set(inWindows([W06, W07]).map((p) => p.service))];
+    expect(services.length).toBeGreaterThan(3);
+    for (const name of services) {
+      const folds = inWindows([W06, W07]).filter((p) => p.service === name);
+      const row = (await repo.dayTree(name, DAY))!;
+      expect(row.windows).toBe(2);
+      expect(row.missingRaw).toBe(0);
+      const tree = decodeTree(row.tree);
+      const merged = mergeFolds(folds.map((p) => p.fold));
+      expect(tree.value).toBe(folds.reduce((s, p) => s + p.cpu, 0n));
+      expect(row.cpuNanoseconds).toBe(tree.value);
+      expect(treeFunctions(tree)).toEqual(merged.functions);
+      const read = (await treeService.readTree(name, DAY, '2026-11-22'))!;
+      expect(read.days).toBe(1);
+      expect(encodeTree(read.tree)).toEqual(encodeTree(tree));
+      expect(await treeService.readTree(name, '2026-11-22', '2026-11-23')).toBeNull();
+      // One tree per version label value, each equal to the folds' slices of that version.
+      const versions = await repo.dayVersions(name, DAY);
+      const expected = [...new Set(merged.slices!.map((s) => s.labels['version']).filter((v): v is string => v !== undefined))].sort();
+      expect(versions).toEqual(expected);
+      for (const v of versions) {
+        const vt = decodeTree((await repo.dayTree(name, DAY, v))!.tree);
+        expect(vt.value).toBe(merged.slices!.filter((s) => s.labels['version'] === v).reduce((sum, s) => sum + s.total, 0n));
+      }
+    }
+  });
+
+  it('re-attributing a window changes nothing; a new profile in it changes its service-day exactly', async () => {
+    for (const p of inWindows([W06, W07])) await store(p);
+    await attribute(db, service, W06);
+    await attribute(db, service, W07);
+    const before = await dumpTrees();
+    const again = await attribute(db, service, W07);
+    expect(again.timings['trees']).toBeDefined();
+    expect(await dumpTrees()).toEqual(before);
+
+    const extra = inWindows([W06]).find((p) => p.service === 'checkout')!;
+    await store(extra, { start: W07, salt: 'second replica' });
+    const dayBefore = decodeTree((await repo.dayTree('checkout', DAY))!.tree).value;
+    await attribute(db, service, W07);
+    const after = (await repo.dayTree('checkout', DAY))!;
+    expect(decodeTree(after.tree).value).toBe(dayBefore + extra.cpu);
+    expect(after.profiles).toBe(3);
+    const others = (await dumpTrees()).filter((r) => !r.includes('checkout'));
+    expect(others).toEqual(before.filter((r) => !r.includes('checkout')));
+  });
+
+  it('reads a service tree over several days as the merge of its day trees', async () => {
+    const p = inWindows([W06]).find((d) => d.service === 'checkout')!;
+    const nextDay = new Date('2026-11-22T06:00:00Z');
+    await store(p);
+    await store(p, { start: nextDay });
+    await attribute(db, service, W06);
+    await attribute(db, service, nextDay);
+    const read = (await treeService.readTree('checkout', DAY, '2026-11-23'))!;
+    expect(read.days).toBe(2);
+    expect(read.tree.value).toBe(2n * p.cpu);
+    expect(treeFunctions(read.tree)).toEqual(new Map([...p.fold.functions].map(([n, v]) => [n, { flat: 2n * v.flat, cum: 2n * v.cum }])));
+  });
+
+  it('a profile stored without raw bytes is counted as missing, not guessed', async () => {
+    const [first, second] = inWindows([W06]).filter((p) => p.service === 'search');
+    await store(first!);
+    if (second) await store(second);
+    const other = inWindows([W07]).find((p) => p.service === 'search')!;
+    await store(other, { start: W06, keepRaw: false });
+    await attribute(db, service, W06);
+    const row = (await repo.dayTree('search', DAY))!;
+    expect(row.missingRaw).toBe(1);
+    expect(decodeTree(row.tree).value).toBe(first!.cpu + (second?.cpu ?? 0n));
+  });
+
+  it('the application wires the tree store into attribution', async () => {
+    for (const p of inWindows([W06]).filter((d) => d.service === 'ledger')) await store(p);
+    const app = await startTestApp({ settings: { labels: { keys: ['version'] } } });
+    try {
+      const attribution = app.app.get(AttributionService);
+      await db.transaction((tx) => attribution.attributeWindow({ start: W06, end: new Date(W06.getTime() + HOUR) }, tx));
+    } finally {
+      await app.close();
+    }
+    expect((await repo.dayTree('ledger', DAY))?.windows).toBe(1);
+    expect((await repo.dayVersions('ledger', DAY)).length).toBeGreaterThan(0);
+  });
+
+  it('retention drops trees older than N days', async () => {
+    for (const p of inWindows([W06])) await store(p);
+    await attribute(db, service, W06);
+    expect(await repo.deleteBefore(W06)).toEqual({ windows: 0, days: 0 });
+    // A day partly inside the period is kept whole; its windows before the cut go.
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM profile_window_trees`)) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+    // A day partly inside the retention period is kept whole; its windows before the cut go.
+    expect(await repo.deleteBefore(W07)).toEqual({ windows: n, days: 0 });
+    expect(await repo.dayTree('checkout', DAY)).not.toBeNull();
+    const dropped = await repo.deleteBefore(new Date('2026-11-22T00:00:00Z'));
+    expect(dropped).toEqual({ windows: 0, days: expect.any(Number) as number });
+    expect(dropped.days).toBeGreaterThan(0);
+    expect(await dumpTrees()).toEqual([]);
+  });
+});
