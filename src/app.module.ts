@@ -11,6 +11,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { DemoModule } from './demo/demo.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
+import { ProfileTreesModule } from './profile-trees/profile-trees.module';
 import { PullModule } from './pull/pull.module';
 import { ReportModule } from './report/report.module';
 import { RetentionModule } from './retention/retention.module';
@@ -45,6 +46,7 @@ export interface AppModuleOptions {
     CatalogModule,
     CostModule,
     PullModule,
+    ProfileTreesModule,
     RetentionModule,
     ReportModule,
     DemoModule,
