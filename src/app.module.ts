@@ -12,6 +12,7 @@ import { IngestModule } from './ingest/ingest.module';
 import { DemoModule } from './demo/demo.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
+import { ProfileTreesModule } from './profile-trees/profile-trees.module';
 import { PullModule } from './pull/pull.module';
 import { ReportModule } from './report/report.module';
 import { RetentionModule } from './retention/retention.module';
@@ -46,6 +47,7 @@ export interface AppModuleOptions {
     CatalogModule,
     CostModule,
     PullModule,
+    ProfileTreesModule,
     RetentionModule,
     ReportModule,
     DemoModule,

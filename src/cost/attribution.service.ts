@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
@@ -6,7 +6,6 @@ import { InjectSettings } from '../config/settings.module';
 import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
 import { deserializeFold, mergeFolds } from '../domain/profile';
 import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
-import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { AttributionRepository } from './attribution.repository';
 import { FunctionDayState, TOP_SIZE } from './function-day-state';
 import { FunctionDayRepository } from './function-day.repository';
@@ -48,7 +47,7 @@ export interface WindowAttributionResult {
   readonly priceScheduleId: string;
   /** True when the window was marked dirty (new profiles since its last attribution). */
   readonly wasDirty: boolean;
-  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups, trees), for logs and the benchmark. */
+  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups), for logs and the benchmark. */
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -82,8 +81,6 @@ export class AttributionService {
     dictionary: FunctionDictionary,
     private readonly facts: AttributionRepository,
     private readonly days: FunctionDayRepository,
-    /** Merged call trees per service-day; absent in tests and benches that only need the facts. */
-    @Optional() private readonly trees?: ProfileTreeService,
   ) {
     this.functions = dictionary;
   }
@@ -135,8 +132,6 @@ export class AttributionService {
     const functionDayChanges = changed.length === 0 ? 0 : await this.applyToDay(tx, day, changed, oldSplits, newSplits, clock);
     await this.facts.rebuildDayRollups(tx, day);
     clock.lap('rollups');
-    await this.trees?.windowAttributed(tx, window.start, stored, attribution.services);
-    clock.lap('trees');
     return {
       windowStart: window.start,
       totalMicrodollars: attribution.totalMicrodollars,

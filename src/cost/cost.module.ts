@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CatalogModule } from '../catalog/catalog.module';
 import { ProfilesModule } from '../profiles/profiles.module';
-import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { AttributeHandler } from './attribute.handler';
 import { AttributeJob } from './attribute.job';
 import { AttributionRepository } from './attribution.repository';
@@ -20,7 +19,7 @@ import { LeaderboardService } from './leaderboard.service';
  * the read model every publisher uses.
  */
 @Module({
-  imports: [ProfilesModule, CatalogModule, ProfileTreesModule],
+  imports: [ProfilesModule, CatalogModule],
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },

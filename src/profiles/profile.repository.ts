@@ -34,6 +34,9 @@ export interface StoredProfile extends Omit<NewProfileRow, 'fold' | 'raw'> {
   readonly receivedAt: Date;
 }
 
+/** A stored profile without its fold. */
+export type StoredProfileHeader = Omit<StoredProfile, 'fold'>;
+
 export interface InsertResult {
   readonly id: string;
   /** True when an identical profile (same key and digest) was stored before: nothing was written. */
@@ -229,6 +232,21 @@ export class ProfileRepository {
       [windowStart],
     );
     return rows.map(toStoredProfile);
+  }
+
+  /** The profiles of one window without their folds or raw bytes (what tree building reads first), in id order. */
+  async listWindowHeaders(windowStart: Date, db: DataSource | EntityManager = this.db): Promise<StoredProfileHeader[]> {
+    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
+      db,
+      `SELECT id, source, service, profile_type, window_start, window_end, digest, series_labels, byte_size,
+              sample_count, cpu_nanoseconds, wall_only, received_at
+         FROM profiles WHERE window_start = $1 ORDER BY id`,
+      [windowStart],
+    );
+    return rows.map((r) => {
+      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
+      return header;
+    });
   }
 
   /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
