@@ -42,6 +42,6 @@ export type RowJson = ReturnType<typeof rowJson>;
 /** The CSV columns of grouped rows (money in micro-units and decimal). */
 export const ROW_COLUMNS = ['key', 'detail', 'cost_microdollars', 'cost_dollars', 'share', 'cpu_nanoseconds', 'core_hours', 'previous_microdollars', 'change_microdollars', 'change_percent', 'inclusive_microdollars'];
 
-export function rowCsv(r: RowJson, ) {
+export function rowCsv(r: RowJson) {
   return [r.key, r.detail, r.cost.microdollars, r.cost.dollars, r.share, r.cpuNanoseconds, r.coreHours, r.previous.microdollars, r.change.cost.microdollars, r.change.percent, r.inclusive?.microdollars];
 }

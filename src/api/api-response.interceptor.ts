@@ -57,7 +57,7 @@ export class ApiResponseInterceptor implements NestInterceptor {
         if (body === undefined || res.headersSent) return body;
         let payload: string;
         if (csv) {
-          const table = mapper((body as never));
+          const table = mapper(body as never);
           payload = csvTable(table.columns, table.rows);
           res.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
           res.setHeader('Content-Disposition', `inline; filename="${table.name}.csv"`);
