@@ -3,7 +3,7 @@ import { CatalogRepository } from '../catalog/catalog.repository';
 import { CatalogService } from '../catalog/catalog.service';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { CostQueryService, type CostRow } from '../cost/cost-query.service';
+import { CostQueryService, type CostRow, type Scope } from '../cost/cost-query.service';
 import { priceScheduleOf } from '../cost/price-schedule';
 import { buckets, resolvePeriod, type Step, type TimeRange } from '../domain/cost';
 import { resolvePrice } from '../domain/cost/price-resolver';
@@ -11,6 +11,17 @@ import { focusRow, type FocusRow } from '../domain/export/focus';
 import type { Period } from './api-query';
 
 const PAGE = 1000;
+
+export interface FocusOptions {
+  readonly service?: string;
+  readonly perFunction?: boolean;
+}
+
+interface ChargeContext {
+  readonly systems: ReadonlyMap<string, string | null>;
+  readonly samePricesIf: { readonly schedule: string; readonly byServiceOnly: boolean };
+  readonly options: FocusOptions;
+}
 /** Charge periods read ahead of the one being written. */
 const PREFETCH = 2;
 
@@ -33,14 +44,18 @@ export class FocusExportService {
     resolvePeriod({ fromMs: period.from.getTime(), toMs: period.to.getTime(), step: period.step }, nowMs, 100_000);
   }
 
-  async *rows(period: Period & { readonly step: Step }): AsyncGenerator<FocusRow[]> {
+  /**
+   * `service`: only that service's rows (no `__idle__`); `perFunction` (with `service`): one row per function of it,
+   * its self cost, with the service's CPU time apportioned by cost (functions keep money only).
+   */
+  async *rows(period: Period & { readonly step: Step }, options: FocusOptions = {}): AsyncGenerator<FocusRow[]> {
     const current = this.catalog.current().current;
     const systems = new Map((current ? await this.repository.services(current.id) : []).map((s) => [s.service, s.system]));
     const schedule = priceScheduleOf(this.settings).id;
     // A price id can be told per service only from the settings' prices: exact when the period was priced with
     // this schedule and no price is scoped to a cluster or region (which the service name alone cannot tell).
     const byServiceOnly = this.settings.prices.every((p) => p.scope.kind === 'default' || p.scope.kind === 'service');
-    const context = { systems, samePricesIf: { schedule, byServiceOnly } };
+    const context: ChargeContext = { systems, samePricesIf: { schedule, byServiceOnly }, options };
     const charges = buckets({ fromMs: period.from.getTime(), toMs: period.to.getTime() }, period.step);
     // The next charge periods are read while this one is written (the database is the bottleneck, not the socket):
     // memory holds at most PREFETCH + 1 charge periods.
@@ -56,42 +71,51 @@ export class FocusExportService {
   }
 
   /** The rows of one charge period. */
-  private async charge(charge: TimeRange, step: Step, context: { systems: ReadonlyMap<string, string | null>; samePricesIf: { schedule: string; byServiceOnly: boolean } }): Promise<FocusRow[]> {
+  private async charge(charge: TimeRange, step: Step, context: ChargeContext): Promise<FocusRow[]> {
     const request = { from: new Date(charge.fromMs), to: new Date(charge.toMs), step };
+    const { service, perFunction } = context.options;
+    const scope: Scope = service === undefined ? { kind: 'org' } : { kind: 'service', service };
     const [services, teams, provenance] = await Promise.all([
-      this.allServices(request),
-      this.costs.rows({ ...request, groupBy: 'team', limit: PAGE }),
-      this.costs.provenance({ ...request, digestLimit: 1 }),
+      this.all({ ...request, groupBy: 'service', scope }),
+      service === undefined ? this.costs.rows({ ...request, groupBy: 'team', limit: PAGE }) : null,
+      this.costs.provenance({ ...request, scope, digestLimit: 1 }),
     ]);
     const { schedule, byServiceOnly } = context.samePricesIf;
     const samePrices = provenance.priceScheduleIds.length === 1 && provenance.priceScheduleIds[0] === schedule && byServiceOnly;
-    const idle = teams.rows.find((r) => r.key === '__idle__');
+    const idle = teams?.rows.find((r) => r.key === '__idle__');
     const lines = [...services, ...(idle ? [idle] : [])].filter((r) => r.cost !== 0n);
-    return lines.map((r) =>
+    const row = (r: CostRow, resource: string, fn?: string, cpuNanoseconds?: bigint) =>
       focusRow(
         {
           periodStartMs: charge.fromMs,
           periodEndMs: charge.toMs,
-          resource: r.key,
-          team: r.key === '__idle__' ? null : r.detail,
-          system: context.systems.get(r.key) ?? null,
+          resource,
+          ...(fn === undefined ? {} : { function: fn }),
+          team: resource === '__idle__' ? null : (fn === undefined ? r.detail : (services[0]?.detail ?? null)),
+          system: context.systems.get(resource) ?? null,
           microunits: r.cost,
-          cpuNanoseconds: r.key === '__idle__' ? null : r.cpuNanoseconds,
-          priceId: samePrices && r.key !== '__idle__' ? resolvePrice(this.settings.prices, { services: [r.key] }, charge.fromMs).id : null,
+          cpuNanoseconds: resource === '__idle__' ? null : (cpuNanoseconds ?? r.cpuNanoseconds),
+          priceId: samePrices && resource !== '__idle__' ? resolvePrice(this.settings.prices, { services: [resource] }, charge.fromMs).id : null,
           priceScheduleIds: provenance.priceScheduleIds,
           catalogRevisions: provenance.catalogRevisions,
         },
         this.settings.currency,
         this.settings.api.focus,
-      ),
-    );
+      );
+    const owner = services[0];
+    if (!perFunction || service === undefined || !owner || owner.cost === 0n) return lines.map((r) => row(r, r.key));
+    const functions = await this.all({ ...request, groupBy: 'function', scope });
+    // Function facts keep money only: each function gets the service's CPU time in proportion to its cost.
+    const cpu = owner.cpuNanoseconds ?? 0n;
+    return functions.filter((f) => f.cost !== 0n).map((f) => row(f, service, f.key, (cpu * f.cost) / owner.cost));
   }
 
-  private async allServices(request: Period): Promise<CostRow[]> {
-    let answer = await this.costs.rows({ ...request, groupBy: 'service', limit: PAGE });
+  /** Every row of a grouping (pages of 1000 until the last). */
+  private async all(request: Period & { readonly groupBy: 'service' | 'function'; readonly scope: Scope }): Promise<CostRow[]> {
+    let answer = await this.costs.rows({ ...request, limit: PAGE });
     const rows = [...answer.rows];
     while (answer.nextCursor) {
-      answer = await this.costs.rows({ ...request, groupBy: 'service', limit: PAGE, cursor: answer.nextCursor });
+      answer = await this.costs.rows({ ...request, limit: PAGE, cursor: answer.nextCursor });
       rows.push(...answer.rows);
     }
     return rows;

@@ -91,6 +91,36 @@ describe('GET /api/v1/exports/focus', () => {
     expect(rows.reduce((s, row) => s + toMicro(row.BilledCost!), 0n)).toBe(BigInt(books.lines.at(-1).total.microdollars));
   });
 
+  it("one service's rows, and per function (x_Function): Σ BilledCost = the service's cost", async () => {
+    const q = 'from=2026-11-20&to=2026-11-22';
+    const service = (await app.get(`/api/v1/costs?${q}&groupBy=service&service=checkout`, read)).body;
+    const parse = (text: string) => {
+      const [header, ...lines] = parseCsv(text);
+      return lines.map((l) => Object.fromEntries(header!.map((c, i) => [c, l[i] ?? null])));
+    };
+    const one = parse((await app.get(`/api/v1/exports/focus?${q}&service=checkout`, exporter)).text);
+    checkRows(one);
+    expect(new Set(one.map((r) => r.ResourceId))).toEqual(new Set(['checkout']));
+    expect(one.reduce((s, r) => s + toMicro(r.BilledCost!), 0n)).toBe(BigInt(service.total.cost.microdollars));
+    const perFunction = parse((await app.get(`/api/v1/exports/focus?${q}&service=checkout&per=function`, exporter)).text);
+    checkRows(perFunction);
+    expect(perFunction.length).toBeGreaterThan(10);
+    expect(perFunction.every((r) => r.ResourceId === 'checkout' && r.x_Function && r.x_Team === 'payments')).toBe(true);
+    for (const day of ['2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z']) {
+      const rows = perFunction.filter((r) => r.ChargePeriodStart === day);
+      const serviceRow = one.find((r) => r.ChargePeriodStart === day)!;
+      expect(rows.reduce((s, r) => s + toMicro(r.BilledCost!), 0n)).toBe(toMicro(serviceRow.BilledCost!));
+      expect(new Set(rows.map((r) => r.x_Function)).size).toBe(rows.length);
+      // CPU apportioned by cost: never more than the service's.
+      expect(rows.reduce((s, r) => s + BigInt(r.x_CpuNanoseconds!), 0n) <= BigInt(serviceRow.x_CpuNanoseconds!)).toBe(true);
+    }
+    const functions = (await app.get(`/api/v1/costs?from=2026-11-21&to=2026-11-22&groupBy=function&service=checkout&limit=1000`, read)).body;
+    expect(new Map(perFunction.filter((r) => r.ChargePeriodStart === '2026-11-21T00:00:00Z').map((r) => [r.x_Function, String(toMicro(r.BilledCost!))]))).toEqual(
+      new Map(functions.rows.filter((r: { cost: { microdollars: string } }) => r.cost.microdollars !== '0').map((r: { key: string; cost: { microdollars: string } }) => [r.key, r.cost.microdollars])),
+    );
+    expect((await app.get(`/api/v1/exports/focus?${q}&per=function`, exporter)).body).toMatchObject({ statusCode: 400, param: 'per' });
+  });
+
   it('needs the export scope, audits the call, and refuses bad parameters before streaming', async () => {
     expect((await app.get('/api/v1/exports/focus?from=2026-11-01&to=2026-12-01', read)).status).toBe(403);
     const bad = await app.get('/api/v1/exports/focus?from=2026-11-01T01:00:00Z&to=2026-12-01', exporter);

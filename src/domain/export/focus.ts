@@ -5,7 +5,7 @@ import { coreHours } from './api-format';
 
 /**
  * FOCUS 1.2 rows (FinOps Open Cost and Usage Specification) of profiled CPU cost: one row per charge period (a day
- * or an hour) and service, plus `__idle__` rows for allocated capacity nobody used, so Σ BilledCost is the books'
+ * or an hour) and service (or function of a service), plus `__idle__` rows for allocated capacity nobody used, so Σ BilledCost is the books'
  * total. Flamebill is provider, publisher and invoice issuer of these figures (names configurable); the priced
  * quantity is CPU core-hours. Money keeps the figures' micro-unit precision (see README, "FOCUS export").
  */
@@ -39,6 +39,7 @@ export const FOCUS_COLUMNS = [
   'ResourceName',
   'Tags',
   'x_Team',
+  'x_Function',
   'x_PriceId',
   'x_PriceScheduleId',
   'x_CatalogRevision',
@@ -64,6 +65,8 @@ export interface FocusCharge {
   readonly periodStartMs: number;
   readonly periodEndMs: number;
   readonly resource: string;
+  /** Set when exported per function: the function whose self cost in `resource` this is. */
+  readonly function?: string;
   readonly team: string | null;
   readonly system: string | null;
   readonly microunits: bigint;
@@ -105,7 +108,11 @@ export function focusRow(charge: FocusCharge, currency: string, parties: FocusPa
     BillingPeriodStart: focusTime(billing.startMs),
     ChargeCategory: 'Usage',
     ChargeClass: null,
-    ChargeDescription: idle ? 'Allocated CPU capacity no profiled service used' : `Profiled CPU time of service ${charge.resource}`,
+    ChargeDescription: idle
+      ? 'Allocated CPU capacity no profiled service used'
+      : charge.function !== undefined
+        ? `Profiled CPU time of function ${charge.function} in service ${charge.resource}`
+        : `Profiled CPU time of service ${charge.resource}`,
     ChargePeriodEnd: focusTime(charge.periodEndMs),
     ChargePeriodStart: focusTime(charge.periodStartMs),
     ContractedCost: money,
@@ -124,6 +131,7 @@ export function focusRow(charge: FocusCharge, currency: string, parties: FocusPa
     ResourceName: charge.resource,
     Tags: JSON.stringify(tags),
     x_Team: charge.team,
+    x_Function: charge.function ?? null,
     x_PriceId: charge.priceId,
     x_PriceScheduleId: charge.priceScheduleIds.join(' ') || null,
     x_CatalogRevision: charge.catalogRevisions.join(' ') || null,
