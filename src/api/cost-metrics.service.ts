@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { CostQueryService, type CostRow } from '../cost/cost-query.service';
 import { DAY_MS, floorToStep, type Step } from '../domain/cost';
@@ -26,6 +26,7 @@ interface Snapshot {
  */
 @Injectable()
 export class CostMetricsService implements OnModuleInit {
+  private readonly logger = new Logger('CostMetrics');
   private snapshot: Promise<Snapshot | null> = Promise.resolve(null);
 
   constructor(
@@ -60,11 +61,20 @@ export class CostMetricsService implements OnModuleInit {
     });
   }
 
-  /** The figures as of now, computed at most once a minute. */
+  /**
+   * The figures as of now, computed at most once a minute. When the database cannot answer, the scrape still
+   * succeeds (process and HTTP metrics matter most then) with no cost series, and the next scrape tries again.
+   */
   async current(): Promise<Snapshot> {
     const cached = await this.snapshot;
     const now = this.clock();
-    return cached && now - cached.computedAtMs < CACHE_MS && now >= cached.computedAtMs ? cached : this.refresh(now);
+    if (cached && now - cached.computedAtMs < CACHE_MS && now >= cached.computedAtMs) return cached;
+    try {
+      return await this.refresh(now);
+    } catch (error) {
+      this.logger.warn(`cost gauges left empty: ${error instanceof Error ? error.message : String(error)}`);
+      return { atMs: now, computedAtMs: 0, services: [], teams: [] };
+    }
   }
 
   /** Computes the figures of the hour and day before `nowMs` (scrapes in the next minute show them). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CostMetricsService } from '../../src/api/cost-metrics.service';
+import { CostQueryService } from '../../src/cost/cost-query.service';
 import { attributeDemo, startApiApp, type ApiTestApp } from './support';
 
 let app: ApiTestApp;
@@ -40,6 +41,23 @@ describe('cost gauges on /metrics', () => {
       expect([...services.keys()].filter((k) => k.startsWith(`period="${period}"`))).toHaveLength(bySvc.rows.length);
     }
     expect(teams.get('period="day",team="__unowned__"')).toBeGreaterThan(0);
+  });
+
+  it('a database that cannot answer leaves the cost series empty; the scrape still answers', async () => {
+    const service = app.app.get(CostMetricsService);
+    const costs = app.app.get(CostQueryService);
+    const rows = costs.rows.bind(costs);
+    costs.rows = () => Promise.reject(new Error('connection terminated'));
+    try {
+      await expect(service.refresh(Date.parse('2026-11-21T12:10:00Z'))).rejects.toThrow('connection terminated');
+      const response = await fetch(`${app.baseUrl}/metrics`);
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(text).toMatch(/^process_resident_memory_bytes \d/m);
+      expect(samples(text, 'flamebill_cost_microdollars').size).toBe(0);
+    } finally {
+      costs.rows = rows;
+    }
   });
 });
 
