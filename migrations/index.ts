@@ -7,6 +7,7 @@ import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
 import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
 import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
 import { ReportDeliveries1796420000000 } from './1796420000000-ReportDeliveries';
+import { PushMerges1796421000000 } from './1796421000000-PushMerges';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 
 /**
@@ -23,5 +24,6 @@ export const MIGRATIONS = [
   FunctionServiceDays1796408671053,
   ProfileTrees1796409000000,
   ReportDeliveries1796420000000,
+  PushMerges1796421000000,
   ApiKeysAndAudit1796430000000,
 ];
