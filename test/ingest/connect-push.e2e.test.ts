@@ -222,3 +222,27 @@ describe("agents' tags in the name apply to every sample, merged with the sample
     ]);
   });
 });
+
+describe("Pyroscope's .NET profiles (every function id 0)", () => {
+  const DOTNET = ['dotnet-pprof-3', 'dotnet-pprof-73'] as const;
+  const profile = (n: string): Buffer => readFileSync(join(FIXTURES, 'corpus/profiles/grafana-pyroscope', `${n}.pb.gz`));
+  const oracle = (n: string): bigint => BigInt((JSON.parse(readFileSync(join(FIXTURES, 'dotnet', `${n}.cpu.top.json`), 'utf8')) as { total: string }).total);
+  const ingest = (spyName: string): string => `${app.baseUrl}/ingest?${new URLSearchParams({ name: 'payments.cpu', from: '1795318200', format: 'pprof', spyName }).toString()}`;
+
+  it('are stored from dotnetspy with their CPU time, repaired as Pyroscope repairs them', async () => {
+    for (const n of DOTNET) {
+      const res = await post(ingest('dotnetspy'), profile(n), { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+      expect([n, res.status, res.body['cpuNanoseconds']]).toEqual([n, 200, oracle(n).toString()]);
+    }
+    expect(await stored()).toBe(oracle('dotnet-pprof-3') + oracle('dotnet-pprof-73'));
+  });
+
+  it('are refused from other agents and through the Connect push, as Pyroscope refuses them there', async () => {
+    const res = await post(ingest('gospy'), profile('dotnet-pprof-3'), { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+    expect(res.status).toBe(422);
+    const connect = await post(PUSH(), pushRequestProto([{ labels: { __name__: 'process_cpu', service_name: 'payments' }, samples: [profile('dotnet-pprof-3')] }]), { headers: PROTO });
+    expect([connect.status, connect.body['code']]).toEqual([400, 'invalid_argument']);
+    expect(String(connect.body['message'])).toMatch(/reserved ID=0/);
+    expect(await rows()).toHaveLength(0);
+  });
+});

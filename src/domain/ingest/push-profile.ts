@@ -58,7 +58,7 @@ export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOp
   const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
   const folded =
     plan.kind === 'pprof' || plan.kind === 'multipart'
-      ? foldPprofPush(body, foldOptions, options)
+      ? foldPprofPush(body, { ...foldOptions, fixDotnetFunctionIds: isDotnetSpy(plan) }, options)
       : plan.kind === 'jfr'
         ? foldJfrPush(plan, body, jfrLabels ?? null, foldOptions)
         : foldTextPush(plan, body, foldOptions);
@@ -66,6 +66,16 @@ export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOp
   if (cost.action === 'skip') return cost;
   const fold = applySeriesLabels(cost.fold, plan.series.seriesLabels, options.labelKeys);
   return { ...cost, fold, service: plan.series.service, profileType: `${fold.sampleType.type}:${fold.sampleType.unit}`, digest };
+}
+
+/**
+ * Pushes from Pyroscope's .NET profiler (`spyName=dotnetspy`) get their function ids repaired as Pyroscope repairs
+ * them on `/ingest` (pkg/og/convert/pprof/profile.go `isDotnetspy` and `FixFunctionIDForBrokenDotnet`). Pyroscope
+ * also treats `spyName=unknown` with an `inuse-space` sample type config as .NET; flamebill does not (no agent sends it).
+ * Its Connect push does not repair them (it answers 400 "function id is 0"), and neither does flamebill's.
+ */
+function isDotnetSpy(plan: IngestPlan): boolean {
+  return plan.spyName === 'dotnetspy';
 }
 
 /** A profile's billable time: its fold in nanoseconds, or why it has none. */
