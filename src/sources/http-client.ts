@@ -23,6 +23,8 @@ export interface HttpResult {
   readonly status: number;
   readonly contentType?: string;
   readonly bytes: Uint8Array;
+  /** Response headers, lower-case names (gRPC-web puts the status of a trailers-only answer there). */
+  readonly headers: ReadonlyMap<string, string>;
   /** How many attempts it took (1 = first try). */
   readonly attempts: number;
 }
@@ -157,7 +159,7 @@ export class SourceHttpClient {
       return { reason: `connection error: ${describeError(error)}`, cause: error };
     }
     const contentType = response.headers.get('content-type') ?? undefined;
-    if (response.status >= 200 && response.status < 300) return { status: response.status, contentType, bytes };
+    if (response.status >= 200 && response.status < 300) return { status: response.status, contentType, bytes, headers: new Map(response.headers) };
     const snippet = bodySnippet(bytes);
     const statusText = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     if (spec.busy?.(response.status, snippet)) {

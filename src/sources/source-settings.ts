@@ -99,7 +99,7 @@ export const pyroscopeSourceSettingsSchema = z.strictObject({
   http: httpSettingsSchema,
 });
 
-/** Parca through its grpc-gateway REST API (`/api/profiles/...`). */
+/** Parca through gRPC-web on its HTTP port (`parca.query.v1alpha1.QueryService`). */
 export const parcaSourceSettingsSchema = z.strictObject({
   name: sourceNameSchema,
   kind: z.literal('parca'),
@@ -109,6 +109,8 @@ export const parcaSourceSettingsSchema = z.strictObject({
   profileType: z.string().min(1).default('parca_agent:samples:count:cpu:nanoseconds:delta'),
   /** The label that names a service: `job` for Parca's own scrapes; e.g. `comm` or `container` for parca-agent. */
   serviceLabel: labelNameSchema.default('job'),
+  /** Largest answer message accepted; Parca sends up to 64 MiB (`grpc.MaxSendMsgSize` in its pkg/server/server.go). */
+  maxMessageBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(64 * 1024 * 1024),
   http: httpSettingsSchema,
 });
 
