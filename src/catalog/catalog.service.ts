@@ -147,6 +147,9 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.error(`catalog ${this.state.dir} has ${record.errors.length} problem(s); the last good revision stays in force: ${record.errors.map(formatCatalogProblem).join('; ')}`);
       } else {
         this.logger.log(`catalog revision ${row.revision} (${record.catalog.components.size} services, ${record.catalog.groups.size} teams) loaded from ${this.state.dir}`);
+        if (record.errors.length > 0) {
+          this.logger.warn(`catalog revision ${row.revision}: ${record.errors.length} entit(ies) skipped or links dropped: ${record.errors.map(formatCatalogProblem).join('; ')}`);
+        }
       }
     }
     const [current, lastError] = await Promise.all([this.repository.currentGood(), this.repository.latestError()]);
@@ -160,7 +163,7 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const loaded = await this.loader.load(sourceDir);
       return loaded.ok
-        ? { status: 'ok', revision: loaded.revision, sourceDir, files: loaded.files, catalog: loaded.catalog }
+        ? { status: 'ok', revision: loaded.revision, sourceDir, files: loaded.files, catalog: loaded.catalog, errors: loaded.problems }
         : { status: 'error', revision: loaded.revision, sourceDir, files: loaded.files, errors: loaded.problems };
     } catch (error) {
       const problem: CatalogProblem = { file: sourceDir, line: 0, field: '(directory)', message: `cannot read the catalog directory: ${error instanceof Error ? error.message : String(error)}` };

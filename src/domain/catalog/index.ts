@@ -4,3 +4,4 @@ export { resolveService, type ServiceResolution, type OwnedService, type MatchKi
 export { parseEntityRef, entityKey, DEFAULT_NAMESPACE } from './entity-ref';
 export { ancestorsOf } from './group-tree';
 export { catalogRevisionId } from './catalog-revision';
+export { locationTargets, type LocationTarget } from './catalog-locations';
