@@ -32,6 +32,8 @@ export interface CatalogView {
     readonly files: readonly string[];
     readonly services: ReadonlyArray<Record<string, unknown>>;
     readonly teams: ReadonlyArray<Record<string, unknown>>;
+    /** Entities skipped (or links dropped) in this revision, with file, line and field. */
+    readonly problems: readonly CatalogProblem[];
   } | null;
   readonly lastError: { readonly id: string; readonly revision: string; readonly loadedAt: string; readonly files: readonly string[]; readonly errors: readonly CatalogProblem[] } | null;
   readonly loadFailure: string | null;
@@ -123,6 +125,7 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
         files: current.files,
         services,
         teams,
+        problems: current.errors,
       },
       lastError: lastError && { id: lastError.id, revision: lastError.revision, loadedAt: lastError.lastLoadedAt.toISOString(), files: lastError.files, errors: lastError.errors },
       loadFailure: this.failure,

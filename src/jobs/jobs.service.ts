@@ -121,7 +121,8 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
       errors.push(...(await this.queue.failures(kind, keys)).map((f) => `${job} ${f.itemKey}: ${f.error}`));
     }
     if (items.length === 0) options.progress?.(0, 0, job);
-    return { counts: done, errors };
+    // `busy` only when some item was: job summaries keep their shape otherwise.
+    return { counts: done.busy > 0 ? done : { done: done.done, failed: done.failed }, errors };
   }
 }
 
