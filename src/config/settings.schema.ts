@@ -3,6 +3,7 @@ import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
+import { catalogSettingsSchema } from './catalog-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -78,6 +79,7 @@ export const settingsFileSchema = z.strictObject({
   // currency, prices, cost: see docs/cost-model.md.
   ...priceSettingsSchema.shape,
   sources: sourceSettingsSchema,
+  catalog: catalogSettingsSchema,
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,

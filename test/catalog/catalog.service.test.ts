@@ -5,6 +5,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
 import { CatalogService } from '../../src/catalog/catalog.service';
+import { backstageCatalogSettingsSchema } from '../../src/config/catalog-settings';
+import { startBackstageCatalogServer } from './servers/backstage-catalog.server';
+import { parseAllDocuments, type Document } from 'yaml';
 import type { Settings } from '../../src/config/settings.schema';
 import { ReadinessRegistry } from '../../src/health/readiness.registry';
 import { CATALOG_DIR } from '../cost/support';
@@ -113,6 +116,34 @@ describe('CatalogService', () => {
       expect(missing.catalog.current().lastError?.errors[0]).toMatchObject({ field: '(directory)', line: 0 });
     } finally {
       missing.catalog.onModuleDestroy();
+    }
+  });
+
+  it('reads the catalog from a live Backstage when catalog.backstage is set, and stores it as revisions', async () => {
+    const entities: Record<string, unknown>[] = [];
+    for (const file of ['groups.yaml', 'components.yaml', 'systems.yaml']) {
+      for (const doc of parseAllDocuments(await readFile(path.join(CATALOG_DIR, file), 'utf8')) as Document[]) {
+        const body = doc.toJS() as Record<string, unknown> | null;
+        if (body) entities.push(body);
+      }
+    }
+    const server = await startBackstageCatalogServer({ entities, token: 'tok' });
+    process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN = 'tok';
+    const registry = new ReadinessRegistry();
+    const settings = { paths: { catalogDir: dir }, catalog: { backstage: backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'FLAMEBILL_TEST_BACKSTAGE_TOKEN', pageSize: 7 }) } } as unknown as Settings;
+    const catalog = new CatalogService(new CatalogRepository(db), registry, settings);
+    try {
+      const state = await catalog.reload();
+      const fromDir = await service().catalog.reload();
+      expect(state.current?.sourceDir).toBe(`${server.url}/api/catalog`);
+      expect(state.current?.catalog.components.get('checkout')?.owner).toBe('group:default/payments');
+      expect([...state.current!.catalog.components.keys()].sort()).toEqual([...fromDir.current!.catalog.components.keys()].sort());
+      await catalog.reload();
+      expect(((await db.query(`SELECT count(*)::int AS n FROM catalog_revisions WHERE source_dir = $1`, [`${server.url}/api/catalog`])) as Array<{ n: number }>)[0]!.n).toBe(1);
+    } finally {
+      catalog.onModuleDestroy();
+      delete process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN;
+      await server.close();
     }
   });
 });
