@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Work items can end `busy`: the outside system was busy with work of its own (a Go program whose CPU profiler is
  * in use), recorded as such rather than failed, and retried by the next scheduled run rather than at once.
  */
-export class WorkItemBusy1796412000000 implements MigrationInterface {
-  name = 'WorkItemBusy1796412000000';
+export class WorkItemBusy1796422000000 implements MigrationInterface {
+  name = 'WorkItemBusy1796422000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE work_items DROP CONSTRAINT work_items_status_check`);
