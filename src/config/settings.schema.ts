@@ -5,6 +5,7 @@ import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-setting
 import { reportSettingsSchema } from './report-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 import { apiSettingsSchema } from './api-settings';
+import { catalogSettingsSchema } from './catalog-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -81,6 +82,7 @@ export const settingsFileSchema = z.strictObject({
   // currency, prices, cost: see docs/cost-model.md.
   ...priceSettingsSchema.shape,
   sources: sourceSettingsSchema,
+  catalog: catalogSettingsSchema,
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,
