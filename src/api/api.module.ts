@@ -22,6 +22,7 @@ import { OrganisationController } from './organisation.controller';
 import { OrganisationService } from './organisation.service';
 import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { ProfilesController } from './profiles.controller';
+import { HomeController } from './home.controller';
 
 /**
  * The finance API under `/api/v1` (docs/api.md): API keys with scopes on every route there (`ApiKeyGuard`, global),
@@ -31,7 +32,7 @@ import { ProfilesController } from './profiles.controller';
  */
 @Module({
   imports: [CostModule, CatalogModule, ProfileTreesModule],
-  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController],
+  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController, HomeController],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,

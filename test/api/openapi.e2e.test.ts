@@ -53,6 +53,12 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('sends whoever opens the service address to the documentation (no dashboard yet)', async () => {
+    const home = await fetch(`${app.baseUrl}/`, { redirect: 'manual' });
+    expect(home.status).toBe(302);
+    expect(home.headers.get('location')).toBe('/api/docs');
+  });
+
   it('serves the UI at /api/docs under the security headers', async () => {
     const page = await app.get('/api/docs', null);
     expect(page.status).toBe(200);
