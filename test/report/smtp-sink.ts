@@ -6,6 +6,8 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 export interface Received {
   readonly rcptTo: readonly string[];
   readonly mail: ParsedMail;
+  /** Bytes of the message as it came over SMTP. */
+  readonly size: number;
 }
 
 export interface SmtpSink {
@@ -52,8 +54,9 @@ export async function startSmtpSink(options: { requireAuth?: boolean } = {}): Pr
           failures--;
           return callback(Object.assign(new Error('Try again later'), { responseCode: 421 }));
         }
-        void simpleParser(Buffer.concat(chunks), { keepCidLinks: true }).then((mail) => {
-          received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
+        const raw = Buffer.concat(chunks);
+        void simpleParser(raw, { keepCidLinks: true }).then((mail) => {
+          received.push({ rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, size: raw.length });
           callback();
         }, callback);
       });

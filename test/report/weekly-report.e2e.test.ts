@@ -81,6 +81,10 @@ describe('weekly report by email', () => {
     );
 
     const payments = to('payments-team@acme.example')[0]!.mail;
+    // One message, HTML and text parts and the chart, stays small enough for every mailbox (figure in the notes).
+    const size = to('payments-team@acme.example')[0]!.size;
+    process.stdout.write(`weekly report: the payments message is ${size} bytes (HTML ${String(payments.html).length}, text ${payments.text!.length}, chart ${payments.attachments[0]!.size})\n`);
+    expect(size).toBeLessThan(200_000);
     const answer = await app.app.get(CostQueryService).rows({ from: WEEK_FROM, to: WEEK_TO, step: 'week', groupBy: 'service', scope: { kind: 'team', team: 'payments' } });
     expect(answer.total.cost).toBeGreaterThan(0n);
     const total = formatMoney(answer.total.cost, 'USD');
