@@ -7,6 +7,7 @@ import { registerAttributeCommand } from './attribute.command';
 import { registerServeCommand } from './serve.command';
 import { registerMigrateCommand } from './migrate.command';
 import { registerRunCommand } from './run.command';
+import { registerDiffCommand } from './diff.command';
 
 /**
  * Builds the `flamebill` command line; every command lives in its own `*.command.ts`. `run` lists the jobs declared
@@ -21,6 +22,7 @@ export function buildProgram(options: { modules?: readonly Type[] } = {}): Comma
   registerRunCommand(program, { jobs: declaredJobs(), modules: options.modules });
   registerTopCommand(program);
   registerAttributeCommand(program);
+  registerDiffCommand(program);
   return program;
 }
 
