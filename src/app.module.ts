@@ -13,6 +13,7 @@ import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
 import { PullModule } from './pull/pull.module';
 import { RetentionModule } from './retention/retention.module';
+import { RegressionsModule } from './regressions/regressions.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -45,6 +46,7 @@ export interface AppModuleOptions {
     CostModule,
     PullModule,
     RetentionModule,
+    RegressionsModule,
     DemoModule,
   ],
 })

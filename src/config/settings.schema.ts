@@ -3,6 +3,7 @@ import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
+import { regressionsSettingsSchema } from '../regressions/regressions-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -81,6 +82,7 @@ export const settingsFileSchema = z.strictObject({
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,
+  regressions: regressionsSettingsSchema,
 });
 
 /** What the settings file and environment may contain before defaults apply. */

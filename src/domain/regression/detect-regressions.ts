@@ -1,10 +1,15 @@
-import type { StackTree } from '../profile/tree';
-import { treeFunctions } from '../profile/tree';
+import { StackTree, treeFunctions } from '../profile/tree';
 import type { FunctionValue } from '../profile/profile.types';
-import { benjaminiHochbergAdjust, holmAdjust, poissonRateZ, twoProportionZ, twoSidedP } from './statistics';
+import { benjaminiHochbergAdjust, holmAdjust, twoSidedP } from './statistics';
 import type { DetectOptions, RegressionFinding, RegressionKind, RegressionReport, RegressionSample } from './regression.types';
 
 const DEFAULT_PERIOD_NS = 10_000_000n;
+/**
+ * Relative standard deviation of a function's share between two runs of the same build under the same traffic. 0.1:
+ * on the null pairs of test/fixtures/regressions (4 runs of v1, 12 ordered pairs) sampling noise alone flagged
+ * shifts such as sort.pdqsort_func 17% → 23% and runtime.gcAssistAlloc 4.2% → 7.6%.
+ */
+const DEFAULT_BETWEEN_RUN_CV = 0.1;
 const YEAR_NS = 365n * 86_400n * 1_000_000_000n;
 
 interface Candidate {
@@ -26,9 +31,11 @@ interface Candidate {
  * default the unit is the service's own total (a function's share of the service's samples); when both samples
  * carry a request count, values are compared per request (which also catches a service that got slower as a whole).
  *
- * A change is reported only when it is (1) statistically significant on the sample COUNTS, two-proportion z-test
- * (shares) or a Poisson rate test (per request), adjusted over all 2 × functions tests (Holm by default), (2) at
- * least `minRelativeChange` relative, and (3) with a price, at least `minImpactPerYearMicros` a year.
+ * A change is reported only when it is (1) statistically significant on the sample COUNTS: a test of the log rate
+ * ratio (the function's count over its side's samples, or requests) whose variance is Poisson sampling plus a
+ * between-run dispersion estimated from the profile pair itself (`betweenRunVariance`: a two-proportion test alone
+ * flags differences between two runs of one build), adjusted over all 2 × functions tests (Holm by default); (2) at
+ * least `minRelativeChange` relative; and (3) with a price, at least `minImpactPerYearMicros` a year.
  *
  * Counts: CPU trees hold nanoseconds, while the test needs how many samples each value stands for; a CPU profile's
  * value is its sample count times the sampling period (Go writes both `samples/count` and `cpu/nanoseconds`, and the
@@ -42,8 +49,9 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
   const alpha = options.alpha ?? 0.01;
   const minRelative = options.minRelativeChange ?? 0.1;
   const fallback = options.periodFallback ?? DEFAULT_PERIOD_NS;
-  const baseTree = base.tree;
-  const currentTree = current.tree;
+  const ignored = options.ignoreFunction ?? isProfilerArtifact;
+  const baseTree = withoutIgnored(base.tree, ignored);
+  const currentTree = withoutIgnored(current.tree, ignored);
   const basePeriod = samplePeriod(baseTree, fallback);
   const currentPeriod = samplePeriod(currentTree, fallback);
   const count = (v: bigint, period: bigint) => Number((v + period / 2n) / period);
@@ -57,25 +65,32 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
   const expected = (b: bigint) => (scale.den === 0n ? 0n : (b * scale.num) / scale.den);
   const baseFns = treeFunctions(baseTree);
   const currentFns = treeFunctions(currentTree);
-  const ignored = options.ignoreFunction ?? isProfilerArtifact;
-  const names = [...new Set([...baseFns.keys(), ...currentFns.keys()])].filter((n) => !ignored(n)).sort();
+  const names = [...new Set([...baseFns.keys(), ...currentFns.keys()])].sort();
 
-  const candidates: Candidate[] = [];
+  // Exposure of each side: its samples (shares) or its requests (per request).
+  const e1 = perRequest ? base.requests! : baseN;
+  const e2 = perRequest ? current.requests! : currentN;
+  const counted: Array<{ name: string; kind: RegressionKind; x1: number; x2: number; b: bigint; c: bigint }> = [];
   for (const name of names) {
     const b = baseFns.get(name) ?? ZERO;
     const c = currentFns.get(name) ?? ZERO;
-    for (const kind of ['flat', 'cum'] as const) {
-      const x1 = count(b[kind], basePeriod);
-      const x2 = count(c[kind], currentPeriod);
-      const z = perRequest ? poissonRateZ(x1, base.requests!, x2, current.requests!) : twoProportionZ(x1, baseN, x2, currentN);
-      candidates.push({ function: name, kind, base: b[kind], current: c[kind], z, rawP: twoSidedP(z), pValue: 1, delta: c[kind] - expected(b[kind]) });
-    }
+    for (const kind of ['flat', 'cum'] as const) counted.push({ name, kind, x1: count(b[kind], basePeriod), x2: count(c[kind], currentPeriod), b: b[kind], c: c[kind] });
   }
-  // Samples are not independent draws (they cluster by request, GC cycle and scheduling), so the binomial variance is
-  // too small and every function drifts "significantly" between two runs of one build. Genomic control (Devlin &
-  // Roeder 1999) estimates the inflation from the bulk of the tests, which do not regress: lambda = median(z²) /
-  // 0.4549 (the median of chi-square with 1 degree of freedom), and divides every z by sqrt(lambda) when lambda > 1.
-  const lambda = inflation(candidates.map((c) => c.z));
+  // Between-run noise of a share: a configured relative standard deviation (the pair's own estimate,
+  // `betweenRunVariance`, is reported but not used: a large regression moves many well-sampled functions at once
+  // (allocation, GC), which inflates it until the regression itself is no longer significant).
+  const cv = options.betweenRunCv ?? DEFAULT_BETWEEN_RUN_CV;
+  const dispersion = cv * cv;
+  const candidates: Candidate[] = counted.map(({ name, kind, x1, x2, b, c }) => {
+    const z = proportionZ(x1, e1, x2, e2, dispersion);
+    return { function: name, kind, base: b, current: c, z, rawP: twoSidedP(z), pValue: 1, delta: c - expected(b) };
+  });
+  // What the dispersion term misses shows as an inflation of the bulk of the statistics: genomic control (Devlin &
+  // Roeder 1999) divides every z by sqrt(median(z²) / 0.4549) when > 1. With shares, a large regression shrinks every
+  // other function's share by one common factor, which is not noise: the inflation is measured on statistics
+  // re-centred on that factor (the median share ratio of well-sampled functions).
+  const shift = commonShareRatio(counted, e1, e2);
+  const lambda = inflation(counted.map(({ x1, x2 }) => proportionZ(x1 * shift, e1, x2, e2, dispersion)));
   for (const c of candidates) {
     c.z /= Math.sqrt(lambda);
     c.rawP = twoSidedP(c.z);
@@ -123,13 +138,34 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
     if (ka !== kb) return ka > kb ? -1 : 1;
     return a.function < b.function ? -1 : a.function > b.function ? 1 : a.kind < b.kind ? 1 : -1;
   });
-  return { findings, tests: candidates.length, baseSamples: baseN, currentSamples: currentN, inflation: lambda };
+  return { findings, tests: candidates.length, baseSamples: baseN, currentSamples: currentN, dispersion: Math.sqrt(betweenRunVariance(counted, e1, e2)) };
 }
 
 /** Value of one sample: the tree's period, 1 for a tree of counts (`samples/count`), else the fallback. */
 function samplePeriod(tree: StackTree, fallback: bigint): bigint {
   if (tree.sampleType.unit === 'count') return 1n;
   return tree.period > 0n ? tree.period : fallback;
+}
+
+/**
+ * The tree without the samples at or under an ignored frame (same nodes, their values 0): what a preemption does
+ * (`runtime.asyncPreempt` → `asyncPreempt2` → the scheduler) is neither the interrupted function's work nor the
+ * scheduler's regression, and leaving the subtree in made `runtime.goschedImpl` "regress" between two runs of v1.
+ */
+function withoutIgnored(tree: StackTree, ignored: (name: string) => boolean): StackTree {
+  const n = tree.nodeCount;
+  const drop = new Uint8Array(n);
+  let any = false;
+  for (let i = 1; i < n; i++) {
+    const p = tree.parent[i]!;
+    if ((p > 0 && drop[p]) || ignored(tree.functionOf(i).name)) drop[i] = 1;
+    if (drop[i]) any = true;
+  }
+  if (!any) return tree;
+  const self = tree.self.map((v, i) => (drop[i] ? 0n : v));
+  const total = self.slice();
+  for (let i = n - 1; i > 0; i--) total[tree.parent[i]!]! += total[i]!;
+  return new StackTree(tree.sampleType, tree.period, tree.functions, tree.frameFunction, tree.frameLine, tree.parent, tree.frame, self, total);
 }
 
 const ZERO: FunctionValue = { flat: 0n, cum: 0n };
@@ -145,7 +181,7 @@ function callEdges(tree: StackTree): Edges {
   const out: Edges = new Map();
   for (let i = 1; i < tree.nodeCount; i++) {
     const p = tree.parent[i]!;
-    if (p <= 0) continue;
+    if (p <= 0 || tree.total[i] === 0n) continue;
     const caller = tree.functionOf(p).name;
     const callee = tree.functionOf(i).name;
     if (caller === callee) continue;
@@ -240,21 +276,93 @@ function newCallValues(tree: StackTree, baseEdges: Edges): Map<string, FunctionV
 }
 
 /**
- * Frames a profiler or runtime inserts rather than the program calls: Go's signal-based preemption pushes
- * `runtime.asyncPreempt` onto whatever it interrupts, and how often depends on GC and the machine's load, not on the
- * code (it moved 3× between two runs of one binary here); pprof's own placeholders for samples without a stack.
+ * Frames whose samples are the runtime's housekeeping rather than the service's work, left out of the comparison
+ * with everything under them: Go's preemption (`runtime.asyncPreempt`, pushed by a signal onto whatever it
+ * interrupts, and `gopreempt_m`), yields (`gosched_m`), and background sweeping and scavenging (`bgsweep`,
+ * `bgscavenge`) and background marking (`gcBgMarkWorker`), whose share follows GC timing and the machine's load:
+ * between runs of the same binary they moved up to 12× (test/fixtures/regressions, null pairs), and a regression that
+ * allocates more shows where it allocates (`mallocgc` and mark assists under the allocating function), which stays
+ * in. pprof's placeholders for samples without a stack too.
  */
+const HOUSEKEEPING = new Set([
+  'runtime.asyncPreempt',
+  'runtime.asyncPreempt2',
+  'runtime.gopreempt_m',
+  'runtime.gosched_m',
+  'runtime.bgsweep',
+  'runtime.bgscavenge',
+  'runtime.gcBgMarkWorker',
+  'runtime._ExternalCode',
+  'runtime._System',
+  'runtime._GC',
+  'runtime._VDSO',
+]);
+
 export function isProfilerArtifact(name: string): boolean {
-  return name === 'runtime.asyncPreempt' || name === 'runtime.asyncPreempt2' || name === 'runtime._ExternalCode' || name === 'runtime._System' || name === 'runtime._GC' || name === 'runtime._VDSO';
+  return HOUSEKEEPING.has(name);
 }
 
 /** Genomic-control inflation factor of a set of z statistics: median(z²) / median of chi-square(1), at least 1. */
 export function inflation(zs: readonly number[]): number {
   const squares = zs.filter((z) => z !== 0).map((z) => z * z).sort((a, b) => a - b);
   if (squares.length < 20) return 1;
-  const mid = squares.length >> 1;
-  const median = squares.length % 2 ? squares[mid]! : (squares[mid - 1]! + squares[mid]!) / 2;
-  return Math.max(1, median / 0.454936);
+  return Math.max(1, median(squares) / 0.454936);
+}
+
+/** Median of (x2/e2) / (x1/e1) over well-sampled functions: the factor all shares moved by; 1 when too few. */
+function commonShareRatio(counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>, e1: number, e2: number): number {
+  const well = counts.filter((c) => c.x1 >= DISPERSION_MIN_COUNT && c.x2 >= DISPERSION_MIN_COUNT);
+  if (well.length < 10 || e1 <= 0 || e2 <= 0) return 1;
+  return median(well.map((c) => (c.x2 / e2) / (c.x1 / e1)));
+}
+
+/** Counts of at least this many samples on both sides estimate the between-run dispersion. */
+const DISPERSION_MIN_COUNT = 20;
+
+/**
+ * z of the log rate ratio of a function, ln((x2/e2) / (x1/e1)), with half a sample added to each count (so a
+ * function absent on one side has a finite ratio), over its standard error: Poisson sampling (1/x1 + 1/x2) plus the
+ * between-run variance of the log ratio (`betweenRunVariance`).
+ */
+export function proportionZ(x1: number, e1: number, x2: number, e2: number, betweenRun: number): number {
+  if (e1 <= 0 || e2 <= 0) return 0;
+  const p1 = x1 / e1;
+  const p2 = x2 / e2;
+  const pooled = (x1 + x2) / (e1 + e2);
+  const sampling = Math.max(0, pooled * (1 - Math.min(1, pooled))) * (1 / e1 + 1 / e2);
+  const mean = (p1 + p2) / 2;
+  const variance = sampling + betweenRun * mean * mean;
+  return variance > 0 ? (p2 - p1) / Math.sqrt(variance) : 0;
+}
+
+export function rateRatioZ(x1: number, e1: number, x2: number, e2: number, betweenRun: number): number {
+  if (e1 <= 0 || e2 <= 0) return 0;
+  const lr = Math.log((x2 + 0.5) / e2) - Math.log((x1 + 0.5) / e1);
+  return lr / Math.sqrt(1 / (x1 + 0.5) + 1 / (x2 + 0.5) + betweenRun);
+}
+
+/**
+ * Samples are not independent draws: two runs of one build split their CPU differently (cache and memory contention
+ * on a shared machine, GC timing, the request mix), so a binomial test alone finds "significant" changes between any
+ * two runs (sort.pdqsort 17% → 23% between two runs of v1 here). This estimates that extra variance of the log
+ * ratio as a random effect, robustly from the functions themselves (few of which regress): the squared MAD of the
+ * log ratios of well-sampled functions (× 1.4826, a normal's sigma) minus their median Poisson variance; 0 with fewer
+ * than 10 such functions.
+ */
+export function betweenRunVariance(counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>, e1: number, e2: number): number {
+  const well = counts.filter((c) => c.x1 >= DISPERSION_MIN_COUNT && c.x2 >= DISPERSION_MIN_COUNT);
+  if (well.length < 10 || e1 <= 0 || e2 <= 0) return 0;
+  const ratios = well.map((c) => Math.log(c.x2 / e2) - Math.log(c.x1 / e1));
+  const center = median(ratios);
+  const mad = 1.4826 * median(ratios.map((r) => Math.abs(r - center)));
+  const poisson = median(well.map((c) => 1 / c.x1 + 1 / c.x2));
+  return Math.max(0, mad * mad - poisson);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function topCallers(fn: string, edges: { base: Edges; current: Edges }, expected: (b: bigint) => bigint): { function: string; valueDelta: bigint }[] {

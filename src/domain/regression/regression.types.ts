@@ -34,7 +34,9 @@ export interface DetectOptions {
   readonly periodFallback?: bigint;
   /** A finding is blamed on a caller, callee or its own flat when that explains at least this fraction. Default 0.8. */
   readonly blameFraction?: number;
-  /** Functions left out of the comparison; default: profiler artifacts (`isProfilerArtifact`). */
+  /** Relative standard deviation of a share between runs of one build, added to the sampling variance. Default 0.1. */
+  readonly betweenRunCv?: number;
+  /** Frames whose samples (with everything under them) are left out; default: profiler artifacts (`isProfilerArtifact`). */
   readonly ignoreFunction?: (name: string) => boolean;
 }
 
@@ -68,6 +70,6 @@ export interface RegressionReport {
   readonly tests: number;
   readonly baseSamples: number;
   readonly currentSamples: number;
-  /** Genomic-control inflation factor the z statistics were divided by (1: none). */
-  readonly inflation: number;
+  /** The pair's own robust estimate of the between-run deviation of log shares beyond sampling (diagnostic only). */
+  readonly dispersion: number;
 }

