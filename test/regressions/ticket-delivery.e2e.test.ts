@@ -94,6 +94,21 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
       },
     });
 
+  // First: log capture of later applications in this process is unreliable (Nest's static logger follows the
+  // application created last, and closed ones keep it).
+  it('regressions.dryRun: sends nothing, logs what it would send, and stores the row as a dry run', async () => {
+    app = await start({ dryRun: true });
+    const fingerprint = await queueFinding(db, services[4]!);
+    proxy.seen.length = 0;
+    const result = await app.app.get(TicketDeliveryService).deliver();
+    expect(result.counts).toMatchObject({ wouldSend: 1, sent: 0, created: 0 });
+    expect(proxy.seen).toEqual([]);
+    // Log lines reach the capture asynchronously.
+    await expect.poll(() => app!.logs().some((l) => String(l.msg).includes(`dry run: would send opened of ${fingerprint} to redmine/payments`))).toBe(true);
+    const [row] = (await db.query(`SELECT dry_run, sent_at IS NOT NULL AS done FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ dry_run: boolean; done: boolean }>;
+    expect(row).toEqual({ dry_run: true, done: true });
+    expect(await issuesWith(fingerprint)).toHaveLength(0);
+  }, 60_000);
   it('the tracker down for a while: the row waits, is retried with backoff, and ends as one ticket', async () => {
     app = await start();
     const fingerprint = await queueFinding(db, services[0]!);
@@ -150,20 +165,6 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(ticket!.remote_id).toBe(String(issues[0]!.id));
   }, 120_000);
 
-  it('two replicas delivering at once file one issue', async () => {
-    app = await start();
-    const other = await start();
-    try {
-      const fingerprint = await queueFinding(db, services[2]!);
-      const [a, b] = await Promise.all([app.app.get(TicketDeliveryService).deliver(), other.app.get(TicketDeliveryService).deliver()]);
-      expect(a.counts.created + b.counts.created).toBe(1);
-      expect(a.counts.sent + b.counts.sent).toBe(1);
-      expect(await issuesWith(fingerprint)).toHaveLength(1);
-    } finally {
-      await other.close();
-    }
-  }, 60_000);
-
   it('a refusal (bad API key) is reported with Redmine\'s answer in job_runs and /readyz, the row stays queued, the key never appears', async () => {
     process.env.FLAMEBILL_TEST_BAD_KEY = 'not-a-valid-key-0000000000000000000000000';
     app = await start({}, 'FLAMEBILL_TEST_BAD_KEY');
@@ -179,24 +180,25 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(ready.details.tickets!.lastError).toContain('401');
     const [row] = (await db.query(`SELECT sent_at, last_error FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ sent_at: Date | null; last_error: string }>;
     expect(row!.sent_at).toBeNull();
-    const everything = JSON.stringify(app.logs()) + JSON.stringify(summary) + JSON.stringify(ready);
+    const everything = JSON.stringify(app.logs()) + JSON.stringify(summary) + JSON.stringify(ready) + JSON.stringify(runRow) + JSON.stringify(row);
     expect(everything).not.toContain(process.env.FLAMEBILL_TEST_BAD_KEY);
     expect(everything).not.toContain(REDMINE_API_KEY);
     expect(await issuesWith(fingerprint)).toHaveLength(0);
     await db.query(`DELETE FROM regression_outbox WHERE fingerprint = $1`, [fingerprint]);
   }, 60_000);
 
-  it('regressions.dryRun: sends nothing, logs what it would send, and stores the row as a dry run', async () => {
-    app = await start({ dryRun: true });
-    const fingerprint = await queueFinding(db, services[4]!);
-    proxy.seen.length = 0;
-    const result = await app.app.get(TicketDeliveryService).deliver();
-    expect(result.counts).toMatchObject({ wouldSend: 1, sent: 0, created: 0 });
-    expect(proxy.seen).toEqual([]);
-    // Log lines reach the capture asynchronously.
-    await expect.poll(() => app!.logs().some((l) => String(l.msg).includes(`dry run: would send opened of ${fingerprint} to redmine/payments`))).toBe(true);
-    const [row] = (await db.query(`SELECT dry_run, sent_at IS NOT NULL AS done FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ dry_run: boolean; done: boolean }>;
-    expect(row).toEqual({ dry_run: true, done: true });
-    expect(await issuesWith(fingerprint)).toHaveLength(0);
+  // Last: a second application in one process takes over Nest's static logger, so log captures after it are unreliable.
+  it('two replicas delivering at once file one issue', async () => {
+    app = await start();
+    const other = await start();
+    try {
+      const fingerprint = await queueFinding(db, services[2]!);
+      const [a, b] = await Promise.all([app.app.get(TicketDeliveryService).deliver(), other.app.get(TicketDeliveryService).deliver()]);
+      expect(a.counts.created + b.counts.created).toBe(1);
+      expect(a.counts.sent + b.counts.sent).toBe(1);
+      expect(await issuesWith(fingerprint)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
   }, 60_000);
 });
