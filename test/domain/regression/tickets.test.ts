@@ -77,7 +77,7 @@ describe('routing', () => {
   it('takes the Component\'s annotation, then the owner group\'s and its parents\', then the default', () => {
     expect(resolveRoute({ annotations: { 'redmine/project': 'payments', 'flamebill.io/service-names': 'x' } }, [], fallback)).toMatchObject({ tracker: 'redmine', project: 'payments', from: 'component' });
     expect(resolveRoute({ annotations: { 'github.com/project-slug': 'acme/checkout', 'jira/project-key': 'PAY' } }, [], fallback)).toMatchObject({ tracker: 'github', project: 'acme/checkout' });
-    const groups = [
+    const groups: Array<{ key: string; annotations: Record<string, string> }> = [
       { key: 'group:default/payments', annotations: {} },
       { key: 'group:default/commerce', annotations: { 'gitlab.com/project-slug': 'acme/commerce' } },
     ];
