@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { DataSource } from 'typeorm';
+import { regressionFingerprint } from '../../src/domain/regression';
+import { findingJson, RegressionRepository, type FindingFigures, type OutboxEvent } from '../../src/regressions/regression.repository';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,3 +46,37 @@ export async function push(baseUrl: string, service: string, version: string, at
   const res = await fetch(`${baseUrl}/ingest?${new URLSearchParams({ name: `${service}{version=${version}}`, format: 'pprof', from: String(from), until: String(from + 10) })}`, { method: 'POST', body: bytes });
   if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
 }
+
+/** A finding of a service of its own (a tracker keeps earlier runs' issues), queued as a scan would queue `event`. */
+export async function queueFinding(db: DataSource, service: string, event: OutboxEvent = 'opened'): Promise<string> {
+  const fingerprint = regressionFingerprint(service, 'main.validateEmail', 'cpu/nanoseconds', 'cum');
+  const f: FindingFigures = {
+    fingerprint,
+    service,
+    function: 'main.validateEmail',
+    sampleType: 'cpu/nanoseconds',
+    kind: 'cum',
+    team: 'shop-team',
+    baseShare: 0.0379,
+    currentShare: 0.3976,
+    baseCpuNanoseconds: 120_000_000n,
+    currentCpuNanoseconds: 1_300_000_000n,
+    cpuNanosecondsDelta: 1_103_159_144n,
+    impactPerYearMicros: 4_900_000n,
+    pValue: 1.5e-15,
+    baseVersion: 'v1',
+    currentVersion: 'v2',
+    baseFrom: new Date('2026-11-20T00:00:00Z'),
+    baseTo: new Date('2026-11-21T00:00:00Z'),
+    currentFrom: new Date('2026-11-21T00:00:00Z'),
+    currentTo: new Date('2026-11-22T00:00:00Z'),
+    topCallers: [{ function: 'main.handle.func1', cpuNanosecondsDelta: 1_103_159_144n }],
+  };
+  const repo = new RegressionRepository(db);
+  await db.transaction(async (tx) => {
+    await repo.upsert(tx, f, event === 'resolved' ? 'resolved' : event === 'reopened' ? 'reopened' : 'open', f.cpuNanosecondsDelta, null);
+    await repo.enqueue(tx, fingerprint, event, findingJson(f));
+  });
+  return fingerprint;
+}
+

@@ -4,15 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { regressionFingerprint } from '../../src/domain/regression';
 import { JobsService } from '../../src/jobs/jobs.service';
-import { findingJson, RegressionRepository, type FindingFigures } from '../../src/regressions/regression.repository';
 import { TicketDeliveryService } from '../../src/regressions/ticket-delivery.service';
 import { startTestApp, type TestApp } from '../support/app';
 import { CLI, cliEnv, ensureBuilt } from '../support/cli';
 import { testDatabaseUrl, testDataSource } from '../support/database';
 import { RedmineProxy } from './redmine-proxy';
-import { catalogDir } from './support';
+import { catalogDir, queueFinding } from './support';
 
 // A real Redmine: `bash ../shared/tools/redmine-ci.sh` (as root) prints both variables; .ci/run exports them.
 const REDMINE_URL = process.env.REDMINE_URL;
@@ -20,39 +18,6 @@ const REDMINE_API_KEY = process.env.REDMINE_API_KEY;
 if (!REDMINE_URL) console.warn('ticket-delivery.e2e: REDMINE_URL is not set, skipping the delivery tests against a real Redmine (start one with ../shared/tools/redmine-ci.sh)');
 
 const run = Date.now().toString(36);
-
-/** A finding of a service of its own (the Redmine keeps earlier runs' issues), queued as a scan would queue it. */
-async function queueFinding(db: DataSource, service: string): Promise<string> {
-  const fingerprint = regressionFingerprint(service, 'main.validateEmail', 'cpu/nanoseconds', 'cum');
-  const f: FindingFigures = {
-    fingerprint,
-    service,
-    function: 'main.validateEmail',
-    sampleType: 'cpu/nanoseconds',
-    kind: 'cum',
-    team: 'shop-team',
-    baseShare: 0.0379,
-    currentShare: 0.3976,
-    baseCpuNanoseconds: 120_000_000n,
-    currentCpuNanoseconds: 1_300_000_000n,
-    cpuNanosecondsDelta: 1_103_159_144n,
-    impactPerYearMicros: 4_900_000n,
-    pValue: 1.5e-15,
-    baseVersion: 'v1',
-    currentVersion: 'v2',
-    baseFrom: new Date('2026-11-20T00:00:00Z'),
-    baseTo: new Date('2026-11-21T00:00:00Z'),
-    currentFrom: new Date('2026-11-21T00:00:00Z'),
-    currentTo: new Date('2026-11-22T00:00:00Z'),
-    topCallers: [{ function: 'main.handle.func1', cpuNanosecondsDelta: 1_103_159_144n }],
-  };
-  const repo = new RegressionRepository(db);
-  await db.transaction(async (tx) => {
-    await repo.upsert(tx, f, 'open', f.cpuNanosecondsDelta, null);
-    await repo.enqueue(tx, fingerprint, 'opened', findingJson(f));
-  });
-  return fingerprint;
-}
 
 async function issuesWith(token: string): Promise<Array<{ id: number; description: string; status: { id: number } }>> {
   const res = await fetch(`${REDMINE_URL}/issues.json?project_id=payments&status_id=*&limit=100&sort=id:desc`, { headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! } });

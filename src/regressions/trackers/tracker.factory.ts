@@ -1,4 +1,5 @@
 import type { RegressionsSettings, TrackerName } from '../regressions-settings';
+import { GitHubTracker } from './github.tracker';
 import { RedmineTracker } from './redmine.tracker';
 import { TrackerError, type Tracker } from './tracker';
 
@@ -20,8 +21,11 @@ export function createTracker(name: TrackerName, settings: RegressionsSettings, 
     case 'redmine':
       if (!t.redmine) break;
       return new RedmineTracker(t.redmine.url, secret(env, t.redmine.apiKeyEnv), timeout);
+    case 'github':
+      if (!t.github) break;
+      return new GitHubTracker(t.github.url, secret(env, t.github.tokenEnv), timeout);
     default:
-      throw new TrackerError(`the ${name} tracker adapter is not built yet (only redmine is)`, null, false);
+      throw new TrackerError(`the ${name} tracker adapter is not built yet (redmine and github are)`, null, false);
   }
   throw new TrackerError(`tracker ${name} is not configured under regressions.trackers`, null, false);
 }
