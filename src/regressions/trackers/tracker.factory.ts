@@ -1,5 +1,7 @@
 import type { RegressionsSettings, TrackerName } from '../regressions-settings';
 import { GitHubTracker } from './github.tracker';
+import { GitLabTracker } from './gitlab.tracker';
+import { WebhookTracker } from './webhook.tracker';
 import { RedmineTracker } from './redmine.tracker';
 import { TrackerError, type Tracker } from './tracker';
 
@@ -24,8 +26,14 @@ export function createTracker(name: TrackerName, settings: RegressionsSettings, 
     case 'github':
       if (!t.github) break;
       return new GitHubTracker(t.github.url, secret(env, t.github.tokenEnv), timeout);
+    case 'gitlab':
+      if (!t.gitlab) break;
+      return new GitLabTracker(t.gitlab.url, secret(env, t.gitlab.tokenEnv), timeout);
+    case 'webhook':
+      if (!t.webhook) break;
+      return new WebhookTracker(t.webhook.url, secret(env, t.webhook.secretEnv), timeout);
     default:
-      throw new TrackerError(`the ${name} tracker adapter is not built yet (redmine and github are)`, null, false);
+      throw new TrackerError(`the ${name} tracker adapter is not built yet (redmine, github, gitlab and webhook are)`, null, false);
   }
   throw new TrackerError(`tracker ${name} is not configured under regressions.trackers`, null, false);
 }
