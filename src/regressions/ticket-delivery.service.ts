@@ -98,7 +98,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const tracker = this.tracker(route.tracker);
-    const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: tracker.marker, ...(this.dashboard()) });
+    const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: tracker.marker, escape: tracker.escape ?? 'entities', ...(this.dashboard()) });
     let ticket: RemoteTicket | null = known ? { id: known.remoteId, url: known.url } : null;
     if (!ticket) {
       ticket = await this.withRetries(() => tracker.findByMarker(route.project, fingerprintMarker(row.fingerprint)));

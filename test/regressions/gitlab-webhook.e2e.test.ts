@@ -36,7 +36,7 @@ async function server(answer: (r: Recorded) => Answer): Promise<{ url: string; s
   };
 }
 
-describe('tickets to GitLab and to a signed webhook (loopback servers answering as those APIs do)', () => {
+describe('tickets to GitLab, Jira and a signed webhook (loopback servers answering as those APIs do)', () => {
   let db: DataSource;
   let app: TestApp | null = null;
 
@@ -45,6 +45,8 @@ describe('tickets to GitLab and to a signed webhook (loopback servers answering 
     await truncateTables(db);
     process.env.FLAMEBILL_TEST_GITLAB_TOKEN = 'glpat-test';
     process.env.FLAMEBILL_TEST_WEBHOOK_SECRET = 'webhook-secret';
+    process.env.FLAMEBILL_TEST_JIRA_USER = 'bot@acme.test';
+    process.env.FLAMEBILL_TEST_JIRA_TOKEN = 'jira-token';
   });
   afterEach(async () => {
     await app?.close();
@@ -108,6 +110,67 @@ describe('tickets to GitLab and to a signed webhook (loopback servers answering 
       expect(JSON.stringify(hook.seen)).not.toContain('webhook-secret');
     } finally {
       await hook.close();
+    }
+  });
+
+  it('Jira Cloud: the description is ADF with profile text as it is, dedup by an exact label, close and reopen by transitions', async () => {
+    const issues: Array<{ key: string; fields: { summary: string; labels: string[]; description: unknown }; status: string; comments: unknown[] }> = [];
+    const auth = `Basic ${Buffer.from('bot@acme.test:jira-token').toString('base64')}`;
+    // As https://developer.atlassian.com/cloud/jira/platform/rest/v3/ answers: 201 {id, key, self}; 400 {errorMessages, errors}.
+    const jira = await server((r): Answer => {
+      if (r.headers.authorization !== auth) return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
+      const input = (r.raw ? JSON.parse(r.raw) : {}) as { jql?: string; fields?: { summary?: string; labels: string[]; description: unknown }; body?: unknown; transition?: { id: string } };
+      if (r.method === 'POST' && r.path === '/rest/api/3/search/jql') {
+        const label = /labels = "([^"]+)"/.exec(String(input.jql))?.[1];
+        return { status: 200, body: { issues: issues.filter((i) => i.fields.labels.includes(label!)).map((i) => ({ key: i.key, fields: { labels: i.fields.labels } })) } };
+      }
+      if (r.method === 'POST' && r.path === '/rest/api/3/issue') {
+        if (!input.fields?.summary) return { status: 400, body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } } };
+        const key = `SHOP-${issues.length + 1}`;
+        issues.push({ key, fields: { summary: input.fields.summary, labels: input.fields.labels, description: input.fields.description }, status: 'To Do', comments: [] });
+        return { status: 201, body: { id: String(10000 + issues.length), key, self: `${jira.url}/rest/api/3/issue/${key}` } };
+      }
+      const m = /^\/rest\/api\/3\/issue\/([A-Z]+-\d+)\/(comment|transitions)$/.exec(r.path);
+      const issue = m ? issues.find((i) => i.key === m[1]) : undefined;
+      if (!m || !issue) return { status: 404, body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'] } };
+      if (m[2] === 'comment') {
+        issue.comments.push(input.body);
+        return { status: 201, body: { id: '1' } };
+      }
+      if (r.method === 'GET') return { status: 200, body: { transitions: [{ id: '11', name: 'To Do', to: { statusCategory: { key: 'new' } } }, { id: '31', name: 'Done', to: { statusCategory: { key: 'done' } } }] } };
+      issue.status = input.transition?.id === '31' ? 'Done' : 'To Do';
+      return { status: 204, body: {} };
+    });
+    try {
+      app = await startTestApp({
+        settings: {
+          paths: { catalogDir: await catalogDir('jira-shop', { 'jira/project-key': 'SHOP' }) },
+          regressions: { trackers: { jira: { url: jira.url, userEnv: 'FLAMEBILL_TEST_JIRA_USER', tokenEnv: 'FLAMEBILL_TEST_JIRA_TOKEN' } }, delivery: { backoffMs: 10 } },
+        },
+      });
+      const delivery = app.app.get(TicketDeliveryService);
+      const fingerprint = await queueFinding(db, 'jira-shop');
+      expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, created: 1 });
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.fields.labels).toEqual(['flamebill-regression', `flamebill-fp-${fingerprint}`]);
+      const adf = JSON.stringify(issues[0]!.fields.description);
+      expect(issues[0]!.fields.description).toMatchObject({ type: 'doc', version: 1 });
+      expect(adf).toContain('"type":"bulletList"');
+      expect(adf).toContain('Function: main.validateEmail, cum');
+      expect(adf).not.toContain('&#');
+      expect(adf).toContain(`flamebill-fingerprint:${fingerprint}`);
+      // A lost record: the exact label finds the issue again.
+      await db.query(`DELETE FROM regression_tickets`);
+      await queueFinding(db, 'jira-shop', 'resolved');
+      expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
+      expect(issues[0]!.status).toBe('Done');
+      await queueFinding(db, 'jira-shop', 'reopened');
+      await delivery.deliver();
+      expect(issues[0]!.status).toBe('To Do');
+      expect(issues[0]!.comments).toHaveLength(2);
+      expect(issues).toHaveLength(1);
+    } finally {
+      await jira.close();
     }
   });
 });

@@ -28,6 +28,11 @@ export interface TicketOptions {
   readonly dashboardUrl?: string;
   /** How the tracker hides the marker: an HTML comment (Markdown trackers) or a last line (Redmine's Textile). */
   readonly marker: 'html-comment' | 'last-line';
+  /**
+   * How profile text is made safe: character references for trackers that render markup (default), or none for a
+   * tracker whose body is structured data that is never parsed as markup (Jira's ADF text nodes).
+   */
+  readonly escape?: 'entities' | 'none';
 }
 
 /** The marker every ticket body carries: the only key a ticket is found by (never its title). */
@@ -42,6 +47,10 @@ export function fingerprintMarker(fingerprint: string): string {
  * characters become U+FFFD.
  */
 export function escapeBody(text: string): string {
+  return escapeEntities(text);
+}
+
+function escapeEntities(text: string): string {
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
@@ -78,6 +87,7 @@ function pct(share: number): string {
 
 /** Title and body of the message for one outbox event of a finding. */
 export function ticketContent(event: TicketEvent, f: TicketFinding, options: TicketOptions): { title: string; body: string } {
+  const escapeBody = options.escape === 'none' ? (t: string) => escapeTitle(t) : escapeEntities;
   const what = `${f.function} (${f.kind})`;
   const title = escapeTitle(`CPU regression in ${f.service}: ${what} ${pct(f.baseShare)} → ${pct(f.currentShare)}`);
   const money = f.impactPerYearMicros === null ? 'n/a' : `${formatMoney(f.impactPerYearMicros, options.currency)} a year at the current price`;

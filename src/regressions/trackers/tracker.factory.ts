@@ -1,6 +1,7 @@
 import type { RegressionsSettings, TrackerName } from '../regressions-settings';
 import { GitHubTracker } from './github.tracker';
 import { GitLabTracker } from './gitlab.tracker';
+import { JiraTracker } from './jira.tracker';
 import { WebhookTracker } from './webhook.tracker';
 import { RedmineTracker } from './redmine.tracker';
 import { TrackerError, type Tracker } from './tracker';
@@ -32,8 +33,9 @@ export function createTracker(name: TrackerName, settings: RegressionsSettings, 
     case 'webhook':
       if (!t.webhook) break;
       return new WebhookTracker(t.webhook.url, secret(env, t.webhook.secretEnv), timeout);
-    default:
-      throw new TrackerError(`the ${name} tracker adapter is not built yet (redmine, github, gitlab and webhook are)`, null, false);
+    case 'jira':
+      if (!t.jira) break;
+      return new JiraTracker(t.jira.url, secret(env, t.jira.userEnv), secret(env, t.jira.tokenEnv), timeout);
   }
   throw new TrackerError(`tracker ${name} is not configured under regressions.trackers`, null, false);
 }

@@ -9,6 +9,8 @@ export interface Tracker {
   readonly name: string;
   /** How the body hides the fingerprint marker (Markdown trackers: an HTML comment). */
   readonly marker: 'html-comment' | 'last-line';
+  /** Bodies of trackers whose text is never parsed as markup (Jira's ADF) need no escaping. */
+  readonly escape?: 'entities' | 'none';
   /** The ticket whose body carries `marker`, open or closed, or null: the dedup before every creation. */
   findByMarker(project: string, marker: string): Promise<RemoteTicket | null>;
   create(project: string, title: string, body: string): Promise<RemoteTicket>;
