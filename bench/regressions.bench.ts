@@ -15,7 +15,7 @@ import { ProfileTreeService } from '../src/profile-trees/profile-tree.service';
 import { ProfileRepository } from '../src/profiles/profile.repository';
 import { RegressionRepository } from '../src/regressions/regression.repository';
 import { RegressionScanService } from '../src/regressions/regression-scan.service';
-import { regressionsSettingsSchema } from '../src/regressions/regressions-settings';
+import { regressionsSettingsSchema } from '../src/domain/regression/regression-settings';
 import { benchDatabase } from './support/bench-database';
 import { loadAverage } from './support/measure';
 

@@ -3,7 +3,7 @@ import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
-import { regressionsSettingsSchema } from '../regressions/regressions-settings';
+import { regressionsSettingsSchema } from '../domain/regression/regression-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.

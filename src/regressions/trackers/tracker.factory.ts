@@ -1,4 +1,4 @@
-import type { RegressionsSettings, TrackerName } from '../regressions-settings';
+import type { RegressionsSettings, TrackerName } from '../../domain/regression/regression-settings';
 import { GitHubTracker } from './github.tracker';
 import { GitLabTracker } from './gitlab.tracker';
 import { JiraTracker } from './jira.tracker';
