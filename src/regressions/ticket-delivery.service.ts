@@ -38,7 +38,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('TicketDelivery');
   private readonly trackers = new Map<string, Tracker>();
-  private lastError: string | null = null;
 
   constructor(
     private readonly db: DataSource,
@@ -49,7 +48,12 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register('tickets', () => (this.lastError ? { status: 'degraded', lastError: this.lastError } : { status: 'up' }));
+    // From the outbox, so every replica shows what any of them met; the database check reports the database itself.
+    this.readiness.register('tickets', async () => {
+      const state = await this.repository.outboxState().catch(() => null);
+      if (!state) return { status: 'up' };
+      return state.lastError ? { status: 'degraded', pending: state.pending, lastError: state.lastError } : { status: 'up', pending: state.pending };
+    });
   }
 
   onModuleDestroy(): void {
@@ -83,7 +87,6 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
       if (!done) break;
     }
     counts.pending = (await this.repository.outboxState()).pending;
-    this.lastError = errors.at(-1) ?? (counts.sent > 0 ? null : this.lastError);
     return { counts, errors };
   }
 

@@ -44,7 +44,10 @@ export interface DetectOptions {
 export interface RegressionFinding {
   readonly function: string;
   readonly kind: RegressionKind;
-  /** The function's value (flat or cum) and its service's total on each side, in the trees' unit. */
+  /**
+   * The function's value (flat or cum) and its service's total on each side, in the trees' unit; totals leave out the
+   * ignored frames (`ignoreFunction`), and shares are over those totals.
+   */
   readonly baseValue: bigint;
   readonly currentValue: bigint;
   readonly baseTotal: bigint;
