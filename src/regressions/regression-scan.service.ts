@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings.schema';
 import { CostQueryService } from '../cost/cost-query.service';
 import { inTransaction } from '../database/transactions';
 import type { StackTree } from '../domain/profile/tree';
-import { detectRegressions, lifecycleAction, regressionFingerprint, type RegressionFinding } from '../domain/regression';
+import { detectRegressions, functionShare, lifecycleAction, regressionFingerprint, type RegressionFinding } from '../domain/regression';
 import { ProfileTreeRepository } from '../profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { findingJson, RegressionRepository, type FindingFigures } from './regression.repository';
@@ -67,6 +67,9 @@ export class RegressionScanService {
     const cfg = this.settings.regressions;
     const minImpact = unitsToMicros(cfg.minImpactPerYear);
     const detected = new Map<string, FindingFigures>();
+    // Current trees of services whose open findings this scan may resolve: the resolution carries the figures now.
+    const open = await this.findings.servicesWithOpenFindings();
+    const currentTrees = new Map<string, StackTree>();
     for (const service of services) {
       const price = prices.get(service);
       const compare = (base: StackTree, current: StackTree, baseVersion: string | null, currentVersion: string | null) => {
@@ -84,6 +87,7 @@ export class RegressionScanService {
       const current = await this.trees.readTree(service, cf, ct);
       if (!base || !current) continue;
       compare(base.tree, current.tree, null, null);
+      if (open.has(service)) currentTrees.set(service, current.tree);
       // A version the baseline never ran, against the version it ran last: the release that regressed.
       const before = await this.treeRows.versionsOf(service, bf, bt);
       const known = new Set(before.map((v) => v.version));
@@ -117,7 +121,22 @@ export class RegressionScanService {
           case 'resolve': {
             await this.findings.resolve(tx, fingerprint, windows.currentTo);
             // The resolution message carries the new figures: the function's share now is its current share.
-            await this.findings.enqueue(tx, fingerprint, 'resolved', { ...findingJson(before!), currentFrom: windows.currentFrom.toISOString(), currentTo: windows.currentTo.toISOString() });
+            const tree = currentTrees.get(before!.service);
+            const now = tree ? functionShare(tree, before!.function, before!.kind) : null;
+            await this.findings.enqueue(tx, fingerprint, 'resolved', {
+              ...findingJson(before!),
+              currentFrom: windows.currentFrom.toISOString(),
+              currentTo: windows.currentTo.toISOString(),
+              ...(now
+                ? {
+                    currentShare: now.share,
+                    currentCpuNanoseconds: now.value.toString(),
+                    // What is left of the increase: the value now minus the baseline share of today's total.
+                    cpuNanosecondsDelta: (now.value - (BigInt(Math.round(before!.baseShare * 1e12)) * now.total) / 1_000_000_000_000n).toString(),
+                    impactPerYearMicros: null,
+                  }
+                : {}),
+            });
             counts.resolved++;
             break;
           }

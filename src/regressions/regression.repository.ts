@@ -108,6 +108,12 @@ export class RegressionRepository {
     return rows.map(toFinding);
   }
 
+  /** Services with a finding that is not resolved (their scan may resolve it). */
+  async servicesWithOpenFindings(db: Db = this.db): Promise<Set<string>> {
+    const rows = await queryRows<{ service: string }>(db, `SELECT DISTINCT service FROM regression_findings WHERE state <> 'resolved'`);
+    return new Set(rows.map((r) => r.service));
+  }
+
   /** Inserts or replaces a finding's figures and state. */
   async upsert(tx: Db, f: FindingFigures, state: FindingState, notifiedDelta: bigint, resolvedAt: Date | null): Promise<void> {
     await tx.query(

@@ -100,6 +100,9 @@ describe.skipIf(!REDMINE_URL)('regression tickets in a real Redmine', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]!.status.id).toBe(1);
     const full = await redmine<{ issue: RedmineIssue }>(`/issues/${issues[0]!.id}.json?include=journals`);
+    // The resolution carries the figures of the day it was gone: validateEmail's share back near v1's.
+    const resolvedNote = full.issue.journals![0]!.notes;
+    expect(resolvedNote).toMatch(/Share of the service.s cpu&#47;nanoseconds: 3\.\d\d% → [234]\.\d\d%/);
     expect(full.issue.journals!.map((j) => j.notes.split('\n')[0])).toEqual([
       'The latest scan no longer shows this regression: resolved.',
       'This regression is back: reopened.',

@@ -168,6 +168,16 @@ function withoutIgnored(tree: StackTree, ignored: (name: string) => boolean): St
   return new StackTree(tree.sampleType, tree.period, tree.functions, tree.frameFunction, tree.frameLine, tree.parent, tree.frame, self, total);
 }
 
+/**
+ * A function's value and share now, as `detectRegressions` measures them (ignored frames left out): the figures a
+ * resolution message carries for a finding that is no longer detected.
+ */
+export function functionShare(tree: StackTree, fn: string, kind: RegressionKind, ignoreFunction: (name: string) => boolean = isProfilerArtifact): { value: bigint; total: bigint; share: number } {
+  const kept = withoutIgnored(tree, ignoreFunction);
+  const value = treeFunctions(kept).get(fn)?.[kind] ?? 0n;
+  return { value, total: kept.value, share: ratio(value, kept.value) };
+}
+
 const ZERO: FunctionValue = { flat: 0n, cum: 0n };
 
 /** Value of caller → callee pairs of functions (`caller\0callee`): the total of callee nodes right under a caller. */
