@@ -6,7 +6,7 @@ import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlock
 import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
 import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
 import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
-import { RegressionFindings1796412000000 } from './1796412000000-RegressionFindings';
+import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -21,5 +21,5 @@ export const MIGRATIONS = [
   JobRunHeartbeat1796400000000,
   FunctionServiceDays1796408671053,
   ProfileTrees1796409000000,
-  RegressionFindings1796412000000,
+  RegressionFindings1796440000000,
 ];

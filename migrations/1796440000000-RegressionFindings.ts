@@ -11,8 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - `regression_tickets`: the tracker's id and URL of each finding's ticket, recorded with the sent mark: the record,
  *   not hope, prevents a second ticket.
  */
-export class RegressionFindings1796412000000 implements MigrationInterface {
-  name = 'RegressionFindings1796412000000';
+export class RegressionFindings1796440000000 implements MigrationInterface {
+  name = 'RegressionFindings1796440000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
