@@ -6,6 +6,9 @@ import { FunctionDayBlocks1795322317881 } from './1795322317881-FunctionDayBlock
 import { JobRunHeartbeat1796400000000 } from './1796400000000-JobRunHeartbeat';
 import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServiceDays';
 import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
+import { ReportDeliveries1796420000000 } from './1796420000000-ReportDeliveries';
+import { PushMerges1796421000000 } from './1796421000000-PushMerges';
+import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 
 /**
@@ -21,5 +24,8 @@ export const MIGRATIONS = [
   JobRunHeartbeat1796400000000,
   FunctionServiceDays1796408671053,
   ProfileTrees1796409000000,
+  ReportDeliveries1796420000000,
+  PushMerges1796421000000,
+  ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
 ];

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
+import { ApiModule } from './api/api.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { SettingsModule } from './config/settings.module';
 import { CostModule } from './cost/cost.module';
@@ -11,7 +12,9 @@ import { IngestModule } from './ingest/ingest.module';
 import { DemoModule } from './demo/demo.module';
 import { JobRunModule } from './jobs/job-run.module';
 import { JobsModule } from './jobs/jobs.module';
+import { ProfileTreesModule } from './profile-trees/profile-trees.module';
 import { PullModule } from './pull/pull.module';
+import { ReportModule } from './report/report.module';
 import { RetentionModule } from './retention/retention.module';
 import { RegressionsModule } from './regressions/regressions.module';
 import { LoggingModule } from './logging/logging.module';
@@ -45,9 +48,12 @@ export interface AppModuleOptions {
     CatalogModule,
     CostModule,
     PullModule,
+    ProfileTreesModule,
     RetentionModule,
+    ReportModule,
     RegressionsModule,
     DemoModule,
+    ApiModule,
   ],
 })
 export class AppModule {

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CatalogController } from './catalog.controller';
 import { CatalogRepository } from './catalog.repository';
 import { CatalogService } from './catalog.service';
 
-/** The service catalog: loaded from `paths.catalogDir`, stored as revisions, shown at /api/v1/catalog and /readyz. */
+/** The service catalog: loaded from `paths.catalogDir`, stored as revisions, shown at /readyz and by the finance API (src/api/catalog.controller.ts). */
 @Module({
-  controllers: [CatalogController],
   providers: [{ provide: CatalogRepository, useFactory: (db: DataSource) => new CatalogRepository(db), inject: [DataSource] }, CatalogService],
   exports: [CatalogRepository, CatalogService],
 })

@@ -103,6 +103,12 @@ export class CatalogRepository {
     return row ? toRow(row) : null;
   }
 
+  /** Every stored revision (good and failed loads), the most recently loaded first. */
+  async revisions(limit: number): Promise<CatalogRevisionRow[]> {
+    const rows = await queryRows<RevisionDbRow>(this.db, `SELECT ${COLUMNS} FROM catalog_revisions ORDER BY last_loaded_at DESC, id DESC LIMIT $1`, [limit]);
+    return rows.map(toRow);
+  }
+
   /** Services of a revision as stored in `catalog_services`. */
   async services(revisionId: string): Promise<Array<{ service: string; team: string; system: string | null; lifecycle: string | null; aliases: string[]; patterns: string[] }>> {
     return queryRows(this.db, `SELECT service, team, system, lifecycle, aliases, patterns FROM catalog_services WHERE revision_id = $1 ORDER BY service`, [revisionId]);

@@ -5,8 +5,11 @@ import { declaredJobs } from '../jobs/job.decorator';
 import { registerTopCommand } from './top.command';
 import { registerAttributeCommand } from './attribute.command';
 import { registerServeCommand } from './serve.command';
+import { registerJobsCommand } from './jobs.command';
+import { registerReportCommand } from './report.command';
 import { registerMigrateCommand } from './migrate.command';
 import { registerRunCommand } from './run.command';
+import { registerApikeyCommand } from './apikey.command';
 import { registerDiffCommand } from './diff.command';
 
 /**
@@ -18,10 +21,13 @@ export function buildProgram(options: { modules?: readonly Type[] } = {}): Comma
     .description('Cost attribution from continuous profiles: dollars per function, service and team.')
     .showHelpAfterError();
   registerServeCommand(program);
+  registerJobsCommand(program);
   registerMigrateCommand(program);
   registerRunCommand(program, { jobs: declaredJobs(), modules: options.modules });
   registerTopCommand(program);
   registerAttributeCommand(program);
+  registerApikeyCommand(program);
+  registerReportCommand(program);
   registerDiffCommand(program);
   return program;
 }

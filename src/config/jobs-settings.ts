@@ -21,6 +21,11 @@ export const schedulesSettingsSchema = z
   .object({
     /** Off: the service only ingests pushes and serves; jobs run through `flamebill run JOB`. */
     enabled: z.boolean().default(true),
+    /**
+     * Where `flamebill serve` runs the scheduled jobs: `separate` (a child process of its own, so attribution never
+     * holds up the thread that answers HTTP and pushes) or `inline` (in the serving process: one process less).
+     */
+    process: z.enum(['separate', 'inline']).default('separate'),
     worker: z
       .strictObject({
         /** Items this replica processes at once. */
@@ -37,7 +42,7 @@ export const schedulesSettingsSchema = z
   .catchall(cronSchema)
   .prefault({})
   // The cron expressions move under `jobs` once checked, so the rest of the code reads them by job name.
-  .transform(({ enabled, worker, demo, ...jobs }) => ({ enabled, worker, demo, jobs: jobs as Record<string, string> }));
+  .transform(({ enabled, process, worker, demo, ...jobs }) => ({ enabled, process, worker, demo, jobs: jobs as Record<string, string> }));
 
 /** `retention`: how long stored data is kept, in days. */
 export const retentionSettingsSchema = z

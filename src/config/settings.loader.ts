@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SettingsError } from './settings.error';
+import { parseSmtpUrl } from './report-settings';
 import { settingsFileSchema, type Settings } from './settings.schema';
 import { locateYamlPath } from './yaml-locator';
 
@@ -13,6 +14,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'FLAMEBILL_DATA_DIR', path: ['paths', 'dataDir'] },
   { variable: 'FLAMEBILL_CATALOG_DIR', path: ['paths', 'catalogDir'] },
   { variable: 'LOG_LEVEL', path: ['logging', 'level'] },
+  { variable: 'SMTP_URL', path: ['report', 'smtp'], parse: parseSmtpUrl, secret: true },
 ];
 
 /** The settings file read when `FLAMEBILL_CONFIG` is not set; it is optional. */

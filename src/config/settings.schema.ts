@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
+import { reportSettingsSchema } from './report-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
+import { apiSettingsSchema } from './api-settings';
 import { regressionsSettingsSchema } from '../domain/regression/regression-settings';
 
 /**
@@ -64,7 +66,8 @@ const labelKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a
  */
 export const labelsSettingsSchema = z
   .strictObject({
-    keys: z.array(labelKeySchema).default([]),
+    // The seed's standard labels: per-version trees and regressions and per-endpoint costs work out of the box.
+    keys: z.array(labelKeySchema).default(['version', 'endpoint']),
     maxValuesPerKey: z.number().int().min(1).max(100_000).default(100),
   })
   .prefault({});
@@ -82,6 +85,8 @@ export const settingsFileSchema = z.strictObject({
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,
+  report: reportSettingsSchema,
+  api: apiSettingsSchema,
   regressions: regressionsSettingsSchema,
 });
 

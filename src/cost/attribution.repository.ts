@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
+import type { TimeWindow } from '../domain/time-window';
 import type { WindowAttributionSplits } from '../domain/cost';
 import type { PriceSchedule } from './price-schedule';
 import { isoDay } from '../domain/time-window';
@@ -64,6 +65,21 @@ export class AttributionRepository {
       schedule.currency,
       JSON.stringify(schedule.document),
     ]);
+  }
+
+  /** Starts of the attributed windows in [from, to), oldest first. */
+  async attributedWindows(db: DataSource | EntityManager, from: Date, to: Date): Promise<TimeWindow[]> {
+    const rows = await queryRows<{ window_start: Date; window_end: Date }>(
+      db,
+      `SELECT window_start, window_end FROM cost_windows WHERE window_start >= $1 AND window_start < $2 ORDER BY window_start`,
+      [from, to],
+    );
+    return rows.map((r) => ({ start: r.window_start, end: r.window_end }));
+  }
+
+  /** The services of an attributed window and the profiler names that resolved to each. */
+  async attributedServices(db: DataSource | EntityManager, windowStart: Date): Promise<Array<{ service: string; profileServiceNames: string[] }>> {
+    return queryRows(db, `SELECT service, profile_service_names AS "profileServiceNames" FROM cost_service_windows WHERE window_start = $1 ORDER BY service`, [windowStart]);
   }
 
   /** A stored price schedule by id, or null when none has that id. */

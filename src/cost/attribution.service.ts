@@ -1,12 +1,11 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
 import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
-import { deserializeFold, mergeFolds } from '../domain/profile';
-import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
-import { ProfileTreeService } from '../profile-trees/profile-tree.service';
+import { deserializeFold, mergeFolds, serializeFold } from '../domain/profile';
+import { ProfileRepository, type PushMerge, type StoredProfile } from '../profiles/profile.repository';
 import { AttributionRepository } from './attribution.repository';
 import { FunctionDayState, TOP_SIZE } from './function-day-state';
 import { FunctionDayRepository } from './function-day.repository';
@@ -48,7 +47,7 @@ export interface WindowAttributionResult {
   readonly priceScheduleId: string;
   /** True when the window was marked dirty (new profiles since its last attribution). */
   readonly wasDirty: boolean;
-  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups, trees), for logs and the benchmark. */
+  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups), for logs and the benchmark. */
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -82,8 +81,6 @@ export class AttributionService {
     dictionary: FunctionDictionary,
     private readonly facts: AttributionRepository,
     private readonly days: FunctionDayRepository,
-    /** Merged call trees per service-day; absent in tests and benches that only need the facts. */
-    @Optional() private readonly trees?: ProfileTreeService,
   ) {
     this.functions = dictionary;
   }
@@ -99,9 +96,9 @@ export class AttributionService {
     // lock so a waiting attribution does not hold up pushes into its window.
     await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [Math.floor(window.start.getTime() / 86_400_000)]);
     const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
-    const stored = await this.profiles.listWindow(window.start, tx);
+    const stored = await this.profiles.listWindowForAttribution(window.start, tx);
     const { catalog: current, priceSchedule, prices } = basis ? await this.resolveBasis(tx, basis) : await this.currentBasis(tx);
-    const { inputs, digestsByProfilerName } = serviceInputs(stored);
+    const { inputs, digestsByProfilerName, merges, profileCount } = serviceInputs(stored);
     clock.lap('read');
     const attribution = attributeWindowSplits({
       window: { startMs: window.start.getTime(), endMs: window.end.getTime() },
@@ -126,7 +123,7 @@ export class AttributionService {
       attribution,
       catalogRevisionId: current?.id ?? null,
       priceSchedule,
-      profileCount: stored.length,
+      profileCount,
       profileDigests: serviceDigests(attribution, digestsByProfilerName),
       splits: new Map([...newSplits].map(([service, split]) => [service, { bytes: split.bytes, functions: split.arrays.ids.length, self: sumOf(split.arrays.self) }])),
     });
@@ -135,12 +132,13 @@ export class AttributionService {
     const functionDayChanges = changed.length === 0 ? 0 : await this.applyToDay(tx, day, changed, oldSplits, newSplits, clock);
     await this.facts.rebuildDayRollups(tx, day);
     clock.lap('rollups');
-    await this.trees?.windowAttributed(tx, window.start, stored, attribution.services);
-    clock.lap('trees');
+    // The pushes read now become the groups' merges: the next attribution of this window reads them once, not each push.
+    await this.profiles.saveMerges(tx, merges);
+    clock.lap('merges');
     return {
       windowStart: window.start,
       totalMicrodollars: attribution.totalMicrodollars,
-      profiles: stored.length,
+      profiles: profileCount,
       services: attribution.services.length,
       functionRows: newSplits.size === 0 ? 0 : [...newSplits.values()].reduce((n, s) => n + s.arrays.ids.length, 0),
       functionDayChanges,
@@ -281,40 +279,89 @@ interface EncodedSplit {
   readonly bytes: Buffer;
 }
 
+/** What attribution reads of a window: the merges of its pushes and the profiles not merged yet. */
+export interface WindowProfiles {
+  readonly merges: readonly PushMerge[];
+  readonly profiles: readonly StoredProfile[];
+}
+
+/** A push group's merge after this attribution, to store with the window's facts (only groups that changed). */
+type NewMerge = PushMerge & { readonly source: 'push' };
+
+const DIGEST_MODULUS = 1n << 256n;
+
+/** sha256 of a profile digest as a number, the term it adds to a group's `digestSum`. */
+function digestTerm(digest: string): bigint {
+  return BigInt(`0x${createHash('sha256').update(digest).digest('hex')}`);
+}
+
 /**
- * One attribution input per (profiler service name, source, cluster, region, profile type): the folds of one
- * such group are merged (a pushing agent sends a profile every few seconds), CPU time added up. Profiles that
- * are not CPU time (`cpuNanoseconds` null) are not costed.
+ * One attribution input per (profiler service name, source, cluster, region, profile type): the folds of one such
+ * group are merged (a pushing agent sends a profile every few seconds), CPU time added up; a push group starts from its
+ * stored merge and adds the pushes that came after it, and its new merge is returned to be stored. A group's digest is
+ * its one profile's, or `merge:` and the sum of its profiles' digest hashes (the same whether or not part of it was
+ * merged before). Profiles that are not CPU time (`cpuNanoseconds` null) are not costed.
  */
-export function serviceInputs(stored: readonly StoredProfile[]): { inputs: ServiceWindowInput[]; digestsByProfilerName: Map<string, string[]> } {
-  const groups = new Map<string, StoredProfile[]>();
-  const digestsByProfilerName = new Map<string, string[]>();
-  for (const p of stored) {
-    if (p.cpuNanoseconds === null) continue;
-    const key = JSON.stringify([p.service, p.source, p.seriesLabels[CLUSTER_LABEL] ?? null, p.seriesLabels[REGION_LABEL] ?? null, p.profileType]);
-    const list = groups.get(key);
-    if (list) list.push(p);
-    else groups.set(key, [p]);
-    const digests = digestsByProfilerName.get(p.service) ?? [];
-    digests.push(p.digest);
-    digestsByProfilerName.set(p.service, digests);
+export function serviceInputs(window: WindowProfiles): { inputs: ServiceWindowInput[]; digestsByProfilerName: Map<string, string[]>; merges: NewMerge[]; profileCount: number } {
+  interface Group {
+    readonly first: { readonly service: string; readonly source: string; readonly profileType: string; readonly seriesLabels: Readonly<Record<string, string>>; readonly windowStart: Date; readonly windowEnd: Date };
+    merge: PushMerge | null;
+    readonly rows: StoredProfile[];
   }
-  const inputs = [...groups.values()].map((group): ServiceWindowInput => {
-    const first = group[0] as StoredProfile;
+  const groups = new Map<string, Group>();
+  const keyOf = (p: { service: string; source: string; seriesLabels: Readonly<Record<string, string>>; profileType: string }): string =>
+    JSON.stringify([p.service, p.source, p.seriesLabels[CLUSTER_LABEL] ?? null, p.seriesLabels[REGION_LABEL] ?? null, p.profileType]);
+  for (const m of window.merges) groups.set(keyOf({ ...m, source: 'push' }), { first: { ...m, source: 'push' }, merge: m, rows: [] });
+  let profileCount = window.merges.reduce((n, m) => n + m.profileCount, 0);
+  for (const p of window.profiles) {
+    profileCount++;
+    if (p.cpuNanoseconds === null) continue;
+    const key = keyOf(p);
+    const group = groups.get(key);
+    if (group) group.rows.push(p);
+    else groups.set(key, { first: p, merge: null, rows: [p] });
+  }
+  const inputs: ServiceWindowInput[] = [];
+  const merges: NewMerge[] = [];
+  const digestsByProfilerName = new Map<string, string[]>();
+  for (const { first, merge, rows } of groups.values()) {
+    const folds = [...(merge ? [deserializeFold(merge.fold)] : []), ...rows.map((p) => deserializeFold(p.fold))];
+    const fold = folds.length === 1 ? folds[0]! : mergeFolds(folds);
+    const cpuNanoseconds = rows.reduce((sum, p) => sum + (p.cpuNanoseconds as bigint), merge?.cpuNanoseconds ?? 0n);
+    const count = (merge?.profileCount ?? 0) + rows.length;
+    const sum = rows.reduce((acc, p) => (acc + digestTerm(p.digest)) % DIGEST_MODULUS, merge ? BigInt(`0x${merge.digestSum}`) : 0n);
+    const digest = count === 1 ? rows[0]!.digest : `merge:${sum.toString(16).padStart(64, '0')}`;
     const cluster = first.seriesLabels[CLUSTER_LABEL];
     const region = first.seriesLabels[REGION_LABEL];
-    const digests = group.map((p) => p.digest).sort();
-    return {
+    inputs.push({
       serviceName: first.service,
-      fold: group.length === 1 ? deserializeFold(first.fold) : mergeFolds(group.map((p) => deserializeFold(p.fold))),
-      cpuNanoseconds: group.reduce((sum, p) => sum + (p.cpuNanoseconds as bigint), 0n),
+      fold,
+      cpuNanoseconds,
       source: first.source,
       ...(cluster !== undefined ? { cluster } : {}),
       ...(region !== undefined ? { region } : {}),
-      profileDigest: digests.length === 1 ? (digests[0] as string) : `merge:${createHash('sha256').update(digests.join('\n')).digest('hex')}`,
-    };
-  });
-  return { inputs, digestsByProfilerName };
+      profileDigest: digest,
+    });
+    digestsByProfilerName.set(first.service, [...(digestsByProfilerName.get(first.service) ?? []), digest]);
+    // A lone push stays a row (its own digest is its provenance); from two pushes on, the group is kept merged.
+    if (first.source === 'push' && rows.length > 0 && count > 1) {
+      merges.push({
+        source: 'push',
+        windowStart: first.windowStart,
+        windowEnd: first.windowEnd,
+        service: first.service,
+        profileType: first.profileType,
+        seriesLabels: first.seriesLabels,
+        throughId: rows.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), merge?.throughId ?? '0'),
+        profileCount: count,
+        cpuNanoseconds,
+        sampleCount: rows.reduce((n, p) => n + p.sampleCount, merge?.sampleCount ?? 0),
+        digestSum: sum.toString(16).padStart(64, '0'),
+        fold: Buffer.from(serializeFold(fold)),
+      });
+    }
+  }
+  return { inputs, digestsByProfilerName, merges, profileCount };
 }
 
 /** Digests of the stored profiles behind each service line (all profiler names that resolved to it). */

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CatalogModule } from '../catalog/catalog.module';
 import { ProfilesModule } from '../profiles/profiles.module';
-import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { AttributeHandler } from './attribute.handler';
 import { AttributeJob } from './attribute.job';
 import { AttributionRepository } from './attribution.repository';
@@ -11,18 +10,16 @@ import { FunctionDayRepository } from './function-day.repository';
 import { COST_QUERY_CLOCK, CostQueryService } from './cost-query.service';
 import { CostQueryRepository } from './cost-query.repository';
 import { FunctionDictionary } from './function-dictionary';
-import { LeaderboardController } from './leaderboard.controller';
 import { LeaderboardRepository } from './leaderboard.repository';
 import { LeaderboardService } from './leaderboard.service';
 
 /**
  * Cost facts: `AttributionService` (attribute one window into the fact tables, in the caller's transaction),
- * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items), the leaderboards API and `CostQueryService`,
+ * job `attribute` (`AttributeJob`, and `AttributeHandler` for its items), the leaderboards (`LeaderboardService`, served by the finance API) and `CostQueryService`,
  * the read model every publisher uses.
  */
 @Module({
-  imports: [ProfilesModule, CatalogModule, ProfileTreesModule],
-  controllers: [LeaderboardController],
+  imports: [ProfilesModule, CatalogModule],
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
     { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
@@ -36,6 +33,6 @@ import { LeaderboardService } from './leaderboard.service';
     AttributeJob,
     LeaderboardService,
   ],
-  exports: [AttributionService, AttributionRepository, CostQueryService, CostQueryRepository],
+  exports: [AttributionService, AttributionRepository, CostQueryService, CostQueryRepository, LeaderboardService],
 })
 export class CostModule {}

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { ProfileDecodeError } from '../domain/profile';
 import { decodeTree, encodeTree, mergeTrees, pruneTree, type StackTree } from '../domain/profile/tree';
-import { ProfileRepository, type StoredProfile } from '../profiles/profile.repository';
+import { ProfileRepository, type StoredProfileHeader } from '../profiles/profile.repository';
 import { ALL_VERSIONS, ProfileTreeRepository, type DayTreeRow, type WindowTreeRow } from './profile-tree.repository';
 import { storedProfileTrees } from './stored-profile-trees';
 
@@ -40,12 +40,14 @@ export const TREE_MAX_NODES = 50_000;
 /** Value of the split for versions past the cardinality limit. */
 const OTHER_VERSION = '__other__';
 const DAY_MS = 86_400_000;
+/** Advisory-lock class serializing tree updates of one UTC day ("tree"). */
+const TREE_DAY_LOCK_CLASS = 0x74726565;
 
 /**
  * Keeps one merged call tree per (service, window) and per (service, UTC day), each also per `version` label value
- * when `version` is a configured label key. Called by attribution inside its transaction: a window's trees are
- * rebuilt only for services whose set of profiles changed (by digest), and then that service's day trees are
- * rebuilt from its window trees, so re-attributing an unchanged window writes nothing.
+ * when `version` is a configured label key. Run by the `profile-trees` job for attributed windows: a window's trees
+ * are rebuilt only for services whose set of profiles changed (by digest), and then that service's day trees are
+ * rebuilt from its window trees, so running again over an unchanged window writes nothing.
  */
 @Injectable()
 export class ProfileTreeService {
@@ -70,8 +72,12 @@ export class ProfileTreeService {
     return { tree, days: rows.length, missingRaw: rows.reduce((n, r) => n + r.missingRaw, 0) };
   }
 
-  /** Updates the trees of an attributed window (`stored`: its profiles, as attribution read them) in `tx`. */
-  async windowAttributed(tx: EntityManager, windowStart: Date, stored: readonly StoredProfile[], services: readonly AttributedService[]): Promise<TreeWindowResult> {
+  /**
+   * Updates the trees of an attributed window in `tx` (`stored`: its profiles; `services`: the attribution's services
+   * and the profiler names behind each). Windows of one UTC day take turns, as their day trees are rebuilt.
+   */
+  async windowAttributed(tx: EntityManager, windowStart: Date, stored: readonly StoredProfileHeader[], services: readonly AttributedService[]): Promise<TreeWindowResult> {
+    await tx.query(`SELECT pg_advisory_xact_lock(${TREE_DAY_LOCK_CLASS}, $1::int)`, [Math.floor(windowStart.getTime() / DAY_MS)]);
     const groups = groupByService(stored, services);
     const before = await this.trees.windowKeys(tx, windowStart);
     const changed = [...new Set([...groups.keys(), ...before.keys()])].filter((s) => before.get(s) !== groups.get(s)?.digestsKey).sort();
@@ -125,7 +131,7 @@ export class ProfileTreeService {
     return { rows: [row(ALL_VERSIONS, pruned(whole.length === 1 ? whole[0]! : mergeTrees(whole))), ...[...versions].map(([v, t]) => row(v, pruned(t)))], missing };
   }
 
-  private build(p: StoredProfile, raw: Uint8Array, splitVersion: boolean) {
+  private build(p: StoredProfileHeader, raw: Uint8Array, splitVersion: boolean) {
     try {
       const seriesVersion = p.seriesLabels['version'];
       return storedProfileTrees(raw, p.cpuNanoseconds!, { splitVersion, ...(seriesVersion !== undefined ? { seriesVersion } : {}) });
@@ -167,15 +173,15 @@ export class ProfileTreeService {
 }
 
 interface ServiceGroup {
-  readonly profiles: StoredProfile[];
+  readonly profiles: StoredProfileHeader[];
   readonly digestsKey: string;
 }
 
 /** CPU profiles per attributed service (profiles that are not CPU time are not costed, so not in the trees). */
-function groupByService(stored: readonly StoredProfile[], services: readonly AttributedService[]): Map<string, ServiceGroup> {
+function groupByService(stored: readonly StoredProfileHeader[], services: readonly AttributedService[]): Map<string, ServiceGroup> {
   const serviceOf = new Map<string, string>();
   for (const s of services) for (const n of s.profileServiceNames) serviceOf.set(n, s.service);
-  const lists = new Map<string, StoredProfile[]>();
+  const lists = new Map<string, StoredProfileHeader[]>();
   for (const p of stored) {
     if (p.cpuNanoseconds === null) continue;
     const service = serviceOf.get(p.service) ?? p.service;

@@ -26,13 +26,39 @@ export interface NewProfileRow {
   readonly raw: Uint8Array | null;
 }
 
-/** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytes`). */
+/** A stored profile as attribution reads it (without `raw`, which can be large: see `rawBytesMany`). */
 export interface StoredProfile extends Omit<NewProfileRow, 'fold' | 'raw'> {
   readonly id: string;
   /** serializeFold() bytes, as node-postgres returns bytea. */
   readonly fold: Buffer;
   readonly receivedAt: Date;
 }
+
+/**
+ * The merged fold of the pushes of one attribution group of a window, up to `throughId` (see `listWindowForAttribution`).
+ * `digestSum` is the sum modulo 2^256 of the sha256 of each merged push's digest, as hex: a digest of the set that can
+ * be extended one push at a time and does not depend on their order.
+ */
+export interface PushMerge {
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  readonly service: string;
+  readonly profileType: string;
+  readonly seriesLabels: Readonly<Record<string, string>>;
+  readonly throughId: string;
+  readonly profileCount: number;
+  readonly cpuNanoseconds: bigint;
+  readonly sampleCount: number;
+  readonly digestSum: string;
+  readonly fold: Buffer;
+}
+
+/** The group of a push in SQL: what attribution merges together (service, source, cluster, region, profile type). */
+const GROUP_KEY_SQL = (t: string) =>
+  `jsonb_build_array(${t}.service, ${t}.source, ${t}.series_labels->>'cluster', ${t}.series_labels->>'region', ${t}.profile_type)::text`;
+
+/** A stored profile without its fold. */
+export type StoredProfileHeader = Omit<StoredProfile, 'fold'>;
 
 export interface InsertResult {
   readonly id: string;
@@ -231,20 +257,82 @@ export class ProfileRepository {
     return rows.map(toStoredProfile);
   }
 
-  /** Total CPU nanoseconds stored for `service` in windows starting in [from, to); 0n when none. */
-  async sumCpu(service: string, from: Date, to: Date): Promise<bigint> {
-    const [row] = await queryRows<{ total: string | null }>(
-      this.db,
-      `SELECT sum(cpu_nanoseconds)::text AS total FROM profiles WHERE service = $1 AND window_start >= $2 AND window_start < $3`,
-      [service, from, to],
+  /**
+   * What attribution reads of a window: the merges of its pushes, and every profile not in a merge yet (pulled
+   * profiles, and pushes that arrived after their group's merge). Call it under the window's exclusive lock (in the
+   * attribution's transaction) so that no push commits in between.
+   */
+  async listWindowForAttribution(windowStart: Date, tx: EntityManager): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
+    const merges = await queryRows<{
+      window_start: Date;
+      window_end: Date;
+      service: string;
+      profile_type: string;
+      series_labels: Record<string, string>;
+      through_id: string;
+      profile_count: number;
+      cpu_nanoseconds: string;
+      sample_count: string;
+      digest_sum: string;
+      fold: Buffer;
+    }>(tx, `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`, [windowStart]);
+    const rows = await queryRows<ProfileRow>(
+      tx,
+      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
+         FROM profiles p
+         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
+        WHERE p.window_start = $1 AND (p.source <> 'push' OR m.through_id IS NULL OR p.id > m.through_id)
+        ORDER BY p.id`,
+      [windowStart],
     );
-    return BigInt(row?.total ?? 0);
+    return {
+      merges: merges.map((m) => ({
+        windowStart: m.window_start,
+        windowEnd: m.window_end,
+        service: m.service,
+        profileType: m.profile_type,
+        seriesLabels: m.series_labels,
+        throughId: String(m.through_id),
+        profileCount: m.profile_count,
+        cpuNanoseconds: BigInt(m.cpu_nanoseconds),
+        sampleCount: Number(m.sample_count),
+        digestSum: m.digest_sum,
+        fold: m.fold,
+      })),
+      profiles: rows.map(toStoredProfile),
+    };
   }
 
-  /** The raw bytes of one profile; null when retention dropped them or the id is unknown. */
-  async rawBytes(id: string): Promise<Buffer | null> {
-    const [row] = await queryRows<{ raw: Buffer | null }>(this.db, `SELECT raw FROM profiles WHERE id = $1`, [id]);
-    return row?.raw ?? null;
+  /** Stores the new merges of a window's push groups, in the attribution's transaction. */
+  async saveMerges(tx: EntityManager, merges: readonly (PushMerge & { readonly source: 'push' })[]): Promise<void> {
+    for (const m of merges) {
+      await tx.query(
+        `INSERT INTO profile_push_merges (window_start, group_key, service, profile_type, window_end, series_labels, through_id, profile_count,
+                                          cpu_nanoseconds, sample_count, digest_sum, fold)
+         VALUES ($1, jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text, $2, $3, $4, $5::jsonb,
+                 $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
+         ON CONFLICT (window_start, group_key) DO UPDATE SET
+           through_id = EXCLUDED.through_id, profile_count = EXCLUDED.profile_count, cpu_nanoseconds = EXCLUDED.cpu_nanoseconds,
+           sample_count = EXCLUDED.sample_count, digest_sum = EXCLUDED.digest_sum, fold = EXCLUDED.fold`,
+        [m.windowStart, m.service, m.profileType, m.windowEnd, JSON.stringify(m.seriesLabels), m.throughId, m.profileCount, m.cpuNanoseconds.toString(), m.sampleCount, m.digestSum, m.fold],
+      );
+    }
+  }
+
+  /** The profiles of one window without their folds or raw bytes (what tree building reads first), in id order. */
+  async listWindowHeaders(windowStart: Date, db: DataSource | EntityManager = this.db): Promise<StoredProfileHeader[]> {
+    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
+      db,
+      `SELECT id, source, service, profile_type, window_start, window_end, digest, series_labels, byte_size,
+              sample_count, cpu_nanoseconds, wall_only, received_at
+         FROM profiles WHERE window_start = $1 ORDER BY id`,
+      [windowStart],
+    );
+    return rows.map((r) => {
+      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
+      return header;
+    });
   }
 
   /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
@@ -254,7 +342,6 @@ export class ProfileRepository {
     return new Map(rows.map((r) => [r.id, r.raw]));
   }
 
-  /** Windows marked dirty, oldest first, with the time of their mark. */
   /** Retention: forgets the raw bytes of profiles whose window started before `before`; returns how many. */
   async dropRawBefore(before: Date): Promise<number> {
     const rows = await queryRows<unknown>(this.db, `UPDATE profiles SET raw = NULL WHERE window_start < $1 AND raw IS NOT NULL RETURNING id`, [before]);
@@ -264,9 +351,11 @@ export class ProfileRepository {
   /** Retention: deletes profiles whose window started before `before`; returns how many. */
   async deleteBefore(before: Date): Promise<number> {
     const rows = await queryRows<unknown>(this.db, `DELETE FROM profiles WHERE window_start < $1 RETURNING id`, [before]);
+    await this.db.query(`DELETE FROM profile_push_merges WHERE window_start < $1`, [before]);
     return rows.length;
   }
 
+  /** Windows marked dirty, oldest first, with the time of their mark. */
   async listDirtyWindows(limit = 1000): Promise<Array<{ windowStart: Date; markedAt: Date }>> {
     const rows = await queryRows<{ window_start: Date; marked_at: Date }>(
       this.db,

@@ -1,7 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import type { AddressInfo } from 'node:net';
+import { serveOpenApi } from '../api/openapi';
 import { AppModule, type AppModuleOptions } from '../app.module';
 import { AppLogger } from '../logging/app-logger';
 
@@ -17,6 +19,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
+  // The finance API sets a content hash ETag itself, on closed periods only (src/api/api-response.interceptor.ts).
+  app.set('etag', false);
+  app.use(helmet());
+  serveOpenApi(app);
   return app;
 }
 

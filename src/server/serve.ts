@@ -3,6 +3,7 @@ import { loadSettings } from '../config/settings.loader';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
 import { createRootLogger } from '../logging/root-logger';
 import type { RunningServer } from './bootstrap';
+import { JobsProcess } from './jobs-process';
 
 /**
  * Validates settings, opens the database (DATABASE_URL, or the embedded PostgreSQL of
@@ -11,8 +12,11 @@ import type { RunningServer } from './bootstrap';
  * @throws SettingsError / DatabaseConnectionError with a one-line message before anything starts.
  */
 export async function serve(): Promise<void> {
-  const settings = loadSettings();
-  const logger = createRootLogger(settings.logging.level);
+  const loaded = loadSettings();
+  const logger = createRootLogger(loaded.logging.level);
+  // With separate jobs, this process only serves: the child runs the scheduler (and the first start's demo).
+  const separateJobs = loaded.schedules.enabled && loaded.schedules.process === 'separate';
+  const settings = separateJobs ? { ...loaded, schedules: { ...loaded.schedules, enabled: false } } : loaded;
   // Load Nest (about a second) while PostgreSQL starts.
   const bootstrap = import('./bootstrap.js');
   bootstrap.catch(() => undefined);
@@ -25,9 +29,17 @@ export async function serve(): Promise<void> {
     await target.release();
     throw error;
   }
-  stopOnSignals(server, target, logger);
+  let jobs: JobsProcess | null = null;
+  if (separateJobs) {
+    jobs = new JobsProcess(target.url, logger);
+    const running = jobs;
+    const { ReadinessRegistry } = await import('../health/readiness.registry.js');
+    server.app.get(ReadinessRegistry).register('jobs', () => running.status());
+    jobs.start();
+  }
+  stopOnSignals(server, target, jobs, logger);
   logger.info(
-    { url: server.url, database: target.displayUrl, embedded: target.embedded !== null, configFile: settings.configFile },
+    { url: server.url, database: target.displayUrl, embedded: target.embedded !== null, configFile: settings.configFile, jobs: separateJobs ? 'separate process' : settings.schedules.enabled ? 'inline' : 'off' },
     `flamebill listening on ${server.url}`,
   );
 }
@@ -37,7 +49,7 @@ export async function serve(): Promise<void> {
  * within a few seconds is the same Ctrl-C delivered twice (the terminal and `npm start` both send it):
  * ignored. A later one exits at once; the next start recovers the database.
  */
-function stopOnSignals(server: RunningServer, target: DatabaseTarget, logger: Logger): void {
+function stopOnSignals(server: RunningServer, target: DatabaseTarget, jobs: JobsProcess | null, logger: Logger): void {
   let firstAt = 0;
   const stop = (signal: NodeJS.Signals): void => {
     if (firstAt > 0) {
@@ -47,7 +59,7 @@ function stopOnSignals(server: RunningServer, target: DatabaseTarget, logger: Lo
     }
     firstAt = Date.now();
     logger.info(`${signal} received: stopping`);
-    void shutDown(server, target, logger).then((code) => process.exit(code));
+    void shutDown(server, target, jobs, logger).then((code) => process.exit(code));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -55,8 +67,10 @@ function stopOnSignals(server: RunningServer, target: DatabaseTarget, logger: Lo
 
 const DUPLICATE_SIGNAL_MS = 3_000;
 
-async function shutDown(server: RunningServer, target: DatabaseTarget, logger: Logger): Promise<number> {
+async function shutDown(server: RunningServer, target: DatabaseTarget, jobs: JobsProcess | null, logger: Logger): Promise<number> {
   let code = 0;
+  // Jobs first: their items finish or give their leases back while the database is still there.
+  await jobs?.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the jobs process failed'));
   try {
     await server.app.close();
   } catch (error) {

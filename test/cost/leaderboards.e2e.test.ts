@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { ApiKeyService } from '../../src/api/auth/api-key.service';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
 import { AttributionService } from '../../src/cost/attribution.service';
 import { attributeWindow as attributePure, formatScaled, sumAttributions, type AttributionSummary, type WindowAttribution } from '../../src/domain/cost';
@@ -12,6 +13,9 @@ import { CATALOG_DIR, demoProfiles, HOUR, LABEL_KEYS, SETTINGS, storeProfile, ty
 const DAY = 86_400_000;
 let app: TestApp;
 let dir: string;
+/** API keys (the leaderboards and the catalog are behind the finance API's keys). */
+let readKey: string;
+let adminKey: string;
 /** Pure attributions of every stored window, the oracle for the API. */
 const windows = new Map<number, WindowAttribution>();
 
@@ -34,6 +38,8 @@ beforeAll(async () => {
       ],
     },
   });
+  readKey = (await app.app.get(ApiKeyService).create('leaderboards-read', ['read'])).key;
+  adminKey = (await app.app.get(ApiKeyService).create('leaderboards-admin', ['admin'])).key;
   const db = app.app.get(DataSource);
   await db.query(`TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days`);
   const demo = demoProfiles();
@@ -95,7 +101,7 @@ interface Body {
 }
 
 async function get(pathAndQuery: string): Promise<{ status: number; body: Body }> {
-  const response = await fetch(`${app.baseUrl}${pathAndQuery}`);
+  const response = await fetch(`${app.baseUrl}${pathAndQuery}`, { headers: { authorization: `Bearer ${readKey}` } });
   return { status: response.status, body: (await response.json()) as Body };
 }
 
@@ -232,7 +238,7 @@ describe('GET /api/v1/catalog and /readyz', () => {
     const good = await readFile(file, 'utf8');
     await writeFile(file, good.replace('owner: group:default/payments', 'owner: group:default/no-such-team'));
     try {
-      const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST' });
+      const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } });
       const broken = (await reload.json()) as Body;
       expect(reload.status).toBe(200);
       expect(broken.current.revision).toBe(ok.current.revision);

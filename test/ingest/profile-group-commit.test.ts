@@ -91,7 +91,7 @@ describe('ProfileRepository.insertMany', () => {
     expect(await dirty()).toEqual([W1.start.toISOString(), W2.start.toISOString()]);
     const [first] = await repo.listWindow(W1.start);
     expect(deserializeFold(first!.fold)).toEqual(FOLD);
-    expect((await repo.rawBytes(first!.id))?.equals(GO_CPU)).toBe(true);
+    expect((await repo.rawBytesMany([first!.id])).get(first!.id)?.equals(GO_CPU)).toBe(true);
   });
 
   it('answers a row stored before, and a repeat within the batch, as duplicates with the stored id', async () => {

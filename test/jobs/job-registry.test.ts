@@ -116,7 +116,7 @@ describe('a job registered by its own module', () => {
 
   it('a schedule that names no job stops the start with the setting named', async () => {
     await expect(startTestApp({ modules: [EchoJobModule], settings: { schedules: { enabled: true, demo: false, 'test-echoo': '* * * * *' } } })).rejects.toThrow(
-      /invalid setting schedules\.test-echoo: no job has that name \(jobs: attribute, pull, regressions, retention, test-echo, ticket-delivery\)/,
+      /invalid setting schedules\.test-echoo: no job has that name \(jobs: attribute, .*\btest-echo\b.*\)/,
     );
   });
 });

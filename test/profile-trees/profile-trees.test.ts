@@ -10,6 +10,7 @@ import { mergeFolds, serializeFold } from '../../src/domain/profile';
 import { decodeTree, encodeTree, treeFunctions } from '../../src/domain/profile/tree';
 import { ProfileTreeRepository } from '../../src/profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../../src/profile-trees/profile-tree.service';
+import { JobsService } from '../../src/jobs/jobs.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
 import { startTestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
@@ -32,8 +33,17 @@ beforeAll(async () => {
   repo = new ProfileTreeRepository(db);
   const profiles = new ProfileRepository(db);
   treeService = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
-  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository(), treeService);
+  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
 });
+
+/** Attributes the window, then builds its trees as the `profile-trees` job does (from what attribution stored). */
+async function attributeAndBuild(start: Date) {
+  const result = await attribute(db, service, start);
+  const trees = await db.transaction(async (tx) =>
+    treeService.windowAttributed(tx, start, await new ProfileRepository(db).listWindowHeaders(start, tx), await new AttributionRepository().attributedServices(tx, start)),
+  );
+  return { result, trees };
+}
 
 beforeEach(async () => {
   await truncateTables(db);
@@ -71,8 +81,8 @@ async function dumpTrees(): Promise<string[]> {
 describe('profile trees per service-day, written when a window is attributed', () => {
   it('the day tree of each service has the per-function values of its merged folds, and its CPU time', async () => {
     for (const p of inWindows([W06, W07])) await store(p);
-    await attribute(db, service, W06);
-    await attribute(db, service, W07);
+    await attributeAndBuild(W06);
+    await attributeAndBuild(W07);
     const services = [...new Set(inWindows([W06, W07]).map((p) => p.service))];
     expect(services.length).toBeGreaterThan(3);
     for (const name of services) {
@@ -102,17 +112,17 @@ describe('profile trees per service-day, written when a window is attributed', (
 
   it('re-attributing a window changes nothing; a new profile in it changes its service-day exactly', async () => {
     for (const p of inWindows([W06, W07])) await store(p);
-    await attribute(db, service, W06);
-    await attribute(db, service, W07);
+    await attributeAndBuild(W06);
+    await attributeAndBuild(W07);
     const before = await dumpTrees();
-    const again = await attribute(db, service, W07);
-    expect(again.timings['trees']).toBeDefined();
+    const again = await attributeAndBuild(W07);
+    expect(again.trees.changedServices).toBe(0);
     expect(await dumpTrees()).toEqual(before);
 
     const extra = inWindows([W06]).find((p) => p.service === 'checkout')!;
     await store(extra, { start: W07, salt: 'second replica' });
     const dayBefore = decodeTree((await repo.dayTree('checkout', DAY))!.tree).value;
-    await attribute(db, service, W07);
+    await attributeAndBuild(W07);
     const after = (await repo.dayTree('checkout', DAY))!;
     expect(decodeTree(after.tree).value).toBe(dayBefore + extra.cpu);
     expect(after.profiles).toBe(3);
@@ -125,8 +135,8 @@ describe('profile trees per service-day, written when a window is attributed', (
     const nextDay = new Date('2026-11-22T06:00:00Z');
     await store(p);
     await store(p, { start: nextDay });
-    await attribute(db, service, W06);
-    await attribute(db, service, nextDay);
+    await attributeAndBuild(W06);
+    await attributeAndBuild(nextDay);
     const read = (await treeService.readTree('checkout', DAY, '2026-11-23'))!;
     expect(read.days).toBe(2);
     expect(read.tree.value).toBe(2n * p.cpu);
@@ -139,18 +149,25 @@ describe('profile trees per service-day, written when a window is attributed', (
     if (second) await store(second);
     const other = inWindows([W07]).find((p) => p.service === 'search')!;
     await store(other, { start: W06, keepRaw: false });
-    await attribute(db, service, W06);
+    await attributeAndBuild(W06);
     const row = (await repo.dayTree('search', DAY))!;
     expect(row.missingRaw).toBe(1);
     expect(decodeTree(row.tree).value).toBe(first!.cpu + (second?.cpu ?? 0n));
   });
 
-  it('the application wires the tree store into attribution', async () => {
+  it("the application's profile-trees job builds the trees of the windows attribution stored, and only once", async () => {
     for (const p of inWindows([W06]).filter((d) => d.service === 'ledger')) await store(p);
     const app = await startTestApp({ settings: { labels: { keys: ['version'] } } });
     try {
       const attribution = app.app.get(AttributionService);
       await db.transaction((tx) => attribution.attributeWindow({ start: W06, end: new Date(W06.getTime() + HOUR) }, tx));
+      expect(await repo.dayTree('ledger', DAY)).toBeNull(); // attribution itself builds no tree
+      const jobs = app.app.get(JobsService);
+      const range = { from: W06, to: new Date(W06.getTime() + HOUR) };
+      expect(await jobs.run('profile-trees', range)).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      const built = await dumpTrees();
+      expect(await jobs.run('profile-trees', range)).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      expect(await dumpTrees()).toEqual(built);
     } finally {
       await app.close();
     }
@@ -160,7 +177,7 @@ describe('profile trees per service-day, written when a window is attributed', (
 
   it('retention drops trees older than N days', async () => {
     for (const p of inWindows([W06])) await store(p);
-    await attribute(db, service, W06);
+    await attributeAndBuild(W06);
     expect(await repo.deleteBefore(W06)).toEqual({ windows: 0, days: 0 });
     // A day partly inside the period is kept whole; its windows before the cut go.
     const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM profile_window_trees`)) as [{ n: number }];

@@ -10,3 +10,12 @@ export interface MoneyJson {
 export function moneyJson(microdollars: bigint): MoneyJson {
   return { microdollars: microdollars.toString(), dollars: formatScaled(microdollars, MONEY_SCALE) };
 }
+
+/**
+ * Money for people: micro-units in the currency's own format and precision (USD 2 decimals, JPY none), rounded half
+ * away from zero from the exact decimal string (Intl formats decimal strings without going through a float).
+ */
+export function formatMoney(microunits: bigint, currency: string, locale = 'en-US'): string {
+  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  return format.format(formatScaled(microunits, MONEY_SCALE) as `${number}`);
+}

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { foldProfile, ProfileDecodeError, type Fold } from '../../../src/domain/profile';
+import { foldProfile, type Fold } from '../../../src/domain/profile';
 import { parseLegacyPprof } from '../../../src/domain/profile/legacy/legacy.decoder';
 import { PROFILES } from './corpus';
-import { foldOrDecodeError, prng } from './malformed';
+import { decodeError, foldOrDecodeError, prng } from './malformed';
 
 
 /** The 11 legacy files of the shared corpus (their refs are checked by pprof-golden.test.ts). */
@@ -258,16 +258,6 @@ describe('legacy parse details, as go tool pprof -raw shows them', () => {
     expect(fold.droppedLabelKeys).toEqual([]);
   });
 });
-
-function decodeError(bytes: Uint8Array): ProfileDecodeError {
-  try {
-    foldProfile(bytes);
-  } catch (err: unknown) {
-    if (err instanceof ProfileDecodeError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProfileDecodeError');
-}
 
 describe('malformed legacy input: clear errors', () => {
   it.each([

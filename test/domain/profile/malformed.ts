@@ -28,3 +28,14 @@ export function foldOrDecodeError(bytes: Uint8Array, what: string): 'fold' | 'er
   expect(flat <= (fold.absoluteTotal ?? fold.total), `${what}: flat exceeds the total`).toBe(true);
   return 'fold';
 }
+
+/** The ProfileDecodeError folding `bytes` throws; fails when it folds or throws anything else. */
+export function decodeError(bytes: Uint8Array): ProfileDecodeError {
+  try {
+    foldProfile(bytes);
+  } catch (err: unknown) {
+    if (err instanceof ProfileDecodeError) return err;
+    throw err;
+  }
+  throw new Error('expected a ProfileDecodeError');
+}

@@ -4,21 +4,11 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { foldProfile, ProfileDecodeError } from '../../../../src/domain/profile';
 import { decodeJfrLabels } from '../../../../src/domain/profile/jfr/jfr-labels';
-import { foldOrDecodeError, prng } from '../malformed';
+import { decodeError, foldOrDecodeError, prng } from '../malformed';
 
 const FIXTURES = resolve(__dirname, '../../../fixtures/jfr');
 const RECORDINGS = ['dump1.jfr.gz', 'example.jfr.gz', 'wall_tick_sample.jfr.gz'];
 const raw = (name: string): Buffer => gunzipSync(readFileSync(join(FIXTURES, name)));
-
-function decodeError(bytes: Uint8Array): ProfileDecodeError {
-  try {
-    foldProfile(bytes);
-  } catch (err: unknown) {
-    if (err instanceof ProfileDecodeError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProfileDecodeError');
-}
 
 describe('JFR: truncated recordings give a clear error, never a crash', () => {
   for (const file of RECORDINGS) {
