@@ -7,7 +7,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * The regression scan, after the night's attribution: the last complete UTC day against the 7 days before it by
- * default (`--from/--to` and `--baseline-from/--baseline-to` choose other whole days), then `ticket-delivery`.
+ * default (`--from/--to` and `--baseline-from/--baseline-to` choose other whole days), after `profile-trees` for both
+ * windows, then `ticket-delivery`.
  */
 @Job({
   name: 'regressions',
@@ -24,6 +25,12 @@ export class RegressionsJob implements JobRunner {
 
   async run(context: JobContext): Promise<JobOutcome> {
     const windows = scanWindows(context.options.from, context.options.to, context.options.extra ?? {}, new Date());
+    // Trees are built beside attribution by `profile-trees` (every 10 min, 48 h back): build what both windows still
+    // lack first (a window whose profiles did not change costs a listing), so a scan never reads half-built days.
+    for (const [from, to] of [[windows.baseFrom, windows.baseTo], [windows.currentFrom, windows.currentTo]] as const) {
+      const trees = await context.run('profile-trees', { from, to });
+      if (trees.status === 'failed') return { status: 'failed', counts: { ...trees.counts }, errors: [`profile-trees ${from.toISOString()}..${to.toISOString()}: ${trees.errors.join('; ')}`] };
+    }
     const counts = await this.scanner.scan(windows);
     const delivery = await context.run('ticket-delivery', { ...(context.options.dryRun ? { dryRun: true } : {}) });
     return { status: delivery.status === 'failed' ? 'failed' : 'succeeded', counts: { ...counts, ...prefixed(delivery.counts) }, errors: [...delivery.errors] };
