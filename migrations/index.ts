@@ -8,6 +8,7 @@ import { FunctionServiceDays1796408671053 } from './1796408671053-FunctionServic
 import { ProfileTrees1796409000000 } from './1796409000000-ProfileTrees';
 import { ReportDeliveries1796420000000 } from './1796420000000-ReportDeliveries';
 import { PushMerges1796421000000 } from './1796421000000-PushMerges';
+import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   ProfileTrees1796409000000,
   ReportDeliveries1796420000000,
   PushMerges1796421000000,
+  WorkItemBusy1796422000000,
   ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
 ];

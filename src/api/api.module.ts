@@ -20,6 +20,8 @@ import { FocusExportService } from './focus-export.service';
 import { LeaderboardsController } from './leaderboards.controller';
 import { OrganisationController } from './organisation.controller';
 import { OrganisationService } from './organisation.service';
+import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
+import { ProfilesController } from './profiles.controller';
 
 /**
  * The finance API under `/api/v1` (docs/api.md): API keys with scopes on every route there (`ApiKeyGuard`, global),
@@ -28,8 +30,8 @@ import { OrganisationService } from './organisation.service';
  * its own tables (`api_keys`, `api_audit`).
  */
 @Module({
-  imports: [CostModule, CatalogModule],
-  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController],
+  imports: [CostModule, CatalogModule, ProfileTreesModule],
+  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,

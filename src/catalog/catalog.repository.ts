@@ -24,7 +24,8 @@ export interface GoodRevision extends CatalogRevisionRow {
 
 /** What one load of the catalog directory produced. */
 export type CatalogLoadRecord =
-  | { readonly status: 'ok'; readonly revision: string; readonly sourceDir: string; readonly files: readonly string[]; readonly catalog: Catalog }
+  /** `errors`: the entities skipped (or links dropped) in this otherwise good revision. */
+  | { readonly status: 'ok'; readonly revision: string; readonly sourceDir: string; readonly files: readonly string[]; readonly catalog: Catalog; readonly errors: readonly CatalogProblem[] }
   | { readonly status: 'error'; readonly revision: string; readonly sourceDir: string; readonly files: readonly string[]; readonly errors: readonly CatalogProblem[] };
 
 /** A service seen in cost facts with no catalog entry. */
@@ -69,7 +70,7 @@ export class CatalogRepository {
          VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)
          ON CONFLICT (revision) DO UPDATE SET last_loaded_at = now()
          RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-        [load.revision, load.status, load.sourceDir, JSON.stringify(load.files), JSON.stringify(load.status === 'error' ? load.errors : []), document && JSON.stringify(document)],
+        [load.revision, load.status, load.sourceDir, JSON.stringify(load.files), JSON.stringify(load.errors), document && JSON.stringify(document)],
       );
       if (!row) throw new Error('catalog revision upsert returned no row');
       if (row.inserted && load.status === 'ok') await this.insertEntities(tx, row.id, load.catalog);

@@ -7,6 +7,7 @@ import { ReadinessRegistry, type ReadinessReport } from '../health/readiness.reg
 import { moneyJson, type MoneyJson } from '../domain/cost';
 import { CatalogLoader } from './catalog.loader';
 import { CatalogRepository, type CatalogLoadRecord, type CatalogRevisionRow, type GoodRevision } from './catalog.repository';
+import { BackstageCatalogReader } from './backstage-catalog.reader';
 
 /** How often the catalog directory is read again; an unchanged directory costs a read and a hash, no write. */
 export const CATALOG_RECHECK_MS = 60_000;
@@ -32,6 +33,8 @@ export interface CatalogView {
     readonly files: readonly string[];
     readonly services: ReadonlyArray<Record<string, unknown>>;
     readonly teams: ReadonlyArray<Record<string, unknown>>;
+    /** Entities skipped (or links dropped) in this revision, with file, line and field. */
+    readonly problems: readonly CatalogProblem[];
   } | null;
   readonly lastError: { readonly id: string; readonly revision: string; readonly loadedAt: string; readonly files: readonly string[]; readonly errors: readonly CatalogProblem[] } | null;
   readonly loadFailure: string | null;
@@ -49,6 +52,9 @@ export interface CatalogView {
 export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Catalog');
   private readonly loader = new CatalogLoader();
+  /** Set when `catalog.backstage` is configured: the catalog comes from Backstage's API, not from a directory. */
+  private readonly backstage: BackstageCatalogReader | null;
+  private readonly recheckMs: number;
   private lastRevision: string | null = null;
   private state: CatalogState;
   private timer: NodeJS.Timeout | null = null;
@@ -62,14 +68,17 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly readiness: ReadinessRegistry,
     @InjectSettings() settings: Settings,
   ) {
-    this.state = { dir: settings.paths.catalogDir, current: null, lastError: null };
+    const backstage = settings.catalog?.backstage;
+    this.backstage = backstage ? new BackstageCatalogReader(backstage) : null;
+    this.recheckMs = backstage ? backstage.refreshSeconds * 1000 : CATALOG_RECHECK_MS;
+    this.state = { dir: this.backstage?.source ?? settings.paths.catalogDir, current: null, lastError: null };
   }
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('catalog', () => this.readinessReport());
     // A database that cannot take the load yet (e.g. not migrated) must not stop the service from starting.
     await this.reloadLogged();
-    this.timer = setInterval(() => void this.reloadLogged(), CATALOG_RECHECK_MS);
+    this.timer = setInterval(() => void this.reloadLogged(), this.recheckMs);
     this.timer.unref();
   }
 
@@ -123,6 +132,7 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
         files: current.files,
         services,
         teams,
+        problems: current.errors,
       },
       lastError: lastError && { id: lastError.id, revision: lastError.revision, loadedAt: lastError.lastLoadedAt.toISOString(), files: lastError.files, errors: lastError.errors },
       loadFailure: this.failure,
@@ -147,6 +157,9 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.error(`catalog ${this.state.dir} has ${record.errors.length} problem(s); the last good revision stays in force: ${record.errors.map(formatCatalogProblem).join('; ')}`);
       } else {
         this.logger.log(`catalog revision ${row.revision} (${record.catalog.components.size} services, ${record.catalog.groups.size} teams) loaded from ${this.state.dir}`);
+        if (record.errors.length > 0) {
+          this.logger.warn(`catalog revision ${row.revision}: ${record.errors.length} entit(ies) skipped or links dropped: ${record.errors.map(formatCatalogProblem).join('; ')}`);
+        }
       }
     }
     const [current, lastError] = await Promise.all([this.repository.currentGood(), this.repository.latestError()]);
@@ -158,12 +171,13 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
   private async read(): Promise<CatalogLoadRecord> {
     const sourceDir = this.state.dir;
     try {
-      const loaded = await this.loader.load(sourceDir);
+      const loaded = this.backstage ? await this.backstage.load() : await this.loader.load(sourceDir);
       return loaded.ok
-        ? { status: 'ok', revision: loaded.revision, sourceDir, files: loaded.files, catalog: loaded.catalog }
+        ? { status: 'ok', revision: loaded.revision, sourceDir, files: loaded.files, catalog: loaded.catalog, errors: loaded.problems }
         : { status: 'error', revision: loaded.revision, sourceDir, files: loaded.files, errors: loaded.problems };
     } catch (error) {
-      const problem: CatalogProblem = { file: sourceDir, line: 0, field: '(directory)', message: `cannot read the catalog directory: ${error instanceof Error ? error.message : String(error)}` };
+      const what = this.backstage ? 'cannot read the catalog from Backstage' : 'cannot read the catalog directory';
+      const problem: CatalogProblem = { file: sourceDir, line: 0, field: '(directory)', message: `${what}: ${error instanceof Error ? error.message : String(error)}` };
       const revision = `unreadable:${createHash('sha256').update(`${sourceDir}\n${problem.message}`).digest('hex')}`;
       return { status: 'error', revision, sourceDir, files: [], errors: [problem] };
     }

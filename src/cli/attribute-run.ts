@@ -36,7 +36,8 @@ export async function runAttribute(options: AttributeOptions): Promise<Attribute
   const settings = await readPrices(options.prices);
   const catalog = await new CatalogLoader().load(options.catalog);
   if (!catalog.ok) throw new Error(`catalog ${options.catalog} has ${catalog.problems.length} problem(s):\n${catalog.problems.map(formatCatalogProblem).join('\n')}`);
-  const warnings: string[] = [];
+  // As Backstage does, a bad entity is skipped and the rest of the catalog used; each one is a warning.
+  const warnings: string[] = catalog.problems.map((p) => `catalog entity skipped: ${formatCatalogProblem(p)}`);
   const inputs = await readProfiles(options.profiles, warnings);
   const windows = groupByWindow(inputs).map(({ startMs, endMs, services }) =>
     attributeWindow({ window: { startMs, endMs }, services, catalog: catalog.catalog, catalogRevision: catalog.revision, settings }),

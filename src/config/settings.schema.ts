@@ -5,6 +5,7 @@ import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-setting
 import { reportSettingsSchema } from './report-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 import { apiSettingsSchema } from './api-settings';
+import { catalogSettingsSchema } from './catalog-settings';
 import { regressionsSettingsSchema } from '../domain/regression/regression-settings';
 
 /**
@@ -82,6 +83,7 @@ export const settingsFileSchema = z.strictObject({
   // currency, prices, cost: see docs/cost-model.md.
   ...priceSettingsSchema.shape,
   sources: sourceSettingsSchema,
+  catalog: catalogSettingsSchema,
   ingest: ingestSettingsSchema,
   schedules: schedulesSettingsSchema,
   retention: retentionSettingsSchema,

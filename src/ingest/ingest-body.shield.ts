@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** Paths whose request bodies the ingest service streams itself (a Connect JSON push would meet the JSON parser). */
+const INGEST_PATHS = ['/ingest', '/pyroscope/ingest', '/push.v1.PusherService/Push'] as const;
+
 /** Where the Content-Type of a push is kept after the shield hides it from the body parsers. */
 export const INGEST_CONTENT_TYPE = Symbol('flamebill.ingestContentType');
 
@@ -19,7 +22,7 @@ export type ShieldedRequest = IncomingMessage & { [INGEST_CONTENT_TYPE]?: string
 @Injectable()
 export class IngestBodyShield {
   constructor(adapterHost: HttpAdapterHost) {
-    adapterHost.httpAdapter?.use('/ingest', shieldIngestBody);
+    for (const path of INGEST_PATHS) adapterHost.httpAdapter?.use(path, shieldIngestBody);
   }
 }
 

@@ -27,6 +27,8 @@ export interface FoldTaskStore {
   readonly digest: string;
   /** Label keys over `labels.maxValuesPerKey` in this profile: their less costly values were folded into `__other__`. */
   readonly cappedLabelKeys: readonly string[];
+  /** The profile's own start (pprof `time_nanos`), ns since the epoch; 0n when it has none. */
+  readonly timeNanos: bigint;
 }
 
 /** Accepted (200) but nothing to store: no CPU time in it. */
@@ -72,5 +74,6 @@ export function runFoldTask(task: FoldTask): FoldTaskResult {
     wallOnly: outcome.wallOnly,
     digest: outcome.digest,
     cappedLabelKeys: outcome.fold.droppedLabelKeys ?? [],
+    timeNanos: outcome.fold.timeNanos,
   };
 }

@@ -3,7 +3,9 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { parseSampleTypeConfig, planIngest, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
+import { parseSampleTypeConfig, planIngest, windowOf, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
+import { decodePushRequest, resolvePushSeries, type PushSeries } from '../domain/ingest/connect-push';
+import type { TimeWindow } from '../domain/time-window';
 import { ProfileStoreService } from '../profiles/profile-store.service';
 import { IngestAuthenticator } from './ingest-auth';
 import { BodyTooLargeError, ClientAbortedError, MultipartFormError, readCappedBody, readMultipartProfile } from './ingest-body.reader';
@@ -13,6 +15,9 @@ import { FoldQueueFullError, IngestFoldPool } from './ingest-fold.pool';
 import type { FoldTaskResult } from './ingest-fold.task';
 import { IngestMetrics } from './ingest-metrics';
 import { IngestRateLimiter } from './ingest-rate-limiter';
+import { ConnectError, connectCodec, sendConnectEmpty, sendConnectError, sendUnsupportedMediaType, toConnectError } from './connect-protocol';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { IngestSettings } from '../config/ingest-settings';
 
 /** Injection token of the clock ingest reads (`() => epoch ms`); tests may pin it. */
@@ -104,8 +109,24 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   private async accept(req: ShieldedRequest): Promise<IngestResult> {
-    const tenant = (this.auth ?? new IngestAuthenticator(this.ingest, process.env)).authenticate(req.headers.authorization);
+    const tenant = this.authenticate(req);
     const plan = planIngest(queryOf(req.url), ingestContentType(req), this.clock(), this.ingest.windowSeconds);
+    return this.admit(req, tenant, async (declared) => {
+      const { body, jfrLabels } = await this.readProfile(req, plan);
+      this.metrics.bytes.inc({ outcome: 'read' }, body.length);
+      if (declared === null) this.checkRate(tenant, body.length + (jfrLabels?.length ?? 0));
+      const outcome = await this.fold(plan, body, jfrLabels);
+      if (outcome.action === 'unreadable') throw new IngestHttpError(422, outcome.message);
+      return this.store1(plan, plan.window, body, outcome);
+    });
+  }
+
+  private authenticate(req: ShieldedRequest): string {
+    return (this.auth ?? new IngestAuthenticator(this.ingest, process.env)).authenticate(req.headers.authorization);
+  }
+
+  /** The limits every push passes before its body is read: declared size, pushes in flight, the tenant's rate. */
+  private async admit<T>(req: ShieldedRequest, tenant: string, work: (declared: number | null) => Promise<T>): Promise<T> {
     const declared = declaredLength(req);
     if (declared !== null && declared > this.ingest.maxBodyBytes) throw new BodyTooLargeError(this.ingest.maxBodyBytes);
     if (this.inFlight >= this.ingest.maxConcurrentRequests) {
@@ -114,19 +135,96 @@ export class IngestService implements OnApplicationShutdown {
     this.inFlight++;
     try {
       if (declared !== null) this.checkRate(tenant, declared);
-      const { body, jfrLabels } = await this.readProfile(req, plan);
-      this.metrics.bytes.inc({ outcome: 'read' }, body.length);
-      if (declared === null) this.checkRate(tenant, body.length + (jfrLabels?.length ?? 0));
-      return await this.foldAndStore(plan, body, jfrLabels);
+      return await work(declared);
     } finally {
       this.inFlight--;
     }
   }
 
-  private async foldAndStore(plan: IngestPlan, body: Buffer, jfrLabels: Buffer | null): Promise<IngestResult> {
-    const window = plan.window.start.toISOString();
-    const outcome = await this.fold(plan, body, jfrLabels);
-    if (outcome.action === 'unreadable') throw new IngestHttpError(422, outcome.message);
+  /**
+   * `POST /push.v1.PusherService/Push` (Connect unary): what Grafana Alloy's `pyroscope.write` and pyroscope-rs >= 1.0
+   * send. Each raw sample of each series is one push as `/ingest` would take it (same tokens, limits, fold workers,
+   * label handling and digest-based exactly-once), its service from `service_name`, its window from the profile's own
+   * `time_nanos`. Every sample is folded before any is stored, so a rejected request (4xx) stores nothing, and a
+   * retry after a failure counts the already stored samples once (their digests match). Pyroscope's own handler:
+   * pkg/distributor/distributor.go `Push`.
+   */
+  async handleConnectPush(req: ShieldedRequest, res: ServerResponse): Promise<void> {
+    const codec = connectCodec(ingestContentType(req));
+    if (codec === null) {
+      this.metrics.requests.inc({ status: '415', outcome: 'rejected' });
+      sendUnsupportedMediaType(res);
+      if (!req.complete) drainRest(req);
+      return;
+    }
+    try {
+      const results = await this.acceptConnect(req, codec);
+      for (const r of results) this.metrics.requests.inc({ status: '200', outcome: r.reason ? `skipped-${r.reason}` : r.status });
+      sendConnectEmpty(res, codec);
+    } catch (err: unknown) {
+      if (err instanceof ClientAbortedError) {
+        this.metrics.requests.inc({ status: '499', outcome: 'aborted' });
+        req.socket.destroy();
+        return;
+      }
+      const failure = toConnectError(err);
+      this.metrics.requests.inc({ status: String(failure.status), outcome: 'rejected' });
+      if (failure.status >= 500) this.logger.error(`Connect push failed: ${(err as Error).stack ?? String(err)}`);
+      sendConnectError(res, failure);
+      if (!req.complete) drainRest(req);
+    }
+  }
+
+  private async acceptConnect(req: ShieldedRequest, codec: 'proto' | 'json'): Promise<IngestResult[]> {
+    const tenant = this.authenticate(req);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    // Connect: a request compression the server does not support is `unimplemented` (protocol spec, "Unary-Request").
+    if (encoding !== 'identity' && encoding !== 'gzip') throw new ConnectError('unimplemented', `unknown compression ${JSON.stringify(encoding)}: supported encodings are gzip, identity`);
+    return this.admit(req, tenant, async (declared) => {
+      const wire = await readCappedBody(req, this.ingest.maxBodyBytes);
+      this.metrics.bytes.inc({ outcome: 'read' }, wire.length);
+      if (declared === null) this.checkRate(tenant, wire.length);
+      const body = encoding === 'gzip' ? await this.inflate(wire) : wire;
+      const message = decodePushRequest(body, codec);
+      const now = this.clock();
+      const items: Array<{ plan: IngestPlan; raw: Buffer; where: string }> = [];
+      message.series.forEach((series, i) => {
+        const resolved = resolvePushSeries(series.labels, i);
+        series.samples.forEach((sample, j) => items.push({ plan: connectPlan(resolved, now, this.ingest.windowSeconds), raw: Buffer.from(sample.rawProfile), where: `series[${i}].samples[${j}]` }));
+      });
+      // pkg/distributor/distributor.go `PushBatch`: a request with no profile is `invalid_argument` "no profiles received".
+      if (items.length === 0) throw new ConnectError('invalid_argument', 'no profiles received');
+      const folded: Array<{ plan: IngestPlan; raw: Buffer; outcome: Exclude<FoldTaskResult, { action: 'unreadable' }> }> = [];
+      for (const { plan, raw, where } of items) {
+        const outcome = await this.fold(plan, raw, null);
+        if (outcome.action === 'unreadable') throw new ConnectError('invalid_argument', `${where}: ${outcome.message}`);
+        folded.push({ plan, raw, outcome });
+      }
+      const results: IngestResult[] = [];
+      for (const { plan, raw, outcome } of folded) {
+        const window = outcome.action === 'store' && outcome.timeNanos > 0n ? windowOf(Number(outcome.timeNanos / 1_000_000n), this.ingest.windowSeconds) : plan.window;
+        results.push(await this.store1(plan, window, raw, outcome));
+      }
+      return results;
+    });
+  }
+
+  /** Inflates a gzip request body off the event loop, under the inflated-size cap (a bomb is `invalid_argument`). */
+  private async inflate(wire: Buffer): Promise<Buffer> {
+    try {
+      return await gunzipAsync(wire, { maxOutputLength: this.ingest.maxInflatedBytes });
+    } catch (err: unknown) {
+      const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+      throw new ConnectError(
+        'invalid_argument',
+        tooLarge ? `inflated request exceeds the limit of ${this.ingest.maxInflatedBytes} bytes` : `Content-Encoding: gzip, but the body is not gzip: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Stores one folded push in `window` (or says why not) and reports it as the 200 answer of `/ingest` does. */
+  private async store1(plan: IngestPlan, target: TimeWindow, body: Buffer, outcome: Exclude<FoldTaskResult, { action: 'unreadable' }>): Promise<IngestResult> {
+    const window = target.start.toISOString();
     if (outcome.action === 'skip') {
       this.logger.debug(`push for ${plan.series.service} not stored: ${outcome.reason} (${outcome.detail})`);
       return { status: 'skipped', service: plan.series.service, window, reason: outcome.reason };
@@ -134,7 +232,7 @@ export class IngestService implements OnApplicationShutdown {
     const saved = await this.store.storeSerialized({
       source: 'push',
       service: outcome.service,
-      window: plan.window,
+      window: target,
       digest: outcome.digest,
       seriesLabels: plan.series.seriesLabels,
       profileType: outcome.profileType,
@@ -210,6 +308,29 @@ export class IngestService implements OnApplicationShutdown {
       throw tooManyRequests(`tenant ${tenant} is over its ingestion rate of ${this.ingest.rateLimit.bytesPerSecond} bytes/s`, decision.retryAfterSeconds);
     }
   }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * One raw sample of a Connect series as an `/ingest` push of a pprof: the digest's identity is the series' labels
+ * (all of them, sorted) with no time range, since the time is in the profile bytes; `window` is the fallback for a
+ * profile without `time_nanos` (the time it was received, as Pyroscope's `fixTime` in
+ * pkg/og/convert/pprof/profile.go does for agents that leave it out).
+ */
+function connectPlan(series: PushSeries, nowMs: number, windowSeconds: number): IngestPlan {
+  return {
+    kind: 'pprof',
+    name: { appName: series.service, labels: series.seriesLabels },
+    canonicalName: series.canonicalName,
+    series,
+    fromMs: 0,
+    untilMs: 0,
+    window: windowOf(nowMs, windowSeconds),
+    sampleRate: null,
+    units: undefined,
+    spyName: undefined,
+  };
 }
 
 /** The query parameters as plain strings (first value wins), without Express's nested-object parsing. */

@@ -30,7 +30,8 @@ export type JobOutcome = Omit<RunSummary, 'job'>;
 
 /** What a job's items came to once none of them is pending or running. */
 export interface WorkOutcome {
-  readonly counts: { readonly done: number; readonly failed: number };
+  /** `busy`: items the outside system was too busy for, left to the next schedule (not errors). */
+  readonly counts: { readonly done: number; readonly failed: number; readonly busy?: number };
   readonly errors: string[];
 }
 

@@ -103,7 +103,7 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.queue.enqueue(items, mode);
     const kinds = [...new Set([...handled, ...items.map((i) => i.job)])];
     const pollMs = Math.min(1_000, this.leaseMs / 3);
-    const done = { done: 0, failed: 0 };
+    const done = { done: 0, failed: 0, busy: 0 };
     const errors: string[] = [];
     for (const kind of kinds) {
       const keys = items.filter((i) => i.job === kind).map((i) => i.itemKey);
@@ -111,16 +111,18 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
       for (;;) {
         await this.runner.drain([kind], options.signal);
         status = await this.queue.statusOf(kind, keys);
-        options.progress?.((status.done ?? 0) + (status.failed ?? 0), keys.length, kind);
+        options.progress?.((status.done ?? 0) + (status.failed ?? 0) + (status.busy ?? 0), keys.length, kind);
         if ((status.pending ?? 0) + (status.running ?? 0) === 0 || options.signal.aborted) break;
         await sleep(pollMs, options.signal);
       }
       done.done += status.done ?? 0;
       done.failed += status.failed ?? 0;
+      done.busy += status.busy ?? 0;
       errors.push(...(await this.queue.failures(kind, keys)).map((f) => `${job} ${f.itemKey}: ${f.error}`));
     }
     if (items.length === 0) options.progress?.(0, 0, job);
-    return { counts: done, errors };
+    // `busy` only when some item was: job summaries keep their shape otherwise.
+    return { counts: done.busy > 0 ? done : { done: done.done, failed: done.failed }, errors };
   }
 }
 

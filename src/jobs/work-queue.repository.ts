@@ -25,7 +25,7 @@ export interface NewWorkItem {
 }
 
 export type EnqueueMode =
-  /** Scheduled runs: an item that is pending, running or done is left alone; a failed one is retried. */
+  /** Scheduled runs: an item that is pending, running or done is left alone; a failed or busy one is retried. */
   | 'once'
   /** Backfills and late data: a done or failed item goes back to pending; a running one is left to finish. */
   | 'again';
@@ -55,7 +55,7 @@ export class WorkQueueRepository {
   /** Adds items; returns how many were inserted or re-queued. Safe to call from several replicas at once. */
   async enqueue(items: readonly NewWorkItem[], mode: EnqueueMode = 'once'): Promise<number> {
     if (items.length === 0) return 0;
-    const requeue = mode === 'once' ? `('failed')` : `('done', 'failed')`;
+    const requeue = mode === 'once' ? `('failed', 'busy')` : `('done', 'failed', 'busy')`;
     const onConflict = `DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, updated_at = now(),
              payload = EXCLUDED.payload, window_end = EXCLUDED.window_end
            WHERE work_items.status IN ${requeue}`;
@@ -122,6 +122,19 @@ export class WorkQueueRepository {
    * nothing). The item goes back to pending until `maxAttempts`, then stays failed with its error for
    * someone to read; a re-run with mode 'again' retries it.
    */
+  /**
+   * Records that the outside system was busy (see `SourceBusyError`): the item ends `busy` at once, with the reason,
+   * not retried by this run; the next scheduled run re-queues it like a failed one.
+   */
+  async markBusy(item: WorkItem, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE work_items
+          SET status = 'busy', last_error = $3, lease_owner = NULL, lease_until = NULL, updated_at = now(), finished_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [item.id, item.leaseOwner, reason.slice(0, 4000)],
+    );
+  }
+
   async fail(item: WorkItem, error: string, maxAttempts: number): Promise<void> {
     await this.db.query(
       `UPDATE work_items

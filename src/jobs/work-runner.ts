@@ -30,6 +30,15 @@ export interface DrainResult {
   readonly done: number;
   readonly failed: number;
   readonly lost: number;
+  readonly busy: number;
+}
+
+/**
+ * An error that says the outside system is busy (e.g. `SourceBusyError`): told by its `busy` flag so that jobs need
+ * not know the sources' classes.
+ */
+export function isBusyError(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { busy?: unknown }).busy === true;
 }
 
 /**
@@ -53,7 +62,7 @@ export class WorkRunner {
 
   /** Processes runnable items of `jobs` until none is left or `signal` aborts. */
   async drain(jobs: readonly string[], signal?: AbortSignal): Promise<DrainResult> {
-    const totals = { done: 0, failed: 0, lost: 0 };
+    const totals = { done: 0, failed: 0, lost: 0, busy: 0 };
     const lane = async (): Promise<void> => {
       while (!signal?.aborted) {
         // A lease token per claim, not per process: two lanes of one process must not be able to
@@ -67,7 +76,7 @@ export class WorkRunner {
     return totals;
   }
 
-  private async process(item: WorkItem, outer?: AbortSignal): Promise<'done' | 'failed' | 'lost'> {
+  private async process(item: WorkItem, outer?: AbortSignal): Promise<'done' | 'failed' | 'lost' | 'busy'> {
     const handler = this.handlers.get(item.job);
     const controller = new AbortController();
     const onOuterAbort = (): void => controller.abort(outer?.reason);
@@ -94,6 +103,11 @@ export class WorkRunner {
         return 'lost';
       }
       const message = err instanceof Error ? err.message : String(err);
+      if (isBusyError(err) && !controller.signal.aborted) {
+        await this.queue.markBusy(item, message);
+        this.options.log?.('work item busy', { job: item.job, item: item.itemKey, attempt: item.attempts, error: message });
+        return 'busy';
+      }
       await this.queue.fail(item, message, this.options.maxAttempts);
       this.options.log?.('work item failed', { job: item.job, item: item.itemKey, attempt: item.attempts, error: message });
       return 'failed';

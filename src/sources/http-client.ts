@@ -10,6 +10,12 @@ export interface HttpCallSpec {
   readonly body?: Uint8Array | string;
   /** Per-attempt timeout in ms when it differs from the settings (a 30 s pprof capture needs more). */
   readonly timeoutMs?: number;
+  /**
+   * Tells a non-2xx answer that means "busy with something else, ask at the next schedule" (a Go program whose CPU
+   * profiler is in use): thrown at once as a {@link SourceBusyError}, never retried, since a retry soon after would
+   * find the profiler still busy and each attempt would be a new capture.
+   */
+  readonly busy?: (status: number, bodySnippet: string) => boolean;
 }
 
 /** A successful (2xx) response, fully read. */
@@ -17,6 +23,8 @@ export interface HttpResult {
   readonly status: number;
   readonly contentType?: string;
   readonly bytes: Uint8Array;
+  /** Response headers, lower-case names (gRPC-web puts the status of a trailers-only answer there). */
+  readonly headers: ReadonlyMap<string, string>;
   /** How many attempts it took (1 = first try). */
   readonly attempts: number;
 }
@@ -30,6 +38,21 @@ export class SourceHttpError extends Error {
     readonly url: string,
     /** The start of the response body, decoded as UTF-8. */
     readonly bodySnippet: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The server is busy with work of its own that a retry now would not outlast (see `HttpCallSpec.busy`). `busy` marks
+ * it for the work runner, which records the item as busy (not failed) and leaves it to the next schedule.
+ */
+export class SourceBusyError extends Error {
+  override readonly name = 'SourceBusyError';
+  readonly busy = true;
+  constructor(
+    message: string,
+    readonly url: string,
   ) {
     super(message);
   }
@@ -136,9 +159,12 @@ export class SourceHttpClient {
       return { reason: `connection error: ${describeError(error)}`, cause: error };
     }
     const contentType = response.headers.get('content-type') ?? undefined;
-    if (response.status >= 200 && response.status < 300) return { status: response.status, contentType, bytes };
+    if (response.status >= 200 && response.status < 300) return { status: response.status, contentType, bytes, headers: new Map(response.headers) };
     const snippet = bodySnippet(bytes);
     const statusText = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    if (spec.busy?.(response.status, snippet)) {
+      throw new SourceBusyError(`${this.sourceName}: ${spec.method} ${shownUrl} is busy: ${statusText}: ${snippet}`, shownUrl);
+    }
     if (response.status === 429 || response.status >= 500) {
       return { reason: `${statusText}: ${snippet}`, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
     }

@@ -2,7 +2,7 @@ export type { FetchedProfile, ProfileSource, SourceKind, SourceLogger } from './
 export { silentSourceLogger } from './profile-source';
 export { createSource, createSources, type SourceFactoryDeps } from './source-factory';
 export { sourceSettingsSchema, sourceSettingSchema, type SourceSetting } from './source-settings';
-export { SourceHttpError, SourceUnavailableError } from './http-client';
+export { SourceBusyError, SourceHttpError, SourceUnavailableError } from './http-client';
 export { MissingSecretError } from './http-auth';
 export { DirectorySource } from './directory.source';
 export { PyroscopeSource } from './pyroscope.source';

@@ -40,7 +40,7 @@ export function createSource(setting: SourceSetting, deps: SourceFactoryDeps): P
   switch (setting.kind) {
     case 'pyroscope': {
       const tenant: Record<string, string> = setting.tenantId === undefined ? {} : { 'x-scope-orgid': setting.tenantId };
-      return new PyroscopeSource(setting, http(setting.http, { ...tenant, ...authorizationHeader(setting.auth, env, setting.name) }));
+      return new PyroscopeSource(setting, http(setting.http, { ...tenant, ...authorizationHeader(setting.auth, env, setting.name) }), { now });
     }
     case 'parca':
       return new ParcaSource(setting, http(setting.http, authorizationHeader(setting.auth, env, setting.name)));

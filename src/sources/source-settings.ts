@@ -78,18 +78,28 @@ export const pyroscopeSourceSettingsSchema = z.strictObject({
   /** Sent as `X-Scope-OrgID` (multi-tenant Pyroscope). Not a secret. */
   tenantId: z.string().min(1).optional(),
   auth: httpAuthSettingsSchema.optional(),
+  /**
+   * One profile type to pull (e.g. `process_cpu:cpu:nanoseconds:cpu:nanoseconds`). Unset: every profile type the
+   * server lists (`ProfileTypes`) whose samples are CPU time (`<name>:cpu:nanoseconds:…`), which includes Node's
+   * `wall:cpu:nanoseconds:…`.
+   */
   profileTypeId: z
     .string()
     .regex(/^[^:\s]+(:[^:\s]+){4}$/, 'expected <name>:<type>:<unit>:<period type>:<period unit>')
-    .default('process_cpu:cpu:nanoseconds:cpu:nanoseconds'),
+    .optional(),
   /** The label that names a service. */
   serviceLabel: labelNameSchema.default('service_name'),
   /** Pyroscope's `max_query_length` (24 h by default); longer windows are split into pieces of at most this. */
   maxQueryLengthHours: z.number().positive().max(24 * 366).default(24),
+  /**
+   * Pyroscope's `max_query_lookback` (7 days by default; 0 = none): it answers older ranges empty, with no error, so a
+   * window that starts before now minus this is refused with an error that says so.
+   */
+  maxQueryLookbackDays: z.number().min(0).max(3660).default(7),
   http: httpSettingsSchema,
 });
 
-/** Parca through its grpc-gateway REST API (`/api/profiles/...`). */
+/** Parca through gRPC-web on its HTTP port (`parca.query.v1alpha1.QueryService`). */
 export const parcaSourceSettingsSchema = z.strictObject({
   name: sourceNameSchema,
   kind: z.literal('parca'),
@@ -99,6 +109,8 @@ export const parcaSourceSettingsSchema = z.strictObject({
   profileType: z.string().min(1).default('parca_agent:samples:count:cpu:nanoseconds:delta'),
   /** The label that names a service: `job` for Parca's own scrapes; e.g. `comm` or `container` for parca-agent. */
   serviceLabel: labelNameSchema.default('job'),
+  /** Largest answer message accepted; Parca sends up to 64 MiB (`grpc.MaxSendMsgSize` in its pkg/server/server.go). */
+  maxMessageBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(64 * 1024 * 1024),
   http: httpSettingsSchema,
 });
 

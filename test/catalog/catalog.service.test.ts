@@ -5,6 +5,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
 import { CatalogService } from '../../src/catalog/catalog.service';
+import { backstageCatalogSettingsSchema } from '../../src/config/catalog-settings';
+import { startBackstageCatalogServer } from './servers/backstage-catalog.server';
+import { parseAllDocuments, type Document } from 'yaml';
 import type { Settings } from '../../src/config/settings.schema';
 import { ReadinessRegistry } from '../../src/health/readiness.registry';
 import { CATALOG_DIR } from '../cost/support';
@@ -38,13 +41,13 @@ async function readiness(registry: ReadinessRegistry): Promise<Record<string, un
   return (await entry![1]()) as Record<string, unknown>;
 }
 
-/** Breaks the owner of `checkout` (an unknown group) in components.yaml; returns the line it is on. */
+/** Breaks the owner of `checkout` (a malformed reference) in components.yaml; returns the line it is on. */
 async function breakOwner(): Promise<number> {
   const file = path.join(dir, 'components.yaml');
   const text = await readFile(file, 'utf8');
-  const broken = text.replace('owner: group:default/payments', 'owner: group:default/no-such-team');
+  const broken = text.replace('owner: group:default/payments', 'owner: "group:default/no/such-team"');
   await writeFile(file, broken);
-  return broken.split('\n').findIndex((l) => l.includes('no-such-team')) + 1;
+  return broken.split('\n').findIndex((l) => l.includes('no/such-team')) + 1;
 }
 
 describe('CatalogService', () => {
@@ -62,58 +65,85 @@ describe('CatalogService', () => {
     expect(((await db.query(`SELECT count(*)::int AS n FROM catalog_current_teams`)) as Array<{ n: number }>)[0]!.n).toBe(first.current!.catalog.groups.size);
   });
 
-  it('a catalog with errors leaves the last good revision in force, stored as an error revision with file, line and field', async () => {
+  it('a bad entity is reported with file, line and field and skipped; the rest loads as a revision that records it', async () => {
     const { catalog, registry } = service();
     await catalog.onApplicationBootstrap();
     try {
       const good = catalog.current().current!;
-      expect(await readiness(registry)).toMatchObject({ status: 'up', revision: good.revision });
-
+      expect(good.errors).toEqual([]);
       const line = await breakOwner();
       const state = await catalog.reload();
-      expect(state.current?.revision).toBe(good.revision);
-      expect(state.lastError?.status).toBe('error');
-      expect(state.lastError?.errors).toContainEqual(
-        expect.objectContaining({ file: path.join(dir, 'components.yaml'), line, field: 'spec.owner' }),
-      );
-      expect((await new CatalogRepository(db).currentGood())?.revision).toBe(good.revision);
-      const ready = await readiness(registry);
-      expect(ready).toMatchObject({ status: 'degraded', revision: good.revision });
-      expect(String((ready.errors as string[])[0])).toContain(`components.yaml:${line}: spec.owner:`);
-
-      // Fixing the file brings the good revision back; the error is no longer shown.
-      await cp(path.join(CATALOG_DIR, 'components.yaml'), path.join(dir, 'components.yaml'));
-      const fixed = await catalog.reload();
-      expect(fixed.current?.revision).toBe(good.revision);
-      expect(fixed.lastError).toBeNull();
-      expect(await readiness(registry)).toMatchObject({ status: 'up' });
-      expect(await db.query(`SELECT status, count(*)::int AS n FROM catalog_revisions GROUP BY status ORDER BY status`)).toEqual([
-        { status: 'error', n: 1 },
-        { status: 'ok', n: 1 },
+      expect(state.current?.revision).not.toBe(good.revision);
+      expect(state.current?.catalog.components.has('checkout')).toBe(false);
+      expect(state.current?.catalog.components.size).toBe(good.catalog.components.size - 1);
+      expect(state.current?.errors).toEqual([
+        expect.objectContaining({ file: path.join(dir, 'components.yaml'), line, field: 'spec.owner', message: expect.stringMatching(/malformed entity reference/) }),
       ]);
+      expect(state.lastError).toBeNull();
+      expect(await readiness(registry)).toMatchObject({ status: 'up', revision: state.current!.revision });
+      const [stored] = (await db.query(`SELECT errors FROM catalog_revisions WHERE revision = $1`, [state.current!.revision])) as Array<{ errors: Array<{ field: string }> }>;
+      expect(stored!.errors.map((e) => e.field)).toEqual(['spec.owner']);
     } finally {
       catalog.onModuleDestroy();
     }
   });
 
-  it('is down when the catalog has errors and no good revision was ever loaded; degraded without a catalog directory', async () => {
-    await breakOwner();
-    const broken = service();
-    await broken.catalog.onApplicationBootstrap();
+  it('a catalog where nothing loads leaves the last good revision in force, stored as an error revision', async () => {
+    const { catalog, registry } = service();
+    await catalog.onApplicationBootstrap();
     try {
-      expect(broken.catalog.current().current).toBeNull();
-      expect(await readiness(broken.registry)).toMatchObject({ status: 'down', message: 'the catalog has errors and no good revision was ever loaded' });
+      const good = catalog.current().current!;
+      const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-catalog-bad-'));
+      await writeFile(path.join(emptyDir, 'broken.yaml'), 'kind: Component\nmetadata:\n  name: [unclosed\n');
+      const broken = service(emptyDir);
+      await broken.catalog.onApplicationBootstrap();
+      try {
+        // Another directory's first load: nothing good ever loaded from it, and the error is stored.
+        expect(broken.catalog.current().lastError?.errors[0]).toMatchObject({ file: path.join(emptyDir, 'broken.yaml'), field: '(yaml)' });
+      } finally {
+        broken.catalog.onModuleDestroy();
+        await rm(emptyDir, { recursive: true, force: true });
+      }
+      expect((await new CatalogRepository(db).currentGood())?.revision).toBe(good.revision);
+      expect(await readiness(registry)).toMatchObject({ status: 'up' });
     } finally {
-      broken.catalog.onModuleDestroy();
+      catalog.onModuleDestroy();
     }
 
     const missing = service(path.join(dir, 'does-not-exist'));
     await missing.catalog.onApplicationBootstrap();
     try {
       expect(missing.catalog.current().lastError?.errors[0]).toMatchObject({ field: '(directory)', line: 0 });
-      expect(await readiness(missing.registry)).toMatchObject({ status: 'degraded' });
     } finally {
       missing.catalog.onModuleDestroy();
+    }
+  });
+
+  it('reads the catalog from a live Backstage when catalog.backstage is set, and stores it as revisions', async () => {
+    const entities: Record<string, unknown>[] = [];
+    for (const file of ['groups.yaml', 'components.yaml', 'systems.yaml']) {
+      for (const doc of parseAllDocuments(await readFile(path.join(CATALOG_DIR, file), 'utf8')) as Document[]) {
+        const body = doc.toJS() as Record<string, unknown> | null;
+        if (body) entities.push(body);
+      }
+    }
+    const server = await startBackstageCatalogServer({ entities, token: 'tok' });
+    process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN = 'tok';
+    const registry = new ReadinessRegistry();
+    const settings = { paths: { catalogDir: dir }, catalog: { backstage: backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'FLAMEBILL_TEST_BACKSTAGE_TOKEN', pageSize: 7 }) } } as unknown as Settings;
+    const catalog = new CatalogService(new CatalogRepository(db), registry, settings);
+    try {
+      const state = await catalog.reload();
+      const fromDir = await service().catalog.reload();
+      expect(state.current?.sourceDir).toBe(`${server.url}/api/catalog`);
+      expect(state.current?.catalog.components.get('checkout')?.owner).toBe('group:default/payments');
+      expect([...state.current!.catalog.components.keys()].sort()).toEqual([...fromDir.current!.catalog.components.keys()].sort());
+      await catalog.reload();
+      expect(((await db.query(`SELECT count(*)::int AS n FROM catalog_revisions WHERE source_dir = $1`, [`${server.url}/api/catalog`])) as Array<{ n: number }>)[0]!.n).toBe(1);
+    } finally {
+      catalog.onModuleDestroy();
+      delete process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN;
+      await server.close();
     }
   });
 });

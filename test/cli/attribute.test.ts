@@ -142,10 +142,11 @@ describe('the built CLI', () => {
 
   it('fails with every catalog problem and every price problem, with file and line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'flamebill-attr-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'kind: Component\nmetadata:\n  name: x\nspec:\n  owner: ghosts\n');
+    // Nothing loadable: every problem, and a failure.
+    writeFileSync(join(dir, 'bad.yaml'), 'kind: Component\nmetadata:\n  name: x\nspec:\n  owner: "ghosts/of/past"\n');
     const badCatalog = run('--profiles', ARGS.profiles, '--catalog', dir, '--prices', ARGS.prices);
     expect(badCatalog.status).toBe(1);
-    expect(badCatalog.stderr).toContain(`${join(dir, 'bad.yaml')}:5: spec.owner: unknown owner "ghosts"`);
+    expect(badCatalog.stderr).toContain(`${join(dir, 'bad.yaml')}:5: spec.owner: malformed entity reference "ghosts/of/past"`);
     const prices = join(dir, 'prices.yaml');
     writeFileSync(prices, 'currency: USD\nprices:\n  - costPerCoreHour: -0.5\n    effectiveFrom: "2026-01-01T00:00:00Z"\n  - effectiveFrom: yesterday\n');
     const badPrices = run('--profiles', ARGS.profiles, '--catalog', ARGS.catalog, '--prices', prices);

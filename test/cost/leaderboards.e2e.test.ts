@@ -94,7 +94,7 @@ interface Body {
   readonly param?: string;
   readonly message?: string;
   // GET /api/v1/catalog and /readyz
-  readonly current: { readonly revision: string; readonly services: unknown[] };
+  readonly current: { readonly revision: string; readonly services: unknown[]; readonly problems?: unknown[] };
   readonly lastError: { readonly errors: unknown[] } | null;
   readonly unownedServices: unknown[];
   readonly details: { readonly catalog: { readonly status: string; readonly errors: string[] } };
@@ -236,17 +236,32 @@ describe('GET /api/v1/catalog and /readyz', () => {
 
     const file = path.join(dir, 'components.yaml');
     const good = await readFile(file, 'utf8');
-    await writeFile(file, good.replace('owner: group:default/payments', 'owner: group:default/no-such-team'));
+    // A bad entity (a malformed owner reference) is reported and skipped; the rest loads as the revision in force.
+    await writeFile(file, good.replace('owner: group:default/payments', 'owner: "group:default/no/such-team"'));
     try {
       const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } });
-      const broken = (await reload.json()) as Body;
+      const skipped = (await reload.json()) as Body;
       expect(reload.status).toBe(200);
-      expect(broken.current.revision).toBe(ok.current.revision);
-      expect(broken.lastError!.errors).toContainEqual(expect.objectContaining({ file, field: 'spec.owner' }));
-      const ready = await get('/readyz');
-      expect(ready.status).toBe(200);
-      expect(ready.body.details.catalog).toMatchObject({ status: 'degraded', revision: ok.current.revision });
-      expect(ready.body.details.catalog.errors[0]).toContain('spec.owner');
+      expect(skipped.current.revision).not.toBe(ok.current.revision);
+      expect(skipped.current.services).not.toContainEqual(expect.objectContaining({ service: 'checkout' }));
+      expect(skipped.current.problems).toEqual([expect.objectContaining({ file, field: 'spec.owner' })]);
+      expect(skipped.lastError).toBeNull();
+      expect((await get('/readyz')).body.details.catalog).toMatchObject({ status: 'up', revision: skipped.current.revision });
+      // Nothing loadable at all: the revision in force stays, and the failed load is shown.
+      await writeFile(file, 'kind: Component\nmetadata:\n  name: [unclosed\n');
+      const groups = path.join(dir, 'groups.yaml');
+      const groupsText = await readFile(groups, 'utf8');
+      await writeFile(groups, '');
+      try {
+        const broken = (await (await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } })).json()) as Body;
+        expect(broken.current.revision).toBe(skipped.current.revision);
+        expect(broken.lastError!.errors).toContainEqual(expect.objectContaining({ file, field: '(yaml)' }));
+        const ready = await get('/readyz');
+        expect(ready.status).toBe(200);
+        expect(ready.body.details.catalog).toMatchObject({ status: 'degraded', revision: skipped.current.revision });
+      } finally {
+        await writeFile(groups, groupsText);
+      }
     } finally {
       await writeFile(file, good);
     }

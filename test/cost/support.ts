@@ -83,7 +83,7 @@ export async function storeProfile(db: DataSource, p: DemoProfile, options: { st
 export async function loadExampleCatalog(db: DataSource, dir = CATALOG_DIR): Promise<void> {
   const loaded = await new CatalogLoader().load(dir);
   if (!loaded.ok) throw new Error(`example catalog has problems: ${JSON.stringify(loaded.problems)}`);
-  await new CatalogRepository(db).record({ status: 'ok', revision: loaded.revision, sourceDir: dir, files: loaded.files, catalog: loaded.catalog });
+  await new CatalogRepository(db).record({ status: 'ok', revision: loaded.revision, sourceDir: dir, files: loaded.files, catalog: loaded.catalog, errors: loaded.problems });
 }
 
 export function attributionService(db: DataSource, settings: AttributionSettings = SETTINGS): AttributionService {

@@ -62,9 +62,9 @@ describe('pull job in process', () => {
   beforeAll(async () => {
     db = await testDataSource();
     await truncateTables(db, ['profiles', 'dirty_windows', 'work_items', 'job_runs']);
-    server = await startPyroscopeServer({ profiles: storedProfiles(3) });
+    server = await startPyroscopeServer({ maxQueryLookbackMs: 0, profiles: storedProfiles(3) });
     app = await startTestApp({
-      settings: { sources: [{ name: 'pyro', kind: 'pyroscope', url: server.url }], schedules: { enabled: false } },
+      settings: { sources: [{ name: 'pyro', kind: 'pyroscope', url: server.url, maxQueryLookbackDays: 0 }], schedules: { enabled: false } },
     });
   });
   afterAll(async () => {
@@ -152,7 +152,7 @@ describe('pull backfill by several flamebill processes on one database', () => {
     await ensureBuilt();
     db = await testDataSource();
     databaseUrl = await testDatabaseUrl();
-    server = await startPyroscopeServer({ profiles: storedProfiles(WINDOWS) });
+    server = await startPyroscopeServer({ maxQueryLookbackMs: 0, profiles: storedProfiles(WINDOWS) });
   });
   afterAll(async () => server?.close());
 
@@ -166,6 +166,7 @@ describe('pull backfill by several flamebill processes on one database', () => {
         '  - name: pyro',
         '    kind: pyroscope',
         `    url: ${url}`,
+        '    maxQueryLookbackDays: 0',
         'schedules:',
         '  demo: false',
         '  worker: { concurrency: 2, leaseSeconds: 4, maxAttempts: 3 }',

@@ -54,14 +54,14 @@ describe('a pull item stores its profiles in the commit that completes it', () =
       await db.query(`UPDATE work_items SET lease_owner = 'replica-b#1', lease_until = now() + interval '1 minute'`);
     };
     const first = await runner('replica-a', source(takeOver)).drain(['pull']);
-    expect(first).toEqual({ done: 0, failed: 0, lost: 1 });
+    expect(first).toEqual({ done: 0, failed: 0, lost: 1, busy: 0 });
     expect(await db.query(`SELECT count(*)::int AS n FROM profiles`)).toEqual([{ n: 0 }]);
     expect(await db.query(`SELECT count(*)::int AS n FROM dirty_windows`)).toEqual([{ n: 0 }]);
 
     // Replica b's lease runs out too (it died): the item is claimed again and stored once.
     await db.query(`UPDATE work_items SET lease_until = now() - interval '1 second'`);
     const second = await runner('replica-c', source(async () => undefined)).drain(['pull']);
-    expect(second).toEqual({ done: 1, failed: 0, lost: 0 });
+    expect(second).toEqual({ done: 1, failed: 0, lost: 0, busy: 0 });
     expect(await db.query(`SELECT service, cpu_nanoseconds::text AS cpu FROM profiles`)).toEqual([{ service: 'checkout', cpu: '470000000' }]);
   });
 });

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { testDataSource, truncateTables } from '../support/database';
 import { LeaseLostError, WorkQueueRepository, type NewWorkItem } from '../../src/jobs/work-queue.repository';
 import { WorkRunner, type WorkHandler } from '../../src/jobs/work-runner';
+import { SourceBusyError } from '../../src/sources';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1);
@@ -92,13 +93,34 @@ describe('work queue', () => {
       },
     };
     const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 2, concurrency: 1 }).register(flaky).drain(['count']);
-    expect(result).toEqual({ done: 0, failed: 2, lost: 0 });
+    expect(result).toEqual({ done: 0, failed: 2, lost: 0, busy: 0 });
     expect(await db.query('SELECT * FROM wq_results')).toEqual([]);
     const [row] = await db.query('SELECT status, attempts, last_error FROM work_items');
     expect(row).toEqual({ status: 'failed', attempts: 2, last_error: 'boom 2' });
     // The next scheduled plan of the same window retries a failed item (a done one it leaves alone).
     expect(await queue.enqueue(items(1))).toBe(1);
     expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([{ status: 'pending', attempts: 0, last_error: null }]);
+  });
+
+  it('a busy item is tried once, kept as busy with its reason, and re-queued by the next scheduled plan', async () => {
+    await queue.enqueue(items(1));
+    let calls = 0;
+    const busy: WorkHandler = {
+      job: 'count',
+      async handle() {
+        calls += 1;
+        throw new SourceBusyError('go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500', 'http://127.0.0.1:1');
+      },
+    };
+    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(busy).drain(['count']);
+    expect(result).toEqual({ done: 0, failed: 0, lost: 0, busy: 1 });
+    expect(calls).toBe(1);
+    expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([
+      { status: 'busy', attempts: 1, last_error: 'go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500' },
+    ]);
+    expect(await queue.failures('count', items(1).map((i) => i.itemKey))).toEqual([]);
+    expect(await queue.enqueue(items(1))).toBe(1);
+    expect(await db.query('SELECT status, attempts FROM work_items')).toEqual([{ status: 'pending', attempts: 0 }]);
   });
 
   it('a stale claim cannot fail an item that was completed after its lease expired', async () => {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { foldProfile } from '../../src/domain/profile';
+import { SourceBusyError } from '../../src/sources';
 import { withSeconds } from '../../src/sources/pprof-http.source';
 import { createSource } from '../../src/sources/source-factory';
-import { startGoPprofServer } from './servers/go-pprof.server';
+import { startGoPprofServer, type GoCpuProfiler } from './servers/go-pprof.server';
 import type { LoopbackServer } from './servers/loopback-server';
 import { FIXTURE, fixtureBytes, NO_ABORT, RecordingLogger, sourceSettings, windowOf } from './source-test-kit';
 
@@ -11,8 +12,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close().catch(() => undefined)));
 });
 
-async function goProgram(profile: Uint8Array, msPerSecond: number): Promise<LoopbackServer> {
-  const server = await startGoPprofServer({ profile, msPerSecond });
+async function goProgram(profile: Uint8Array, msPerSecond: number, profiler?: GoCpuProfiler): Promise<LoopbackServer> {
+  const server = await startGoPprofServer({ profile, msPerSecond }, profiler);
   servers.push(server);
   return server;
 }
@@ -77,6 +78,48 @@ describe('PprofHttpSource against Go net/http/pprof endpoints on loopback', () =
     expect((failure as Error).message).toMatch(/^go-fleet: every pprof target of "search" failed: /);
     expect((failure as Error).message).toContain('returned HTTP 404 Not Found: Unknown profile');
     expect((failure as Error).message).toContain(`connection error: connect ECONNREFUSED ${new URL(closed.url).host} (ECONNREFUSED)`);
+  });
+
+  it('records a target whose CPU profiler is in use as busy, asks it once, and captures at the next fetch', async () => {
+    // One program profiled by another agent (pyroscope-go), one free: the busy one is left out, not retried.
+    const profiler: GoCpuProfiler = { otherProfiler: true, capturing: false, refused: 0 };
+    const busy = await goProgram(fixtureBytes(FIXTURE.goDevirt), 5, profiler);
+    const free = await goProgram(fixtureBytes(FIXTURE.goInlineHot), 5);
+    const logger = new RecordingLogger();
+    const settings = sourceSettings({
+      kind: 'pprof-http',
+      name: 'go-fleet',
+      seconds: 1,
+      http: { maxAttempts: 4, backoffBaseMs: 1 },
+      services: { checkout: [`${busy.url}/debug/pprof/profile`, `${free.url}/debug/pprof/profile`], billing: [`${busy.url}/debug/pprof/profile`] },
+    });
+    const source = createSource(settings, { logger });
+    const profiles = await source.fetchProfiles('checkout', WINDOW, NO_ABORT);
+    expect(profiles.map((p) => foldProfile(p.bytes).total)).toEqual([FIXTURE.goInlineHot.cpuTotal]);
+    expect(profiler.refused).toBe(1);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['pprof target busy (another CPU profile runs in it), left out until the next schedule']);
+    // Every target busy: the service is busy (the work runner records it so), after one request, not four.
+    const error = await source.fetchProfiles('billing', WINDOW, NO_ABORT).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceBusyError);
+    expect((error as Error).message).toMatch(/every pprof target of "billing" is busy with another CPU profile: .*HTTP 500.*Could not enable CPU profiling: cpu profiling already in use/);
+    expect(profiler.refused).toBe(2);
+    // The other agent is done: the next scheduled fetch captures.
+    profiler.otherProfiler = false;
+    expect((await source.fetchProfiles('billing', WINDOW, NO_ABORT)).map((p) => foldProfile(p.bytes).total)).toEqual([FIXTURE.goDevirt.cpuTotal]);
+    expect(busy.requests).toHaveLength(3);
+  });
+
+  it('answers a second capture that overlaps one running in the same process with 500, as Go does', async () => {
+    const server = await goProgram(fixtureBytes(FIXTURE.goDevirt), 50);
+    const url = `${server.url}/debug/pprof/profile?seconds=1`;
+    const [first, second] = await Promise.all([fetch(url), new Promise((r) => setTimeout(r, 10)).then(() => fetch(url))]);
+    expect(first.status).toBe(200);
+    expect([second.status, second.headers.get('content-type'), second.headers.get('x-go-pprof'), await second.text()]).toEqual([
+      500,
+      'text/plain; charset=utf-8',
+      '1',
+      'Could not enable CPU profiling: cpu profiling already in use\n',
+    ]);
   });
 
   it('lists the configured services and has nothing for an unknown one', async () => {

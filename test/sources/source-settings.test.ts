@@ -34,9 +34,9 @@ describe('sourceSettingsSchema', () => {
 
     expect(sources.map((source) => `${source.name}:${source.kind}`)).toEqual(['prod:pyroscope', 'parca:parca', 'demo:directory', 'go-fleet:pprof-http']);
     expect(sources[0]).toMatchObject({
-      profileTypeId: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
       serviceLabel: 'service_name',
       maxQueryLengthHours: 24,
+      maxQueryLookbackDays: 7,
       http: { timeoutSeconds: 30, maxAttempts: 4, backoffBaseMs: 500, backoffMaxMs: 10_000 },
     });
     expect(sources[1]).toMatchObject({ profileType: 'parca_agent:samples:count:cpu:nanoseconds:delta', serviceLabel: 'job' });

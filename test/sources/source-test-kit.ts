@@ -23,6 +23,11 @@ export const FIXTURE = {
     path: 'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__1.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz',
     cpuTotal: 6_130_000_000n,
   },
+  /**
+   * A real Node.js profile (@datadog/pprof time profiler with collectCpuTime, as @pyroscope/nodejs sends it): sample
+   * types samples/count, wall/nanoseconds, cpu/nanoseconds; go tool pprof -sample_index=cpu total 2066285528 ns.
+   */
+  nodeWallCpu: { path: '../trees/node-a.pb.gz', cpuTotal: 2_066_285_528n },
 } as const;
 
 /** The fixture's bytes as stored (gzipped). */

@@ -2,8 +2,12 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from '
 import { yamlKeyOffset } from '../yaml-key-offset';
 import type { CatalogFile, CatalogProblem } from './catalog.types';
 
-/** The kinds flamebill reads; other Backstage kinds (User, API, Resource, Domain, ...) are skipped. */
-export const CATALOG_KINDS = ['Component', 'Group', 'System'] as const;
+/**
+ * The kinds that matter to cost; every document of every file is read (and a broken one reported), and the other
+ * Backstage kinds (User, API, Resource, Domain, Template, ...) are then ignored. `Location` is read to follow its
+ * targets.
+ */
+export const CATALOG_KINDS = ['Component', 'Group', 'System', 'Location'] as const;
 export type CatalogKind = (typeof CATALOG_KINDS)[number];
 
 /** One entity document as written, with a way to find the line of any of its fields. */

@@ -25,9 +25,10 @@ interface Identified {
 }
 
 /**
- * Parses Backstage descriptor files into a Catalog, or returns every problem found (bad YAML,
- * missing or unknown owner, duplicate names, unknown parent or child, cycles in the group tree,
- * ambiguous service aliases), each with file, line and field. Never throws on bad input.
+ * Parses Backstage descriptor files into a Catalog the way Backstage ingests them: a bad entity (bad YAML, invalid
+ * name, duplicate, missing owner, ambiguous alias) is reported with file, line and field and skipped, a bad link
+ * (unknown system, parent or child, a cycle) is reported and dropped, and the rest loads. Owners are whatever the
+ * reference names (`group:`, `user:`, defined in the files or not; see `CatalogGroup`). Never throws on bad input.
  */
 export function parseCatalog(files: readonly CatalogFile[]): CatalogParseResult {
   const read = readCatalogDocuments(files);
@@ -38,9 +39,19 @@ export function parseCatalog(files: readonly CatalogFile[]): CatalogParseResult 
   const systems = buildSystems(byKind('System'), groups, problems);
   const components = buildComponents(byKind('Component'), groups, systems, problems);
   checkAliases([...components.values()], identifiedByKey(byKind('Component')), problems);
-  if (problems.items.length > 0) return { ok: false, problems: sortProblems(problems) };
+  // An entity with an ambiguous alias is skipped too: which service a profile belongs to must not be a guess.
+  const ambiguous = new Set(problems.items.filter((p) => p.field.startsWith('metadata.annotations.flamebill.io/service-names')).map((p) => `${p.file}:${p.line}`));
+  for (const [name, c] of components) if (ambiguous.has(`${c.position.file}:${c.position.line}`) || ambiguous.has(`${c.position.file}:${aliasLine(c, byKind('Component'))}`)) components.delete(name);
+  const sorted = sortProblems(problems);
+  if (sorted.length > 0 && components.size === 0 && [...groups.values()].every((g) => g.defined === false)) return { ok: false, problems: sorted };
   const catalog: Catalog = { components, groups, systems };
-  return { ok: true, catalog };
+  return { ok: true, catalog, problems: sorted };
+}
+
+/** The line `checkAliases` reports a component's alias problems at. */
+function aliasLine(c: CatalogComponent, list: readonly Identified[]): number {
+  const entity = list.find((e) => e.key === c.key)?.entity;
+  return entity ? entity.lineOf(['metadata', 'annotations', SERVICE_NAMES_ANNOTATION]) : -1;
 }
 
 function identifiedByKey(list: readonly Identified[]): Map<string, RawEntity> {
@@ -132,11 +143,33 @@ function buildGroups(list: readonly Identified[], problems: ProblemList): Map<st
   );
 }
 
-function buildSystems(list: readonly Identified[], groups: ReadonlyMap<string, CatalogGroup>, problems: ProblemList): Map<string, CatalogSystem> {
+/**
+ * An owner reference, resolved as Backstage resolves it (`[kind:][namespace/]name`, default kind Group, default
+ * namespace `default`): a Group of the files when there is one, else an owner known only by its reference, whose
+ * team is the ref's name (`namespace/name` outside the default namespace). Users and groups usually come from an org
+ * provider, not from the descriptor files, so an owner the files do not define is normal, not an error.
+ */
+function resolveOwner(entity: RawEntity, text: string, groups: Map<string, CatalogGroup>, problems: ProblemList): string | null {
+  const ref = parseEntityRef(text, 'group');
+  if (!ref || !isValidEntityName(ref.name)) {
+    problems.add(entity, ['spec', 'owner'], `malformed entity reference "${text}" (expected [kind:][namespace/]name)`);
+    return null;
+  }
+  const key = entityKey(ref);
+  if (groups.has(key)) return key;
+  const team = ref.namespace.toLowerCase() === DEFAULT_NAMESPACE ? ref.name : `${ref.namespace}/${ref.name}`;
+  // A Group of the files with the same team name is that team (`user:alice` and `group:alice` are one team id).
+  const same = [...groups.values()].find((g) => g.team.toLowerCase() === team.toLowerCase());
+  if (same) return same.key;
+  groups.set(key, { key, team, displayName: null, email: null, parent: null, position: { file: entity.file, line: entity.lineOf(['spec', 'owner']) }, defined: false });
+  return key;
+}
+
+function buildSystems(list: readonly Identified[], groups: Map<string, CatalogGroup>, problems: ProblemList): Map<string, CatalogSystem> {
   const out = new Map<string, CatalogSystem>();
   for (const s of list) {
     const ownerText = stringField(s.entity, ['spec', 'owner'], problems, true);
-    const owner = ownerText === null ? null : resolveRef(s.entity, ['spec', 'owner'], ownerText, 'group', groups, problems, 'owner');
+    const owner = ownerText === null ? null : resolveOwner(s.entity, ownerText, groups, problems);
     if (owner === null) continue;
     out.set(s.key, { key: s.key, name: s.name, owner, position: { file: s.entity.file, line: s.entity.lineOf(['metadata', 'name']) } });
   }
@@ -145,14 +178,14 @@ function buildSystems(list: readonly Identified[], groups: ReadonlyMap<string, C
 
 function buildComponents(
   list: readonly Identified[],
-  groups: ReadonlyMap<string, CatalogGroup>,
+  groups: Map<string, CatalogGroup>,
   systems: ReadonlyMap<string, CatalogSystem>,
   problems: ProblemList,
 ): Map<string, CatalogComponent> {
   const out = new Map<string, CatalogComponent>();
   for (const c of list) {
     const ownerText = stringField(c.entity, ['spec', 'owner'], problems, true);
-    const owner = ownerText === null ? null : resolveRef(c.entity, ['spec', 'owner'], ownerText, 'group', groups, problems, 'owner');
+    const owner = ownerText === null ? null : resolveOwner(c.entity, ownerText, groups, problems);
     const systemText = stringField(c.entity, ['spec', 'system'], problems, false);
     const system = systemText === null ? null : resolveRef(c.entity, ['spec', 'system'], systemText, 'system', systems, problems, 'system');
     const annotations = readAnnotations(c.entity, problems);

@@ -17,7 +17,11 @@ export interface EntityRef {
   readonly name: string;
 }
 
-/** `kind: Group`: a team, or an organisation level above teams. */
+/**
+ * An owner: a `kind: Group` of the files (a team, or an organisation level above teams), or an owner that components
+ * name but the files do not define (a `user:` ref, a group from an org provider): then the ref's name is the team,
+ * with no email and no parent (`defined: false`).
+ */
 export interface CatalogGroup {
   /** Lower-cased `group:namespace/name`, the key everything else refers to it by. */
   readonly key: string;
@@ -28,6 +32,8 @@ export interface CatalogGroup {
   /** Key of the parent group (from spec.parent, or inferred from a parent's spec.children); null at the root. */
   readonly parent: string | null;
   readonly position: SourcePosition;
+  /** False for an owner only named by references (its position is the first entity naming it). Absent: true. */
+  readonly defined?: boolean;
 }
 
 /** `kind: System`: a set of components with an owner. */
@@ -80,8 +86,12 @@ export interface CatalogFile {
   readonly text: string;
 }
 
+/**
+ * `ok`: the catalog of every entity that is fine, with the problems of the entities that were skipped (or of the
+ * links dropped) — Backstage itself skips a bad entity and keeps the rest. Not ok: problems and nothing loaded.
+ */
 export type CatalogParseResult =
-  | { readonly ok: true; readonly catalog: Catalog }
+  | { readonly ok: true; readonly catalog: Catalog; readonly problems: readonly CatalogProblem[] }
   | { readonly ok: false; readonly problems: readonly CatalogProblem[] };
 
 /** Formats a problem as `file:line: field: message`, the form used in logs and CLI errors. */

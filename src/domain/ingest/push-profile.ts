@@ -9,6 +9,7 @@ import { foldInNanoseconds } from './fold-scale';
 import type { IngestPlan } from './ingest-plan';
 import { linesToFolded } from './lines-format';
 import { pushDigest } from './push-digest';
+import { applySeriesLabels } from './series-label-slices';
 
 /** How a push is folded: the label slicing of the `labels` settings and ingest's own switches. */
 export interface PushFoldOptions {
@@ -44,7 +45,8 @@ export type PushOutcome = FoldedPush | SkippedPush;
  * Decides what to keep of one pushed profile and folds it once. The profile's own sample types say what it measures
  * (pprof); text formats rely on the name suffix and `units`. CPU time is stored; wall-only time only when
  * `countWallAsCpu` is set; heap and other profiles are skipped (accepted, not stored: they carry no CPU time and the
- * Node agent sends one with every flush). An empty body is skipped as Pyroscope skips it.
+ * Node agent sends one with every flush). An empty body is skipped as Pyroscope skips it. The series' labels
+ * (the name's tags) apply to every sample for label slicing (`applySeriesLabels`).
  *
  * @param body the profile bytes (the `profile` part for multipart, the `jfr` part for JFR), gzipped or not.
  * @param jfrLabels JFR only: the agent's `labels` part (a LabelsSnapshot), gzipped or not.
@@ -56,13 +58,24 @@ export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOp
   const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
   const folded =
     plan.kind === 'pprof' || plan.kind === 'multipart'
-      ? foldPprofPush(body, foldOptions, options)
+      ? foldPprofPush(body, { ...foldOptions, fixDotnetFunctionIds: isDotnetSpy(plan) }, options)
       : plan.kind === 'jfr'
         ? foldJfrPush(plan, body, jfrLabels ?? null, foldOptions)
         : foldTextPush(plan, body, foldOptions);
   const cost = inCpuNanoseconds(folded, options.countWallAsCpu);
   if (cost.action === 'skip') return cost;
-  return { ...cost, service: plan.series.service, profileType: `${cost.fold.sampleType.type}:${cost.fold.sampleType.unit}`, digest };
+  const fold = applySeriesLabels(cost.fold, plan.series.seriesLabels, options.labelKeys);
+  return { ...cost, fold, service: plan.series.service, profileType: `${fold.sampleType.type}:${fold.sampleType.unit}`, digest };
+}
+
+/**
+ * Pushes from Pyroscope's .NET profiler (`spyName=dotnetspy`) get their function ids repaired as Pyroscope repairs
+ * them on `/ingest` (pkg/og/convert/pprof/profile.go `isDotnetspy` and `FixFunctionIDForBrokenDotnet`). Pyroscope
+ * also treats `spyName=unknown` with an `inuse-space` sample type config as .NET; flamebill does not (no agent sends it).
+ * Its Connect push does not repair them (it answers 400 "function id is 0"), and neither does flamebill's.
+ */
+function isDotnetSpy(plan: IngestPlan): boolean {
+  return plan.spyName === 'dotnetspy';
 }
 
 /** A profile's billable time: its fold in nanoseconds, or why it has none. */

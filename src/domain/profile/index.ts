@@ -15,5 +15,6 @@ export type { TopRow } from './fold-top';
 export { ProfileDecodeError } from './profile-decode.error';
 export type { DecodeErrorFormat } from './profile-decode.error';
 export { DEFAULT_MAX_INFLATED_BYTES } from './bounded-gunzip';
+export { pprofHasSamples } from './pprof-has-samples';
 export { DEFAULT_MAX_LABEL_VALUES, foldPprofChoosing, type PprofMeasure } from './pprof.decoder';
 export type * from './profile.types';

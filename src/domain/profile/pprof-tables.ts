@@ -17,9 +17,11 @@ export class PprofTables {
   readonly mappingIndexById = new IdIndex();
   private readonly cache: (string | undefined)[] = [];
 
-  constructor(readonly ix: PprofIndex) {
+  /** @param fixDotnet repair the function ids of Pyroscope's old .NET profiler first (`fixBrokenDotnetFunctionIds`). */
+  constructor(readonly ix: PprofIndex, fixDotnet = false) {
     this.stringCount = ix.strings.length / 2;
     this.checkStringTable();
+    if (fixDotnet) fixBrokenDotnetFunctionIds(ix);
     this.indexIds('mapping', ix.mappings.ids.data, ix.mappings.ids.length, this.mappingIndexById);
     this.indexIds('function', ix.functions.ids.data, ix.functions.ids.length, this.functionIndexById);
     this.indexIds('location', ix.locations.ids.data, ix.locations.ids.length, this.locationIndexById);
@@ -111,6 +113,21 @@ export class PprofTables {
       }
     }
   }
+}
+
+/**
+ * Pyroscope's .NET profiler wrote every function with id 0 and one function per location, in location order; Pyroscope
+ * gives function i the id of location i (pkg/og/convert/pprof/profile.go `FixFunctionIDForBrokenDotnet`, commit
+ * 3fe6a457 of grafana/pyroscope) when a `/ingest` push comes from `dotnetspy`, and reads the profile. Its Connect push
+ * and `go tool pprof` refuse such profiles ("function id is 0", pkg/test/integration/ingest_pprof_test.go), so the
+ * repair is asked for by the caller; anything else with a function id 0 is still refused.
+ */
+function fixBrokenDotnetFunctionIds(ix: PprofIndex): void {
+  const functions = ix.functions.ids;
+  const locations = ix.locations.ids;
+  if (functions.length === 0 || functions.length !== locations.length) return;
+  for (let i = 0; i < functions.length; i++) if (functions.data[i] !== 0) return;
+  for (let i = 0; i < functions.length; i++) functions.data[i] = locations.data[i]!;
 }
 
 function checkAll(tables: PprofTables, list: { data: Float64Array; length: number }, what: string): void {

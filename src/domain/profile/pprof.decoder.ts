@@ -38,7 +38,7 @@ export interface PprofMeasure {
 export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose: (measure: PprofMeasure) => string | undefined | null): Fold | null {
   if (buf.length === 0) throw new ProfileDecodeError('pprof', 'expected a profile, found empty input');
   const ix = indexPprof(buf);
-  const tables = new PprofTables(ix);
+  const tables = new PprofTables(ix, options.fixDotnetFunctionIds === true);
   const sampleTypes = ix.sampleTypes.map((st) => tables.valueType(st));
   if (sampleTypes.length === 0 && ix.samples.length > 0) {
     throw new ProfileDecodeError('pprof', 'expected sample types, found samples without any (missing sample type information)');

@@ -79,6 +79,11 @@ export interface FoldOptions {
   readonly format?: ProfileFormat;
   /** JFR only: samples per second of CPU and wall events (Pyroscope's `sampleRate`); default 100. */
   readonly sampleRate?: number;
+  /**
+   * pprof only: repair the function ids of Pyroscope's old .NET profiler (every function id 0, one function per
+   * location) as Pyroscope does for `dotnetspy` pushes, instead of refusing the profile (see `PprofTables`).
+   */
+  readonly fixDotnetFunctionIds?: boolean;
 }
 
 /** One function of two aligned folds (e.g. baseline and current), values 0n where it is absent. */

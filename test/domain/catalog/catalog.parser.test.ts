@@ -20,7 +20,6 @@ function parseOk(files: CatalogFile[]): Catalog {
 
 function problems(text: string): string[] {
   const r = parseCatalog([{ path: 'c.yaml', text }]);
-  if (r.ok) throw new Error('expected problems');
   return r.problems.map(formatCatalogProblem);
 }
 
@@ -110,12 +109,14 @@ describe('catalog problems', () => {
       { path: 'bad.yaml', text: `${group('t')}---\nkind: Component\nmetadata:\n  name: [unclosed\n` },
       { path: 'good.yaml', text: component('svc', 'nobody') },
     ]);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
+    // The broken document is reported and skipped; the rest loads, its owner known only by reference (Backstage
+    // owners often come from an org provider).
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
     expect(r.problems.map(formatCatalogProblem)).toEqual([
       'bad.yaml:10: (yaml): Flow sequence in block collection must be sufficiently indented and end with a ]',
-      'good.yaml:5: spec.owner: unknown owner "nobody" (no group:default/nobody in the catalog)',
     ]);
+    expect(r.catalog.groups.get(r.catalog.components.get('svc')!.owner)).toMatchObject({ team: 'nobody', email: null, parent: null, defined: false });
   });
 
   it('reports every problem at once with file, line and field', () => {
@@ -131,7 +132,6 @@ describe('catalog problems', () => {
       'c.yaml:6: spec.children[1]: unknown child group "ghost" (no group:default/ghost in the catalog)',
       'c.yaml:17: metadata.name: duplicate Group "team-a" (first defined at c.yaml:10)',
       'c.yaml:24: spec.owner: missing spec.owner', // no owner key: the line of its parent, spec
-      'c.yaml:31: spec.owner: unknown owner "group:default/missing" (no group:default/missing in the catalog)',
       'c.yaml:37: spec.system: unknown system "nowhere" (no system:default/nowhere in the catalog)',
     ]);
   });

@@ -126,9 +126,19 @@ describe('JFR in the committed corpus', () => {
 });
 
 describe('pprof files of ../shared without refs (go tool pprof rejects them or they have no ref)', () => {
-  it('rejects the .NET profiles with a function of ID 0, as pprof does', () => {
-    for (const file of ['grafana-pyroscope/dotnet-pprof-3.pb.gz', 'grafana-pyroscope/dotnet-pprof-73.pb.gz']) {
+  it('rejects the .NET profiles with a function of ID 0, as pprof does, unless asked to repair them as Pyroscope does', () => {
+    for (const [file, ref] of [
+      ['grafana-pyroscope/dotnet-pprof-3.pb.gz', 'dotnet-pprof-3.cpu.top.json'],
+      ['grafana-pyroscope/dotnet-pprof-73.pb.gz', 'dotnet-pprof-73.cpu.top.json'],
+    ] as const) {
       expect(() => foldProfile(read(file))).toThrow(/function with reserved ID=0/);
+      // Oracle: go tool pprof on a copy repaired at the wire level by test/fixtures/dotnet/repair-dotnet.py.
+      const oracle = JSON.parse(readFileSync(join(__dirname, '../../fixtures/dotnet', ref), 'utf8')) as { total: string; functions: Array<{ name: string; flat: string; cum: string }> };
+      const fold = foldProfile(read(file), { fixDotnetFunctionIds: true, sampleType: 'cpu' });
+      expect(fold.total).toBe(BigInt(oracle.total));
+      expect(new Map([...fold.functions].map(([name, v]) => [name, { flat: String(v.flat), cum: String(v.cum) }]))).toEqual(
+        new Map(oracle.functions.map((f) => [f.name, { flat: f.flat, cum: f.cum }])),
+      );
     }
   });
 

@@ -7,6 +7,11 @@ import { LoopbackServer, type RecordedRequest } from './loopback-server';
  * the capture lasts that long, then the gzipped profile with `Content-Type: application/octet-stream`,
  * `Content-Disposition: attachment; filename="profile"` and `X-Content-Type-Options: nosniff`.
  * Other `/debug/pprof/` names it does not serve get 404 `Unknown profile`; other paths the Go mux 404.
+ *
+ * The process has one CPU profiler (runtime/pprof `StartCPUProfile` returns "cpu profiling already in use" while one
+ * runs): a capture asked for while another runs, or while `otherProfiler` holds it (pyroscope-go, an Alloy scrape),
+ * gets 500 `Could not enable CPU profiling: cpu profiling already in use` as a `serveError` (text/plain, X-Go-Pprof: 1,
+ * no Content-Disposition), as net/http/pprof `Profile` answers (src/net/http/pprof/pprof.go, Go 1.19).
  */
 export interface GoPprofServerOptions {
   /** The gzipped CPU profile to answer with (a real Go profile). */
@@ -15,11 +20,19 @@ export interface GoPprofServerOptions {
   readonly msPerSecond?: number;
 }
 
-export async function startGoPprofServer(options: GoPprofServerOptions): Promise<LoopbackServer> {
-  return LoopbackServer.start((request, response) => handle(options, request, response));
+/** The fake's CPU profiler, shared by its captures; tests flip `otherProfiler` to play an agent profiling the process. */
+export interface GoCpuProfiler {
+  otherProfiler: boolean;
+  capturing: boolean;
+  /** Captures answered 500 because the profiler was in use. */
+  refused: number;
 }
 
-async function handle(options: GoPprofServerOptions, request: RecordedRequest, response: ServerResponse): Promise<void> {
+export async function startGoPprofServer(options: GoPprofServerOptions, profiler: GoCpuProfiler = { otherProfiler: false, capturing: false, refused: 0 }): Promise<LoopbackServer> {
+  return LoopbackServer.start((request, response) => handle(options, profiler, request, response));
+}
+
+async function handle(options: GoPprofServerOptions, profiler: GoCpuProfiler, request: RecordedRequest, response: ServerResponse): Promise<void> {
   if (request.path !== '/debug/pprof/profile') {
     const known = request.path.startsWith('/debug/pprof/');
     response
@@ -32,6 +45,19 @@ async function handle(options: GoPprofServerOptions, request: RecordedRequest, r
   response.setHeader('x-content-type-options', 'nosniff');
   response.setHeader('content-type', 'application/octet-stream');
   response.setHeader('content-disposition', 'attachment; filename="profile"');
-  await new Promise((resolve) => setTimeout(resolve, seconds * (options.msPerSecond ?? 1000)));
+  if (profiler.otherProfiler || profiler.capturing) {
+    profiler.refused++;
+    response.setHeader('content-type', 'text/plain; charset=utf-8');
+    response.setHeader('x-go-pprof', '1');
+    response.removeHeader('content-disposition');
+    response.writeHead(500).end('Could not enable CPU profiling: cpu profiling already in use\n');
+    return;
+  }
+  profiler.capturing = true;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, seconds * (options.msPerSecond ?? 1000)));
+  } finally {
+    profiler.capturing = false;
+  }
   if (!response.destroyed) response.writeHead(200).end(Buffer.from(options.profile));
 }

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { LoopbackServer, matches, parseSelector, type RecordedRequest } from './loopback-server';
 
 /**
@@ -12,10 +14,24 @@ import { LoopbackServer, matches, parseSelector, type RecordedRequest } from './
  * - timestamps are RFC 3339; enum values by name; errors are `{"code":<gRPC code>,"message":…,"details":[]}`
  *   with the mapped HTTP status; unknown routes 404 `Not Found`, other methods 405.
  * - the merge filter is `timestamp >= start AND timestamp <= end`, as Parca's querier does.
+ *
+ * And gRPC-web on the same port, as pkg/server/server.go serves it (`grpcweb.WrapServer` for any Content-Type starting
+ * with `application/grpc`): `POST /parca.query.v1alpha1.QueryService/{Values,Query}` with one length-prefixed
+ * protobuf message, answered with a data frame and a trailer frame (`grpc-status`, `grpc-message`), HTTP 200 even for
+ * errors. Modelled on the real server:
+ * - the gRPC server sends up to 64 MiB (`grpc.MaxSendMsgSize(debuginfo.MaxMsgSize)`), while the REST gateway, a gRPC
+ *   client with grpc-go's default 4 MiB receive limit, fails on a larger answer with HTTP 429 and gRPC code 8
+ *   (`gatewayRecvLimitBytes` scales that limit down for tests);
+ * - a merge of nothing is still a gzipped pprof with the query's sample type and period type and no sample
+ *   (pkg/query/pprof.go `NewPprofWriter` sets them from the metadata before any record);
+ * - `Values` filters by `profile_type` when given and by strict bounds `time > start AND time < end`, and lists
+ *   everything when a bound is unset (pkg/parcacol/querier.go `Values`).
  */
 export interface ParcaServerOptions {
   /** When set, the exact `Authorization` value every request must carry. */
   readonly authorization?: string;
+  /** The REST gateway's receive limit (grpc-go default 4 MiB). */
+  readonly gatewayRecvLimitBytes?: number;
   readonly profiles: readonly ParcaStoredProfile[];
 }
 
@@ -34,7 +50,10 @@ export async function startParcaServer(options: ParcaServerOptions): Promise<Loo
   return LoopbackServer.start((request, response) => handle(options, request, response));
 }
 
+const GRPC_SEND_LIMIT = 64 * 1024 * 1024;
+
 function handle(options: ParcaServerOptions, request: RecordedRequest, response: ServerResponse): void {
+  if (String(request.headers['content-type'] ?? '').startsWith('application/grpc')) return grpcWeb(options, request, response);
   const known = request.path === '/api/profiles/query' || VALUES_ROUTE.test(request.path);
   if (!known) return gatewayError(response, 404, 5, 'Not Found');
   if (request.method !== 'GET') return gatewayError(response, 405, 12, 'Method Not Allowed');
@@ -85,7 +104,142 @@ function query(options: ParcaServerOptions, request: RecordedRequest, response: 
     (profile) => profile.profileType === parsed[1] && matches(profile.labels, selector) && profile.timeMs >= start && profile.timeMs <= end,
   );
   if (found.length > 1) return gatewayError(response, 500, 13, 'test server cannot merge several profiles');
-  json(response, 200, { pprof: Buffer.from(found[0]?.pprofGzip ?? new Uint8Array(0)).toString('base64'), total: '0', filtered: '0' });
+  const pprof = found[0]?.pprofGzip ?? emptyMergedPprof(parsed[1]!);
+  const limit = options.gatewayRecvLimitBytes ?? 4 * 1024 * 1024;
+  // The gateway receives the QueryResponse message (the pprof bytes plus a few bytes of framing) from the gRPC server.
+  if (pprof.length + 16 > limit) return gatewayError(response, 429, 8, `grpc: received message larger than max (${pprof.length + 16} vs. ${limit})`);
+  json(response, 200, { pprof: Buffer.from(pprof).toString('base64'), total: '0', filtered: '0' });
+}
+
+/**
+ * The gzipped pprof Parca renders for a merge with no sample: string table, sample type and period type from the
+ * profile type `name:sample_type:sample_unit:period_type:period_unit[:delta]`, nothing else.
+ */
+export function emptyMergedPprof(profileType: string): Uint8Array {
+  const [, sampleType = '', sampleUnit = '', periodType = '', periodUnit = ''] = profileType.split(':');
+  const w = new BinaryWriter();
+  const strings = ['', sampleType, sampleUnit, periodType, periodUnit];
+  w.tag(1, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int64(1).tag(2, WireType.Varint).int64(2).join();
+  for (const text of strings) w.tag(6, WireType.LengthDelimited).string(text);
+  w.tag(11, WireType.LengthDelimited).fork().tag(1, WireType.Varint).int64(3).tag(2, WireType.Varint).int64(4).join();
+  return new Uint8Array(gzipSync(w.finish()));
+}
+
+interface Timestamp {
+  readonly ns: bigint;
+}
+
+/** `parca.query.v1alpha1.QueryService` over gRPC-web (binary protobuf). */
+function grpcWeb(options: ParcaServerOptions, request: RecordedRequest, response: ServerResponse): void {
+  const method = /^\/parca\.query\.v1alpha1\.QueryService\/(Values|Query)$/.exec(request.path)?.[1];
+  if (request.method !== 'POST') return grpcStatus(response, 12, `malformed method name: ${request.path}`);
+  if (method === undefined) return grpcStatus(response, 12, `unknown service or method ${request.path}`);
+  if (options.authorization !== undefined && request.headers.authorization !== options.authorization) return grpcStatus(response, 16, 'unauthenticated');
+  const body = request.body;
+  if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) return grpcStatus(response, 13, 'grpc: malformed gRPC-web frame');
+  const message = body.subarray(5);
+  try {
+    if (method === 'Values') return grpcValues(options, message, response);
+    return grpcQuery(options, message, response);
+  } catch (error) {
+    return grpcStatus(response, 13, `grpc: error unmarshalling request: ${String(error)}`);
+  }
+}
+
+function grpcValues(options: ParcaServerOptions, message: Uint8Array, response: ServerResponse): void {
+  let labelName = '';
+  let profileType: string | undefined;
+  let start: Timestamp | undefined;
+  let end: Timestamp | undefined;
+  const r = new BinaryReader(message);
+  while (r.pos < r.len) {
+    const [field, wireType] = r.tag();
+    if (field === 1) labelName = r.string();
+    else if (field === 3) start = readTimestamp(r.bytes());
+    else if (field === 4) end = readTimestamp(r.bytes());
+    else if (field === 5) profileType = r.string();
+    else r.skip(wireType, field);
+  }
+  const found = new Set<string>();
+  for (const profile of options.profiles) {
+    const value = profile.labels[labelName];
+    const ns = BigInt(profile.timeMs) * 1_000_000n;
+    if (value === undefined || (profileType !== undefined && profileType !== '' && profile.profileType !== profileType)) continue;
+    // Unset bounds (Unix 0) mean no time filter at all, as in the querier.
+    if (start && end && start.ns !== 0n && end.ns !== 0n && !(ns > start.ns && ns < end.ns)) continue;
+    found.add(value);
+  }
+  const w = new BinaryWriter();
+  for (const value of [...found].sort()) w.tag(1, WireType.LengthDelimited).string(value);
+  grpcAnswer(response, w.finish());
+}
+
+function grpcQuery(options: ParcaServerOptions, message: Uint8Array, response: ServerResponse): void {
+  let mode = 0;
+  let reportType = 0;
+  let merge: { query: string; start?: Timestamp; end?: Timestamp } | undefined;
+  const r = new BinaryReader(message);
+  while (r.pos < r.len) {
+    const [field, wireType] = r.tag();
+    if (field === 1) mode = r.int32();
+    else if (field === 5) reportType = r.int32();
+    else if (field === 3) {
+      const m: { query: string; start?: Timestamp; end?: Timestamp } = { query: '' };
+      const mr = new BinaryReader(r.bytes());
+      while (mr.pos < mr.len) {
+        const [f, wt] = mr.tag();
+        if (f === 1) m.query = mr.string();
+        else if (f === 2) m.start = readTimestamp(mr.bytes());
+        else if (f === 3) m.end = readTimestamp(mr.bytes());
+        else mr.skip(wt, f);
+      }
+      merge = m;
+    } else r.skip(wireType, field);
+  }
+  if (mode !== 2 || reportType !== 1 || !merge) return grpcStatus(response, 12, 'test server: only merge queries with pprof reports');
+  const parsed = /^([^{]+)(\{.*\})$/s.exec(merge.query);
+  const selector = parsed ? parseSelector(parsed[2]!) : null;
+  if (!parsed || selector === null) return grpcStatus(response, 3, 'failed to parse query');
+  const startMs = merge.start ? Number(merge.start.ns / 1_000_000n) : 0;
+  const endMs = merge.end ? Number(merge.end.ns / 1_000_000n) : 0;
+  const found = options.profiles.filter((p) => p.profileType === parsed[1] && matches(p.labels, selector) && p.timeMs >= startMs && p.timeMs <= endMs);
+  if (found.length > 1) return grpcStatus(response, 13, 'test server cannot merge several profiles');
+  const pprof = found[0]?.pprofGzip ?? emptyMergedPprof(parsed[1]!);
+  const w = new BinaryWriter();
+  w.tag(6, WireType.LengthDelimited).bytes(pprof);
+  const answer = w.finish();
+  if (answer.length > GRPC_SEND_LIMIT) return grpcStatus(response, 8, `grpc: trying to send message larger than max (${answer.length} vs. ${GRPC_SEND_LIMIT})`);
+  grpcAnswer(response, answer);
+}
+
+function readTimestamp(bytes: Uint8Array): Timestamp {
+  let seconds = 0n;
+  let nanos = 0n;
+  const r = new BinaryReader(bytes);
+  while (r.pos < r.len) {
+    const [field, wireType] = r.tag();
+    if (field === 1) seconds = BigInt(r.int64());
+    else if (field === 2) nanos = BigInt(r.int32());
+    else r.skip(wireType, field);
+  }
+  return { ns: seconds * 1_000_000_000n + nanos };
+}
+
+function frame(flag: number, payload: Uint8Array): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+function grpcAnswer(response: ServerResponse, message: Uint8Array): void {
+  const trailer = Buffer.from('grpc-status:0\r\ngrpc-message:\r\n');
+  response.writeHead(200, { 'content-type': 'application/grpc-web+proto' }).end(Buffer.concat([frame(0, message), frame(0x80, trailer)]));
+}
+
+function grpcStatus(response: ServerResponse, code: number, message: string): void {
+  const trailer = Buffer.from(`grpc-status:${code}\r\ngrpc-message:${encodeURIComponent(message)}\r\n`);
+  response.writeHead(200, { 'content-type': 'application/grpc-web+proto' }).end(frame(0x80, trailer));
 }
 
 /** A google.protobuf.Timestamp query parameter: null when absent, undefined when malformed. */

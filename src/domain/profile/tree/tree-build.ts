@@ -71,7 +71,8 @@ export function buildTree(bytes: Uint8Array, options: TreeOptions = {}): StackTr
 function pprofTrees(raw: Uint8Array, options: TreeOptions): ProfileTrees | null {
   if (raw.length === 0) throw new ProfileDecodeError('pprof', 'expected a profile, found empty input');
   const ix = indexPprof(raw);
-  const tables = new PprofTables(ix);
+  // Stored raw profiles were accepted at ingest, .NET ones after the function-id repair: read them the same way.
+  const tables = new PprofTables(ix, true);
   const sampleTypes = ix.sampleTypes.map((st) => tables.valueType(st));
   const defaultType = tables.string(ix.scalars.defaultSampleTypeIdx);
   const periodType = ix.scalars.periodType ? tables.valueType(ix.scalars.periodType) : null;
