@@ -10,6 +10,7 @@ import { ReportDeliveries1796420000000 } from './1796420000000-ReportDeliveries'
 import { PushMerges1796421000000 } from './1796421000000-PushMerges';
 import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
+import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   PushMerges1796421000000,
   WorkItemBusy1796422000000,
   ApiKeysAndAudit1796430000000,
+  RegressionFindings1796440000000,
 ];

@@ -16,6 +16,7 @@ import { ProfileTreesModule } from './profile-trees/profile-trees.module';
 import { PullModule } from './pull/pull.module';
 import { ReportModule } from './report/report.module';
 import { RetentionModule } from './retention/retention.module';
+import { RegressionsModule } from './regressions/regressions.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -50,6 +51,7 @@ export interface AppModuleOptions {
     ProfileTreesModule,
     RetentionModule,
     ReportModule,
+    RegressionsModule,
     DemoModule,
     ApiModule,
   ],

@@ -10,6 +10,7 @@ import { registerReportCommand } from './report.command';
 import { registerMigrateCommand } from './migrate.command';
 import { registerRunCommand } from './run.command';
 import { registerApikeyCommand } from './apikey.command';
+import { registerDiffCommand } from './diff.command';
 
 /**
  * Builds the `flamebill` command line; every command lives in its own `*.command.ts`. `run` lists the jobs declared
@@ -27,6 +28,7 @@ export function buildProgram(options: { modules?: readonly Type[] } = {}): Comma
   registerAttributeCommand(program);
   registerApikeyCommand(program);
   registerReportCommand(program);
+  registerDiffCommand(program);
   return program;
 }
 

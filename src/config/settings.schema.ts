@@ -6,6 +6,7 @@ import { reportSettingsSchema } from './report-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 import { apiSettingsSchema } from './api-settings';
 import { catalogSettingsSchema } from './catalog-settings';
+import { regressionsSettingsSchema } from '../domain/regression/regression-settings';
 
 /**
  * The settings file schema (`flamebill.yaml`), composed of one section per capability.
@@ -88,6 +89,7 @@ export const settingsFileSchema = z.strictObject({
   retention: retentionSettingsSchema,
   report: reportSettingsSchema,
   api: apiSettingsSchema,
+  regressions: regressionsSettingsSchema,
 });
 
 /** What the settings file and environment may contain before defaults apply. */

@@ -125,6 +125,27 @@ export class ProfileTreeRepository {
     return rows.map((row) => ({ ...stored(row), day: row.day, windows: row.windows }));
   }
 
+  /** Services with a whole-service day tree in [fromDay, toDay), sorted (what the regression scan walks). */
+  async servicesWithDayTrees(fromDay: string, toDay: string, db: Db = this.db): Promise<string[]> {
+    const rows = await queryRows<{ service: string }>(
+      db,
+      `SELECT DISTINCT service FROM profile_day_trees WHERE day >= $1::date AND day < $2::date AND version = $3 ORDER BY service`,
+      [fromDay, toDay, ALL_VERSIONS],
+    );
+    return rows.map((r) => r.service);
+  }
+
+  /** Versions with a tree for a service in [fromDay, toDay), with their CPU time and last day, heaviest first. */
+  async versionsOf(service: string, fromDay: string, toDay: string, db: Db = this.db): Promise<Array<{ version: string; cpuNanoseconds: bigint; lastDay: string }>> {
+    const rows = await queryRows<{ version: string; cpu: string; last_day: string }>(
+      db,
+      `SELECT version, sum(cpu_nanoseconds)::text AS cpu, to_char(max(day), 'YYYY-MM-DD') AS last_day FROM profile_day_trees
+        WHERE service = $1 AND day >= $2::date AND day < $3::date AND version <> $4 GROUP BY version ORDER BY sum(cpu_nanoseconds) DESC, version`,
+      [service, fromDay, toDay, ALL_VERSIONS],
+    );
+    return rows.map((r) => ({ version: r.version, cpuNanoseconds: BigInt(r.cpu), lastDay: r.last_day }));
+  }
+
   /** Versions with a tree for (service, day), sorted. */
   async dayVersions(service: string, day: string, db: Db = this.db): Promise<string[]> {
     const rows = await queryRows<{ version: string }>(

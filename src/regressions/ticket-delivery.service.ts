@@ -1,0 +1,169 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CatalogRepository } from '../catalog/catalog.repository';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
+import { inTransaction } from '../database/transactions';
+import { fingerprintMarker, resolveRoute, ticketContent, type Route, type TicketFinding } from '../domain/regression';
+import { ReadinessRegistry } from '../health/readiness.registry';
+import { RegressionRepository, type OutboxRow } from './regression.repository';
+import { createTracker } from './trackers/tracker.factory';
+import { TrackerError, type RemoteTicket, type Tracker } from './trackers/tracker';
+
+export interface DeliveryCounts {
+  sent: number;
+  created: number;
+  /** Tickets found by their fingerprint marker (filed by a delivery that died before recording it). */
+  adopted: number;
+  failed: number;
+  wouldSend: number;
+  pending: number;
+}
+
+/** How delivery reaches trackers; tests pass their own (e.g. a clock or an adapter factory). */
+export interface DeliveryOptions {
+  readonly dryRun?: boolean;
+  readonly now?: () => Date;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends the outbox (transactional outbox): each row is locked (`FOR UPDATE SKIP LOCKED`) for the time of its
+ * delivery, and marked sent, with the tracker's id and URL recorded, in the same transaction. A process killed
+ * between the tracker's answer and the commit leaves the row unsent and no record; the next delivery then finds the
+ * ticket by its fingerprint marker before creating one, so a finding is one ticket whatever happens.
+ */
+@Injectable()
+export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('TicketDelivery');
+  private readonly trackers = new Map<string, Tracker>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly repository: RegressionRepository,
+    private readonly catalog: CatalogRepository,
+    private readonly readiness: ReadinessRegistry,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  onModuleInit(): void {
+    // From the outbox, so every replica shows what any of them met; the database check reports the database itself.
+    this.readiness.register('tickets', async () => {
+      const state = await this.repository.outboxState().catch(() => null);
+      if (!state) return { status: 'up' };
+      return state.lastError ? { status: 'degraded', pending: state.pending, lastError: state.lastError } : { status: 'up', pending: state.pending };
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.readiness.unregister('tickets');
+  }
+
+  /** Delivers every due row; returns what it did and the tracker errors (their own messages). */
+  async deliver(options: DeliveryOptions = {}): Promise<{ counts: DeliveryCounts; errors: string[] }> {
+    const now = options.now ?? (() => new Date());
+    const dryRun = options.dryRun === true || this.settings.regressions.dryRun;
+    const counts: DeliveryCounts = { sent: 0, created: 0, adopted: 0, failed: 0, wouldSend: 0, pending: 0 };
+    const errors: string[] = [];
+    for (;;) {
+      const done = await inTransaction(this.db, async (tx) => {
+        const row = await this.repository.claimNext(tx, now());
+        if (!row) return false;
+        try {
+          await this.deliverRow(tx, row, dryRun, counts);
+          await this.repository.markSent(tx, row.id, dryRun);
+          if (!dryRun) counts.sent++;
+        } catch (err: unknown) {
+          if (!(err instanceof TrackerError)) throw err;
+          const delay = Math.min(this.settings.regressions.delivery.maxDelaySeconds, 60 * 2 ** Math.min(row.attempts, 16));
+          await this.repository.markFailed(tx, row.id, err.message, new Date(now().getTime() + delay * 1000));
+          counts.failed++;
+          errors.push(err.message);
+          this.logger.error(`ticket for finding ${row.fingerprint} (${row.event}) not delivered, retried in ${delay} s: ${err.message}`);
+        }
+        return true;
+      });
+      if (!done) break;
+    }
+    counts.pending = (await this.repository.outboxState()).pending;
+    return { counts, errors };
+  }
+
+  private async deliverRow(tx: EntityManager, row: OutboxRow, dryRun: boolean, counts: DeliveryCounts): Promise<void> {
+    const finding = row.payload as unknown as TicketFinding;
+    const known = await this.repository.ticketOf(tx, row.fingerprint);
+    const route = known ? { tracker: known.tracker, project: known.project, from: 'ticket', annotation: null } : await this.route(finding.service);
+    if (dryRun) {
+      const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: 'last-line', ...(this.dashboard()) });
+      this.logger.log(`dry run: would send ${row.event} of ${row.fingerprint} to ${route.tracker}/${route.project}${known ? ` (ticket ${known.remoteId})` : ''}: ${content.title}`);
+      counts.wouldSend++;
+      return;
+    }
+    const tracker = this.tracker(route.tracker);
+    const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: tracker.marker, escape: tracker.escape ?? 'entities', ...(this.dashboard()) });
+    let ticket: RemoteTicket | null = known ? { id: known.remoteId, url: known.url } : null;
+    if (!ticket) {
+      ticket = await this.withRetries(() => tracker.findByMarker(route.project, fingerprintMarker(row.fingerprint)));
+      if (ticket) counts.adopted++;
+      else if (row.event === 'resolved') return; // never filed (e.g. dry run then): nothing to close
+      else {
+        ticket = await this.withRetries(() => tracker.create(route.project, content.title, content.body));
+        counts.created++;
+        await this.repository.recordTicket(tx, { fingerprint: row.fingerprint, tracker: route.tracker, project: route.project, remoteId: ticket.id, url: ticket.url });
+        this.logger.log(`filed ${ticket.url} for ${finding.service} ${finding.function} (${row.fingerprint})`);
+        return;
+      }
+      await this.repository.recordTicket(tx, { fingerprint: row.fingerprint, tracker: route.tracker, project: route.project, remoteId: ticket.id, url: ticket.url });
+    }
+    const t = ticket;
+    switch (row.event) {
+      case 'opened':
+        return; // already filed: the record or the marker says so
+      case 'grew':
+        return this.withRetries(() => tracker.comment(t, content.body));
+      case 'reopened':
+        return this.withRetries(() => tracker.reopen(t, content.body));
+      case 'resolved':
+        return this.withRetries(() => (this.settings.regressions.onResolved === 'close' ? tracker.close(t, content.body) : tracker.comment(t, content.body)));
+    }
+  }
+
+  private dashboard(): { dashboardUrl?: string } {
+    const url = this.settings.regressions.dashboardUrl;
+    return url ? { dashboardUrl: url } : {};
+  }
+
+  /** Where a service's ticket goes; a route to an unconfigured tracker is a catalog problem, named with file and line. */
+  private async route(service: string): Promise<Route> {
+    const good = await this.catalog.currentGood();
+    const component = good?.catalog.components.get(service.toLowerCase()) ?? null;
+    // Groups carry no annotations in the catalog model yet: Component, then the default.
+    const route = resolveRoute(component, [], this.settings.regressions.default);
+    if (!route) throw new TrackerError(`no route for service ${service}: no routing annotation on its Component and no regressions.default`, null, false);
+    if (!this.settings.regressions.trackers[route.tracker]) {
+      const where = route.from === 'component' && component ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})` : ' (regressions.default)';
+      throw new TrackerError(`service ${service} routes to ${route.tracker}/${route.project}, but regressions.trackers.${route.tracker} is not configured${where}`, null, false);
+    }
+    return route;
+  }
+
+  private tracker(name: string): Tracker {
+    let t = this.trackers.get(name);
+    if (!t) this.trackers.set(name, (t = createTracker(name as never, this.settings.regressions)));
+    return t;
+  }
+
+  /** Tries a request up to `delivery.attempts` times while the tracker answers 5xx/429 or cannot be reached. */
+  private async withRetries<T>(request: () => Promise<T>): Promise<T> {
+    const { attempts, backoffMs } = this.settings.regressions.delivery;
+    for (let i = 1; ; i++) {
+      try {
+        return await request();
+      } catch (err: unknown) {
+        if (!(err instanceof TrackerError) || !err.retryable || i >= attempts) throw err;
+        await sleep(backoffMs * 2 ** (i - 1));
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { escapeBody, escapeTitle, fingerprintMarker, formatMoney, lifecycleAction, resolveRoute, ticketContent, type TicketFinding } from '../../../src/domain/regression';
+
+const finding: TicketFinding = Object.freeze({
+  fingerprint: '0f0086620f179f1de8dde7d0edf17934',
+  service: 'shop',
+  function: 'main.(*T).<script>alert(1)</script>|*bold*_x_ [link](http://evil) @user #1\nnext',
+  sampleType: 'cpu/nanoseconds',
+  kind: 'cum',
+  team: 'shop-team',
+  baseShare: 0.0379,
+  currentShare: 0.3976,
+  cpuNanosecondsDelta: '1103159144',
+  impactPerYearMicros: '1234567890',
+  pValue: 1.5e-15,
+  baseVersion: 'v1',
+  currentVersion: 'v2',
+  baseFrom: '2026-11-20T00:00:00.000Z',
+  baseTo: '2026-11-21T00:00:00.000Z',
+  currentFrom: '2026-11-21T00:00:00.000Z',
+  currentTo: '2026-11-22T00:00:00.000Z',
+  topCallers: [{ function: 'main.handle.func1', cpuNanosecondsDelta: '1103159144' }],
+}) as TicketFinding;
+
+describe('ticket content', () => {
+  it('escapes whatever the profile contains: no markup, mention, link or line break survives in the body', () => {
+    const { body, title } = ticketContent('opened', finding, { currency: 'USD', marker: 'html-comment' });
+    for (const raw of ['<script>', '*bold*', '_x_', '[link]', '(http://evil)', '@user', '|']) expect(body).not.toContain(raw);
+    // An issue reference is `#1` not inside a character reference (`&#1...;`).
+    expect(body).not.toMatch(/(^|[^&])#\d/m);
+    expect(body).toContain('main&#46;&#40;&#42;T&#41;&#46;&#60;script&#62;alert&#40;1&#41;');
+    expect(body.split('\n').filter((l) => l.includes('alert'))).toHaveLength(1);
+    expect(title).not.toContain('\n');
+    expect(title).toContain('CPU regression in shop: main.(*T).<script>');
+    expect(body).toContain('Cost: 1,234.57 USD a year at the current price');
+    expect(body).toContain('3.79% → 39.76%');
+    expect(body).toContain('Extra CPU: 1.10 CPU-seconds');
+    expect(body).toContain('versions v1 → v2');
+    expect(body.endsWith(`<!-- ${fingerprintMarker(finding.fingerprint)} -->`)).toBe(true);
+    expect(ticketContent('opened', finding, { currency: 'USD', marker: 'last-line' }).body.endsWith(`\nflamebill-fingerprint:${finding.fingerprint}`)).toBe(true);
+  });
+
+  it('escapes control characters and bounds the title', () => {
+    expect(escapeBody('a\u0000b')).toBe('a&#65533;b');
+    expect(escapeTitle('x'.repeat(300))).toHaveLength(240);
+    expect(escapeTitle('a\tb')).toBe('a\uFFFDb');
+  });
+
+  it('formats micro-units exactly, rounding half up', () => {
+    expect(formatMoney('0', 'EUR')).toBe('0.00 EUR');
+    expect(formatMoney('4999', 'USD')).toBe('0.00 USD');
+    expect(formatMoney('5000', 'USD')).toBe('0.01 USD');
+    expect(formatMoney('1234567890123456789', 'USD')).toBe('1,234,567,890,123.46 USD');
+    expect(formatMoney('-1500000', 'USD')).toBe('-1.50 USD');
+  });
+});
+
+describe('lifecycle: one fingerprint, one ticket', () => {
+  it.each([
+    [null, 100n, 'open'],
+    [{ state: 'open', notifiedDelta: 100n }, 110n, 'stay'],
+    [{ state: 'open', notifiedDelta: 100n }, 125n, 'stay'],
+    [{ state: 'open', notifiedDelta: 100n }, 126n, 'grow'],
+    [{ state: 'reopened', notifiedDelta: 100n }, 200n, 'grow'],
+    [{ state: 'open', notifiedDelta: 100n }, null, 'resolve'],
+    [{ state: 'reopened', notifiedDelta: 100n }, null, 'resolve'],
+    [{ state: 'resolved', notifiedDelta: 100n }, null, 'none'],
+    [{ state: 'resolved', notifiedDelta: 100n }, 50n, 'reopen'],
+    [null, null, 'none'],
+  ] as const)('stored %o, detected %s: %s', (stored, delta, kind) => {
+    expect(lifecycleAction(stored, delta, 0.25).kind).toBe(kind);
+  });
+});
+
+describe('routing', () => {
+  const fallback = { tracker: 'redmine', project: 'platform' } as const;
+  it('takes the Component\'s annotation, then the owner group\'s and its parents\', then the default', () => {
+    expect(resolveRoute({ annotations: { 'redmine/project': 'payments', 'flamebill.io/service-names': 'x' } }, [], fallback)).toMatchObject({ tracker: 'redmine', project: 'payments', from: 'component' });
+    expect(resolveRoute({ annotations: { 'github.com/project-slug': 'acme/checkout', 'jira/project-key': 'PAY' } }, [], fallback)).toMatchObject({ tracker: 'github', project: 'acme/checkout' });
+    const groups: Array<{ key: string; annotations: Record<string, string> }> = [
+      { key: 'group:default/payments', annotations: {} },
+      { key: 'group:default/commerce', annotations: { 'gitlab.com/project-slug': 'acme/commerce' } },
+    ];
+    expect(resolveRoute({ annotations: {} }, groups, fallback)).toMatchObject({ tracker: 'gitlab', project: 'acme/commerce', from: 'group:group:default/commerce' });
+    expect(resolveRoute(null, [], fallback)).toMatchObject({ tracker: 'redmine', project: 'platform', from: 'default' });
+    expect(resolveRoute({ annotations: { 'redmine/project': '  ' } }, [], undefined)).toBeNull();
+  });
+});

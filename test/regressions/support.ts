@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import type { DataSource } from 'typeorm';
+import { regressionFingerprint } from '../../src/domain/regression';
+import { findingJson, RegressionRepository, type FindingFigures, type OutboxEvent } from '../../src/regressions/regression.repository';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'regressions');
+export const DAY_MS = 86_400_000;
+
+export function profile(name: string): Buffer {
+  return readFileSync(path.join(FIXTURES, `${name}.pb.gz`));
+}
+
+/** A catalog folder with one team and one service routed by `annotations`. */
+export async function catalogDir(service: string, annotations: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-regressions-catalog-'));
+  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+  await writeFile(
+    path.join(dir, 'catalog.yaml'),
+    `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: shop-team
+spec:
+  type: team
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${service}
+${ann ? `  annotations:\n${ann}\n` : ''}spec:
+  type: service
+  lifecycle: production
+  owner: group:default/shop-team
+`,
+  );
+  return dir;
+}
+
+/** Pushes a profile for the hour starting at `at` as a Pyroscope agent would (series label version). */
+export async function push(baseUrl: string, service: string, version: string, at: Date, bytes: Buffer): Promise<void> {
+  const from = Math.floor(at.getTime() / 1000);
+  const res = await fetch(`${baseUrl}/ingest?${new URLSearchParams({ name: `${service}{version=${version}}`, format: 'pprof', from: String(from), until: String(from + 10) })}`, { method: 'POST', body: bytes });
+  if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+}
+
+/** A finding of a service of its own (a tracker keeps earlier runs' issues), queued as a scan would queue `event`. */
+export async function queueFinding(db: DataSource, service: string, event: OutboxEvent = 'opened'): Promise<string> {
+  const fingerprint = regressionFingerprint(service, 'main.validateEmail', 'cpu/nanoseconds', 'cum');
+  const f: FindingFigures = {
+    fingerprint,
+    service,
+    function: 'main.validateEmail',
+    sampleType: 'cpu/nanoseconds',
+    kind: 'cum',
+    team: 'shop-team',
+    baseShare: 0.0379,
+    currentShare: 0.3976,
+    baseCpuNanoseconds: 120_000_000n,
+    currentCpuNanoseconds: 1_300_000_000n,
+    cpuNanosecondsDelta: 1_103_159_144n,
+    impactPerYearMicros: 4_900_000n,
+    pValue: 1.5e-15,
+    baseVersion: 'v1',
+    currentVersion: 'v2',
+    baseFrom: new Date('2026-11-20T00:00:00Z'),
+    baseTo: new Date('2026-11-21T00:00:00Z'),
+    currentFrom: new Date('2026-11-21T00:00:00Z'),
+    currentTo: new Date('2026-11-22T00:00:00Z'),
+    topCallers: [{ function: 'main.handle.func1', cpuNanosecondsDelta: 1_103_159_144n }],
+  };
+  const repo = new RegressionRepository(db);
+  await db.transaction(async (tx) => {
+    await repo.upsert(tx, f, event === 'resolved' ? 'resolved' : event === 'reopened' ? 'reopened' : 'open', f.cpuNanosecondsDelta, null);
+    await repo.enqueue(tx, fingerprint, event, findingJson(f));
+  });
+  return fingerprint;
+}
+
