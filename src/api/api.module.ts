@@ -23,6 +23,8 @@ import { OrganisationService } from './organisation.service';
 import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { ProfilesController } from './profiles.controller';
 import { HomeController } from './home.controller';
+import { RegressionsModule } from '../regressions/regressions.module';
+import { RegressionsController } from './regressions.controller';
 
 /**
  * The finance API under `/api/v1` (docs/api.md): API keys with scopes on every route there (`ApiKeyGuard`, global),
@@ -31,8 +33,8 @@ import { HomeController } from './home.controller';
  * its own tables (`api_keys`, `api_audit`).
  */
 @Module({
-  imports: [CostModule, CatalogModule, ProfileTreesModule],
-  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController, HomeController],
+  imports: [CostModule, CatalogModule, ProfileTreesModule, RegressionsModule],
+  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController, HomeController, RegressionsController],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,
