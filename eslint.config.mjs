@@ -37,7 +37,10 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       'no-console': ['error', { allow: ['warn', 'error'] }],
       eqeqeq: ['error', 'always'],
     },
@@ -52,7 +55,8 @@ export default tseslint.config(
           patterns: [
             {
               group: IMPURE_MODULES,
-              message: 'src/domain is pure: no Nest, TypeORM, pg, fs, or network. Pass bytes and values in; do the I/O in the caller.',
+              message:
+                'src/domain is pure: no Nest, TypeORM, pg, fs, or network. Pass bytes and values in; do the I/O in the caller.',
             },
           ],
         },

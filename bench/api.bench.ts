@@ -25,9 +25,16 @@ export async function run(): Promise<void> {
   const rate = arg('rate', 500);
   const cacheSeconds = argOrZero('cache', 60);
   const out = process.stdout;
-  out.write(`scale: ${SERVICES} services, ${TEAMS} teams, ${DAYS} days of daily rollups; ${rate} req/s for ${seconds} s per endpoint; answer cache ${cacheSeconds} s; load ${loadAverage()}\n`);
+  out.write(
+    `scale: ${SERVICES} services, ${TEAMS} teams, ${DAYS} days of daily rollups; ${rate} req/s for ${seconds} s per endpoint; answer cache ${cacheSeconds} s; load ${loadAverage()}\n`,
+  );
   const { url, stop } = await benchDatabase();
-  const db = await createDataSource({ url, poolSize: 2, applicationName: 'flamebill-bench', slowQueryMs: 3_600_000 }).initialize();
+  const db = await createDataSource({
+    url,
+    poolSize: 2,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-api-bench-'));
   let server: ChildProcess | null = null;
   try {
@@ -39,15 +46,30 @@ export async function run(): Promise<void> {
       path.join(dir, 'flamebill.yaml'),
       `server: {port: ${port}, host: 127.0.0.1}\nlogging: {level: warn}\nschedules: {enabled: false, demo: false}\npaths: {dataDir: ${dir}/data, catalogDir: ${dir}/catalog}\napi: {rateLimit: {requestsPerMinute: 1000000, burst: 1000000}, cache: {ttlSeconds: ${cacheSeconds}}}\n`,
     );
-    server = await startServer({ ...process.env, DATABASE_URL: url, FLAMEBILL_CONFIG: path.join(dir, 'flamebill.yaml') }, port);
+    server = await startServer(
+      { ...process.env, DATABASE_URL: url, FLAMEBILL_CONFIG: path.join(dir, 'flamebill.yaml') },
+      port,
+    );
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${key}` };
     const week = `from=${iso(END - 7 * DAY)}&to=${iso(END)}`;
     // /prices reads no table: the cost of the framework, the key check and the serialisation alone.
-    for (const route of ['/api/v1/prices', `/api/v1/leaderboards/services?${week}&limit=10`, `/api/v1/leaderboards/teams?${week}&limit=10`, `/api/v1/costs?${week}&groupBy=team`, `/api/v1/costs?${week}&groupBy=service&limit=100`]) {
+    for (const route of [
+      '/api/v1/prices',
+      `/api/v1/leaderboards/services?${week}&limit=10`,
+      `/api/v1/leaderboards/teams?${week}&limit=10`,
+      `/api/v1/costs?${week}&groupBy=team`,
+      `/api/v1/costs?${week}&groupBy=service&limit=100`,
+    ]) {
       const warm = await fetch(base + route, { headers });
       if (warm.status !== 200) throw new Error(`${route}: ${warm.status} ${await warm.text()}`);
-      const result = await autocannon({ url: base + route, headers, connections: 20, overallRate: rate, duration: seconds });
+      const result = await autocannon({
+        url: base + route,
+        headers,
+        connections: 20,
+        overallRate: rate,
+        duration: seconds,
+      });
       out.write(
         `${route}\n  ${result.requests.total} requests (${(result.requests.total / seconds).toFixed(0)}/s), non-2xx ${result.non2xx}, errors ${result.errors}, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; load ${loadAverage()}\n`,
       );
@@ -77,7 +99,9 @@ async function focusExport(base: string, headers: Record<string, string>, pid: n
   let peak = rssBefore;
   const sampler = setInterval(() => void rss(pid).then((r) => (peak = Math.max(peak, r))), 20);
   const t = performance.now();
-  const response = await fetch(`${base}/api/v1/exports/focus?from=${iso(START)}&to=${iso(END)}&granularity=day`, { headers });
+  const response = await fetch(`${base}/api/v1/exports/focus?from=${iso(START)}&to=${iso(END)}&granularity=day`, {
+    headers,
+  });
   let rows = -1;
   let bytes = 0;
   const decoder = new TextDecoder();
@@ -126,7 +150,10 @@ async function fill(db: DataSource): Promise<void> {
 }
 
 function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'flamebill.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'flamebill.js'), 'serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -135,7 +162,10 @@ function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess
     const poll = async (): Promise<void> => {
       if (child.exitCode !== null) return reject(new Error(`serve exited: ${output}`));
       if (Date.now() > deadline) return reject(new Error(`serve did not answer: ${output}`));
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) resolve(child);
       else setTimeout(() => void poll(), 200);
     };

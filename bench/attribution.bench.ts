@@ -28,9 +28,16 @@ import { loadAverage, mib } from './support/measure';
 export async function run(): Promise<void> {
   const scale = { services: arg('services', 1000), functions: arg('functions', 2000), hours: arg('hours', 168) };
   const out = process.stdout;
-  out.write(`scale: ${scale.services} services × ${scale.functions} functions × ${scale.hours} hourly windows; load ${loadAverage()}\n`);
+  out.write(
+    `scale: ${scale.services} services × ${scale.functions} functions × ${scale.hours} hourly windows; load ${loadAverage()}\n`,
+  );
   const { url, stop } = await database();
-  const db = await createDataSource({ url, poolSize: 4, applicationName: 'flamebill-bench', slowQueryMs: 3_600_000 }).initialize();
+  const db = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
   try {
     await runMigrations(db);
     await benchAttribution(db, scale);
@@ -52,7 +59,12 @@ interface Scale {
 const START = Date.parse('2026-11-02T00:00:00Z'); // a Monday
 const HOUR = 3_600_000;
 const SETTINGS: AttributionSettings = {
-  ...priceSettingsSchema.parse({ prices: [{ costPerCoreHour: '0.0316', effectiveFrom: '2026-01-01' }, { costPerCoreHour: '0.05', effectiveFrom: '2026-01-01', scope: { service: 'svc-0007' } }] }),
+  ...priceSettingsSchema.parse({
+    prices: [
+      { costPerCoreHour: '0.0316', effectiveFrom: '2026-01-01' },
+      { costPerCoreHour: '0.05', effectiveFrom: '2026-01-01', scope: { service: 'svc-0007' } },
+    ],
+  }),
   labels: { keys: [] },
 };
 
@@ -62,7 +74,14 @@ async function benchAttribution(db: DataSource, scale: Scale): Promise<void> {
   const foldBytes = folds.reduce((n, f) => n + f.length, 0);
   process.stdout.write(`generated ${scale.services} folds (${mib(foldBytes)} serialized) in ${seconds(t0)}\n`);
   const profiles = new ProfileRepository(db);
-  const service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
+  const service = new AttributionService(
+    profiles,
+    new CatalogRepository(db),
+    SETTINGS,
+    new FunctionDictionary(db),
+    new AttributionRepository(),
+    new FunctionDayRepository(),
+  );
   let insertMs = 0;
   let attributeMs = 0;
   const perWindow: number[] = [];
@@ -73,28 +92,42 @@ async function benchAttribution(db: DataSource, scale: Scale): Promise<void> {
     await insertWindow(db, start, folds, scale);
     insertMs += performance.now() - t1;
     const t2 = performance.now();
-    const result = await db.transaction((tx) => service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx));
+    const result = await db.transaction((tx) =>
+      service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx),
+    );
     const ms = performance.now() - t2;
     for (const [step, stepMs] of Object.entries(result.timings)) steps[step] = (steps[step] ?? 0) + stepMs;
     attributeMs += ms;
     perWindow.push(ms);
     await db.query(`DELETE FROM profiles WHERE window_start = $1`, [start]);
     if (h === 0 || (h + 1) % 24 === 0 || h === scale.hours - 1) {
-      const detail = Object.entries(result.timings).map(([step, stepMs]) => `${step} ${(stepMs / 1000).toFixed(2)}`).join(', ');
-      process.stdout.write(`  window ${h + 1}/${scale.hours}: ${(ms / 1000).toFixed(2)} s (${detail}; mean so far ${(attributeMs / (h + 1) / 1000).toFixed(2)} s)\n`);
+      const detail = Object.entries(result.timings)
+        .map(([step, stepMs]) => `${step} ${(stepMs / 1000).toFixed(2)}`)
+        .join(', ');
+      process.stdout.write(
+        `  window ${h + 1}/${scale.hours}: ${(ms / 1000).toFixed(2)} s (${detail}; mean so far ${(attributeMs / (h + 1) / 1000).toFixed(2)} s)\n`,
+      );
     }
   }
   const sorted = [...perWindow].sort((a, b) => a - b);
   process.stdout.write(
     `attribution: ${scale.hours} windows in ${(attributeMs / 1000).toFixed(1)} s (mean ${(attributeMs / scale.hours / 1000).toFixed(2)} s, median ${((sorted[Math.floor(sorted.length / 2)] ?? 0) / 1000).toFixed(2)} s, max ${((sorted.at(-1) ?? 0) / 1000).toFixed(2)} s per window); inserting the profiles took ${(insertMs / 1000).toFixed(1)} s (not included)\n`,
   );
-  process.stdout.write(`  mean per step: ${Object.entries(steps).map(([step, ms]) => `${step} ${(ms / scale.hours / 1000).toFixed(2)} s`).join(', ')}\n`);
+  process.stdout.write(
+    `  mean per step: ${Object.entries(steps)
+      .map(([step, ms]) => `${step} ${(ms / scale.hours / 1000).toFixed(2)} s`)
+      .join(', ')}\n`,
+  );
   // Re-attributing an unchanged window: the function splits are identical, so the daily facts are not touched.
   const again = performance.now();
   const last = new Date(START + (scale.hours - 1) * HOUR);
   await insertWindow(db, last, folds, scale);
-  const result = await db.transaction((tx) => service.attributeWindow({ start: last, end: new Date(last.getTime() + HOUR) }, tx));
-  process.stdout.write(`re-attributing an unchanged window: ${seconds(again)} (${result.functionDayChanges} daily function rows changed)\n`);
+  const result = await db.transaction((tx) =>
+    service.attributeWindow({ start: last, end: new Date(last.getTime() + HOUR) }, tx),
+  );
+  process.stdout.write(
+    `re-attributing an unchanged window: ${seconds(again)} (${result.functionDayChanges} daily function rows changed)\n`,
+  );
 }
 
 /** One profile per service into the window, its CPU scaled by a per-(service, hour) factor. */
@@ -125,7 +158,11 @@ async function benchLeaderboards(db: DataSource, hours: number): Promise<void> {
   const periods = [
     { label: 'last day', from: new Date(endDay - 24 * HOUR), to: new Date(endDay) },
     { label: `all ${Math.max(1, Math.floor(hours / 24))} day(s)`, from: new Date(START), to: new Date(endDay) },
-    { label: 'last 6 hours (hourly facts)', from: new Date(START + (hours - 6) * HOUR), to: new Date(START + hours * HOUR) },
+    {
+      label: 'last 6 hours (hourly facts)',
+      from: new Date(START + (hours - 6) * HOUR),
+      to: new Date(START + hours * HOUR),
+    },
   ];
   for (const period of periods) {
     for (const name of ['teams', 'services', 'functions', 'cross-service-functions'] as const) {
@@ -133,7 +170,9 @@ async function benchLeaderboards(db: DataSource, hours: number): Promise<void> {
       for (const by of name === 'services' ? (['self'] as const) : (['self', 'inclusive'] as const)) {
         const t = performance.now();
         const result = await board.leaderboard({ board: name, from: period.from, to: period.to, limit: 20, by });
-        process.stdout.write(`leaderboard ${name} by=${by} over ${period.label}: ${seconds(t)} (${result.rows.length} rows, total $${result.total.dollars})\n`);
+        process.stdout.write(
+          `leaderboard ${name} by=${by} over ${period.label}: ${seconds(t)} (${result.rows.length} rows, total $${result.total.dollars})\n`,
+        );
       }
     }
   }
@@ -152,7 +191,9 @@ async function printTables(db: DataSource): Promise<void> {
   await db.query('ANALYZE');
   for (const r of rows) {
     const [{ n }] = (await db.query(`SELECT count(*)::bigint AS n FROM ${r.table}`)) as [{ n: string }];
-    process.stdout.write(`table ${r.table.padEnd(22)} ${String(n).padStart(12)} rows ${mib(Number(r.bytes)).padStart(12)}\n`);
+    process.stdout.write(
+      `table ${r.table.padEnd(22)} ${String(n).padStart(12)} rows ${mib(Number(r.bytes)).padStart(12)}\n`,
+    );
   }
 }
 
@@ -161,7 +202,9 @@ function syntheticFold(s: number, functions: number): Fold {
   let total = 0n;
   for (let f = 0; f < functions; f++) {
     const shared = f % 10 === 0;
-    const name = shared ? `runtime/lib.func${f}` : `github.com/acme/${serviceName(s)}/pkg${f % 40}.(*Handler).Method${f}`;
+    const name = shared
+      ? `runtime/lib.func${f}`
+      : `github.com/acme/${serviceName(s)}/pkg${f % 40}.(*Handler).Method${f}`;
     const flat = BigInt(Math.floor(1e9 / (f + 1)) + ((s * 7919 + f * 104729) % 100_000));
     total += flat;
     fns.set(name, { flat, cum: flat + BigInt(Math.floor(2e9 / ((f % 97) + 1))) });

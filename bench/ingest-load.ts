@@ -87,21 +87,25 @@ function send(agent: http.Agent, options: LoadOptions, spec: LoadBody, seq: numb
     const t0 = performance.now();
     const headers: Record<string, string | number> = { ...options.headers, 'Content-Length': spec.body.length };
     if (spec.contentType) headers['Content-Type'] = spec.contentType;
-    const req = http.request(`${options.baseUrl}/ingest?${spec.query(seq)}`, { method: 'POST', agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let answer: Record<string, unknown> = {};
-        try {
-          answer = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-        } catch {
-          answer = { raw: text };
-        }
-        resolve({ seq, status: res.statusCode ?? 0, bytes: spec.body.length, ms: performance.now() - t0, answer });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${options.baseUrl}/ingest?${spec.query(seq)}`,
+      { method: 'POST', agent, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let answer: Record<string, unknown> = {};
+          try {
+            answer = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            answer = { raw: text };
+          }
+          resolve({ seq, status: res.statusCode ?? 0, bytes: spec.body.length, ms: performance.now() - t0, answer });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(spec.body);
   });
@@ -119,7 +123,10 @@ function summarize(results: readonly LoadResult[], elapsedMs: number, errors: nu
     }
   }
   const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
-  const pct = (p: number): number => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!);
+  const pct = (p: number): number =>
+    latencies.length === 0
+      ? 0
+      : latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
   return {
     results,
     elapsedMs,

@@ -32,20 +32,39 @@ const BASE_FROM = 1795316400; // 2026-11-22T02:00:00Z, an hour boundary
 function mixes(): Array<{ label: string; files: string[] }> {
   const shared = (files: readonly string[]) => files.map((f) => join(SHARED, f)).filter((f) => existsSync(f));
   const list = [
-    { label: 'Go PGO CPU profiles, 240-355 kB gzipped', files: shared(['golang-go/default.pgo', 'golang-go/default.2024-05.pgo', 'golang-go/default.2023-12.pgo', 'golang-go/default.2023-05.pgo']) },
+    {
+      label: 'Go PGO CPU profiles, 240-355 kB gzipped',
+      files: shared([
+        'golang-go/default.pgo',
+        'golang-go/default.2024-05.pgo',
+        'golang-go/default.2023-12.pgo',
+        'golang-go/default.2023-05.pgo',
+      ]),
+    },
     {
       label: 'Java CPU profiles via JFR, 26-30 kB gzipped',
-      files: shared([0, 1, 2, 3].map((i) => `grafana-pyroscope/cortex-dev-01__kafka-0__cpu__${i}.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz`)),
+      files: shared(
+        [0, 1, 2, 3].map(
+          (i) =>
+            `grafana-pyroscope/cortex-dev-01__kafka-0__cpu__${i}.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz`,
+        ),
+      ),
     },
     { label: 'small Go CPU profile, 1.2 kB gzipped', files: shared(['grafana-pyroscope/cpu.pprof']) },
   ];
   const only = process.env['FLAMEBILL_BENCH_MIX'] ?? '';
   const workload = [
-    { label: 'Go workload 60 s at 1000 Hz, labels on every sample, 2.5 MB gzipped', name: 'labels-heavy', args: [] as string[] },
+    {
+      label: 'Go workload 60 s at 1000 Hz, labels on every sample, 2.5 MB gzipped',
+      name: 'labels-heavy',
+      args: [] as string[],
+    },
     { label: 'Go workload 60 s at 1000 Hz, no labels, 0.9 MB gzipped', name: 'labels-free', args: ['-labels=false'] },
   ].filter((w) => w.label.includes(only));
   if (workload.length > 0 && !haveGo()) process.stdout.write('go is not installed: skipping the Go workload mixes\n');
-  else for (const w of workload) list.push({ label: w.label, files: [goWorkloadProfile(w.name, ['-seconds', '60', '-hz', '1000', ...w.args])] });
+  else
+    for (const w of workload)
+      list.push({ label: w.label, files: [goWorkloadProfile(w.name, ['-seconds', '60', '-hz', '1000', ...w.args])] });
   return list.filter((m) => m.label.includes(only) && m.files.length > 0);
 }
 
@@ -82,7 +101,8 @@ export async function run(): Promise<void> {
         `ingest.workers ${workers}, insertBatch ${JSON.stringify(insertBatch)}, database.poolSize ${settings.database.poolSize}\n`,
     );
     const selected = mixes();
-    if (process.env['FLAMEBILL_BENCH_PIPELINE'] !== '0') for (const mix of selected) pipelineCeiling(mix.label, mix.files);
+    if (process.env['FLAMEBILL_BENCH_PIPELINE'] !== '0')
+      for (const mix of selected) pipelineCeiling(mix.label, mix.files);
     for (const mix of selected) {
       const files = mix.files;
       await db.query('TRUNCATE profiles, dirty_windows');
@@ -103,8 +123,14 @@ export async function run(): Promise<void> {
       const pgCpu = pg0 === null ? null : postgresCpuSeconds(db.postmasterPid!) - pg0;
       const waited = await waits.stop();
       const threads = threadCpuSeconds();
-      const [row] = (await db.query(`SELECT count(*)::int AS n, coalesce(sum(cpu_nanoseconds), 0)::text AS cpu FROM profiles`)) as Array<{ n: number; cpu: string }>;
-      const exact = row!.n === figures.stored && row!.n === figures.storedIds && row!.cpu === figures.storedCpu && figures.otherAnswers === 0;
+      const [row] = (await db.query(
+        `SELECT count(*)::int AS n, coalesce(sum(cpu_nanoseconds), 0)::text AS cpu FROM profiles`,
+      )) as Array<{ n: number; cpu: string }>;
+      const exact =
+        row!.n === figures.stored &&
+        row!.n === figures.storedIds &&
+        row!.cpu === figures.storedCpu &&
+        figures.otherAnswers === 0;
       process.stdout.write(
         `${mix.label}: ${figures.mbPerSecond.toFixed(1)} MB/s sustained, ${figures.requestsPerSecond.toFixed(0)} req/s, ` +
           `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, max ${figures.maxMs.toFixed(1)} ms; ` +
@@ -151,7 +177,12 @@ function pipelineCeiling(label: string, files: readonly string[]): void {
   const bodies = files.map((f) => readFileSync(f));
   const options = { labelKeys: [], maxLabelValues: 100, countWallAsCpu: false };
   const once = (body: Buffer, i: number): void => {
-    const plan = planIngest({ name: `svc{pod=p${i}}`, from: String(BASE_FROM), format: 'pprof' }, 'application/octet-stream', BASE_FROM * 1000, 3600);
+    const plan = planIngest(
+      { name: `svc{pod=p${i}}`, from: String(BASE_FROM), format: 'pprof' },
+      'application/octet-stream',
+      BASE_FROM * 1000,
+      3600,
+    );
     const out = foldPush(plan, body, options);
     if (out.action === 'store') serializeFold(out.fold);
   };
@@ -165,7 +196,9 @@ function pipelineCeiling(label: string, files: readonly string[]): void {
     bytes += body.length;
   }
   const ms = performance.now() - t0;
-  process.stdout.write(`${label}: pipeline alone (one core, no HTTP, no database): ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, ${(ms / n).toFixed(2)} ms per push\n`);
+  process.stdout.write(
+    `${label}: pipeline alone (one core, no HTTP, no database): ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s, ${(ms / n).toFixed(2)} ms per push\n`,
+  );
 }
 
 interface ChildFigures {
@@ -182,13 +215,24 @@ interface ChildFigures {
   otherAnswers: number;
 }
 
-function runLoadChild(url: string, seconds: number, concurrency: number, files: readonly string[]): Promise<ChildFigures> {
+function runLoadChild(
+  url: string,
+  seconds: number,
+  concurrency: number,
+  files: readonly string[],
+): Promise<ChildFigures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, url, String(seconds), String(concurrency), String(BASE_FROM), ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [CHILD, url, String(seconds), String(concurrency), String(BASE_FROM), ...files],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildFigures) : reject(new Error(`load generator exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as ChildFigures) : reject(new Error(`load generator exited with ${code}`)),
+    );
   });
 }
 
@@ -223,7 +267,11 @@ async function openBenchDatabase(): Promise<BenchDatabase> {
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const dataSource = await createDataSource({ url: url.toString(), poolSize: 2, applicationName: 'flamebill-bench' }).initialize();
+  const dataSource = await createDataSource({
+    url: url.toString(),
+    poolSize: 2,
+    applicationName: 'flamebill-bench',
+  }).initialize();
   await runMigrations(dataSource);
   return {
     url: url.toString(),

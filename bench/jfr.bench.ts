@@ -11,7 +11,11 @@ const FIXTURES = join(ROOT, 'test', 'fixtures', 'jfr');
 /** pprof inputs of a size like the concatenated JFR recordings (2.4 and 2.7 MB inflated). */
 const PPROF_PEERS = ['google-pprof/large.cpu', 'grafana-pyroscope/heap_go_truncated_3.pb.gz'];
 const KAFKA_JFR = join(SHARED, 'grafana-pyroscope', 'cortex-dev-01__kafka-0__cpu__0.jfr.gz');
-const KAFKA_PPROF = join(SHARED, 'grafana-pyroscope', 'cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz');
+const KAFKA_PPROF = join(
+  SHARED,
+  'grafana-pyroscope',
+  'cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz',
+);
 
 interface Timing {
   readonly label: string;
@@ -30,7 +34,9 @@ interface Timing {
 export async function run(): Promise<void> {
   process.stdout.write(`load average before: ${loadAverage()} (2 cores, shared with other engineers)\n`);
   const dir = existsSync(JFR_DIR) ? JFR_DIR : FIXTURES;
-  const recordings = readdirSync(dir).filter((f) => f.endsWith('.jfr.gz')).sort();
+  const recordings = readdirSync(dir)
+    .filter((f) => f.endsWith('.jfr.gz'))
+    .sort();
   const raws = recordings.map((f) => gunzipSync(readFileSync(join(dir, f))));
   const rows: Timing[] = recordings.map((f, i) => time(f, raws[i]!));
   rows.push(time(`all ${recordings.length} concatenated (${recordings.length} chunks)`, Buffer.concat(raws)));
@@ -42,10 +48,14 @@ export async function run(): Promise<void> {
     rows.push(time('kafka cpu__0 as JFR', inflate(readFileSync(KAFKA_JFR))));
     rows.push(time('kafka cpu__0 as the pprof Pyroscope made of it', inflate(readFileSync(KAFKA_PPROF))));
   }
-  process.stdout.write(`${'input'.padEnd(64)} ${'inflated'.padStart(10)} ${'CPU ms'.padStart(8)} ${'MB/s'.padStart(7)}  total\n`);
+  process.stdout.write(
+    `${'input'.padEnd(64)} ${'inflated'.padStart(10)} ${'CPU ms'.padStart(8)} ${'MB/s'.padStart(7)}  total\n`,
+  );
   for (const r of rows) {
     const mbps = r.bytes / 1e6 / (r.ms / 1000);
-    process.stdout.write(`${r.label.slice(0, 64).padEnd(64)} ${mib(r.bytes).padStart(10)} ${r.ms.toFixed(2).padStart(8)} ${mbps.toFixed(1).padStart(7)}  ${r.total}\n`);
+    process.stdout.write(
+      `${r.label.slice(0, 64).padEnd(64)} ${mib(r.bytes).padStart(10)} ${r.ms.toFixed(2).padStart(8)} ${mbps.toFixed(1).padStart(7)}  ${r.total}\n`,
+    );
   }
   process.stdout.write(`load average after: ${loadAverage()}\n`);
 }

@@ -12,7 +12,11 @@ const SHARED_PROFILES = join(ROOT, '..', 'shared', 'profiles');
 const CHILD = join(__dirname, 'support', 'profile-child.js');
 const CLI = join(ROOT, 'bin', 'flamebill.js');
 /** The largest pprof files of the shared corpus (by inflated size). */
-const SHARED_INPUTS = ['google-pprof/large.cpu', 'golang-go/default.2023-05.pgo', 'grafana-pyroscope/heap_go_truncated_3.pb.gz'];
+const SHARED_INPUTS = [
+  'google-pprof/large.cpu',
+  'golang-go/default.2023-05.pgo',
+  'grafana-pyroscope/heap_go_truncated_3.pb.gz',
+];
 const PPROF_FLAGS = ['-symbolize=none', '-top', '-nodecount=1000000', '-nodefraction=0', '-edgefraction=0'];
 
 interface Input {
@@ -62,8 +66,16 @@ function inputs(): Input[] {
     const seconds = process.env['FLAMEBILL_BENCH_SECONDS'] ?? '60';
     const heavy = goWorkloadProfile('labels-heavy', ['-seconds', seconds, '-hz', '1000']);
     const free = goWorkloadProfile('labels-free', ['-seconds', seconds, '-hz', '1000', '-labels=false']);
-    list.push({ label: 'scale label-heavy (real samples replayed, fresh request_id/trace_id/span_id per sample)', path: labelHeavyScaleProfile(heavy), target: 'label-heavy' });
-    list.push({ label: 'scale label-free (real unlabelled profile merged over builds)', path: labelFreeScaleProfile(free), target: 'label-free' });
+    list.push({
+      label: 'scale label-heavy (real samples replayed, fresh request_id/trace_id/span_id per sample)',
+      path: labelHeavyScaleProfile(heavy),
+      target: 'label-heavy',
+    });
+    list.push({
+      label: 'scale label-free (real unlabelled profile merged over builds)',
+      path: labelFreeScaleProfile(free),
+      target: 'label-free',
+    });
     list.push({ label: `Go workload, labels on every sample (${seconds} s)`, path: heavy });
     list.push({ label: `Go workload, no labels (${seconds} s)`, path: free });
   } else {
@@ -81,34 +93,65 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
   const bytes = readFileSync(input.path);
   const inflated = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).length : bytes.length;
   const fold = childJson(['fold', input.path]);
-  const decode = inflated <= 4e6 || process.env['FLAMEBILL_BENCH_DECODE'] ? childJson(['pprof-format', input.path]) : null;
+  const decode =
+    inflated <= 4e6 || process.env['FLAMEBILL_BENCH_DECODE'] ? childJson(['pprof-format', input.path]) : null;
   const topOut = join(BENCH_TMP, 'top.out.json');
-  const top = await medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut));
-  const bareTop = input.target && process.env['NODE_EXTRA_CA_CERTS'] ? await medianOf(FLAMEBILL_RUNS, () => measure(process.execPath, [CHILD, 'top', input.path], withoutExtraCaCerts())) : null;
+  const top = await medianOf(FLAMEBILL_RUNS, () =>
+    measure(process.execPath, [CHILD, 'top', input.path], process.env, topOut),
+  );
+  const bareTop =
+    input.target && process.env['NODE_EXTRA_CA_CERTS']
+      ? await medianOf(FLAMEBILL_RUNS, () =>
+          measure(process.execPath, [CHILD, 'top', input.path], withoutExtraCaCerts()),
+        )
+      : null;
   const cli = await measure(process.execPath, [CLI, 'top', input.path, '--json']);
   const unit = fold.unit === 'nanoseconds' ? ['-unit=ns'] : fold.unit === 'bytes' ? ['-unit=B'] : [];
   const pprofOut = join(BENCH_TMP, 'pprof.out.txt');
-  const pprofRun = () => measure(pprof!, [...PPROF_FLAGS, `-sample_index=${fold.type}`, ...unit, input.path], process.env, pprofOut);
+  const pprofRun = () =>
+    measure(pprof!, [...PPROF_FLAGS, `-sample_index=${fold.type}`, ...unit, input.path], process.env, pprofOut);
   // pprof runs once on large inputs (tens of seconds each); on smaller ones, the median of three like flamebill's.
   const go = pprof ? await medianOf(inflated >= 10e6 ? 1 : 3, pprofRun) : null;
   const out = process.stdout;
   out.write(`\n${input.label}: ${relative(ROOT, input.path)}\n`);
-  out.write(`  size ${mib(disk)} on disk, ${mib(inflated)} (${(inflated / 1e6).toFixed(1)} MB) inflated, ${fold.samples} samples, sample type ${fold.type}, load ${loadAverage()}\n`);
-  out.write(`  fold in-process, cold    ${fold.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.coldMs / 1000)} MB/s (first call, JIT cold)\n`);
-  out.write(`  fold in-process, warm    ${fold.warmMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.warmMs / 1000)} MB/s (median of ${fold.runs}; CPU ${fold.warmCpuMs.toFixed(0)} ms)\n`);
-  if (decode) out.write(`  pprof-format decode only ${decode.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, decode.coldMs / 1000)} MB/s (Profile.decode alone, no fold)\n`);
-  out.write(`  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine; median of ${top.runs})\n`);
-  if (bareTop) out.write(`  same, no extra CA certs  ${line(bareTop)}  ${mbps(inflated, bareTop.seconds)} MB/s end to end (NODE_EXTRA_CA_CERTS unset: see node start-up above)\n`);
+  out.write(
+    `  size ${mib(disk)} on disk, ${mib(inflated)} (${(inflated / 1e6).toFixed(1)} MB) inflated, ${fold.samples} samples, sample type ${fold.type}, load ${loadAverage()}\n`,
+  );
+  out.write(
+    `  fold in-process, cold    ${fold.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.coldMs / 1000)} MB/s (first call, JIT cold)\n`,
+  );
+  out.write(
+    `  fold in-process, warm    ${fold.warmMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, fold.warmMs / 1000)} MB/s (median of ${fold.runs}; CPU ${fold.warmCpuMs.toFixed(0)} ms)\n`,
+  );
+  if (decode)
+    out.write(
+      `  pprof-format decode only ${decode.coldMs.toFixed(0).padStart(7)} ms  ${mbps(inflated, decode.coldMs / 1000)} MB/s (Profile.decode alone, no fold)\n`,
+    );
+  out.write(
+    `  flamebill top --json     ${line(top)}  ${mbps(inflated, top.seconds)} MB/s end to end (child loading only the profile engine; median of ${top.runs})\n`,
+  );
+  if (bareTop)
+    out.write(
+      `  same, no extra CA certs  ${line(bareTop)}  ${mbps(inflated, bareTop.seconds)} MB/s end to end (NODE_EXTRA_CA_CERTS unset: see node start-up above)\n`,
+    );
   out.write(`  same via bin/flamebill   ${line(cli)}  (the full CLI entry point)\n`);
   let match = 'not checked';
   if (go) {
-    out.write(`  go tool pprof -top       ${line(go)}${go.runs > 1 ? ` (median of ${go.runs})` : ''}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`);
-    out.write(`  ratio pprof/flamebill    time ${(go.seconds / top.seconds).toFixed(1)}x, peak RSS ${(go.maxRssBytes / top.maxRssBytes).toFixed(1)}x` +
-      `  (via bin/flamebill: time ${(go.seconds / cli.seconds).toFixed(1)}x, RSS ${(go.maxRssBytes / cli.maxRssBytes).toFixed(1)}x)\n`);
+    out.write(
+      `  go tool pprof -top       ${line(go)}${go.runs > 1 ? ` (median of ${go.runs})` : ''}${go.exitCode !== 0 ? `  FAILED: ${go.stderr.trim().slice(0, 120)}` : ''}\n`,
+    );
+    out.write(
+      `  ratio pprof/flamebill    time ${(go.seconds / top.seconds).toFixed(1)}x, peak RSS ${(go.maxRssBytes / top.maxRssBytes).toFixed(1)}x` +
+        `  (via bin/flamebill: time ${(go.seconds / cli.seconds).toFixed(1)}x, RSS ${(go.maxRssBytes / cli.maxRssBytes).toFixed(1)}x)\n`,
+    );
     if (go.exitCode === 0 && top.exitCode === 0) {
       const diff = comparePprofTop(readFileSync(pprofOut, 'utf8'), readFileSync(topOut, 'utf8'));
       match = diff === null ? 'equal' : 'MISMATCH';
-      out.write(diff === null ? '  output                   equal to go tool pprof (total, flat and cum of every function)\n' : `  MISMATCH with go tool pprof: ${diff}\n`);
+      out.write(
+        diff === null
+          ? '  output                   equal to go tool pprof (total, flat and cum of every function)\n'
+          : `  MISMATCH with go tool pprof: ${diff}\n`,
+      );
     }
   }
   return { input, inflated, samples: fold.samples, warmMs: fold.warmMs, top, bareTop, go, match };
@@ -117,14 +160,20 @@ async function benchOne(input: Input, pprof: string | null): Promise<Row> {
 /** One line per input, and the issue-3 targets on the two scale inputs. */
 function summary(rows: readonly Row[]): void {
   const out = process.stdout;
-  out.write('\nsummary (flamebill = child loading only the profile engine, median of 5 runs; ratios are pprof / flamebill)\n');
-  out.write(`${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb CPU'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`);
+  out.write(
+    '\nsummary (flamebill = child loading only the profile engine, median of 5 runs; ratios are pprof / flamebill)\n',
+  );
+  out.write(
+    `${'input'.padEnd(44)} ${'MB'.padStart(6)} ${'samples'.padStart(8)} ${'fb s'.padStart(6)} ${'fb CPU'.padStart(6)} ${'fb RSS'.padStart(8)} ${'pprof s'.padStart(8)} ${'pprof RSS'.padStart(10)} ${'time×'.padStart(6)} ${'RSS×'.padStart(5)} ${'MB/s'.padStart(6)} ${'warm MB/s'.padStart(9)}  output\n`,
+  );
   for (const r of rows) {
     const go = r.go;
-    out.write(`${r.input.label.slice(0, 44).padEnd(44)} ${(r.inflated / 1e6).toFixed(1).padStart(6)} ${String(r.samples).padStart(8)} ${r.top.seconds.toFixed(2).padStart(6)} ${r.top.cpuSeconds.toFixed(2).padStart(6)} ${mib(r.top.maxRssBytes).replace(' MiB', 'M').padStart(8)} ` +
-      `${go ? go.seconds.toFixed(2).padStart(8) : '-'.padStart(8)} ${go ? mib(go.maxRssBytes).replace(' MiB', 'M').padStart(10) : '-'.padStart(10)} ` +
-      `${go ? (go.seconds / r.top.seconds).toFixed(1).padStart(6) : '-'.padStart(6)} ${go ? (go.maxRssBytes / r.top.maxRssBytes).toFixed(1).padStart(5) : '-'.padStart(5)} ` +
-      `${mbps(r.inflated, r.top.seconds).padStart(6)} ${mbps(r.inflated, r.warmMs / 1000).padStart(9)}  ${r.match}\n`);
+    out.write(
+      `${r.input.label.slice(0, 44).padEnd(44)} ${(r.inflated / 1e6).toFixed(1).padStart(6)} ${String(r.samples).padStart(8)} ${r.top.seconds.toFixed(2).padStart(6)} ${r.top.cpuSeconds.toFixed(2).padStart(6)} ${mib(r.top.maxRssBytes).replace(' MiB', 'M').padStart(8)} ` +
+        `${go ? go.seconds.toFixed(2).padStart(8) : '-'.padStart(8)} ${go ? mib(go.maxRssBytes).replace(' MiB', 'M').padStart(10) : '-'.padStart(10)} ` +
+        `${go ? (go.seconds / r.top.seconds).toFixed(1).padStart(6) : '-'.padStart(6)} ${go ? (go.maxRssBytes / r.top.maxRssBytes).toFixed(1).padStart(5) : '-'.padStart(5)} ` +
+        `${mbps(r.inflated, r.top.seconds).padStart(6)} ${mbps(r.inflated, r.warmMs / 1000).padStart(9)}  ${r.match}\n`,
+    );
   }
   for (const r of rows) {
     if (!r.input.target || !r.go) continue;
@@ -134,9 +183,11 @@ function summary(rows: readonly Row[]): void {
     const rss = r.go.maxRssBytes / r.top.maxRssBytes;
     const rate = r.inflated / 1e6 / r.top.seconds;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    out.write(`target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)} (CPU time ${cpuSpeed.toFixed(1)}x); ` +
-      `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)} ` +
-      `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second${r.bareTop ? `; ${mbps(r.inflated, r.bareTop.seconds)} with NODE_EXTRA_CA_CERTS unset` : ''}); output ${r.match}\n`);
+    out.write(
+      `target ${r.input.target}: ≥${wantSpeed}x faster: ${speed.toFixed(1)}x ${verdict(speed >= wantSpeed)} (CPU time ${cpuSpeed.toFixed(1)}x); ` +
+        `peak RSS ≤ 1/4 of pprof's: 1/${rss.toFixed(1)} ${verdict(rss >= 4)}; ≥50 MB/s end to end: ${rate.toFixed(1)} ${verdict(rate >= 50)} ` +
+        `(${(r.inflated / 1e6 / r.top.cpuSeconds).toFixed(1)} per CPU second${r.bareTop ? `; ${mbps(r.inflated, r.bareTop.seconds)} with NODE_EXTRA_CA_CERTS unset` : ''}); output ${r.match}\n`,
+    );
   }
 }
 
@@ -202,7 +253,9 @@ interface ChildFold {
 }
 
 function childJson(args: string[]): ChildFold {
-  return JSON.parse(execFileSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 })) as ChildFold;
+  return JSON.parse(
+    execFileSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+  ) as ChildFold;
 }
 
 function pprofBinary(): string | null {

@@ -14,7 +14,10 @@ import { ProfileRepository, type NewProfileRow } from '../src/profiles/profile.r
 import { benchDatabase } from './support/bench-database';
 
 const HOUR = 3_600_000;
-const SETTINGS: AttributionSettings = { ...priceSettingsSchema.parse({}), labels: { keys: ['endpoint', 'version'], maxValuesPerKey: 100 } };
+const SETTINGS: AttributionSettings = {
+  ...priceSettingsSchema.parse({}),
+  labels: { keys: ['endpoint', 'version'], maxValuesPerKey: 100 },
+};
 const PUSHES = Number(process.env['FLAMEBILL_BENCH_PUSHES'] ?? 10_000);
 /** Scheduled attribution during the window: every this many pushes (an attribute run every 5 min of a 1-hour window). */
 const EVERY = Number(process.env['FLAMEBILL_BENCH_ATTRIBUTE_EVERY'] ?? Math.ceil(PUSHES / 12));
@@ -37,7 +40,14 @@ export async function run(): Promise<void> {
   try {
     await runMigrations(db);
     const profiles = new ProfileRepository(db);
-    const service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
+    const service = new AttributionService(
+      profiles,
+      new CatalogRepository(db),
+      SETTINGS,
+      new FunctionDictionary(db),
+      new AttributionRepository(),
+      new FunctionDayRepository(),
+    );
     const row = (start: Date, i: number): NewProfileRow => ({
       source: 'push',
       service: 'checkout',
@@ -59,7 +69,8 @@ export async function run(): Promise<void> {
       return performance.now() - t;
     };
     const insert = async (start: Date, from: number, to: number): Promise<void> => {
-      for (let i = from; i < to; i += 500) await profiles.insertMany(Array.from({ length: Math.min(500, to - i) }, (_, k) => row(start, i + k)));
+      for (let i = from; i < to; i += 500)
+        await profiles.insertMany(Array.from({ length: Math.min(500, to - i) }, (_, k) => row(start, i + k)));
     };
     const w0 = new Date('2026-11-02T00:00:00Z');
     const one = new Date('2026-11-02T01:00:00Z');
@@ -80,7 +91,10 @@ export async function run(): Promise<void> {
     // (c) every push read at once.
     await insert(once, 0, PUSHES);
     const c = await attributeMs(once);
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
     process.stdout.write(
       [
         `pushes ${PUSHES}, attributed every ${EVERY} (load average ${load})`,

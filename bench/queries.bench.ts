@@ -27,9 +27,16 @@ import { loadAverage, mib } from './support/measure';
 export async function run(): Promise<void> {
   const functionDays = arg('function-days', 14);
   const out = process.stdout;
-  out.write(`scale: ${SERVICES} services, ${TEAMS} teams, ${FUNCTIONS} functions per service, ${DAYS} days of rollups, ${functionDays} days of function blocks; load ${loadAverage()}\n`);
+  out.write(
+    `scale: ${SERVICES} services, ${TEAMS} teams, ${FUNCTIONS} functions per service, ${DAYS} days of rollups, ${functionDays} days of function blocks; load ${loadAverage()}\n`,
+  );
   const { url, stop } = await benchDatabase();
-  const db = await createDataSource({ url, poolSize: 4, applicationName: 'flamebill-bench', slowQueryMs: 3_600_000 }).initialize();
+  const db = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
   try {
     await runMigrations(db);
     await fill(db, functionDays);
@@ -75,13 +82,17 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
   const t0 = performance.now();
   await q(`INSERT INTO price_schedules (id, currency, document) VALUES ('sha256:bench', 'USD', '{}'::jsonb)`);
   await step('services and function names (1.8 M)', async () => {
-    await q(`INSERT INTO cost_services (id, name) OVERRIDING SYSTEM VALUE SELECT s + 1, 'svc-' || lpad(s::text, 4, '0') FROM generate_series(0, ${SERVICES - 1}) s`);
+    await q(
+      `INSERT INTO cost_services (id, name) OVERRIDING SYSTEM VALUE SELECT s + 1, 'svc-' || lpad(s::text, 4, '0') FROM generate_series(0, ${SERVICES - 1}) s`,
+    );
     await q(
       `INSERT INTO cost_functions (id, name) OVERRIDING SYSTEM VALUE
        SELECT 1 + s * ${OWN} + j, 'github.com/acme/svc-' || lpad(s::text, 4, '0') || '/pkg' || (j % 40) || '.(*Handler).Method' || j
          FROM generate_series(0, ${SERVICES - 1}) s, generate_series(0, ${OWN - 1}) j`,
     );
-    await q(`INSERT INTO cost_functions (id, name) OVERRIDING SYSTEM VALUE SELECT ${1 + SERVICES * OWN} + k, 'runtime/lib.func' || k FROM generate_series(0, ${SHARED - 1}) k`);
+    await q(
+      `INSERT INTO cost_functions (id, name) OVERRIDING SYSTEM VALUE SELECT ${1 + SERVICES * OWN} + k, 'runtime/lib.func' || k FROM generate_series(0, ${SHARED - 1}) k`,
+    );
   });
   // Per (service, function): a base amount (flat ∝ 1/rank) and an inclusive one; a day is base × factor(day).
   await q(
@@ -120,7 +131,8 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
     );
   });
   const partitions = new AttributionRepository();
-  for (let m = END - (Math.max(functionDays, HOURLY_DAYS) + 1) * DAY; m < END + 10 * DAY; m += 10 * DAY) await db.transaction((tx) => partitions.ensurePartitions(tx, new Date(m)));
+  for (let m = END - (Math.max(functionDays, HOURLY_DAYS) + 1) * DAY; m < END + 10 * DAY; m += 10 * DAY)
+    await db.transaction((tx) => partitions.ensurePartitions(tx, new Date(m)));
   await step(`hourly service, team and label rows (${HOURLY_DAYS} days)`, async () => {
     const from = END - HOURLY_DAYS * DAY;
     await q(
@@ -147,19 +159,37 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
     );
   });
   await step(`window splits (last day, ${SPLIT_SERVICES} services)`, async () => {
-    const rows = (await q(`SELECT sid, array_agg(fid ORDER BY fid)::text AS f, array_agg(b ORDER BY fid)::text AS b, array_agg(c ORDER BY fid)::text AS c FROM bench_base WHERE sid <= ${SPLIT_SERVICES} GROUP BY sid`)) as Array<{ sid: number; f: string; b: string; c: string }>;
+    const rows = (await q(
+      `SELECT sid, array_agg(fid ORDER BY fid)::text AS f, array_agg(b ORDER BY fid)::text AS b, array_agg(c ORDER BY fid)::text AS c FROM bench_base WHERE sid <= ${SPLIT_SERVICES} GROUP BY sid`,
+    )) as Array<{ sid: number; f: string; b: string; c: string }>;
     const day = END - DAY;
     const factor = factorOf(dayIndex(day)) / 24n;
     for (let h = 0; h < 24; h++) {
       const splits = rows.map((r) => {
         const ids = Int32Array.from(r.f.slice(1, -1).split(','), Number);
-        const self = r.b.slice(1, -1).split(',').map((x) => BigInt(x) * factor);
-        const cum = r.c.slice(1, -1).split(',').map((x) => BigInt(x) * factor);
-        return { service: `svc-${String(r.sid - 1).padStart(4, '0')}`, bytes: encodeSplitArrays({ ids, self, cum }), self: self.reduce((a, b) => a + b, 0n) };
+        const self = r.b
+          .slice(1, -1)
+          .split(',')
+          .map((x) => BigInt(x) * factor);
+        const cum = r.c
+          .slice(1, -1)
+          .split(',')
+          .map((x) => BigInt(x) * factor);
+        return {
+          service: `svc-${String(r.sid - 1).padStart(4, '0')}`,
+          bytes: encodeSplitArrays({ ids, self, cum }),
+          self: self.reduce((a, b) => a + b, 0n),
+        };
       });
       await q(
         `INSERT INTO cost_function_splits (window_start, service, function_count, self_microdollars, split) SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bytea[])`,
-        [new Date(day + h * HOUR), splits.map((s) => s.service), splits.map(() => FUNCTIONS), splits.map((s) => s.self.toString()), splits.map((s) => s.bytes)],
+        [
+          new Date(day + h * HOUR),
+          splits.map((s) => s.service),
+          splits.map(() => FUNCTIONS),
+          splits.map((s) => s.self.toString()),
+          splits.map((s) => s.bytes),
+        ],
       );
     }
   });
@@ -173,7 +203,10 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
            FROM bench_base GROUP BY fid >> 8`,
         [iso(day)],
       );
-      for (const [board, column] of [['self', 'b'], ['inclusive', 'c']] as const) {
+      for (const [board, column] of [
+        ['self', 'b'],
+        ['inclusive', 'c'],
+      ] as const) {
         await q(
           `INSERT INTO cost_function_day_tops (day, board, rank, service_id, function_id, self_microdollars, cum_microdollars, services)
            SELECT $1::date, '${board}', row_number() OVER (ORDER BY ${column} DESC, sid, fid), sid, fid, b * ${f}, c * ${f}, 1
@@ -187,7 +220,10 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
           [iso(day)],
         );
       }
-      await q(`INSERT INTO cost_function_day_states (day, token, pairs, functions, top_size) VALUES ($1::date, md5($1::text), ${SERVICES * FUNCTIONS}, ${SERVICES * OWN + SHARED}, 1000)`, [iso(day)]);
+      await q(
+        `INSERT INTO cost_function_day_states (day, token, pairs, functions, top_size) VALUES ($1::date, md5($1::text), ${SERVICES * FUNCTIONS}, ${SERVICES * OWN + SHARED}, 1000)`,
+        [iso(day)],
+      );
     });
   }
   await q(`DROP TABLE bench_base`);
@@ -197,7 +233,9 @@ async function fill(db: DataSource, functionDays: number): Promise<void> {
   const repository = new CostQueryRepository(db);
   const t1 = performance.now();
   const built = await repository.ensureServiceDays({ fromMs: END - functionDays * DAY, toMs: END });
-  process.stdout.write(`per-service copies of the function days (what the first read of a day builds): ${built.length} days in ${((performance.now() - t1) / 1000).toFixed(1)} s (${((performance.now() - t1) / 1000 / Math.max(1, built.length)).toFixed(1)} s per day)\n`);
+  process.stdout.write(
+    `per-service copies of the function days (what the first read of a day builds): ${built.length} days in ${((performance.now() - t1) / 1000).toFixed(1)} s (${((performance.now() - t1) / 1000 / Math.max(1, built.length)).toFixed(1)} s per day)\n`,
+  );
   await q('ANALYZE cost_function_service_days');
 }
 
@@ -219,36 +257,149 @@ interface Case {
 }
 
 async function benchQueries(db: DataSource, functionDays: number): Promise<void> {
-  const q = new CostQueryService(new CostQueryRepository(db), new LeaderboardRepository(db), new FunctionDictionary(db), () => END + 15 * DAY);
-  const week = (i: number) => ({ from: new Date(END - (i + 1) * 7 * DAY), to: new Date(END - i * 7 * DAY), step: 'week' as Step });
+  const q = new CostQueryService(
+    new CostQueryRepository(db),
+    new LeaderboardRepository(db),
+    new FunctionDictionary(db),
+    () => END + 15 * DAY,
+  );
+  const week = (i: number) => ({
+    from: new Date(END - (i + 1) * 7 * DAY),
+    to: new Date(END - i * 7 * DAY),
+    step: 'week' as Step,
+  });
   const fnWeeks = Math.max(1, Math.floor(functionDays / 7) - 1); // weeks whose previous week has function facts too
   const svc = (i: number) => `svc-${String(100 + i * 37).padStart(4, '0')}`;
-  const team = (i: number) => `team-${String(i * 7 % TEAMS).padStart(3, '0')}`;
-  const weeks12 = (i: number) => ({ from: new Date(END - (i + 12) * 7 * DAY), to: new Date(END - i * 7 * DAY), step: 'week' as Step });
+  const team = (i: number) => `team-${String((i * 7) % TEAMS).padStart(3, '0')}`;
+  const weeks12 = (i: number) => ({
+    from: new Date(END - (i + 12) * 7 * DAY),
+    to: new Date(END - i * 7 * DAY),
+    step: 'week' as Step,
+  });
   const serviceScope = (i: number): Scope => ({ kind: 'service', service: svc(i) });
   const teamScope = (i: number): Scope => ({ kind: 'team', team: team(i) });
   const lastDay = END - DAY;
   const cases: Case[] = [
-    { name: 'rows by team, org-wide, one week', subjects: 8, run: (s, i) => s.rows({ ...week(i), groupBy: 'team', limit: 100 }) },
-    { name: 'rows by service, org-wide, one week (first 100)', subjects: 8, run: (s, i) => s.rows({ ...week(i), groupBy: 'service', limit: 100 }) },
-    { name: 'rows by service of one team, one week', subjects: 8, run: (s, i) => s.rows({ ...week(0), groupBy: 'service', scope: teamScope(i) }) },
-    { name: 'rows by service, org-wide, 11 months by month', subjects: 1, run: (s) => s.rows({ from: new Date(Date.UTC(2025, 11, 1)), to: new Date(Date.UTC(2026, 10, 1)), step: 'month', groupBy: 'service', limit: 100 }) },
-    { name: 'rows by label:version, one service, one week (hourly)', subjects: 8, run: (s, i) => s.rows({ ...week(0), groupBy: 'label:version', scope: serviceScope(i) }) },
-    { name: 'rows by label:version, org-wide, one week (hourly)', subjects: 1, run: (s) => s.rows({ ...week(0), groupBy: 'label:version' }) },
-    { name: 'rows by service, org-wide, 12 hours (hourly)', subjects: 4, run: (s, i) => s.rows({ from: new Date(lastDay + i * HOUR), to: new Date(lastDay + (i + 12) * HOUR), step: 'hour', groupBy: 'service', limit: 100 }) },
-    { name: 'top functions of one service, one week, self', subjects: 8, run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: serviceScope(i), by: 'self', limit: 20 }) },
-    { name: 'top functions of one service, one week, inclusive', subjects: 8, run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: serviceScope(i + 20), by: 'inclusive', limit: 20 }) },
-    { name: 'top functions of one team (~10 services), one week', subjects: 8, run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: teamScope(i), by: 'self', limit: 20 }) },
-    { name: 'top functions, org-wide, one week (board lists)', subjects: fnWeeks, run: (s, i) => s.topFunctions({ ...week(i), scope: { kind: 'org' }, by: 'self', limit: 20 }) },
-    { name: 'top functions of one service, 6 hours (splits)', subjects: 4, run: (s, i) => s.topFunctions({ from: new Date(lastDay + i * HOUR), to: new Date(lastDay + (i + 6) * HOUR), step: 'hour', scope: { kind: 'service', service: `svc-${String(i).padStart(4, '0')}` }, by: 'self', limit: 20 }) },
-    { name: 'cross-service view of a shared function, one week', subjects: 8, run: (s, i) => s.crossService({ ...week(i % fnWeeks), function: `runtime/lib.func${i}` }) },
-    { name: 'trend of one team, 12 weeks', subjects: 8, run: (s, i) => s.trend({ ...weeks12(0), subject: teamScope(i) }) },
-    { name: 'trend of one service, 12 weeks', subjects: 8, run: (s, i) => s.trend({ ...weeks12(0), subject: serviceScope(i) }) },
-    { name: 'trend of the organisation, 12 weeks', subjects: 4, run: (s, i) => s.trend({ ...weeks12(i), subject: { kind: 'org' } }) },
+    {
+      name: 'rows by team, org-wide, one week',
+      subjects: 8,
+      run: (s, i) => s.rows({ ...week(i), groupBy: 'team', limit: 100 }),
+    },
+    {
+      name: 'rows by service, org-wide, one week (first 100)',
+      subjects: 8,
+      run: (s, i) => s.rows({ ...week(i), groupBy: 'service', limit: 100 }),
+    },
+    {
+      name: 'rows by service of one team, one week',
+      subjects: 8,
+      run: (s, i) => s.rows({ ...week(0), groupBy: 'service', scope: teamScope(i) }),
+    },
+    {
+      name: 'rows by service, org-wide, 11 months by month',
+      subjects: 1,
+      run: (s) =>
+        s.rows({
+          from: new Date(Date.UTC(2025, 11, 1)),
+          to: new Date(Date.UTC(2026, 10, 1)),
+          step: 'month',
+          groupBy: 'service',
+          limit: 100,
+        }),
+    },
+    {
+      name: 'rows by label:version, one service, one week (hourly)',
+      subjects: 8,
+      run: (s, i) => s.rows({ ...week(0), groupBy: 'label:version', scope: serviceScope(i) }),
+    },
+    {
+      name: 'rows by label:version, org-wide, one week (hourly)',
+      subjects: 1,
+      run: (s) => s.rows({ ...week(0), groupBy: 'label:version' }),
+    },
+    {
+      name: 'rows by service, org-wide, 12 hours (hourly)',
+      subjects: 4,
+      run: (s, i) =>
+        s.rows({
+          from: new Date(lastDay + i * HOUR),
+          to: new Date(lastDay + (i + 12) * HOUR),
+          step: 'hour',
+          groupBy: 'service',
+          limit: 100,
+        }),
+    },
+    {
+      name: 'top functions of one service, one week, self',
+      subjects: 8,
+      run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: serviceScope(i), by: 'self', limit: 20 }),
+    },
+    {
+      name: 'top functions of one service, one week, inclusive',
+      subjects: 8,
+      run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: serviceScope(i + 20), by: 'inclusive', limit: 20 }),
+    },
+    {
+      name: 'top functions of one team (~10 services), one week',
+      subjects: 8,
+      run: (s, i) => s.topFunctions({ ...week(i % fnWeeks), scope: teamScope(i), by: 'self', limit: 20 }),
+    },
+    {
+      name: 'top functions, org-wide, one week (board lists)',
+      subjects: fnWeeks,
+      run: (s, i) => s.topFunctions({ ...week(i), scope: { kind: 'org' }, by: 'self', limit: 20 }),
+    },
+    {
+      name: 'top functions of one service, 6 hours (splits)',
+      subjects: 4,
+      run: (s, i) =>
+        s.topFunctions({
+          from: new Date(lastDay + i * HOUR),
+          to: new Date(lastDay + (i + 6) * HOUR),
+          step: 'hour',
+          scope: { kind: 'service', service: `svc-${String(i).padStart(4, '0')}` },
+          by: 'self',
+          limit: 20,
+        }),
+    },
+    {
+      name: 'cross-service view of a shared function, one week',
+      subjects: 8,
+      run: (s, i) => s.crossService({ ...week(i % fnWeeks), function: `runtime/lib.func${i}` }),
+    },
+    {
+      name: 'trend of one team, 12 weeks',
+      subjects: 8,
+      run: (s, i) => s.trend({ ...weeks12(0), subject: teamScope(i) }),
+    },
+    {
+      name: 'trend of one service, 12 weeks',
+      subjects: 8,
+      run: (s, i) => s.trend({ ...weeks12(0), subject: serviceScope(i) }),
+    },
+    {
+      name: 'trend of the organisation, 12 weeks',
+      subjects: 4,
+      run: (s, i) => s.trend({ ...weeks12(i), subject: { kind: 'org' } }),
+    },
     { name: 'trend of every team, 12 weeks', subjects: 4, run: (s, i) => s.trends({ ...weeks12(i), each: 'team' }) },
-    { name: 'trend of one function in one service, 2 weeks by day', subjects: 8, run: (s, i) => s.trend({ from: new Date(END - 2 * 7 * DAY), to: new Date(END), step: 'day', subject: { kind: 'function', function: `runtime/lib.func${i}`, service: svc(i) } }) },
+    {
+      name: 'trend of one function in one service, 2 weeks by day',
+      subjects: 8,
+      run: (s, i) =>
+        s.trend({
+          from: new Date(END - 2 * 7 * DAY),
+          to: new Date(END),
+          step: 'day',
+          subject: { kind: 'function', function: `runtime/lib.func${i}`, service: svc(i) },
+        }),
+    },
     { name: 'books of one week', subjects: fnWeeks, run: (s, i) => s.books(week(i)) },
-    { name: 'provenance of one service, one week', subjects: 8, run: (s, i) => s.provenance({ ...week(0), scope: serviceScope(i) }) },
+    {
+      name: 'provenance of one service, one week',
+      subjects: 8,
+      run: (s, i) => s.provenance({ ...week(0), scope: serviceScope(i) }),
+    },
     { name: 'provenance, org-wide, one week', subjects: 1, run: (s) => s.provenance({ ...week(0) }) },
   ];
   process.stdout.write(`\nquery (ms)${' '.repeat(52)}cold p50   cold p99 | warm p50   warm p99  (cold n, warm n)\n`);
@@ -257,8 +408,11 @@ async function benchQueries(db: DataSource, functionDays: number): Promise<void>
     for (let i = 0; i < c.subjects; i++) cold.push(await time(() => c.run(q, i)));
     const warm: number[] = [];
     const deadline = performance.now() + 15_000;
-    while (warm.length < 30 && (warm.length < 3 || performance.now() < deadline)) warm.push(await time(() => c.run(q, 0)));
-    process.stdout.write(`${c.name.padEnd(62)} ${fmt(pct(cold, 50))} ${fmt(pct(cold, 99))} | ${fmt(pct(warm, 50))} ${fmt(pct(warm, 99))}  (${cold.length}, ${warm.length})\n`);
+    while (warm.length < 30 && (warm.length < 3 || performance.now() < deadline))
+      warm.push(await time(() => c.run(q, 0)));
+    process.stdout.write(
+      `${c.name.padEnd(62)} ${fmt(pct(cold, 50))} ${fmt(pct(cold, 99))} | ${fmt(pct(warm, 50))} ${fmt(pct(warm, 99))}  (${cold.length}, ${warm.length})\n`,
+    );
   }
 }
 

@@ -32,19 +32,48 @@ const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'regressio
 export async function run(): Promise<void> {
   process.stdout.write(`load average before: ${loadAverage()} (2 cores, shared with other engineers)\n`);
   const { url, stop } = await benchDatabase();
-  const db = await createDataSource({ url, poolSize: 4, applicationName: 'flamebill-bench', slowQueryMs: 3_600_000 }).initialize();
+  const db = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
   try {
     await runMigrations(db);
     await fill(db);
-    const settings = { labels: { keys: [], maxValuesPerKey: 100 }, currency: 'USD', regressions: regressionsSettingsSchema.parse({ minImpactPerYear: '0' }) } as unknown as Settings;
+    const settings = {
+      labels: { keys: [], maxValuesPerKey: 100 },
+      currency: 'USD',
+      regressions: regressionsSettingsSchema.parse({ minImpactPerYear: '0' }),
+    } as unknown as Settings;
     const trees = new ProfileTreeRepository(db);
-    const costs = new CostQueryService(new CostQueryRepository(db), new LeaderboardRepository(db), new FunctionDictionary(db), () => Date.now());
-    const scanner = new RegressionScanService(db, new ProfileTreeService(trees, new ProfileRepository(db), settings), trees, costs, new CatalogRepository(db), new RegressionRepository(db), settings);
-    const windows = { baseFrom: new Date('2026-11-20T00:00:00Z'), baseTo: new Date('2026-11-21T00:00:00Z'), currentFrom: new Date('2026-11-21T00:00:00Z'), currentTo: new Date('2026-11-22T00:00:00Z') };
+    const costs = new CostQueryService(
+      new CostQueryRepository(db),
+      new LeaderboardRepository(db),
+      new FunctionDictionary(db),
+      () => Date.now(),
+    );
+    const scanner = new RegressionScanService(
+      db,
+      new ProfileTreeService(trees, new ProfileRepository(db), settings),
+      trees,
+      costs,
+      new CatalogRepository(db),
+      new RegressionRepository(db),
+      settings,
+    );
+    const windows = {
+      baseFrom: new Date('2026-11-20T00:00:00Z'),
+      baseTo: new Date('2026-11-21T00:00:00Z'),
+      currentFrom: new Date('2026-11-21T00:00:00Z'),
+      currentTo: new Date('2026-11-22T00:00:00Z'),
+    };
     for (const label of ['first scan (opens findings)', 'second scan (no change)']) {
       const t0 = performance.now();
       const counts = await scanner.scan(windows);
-      process.stdout.write(`${label}: ${SERVICES} services in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${JSON.stringify(counts)}\n`);
+      process.stdout.write(
+        `${label}: ${SERVICES} services in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${JSON.stringify(counts)}\n`,
+      );
     }
   } finally {
     await db.destroy();
@@ -53,13 +82,17 @@ export async function run(): Promise<void> {
 }
 
 async function fill(db: DataSource): Promise<void> {
-  const tree = (name: string) => Buffer.from(encodeTree(buildTree(readFileSync(path.join(FIXTURES, `${name}.pb.gz`)))!));
+  const tree = (name: string) =>
+    Buffer.from(encodeTree(buildTree(readFileSync(path.join(FIXTURES, `${name}.pb.gz`)))!));
   const base = [tree('v1-a'), tree('v1-b'), tree('v1-c')];
   const same = [tree('v1-b'), tree('v1-c'), tree('v1-2x')];
   const regressed = [tree('v2-regex'), tree('v2-quadratic'), tree('v2-regex-b'), tree('v2-quadratic-b')];
   for (let i = 0; i < SERVICES; i++) {
     const current = i % 10 === 0 ? regressed[(i / 10) % regressed.length]! : same[i % same.length]!;
-    for (const [day, bytes] of [['2026-11-20', base[i % base.length]!], ['2026-11-21', current]] as const) {
+    for (const [day, bytes] of [
+      ['2026-11-20', base[i % base.length]!],
+      ['2026-11-21', current],
+    ] as const) {
       await db.query(
         `INSERT INTO profile_day_trees (service, day, version, windows, profiles, missing_raw, cpu_nanoseconds, node_count, tree) VALUES ($1, $2, '', 1, 1, 0, 0, 0, $3)`,
         [`svc-${String(i).padStart(4, '0')}`, day, bytes],

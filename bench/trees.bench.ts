@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { goWorkloadProfile, haveGo } from './support/go-workload';
 import { loadAverage } from './support/measure';
-import { buildProfileTrees, decodeTree, encodeTree, mergeTrees, pruneTree, treeToJson, type StackTree } from '../src/domain/profile/tree';
+import {
+  buildProfileTrees,
+  decodeTree,
+  encodeTree,
+  mergeTrees,
+  pruneTree,
+  treeToJson,
+  type StackTree,
+} from '../src/domain/profile/tree';
 import { TREE_MAX_NODES } from '../src/profile-trees/profile-tree.service';
 
 const HOURS = 24;
@@ -62,7 +70,9 @@ export async function run(): Promise<void> {
     `merge of the ${HOURS} hourly trees: ${ms(mergeOnly.ms)} (target ≤ 1 s), ${ms(merge.ms)} with decoding them; ` +
       `${merge.value.nodeCount.toLocaleString()} nodes, day tree stored pruned to ${day.nodeCount.toLocaleString()} nodes: ${kib(dayBytes.length)}\n`,
   );
-  process.stdout.write(`bytes per service-day (day row + ${HOURS} window rows, no version split): ${kib(dayBytes.length + sum(hourlyBytes))}\n`);
+  process.stdout.write(
+    `bytes per service-day (day row + ${HOURS} window rows, no version split): ${kib(dayBytes.length + sum(hourlyBytes))}\n`,
+  );
 
   const read = timed(() => JSON.stringify(treeToJson(pruneTree(decodeTree(dayBytes), DISPLAY_NODES))), 5);
   const decodeOnly = timed(() => decodeTree(dayBytes), 5);

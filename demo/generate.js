@@ -27,7 +27,14 @@ const { SERVICES, TENANTS } = require('./workloads');
 const HOUR_MS = 3_600_000;
 
 /** Seconds of profiling per window at scale 1: the services' relative size in the demo fleet. */
-const BASE_SECONDS = { checkout: 2.0, 'payments-api': 1.5, ledger: 1.0, recommendations: 2.5, 'storefront-web': 2.0, search: 0.6 };
+const BASE_SECONDS = {
+  checkout: 2.0,
+  'payments-api': 1.5,
+  ledger: 1.0,
+  recommendations: 2.5,
+  'storefront-web': 2.0,
+  search: 0.6,
+};
 
 /** Traffic by demo window (hour of a morning): ramps up, peaks, eases. */
 const DIURNAL = [0.7, 0.9, 1.1, 1.3, 1.2, 1.0];
@@ -38,7 +45,10 @@ function main() {
   for (const service of options.services) {
     for (let window = 0; window < options.windows; window++) {
       const start = new Date(options.start.getTime() + window * HOUR_MS);
-      const seconds = (BASE_SECONDS[/** @type {keyof typeof BASE_SECONDS} */ (service)] ?? 1) * (DIURNAL[window % DIURNAL.length] ?? 1) * options.scale;
+      const seconds =
+        (BASE_SECONDS[/** @type {keyof typeof BASE_SECONDS} */ (service)] ?? 1) *
+        (DIURNAL[window % DIURNAL.length] ?? 1) *
+        options.scale;
       const bytes = profileWindow(service, window, start, seconds, options.intervalMicros);
       const directory = join(options.out, service);
       mkdirSync(directory, { recursive: true });
@@ -58,7 +68,12 @@ function profileWindow(service, window, start, seconds, intervalMicros) {
   if (spec === undefined) throw new Error(`unknown demo service ${service}`);
   const version = spec.versions[window % spec.versions.length] ?? 'unknown';
   const random = mulberry32(hash(`${service}/${window}`));
-  pprof.time.start({ intervalMicros, durationMillis: Math.ceil(seconds * 1000) + 60_000, withContexts: true, collectCpuTime: true });
+  pprof.time.start({
+    intervalMicros,
+    durationMillis: Math.ceil(seconds * 1000) + 60_000,
+    withContexts: true,
+    collectCpuTime: true,
+  });
   const deadline = performance.now() + seconds * 1000;
   while (performance.now() < deadline) {
     const endpoint = pick(spec.endpoints, random);
@@ -66,7 +81,10 @@ function profileWindow(service, window, start, seconds, intervalMicros) {
     endpoint.handle(random, version);
   }
   pprof.time.setContext(undefined);
-  const profile = pprof.time.stop(false, ({ context }) => /** @type {Record<string, string>} */ (context?.context ?? {}));
+  const profile = pprof.time.stop(
+    false,
+    ({ context }) => /** @type {Record<string, string>} */ (context?.context ?? {}),
+  );
   // Stamp the profile with its demo window so tools that read TimeNanos agree with the file name.
   profile.timeNanos = BigInt(start.getTime()) * 1_000_000n;
   return pprof.encodeSync(profile);
@@ -107,7 +125,10 @@ function hash(text) {
 
 /** `2026-11-21T06:00:00Z` → `20261121T060000Z` (no `:`, portable file names). @param {Date} date */
 function basicIso(date) {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** @param {string[]} argv */
@@ -117,13 +138,15 @@ function parseArguments(argv) {
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
-    if (!key?.startsWith('--') || value === undefined) throw new Error(`usage: node demo/generate.js [--option value]...; bad argument ${key}`);
+    if (!key?.startsWith('--') || value === undefined)
+      throw new Error(`usage: node demo/generate.js [--option value]...; bad argument ${key}`);
     raw[key.slice(2)] = value;
   }
   const yesterday = new Date();
   yesterday.setUTCHours(0, 0, 0, 0);
   const start = raw.start ? new Date(raw.start) : new Date(yesterday.getTime() - 18 * HOUR_MS);
-  if (Number.isNaN(start.getTime()) || start.getTime() % HOUR_MS !== 0) throw new Error('--start must be an hour-aligned ISO time');
+  if (Number.isNaN(start.getTime()) || start.getTime() % HOUR_MS !== 0)
+    throw new Error('--start must be an hour-aligned ISO time');
   return {
     out: resolve(raw.out ?? join(__dirname, 'profiles')),
     start,

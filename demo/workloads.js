@@ -26,7 +26,11 @@ function buildCartJson(random) {
   const items = [];
   const count = 20 + Math.floor(random() * 40);
   for (let i = 0; i < count; i++) {
-    items.push({ sku: `SKU-${Math.floor(random() * 1e6)}`, qty: 1 + Math.floor(random() * 4), priceCents: Math.floor(random() * 20000) });
+    items.push({
+      sku: `SKU-${Math.floor(random() * 1e6)}`,
+      qty: 1 + Math.floor(random() * 4),
+      priceCents: Math.floor(random() * 20000),
+    });
   }
   return JSON.stringify({ cartId: crypto.randomUUID(), currency: 'EUR', items });
 }
@@ -86,7 +90,11 @@ function tokenizeCard(random) {
 /** @param {string} body */
 function verifyWebhookSignature(body) {
   let mac = '';
-  for (let i = 0; i < 150; i++) mac = crypto.createHmac('sha256', 'whsec_demo').update(body + mac).digest('hex');
+  for (let i = 0; i < 150; i++)
+    mac = crypto
+      .createHmac('sha256', 'whsec_demo')
+      .update(body + mac)
+      .digest('hex');
   return mac;
 }
 
@@ -121,7 +129,8 @@ function byAccountThenAmount(a, b) {
 /** @param {Random} random */
 function computeBalances(random) {
   const accounts = [];
-  for (let i = 0; i < 6000; i++) accounts.push({ id: Math.floor(random() * 500), amount: Math.floor(random() * 1e6) - 5e5 });
+  for (let i = 0; i < 6000; i++)
+    accounts.push({ id: Math.floor(random() * 500), amount: Math.floor(random() * 1e6) - 5e5 });
   accounts.sort(byAccountThenAmount);
   const totals = new Map();
   for (const { id, amount } of accounts) totals.set(id, (totals.get(id) ?? 0) + amount);
@@ -220,7 +229,9 @@ function diversify(ranked, items, version) {
       penalty[i] = Math.max(penalty[i] ?? 0, i === j ? 0 : similarity);
     }
   }
-  return ranked.map((candidate, i) => ({ index: candidate.index, dot: candidate.dot - (penalty[i] ?? 0) })).sort(byScoreDescending);
+  return ranked
+    .map((candidate, i) => ({ index: candidate.index, dot: candidate.dot - (penalty[i] ?? 0) }))
+    .sort(byScoreDescending);
 }
 
 /** @param {Random} random @param {string} version @param {number} dims */
@@ -232,18 +243,31 @@ function recommendFor(random, version, dims) {
 /** @type {Endpoint[]} */
 const recommendations = [
   { name: 'GET /recommendations', weight: 6, handle: (random, version) => void recommendFor(random, version, 64) },
-  { name: 'GET /similar/:sku', weight: 2, handle: (random) => void rankCandidates(scoreCandidates(embedUser(random, 32), loadItemEmbeddings(32))) },
+  {
+    name: 'GET /similar/:sku',
+    weight: 2,
+    handle: (random) => void rankCandidates(scoreCandidates(embedUser(random, 32), loadItemEmbeddings(32))),
+  },
 ];
 
 // ---------------------------------------------------------------- storefront-web
 
-const PRODUCT_TEMPLATE = '<article><h1>{{title}}</h1><p>{{description}}</p><span class="price">{{price}}</span><ul>{{reviews}}</ul></article>';
+const PRODUCT_TEMPLATE =
+  '<article><h1>{{title}}</h1><p>{{description}}</p><span class="price">{{price}}</span><ul>{{reviews}}</ul></article>';
 
 /** @param {Random} random */
 function renderProductPage(random) {
-  const reviews = Array.from({ length: 40 }, (_, i) => `<li>Review ${i}: ${'great product '.repeat(1 + Math.floor(random() * 8))}</li>`).join('');
+  const reviews = Array.from(
+    { length: 40 },
+    (_, i) => `<li>Review ${i}: ${'great product '.repeat(1 + Math.floor(random() * 8))}</li>`,
+  ).join('');
   /** @type {Record<string, string>} */
-  const values = { title: `Product ${Math.floor(random() * 1e5)}`, description: 'A fine thing. '.repeat(30), price: `${(random() * 100).toFixed(2)} EUR`, reviews };
+  const values = {
+    title: `Product ${Math.floor(random() * 1e5)}`,
+    description: 'A fine thing. '.repeat(30),
+    price: `${(random() * 100).toFixed(2)} EUR`,
+    reviews,
+  };
   let html = '';
   for (let i = 0; i < 10; i++) html = PRODUCT_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key) => values[key] ?? '');
   return html;
@@ -274,7 +298,9 @@ const storefrontWeb = [
 /** @param {Random} random */
 function tokenizeDocuments(random) {
   const words = [];
-  const doc = 'the quick brown fox jumps over the lazy dog while 42 users search for shoes-and-socks, size: 43 '.repeat(40);
+  const doc = 'the quick brown fox jumps over the lazy dog while 42 users search for shoes-and-socks, size: 43 '.repeat(
+    40,
+  );
   for (const match of doc.matchAll(/[a-z]+(?:-[a-z]+)*|\d+/g)) words.push(match[0]);
   return words.length + random();
 }

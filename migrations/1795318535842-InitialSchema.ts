@@ -51,7 +51,9 @@ export class InitialSchema1795318535842 implements MigrationInterface {
       )`);
     // Claiming reads "pending, oldest first" and "running with an expired lease": one partial index each.
     await queryRunner.query(`CREATE INDEX work_items_pending_idx ON work_items (job, id) WHERE status = 'pending'`);
-    await queryRunner.query(`CREATE INDEX work_items_lease_idx ON work_items (job, lease_until) WHERE status = 'running'`);
+    await queryRunner.query(
+      `CREATE INDEX work_items_lease_idx ON work_items (job, lease_until) WHERE status = 'running'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

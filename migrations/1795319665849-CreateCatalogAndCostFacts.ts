@@ -33,7 +33,9 @@ export class CreateCatalogAndCostFacts1795319665849 implements MigrationInterfac
         CONSTRAINT catalog_revisions_revision_key UNIQUE (revision),
         CHECK ((status = 'ok') = (document IS NOT NULL))
       )`);
-    await q(`CREATE INDEX catalog_revisions_status_loaded_idx ON catalog_revisions (status, last_loaded_at DESC, id DESC)`);
+    await q(
+      `CREATE INDEX catalog_revisions_status_loaded_idx ON catalog_revisions (status, last_loaded_at DESC, id DESC)`,
+    );
     await q(`
       CREATE TABLE catalog_teams (
         revision_id  bigint NOT NULL REFERENCES catalog_revisions (id) ON DELETE CASCADE,
@@ -60,8 +62,12 @@ export class CreateCatalogAndCostFacts1795319665849 implements MigrationInterfac
     await q(`
       CREATE VIEW catalog_current_revision AS
         SELECT * FROM catalog_revisions WHERE status = 'ok' ORDER BY last_loaded_at DESC, id DESC LIMIT 1`);
-    await q(`CREATE VIEW catalog_current_services AS SELECT s.* FROM catalog_services s JOIN catalog_current_revision r ON r.id = s.revision_id`);
-    await q(`CREATE VIEW catalog_current_teams AS SELECT t.* FROM catalog_teams t JOIN catalog_current_revision r ON r.id = t.revision_id`);
+    await q(
+      `CREATE VIEW catalog_current_services AS SELECT s.* FROM catalog_services s JOIN catalog_current_revision r ON r.id = s.revision_id`,
+    );
+    await q(
+      `CREATE VIEW catalog_current_teams AS SELECT t.* FROM catalog_teams t JOIN catalog_current_revision r ON r.id = t.revision_id`,
+    );
 
     await q(`
       CREATE TABLE price_schedules (

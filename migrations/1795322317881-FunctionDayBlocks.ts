@@ -135,6 +135,12 @@ export class FunctionDayBlocks1795322317881 implements MigrationInterface {
       END $$`);
     await q(`INSERT INTO cost_function_days SELECT * FROM cost_function_days_blocks_view`);
     await q(`DROP VIEW cost_function_days_blocks_view`);
-    for (const table of ['cost_function_day_states', 'cost_function_day_tops', 'cost_function_day_blocks', 'cost_services']) await q(`DROP TABLE ${table}`);
+    for (const table of [
+      'cost_function_day_states',
+      'cost_function_day_tops',
+      'cost_function_day_blocks',
+      'cost_services',
+    ])
+      await q(`DROP TABLE ${table}`);
   }
 }

@@ -15,7 +15,9 @@ export class JobRunHeartbeat1796400000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`UPDATE job_runs SET status = 'failed' WHERE status = 'abandoned'`);
     await queryRunner.query(`ALTER TABLE job_runs DROP CONSTRAINT job_runs_status_check`);
-    await queryRunner.query(`ALTER TABLE job_runs ADD CONSTRAINT job_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'skipped'))`);
+    await queryRunner.query(
+      `ALTER TABLE job_runs ADD CONSTRAINT job_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'skipped'))`,
+    );
     await queryRunner.query(`ALTER TABLE job_runs DROP COLUMN heartbeat_at`);
   }
 }

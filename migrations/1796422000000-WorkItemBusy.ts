@@ -9,12 +9,16 @@ export class WorkItemBusy1796422000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE work_items DROP CONSTRAINT work_items_status_check`);
-    await queryRunner.query(`ALTER TABLE work_items ADD CONSTRAINT work_items_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'busy'))`);
+    await queryRunner.query(
+      `ALTER TABLE work_items ADD CONSTRAINT work_items_status_check CHECK (status IN ('pending', 'running', 'done', 'failed', 'busy'))`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`UPDATE work_items SET status = 'failed' WHERE status = 'busy'`);
     await queryRunner.query(`ALTER TABLE work_items DROP CONSTRAINT work_items_status_check`);
-    await queryRunner.query(`ALTER TABLE work_items ADD CONSTRAINT work_items_status_check CHECK (status IN ('pending', 'running', 'done', 'failed'))`);
+    await queryRunner.query(
+      `ALTER TABLE work_items ADD CONSTRAINT work_items_status_check CHECK (status IN ('pending', 'running', 'done', 'failed'))`,
+    );
   }
 }

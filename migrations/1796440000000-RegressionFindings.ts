@@ -57,7 +57,9 @@ export class RegressionFindings1796440000000 implements MigrationInterface {
         sent_at         timestamptz,
         dry_run         boolean     NOT NULL DEFAULT false
       )`);
-    await queryRunner.query(`CREATE INDEX regression_outbox_pending_idx ON regression_outbox (fingerprint, id) WHERE sent_at IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX regression_outbox_pending_idx ON regression_outbox (fingerprint, id) WHERE sent_at IS NULL`,
+    );
     await queryRunner.query(`
       CREATE TABLE regression_tickets (
         fingerprint text        PRIMARY KEY REFERENCES regression_findings (fingerprint) ON DELETE CASCADE,

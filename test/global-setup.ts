@@ -19,7 +19,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await openServer();
   const templateName = `flamebill_test_${process.pid}_${Date.now()}`;
   await queryOnce(server.adminUrl, `CREATE DATABASE ${templateName}`);
-  const dataSource = createDataSource({ url: withDatabase(server.adminUrl, templateName), poolSize: 2, applicationName: 'flamebill-test-setup' });
+  const dataSource = createDataSource({
+    url: withDatabase(server.adminUrl, templateName),
+    poolSize: 2,
+    applicationName: 'flamebill-test-setup',
+  });
   await dataSource.initialize();
   try {
     await runMigrations(dataSource);
@@ -30,8 +34,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('testDatabase', info);
   process.stderr.write(`test database ${templateName} on ${server.kind} ready in ${Date.now() - started} ms\n`);
   return async () => {
-    const rows = await queryOnce(server.adminUrl, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [`${templateName}%`]);
-    for (const { datname } of rows) await queryOnce(server.adminUrl, `DROP DATABASE IF EXISTS ${String(datname)} WITH (FORCE)`);
+    const rows = await queryOnce(server.adminUrl, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `${templateName}%`,
+    ]);
+    for (const { datname } of rows)
+      await queryOnce(server.adminUrl, `DROP DATABASE IF EXISTS ${String(datname)} WITH (FORCE)`);
     await server.stop();
   };
 }

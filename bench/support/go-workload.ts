@@ -29,7 +29,10 @@ export function goWorkloadProfile(name: string, args: readonly string[]): string
   const stamp = `${out}.key`;
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return out;
   const binary = join(BENCH_TMP, 'labels-workload');
-  execFileSync('go', ['build', '-o', binary, SOURCE], { stdio: 'inherit', env: { ...process.env, GO111MODULE: 'off' } });
+  execFileSync('go', ['build', '-o', binary, SOURCE], {
+    stdio: 'inherit',
+    env: { ...process.env, GO111MODULE: 'off' },
+  });
   process.stdout.write(`generating ${name} with the Go workload (${args.join(' ')})...\n`);
   execFileSync(binary, ['-o', out, ...args], { stdio: ['ignore', 'inherit', 'ignore'] });
   writeFileSync(stamp, key);

@@ -34,7 +34,10 @@ export type WaitCounts = Record<string, number>;
  * on (the wait event, or CPU). The top entries say whether inserts wait on the WAL flush, on extending a relation,
  * on locks, or compute.
  */
-export function sampleWaits(query: (sql: string) => Promise<unknown[]>, intervalMs = 25): { stop(): Promise<WaitCounts> } {
+export function sampleWaits(
+  query: (sql: string) => Promise<unknown[]>,
+  intervalMs = 25,
+): { stop(): Promise<WaitCounts> } {
   const counts: WaitCounts = {};
   let running = true;
   const loop = (async () => {

@@ -9,7 +9,8 @@ import { pushBodies } from './push-bodies';
  */
 async function main(): Promise<void> {
   const [url, seconds, concurrency, baseFrom, ...files] = process.argv.slice(2);
-  if (!url || !seconds || !concurrency || !baseFrom || files.length === 0) throw new Error('usage: ingest-load-child URL SECONDS CONCURRENCY BASE_FROM FILE...');
+  if (!url || !seconds || !concurrency || !baseFrom || files.length === 0)
+    throw new Error('usage: ingest-load-child URL SECONDS CONCURRENCY BASE_FROM FILE...');
   const report = await runIngestLoad({
     baseUrl: url,
     bodies: pushBodies(files, Number(baseFrom)),

@@ -15,10 +15,18 @@ export interface Measurement {
  * Runs a command under GNU time (`/usr/bin/time -f`), discarding stdout (or writing it to `stdoutFile`), and returns
  * its wall time, CPU time and peak RSS (the largest of the process and its waited-for descendants).
  */
-export function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, stdoutFile?: string): Promise<Measurement> {
+export function measure(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  stdoutFile?: string,
+): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const stdout: 'ignore' | number = stdoutFile ? openSync(stdoutFile, 'w') : 'ignore';
-    const child = spawn('/usr/bin/time', ['-f', '@@time %e %M %U %S', command, ...args], { stdio: ['ignore', stdout, 'pipe'], env });
+    const child = spawn('/usr/bin/time', ['-f', '@@time %e %M %U %S', command, ...args], {
+      stdio: ['ignore', stdout, 'pipe'],
+      env,
+    });
     if (typeof stdout === 'number') closeSync(stdout);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -26,7 +34,13 @@ export function measure(command: string, args: readonly string[], env: NodeJS.Pr
     child.on('close', (code) => {
       const m = /@@time ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       if (!m) return reject(new Error(`no timing from ${command}: ${stderr.slice(-500)}`));
-      resolve({ seconds: Number(m[1]), cpuSeconds: Number(m[3]) + Number(m[4]), maxRssBytes: Number(m[2]) * 1024, exitCode: code ?? -1, stderr: stderr.replace(/@@time.*\n?/, '') });
+      resolve({
+        seconds: Number(m[1]),
+        cpuSeconds: Number(m[3]) + Number(m[4]),
+        maxRssBytes: Number(m[2]) * 1024,
+        exitCode: code ?? -1,
+        stderr: stderr.replace(/@@time.*\n?/, ''),
+      });
     });
   });
 }

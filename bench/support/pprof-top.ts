@@ -24,7 +24,8 @@ export function comparePprofTop(pprofText: string, flamebillJson: string): strin
     seen.add(f.name);
     const p = pprof.functions.get(f.name);
     if (!p) problems.push(`${f.name}: only in flamebill`);
-    else if (p.flat !== BigInt(f.flat) || p.cum !== BigInt(f.cum)) problems.push(`${f.name}: flamebill ${f.flat}/${f.cum}, pprof ${p.flat}/${p.cum} (flat/cum)`);
+    else if (p.flat !== BigInt(f.flat) || p.cum !== BigInt(f.cum))
+      problems.push(`${f.name}: flamebill ${f.flat}/${f.cum}, pprof ${p.flat}/${p.cum} (flat/cum)`);
   }
   for (const name of pprof.functions.keys()) if (!seen.has(name)) problems.push(`${name}: only in pprof`);
   if (problems.length === 0) return null;
@@ -35,13 +36,15 @@ function parsePprofTop(text: string): { total: bigint; functions: Map<string, To
   const lines = text.split('\n');
   const totalMatch = lines.map((l) => TOTAL.exec(l)).find((m) => m !== null);
   if (!totalMatch) return 'no "... of N total" line in the pprof output';
-  if (totalMatch[1]!.includes('.')) return `pprof printed a scaled total (${totalMatch[1]}${totalMatch[2]}): run it with an exact -unit`;
+  if (totalMatch[1]!.includes('.'))
+    return `pprof printed a scaled total (${totalMatch[1]}${totalMatch[2]}): run it with an exact -unit`;
   const functions = new Map<string, TopEntry>();
   const header = lines.findIndex((l) => /^\s*flat\s+flat%/.test(l));
   for (const l of lines.slice(header + 1)) {
     const m = ROW.exec(l);
     if (!m) continue;
-    if (m[1]!.includes('.') || m[3]!.includes('.')) return `pprof printed scaled values (${m[1]}${m[2]}): run it with an exact -unit`;
+    if (m[1]!.includes('.') || m[3]!.includes('.'))
+      return `pprof printed scaled values (${m[1]}${m[2]}): run it with an exact -unit`;
     const name = m[5]!.replace(/ \((partial-)?inline\)$/, '');
     if (functions.has(name)) return `pprof printed two rows named ${name}`;
     functions.set(name, { flat: BigInt(m[1]!), cum: BigInt(m[3]!) });

@@ -37,7 +37,9 @@ async function main(): Promise<void> {
       cpu.push((c.user + c.system) / 1000);
     }
     const { type, unit } = fold.sampleType;
-    process.stdout.write(`${JSON.stringify({ coldMs, warmMs: median(wall), warmCpuMs: median(cpu), runs, samples: fold.sampleCount, type, unit })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ coldMs, warmMs: median(wall), warmCpuMs: median(cpu), runs, samples: fold.sampleCount, type, unit })}\n`,
+    );
   } else if (mode === 'pprof-format') {
     const { Profile } = await import('pprof-format');
     const t0 = performance.now();

@@ -80,15 +80,19 @@ export function labelFreeScaleProfile(realUnlabelled: string): string {
         out.mapping.push(new Mapping({ ...m, id: Number(m.id) + b * maxMapping, buildId }));
       }
       for (const l of realLocations) {
-        out.location.push(new Location({
-          ...l,
-          id: Number(l.id) + b * maxLocation,
-          mappingId: Number(l.mappingId) === 0 ? 0 : Number(l.mappingId) + b * maxMapping,
-          address: Number(l.address) + b * 0x1000,
-        }));
+        out.location.push(
+          new Location({
+            ...l,
+            id: Number(l.id) + b * maxLocation,
+            mappingId: Number(l.mappingId) === 0 ? 0 : Number(l.mappingId) + b * maxMapping,
+            address: Number(l.address) + b * 0x1000,
+          }),
+        );
       }
       for (const s of real.sample) {
-        out.sample.push(new Sample({ locationId: s.locationId.map((id) => Number(id) + b * maxLocation), value: s.value }));
+        out.sample.push(
+          new Sample({ locationId: s.locationId.map((id) => Number(id) + b * maxLocation), value: s.value }),
+        );
       }
     }
     return out.encode();
@@ -105,7 +109,9 @@ function rebuiltProfile(real: Profile): Profile {
     sample: [],
     mapping: real.mapping.map((m) => new Mapping({ ...m, filename: s(m.filename), buildId: s(m.buildId) })),
     location: real.location,
-    function: real.function.map((f) => Object.assign(f, { name: s(f.name), systemName: s(f.systemName), filename: s(f.filename) })),
+    function: real.function.map((f) =>
+      Object.assign(f, { name: s(f.name), systemName: s(f.systemName), filename: s(f.filename) }),
+    ),
     stringTable: strings,
     dropFrames: s(real.dropFrames),
     keepFrames: s(real.keepFrames),
@@ -150,7 +156,12 @@ function splitMix64(seed: bigint): () => bigint {
 function cached(name: string, source: string, build: () => Uint8Array): string {
   const out = join(BENCH_TMP, `${name}.pb`);
   const stamp = `${out}.key`;
-  const key = createHash('sha256').update(readFileSync(source)).update(GENERATOR_VERSION).update(String(SCALE_TARGET_BYTES)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(readFileSync(source))
+    .update(GENERATOR_VERSION)
+    .update(String(SCALE_TARGET_BYTES))
+    .digest('hex')
+    .slice(0, 16);
   if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === key) return out;
   process.stdout.write(`building ${name}.pb (~${(SCALE_TARGET_BYTES / 1e6).toFixed(0)} MB) from ${source}...\n`);
   writeFileSync(`${out}.tmp`, build());

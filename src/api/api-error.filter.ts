@@ -18,8 +18,12 @@ export class ApiErrorFilter extends BaseExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (host.getType() !== 'http' || !req.path.startsWith('/api/')) return super.catch(exception, host);
     const body = toBody(exception);
-    if (body.statusCode >= 500) this.logger.error(`${req.method} ${req.path} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
-    if (exception instanceof ApiError) for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
+    if (body.statusCode >= 500)
+      this.logger.error(
+        `${req.method} ${req.path} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+      );
+    if (exception instanceof ApiError)
+      for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
     if (res.headersSent) {
       res.destroy();
       return;
@@ -29,8 +33,10 @@ export class ApiErrorFilter extends BaseExceptionFilter {
 }
 
 function toBody(exception: unknown): ApiErrorBody {
-  if (exception instanceof PeriodError) return { statusCode: 400, error: reasonOf(400), message: exception.message, param: exception.param };
-  if (!(exception instanceof HttpException)) return { statusCode: 500, error: reasonOf(500), message: 'internal error (see the service log)' };
+  if (exception instanceof PeriodError)
+    return { statusCode: 400, error: reasonOf(400), message: exception.message, param: exception.param };
+  if (!(exception instanceof HttpException))
+    return { statusCode: 500, error: reasonOf(500), message: 'internal error (see the service log)' };
   const status = exception.getStatus();
   const response = exception.getResponse();
   const fields = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};

@@ -20,13 +20,30 @@ const REASONS: Record<number, string> = {
 };
 
 export function reasonOf(status: number): string {
-  return REASONS[status] ?? HttpStatus[status]?.replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase()) ?? 'Error';
+  return (
+    REASONS[status] ??
+    HttpStatus[status]
+      ?.replace(/_/g, ' ')
+      .toLowerCase()
+      .replace(/\b\w/g, (c) => c.toUpperCase()) ??
+    'Error'
+  );
 }
 
 /** An answer in the API's error shape; a 400 names the parameter it is about. */
 export class ApiError extends HttpException {
-  constructor(status: number, message: string, param?: string, readonly headers: Readonly<Record<string, string>> = {}) {
-    const body: ApiErrorBody = { statusCode: status, error: reasonOf(status), message, ...(param === undefined ? {} : { param }) };
+  constructor(
+    status: number,
+    message: string,
+    param?: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    const body: ApiErrorBody = {
+      statusCode: status,
+      error: reasonOf(status),
+      message,
+      ...(param === undefined ? {} : { param }),
+    };
     super(body, status);
   }
 }

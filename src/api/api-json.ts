@@ -30,18 +30,51 @@ export function rowJson(row: CostRow, total: bigint) {
 }
 
 export function totalJson(answer: RowsAnswer) {
-  return { cost: moneyJson(answer.total.cost), previous: moneyJson(answer.total.previous), change: changeJson(answer.total.change) };
+  return {
+    cost: moneyJson(answer.total.cost),
+    previous: moneyJson(answer.total.previous),
+    change: changeJson(answer.total.change),
+  };
 }
 
 export function trendJson(points: readonly TrendPoint[]) {
-  return points.map((p) => ({ label: p.label, from: p.from.toISOString(), to: p.to.toISOString(), cost: moneyJson(p.cost) }));
+  return points.map((p) => ({
+    label: p.label,
+    from: p.from.toISOString(),
+    to: p.to.toISOString(),
+    cost: moneyJson(p.cost),
+  }));
 }
 
 export type RowJson = ReturnType<typeof rowJson>;
 
 /** The CSV columns of grouped rows (money in micro-units and decimal). */
-export const ROW_COLUMNS = ['key', 'detail', 'cost_microdollars', 'cost_dollars', 'share', 'cpu_nanoseconds', 'core_hours', 'previous_microdollars', 'change_microdollars', 'change_percent', 'inclusive_microdollars'];
+export const ROW_COLUMNS = [
+  'key',
+  'detail',
+  'cost_microdollars',
+  'cost_dollars',
+  'share',
+  'cpu_nanoseconds',
+  'core_hours',
+  'previous_microdollars',
+  'change_microdollars',
+  'change_percent',
+  'inclusive_microdollars',
+];
 
 export function rowCsv(r: RowJson) {
-  return [r.key, r.detail, r.cost.microdollars, r.cost.dollars, r.share, r.cpuNanoseconds, r.coreHours, r.previous.microdollars, r.change.cost.microdollars, r.change.percent, r.inclusive?.microdollars];
+  return [
+    r.key,
+    r.detail,
+    r.cost.microdollars,
+    r.cost.dollars,
+    r.share,
+    r.cpuNanoseconds,
+    r.coreHours,
+    r.previous.microdollars,
+    r.change.cost.microdollars,
+    r.change.percent,
+    r.inclusive?.microdollars,
+  ];
 }

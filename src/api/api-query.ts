@@ -13,11 +13,15 @@ type Parsed<S extends Record<string, ParamParser<unknown>>> = { [K in keyof S]?:
  * Validates a query string against `spec`: an unknown parameter, one given twice, or a value longer than
  * `MAX_PARAM_CHARS` is a 400 naming it, as is any value its parser refuses. Absent parameters are undefined.
  */
-export function parseQuery<S extends Record<string, ParamParser<unknown>>>(raw: Readonly<Record<string, unknown>>, spec: S): Parsed<S> {
+export function parseQuery<S extends Record<string, ParamParser<unknown>>>(
+  raw: Readonly<Record<string, unknown>>,
+  spec: S,
+): Parsed<S> {
   const out: Record<string, unknown> = {};
   for (const [param, value] of Object.entries(raw)) {
     const parser = spec[param];
-    if (!parser) throw new ParamError(param, `unknown parameter; this endpoint takes ${Object.keys(spec).join(', ') || 'none'}`);
+    if (!parser)
+      throw new ParamError(param, `unknown parameter; this endpoint takes ${Object.keys(spec).join(', ') || 'none'}`);
     if (typeof value !== 'string') throw new ParamError(param, 'must be given once, as a plain value');
     if (value.length > MAX_PARAM_CHARS) throw new ParamError(param, `is longer than ${MAX_PARAM_CHARS} characters`);
     out[param] = parser(value, param);
@@ -30,7 +34,11 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2
 /** An ISO 8601 date (UTC midnight) or date-time with a zone. */
 export const instant: ParamParser<Date> = (value, param) => {
   const ms = INSTANT.test(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new ParamError(param, 'must be an ISO 8601 date or date-time with a zone, e.g. 2026-11-21 or 2026-11-21T06:00:00Z');
+  if (Number.isNaN(ms))
+    throw new ParamError(
+      param,
+      'must be an ISO 8601 date or date-time with a zone, e.g. 2026-11-21 or 2026-11-21T06:00:00Z',
+    );
   return new Date(ms);
 };
 
@@ -38,7 +46,8 @@ export const step: ParamParser<Step> = (value, param) => oneOf(STEPS)(value, par
 
 export function oneOf<T extends string>(values: readonly T[]): ParamParser<T> {
   return (value, param) => {
-    if (!(values as readonly string[]).includes(value)) throw new ParamError(param, `must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(value))
+      throw new ParamError(param, `must be one of ${values.join(', ')}`);
     return value as T;
   };
 }
@@ -53,7 +62,8 @@ export function wholeNumber(min: number, max: number): ParamParser<number> {
 
 /** A service, team or system name as the catalog and the profile labels write them. */
 export const name: ParamParser<string> = (value, param) => {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$/.test(value)) throw new ParamError(param, 'must be a name of letters, digits and _ . : / - (at most 200)');
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$/.test(value))
+    throw new ParamError(param, 'must be a name of letters, digits and _ . : / - (at most 200)');
   return value;
 };
 
@@ -62,7 +72,11 @@ export const name: ParamParser<string> = (value, param) => {
  * Quotes, semicolons, backslashes and control characters appear in no symbol we attribute, and are refused.
  */
 export const functionName: ParamParser<string> = (value, param) => {
-  if (value.length === 0 || value.length > 500 || /['";\\`\p{Cc}]|--/u.test(value)) throw new ParamError(param, 'must be a function name without quotes, semicolons, backslashes or control characters');
+  if (value.length === 0 || value.length > 500 || /['";\\`\p{Cc}]|--/u.test(value))
+    throw new ParamError(
+      param,
+      'must be a function name without quotes, semicolons, backslashes or control characters',
+    );
   return value;
 };
 

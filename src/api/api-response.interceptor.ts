@@ -1,4 +1,11 @@
-import { Inject, Injectable, SetMetadata, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  SetMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -10,7 +17,11 @@ import { ResponseCache } from './response-cache';
 import { csvTable, type CsvValue } from '../domain/export/csv';
 
 /** How a list endpoint's JSON answer becomes a CSV table. */
-export type CsvMapper = (body: never) => { readonly name: string; readonly columns: readonly string[]; readonly rows: readonly (readonly CsvValue[])[] };
+export type CsvMapper = (body: never) => {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly CsvValue[])[];
+};
 
 const CSV_KEY = 'flamebill:csv';
 
@@ -44,7 +55,9 @@ export class ApiResponseInterceptor implements NestInterceptor {
     if (!req.path.startsWith('/api/v1/')) return next.handle();
     const mapper = this.reflector.get<CsvMapper | undefined>(CSV_KEY, context.getHandler());
     const format = req.query.format;
-    const csv = mapper !== undefined && (format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv'));
+    const csv =
+      mapper !== undefined &&
+      (format === 'csv' || (format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv'));
     // The guard has checked the key and its scope already: a cached answer is only served to whoever may see it.
     const cacheKey = req.method === 'GET' ? `${csv ? 'csv' : 'json'} ${req.originalUrl}` : null;
     const hit = cacheKey && this.cache.get(cacheKey, this.clock());

@@ -34,7 +34,17 @@ import { RegressionsController } from './regressions.controller';
  */
 @Module({
   imports: [CostModule, CatalogModule, ProfileTreesModule, RegressionsModule],
-  controllers: [CostsController, OrganisationController, LeaderboardsController, CatalogController, ExportsController, AuditController, ProfilesController, HomeController, RegressionsController],
+  controllers: [
+    CostsController,
+    OrganisationController,
+    LeaderboardsController,
+    CatalogController,
+    ExportsController,
+    AuditController,
+    ProfilesController,
+    HomeController,
+    RegressionsController,
+  ],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,

@@ -45,7 +45,8 @@ export class CostMetricsService implements OnModuleInit {
       async collect() {
         const snapshot = await current();
         this.reset();
-        for (const s of snapshot.services) this.set({ period: s.period, team: s.team, service: s.service }, Number(s.microdollars));
+        for (const s of snapshot.services)
+          this.set({ period: s.period, team: s.team, service: s.service }, Number(s.microdollars));
       },
     });
     new Gauge({
@@ -95,8 +96,10 @@ export class CostMetricsService implements OnModuleInit {
     const teams: Array<Snapshot['teams'][number]> = [];
     for (const [period, from, to] of periods) {
       const request = { from: new Date(from), to: new Date(to), step: period };
-      for (const r of await this.all({ ...request, groupBy: 'service' })) services.push({ period, service: r.key, team: r.detail ?? '', microdollars: r.cost });
-      for (const r of await this.all({ ...request, groupBy: 'team' })) teams.push({ period, team: r.key, microdollars: r.cost });
+      for (const r of await this.all({ ...request, groupBy: 'service' }))
+        services.push({ period, service: r.key, team: r.detail ?? '', microdollars: r.cost });
+      for (const r of await this.all({ ...request, groupBy: 'team' }))
+        teams.push({ period, team: r.key, microdollars: r.cost });
     }
     return { atMs: nowMs, computedAtMs: this.clock(), services, teams };
   }

@@ -31,16 +31,36 @@ export class CostsService {
   }
 
   async rows(q: CostsRequest) {
-    if (q.team !== undefined && q.service !== undefined) throw new ParamError('service', 'give team or service, not both');
-    const scope: Scope = q.team !== undefined ? { kind: 'team', team: q.team } : q.service !== undefined ? { kind: 'service', service: q.service } : { kind: 'org' };
+    if (q.team !== undefined && q.service !== undefined)
+      throw new ParamError('service', 'give team or service, not both');
+    const scope: Scope =
+      q.team !== undefined
+        ? { kind: 'team', team: q.team }
+        : q.service !== undefined
+          ? { kind: 'service', service: q.service }
+          : { kind: 'org' };
     let answer;
     if (q.function !== undefined) {
-      if (q.groupBy !== 'service') throw new ParamError('function', 'filters rows grouped by service (groupBy=service): which services pay for the function');
+      if (q.groupBy !== 'service')
+        throw new ParamError(
+          'function',
+          'filters rows grouped by service (groupBy=service): which services pay for the function',
+        );
       if (scope.kind !== 'org') throw new ParamError('function', 'cannot be combined with team or service');
       if (q.cursor !== undefined) throw new ParamError('cursor', 'the services of one function come in one page');
       answer = await this.costs.crossService({ from: q.from, to: q.to, step: q.step, function: q.function });
     } else {
-      answer = await guard(() => this.costs.rows({ from: q.from, to: q.to, step: q.step, groupBy: q.groupBy, scope, limit: q.limit ?? 100, cursor: q.cursor ?? null }));
+      answer = await guard(() =>
+        this.costs.rows({
+          from: q.from,
+          to: q.to,
+          step: q.step,
+          groupBy: q.groupBy,
+          scope,
+          limit: q.limit ?? 100,
+          cursor: q.cursor ?? null,
+        }),
+      );
     }
     return {
       currency: this.settings.currency,
@@ -55,7 +75,10 @@ export class CostsService {
   }
 
   async books(q: Period) {
-    const [books, provenance] = await Promise.all([this.costs.books(q), this.costs.provenance({ ...q, digestLimit: 1000 })]);
+    const [books, provenance] = await Promise.all([
+      this.costs.books(q),
+      this.costs.provenance({ ...q, digestLimit: 1000 }),
+    ]);
     return {
       currency: this.settings.currency,
       period: periodJson(books.period),
@@ -92,8 +115,10 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof RangeError && /^cursor/.test(error.message)) throw new ParamError('cursor', 'is not a cursor this service returned');
-    if (error instanceof RangeError && /^limit/.test(error.message)) throw new ParamError('limit', error.message.replace(/^limit /, ''));
+    if (error instanceof RangeError && /^cursor/.test(error.message))
+      throw new ParamError('cursor', 'is not a cursor this service returned');
+    if (error instanceof RangeError && /^limit/.test(error.message))
+      throw new ParamError('limit', error.message.replace(/^limit /, ''));
     throw error;
   }
 }

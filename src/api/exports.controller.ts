@@ -26,29 +26,51 @@ export class ExportsController {
   @Get('focus')
   @RequireScope('export')
   @ApiDoc({
-    summary: 'FOCUS 1.2 cost and usage rows: one per charge period (day or hour) and service, plus __idle__; CSV or JSON lines, streamed',
+    summary:
+      'FOCUS 1.2 cost and usage rows: one per charge period (day or hour) and service, plus __idle__; CSV or JSON lines, streamed',
     scope: 'export',
     queries: [
       ...PERIOD_QUERIES.filter((q) => q.name !== 'step'),
       { name: 'granularity', description: 'charge period: day (default) or hour', enum: ['day', 'hour'] },
-      { name: 'format', description: 'csv (default; also Accept: text/csv) or jsonl (also Accept: application/x-ndjson)', enum: ['csv', 'jsonl'] },
+      {
+        name: 'format',
+        description: 'csv (default; also Accept: text/csv) or jsonl (also Accept: application/x-ndjson)',
+        enum: ['csv', 'jsonl'],
+      },
       { name: 'service', description: "only this service's rows (no __idle__ row)" },
-      { name: 'per', description: 'service (default) or function (with service=: one row per function, x_Function set, CPU apportioned by cost)', enum: ['service', 'function'] },
+      {
+        name: 'per',
+        description:
+          'service (default) or function (with service=: one row per function, x_Function set, CPU apportioned by cost)',
+        enum: ['service', 'function'],
+      },
     ],
     produces: ['text/csv', 'application/x-ndjson'],
     example: FOCUS_EXAMPLE,
   })
   async export(@Query() raw: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { step: _step, ...periodParams } = PERIOD_PARAMS;
-    const q = parseQuery(raw, { ...periodParams, granularity: oneOf(['day', 'hour'] as const), format: oneOf(['csv', 'jsonl'] as const), service: serviceName, per: oneOf(['service', 'function'] as const) });
-    if (q.per === 'function' && q.service === undefined) throw new ParamError('per', 'per=function needs service=: the functions of one service');
+    const q = parseQuery(raw, {
+      ...periodParams,
+      granularity: oneOf(['day', 'hour'] as const),
+      format: oneOf(['csv', 'jsonl'] as const),
+      service: serviceName,
+      per: oneOf(['service', 'function'] as const),
+    });
+    if (q.per === 'function' && q.service === undefined)
+      throw new ParamError('per', 'per=function needs service=: the functions of one service');
     const step = q.granularity ?? 'day';
     const period = { ...periodOf({ ...q, step }, this.costs.now()), step };
     this.focus.check(period, this.costs.now());
-    const jsonl = q.format === 'jsonl' || (q.format === undefined && req.accepts(['text/csv', 'application/x-ndjson']) === 'application/x-ndjson');
+    const jsonl =
+      q.format === 'jsonl' ||
+      (q.format === undefined && req.accepts(['text/csv', 'application/x-ndjson']) === 'application/x-ndjson');
     const file = `focus-${period.from.toISOString().slice(0, 10)}-${period.to.toISOString().slice(0, 10)}-${step}.${jsonl ? 'jsonl' : 'csv'}`;
     res.status(200);
-    res.setHeader('Content-Type', jsonl ? 'application/x-ndjson; charset=utf-8' : 'text/csv; charset=utf-8; header=present');
+    res.setHeader(
+      'Content-Type',
+      jsonl ? 'application/x-ndjson; charset=utf-8' : 'text/csv; charset=utf-8; header=present',
+    );
     res.setHeader('Content-Disposition', `attachment; filename="${file}"`);
     res.setHeader('Cache-Control', 'private, no-store');
     if (!jsonl) res.write(focusCsvHeader());

@@ -50,7 +50,9 @@ export class FocusExportService {
    */
   async *rows(period: Period & { readonly step: Step }, options: FocusOptions = {}): AsyncGenerator<FocusRow[]> {
     const current = this.catalog.current().current;
-    const systems = new Map((current ? await this.repository.services(current.id) : []).map((s) => [s.service, s.system]));
+    const systems = new Map(
+      (current ? await this.repository.services(current.id) : []).map((s) => [s.service, s.system]),
+    );
     const schedule = priceScheduleOf(this.settings).id;
     // A price id can be told per service only from the settings' prices: exact when the period was priced with
     // this schedule and no price is scoped to a cluster or region (which the service name alone cannot tell).
@@ -81,7 +83,8 @@ export class FocusExportService {
       this.costs.provenance({ ...request, scope, digestLimit: 1 }),
     ]);
     const { schedule, byServiceOnly } = context.samePricesIf;
-    const samePrices = provenance.priceScheduleIds.length === 1 && provenance.priceScheduleIds[0] === schedule && byServiceOnly;
+    const samePrices =
+      provenance.priceScheduleIds.length === 1 && provenance.priceScheduleIds[0] === schedule && byServiceOnly;
     const idle = teams?.rows.find((r) => r.key === '__idle__');
     const lines = [...services, ...(idle ? [idle] : [])].filter((r) => r.cost !== 0n);
     const row = (r: CostRow, resource: string, fn?: string, cpuNanoseconds?: bigint) =>
@@ -91,11 +94,14 @@ export class FocusExportService {
           periodEndMs: charge.toMs,
           resource,
           ...(fn === undefined ? {} : { function: fn }),
-          team: resource === '__idle__' ? null : (fn === undefined ? r.detail : (services[0]?.detail ?? null)),
+          team: resource === '__idle__' ? null : fn === undefined ? r.detail : (services[0]?.detail ?? null),
           system: context.systems.get(resource) ?? null,
           microunits: r.cost,
           cpuNanoseconds: resource === '__idle__' ? null : (cpuNanoseconds ?? r.cpuNanoseconds),
-          priceId: samePrices && resource !== '__idle__' ? resolvePrice(this.settings.prices, { services: [resource] }, charge.fromMs).id : null,
+          priceId:
+            samePrices && resource !== '__idle__'
+              ? resolvePrice(this.settings.prices, { services: [resource] }, charge.fromMs).id
+              : null,
           priceScheduleIds: provenance.priceScheduleIds,
           catalogRevisions: provenance.catalogRevisions,
         },
@@ -111,7 +117,9 @@ export class FocusExportService {
   }
 
   /** Every row of a grouping (pages of 1000 until the last). */
-  private async all(request: Period & { readonly groupBy: 'service' | 'function'; readonly scope: Scope }): Promise<CostRow[]> {
+  private async all(
+    request: Period & { readonly groupBy: 'service' | 'function'; readonly scope: Scope },
+  ): Promise<CostRow[]> {
     let answer = await this.costs.rows({ ...request, limit: PAGE });
     const rows = [...answer.rows];
     while (answer.nextCursor) {

@@ -11,7 +11,9 @@ import { DOCS_PATH } from './openapi';
 export class HomeController {
   @Get()
   @Redirect(`/${DOCS_PATH}`, 302)
-  @ApiOperation({ summary: 'The service address: redirects to the API documentation (/api/docs) until the dashboard pages exist' })
+  @ApiOperation({
+    summary: 'The service address: redirects to the API documentation (/api/docs) until the dashboard pages exist',
+  })
   @ApiResponse({ status: 302, description: 'to /api/docs' })
   home(): void {}
 }

@@ -18,7 +18,16 @@ const EXAMPLE = {
   currency: 'USD',
   defaultPriced: false,
   total: { microdollars: '2994000', dollars: '2.994' },
-  rows: [{ rank: 1, service: 'checkout', team: 'payments', cost: { microdollars: '1234567', dollars: '1.234567' }, previous: { microdollars: '1000000', dollars: '1' }, change: { microdollars: '234567', dollars: '0.234567', percent: '23.46' } }],
+  rows: [
+    {
+      rank: 1,
+      service: 'checkout',
+      team: 'payments',
+      cost: { microdollars: '1234567', dollars: '1.234567' },
+      previous: { microdollars: '1000000', dollars: '1' },
+      change: { microdollars: '234567', dollars: '0.234567', percent: '23.46' },
+    },
+  ],
 };
 
 /**
@@ -35,9 +44,16 @@ export class LeaderboardsController {
     summary: 'Top lines of a period [from, to) with the change against the previous period of equal length',
     scope: 'read',
     csv: true,
-    params: [{ name: 'board', description: 'teams, services, functions or cross-service-functions', example: 'services' }],
+    params: [
+      { name: 'board', description: 'teams, services, functions or cross-service-functions', example: 'services' },
+    ],
     queries: [
-      { name: 'from', description: 'start (ISO 8601; function boards: a UTC midnight)', required: true, example: '2026-11-21' },
+      {
+        name: 'from',
+        description: 'start (ISO 8601; function boards: a UTC midnight)',
+        required: true,
+        example: '2026-11-21',
+      },
       { name: 'to', description: 'end, exclusive; at most 400 days after from', required: true, example: '2026-11-22' },
       { name: 'limit', description: '1 to 1000 (default 10)' },
       { name: 'by', description: 'self (default) or inclusive', enum: ['self', 'inclusive'] },
@@ -51,7 +67,8 @@ export class LeaderboardsController {
     try {
       return this.leaderboards.leaderboard(parseLeaderboardQuery(board, query));
     } catch (error) {
-      if (error instanceof LeaderboardQueryError) throw new ParamError(error.param, error.message.replace(/^[^:]+: /, ''));
+      if (error instanceof LeaderboardQueryError)
+        throw new ParamError(error.param, error.message.replace(/^[^:]+: /, ''));
       throw error;
     }
   }

@@ -20,5 +20,8 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
 
 /** Serves the document (`/api/docs-json`, `/api/docs-yaml`) and the UI (`/api/docs`). */
 export function serveOpenApi(app: INestApplication): void {
-  SwaggerModule.setup(DOCS_PATH, app, () => openApiDocument(app), { jsonDocumentUrl: `${DOCS_PATH}/openapi.json`, yamlDocumentUrl: `${DOCS_PATH}/openapi.yaml` });
+  SwaggerModule.setup(DOCS_PATH, app, () => openApiDocument(app), {
+    jsonDocumentUrl: `${DOCS_PATH}/openapi.json`,
+    yamlDocumentUrl: `${DOCS_PATH}/openapi.yaml`,
+  });
 }

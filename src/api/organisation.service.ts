@@ -75,7 +75,10 @@ export class OrganisationService {
       cost: moneyJson(row?.cost ?? 0n),
       previous: moneyJson(row?.previous ?? 0n),
       change: changeJson(row?.change ?? { amount: 0n, percent: null }),
-      services: services.rows.map((r) => ({ ...rowJson(r, services.total.cost), system: catalogServices.get(r.key)?.system ?? null })),
+      services: services.rows.map((r) => ({
+        ...rowJson(r, services.total.cost),
+        system: catalogServices.get(r.key)?.system ?? null,
+      })),
       trend: trendJson(trend.points),
     };
   }
@@ -90,7 +93,8 @@ export class OrganisationService {
     ]);
     const row = answer.rows[0];
     const entry = catalogServices.get(service);
-    if (!entry && !row) throw new ApiError(404, `no service "${service}" in the catalog or in the costs of the period`, 'service');
+    if (!entry && !row)
+      throw new ApiError(404, `no service "${service}" in the catalog or in the costs of the period`, 'service');
     return {
       currency: this.settings.currency,
       period: periodJson(answer.period),
@@ -111,7 +115,8 @@ export class OrganisationService {
   /** A function: which services pay for it (self and inclusive), with shares of its total self cost. */
   async function(name: string, period: Period) {
     const answer = await this.costs.crossService({ ...period, function: name });
-    if (answer.rows.length === 0) throw new ApiError(404, `no cost for function "${name}" in the period or the previous one`, 'name');
+    if (answer.rows.length === 0)
+      throw new ApiError(404, `no cost for function "${name}" in the period or the previous one`, 'name');
     return {
       currency: this.settings.currency,
       period: periodJson(answer.period),

@@ -13,7 +13,8 @@ export class RegressionsController {
 
   @Get('regressions')
   @ApiDoc({
-    summary: 'Regression findings (open, reopened, resolved) with their shares, CPU, $/year and ticket, most expensive first',
+    summary:
+      'Regression findings (open, reopened, resolved) with their shares, CPU, $/year and ticket, most expensive first',
     scope: 'read',
     queries: [
       { name: 'state', description: 'open, reopened or resolved', enum: ['open', 'reopened', 'resolved'] },
@@ -67,7 +68,9 @@ export class RegressionsController {
         firstSeenAt: f.firstSeenAt.toISOString(),
         lastSeenAt: f.lastSeenAt.toISOString(),
         resolvedAt: f.resolvedAt?.toISOString() ?? null,
-        ticket: f.ticket ? { tracker: f.ticket.tracker, project: f.ticket.project, id: f.ticket.remoteId, url: f.ticket.url } : null,
+        ticket: f.ticket
+          ? { tracker: f.ticket.tracker, project: f.ticket.project, id: f.ticket.remoteId, url: f.ticket.url }
+          : null,
       })),
     };
   }

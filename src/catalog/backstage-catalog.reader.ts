@@ -28,7 +28,10 @@ export class BackstageCatalogReader {
 
   async load(signal?: AbortSignal): Promise<LoadedCatalog> {
     const entities = await this.fetchAll(signal);
-    const files: CatalogFile[] = entities.map((e) => ({ path: `${this.source}#${entityName(e)}`, text: `${JSON.stringify(e, null, 1)}\n` }));
+    const files: CatalogFile[] = entities.map((e) => ({
+      path: `${this.source}#${entityName(e)}`,
+      text: `${JSON.stringify(e, null, 1)}\n`,
+    }));
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { ...parseCatalog(files), revision: catalogRevisionId(files), files: files.map((f) => f.path) };
   }
@@ -37,10 +40,16 @@ export class BackstageCatalogReader {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.settings.tokenEnv !== undefined) {
       const token = this.env[this.settings.tokenEnv];
-      if (!token) throw new Error(`catalog.backstage.tokenEnv: environment variable ${this.settings.tokenEnv} is not set or empty`);
+      if (!token)
+        throw new Error(
+          `catalog.backstage.tokenEnv: environment variable ${this.settings.tokenEnv} is not set or empty`,
+        );
       headers['authorization'] = `Bearer ${token}`;
     }
-    const first = new URLSearchParams([...KINDS.map((k) => ['filter', `kind=${k}`]), ['limit', String(this.settings.pageSize)]]);
+    const first = new URLSearchParams([
+      ...KINDS.map((k) => ['filter', `kind=${k}`]),
+      ['limit', String(this.settings.pageSize)],
+    ]);
     const items: Record<string, unknown>[] = [];
     let query: URLSearchParams | null = first;
     for (let page = 0; query !== null; page++) {
@@ -52,7 +61,12 @@ export class BackstageCatalogReader {
       if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: ${text.slice(0, 300)}`);
       const body = parseBody(text, url);
       items.push(...body.items);
-      query = body.nextCursor ? new URLSearchParams([['cursor', body.nextCursor], ['limit', String(this.settings.pageSize)]]) : null;
+      query = body.nextCursor
+        ? new URLSearchParams([
+            ['cursor', body.nextCursor],
+            ['limit', String(this.settings.pageSize)],
+          ])
+        : null;
     }
     return items;
   }

@@ -13,8 +13,14 @@ export interface CatalogDocument {
 }
 
 export function toCatalogDocument(catalog: Catalog): CatalogDocument {
-  const byKey = <T extends { key: string }>(items: Iterable<T>) => [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { version: 1, components: byKey(catalog.components.values()), groups: byKey(catalog.groups.values()), systems: byKey(catalog.systems.values()) };
+  const byKey = <T extends { key: string }>(items: Iterable<T>) =>
+    [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return {
+    version: 1,
+    components: byKey(catalog.components.values()),
+    groups: byKey(catalog.groups.values()),
+    systems: byKey(catalog.systems.values()),
+  };
 }
 
 /** @throws Error when the document is not of a version this build reads. */

@@ -1,6 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { catalogRevisionId, locationTargets, parseCatalog, type CatalogFile, type CatalogParseResult, type CatalogProblem } from '../domain/catalog';
+import {
+  catalogRevisionId,
+  locationTargets,
+  parseCatalog,
+  type CatalogFile,
+  type CatalogParseResult,
+  type CatalogProblem,
+} from '../domain/catalog';
 
 /** A catalog read from disk: the parse result plus the revision id of exactly these files. */
 export type LoadedCatalog = CatalogParseResult & { readonly revision: string; readonly files: readonly string[] };
@@ -22,7 +29,9 @@ export class CatalogLoader {
       .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
       .map((e) => e.name)
       .sort();
-    const files: CatalogFile[] = await Promise.all(names.map(async (name) => ({ path: join(dir, name), text: await readFile(join(dir, name), 'utf8') })));
+    const files: CatalogFile[] = await Promise.all(
+      names.map(async (name) => ({ path: join(dir, name), text: await readFile(join(dir, name), 'utf8') })),
+    );
     const seen = new Set(files.map((f) => resolve(f.path)));
     const extraProblems: CatalogProblem[] = [];
     let frontier = files;
@@ -36,7 +45,12 @@ export class CatalogLoader {
         seen.add(target);
         const text = await readTarget(target);
         if (text === null) {
-          extraProblems.push({ file: t.file, line: t.line, field: t.field, message: `target ${t.target} not found in the catalog directory` });
+          extraProblems.push({
+            file: t.file,
+            line: t.line,
+            field: t.field,
+            message: `target ${t.target} not found in the catalog directory`,
+          });
           continue;
         }
         next.push({ path: join(dir, rel), text });

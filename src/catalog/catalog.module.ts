@@ -5,7 +5,10 @@ import { CatalogService } from './catalog.service';
 
 /** The service catalog: loaded from `paths.catalogDir`, stored as revisions, shown at /readyz and by the finance API (src/api/catalog.controller.ts). */
 @Module({
-  providers: [{ provide: CatalogRepository, useFactory: (db: DataSource) => new CatalogRepository(db), inject: [DataSource] }, CatalogService],
+  providers: [
+    { provide: CatalogRepository, useFactory: (db: DataSource) => new CatalogRepository(db), inject: [DataSource] },
+    CatalogService,
+  ],
   exports: [CatalogRepository, CatalogService],
 })
 export class CatalogModule {}

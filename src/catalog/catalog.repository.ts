@@ -25,8 +25,21 @@ export interface GoodRevision extends CatalogRevisionRow {
 /** What one load of the catalog directory produced. */
 export type CatalogLoadRecord =
   /** `errors`: the entities skipped (or links dropped) in this otherwise good revision. */
-  | { readonly status: 'ok'; readonly revision: string; readonly sourceDir: string; readonly files: readonly string[]; readonly catalog: Catalog; readonly errors: readonly CatalogProblem[] }
-  | { readonly status: 'error'; readonly revision: string; readonly sourceDir: string; readonly files: readonly string[]; readonly errors: readonly CatalogProblem[] };
+  | {
+      readonly status: 'ok';
+      readonly revision: string;
+      readonly sourceDir: string;
+      readonly files: readonly string[];
+      readonly catalog: Catalog;
+      readonly errors: readonly CatalogProblem[];
+    }
+  | {
+      readonly status: 'error';
+      readonly revision: string;
+      readonly sourceDir: string;
+      readonly files: readonly string[];
+      readonly errors: readonly CatalogProblem[];
+    };
 
 /** A service seen in cost facts with no catalog entry. */
 export interface UnownedServiceRow {
@@ -70,7 +83,14 @@ export class CatalogRepository {
          VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)
          ON CONFLICT (revision) DO UPDATE SET last_loaded_at = now()
          RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
-        [load.revision, load.status, load.sourceDir, JSON.stringify(load.files), JSON.stringify(load.errors), document && JSON.stringify(document)],
+        [
+          load.revision,
+          load.status,
+          load.sourceDir,
+          JSON.stringify(load.files),
+          JSON.stringify(load.errors),
+          document && JSON.stringify(document),
+        ],
       );
       if (!row) throw new Error('catalog revision upsert returned no row');
       if (row.inserted && load.status === 'ok') await this.insertEntities(tx, row.id, load.catalog);
@@ -87,7 +107,11 @@ export class CatalogRepository {
 
   /** A good revision by id (e.g. the one an attribution work item was planned with), or null when unknown or failed. */
   async goodRevision(id: string, db: DataSource | EntityManager = this.db): Promise<GoodRevision | null> {
-    const [row] = await queryRows<RevisionDbRow>(db, `SELECT ${COLUMNS}, document FROM catalog_revisions WHERE id = $1 AND status = 'ok'`, [id]);
+    const [row] = await queryRows<RevisionDbRow>(
+      db,
+      `SELECT ${COLUMNS}, document FROM catalog_revisions WHERE id = $1 AND status = 'ok'`,
+      [id],
+    );
     if (!row || !row.document) return null;
     return { ...toRow(row), status: 'ok', catalog: this.catalogOf(row.id, row.document) };
   }
@@ -106,17 +130,36 @@ export class CatalogRepository {
 
   /** Every stored revision (good and failed loads), the most recently loaded first. */
   async revisions(limit: number): Promise<CatalogRevisionRow[]> {
-    const rows = await queryRows<RevisionDbRow>(this.db, `SELECT ${COLUMNS} FROM catalog_revisions ORDER BY last_loaded_at DESC, id DESC LIMIT $1`, [limit]);
+    const rows = await queryRows<RevisionDbRow>(
+      this.db,
+      `SELECT ${COLUMNS} FROM catalog_revisions ORDER BY last_loaded_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
     return rows.map(toRow);
   }
 
   /** Services of a revision as stored in `catalog_services`. */
-  async services(revisionId: string): Promise<Array<{ service: string; team: string; system: string | null; lifecycle: string | null; aliases: string[]; patterns: string[] }>> {
-    return queryRows(this.db, `SELECT service, team, system, lifecycle, aliases, patterns FROM catalog_services WHERE revision_id = $1 ORDER BY service`, [revisionId]);
+  async services(revisionId: string): Promise<
+    Array<{
+      service: string;
+      team: string;
+      system: string | null;
+      lifecycle: string | null;
+      aliases: string[];
+      patterns: string[];
+    }>
+  > {
+    return queryRows(
+      this.db,
+      `SELECT service, team, system, lifecycle, aliases, patterns FROM catalog_services WHERE revision_id = $1 ORDER BY service`,
+      [revisionId],
+    );
   }
 
   /** Teams of a revision as stored in `catalog_teams`. */
-  async teams(revisionId: string): Promise<Array<{ team: string; displayName: string | null; email: string | null; parentTeam: string | null }>> {
+  async teams(
+    revisionId: string,
+  ): Promise<Array<{ team: string; displayName: string | null; email: string | null; parentTeam: string | null }>> {
     return queryRows(
       this.db,
       `SELECT team, display_name AS "displayName", email, parent_team AS "parentTeam" FROM catalog_teams WHERE revision_id = $1 ORDER BY team`,
@@ -133,7 +176,12 @@ export class CatalogRepository {
         GROUP BY service ORDER BY max(day) DESC, sum(microdollars) DESC, service LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({ service: r.service, firstSeenDay: r.first_day, lastSeenDay: r.last_day, microdollars: BigInt(r.microdollars) }));
+    return rows.map((r) => ({
+      service: r.service,
+      firstSeenDay: r.first_day,
+      lastSeenDay: r.last_day,
+      microdollars: BigInt(r.microdollars),
+    }));
   }
 
   /** Rebuilding maps and compiled patterns per window would cost more than the attribution of a small window. */
@@ -152,7 +200,18 @@ export class CatalogRepository {
       `INSERT INTO catalog_teams (revision_id, team, group_key, display_name, email, parent_team)
        SELECT $1, x.team, x.group_key, x.display_name, x.email, x.parent_team
          FROM jsonb_to_recordset($2::jsonb) AS x(team text, group_key text, display_name text, email text, parent_team text)`,
-      [revisionId, JSON.stringify(groups.map((g) => ({ team: g.team, group_key: g.key, display_name: g.displayName, email: g.email, parent_team: g.parent === null ? null : (catalog.groups.get(g.parent)?.team ?? null) })))],
+      [
+        revisionId,
+        JSON.stringify(
+          groups.map((g) => ({
+            team: g.team,
+            group_key: g.key,
+            display_name: g.displayName,
+            email: g.email,
+            parent_team: g.parent === null ? null : (catalog.groups.get(g.parent)?.team ?? null),
+          })),
+        ),
+      ],
     );
     const services = [...catalog.components.values()].map((c) => ({
       service: c.name,

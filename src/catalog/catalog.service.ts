@@ -6,7 +6,12 @@ import { formatCatalogProblem, type CatalogProblem } from '../domain/catalog';
 import { ReadinessRegistry, type ReadinessReport } from '../health/readiness.registry';
 import { moneyJson, type MoneyJson } from '../domain/cost';
 import { CatalogLoader } from './catalog.loader';
-import { CatalogRepository, type CatalogLoadRecord, type CatalogRevisionRow, type GoodRevision } from './catalog.repository';
+import {
+  CatalogRepository,
+  type CatalogLoadRecord,
+  type CatalogRevisionRow,
+  type GoodRevision,
+} from './catalog.repository';
 import { BackstageCatalogReader } from './backstage-catalog.reader';
 
 /** How often the catalog directory is read again; an unchanged directory costs a read and a hash, no write. */
@@ -36,10 +41,21 @@ export interface CatalogView {
     /** Entities skipped (or links dropped) in this revision, with file, line and field. */
     readonly problems: readonly CatalogProblem[];
   } | null;
-  readonly lastError: { readonly id: string; readonly revision: string; readonly loadedAt: string; readonly files: readonly string[]; readonly errors: readonly CatalogProblem[] } | null;
+  readonly lastError: {
+    readonly id: string;
+    readonly revision: string;
+    readonly loadedAt: string;
+    readonly files: readonly string[];
+    readonly errors: readonly CatalogProblem[];
+  } | null;
   readonly loadFailure: string | null;
   /** Services attributed to `__unowned__` in the cost facts, for someone to claim. */
-  readonly unownedServices: ReadonlyArray<{ readonly service: string; readonly firstSeenDay: string; readonly lastSeenDay: string; readonly cost: MoneyJson }>;
+  readonly unownedServices: ReadonlyArray<{
+    readonly service: string;
+    readonly firstSeenDay: string;
+    readonly lastSeenDay: string;
+    readonly cost: MoneyJson;
+  }>;
 }
 
 /**
@@ -120,7 +136,11 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
   async view(): Promise<CatalogView> {
     const { dir, current, lastError } = this.state;
     const [services, teams, unowned] = current
-      ? await Promise.all([this.repository.services(current.id), this.repository.teams(current.id), this.repository.unownedServices()])
+      ? await Promise.all([
+          this.repository.services(current.id),
+          this.repository.teams(current.id),
+          this.repository.unownedServices(),
+        ])
       : [[], [], await this.repository.unownedServices()];
     return {
       dir,
@@ -134,9 +154,20 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
         teams,
         problems: current.errors,
       },
-      lastError: lastError && { id: lastError.id, revision: lastError.revision, loadedAt: lastError.lastLoadedAt.toISOString(), files: lastError.files, errors: lastError.errors },
+      lastError: lastError && {
+        id: lastError.id,
+        revision: lastError.revision,
+        loadedAt: lastError.lastLoadedAt.toISOString(),
+        files: lastError.files,
+        errors: lastError.errors,
+      },
       loadFailure: this.failure,
-      unownedServices: unowned.map((u) => ({ service: u.service, firstSeenDay: u.firstSeenDay, lastSeenDay: u.lastSeenDay, cost: moneyJson(u.microdollars) })),
+      unownedServices: unowned.map((u) => ({
+        service: u.service,
+        firstSeenDay: u.firstSeenDay,
+        lastSeenDay: u.lastSeenDay,
+        cost: moneyJson(u.microdollars),
+      })),
     };
   }
 
@@ -154,11 +185,17 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
       const row = await this.repository.record(record);
       this.lastRevision = record.revision;
       if (record.status === 'error') {
-        this.logger.error(`catalog ${this.state.dir} has ${record.errors.length} problem(s); the last good revision stays in force: ${record.errors.map(formatCatalogProblem).join('; ')}`);
+        this.logger.error(
+          `catalog ${this.state.dir} has ${record.errors.length} problem(s); the last good revision stays in force: ${record.errors.map(formatCatalogProblem).join('; ')}`,
+        );
       } else {
-        this.logger.log(`catalog revision ${row.revision} (${record.catalog.components.size} services, ${record.catalog.groups.size} teams) loaded from ${this.state.dir}`);
+        this.logger.log(
+          `catalog revision ${row.revision} (${record.catalog.components.size} services, ${record.catalog.groups.size} teams) loaded from ${this.state.dir}`,
+        );
         if (record.errors.length > 0) {
-          this.logger.warn(`catalog revision ${row.revision}: ${record.errors.length} entit(ies) skipped or links dropped: ${record.errors.map(formatCatalogProblem).join('; ')}`);
+          this.logger.warn(
+            `catalog revision ${row.revision}: ${record.errors.length} entit(ies) skipped or links dropped: ${record.errors.map(formatCatalogProblem).join('; ')}`,
+          );
         }
       }
     }
@@ -173,11 +210,23 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const loaded = this.backstage ? await this.backstage.load() : await this.loader.load(sourceDir);
       return loaded.ok
-        ? { status: 'ok', revision: loaded.revision, sourceDir, files: loaded.files, catalog: loaded.catalog, errors: loaded.problems }
+        ? {
+            status: 'ok',
+            revision: loaded.revision,
+            sourceDir,
+            files: loaded.files,
+            catalog: loaded.catalog,
+            errors: loaded.problems,
+          }
         : { status: 'error', revision: loaded.revision, sourceDir, files: loaded.files, errors: loaded.problems };
     } catch (error) {
       const what = this.backstage ? 'cannot read the catalog from Backstage' : 'cannot read the catalog directory';
-      const problem: CatalogProblem = { file: sourceDir, line: 0, field: '(directory)', message: `${what}: ${error instanceof Error ? error.message : String(error)}` };
+      const problem: CatalogProblem = {
+        file: sourceDir,
+        line: 0,
+        field: '(directory)',
+        message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
+      };
       const revision = `unreadable:${createHash('sha256').update(`${sourceDir}\n${problem.message}`).digest('hex')}`;
       return { status: 'error', revision, sourceDir, files: [], errors: [problem] };
     }
@@ -191,14 +240,24 @@ export class CatalogService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readinessReport(): ReadinessReport {
     const { current, lastError } = this.state;
-    const revision = current ? { revision: current.revision, revisionId: current.id, loadedAt: current.lastLoadedAt.toISOString() } : {};
-    if (this.failure !== null) return { status: current ? 'degraded' : 'down', ...revision, message: `catalog load could not be stored: ${this.failure}` };
-    if (!lastError) return current ? { status: 'up', ...revision } : { status: 'down', message: 'no catalog loaded yet' };
+    const revision = current
+      ? { revision: current.revision, revisionId: current.id, loadedAt: current.lastLoadedAt.toISOString() }
+      : {};
+    if (this.failure !== null)
+      return {
+        status: current ? 'degraded' : 'down',
+        ...revision,
+        message: `catalog load could not be stored: ${this.failure}`,
+      };
+    if (!lastError)
+      return current ? { status: 'up', ...revision } : { status: 'down', message: 'no catalog loaded yet' };
     const missingDir = !current && lastError.errors.every((e) => e.field === '(directory)');
     return {
       status: current || missingDir ? 'degraded' : 'down',
       ...revision,
-      message: current ? 'the catalog on disk has errors; the last good revision stays in force' : 'the catalog has errors and no good revision was ever loaded',
+      message: current
+        ? 'the catalog on disk has errors; the last good revision stays in force'
+        : 'the catalog has errors and no good revision was ever loaded',
       errors: lastError.errors.map(formatCatalogProblem),
     };
   }

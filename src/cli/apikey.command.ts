@@ -14,7 +14,13 @@ export function registerApikeyCommand(program: Command): void {
     .action(async (options: { name: string; scope: string[] }) => {
       // Loaded on demand so that other commands do not pay for TypeORM.
       const { createApiKey } = await import('../api/auth/apikey-cli.js');
-      await createApiKey(options.name, options.scope.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
+      await createApiKey(
+        options.name,
+        options.scope
+          .flatMap((s) => s.split(','))
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     });
   apikey
     .command('list')

@@ -35,22 +35,36 @@ export interface AttributeOutput {
 export async function runAttribute(options: AttributeOptions): Promise<AttributeOutput> {
   const settings = await readPrices(options.prices);
   const catalog = await new CatalogLoader().load(options.catalog);
-  if (!catalog.ok) throw new Error(`catalog ${options.catalog} has ${catalog.problems.length} problem(s):\n${catalog.problems.map(formatCatalogProblem).join('\n')}`);
+  if (!catalog.ok)
+    throw new Error(
+      `catalog ${options.catalog} has ${catalog.problems.length} problem(s):\n${catalog.problems.map(formatCatalogProblem).join('\n')}`,
+    );
   // As Backstage does, a bad entity is skipped and the rest of the catalog used; each one is a warning.
   const warnings: string[] = catalog.problems.map((p) => `catalog entity skipped: ${formatCatalogProblem(p)}`);
   const inputs = await readProfiles(options.profiles, warnings);
   const windows = groupByWindow(inputs).map(({ startMs, endMs, services }) =>
-    attributeWindow({ window: { startMs, endMs }, services, catalog: catalog.catalog, catalogRevision: catalog.revision, settings }),
+    attributeWindow({
+      window: { startMs, endMs },
+      services,
+      catalog: catalog.catalog,
+      catalogRevision: catalog.revision,
+      settings,
+    }),
   );
   const summary = sumAttributions(windows);
-  if (summary.defaultPriced) warnings.push(`no configured price covered some profiles: OpenCost's default $0.031611/core-hour was used (marked *)`);
-  if (summary.unownedServices.length > 0) warnings.push(`services not in the catalog (attributed to __unowned__): ${summary.unownedServices.join(', ')}`);
+  if (summary.defaultPriced)
+    warnings.push(
+      `no configured price covered some profiles: OpenCost's default $0.031611/core-hour was used (marked *)`,
+    );
+  if (summary.unownedServices.length > 0)
+    warnings.push(`services not in the catalog (attributed to __unowned__): ${summary.unownedServices.join(', ')}`);
   return { stdout: options.json ? `${toJson(summary)}\n` : toTable(summary, windows), warnings };
 }
 
 async function readPrices(path: string): Promise<PriceSettings> {
   const parsed = parsePriceFile(await readFile(path, 'utf8'), path);
-  if (!parsed.ok) throw new Error(`prices file has ${parsed.problems.length} problem(s):\n${parsed.problems.join('\n')}`);
+  if (!parsed.ok)
+    throw new Error(`prices file has ${parsed.problems.length} problem(s):\n${parsed.problems.join('\n')}`);
   return parsed.settings;
 }
 
@@ -103,7 +117,12 @@ async function readProfiles(root: string, warnings: string[]): Promise<ProfileIn
     out.push({
       startMs,
       endMs: startMs + Math.max(durationMs, 1),
-      service: { serviceName: serviceNameOf(root, file), fold, cpuNanoseconds: cpu, profileDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` },
+      service: {
+        serviceName: serviceNameOf(root, file),
+        fold,
+        cpuNanoseconds: cpu,
+        profileDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      },
     });
   }
   return out;
@@ -119,17 +138,23 @@ function costOf(bytes: Uint8Array, fold: Fold): { fold: Fold; cpuNanoseconds: bi
   if (fold.format === 'pprof') {
     try {
       const cost = foldPprofForCost(bytes, { labelKeys: [], maxLabelValues: 0, countWallAsCpu: false });
-      return cost.action === 'store' ? { fold: cost.fold, cpuNanoseconds: cost.cpuNanoseconds } : { skipped: cost.detail };
+      return cost.action === 'store'
+        ? { fold: cost.fold, cpuNanoseconds: cost.cpuNanoseconds }
+        : { skipped: cost.detail };
     } catch (err) {
       if (!(err instanceof ProfileDecodeError)) throw err; // legacy text pprof: the engine read it, the classifier reads protobuf
     }
   }
   const cpu = cpuNanoseconds(fold);
-  return cpu === null ? { skipped: `${fold.sampleType.type}/${fold.sampleType.unit} is not CPU time` } : { fold, cpuNanoseconds: cpu };
+  return cpu === null
+    ? { skipped: `${fold.sampleType.type}/${fold.sampleType.unit} is not CPU time` }
+    : { fold, cpuNanoseconds: cpu };
 }
 
 /** Profiles starting at the same instant form one window (priced at that instant). */
-function groupByWindow(inputs: readonly ProfileInput[]): { startMs: number; endMs: number; services: ServiceWindowInput[] }[] {
+function groupByWindow(
+  inputs: readonly ProfileInput[],
+): { startMs: number; endMs: number; services: ServiceWindowInput[] }[] {
   const byStart = new Map<number, { startMs: number; endMs: number; services: ServiceWindowInput[] }>();
   for (const p of inputs) {
     const w = byStart.get(p.startMs) ?? { startMs: p.startMs, endMs: p.endMs, services: [] };
@@ -143,12 +168,27 @@ function toJson(s: AttributionSummary): string {
   const doc = {
     currency: s.currency,
     totalMicrodollars: s.totalMicrodollars,
-    teams: s.teams.filter((t) => t.kind !== 'group' || t.ownMicrodollars > 0n).map((t) => ({ team: t.team, microdollars: t.ownMicrodollars })),
-    services: s.services.map((v) => ({ service: v.service, team: v.team, cpuNanoseconds: v.cpuNanoseconds, microdollars: v.microdollars })),
-    functions: s.functions.map((f) => ({ service: f.service, function: f.function, selfMicrodollars: f.selfMicrodollars, cumMicrodollars: f.cumMicrodollars })),
+    teams: s.teams
+      .filter((t) => t.kind !== 'group' || t.ownMicrodollars > 0n)
+      .map((t) => ({ team: t.team, microdollars: t.ownMicrodollars })),
+    services: s.services.map((v) => ({
+      service: v.service,
+      team: v.team,
+      cpuNanoseconds: v.cpuNanoseconds,
+      microdollars: v.microdollars,
+    })),
+    functions: s.functions.map((f) => ({
+      service: f.service,
+      function: f.function,
+      selfMicrodollars: f.selfMicrodollars,
+      cumMicrodollars: f.cumMicrodollars,
+    })),
   };
   const marker = '\u0000bigint:';
-  return JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v)).replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+  return JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v)).replace(
+    /"\\u0000bigint:(-?\d+)"/g,
+    '$1',
+  );
 }
 
 const TOP_FUNCTIONS = 20;
@@ -158,9 +198,17 @@ function money(micro: bigint, currency: string): string {
   return `${whole}.${frac.padEnd(MONEY_SCALE, '0')} ${currency}`;
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
+function table(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  rightAligned: ReadonlySet<number>,
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -173,12 +221,20 @@ function toTable(s: AttributionSummary, windows: readonly WindowAttribution[]): 
   );
   const services = table(
     ['SERVICE', 'TEAM', 'CPU s', 'COST', 'PRICE'],
-    s.services.map((v) => [v.service, v.team, formatScaled(v.cpuNanoseconds, 9), money(v.microdollars, c), `${v.priceIds.join(', ')}${v.defaultPriced ? ' *' : ''}`]),
+    s.services.map((v) => [
+      v.service,
+      v.team,
+      formatScaled(v.cpuNanoseconds, 9),
+      money(v.microdollars, c),
+      `${v.priceIds.join(', ')}${v.defaultPriced ? ' *' : ''}`,
+    ]),
     new Set([2, 3]),
   );
   const functions = table(
     ['SERVICE', 'FUNCTION', 'SELF', 'INCLUSIVE'],
-    s.functions.slice(0, TOP_FUNCTIONS).map((f) => [f.service, f.function, money(f.selfMicrodollars, c), money(f.cumMicrodollars, c)]),
+    s.functions
+      .slice(0, TOP_FUNCTIONS)
+      .map((f) => [f.service, f.function, money(f.selfMicrodollars, c), money(f.cumMicrodollars, c)]),
     new Set([2, 3]),
   );
   return [

@@ -18,4 +18,3 @@ export function registerAttributeCommand(program: Command): void {
       process.stdout.write(out.stdout);
     });
 }
-

@@ -8,10 +8,14 @@ export function runDiff(baseFile: string, currentFile: string, options: DiffOpti
   const base = readTree(baseFile, options.sampleType);
   const current = readTree(currentFile, options.sampleType);
   if (base.sampleType.type !== current.sampleType.type || base.sampleType.unit !== current.sampleType.unit) {
-    throw new Error(`${currentFile}: sample type ${current.sampleType.type}/${current.sampleType.unit} differs from ${baseFile}'s ${base.sampleType.type}/${base.sampleType.unit}`);
+    throw new Error(
+      `${currentFile}: sample type ${current.sampleType.type}/${current.sampleType.unit} differs from ${baseFile}'s ${base.sampleType.type}/${base.sampleType.unit}`,
+    );
   }
   const report = detectRegressions({ tree: base }, { tree: current });
-  return options.json ? renderDiffJson(report.findings, current) : renderDiffTable(report.findings, current, report.tests);
+  return options.json
+    ? renderDiffJson(report.findings, current)
+    : renderDiffTable(report.findings, current, report.tests);
 }
 
 function readTree(file: string, sampleType: string | undefined): StackTree {
@@ -38,10 +42,16 @@ export function renderDiffJson(findings: readonly RegressionFinding[], _current:
 
 export function renderDiffTable(findings: readonly RegressionFinding[], current: StackTree, tests: number): string {
   const unit = `${current.sampleType.type}/${current.sampleType.unit}`;
-  if (findings.length === 0) return `No significant regression (${tests} tests, Holm-adjusted p < 0.01, at least +10% share).\n`;
-  const lines = [`Type: ${unit}; ${findings.length} regression(s), most ${current.sampleType.unit} first`, `${'base%'.padStart(8)} ${'current%'.padStart(9)} ${'delta'.padStart(16)} ${'p'.padStart(9)}  kind  function`];
+  if (findings.length === 0)
+    return `No significant regression (${tests} tests, Holm-adjusted p < 0.01, at least +10% share).\n`;
+  const lines = [
+    `Type: ${unit}; ${findings.length} regression(s), most ${current.sampleType.unit} first`,
+    `${'base%'.padStart(8)} ${'current%'.padStart(9)} ${'delta'.padStart(16)} ${'p'.padStart(9)}  kind  function`,
+  ];
   for (const f of findings) {
-    lines.push(`${pct(f.baseShare).padStart(8)} ${pct(f.currentShare).padStart(9)} ${`+${f.valueDelta}`.padStart(16)} ${f.pValue.toExponential(1).padStart(9)}  ${f.kind.padEnd(4)}  ${f.function}`);
+    lines.push(
+      `${pct(f.baseShare).padStart(8)} ${pct(f.currentShare).padStart(9)} ${`+${f.valueDelta}`.padStart(16)} ${f.pValue.toExponential(1).padStart(9)}  ${f.kind.padEnd(4)}  ${f.function}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -14,7 +14,10 @@ export function registerDiffCommand(program: Command): void {
     .argument('<base>', 'baseline profile: pprof (.pb, .pb.gz), folded stacks, V8 .cpuprofile or speedscope JSON')
     .argument('<current>', 'current profile, same formats')
     .option('--sample-type <name>', 'sample type to compare (type name such as cpu, or type/unit); default as pprof')
-    .option('--json', 'print JSON: {"regressions":[{"function","kind","baseShare","currentShare","pValue","cpuNanosecondsDelta"}]}')
+    .option(
+      '--json',
+      'print JSON: {"regressions":[{"function","kind","baseShare","currentShare","pValue","cpuNanosecondsDelta"}]}',
+    )
     .action(async (base: string, current: string, options: DiffOptions) => {
       // The implementation pulls in the tree builder and statistics: loaded only when this command runs.
       const { runDiff } = await import('./diff-run.js');

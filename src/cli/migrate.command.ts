@@ -28,7 +28,8 @@ export async function migrate(statusOnly: boolean): Promise<void> {
     if (statusOnly) {
       const status = await migrationStatus(database.dataSource);
       const pending = new Set(status.pending);
-      for (const name of status.expected) process.stdout.write(`${pending.has(name) ? 'pending' : 'applied'}  ${name}\n`);
+      for (const name of status.expected)
+        process.stdout.write(`${pending.has(name) ? 'pending' : 'applied'}  ${name}\n`);
       return;
     }
     const applied = await runMigrations(database.dataSource);

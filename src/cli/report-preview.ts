@@ -15,7 +15,10 @@ export async function previewReport(options: { team?: string; week?: string; out
   const loaded = loadSettings();
   const settings = { ...loaded, schedules: { ...loaded.schedules, enabled: false } };
   const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
-  const target = await openDatabaseTarget(settings, { role: 'cli', log: (message) => logger.info({ context: 'Database' }, message) });
+  const target = await openDatabaseTarget(settings, {
+    role: 'cli',
+    log: (message) => logger.info({ context: 'Database' }, message),
+  });
   try {
     const { createAppContext } = await import('../server/bootstrap.js');
     const { ReportViewService } = await import('../report/report-view.service.js');
@@ -32,7 +35,8 @@ export async function previewReport(options: { team?: string; week?: string; out
       }
       const rendered = context.get(ReportRenderer).render(view);
       let html = rendered.html;
-      for (const a of rendered.attachments) html = html.split(`cid:${a.cid}`).join(`data:${a.contentType};base64,${a.content.toString('base64')}`);
+      for (const a of rendered.attachments)
+        html = html.split(`cid:${a.cid}`).join(`data:${a.contentType};base64,${a.content.toString('base64')}`);
       await writeFile(options.out, html);
       process.stdout.write(`${options.out}: ${rendered.subject}\n`);
       return 0;

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 
 export function registerReportCommand(program: Command): void {
-  const report = program.command('report').description('the weekly cost report: preview a message before anything is sent');
+  const report = program
+    .command('report')
+    .description('the weekly cost report: preview a message before anything is sent');
   report
     .command('preview')
     .description("write one team's (or the organisation's) weekly email as an HTML file, to open in a browser")

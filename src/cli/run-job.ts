@@ -12,13 +12,23 @@ import { startProgress, type Progress } from './progress';
  */
 export async function runJob(
   job: string,
-  options: { from?: Date; to?: Date; force?: boolean; dryRun?: boolean; json?: boolean; extra?: Record<string, unknown> },
+  options: {
+    from?: Date;
+    to?: Date;
+    force?: boolean;
+    dryRun?: boolean;
+    json?: boolean;
+    extra?: Record<string, unknown>;
+  },
   modules: readonly Type[] = [],
 ): Promise<number> {
   const loaded = loadSettings();
   const settings = { ...loaded, schedules: { ...loaded.schedules, enabled: false } };
   const logger = createCliLogger(settings.logging.level === 'info' ? 'warn' : settings.logging.level);
-  const target = await openDatabaseTarget(settings, { role: 'cli', log: (message) => logger.info({ context: 'Database' }, message) });
+  const target = await openDatabaseTarget(settings, {
+    role: 'cli',
+    log: (message) => logger.info({ context: 'Database' }, message),
+  });
   let progress: Progress | null = null;
   try {
     const { createAppContext } = await import('../server/bootstrap.js');
@@ -54,7 +64,11 @@ export async function runJob(
       process.removeListener('SIGTERM', onSignal);
       if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
-        process.stdout.write(`${job}: ${summary.status} ${Object.entries(summary.counts).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+        process.stdout.write(
+          `${job}: ${summary.status} ${Object.entries(summary.counts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}\n`,
+        );
         for (const error of summary.errors) process.stderr.write(`  ${error}\n`);
       }
       return summary.status === 'failed' ? 1 : 0;

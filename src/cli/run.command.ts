@@ -37,7 +37,10 @@ export function registerRunCommand(program: Command, options: RunCommandOptions)
     .option('--from <time>', 'start of the range (ISO 8601, UTC); whole windows are processed', parseTime)
     .option('--to <time>', 'end of the range, exclusive', parseTime)
     .option('--force', 're-do windows that were already processed (after a fix or a price change)')
-    .option('--dry-run', 'jobs with outside effects (email, tickets) log and store what they would send, and send nothing')
+    .option(
+      '--dry-run',
+      'jobs with outside effects (email, tickets) log and store what they would send, and send nothing',
+    )
     .option('--json', 'print the run summary as JSON');
   const owners = new Map<string, string>();
   for (const job of options.jobs) {
@@ -46,23 +49,32 @@ export function registerRunCommand(program: Command, options: RunCommandOptions)
       owners.set(attributeName(option.flags), job.name);
     }
   }
-  command.addHelpText('after', `\nJobs (default schedule, UTC unless noted; schedules.<job> overrides it):\n${options.jobs.map((j) => `  ${j.name.padEnd(16)} ${j.defaultSchedule.padEnd(14)} ${j.description}`).join('\n')}\n`);
+  command.addHelpText(
+    'after',
+    `\nJobs (default schedule, UTC unless noted; schedules.<job> overrides it):\n${options.jobs.map((j) => `  ${j.name.padEnd(16)} ${j.defaultSchedule.padEnd(14)} ${j.description}`).join('\n')}\n`,
+  );
   command.action(async (job: string, flags: RunFlags) => {
     if ((flags.from === undefined) !== (flags.to === undefined)) throw new Error('--from and --to go together');
     const extra: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(flags)) {
       if (COMMON.has(key) || value === undefined) continue;
-      if (owners.get(key) !== job) throw new Error(`--${kebab(key)} is an option of job ${owners.get(key)}, not of ${job}`);
+      if (owners.get(key) !== job)
+        throw new Error(`--${kebab(key)} is an option of job ${owners.get(key)}, not of ${job}`);
       extra[key] = value;
     }
     const { runJob } = await import('./run-job.js');
-    process.exitCode = await runJob(job, { from: flags.from, to: flags.to, force: flags.force, dryRun: flags.dryRun, json: flags.json, extra }, options.modules);
+    process.exitCode = await runJob(
+      job,
+      { from: flags.from, to: flags.to, force: flags.force, dryRun: flags.dryRun, json: flags.json, extra },
+      options.modules,
+    );
   });
 }
 
 function parseTime(value: string): Date {
   const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError(`expected an ISO 8601 time such as 2026-11-01T00:00:00Z, got "${value}"`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError(`expected an ISO 8601 time such as 2026-11-01T00:00:00Z, got "${value}"`);
   return date;
 }
 

@@ -15,10 +15,22 @@ export function registerTopCommand(program: Command): void {
   program
     .command('top')
     .description('per-function flat and cum of one profile file, like `go tool pprof -top -nodefraction=0`')
-    .argument('<file>', 'profile: pprof (.pb, .pb.gz), JFR (.jfr, .jfr.gz), folded stacks, V8 .cpuprofile or speedscope JSON')
-    .option('--sample-type <name>', 'sample type to show (type name such as cpu, or type/unit); default as pprof, cpu for JFR')
-    .option('--sample-rate <hz>', 'JFR: CPU and wall samples per second, one sample = 1e9/hz ns (default 100, the Pyroscope Java agent\'s)')
-    .option('--json', 'print JSON: {"sampleType","total","functions":[{"name","flat","cum"}]} sorted by flat descending')
+    .argument(
+      '<file>',
+      'profile: pprof (.pb, .pb.gz), JFR (.jfr, .jfr.gz), folded stacks, V8 .cpuprofile or speedscope JSON',
+    )
+    .option(
+      '--sample-type <name>',
+      'sample type to show (type name such as cpu, or type/unit); default as pprof, cpu for JFR',
+    )
+    .option(
+      '--sample-rate <hz>',
+      "JFR: CPU and wall samples per second, one sample = 1e9/hz ns (default 100, the Pyroscope Java agent's)",
+    )
+    .option(
+      '--json',
+      'print JSON: {"sampleType","total","functions":[{"name","flat","cum"}]} sorted by flat descending',
+    )
     .action(async (file: string, options: TopOptions) => {
       process.stdout.write(await runTop(file, options));
     });
@@ -33,8 +45,12 @@ export async function runTop(file: string, options: TopOptions): Promise<string>
   let fold: Fold;
   try {
     const sampleRate = options.sampleRate === undefined ? undefined : Number(options.sampleRate);
-    if (sampleRate !== undefined && (!Number.isSafeInteger(sampleRate) || sampleRate < 1)) throw new Error(`--sample-rate must be a positive integer, got ${JSON.stringify(options.sampleRate)}`);
-    fold = foldProfile(bytes, { ...(options.sampleType !== undefined ? { sampleType: options.sampleType } : {}), ...(sampleRate !== undefined ? { sampleRate } : {}) });
+    if (sampleRate !== undefined && (!Number.isSafeInteger(sampleRate) || sampleRate < 1))
+      throw new Error(`--sample-rate must be a positive integer, got ${JSON.stringify(options.sampleRate)}`);
+    fold = foldProfile(bytes, {
+      ...(options.sampleType !== undefined ? { sampleType: options.sampleType } : {}),
+      ...(sampleRate !== undefined ? { sampleRate } : {}),
+    });
   } catch (err: unknown) {
     throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -48,7 +64,8 @@ export async function runTop(file: string, options: TopOptions): Promise<string>
  */
 export function renderTopJson(fold: Fold): string {
   const parts: string[] = [];
-  for (const row of topFunctions(fold)) parts.push(`{"name":${JSON.stringify(row.name)},"flat":${row.flat},"cum":${row.cum}}`);
+  for (const row of topFunctions(fold))
+    parts.push(`{"name":${JSON.stringify(row.name)},"flat":${row.flat},"cum":${row.cum}}`);
   return `{"sampleType":${JSON.stringify(sampleTypeName(fold))},"total":${pprofTotal(fold)},"functions":[${parts.join(',')}]}\n`;
 }
 
@@ -64,7 +81,9 @@ export function renderTopTable(fold: Fold): string {
   let sum = 0n;
   for (const row of rows) {
     sum += row.flat;
-    lines.push(`${String(row.flat).padStart(16)} ${percent(row.flat, total)} ${percent(sum, total)} ${String(row.cum).padStart(16)} ${percent(row.cum, total)}  ${row.name}`);
+    lines.push(
+      `${String(row.flat).padStart(16)} ${percent(row.flat, total)} ${percent(sum, total)} ${String(row.cum).padStart(16)} ${percent(row.cum, total)}  ${row.name}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

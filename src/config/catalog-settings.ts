@@ -6,9 +6,14 @@ import { z } from 'zod';
  */
 export const backstageCatalogSettingsSchema = z.strictObject({
   /** Backstage's base URL (the backend, e.g. http://backstage:7007); `/api/catalog` is appended. */
-  url: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { message: 'expected an http:// or https:// URL' }),
+  url: z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+    message: 'expected an http:// or https:// URL',
+  }),
   /** Environment variable holding a token sent as `Authorization: Bearer` (a Backstage static external access token). */
-  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+  tokenEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+    .optional(),
   /** How often the catalog is read again. */
   refreshSeconds: z.number().int().min(10).max(86_400).default(300),
   /** Entities per page (Backstage's `limit`). */

@@ -4,7 +4,9 @@ import { z } from 'zod';
 const MiB = 1024 * 1024;
 
 /** An environment variable name (the token itself never goes in the settings file). */
-const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as FLAMEBILL_INGEST_TOKEN_TEAM_A');
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as FLAMEBILL_INGEST_TOKEN_TEAM_A');
 
 /** One tenant allowed to push: its bearer token is read from `tokenEnv` at start. */
 export const ingestTenantSchema = z.strictObject({
@@ -16,9 +18,17 @@ export const ingestTenantSchema = z.strictObject({
 export const ingestRateLimitSchema = z
   .strictObject({
     /** Sustained bytes per second per tenant; 0 disables the limit. Pyroscope's default is 4 MB/s. */
-    bytesPerSecond: z.number().int().min(0).default(64 * MiB),
+    bytesPerSecond: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * MiB),
     /** Bucket size: how much a tenant may send at once after being idle. At least `maxBodyBytes`. */
-    burstBytes: z.number().int().min(1).default(128 * MiB),
+    burstBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(128 * MiB),
   })
   .prefault({});
 
@@ -31,7 +41,12 @@ export const ingestInsertBatchSchema = z
     /** Pushes per commit at most; 1 commits every push on its own. */
     maxRows: z.number().int().min(1).max(1000).default(64),
     /** Bytes (`fold` + `raw`) per commit at most; one larger push still goes alone. */
-    maxBytes: z.number().int().min(1024).max(256 * MiB).default(16 * MiB),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * MiB)
+      .default(16 * MiB),
     /** Batches written at once, each on its own pooled connection (keep it below `database.poolSize`). */
     writers: z.number().int().min(1).max(64).default(2),
   })
@@ -44,9 +59,19 @@ export const ingestInsertBatchSchema = z
 export const ingestSettingsSchema = z
   .strictObject({
     /** Larger bodies get 413 before they are read. Pyroscope's default is 32 MiB... per tenant and profile too. */
-    maxBodyBytes: z.number().int().min(1024).max(1024 * MiB).default(32 * MiB),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * MiB)
+      .default(32 * MiB),
     /** Cap on a gzipped profile's inflated size (gzip bombs get 422). */
-    maxInflatedBytes: z.number().int().min(1024).max(4096 * MiB).default(256 * MiB),
+    maxInflatedBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(4096 * MiB)
+      .default(256 * MiB),
     /** Window length; windows are aligned to the epoch in UTC, so it must divide a day. */
     windowSeconds: z
       .number()
@@ -69,12 +94,22 @@ export const ingestSettingsSchema = z
      * Worker threads that fold pushes (gunzip, decode, fold, serialize) off the HTTP thread; default: one per core.
      * 0 folds on the HTTP thread (every push then blocks the event loop while it folds).
      */
-    workers: z.number().int().min(0).max(256).default(() => availableParallelism()),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(() => availableParallelism()),
     /**
      * Bodies up to this size that inflate to at most 64 KiB fold on the HTTP thread: their fold costs less than the
      * hop to a worker (~0.3 ms of CPU and a thread wake-up). 0 sends every body to a worker.
      */
-    inlineFoldMaxBytes: z.number().int().min(0).max(1024 * 1024).default(16 * 1024),
+    inlineFoldMaxBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1024 * 1024)
+      .default(16 * 1024),
     insertBatch: ingestInsertBatchSchema,
     /** Keep the pushed bytes in `profiles.raw` (retention nulls them later). */
     keepRaw: z.boolean().default(true),

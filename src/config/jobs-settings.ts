@@ -6,7 +6,10 @@ const cronSchema = z.string().superRefine((value, ctx) => {
   try {
     new CronTime(value, 'UTC');
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `not a cron expression (${error instanceof Error ? error.message : String(error)})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a cron expression (${error instanceof Error ? error.message : String(error)})`,
+    });
   }
 });
 
@@ -42,7 +45,13 @@ export const schedulesSettingsSchema = z
   .catchall(cronSchema)
   .prefault({})
   // The cron expressions move under `jobs` once checked, so the rest of the code reads them by job name.
-  .transform(({ enabled, process, worker, demo, ...jobs }) => ({ enabled, process, worker, demo, jobs: jobs as Record<string, string> }));
+  .transform(({ enabled, process, worker, demo, ...jobs }) => ({
+    enabled,
+    process,
+    worker,
+    demo,
+    jobs: jobs as Record<string, string>,
+  }));
 
 /** `retention`: how long stored data is kept, in days. */
 export const retentionSettingsSchema = z

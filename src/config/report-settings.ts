@@ -20,7 +20,9 @@ export type SmtpSettings = z.output<typeof smtpSchema>;
 export const reportSettingsSchema = z
   .strictObject({
     smtp: smtpSchema.optional(),
-    from: emailSchema.or(z.string().regex(/^[^<>]+ <[^<>@\s]+@[^<>\s]+>$/, 'expected an address or "Name <address>"')).default('flamebill <flamebill@localhost>'),
+    from: emailSchema
+      .or(z.string().regex(/^[^<>]+ <[^<>@\s]+@[^<>\s]+>$/, 'expected an address or "Name <address>"'))
+      .default('flamebill <flamebill@localhost>'),
     orgRecipients: z.array(emailSchema).default([]),
     /** Per team name: more addresses that get its report. */
     extraRecipients: z.record(z.string(), z.array(emailSchema)).default({}),
@@ -36,7 +38,13 @@ export const reportSettingsSchema = z
         }
       }, 'not a cron expression')
       .default('0 8 * * 1'),
-    timezone: z.string().refine((tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC', 'expected an IANA time zone such as Europe/Paris').default('UTC'),
+    timezone: z
+      .string()
+      .refine(
+        (tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC',
+        'expected an IANA time zone such as Europe/Paris',
+      )
+      .default('UTC'),
     /** Base URL of the dashboard; a team's link is `<dashboardUrl>/teams/<team>`. */
     dashboardUrl: z.url().optional(),
     /** Write the messages as .eml files to `dryRunDir` instead of sending them. */
@@ -62,6 +70,8 @@ export function parseSmtpUrl(text: string): unknown {
     host: url.hostname,
     port: url.port ? Number(url.port) : secure ? 465 : 587,
     secure,
-    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
   };
 }

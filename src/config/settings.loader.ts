@@ -51,7 +51,10 @@ export interface LoadSettingsOptions {
 export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const file = options.configFile === null ? null : readSettingsFile(options.configFile === undefined ? env : { FLAMEBILL_CONFIG: options.configFile }, cwd);
+  const file =
+    options.configFile === null
+      ? null
+      : readSettingsFile(options.configFile === undefined ? env : { FLAMEBILL_CONFIG: options.configFile }, cwd);
   const raw = structuredClone(file?.data ?? {});
   const fromEnv = applyEnvironment(raw, env);
   if (options.overrides) deepMerge(raw, options.overrides);
@@ -105,7 +108,9 @@ function readSettingsFile(env: NodeJS.ProcessEnv, cwd: string): SettingsFile | n
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || Array.isArray(data) || data === null) {
-    throw new SettingsError(`invalid settings file ${display}:1:1: expected a mapping of sections (server, database, ...)`);
+    throw new SettingsError(
+      `invalid settings file ${display}:1:1: expected a mapping of sections (server, database, ...)`,
+    );
   }
   return { path: filePath, data: data as Record<string, unknown>, doc, lineCounter };
 }
@@ -174,7 +179,9 @@ function findEnvOverride(keyPath: readonly PropertyKey[], fromEnv: Map<string, A
 /** `labels.keys[2]` style: what a user searches for in the file. */
 export function formatPath(keyPath: readonly PropertyKey[]): string {
   return keyPath
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index > 0 ? '.' : ''}${String(segment)}`))
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index > 0 ? '.' : ''}${String(segment)}`,
+    )
     .join('');
 }
 

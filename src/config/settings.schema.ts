@@ -59,7 +59,9 @@ export const pathsSettingsSchema = z
   .prefault({});
 
 /** A profile label key as Pyroscope and pprof write them. */
-const labelKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name such as env or k8s.namespace');
+const labelKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name such as env or k8s.namespace');
 
 /**
  * `labels`: which profile labels are kept on cost facts, and how many distinct values per key before

@@ -46,7 +46,9 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
     const basis = item.payload.basis as AttributionBasis | undefined;
     if (basis && !this.attribution.isOwnPriceSchedule(basis.priceScheduleId)) {
       if (this.mismatch?.priceScheduleId !== basis.priceScheduleId) {
-        this.logger.warn(`work item ${item.itemKey} was planned with price schedule ${basis.priceScheduleId}, not this replica's settings: computing with the planned schedule`);
+        this.logger.warn(
+          `work item ${item.itemKey} was planned with price schedule ${basis.priceScheduleId}, not this replica's settings: computing with the planned schedule`,
+        );
       }
       this.mismatch = { priceScheduleId: basis.priceScheduleId, at: new Date() };
     }
@@ -54,7 +56,11 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.
       if (item.payload.onlyIfDirty === true && !(await isDirty(tx, item.windowStart))) return;
-      const result = await this.attribution.attributeWindow({ start: item.windowStart, end: item.windowEnd }, tx, basis);
+      const result = await this.attribution.attributeWindow(
+        { start: item.windowStart, end: item.windowEnd },
+        tx,
+        basis,
+      );
       this.logger.log(
         {
           window: item.windowStart.toISOString(),
@@ -72,6 +78,10 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
 }
 
 async function isDirty(tx: EntityManager, windowStart: Date): Promise<boolean> {
-  const rows = await queryRows<{ dirty: boolean }>(tx, 'SELECT EXISTS (SELECT 1 FROM dirty_windows WHERE window_start = $1) AS dirty', [windowStart]);
+  const rows = await queryRows<{ dirty: boolean }>(
+    tx,
+    'SELECT EXISTS (SELECT 1 FROM dirty_windows WHERE window_start = $1) AS dirty',
+    [windowStart],
+  );
   return rows[0]?.dirty === true;
 }

@@ -38,13 +38,26 @@ export class AttributeJob implements JobRunner {
     // The items name the price schedule and catalog revision of this plan: whichever replica claims one computes with
     // them, so a backfill after a price change is priced as planned even where another replica's settings are older.
     const basis = await this.db.transaction((tx) => this.attribution.currentBasis(tx));
-    const planned: AttributionBasis = { priceScheduleId: basis.priceSchedule.id, catalogRevisionId: basis.catalog?.id ?? null };
+    const planned: AttributionBasis = {
+      priceScheduleId: basis.priceSchedule.id,
+      catalogRevisionId: basis.catalog?.id ?? null,
+    };
     // A dirty window is skipped by the handler if another replica attributed it in the meantime.
     const payload = { onlyIfDirty: range === null, basis: planned };
-    const items = windows.map((w): NewWorkItem => ({ job: 'attribute', itemKey: windowKey(w), windowStart: w.start, windowEnd: w.end, payload }));
+    const items = windows.map((w): NewWorkItem => ({
+      job: 'attribute',
+      itemKey: windowKey(w),
+      windowStart: w.start,
+      windowEnd: w.end,
+      payload,
+    }));
     // Always 'again': a dirty window must be recomputed even if it was attributed before.
     const settled = await context.work(items, 'again');
-    return { status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };
+    return {
+      status: settled.errors.length > 0 ? 'failed' : 'succeeded',
+      counts: { windows: windows.length, ...settled.counts },
+      errors: settled.errors,
+    };
   }
 
   private async dirtyWindows(): Promise<TimeWindow[]> {

@@ -7,7 +7,12 @@ import type { PriceSchedule } from './price-schedule';
 import { isoDay } from '../domain/time-window';
 
 /** Hourly fact tables, partitioned by month on `window_start`. */
-export const HOURLY_FACT_TABLES = ['cost_service_windows', 'cost_team_windows', 'cost_label_windows', 'cost_function_splits'] as const;
+export const HOURLY_FACT_TABLES = [
+  'cost_service_windows',
+  'cost_team_windows',
+  'cost_label_windows',
+  'cost_function_splits',
+] as const;
 /** Daily function facts (blocks and board lists), partitioned by month on `day`. */
 export const FUNCTION_DAY_TABLES = ['cost_function_day_blocks', 'cost_function_day_tops'] as const;
 
@@ -53,18 +58,21 @@ export class AttributionRepository {
     // Two replicas creating the same partition at once would collide in the catalog: take turns.
     await tx.query(`SELECT pg_advisory_xact_lock(${PARTITION_LOCK_CLASS}, 0)`);
     for (const { name: table } of missing) {
-      const bounds = (FUNCTION_DAY_TABLES as readonly string[]).includes(table) ? [isoDay(from), isoDay(to)] : [from.toISOString(), to.toISOString()];
-      await tx.query(`CREATE TABLE IF NOT EXISTS ${table}_${suffix} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`);
+      const bounds = (FUNCTION_DAY_TABLES as readonly string[]).includes(table)
+        ? [isoDay(from), isoDay(to)]
+        : [from.toISOString(), to.toISOString()];
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS ${table}_${suffix} PARTITION OF ${table} FOR VALUES FROM ('${bounds[0]}') TO ('${bounds[1]}')`,
+      );
     }
   }
 
   /** Stores the price schedule unless known. */
   async savePriceSchedule(tx: EntityManager, schedule: PriceSchedule): Promise<void> {
-    await tx.query(`INSERT INTO price_schedules (id, currency, document) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING`, [
-      schedule.id,
-      schedule.currency,
-      JSON.stringify(schedule.document),
-    ]);
+    await tx.query(
+      `INSERT INTO price_schedules (id, currency, document) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING`,
+      [schedule.id, schedule.currency, JSON.stringify(schedule.document)],
+    );
   }
 
   /** Starts of the attributed windows in [from, to), oldest first. */
@@ -78,26 +86,42 @@ export class AttributionRepository {
   }
 
   /** The services of an attributed window and the profiler names that resolved to each. */
-  async attributedServices(db: DataSource | EntityManager, windowStart: Date): Promise<Array<{ service: string; profileServiceNames: string[] }>> {
-    return queryRows(db, `SELECT service, profile_service_names AS "profileServiceNames" FROM cost_service_windows WHERE window_start = $1 ORDER BY service`, [windowStart]);
+  async attributedServices(
+    db: DataSource | EntityManager,
+    windowStart: Date,
+  ): Promise<Array<{ service: string; profileServiceNames: string[] }>> {
+    return queryRows(
+      db,
+      `SELECT service, profile_service_names AS "profileServiceNames" FROM cost_service_windows WHERE window_start = $1 ORDER BY service`,
+      [windowStart],
+    );
   }
 
   /** A stored price schedule by id, or null when none has that id. */
   async priceSchedule(db: EntityManager, id: string): Promise<PriceSchedule | null> {
-    const [row] = await queryRows<{ id: string; currency: string; document: unknown }>(db, `SELECT id, currency, document FROM price_schedules WHERE id = $1`, [id]);
+    const [row] = await queryRows<{ id: string; currency: string; document: unknown }>(
+      db,
+      `SELECT id, currency, document FROM price_schedules WHERE id = $1`,
+      [id],
+    );
     return row ? { id: row.id, currency: row.currency, document: row.document } : null;
   }
 
   /** The window's stored function splits by service (what the daily function facts currently include). */
   async functionSplits(tx: EntityManager, windowStart: Date): Promise<Map<string, Buffer>> {
-    const rows = await queryRows<{ service: string; split: Buffer }>(tx, `SELECT service, split FROM cost_function_splits WHERE window_start = $1`, [windowStart]);
+    const rows = await queryRows<{ service: string; split: Buffer }>(
+      tx,
+      `SELECT service, split FROM cost_function_splits WHERE window_start = $1`,
+      [windowStart],
+    );
     return new Map(rows.map((r) => [r.service, r.split]));
   }
 
   /** Deletes every hourly row of the window and inserts the new ones. */
   async replaceWindow(tx: EntityManager, facts: WindowFacts): Promise<void> {
     const start = facts.windowStart;
-    for (const table of ['cost_windows', ...HOURLY_FACT_TABLES]) await tx.query(`DELETE FROM ${table} WHERE window_start = $1`, [start]);
+    for (const table of ['cost_windows', ...HOURLY_FACT_TABLES])
+      await tx.query(`DELETE FROM ${table} WHERE window_start = $1`, [start]);
     const a = facts.attribution;
     await tx.query(
       `INSERT INTO cost_windows (window_start, window_end, currency, total_microdollars, idle_microdollars, default_priced,
@@ -114,7 +138,13 @@ export class AttributionRepository {
         a.catalogRevision,
         facts.priceSchedule.id,
         facts.profileCount,
-        JSON.stringify(a.idle.map((l) => ({ source: l.source, microdollars: l.microdollars.toString(), overcommitted: l.overcommitted }))),
+        JSON.stringify(
+          a.idle.map((l) => ({
+            source: l.source,
+            microdollars: l.microdollars.toString(),
+            overcommitted: l.overcommitted,
+          })),
+        ),
         a.unownedServices,
       ],
     );
@@ -146,7 +176,13 @@ export class AttributionRepository {
        SELECT $1, x.team, x.kind, x.parent_team, x.own, x.rolled_up
          FROM jsonb_to_recordset($2::jsonb) AS x(team text, kind text, parent_team text, own bigint, rolled_up bigint)`,
       start,
-      a.teams.map((t) => ({ team: t.team, kind: t.kind, parent_team: t.parent, own: t.ownMicrodollars.toString(), rolled_up: t.rolledUpMicrodollars.toString() })),
+      a.teams.map((t) => ({
+        team: t.team,
+        kind: t.kind,
+        parent_team: t.parent,
+        own: t.ownMicrodollars.toString(),
+        rolled_up: t.rolledUpMicrodollars.toString(),
+      })),
     );
     await insertJson(
       tx,
@@ -154,7 +190,12 @@ export class AttributionRepository {
        SELECT $1, x.service, x.label_key, x.label_value, x.microdollars
          FROM jsonb_to_recordset($2::jsonb) AS x(service text, label_key text, label_value text, microdollars bigint)`,
       start,
-      a.labels.map((l) => ({ service: l.service, label_key: l.key, label_value: l.value, microdollars: l.microdollars.toString() })),
+      a.labels.map((l) => ({
+        service: l.service,
+        label_key: l.key,
+        label_value: l.value,
+        microdollars: l.microdollars.toString(),
+      })),
     );
     const splits = [...facts.splits];
     for (let i = 0; i < splits.length; i += 1000) {
@@ -162,7 +203,13 @@ export class AttributionRepository {
       await tx.query(
         `INSERT INTO cost_function_splits (window_start, service, function_count, self_microdollars, split)
          SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bytea[])`,
-        [start, chunk.map(([s]) => s), chunk.map(([, v]) => v.functions), chunk.map(([, v]) => v.self.toString()), chunk.map(([, v]) => v.bytes)],
+        [
+          start,
+          chunk.map(([s]) => s),
+          chunk.map(([, v]) => v.functions),
+          chunk.map(([, v]) => v.self.toString()),
+          chunk.map(([, v]) => v.bytes),
+        ],
       );
     }
   }
@@ -189,7 +236,11 @@ export class AttributionRepository {
     return dropped;
   }
 
-  private async dropMonthPartitionsBefore(tx: EntityManager, tables: readonly string[], monthStart: Date): Promise<string[]> {
+  private async dropMonthPartitionsBefore(
+    tx: EntityManager,
+    tables: readonly string[],
+    monthStart: Date,
+  ): Promise<string[]> {
     const rows = await queryRows<{ name: string }>(
       tx,
       `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -226,7 +277,8 @@ export class AttributionRepository {
 }
 
 async function insertJson(tx: EntityManager, sql: string, windowStart: Date, rows: readonly object[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 10_000) await tx.query(sql, [windowStart, JSON.stringify(rows.slice(i, i + 10_000))]);
+  for (let i = 0; i < rows.length; i += 10_000)
+    await tx.query(sql, [windowStart, JSON.stringify(rows.slice(i, i + 10_000))]);
 }
 
 /** `YYYY-MM-DD` of a UTC instant. */

@@ -3,7 +3,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
-import { attributeWindowSplits, type PriceSettings, type ServiceFunctionSplit, type ServiceWindowInput, type WindowAttributionSplits } from '../domain/cost';
+import {
+  attributeWindowSplits,
+  type PriceSettings,
+  type ServiceFunctionSplit,
+  type ServiceWindowInput,
+  type WindowAttributionSplits,
+} from '../domain/cost';
 import { deserializeFold, mergeFolds, serializeFold } from '../domain/profile';
 import { ProfileRepository, type PushMerge, type StoredProfile } from '../profiles/profile.repository';
 import { AttributionRepository } from './attribution.repository';
@@ -16,7 +22,9 @@ import type { GoodRevision } from '../catalog/catalog.repository';
 import { isoDay, type TimeWindow } from '../domain/time-window';
 
 /** What attribution needs from the settings: the price section and the label keys facts are split by. */
-export type AttributionSettings = PriceSettings & { readonly labels: { readonly keys: readonly string[]; readonly maxValuesPerKey?: number } };
+export type AttributionSettings = PriceSettings & {
+  readonly labels: { readonly keys: readonly string[]; readonly maxValuesPerKey?: number };
+};
 
 /**
  * What a window is computed with, by stored id: the price schedule (`price_schedules`) and the catalog revision
@@ -89,15 +97,25 @@ export class AttributionService {
    * Inside `tx`: clears the window's dirty mark (waiting for writers in flight), reads its profiles, attributes
    * them and replaces its facts. Call it inside the work item's `commit` so the facts land with the item.
    */
-  async attributeWindow(window: TimeWindow, tx: EntityManager, basis?: AttributionBasis): Promise<WindowAttributionResult> {
+  async attributeWindow(
+    window: TimeWindow,
+    tx: EntityManager,
+    basis?: AttributionBasis,
+  ): Promise<WindowAttributionResult> {
     const clock = stopwatch();
     // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
     // replicas and lanes (two at once both delete, then both insert the day's rows). Taken before the window's
     // lock so a waiting attribution does not hold up pushes into its window.
-    await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [Math.floor(window.start.getTime() / 86_400_000)]);
+    await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [
+      Math.floor(window.start.getTime() / 86_400_000),
+    ]);
     const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
     const stored = await this.profiles.listWindowForAttribution(window.start, tx);
-    const { catalog: current, priceSchedule, prices } = basis ? await this.resolveBasis(tx, basis) : await this.currentBasis(tx);
+    const {
+      catalog: current,
+      priceSchedule,
+      prices,
+    } = basis ? await this.resolveBasis(tx, basis) : await this.currentBasis(tx);
     const { inputs, digestsByProfilerName, merges, profileCount } = serviceInputs(stored);
     clock.lap('read');
     const attribution = attributeWindowSplits({
@@ -125,11 +143,17 @@ export class AttributionService {
       priceSchedule,
       profileCount,
       profileDigests: serviceDigests(attribution, digestsByProfilerName),
-      splits: new Map([...newSplits].map(([service, split]) => [service, { bytes: split.bytes, functions: split.arrays.ids.length, self: sumOf(split.arrays.self) }])),
+      splits: new Map(
+        [...newSplits].map(([service, split]) => [
+          service,
+          { bytes: split.bytes, functions: split.arrays.ids.length, self: sumOf(split.arrays.self) },
+        ]),
+      ),
     });
     clock.lap('writeWindow');
     const day = isoDay(window.start);
-    const functionDayChanges = changed.length === 0 ? 0 : await this.applyToDay(tx, day, changed, oldSplits, newSplits, clock);
+    const functionDayChanges =
+      changed.length === 0 ? 0 : await this.applyToDay(tx, day, changed, oldSplits, newSplits, clock);
     await this.facts.rebuildDayRollups(tx, day);
     clock.lap('rollups');
     // The pushes read now become the groups' merges: the next attribution of this window reads them once, not each push.
@@ -164,13 +188,22 @@ export class AttributionService {
     const { token } = await this.days.lockDay(tx, day);
     const cached = this.dayCache;
     this.dayCache = null; // the state is changed in place below: only a completed write puts it back
-    const state = cached && cached.state.day === day && cached.token === token && token !== '' ? cached.state : token === '' ? new FunctionDayState(day) : FunctionDayState.fromBlocks(day, await this.days.readBlocks(tx, day));
+    const state =
+      cached && cached.state.day === day && cached.token === token && token !== ''
+        ? cached.state
+        : token === ''
+          ? new FunctionDayState(day)
+          : FunctionDayState.fromBlocks(day, await this.days.readBlocks(tx, day));
     clock.lap('dayRead');
     await this.functions.services.ensure(changed);
     let changes = 0;
     for (const service of changed) {
       const before = oldSplits.get(service);
-      changes += state.apply(this.functions.services.idOf(service), before ? decodeSplitArrays(before) : null, newSplits.get(service)?.arrays ?? null);
+      changes += state.apply(
+        this.functions.services.idOf(service),
+        before ? decodeSplitArrays(before) : null,
+        newSplits.get(service)?.arrays ?? null,
+      );
     }
     const touched = state.touchedBlocks;
     const blocks = state.blocks(touched);
@@ -205,8 +238,10 @@ export class AttributionService {
   private async resolveBasis(tx: EntityManager, basis: AttributionBasis): Promise<ResolvedBasis> {
     const priceSchedule = await this.facts.priceSchedule(tx, basis.priceScheduleId);
     if (!priceSchedule) throw new Error(`price schedule ${basis.priceScheduleId} is not stored`);
-    const catalog = basis.catalogRevisionId === null ? null : await this.catalogs.goodRevision(basis.catalogRevisionId, tx);
-    if (basis.catalogRevisionId !== null && !catalog) throw new Error(`catalog revision ${basis.catalogRevisionId} is not a stored good revision`);
+    const catalog =
+      basis.catalogRevisionId === null ? null : await this.catalogs.goodRevision(basis.catalogRevisionId, tx);
+    if (basis.catalogRevisionId !== null && !catalog)
+      throw new Error(`catalog revision ${basis.catalogRevisionId} is not a stored good revision`);
     return { catalog, priceSchedule, prices: priceSettingsOf(priceSchedule.document) };
   }
 
@@ -215,7 +250,11 @@ export class AttributionService {
     const out = new Map<string, EncodedSplit>();
     attribution.functionSplits.forEach((split, s) => {
       const { ids: unsorted, order } = ids[s] as ServiceFunctionIds;
-      const arrays: SplitArrays = { ids: Int32Array.from(order, (i) => unsorted[i] as number), self: Array.from(order, (i) => split.self[i] as bigint), cum: Array.from(order, (i) => split.cum[i] as bigint) };
+      const arrays: SplitArrays = {
+        ids: Int32Array.from(order, (i) => unsorted[i] as number),
+        self: Array.from(order, (i) => split.self[i] as bigint),
+        cum: Array.from(order, (i) => split.cum[i] as bigint),
+      };
       out.set(split.service, { arrays, bytes: encodeSplitArrays(arrays) });
     });
     return out;
@@ -266,7 +305,10 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 /** Positions of `ids` in ascending id order, by a native numeric sort of id × 2^21 + position (exact below 2^53). */
 function ascendingOrder(ids: Int32Array): Int32Array {
   const n = ids.length;
-  if (n >= 1 << 21) return Int32Array.from(Array.from({ length: n }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number)));
+  if (n >= 1 << 21)
+    return Int32Array.from(
+      Array.from({ length: n }, (_, i) => i).sort((a, b) => (ids[a] as number) - (ids[b] as number)),
+    );
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) keys[i] = (ids[i] as number) * 2097152 + i;
   keys.sort();
@@ -302,16 +344,40 @@ function digestTerm(digest: string): bigint {
  * its one profile's, or `merge:` and the sum of its profiles' digest hashes (the same whether or not part of it was
  * merged before). Profiles that are not CPU time (`cpuNanoseconds` null) are not costed.
  */
-export function serviceInputs(window: WindowProfiles): { inputs: ServiceWindowInput[]; digestsByProfilerName: Map<string, string[]>; merges: NewMerge[]; profileCount: number } {
+export function serviceInputs(window: WindowProfiles): {
+  inputs: ServiceWindowInput[];
+  digestsByProfilerName: Map<string, string[]>;
+  merges: NewMerge[];
+  profileCount: number;
+} {
   interface Group {
-    readonly first: { readonly service: string; readonly source: string; readonly profileType: string; readonly seriesLabels: Readonly<Record<string, string>>; readonly windowStart: Date; readonly windowEnd: Date };
+    readonly first: {
+      readonly service: string;
+      readonly source: string;
+      readonly profileType: string;
+      readonly seriesLabels: Readonly<Record<string, string>>;
+      readonly windowStart: Date;
+      readonly windowEnd: Date;
+    };
     merge: PushMerge | null;
     readonly rows: StoredProfile[];
   }
   const groups = new Map<string, Group>();
-  const keyOf = (p: { service: string; source: string; seriesLabels: Readonly<Record<string, string>>; profileType: string }): string =>
-    JSON.stringify([p.service, p.source, p.seriesLabels[CLUSTER_LABEL] ?? null, p.seriesLabels[REGION_LABEL] ?? null, p.profileType]);
-  for (const m of window.merges) groups.set(keyOf({ ...m, source: 'push' }), { first: { ...m, source: 'push' }, merge: m, rows: [] });
+  const keyOf = (p: {
+    service: string;
+    source: string;
+    seriesLabels: Readonly<Record<string, string>>;
+    profileType: string;
+  }): string =>
+    JSON.stringify([
+      p.service,
+      p.source,
+      p.seriesLabels[CLUSTER_LABEL] ?? null,
+      p.seriesLabels[REGION_LABEL] ?? null,
+      p.profileType,
+    ]);
+  for (const m of window.merges)
+    groups.set(keyOf({ ...m, source: 'push' }), { first: { ...m, source: 'push' }, merge: m, rows: [] });
   let profileCount = window.merges.reduce((n, m) => n + m.profileCount, 0);
   for (const p of window.profiles) {
     profileCount++;
@@ -329,7 +395,10 @@ export function serviceInputs(window: WindowProfiles): { inputs: ServiceWindowIn
     const fold = folds.length === 1 ? folds[0]! : mergeFolds(folds);
     const cpuNanoseconds = rows.reduce((sum, p) => sum + (p.cpuNanoseconds as bigint), merge?.cpuNanoseconds ?? 0n);
     const count = (merge?.profileCount ?? 0) + rows.length;
-    const sum = rows.reduce((acc, p) => (acc + digestTerm(p.digest)) % DIGEST_MODULUS, merge ? BigInt(`0x${merge.digestSum}`) : 0n);
+    const sum = rows.reduce(
+      (acc, p) => (acc + digestTerm(p.digest)) % DIGEST_MODULUS,
+      merge ? BigInt(`0x${merge.digestSum}`) : 0n,
+    );
     const digest = count === 1 ? rows[0]!.digest : `merge:${sum.toString(16).padStart(64, '0')}`;
     const cluster = first.seriesLabels[CLUSTER_LABEL];
     const region = first.seriesLabels[REGION_LABEL];
@@ -365,15 +434,26 @@ export function serviceInputs(window: WindowProfiles): { inputs: ServiceWindowIn
 }
 
 /** Digests of the stored profiles behind each service line (all profiler names that resolved to it). */
-function serviceDigests(attribution: WindowAttributionSplits, byName: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
-  return new Map(attribution.services.map((s) => [s.service, [...new Set(s.profileServiceNames.flatMap((n) => byName.get(n) ?? []))].sort()]));
+function serviceDigests(
+  attribution: WindowAttributionSplits,
+  byName: ReadonlyMap<string, readonly string[]>,
+): Map<string, string[]> {
+  return new Map(
+    attribution.services.map((s) => [
+      s.service,
+      [...new Set(s.profileServiceNames.flatMap((n) => byName.get(n) ?? []))].sort(),
+    ]),
+  );
 }
 
 /**
  * Services whose function split changed (different bytes, new, or gone), by name: only their lines of the day's
  * function facts change. An unchanged window has none, and then no daily function fact is written.
  */
-export function changedServices(oldSplits: ReadonlyMap<string, Buffer>, newSplits: ReadonlyMap<string, { readonly bytes: Buffer }>): string[] {
+export function changedServices(
+  oldSplits: ReadonlyMap<string, Buffer>,
+  newSplits: ReadonlyMap<string, { readonly bytes: Buffer }>,
+): string[] {
   const out: string[] = [];
   for (const service of new Set([...oldSplits.keys(), ...newSplits.keys()])) {
     const oldBytes = oldSplits.get(service);

@@ -6,10 +6,14 @@ import { BLOCK_BITS } from './function-day-state';
 import { decodeSplitArrays } from './function-split.codec';
 
 /** Which services a query covers: every one, one service, or the services a team owned at the time. */
-export type Scope = { readonly kind: 'org' } | { readonly kind: 'team'; readonly team: string } | { readonly kind: 'service'; readonly service: string };
+export type Scope =
+  | { readonly kind: 'org' }
+  | { readonly kind: 'team'; readonly team: string }
+  | { readonly kind: 'service'; readonly service: string };
 
 /** The keys rows are grouped by; `label` needs the label key. */
-export type Grouping = { readonly kind: 'team' } | { readonly kind: 'service' } | { readonly kind: 'label'; readonly key: string };
+export type Grouping =
+  { readonly kind: 'team' } | { readonly kind: 'service' } | { readonly kind: 'label'; readonly key: string };
 
 /** One grouped line: amounts in the current and previous ranges, CPU time in the current one. */
 export interface GroupLine {
@@ -98,12 +102,30 @@ export class CostQueryRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Grouped lines over `current` with their `previous` amounts, ranked amount desc then key asc, one keyset page. */
-  async groups(grouping: Grouping, scope: Scope, current: TimeRange, previous: TimeRange, page: { limit: number; after: KeysetAfter | null }): Promise<GroupPage> {
+  async groups(
+    grouping: Grouping,
+    scope: Scope,
+    current: TimeRange,
+    previous: TimeRange,
+    page: { limit: number; after: KeysetAfter | null },
+  ): Promise<GroupPage> {
     const p = new Params();
     const cur = this.groupUnion(grouping, scope, current, p, true);
     const prev = this.groupUnion(grouping, scope, previous, p, false);
-    const after = page.after ? `WHERE (z.m < ${p.add(page.after.amount.toString(), '::numeric')} OR (z.m = ${p.add(page.after.amount.toString(), '::numeric')} AND z.k COLLATE "C" > ${p.add(page.after.key, '::text')}))` : '';
-    const rows = await queryRows<{ k: string | null; d: string | null; m: string | null; p: string | null; c: string | null; tm: string | null; tp: string | null; tc: string | null; n: number }>(
+    const after = page.after
+      ? `WHERE (z.m < ${p.add(page.after.amount.toString(), '::numeric')} OR (z.m = ${p.add(page.after.amount.toString(), '::numeric')} AND z.k COLLATE "C" > ${p.add(page.after.key, '::text')}))`
+      : '';
+    const rows = await queryRows<{
+      k: string | null;
+      d: string | null;
+      m: string | null;
+      p: string | null;
+      c: string | null;
+      tm: string | null;
+      tp: string | null;
+      tc: string | null;
+      n: number;
+    }>(
       this.db,
       `WITH cur AS (SELECT k, sum(m) AS m, sum(c) AS c, string_agg(DISTINCT d, ',' ORDER BY d) AS d FROM (${cur}) u(k, d, m, c) GROUP BY k),
             prev AS (SELECT k, sum(m) AS m FROM (${prev}) u(k, d, m, c) GROUP BY k),
@@ -116,7 +138,15 @@ export class CostQueryRepository {
     );
     const first = rows[0];
     return {
-      lines: rows.filter((r) => r.k !== null).map((r) => ({ key: r.k as string, detail: r.d, current: BigInt(r.m ?? 0), previous: BigInt(r.p ?? 0), cpuNanoseconds: BigInt(r.c ?? 0) })),
+      lines: rows
+        .filter((r) => r.k !== null)
+        .map((r) => ({
+          key: r.k as string,
+          detail: r.d,
+          current: BigInt(r.m ?? 0),
+          previous: BigInt(r.p ?? 0),
+          cpuNanoseconds: BigInt(r.c ?? 0),
+        })),
       totalCurrent: BigInt(first?.tm ?? 0),
       totalPrevious: BigInt(first?.tp ?? 0),
       cpuNanoseconds: BigInt(first?.tc ?? 0),
@@ -128,7 +158,11 @@ export class CostQueryRepository {
    * Amounts over time of a scope (or of every team / service with `each`): per day from the rollups, per window from
    * the hourly facts where `hourly` (an hourly series) or at the range's edges.
    */
-  async amountsOverTime(scope: Scope, range: TimeRange, options: { hourly: boolean; each?: 'team' | 'service' }): Promise<TimedAmount[]> {
+  async amountsOverTime(
+    scope: Scope,
+    range: TimeRange,
+    options: { hourly: boolean; each?: 'team' | 'service' },
+  ): Promise<TimedAmount[]> {
     const p = new Params();
     const { days, hours } = options.hourly ? { days: null, hours: [range] } : splitByDay(range);
     const parts: string[] = [];
@@ -136,12 +170,29 @@ export class CostQueryRepository {
     if (teamLevel) {
       // Team own amounts: with __unowned__ and __idle__ they sum to the window totals.
       const teamFilter = () => (scope.kind === 'team' ? `AND team = ${p.add(scope.team)}` : '');
-      if (days) parts.push(`SELECT extract(epoch FROM day)::bigint * 1000 AS at, team AS k, own_microdollars AS m FROM cost_team_days WHERE ${dayRange(p, days)} ${teamFilter()}`);
-      for (const h of hours) parts.push(`SELECT extract(epoch FROM window_start)::bigint * 1000, team, own_microdollars FROM cost_team_windows WHERE ${hourRange(p, h)} ${teamFilter()}`);
+      if (days)
+        parts.push(
+          `SELECT extract(epoch FROM day)::bigint * 1000 AS at, team AS k, own_microdollars AS m FROM cost_team_days WHERE ${dayRange(p, days)} ${teamFilter()}`,
+        );
+      for (const h of hours)
+        parts.push(
+          `SELECT extract(epoch FROM window_start)::bigint * 1000, team, own_microdollars FROM cost_team_windows WHERE ${hourRange(p, h)} ${teamFilter()}`,
+        );
     } else {
-      const filter = () => (scope.kind === 'service' ? `AND service = ${p.add(scope.service)}` : scope.kind === 'team' ? `AND team = ${p.add(scope.team)}` : '');
-      if (days) parts.push(`SELECT extract(epoch FROM day)::bigint * 1000 AS at, service AS k, microdollars AS m FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`);
-      for (const h of hours) parts.push(`SELECT extract(epoch FROM window_start)::bigint * 1000, service, microdollars FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`);
+      const filter = () =>
+        scope.kind === 'service'
+          ? `AND service = ${p.add(scope.service)}`
+          : scope.kind === 'team'
+            ? `AND team = ${p.add(scope.team)}`
+            : '';
+      if (days)
+        parts.push(
+          `SELECT extract(epoch FROM day)::bigint * 1000 AS at, service AS k, microdollars AS m FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`,
+        );
+      for (const h of hours)
+        parts.push(
+          `SELECT extract(epoch FROM window_start)::bigint * 1000, service, microdollars FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`,
+        );
     }
     if (parts.length === 0) return [];
     const key = options.each ? 'k' : `''`;
@@ -158,7 +209,11 @@ export class CostQueryRepository {
    * (a service's or team's blocks found through the service-id index), edge hours from the window splits. With
    * `only`, just those function ids (the previous amounts of a page).
    */
-  async functionAmounts(scope: Scope, range: TimeRange, only?: readonly number[]): Promise<Map<number, FunctionAmounts>> {
+  async functionAmounts(
+    scope: Scope,
+    range: TimeRange,
+    only?: readonly number[],
+  ): Promise<Map<number, FunctionAmounts>> {
     const out = new Map<number, FunctionAmounts>();
     if (only && only.length === 0) return out;
     const { days, hours } = splitByDay(range);
@@ -196,7 +251,9 @@ export class CostQueryRepository {
       // The whole organisation: every block of every day (exact and slow at scale; the first page of the
       // organisation's functions over whole days comes from the board lists instead).
       const p = new Params();
-      const onlyFilter = only ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
+      const onlyFilter = only
+        ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})`
+        : '';
       const rows = await queryRows<{ f: number; s: string; c: string }>(
         this.db,
         `SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
@@ -239,8 +296,16 @@ export class CostQueryRepository {
       await this.db.transaction(async (tx) => {
         // Readers building the same day take turns (the second finds it built); attributions wait on FOR SHARE.
         await tx.query(`SELECT pg_advisory_xact_lock(${BUILD_LOCK_CLASS}, $1::date - date '2000-01-01')`, [day]);
-        const [state] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR SHARE`, [day]);
-        const [built] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_service_day_builds WHERE day = $1::date FOR UPDATE`, [day]);
+        const [state] = await queryRows<{ token: string }>(
+          tx,
+          `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR SHARE`,
+          [day],
+        );
+        const [built] = await queryRows<{ token: string }>(
+          tx,
+          `SELECT token FROM cost_function_service_day_builds WHERE day = $1::date FOR UPDATE`,
+          [day],
+        );
         if (!state || built?.token === state.token) return; // gone meanwhile, or another reader built it
         await tx.query(`DELETE FROM cost_function_service_days WHERE day = $1::date`, [day]);
         await tx.query(
@@ -252,13 +317,20 @@ export class CostQueryRepository {
             WHERE b.day = $1::date GROUP BY e.service_id`,
           [day],
         );
-        await tx.query(`INSERT INTO cost_function_service_day_builds (day, token) VALUES ($1::date, $2) ON CONFLICT (day) DO UPDATE SET token = EXCLUDED.token`, [day, state.token]);
+        await tx.query(
+          `INSERT INTO cost_function_service_day_builds (day, token) VALUES ($1::date, $2) ON CONFLICT (day) DO UPDATE SET token = EXCLUDED.token`,
+          [day, state.token],
+        );
       });
     }
     if (stale.length > 0) {
       // Days whose facts are gone (retention, or emptied by a re-attribution) leave no copy behind.
-      await this.db.query(`DELETE FROM cost_function_service_days c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`);
-      await this.db.query(`DELETE FROM cost_function_service_day_builds c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`);
+      await this.db.query(
+        `DELETE FROM cost_function_service_days c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`,
+      );
+      await this.db.query(
+        `DELETE FROM cost_function_service_day_builds c WHERE NOT EXISTS (SELECT 1 FROM cost_function_day_states s WHERE s.day = c.day AND s.pairs > 0)`,
+      );
     }
     return stale.map((s) => s.day);
   }
@@ -266,7 +338,11 @@ export class CostQueryRepository {
   /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
   /** Retention: drops the per-service day copies of days before `before` (their blocks are dropped by month). */
   async deleteServiceDaysBefore(before: Date): Promise<number> {
-    const rows = await queryRows<unknown>(this.db, `DELETE FROM cost_function_service_days WHERE day < $1::date RETURNING day`, [isoDay(before)]);
+    const rows = await queryRows<unknown>(
+      this.db,
+      `DELETE FROM cost_function_service_days WHERE day < $1::date RETURNING day`,
+      [isoDay(before)],
+    );
     await this.db.query(`DELETE FROM cost_function_service_day_builds WHERE day < $1::date`, [isoDay(before)]);
     return rows.length;
   }
@@ -294,7 +370,11 @@ export class CostQueryRepository {
     }
     for (const h of hours) {
       const p = new Params();
-      const rows = await queryRows<{ service: string; split: Buffer }>(this.db, `SELECT service, split FROM cost_function_splits WHERE ${hourRange(p, h)}`, p.values);
+      const rows = await queryRows<{ service: string; split: Buffer }>(
+        this.db,
+        `SELECT service, split FROM cost_function_splits WHERE ${hourRange(p, h)}`,
+        p.values,
+      );
       for (const r of rows) {
         const arrays = decodeSplitArrays(r.split);
         const i = binarySearch(arrays.ids, functionId);
@@ -305,12 +385,18 @@ export class CostQueryRepository {
   }
 
   /** One function's self amount over time (per day, or per window at the edges / for an hourly series). */
-  async functionOverTime(functionId: number, service: string | null, range: TimeRange, hourly: boolean): Promise<TimedAmount[]> {
+  async functionOverTime(
+    functionId: number,
+    service: string | null,
+    range: TimeRange,
+    hourly: boolean,
+  ): Promise<TimedAmount[]> {
     const { days, hours } = hourly ? { days: null, hours: [range] } : splitByDay(range);
     const out: TimedAmount[] = [];
     if (days) {
       const p = new Params();
-      const serviceFilter = service === null ? '' : `AND e.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})`;
+      const serviceFilter =
+        service === null ? '' : `AND e.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})`;
       const slice = functionSlice(p, days, functionId);
       const rows = await queryRows<{ at: string; s: string }>(
         this.db,
@@ -349,7 +435,9 @@ export class CostQueryRepository {
     if (days) await this.ensureServiceDays(days);
     const d = days ?? { fromMs: 0, toMs: 0 };
     const hourly = (column: string, table: string, where = '') =>
-      hours.length === 0 ? '0' : `(SELECT coalesce(sum(${column}), 0) FROM ${table} WHERE (${hours.map((h) => hourRange(p, h)).join(' OR ')}) ${where})`;
+      hours.length === 0
+        ? '0'
+        : `(SELECT coalesce(sum(${column}), 0) FROM ${table} WHERE (${hours.map((h) => hourRange(p, h)).join(' OR ')}) ${where})`;
     const dr = () => dayRange(p, d);
     const [row] = await queryRows<Record<string, string>>(
       this.db,
@@ -363,7 +451,13 @@ export class CostQueryRepository {
       p.values,
     );
     const q = new Params();
-    const [w] = await queryRows<{ total: string | null; idle: string | null; n: number; currencies: string[] | null; default_priced: boolean | null }>(
+    const [w] = await queryRows<{
+      total: string | null;
+      idle: string | null;
+      n: number;
+      currencies: string[] | null;
+      default_priced: boolean | null;
+    }>(
       this.db,
       `SELECT sum(total_microdollars)::text AS total, sum(idle_microdollars)::text AS idle, count(*)::int AS n,
               array_agg(DISTINCT currency) AS currencies, bool_or(default_priced) AS default_priced
@@ -396,8 +490,20 @@ export class CostQueryRepository {
   /** Where the figures of a scope over a range came from (hourly rows only carry provenance). */
   async provenance(scope: Scope, range: TimeRange, digestLimit: number): Promise<ProvenanceFigures> {
     const p = new Params();
-    const filter = scope.kind === 'team' ? `AND s.team = ${p.add(scope.team)}` : scope.kind === 'service' ? `AND s.service = ${p.add(scope.service)}` : '';
-    const [row] = await queryRows<{ schedules: string[] | null; revisions: string[] | null; price_ids: string[] | null; digests: string[] | null; digest_count: number; windows: number }>(
+    const filter =
+      scope.kind === 'team'
+        ? `AND s.team = ${p.add(scope.team)}`
+        : scope.kind === 'service'
+          ? `AND s.service = ${p.add(scope.service)}`
+          : '';
+    const [row] = await queryRows<{
+      schedules: string[] | null;
+      revisions: string[] | null;
+      price_ids: string[] | null;
+      digests: string[] | null;
+      digest_count: number;
+      windows: number;
+    }>(
       this.db,
       `WITH s AS (SELECT s.window_start, s.price_ids, s.profile_digests FROM cost_service_windows s WHERE ${hourRange(p, range, 's.window_start')} ${filter}),
             w AS (SELECT w.* FROM cost_windows w WHERE w.window_start IN (SELECT DISTINCT window_start FROM s)
@@ -436,7 +542,11 @@ export class CostQueryRepository {
         : scope.kind === 'team'
           ? `AND (f.window_start, f.service) IN (SELECT window_start, service FROM cost_service_windows s WHERE ${hourRange(p, range, 's.window_start')} AND s.team = ${p.add(scope.team)})`
           : '';
-    const rows = await queryRows<{ split: Buffer }>(this.db, `SELECT f.split FROM cost_function_splits f WHERE ${hourRange(p, range, 'f.window_start')} ${filter}`, p.values);
+    const rows = await queryRows<{ split: Buffer }>(
+      this.db,
+      `SELECT f.split FROM cost_function_splits f WHERE ${hourRange(p, range, 'f.window_start')} ${filter}`,
+      p.values,
+    );
     return rows.map((r) => r.split);
   }
 
@@ -445,32 +555,61 @@ export class CostQueryRepository {
     const parts: string[] = [];
     if (grouping.kind === 'label') {
       // No daily label rollup exists: labels always read the hourly rows.
-      if (range.toMs <= range.fromMs) return `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
+      if (range.toMs <= range.fromMs)
+        return `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
       const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
-      const filter = scope.kind === 'team' ? `AND s.team = ${p.add(scope.team)}` : scope.kind === 'service' ? `AND l.service = ${p.add(scope.service)}` : '';
+      const filter =
+        scope.kind === 'team'
+          ? `AND s.team = ${p.add(scope.team)}`
+          : scope.kind === 'service'
+            ? `AND l.service = ${p.add(scope.service)}`
+            : '';
       return `SELECT l.label_value AS k, NULL::text AS d, l.microdollars AS m, 0::bigint AS c FROM cost_label_windows l ${teamJoin}
                WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, range, 'l.window_start')} ${filter}`;
     }
     const { days, hours } = splitByDay(range);
     const cpu = withCpu ? 'cpu_nanoseconds' : '0::bigint';
     if (grouping.kind === 'service') {
-      const filter = () => (scope.kind === 'team' ? `AND team = ${p.add(scope.team)}` : scope.kind === 'service' ? `AND service = ${p.add(scope.service)}` : '');
-      if (days) parts.push(`SELECT service AS k, team AS d, microdollars AS m, ${cpu} AS c FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`);
-      for (const h of hours) parts.push(`SELECT service, team, microdollars, ${cpu} FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`);
+      const filter = () =>
+        scope.kind === 'team'
+          ? `AND team = ${p.add(scope.team)}`
+          : scope.kind === 'service'
+            ? `AND service = ${p.add(scope.service)}`
+            : '';
+      if (days)
+        parts.push(
+          `SELECT service AS k, team AS d, microdollars AS m, ${cpu} AS c FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`,
+        );
+      for (const h of hours)
+        parts.push(
+          `SELECT service, team, microdollars, ${cpu} FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`,
+        );
     } else {
       if (scope.kind === 'service') throw new RangeError('team lines of one service: ask for service lines instead');
       const filter = () => (scope.kind === 'team' ? `AND team = ${p.add(scope.team)}` : '');
       // Own amounts (with __unowned__ and __idle__ they sum to the total); CPU of the services each team owned.
       if (days) {
-        parts.push(`SELECT team AS k, kind AS d, own_microdollars AS m, 0::bigint AS c FROM cost_team_days WHERE ${dayRange(p, days)} ${filter()}`);
-        if (withCpu) parts.push(`SELECT team, NULL, 0, cpu_nanoseconds FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`);
+        parts.push(
+          `SELECT team AS k, kind AS d, own_microdollars AS m, 0::bigint AS c FROM cost_team_days WHERE ${dayRange(p, days)} ${filter()}`,
+        );
+        if (withCpu)
+          parts.push(
+            `SELECT team, NULL, 0, cpu_nanoseconds FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`,
+          );
       }
       for (const h of hours) {
-        parts.push(`SELECT team, kind, own_microdollars, 0 FROM cost_team_windows WHERE ${hourRange(p, h)} ${filter()}`);
-        if (withCpu) parts.push(`SELECT team, NULL, 0, cpu_nanoseconds FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`);
+        parts.push(
+          `SELECT team, kind, own_microdollars, 0 FROM cost_team_windows WHERE ${hourRange(p, h)} ${filter()}`,
+        );
+        if (withCpu)
+          parts.push(
+            `SELECT team, NULL, 0, cpu_nanoseconds FROM cost_service_windows WHERE ${hourRange(p, h)} ${filter()}`,
+          );
       }
     }
-    return parts.length > 0 ? parts.join(' UNION ALL ') : `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
+    return parts.length > 0
+      ? parts.join(' UNION ALL ')
+      : `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
   }
 }
 
@@ -486,7 +625,10 @@ function functionSlice(p: Params, days: TimeRange, functionId: number): { from: 
           CROSS JOIN LATERAL (SELECT array_positions(b.function_ids, ${fid}) AS pos) x
           CROSS JOIN LATERAL unnest(b.service_ids[x.pos[1]:x.pos[cardinality(x.pos)]], b.self_microdollars[x.pos[1]:x.pos[cardinality(x.pos)]],
                                     b.cum_microdollars[x.pos[1]:x.pos[cardinality(x.pos)]]) AS e(service_id, self_microdollars, cum_microdollars)`;
-  return { from, where: `${dayRange(p, days, 'b.day')} AND b.block = ${p.add(functionId >> BLOCK_BITS, '::int')} AND cardinality(x.pos) > 0` };
+  return {
+    from,
+    where: `${dayRange(p, days, 'b.day')} AND b.block = ${p.add(functionId >> BLOCK_BITS, '::int')} AND cardinality(x.pos) > 0`,
+  };
 }
 
 function dayRange(p: Params, range: TimeRange, column = 'day'): string {

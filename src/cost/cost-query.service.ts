@@ -1,6 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { bucketLabel, buckets, percentChange, resolvePeriod, type ResolvedPeriod, type Step, type TimeRange } from '../domain/cost';
-import { CostQueryRepository, type FunctionAmounts, type Grouping, type KeysetAfter, type Scope, type TimedAmount } from './cost-query.repository';
+import {
+  bucketLabel,
+  buckets,
+  percentChange,
+  resolvePeriod,
+  type ResolvedPeriod,
+  type Step,
+  type TimeRange,
+} from '../domain/cost';
+import {
+  CostQueryRepository,
+  type FunctionAmounts,
+  type Grouping,
+  type KeysetAfter,
+  type Scope,
+  type TimedAmount,
+} from './cost-query.repository';
 import { FunctionDictionary } from './function-dictionary';
 import { isDaily, LeaderboardRepository } from './leaderboard.repository';
 
@@ -85,7 +100,12 @@ export interface BooksLine {
   readonly allocated: bigint;
   readonly windows: number;
   /** functions − services, services + idle − total, teams + unowned + idle − total, idle on teams − idle on windows. */
-  readonly differences: { readonly functionsVsServices: bigint; readonly servicesVsTotal: bigint; readonly teamsVsTotal: bigint; readonly idle: bigint };
+  readonly differences: {
+    readonly functionsVsServices: bigint;
+    readonly servicesVsTotal: bigint;
+    readonly teamsVsTotal: bigint;
+    readonly idle: bigint;
+  };
   readonly balanced: boolean;
 }
 
@@ -107,14 +127,27 @@ export class CostQueryService {
   ) {}
 
   /** Rows grouped by team, service, function or label over the period, with previous amounts; one keyset page. */
-  async rows(request: PeriodRequest & { readonly groupBy: GroupBy; readonly scope?: Scope; readonly limit?: number; readonly cursor?: string | null }): Promise<RowsAnswer> {
+  async rows(
+    request: PeriodRequest & {
+      readonly groupBy: GroupBy;
+      readonly scope?: Scope;
+      readonly limit?: number;
+      readonly cursor?: string | null;
+    },
+  ): Promise<RowsAnswer> {
     const period = this.resolve(request);
     const scope = request.scope ?? { kind: 'org' };
     const limit = clampLimit(request.limit);
     const after = request.cursor ? decodeCursor(request.cursor) : null;
     if (request.groupBy === 'function') return this.functionRows(period, scope, 'self', limit, after, 'function');
-    const grouping: Grouping = request.groupBy === 'team' || request.groupBy === 'service' ? { kind: request.groupBy } : { kind: 'label', key: labelKey(request.groupBy) };
-    const page = await this.repository.groups(grouping, scope, period.current, period.previous, { limit: limit + 1, after });
+    const grouping: Grouping =
+      request.groupBy === 'team' || request.groupBy === 'service'
+        ? { kind: request.groupBy }
+        : { kind: 'label', key: labelKey(request.groupBy) };
+    const page = await this.repository.groups(grouping, scope, period.current, period.previous, {
+      limit: limit + 1,
+      after,
+    });
     const lines = page.lines.slice(0, limit);
     const last = lines.at(-1);
     return {
@@ -128,33 +161,69 @@ export class CostQueryService {
         change: change(l.current, l.previous),
         cpuNanoseconds: grouping.kind === 'label' ? null : l.cpuNanoseconds,
       })),
-      total: { cost: page.totalCurrent, previous: page.totalPrevious, change: change(page.totalCurrent, page.totalPrevious) },
+      total: {
+        cost: page.totalCurrent,
+        previous: page.totalPrevious,
+        change: change(page.totalCurrent, page.totalPrevious),
+      },
       count: page.count,
       nextCursor: page.lines.length > limit && last ? encodeCursor({ amount: last.current, key: last.key }) : null,
     };
   }
 
   /** The top functions of a team, a service or the organisation, ranked by self or inclusive cost. */
-  topFunctions(request: PeriodRequest & { readonly scope: Scope; readonly by: 'self' | 'inclusive'; readonly limit?: number; readonly cursor?: string | null }): Promise<RowsAnswer> {
+  topFunctions(
+    request: PeriodRequest & {
+      readonly scope: Scope;
+      readonly by: 'self' | 'inclusive';
+      readonly limit?: number;
+      readonly cursor?: string | null;
+    },
+  ): Promise<RowsAnswer> {
     const period = this.resolve(request);
-    return this.functionRows(period, request.scope, request.by, clampLimit(request.limit), request.cursor ? decodeCursor(request.cursor) : null, 'function');
+    return this.functionRows(
+      period,
+      request.scope,
+      request.by,
+      clampLimit(request.limit),
+      request.cursor ? decodeCursor(request.cursor) : null,
+      'function',
+    );
   }
 
   /** Which services pay for a function over the period: self and inclusive per service, with previous self. */
   async crossService(request: PeriodRequest & { readonly function: string }): Promise<RowsAnswer> {
     const period = this.resolve(request);
     const id = await this.repository.functionId(request.function);
-    const [now, before] = id === null ? [new Map(), new Map()] : await Promise.all([this.repository.functionByService(id, period.current), this.repository.functionByService(id, period.previous)]);
+    const [now, before] =
+      id === null
+        ? [new Map(), new Map()]
+        : await Promise.all([
+            this.repository.functionByService(id, period.current),
+            this.repository.functionByService(id, period.previous),
+          ]);
     const keys = [...new Set([...now.keys(), ...before.keys()])];
     const lines = keys
-      .map((service) => ({ service, cur: (now.get(service) as FunctionAmounts | undefined) ?? { self: 0n, cum: 0n }, prev: (before.get(service) as FunctionAmounts | undefined)?.self ?? 0n }))
+      .map((service) => ({
+        service,
+        cur: (now.get(service) as FunctionAmounts | undefined) ?? { self: 0n, cum: 0n },
+        prev: (before.get(service) as FunctionAmounts | undefined)?.self ?? 0n,
+      }))
       .sort((a, b) => compareDesc(a.cur.self, b.cur.self) || compareText(a.service, b.service));
     const total = lines.reduce((s, l) => s + l.cur.self, 0n);
     const totalPrevious = lines.reduce((s, l) => s + l.prev, 0n);
     return {
       period: info(period),
       groupBy: 'service',
-      rows: lines.map((l) => ({ key: l.service, detail: null, cost: l.cur.self, previous: l.prev, change: change(l.cur.self, l.prev), cpuNanoseconds: null, inclusive: l.cur.cum })),
+      rows: lines.map((l) => ({
+        key: l.service,
+        detail: null,
+        cost: l.cur.self,
+        previous: l.prev,
+        change: change(l.cur.self, l.prev),
+        cpuNanoseconds: null,
+        inclusive: l.cur.cum,
+      })),
       total: { cost: total, previous: totalPrevious, change: change(total, totalPrevious) },
       count: lines.length,
       nextCursor: null,
@@ -162,21 +231,31 @@ export class CostQueryService {
   }
 
   /** One series per step: the organisation's total, a team's own cost, a service's, or a function's self cost. */
-  async trend(request: PeriodRequest & { readonly subject: TrendSubject }): Promise<{ readonly period: PeriodInfo; readonly points: readonly TrendPoint[] }> {
+  async trend(
+    request: PeriodRequest & { readonly subject: TrendSubject },
+  ): Promise<{ readonly period: PeriodInfo; readonly points: readonly TrendPoint[] }> {
     const period = this.resolve(request);
     const hourly = period.step === 'hour';
     let amounts: TimedAmount[];
     if (request.subject.kind === 'function') {
       const id = await this.repository.functionId(request.subject.function);
-      amounts = id === null ? [] : await this.repository.functionOverTime(id, request.subject.service ?? null, period.current, hourly);
+      amounts =
+        id === null
+          ? []
+          : await this.repository.functionOverTime(id, request.subject.service ?? null, period.current, hourly);
     } else amounts = await this.repository.amountsOverTime(request.subject, period.current, { hourly });
     return { period: info(period), points: bucketize(period, amounts).get('') ?? emptySeries(period) };
   }
 
   /** A series per team (own cost, with `__unowned__` and `__idle__`) or per service, one point per step. */
-  async trends(request: PeriodRequest & { readonly each: 'team' | 'service'; readonly scope?: Scope }): Promise<{ readonly period: PeriodInfo; readonly series: ReadonlyMap<string, readonly TrendPoint[]> }> {
+  async trends(
+    request: PeriodRequest & { readonly each: 'team' | 'service'; readonly scope?: Scope },
+  ): Promise<{ readonly period: PeriodInfo; readonly series: ReadonlyMap<string, readonly TrendPoint[]> }> {
     const period = this.resolve(request);
-    const amounts = await this.repository.amountsOverTime(request.scope ?? { kind: 'org' }, period.current, { hourly: period.step === 'hour', each: request.each });
+    const amounts = await this.repository.amountsOverTime(request.scope ?? { kind: 'org' }, period.current, {
+      hourly: period.step === 'hour',
+      each: request.each,
+    });
     return { period: info(period), series: bucketize(period, amounts) };
   }
 
@@ -193,7 +272,14 @@ export class CostQueryService {
   /** Price schedules, catalog revisions, price ids and profile digests behind a scope's figures of the period. */
   async provenance(request: PeriodRequest & { readonly scope?: Scope; readonly digestLimit?: number }) {
     const period = this.resolve(request);
-    return { period: info(period), ...(await this.repository.provenance(request.scope ?? { kind: 'org' }, period.current, request.digestLimit ?? 1000)) };
+    return {
+      period: info(period),
+      ...(await this.repository.provenance(
+        request.scope ?? { kind: 'org' },
+        period.current,
+        request.digestLimit ?? 1000,
+      )),
+    };
   }
 
   private async booksOf(range: TimeRange, label: string): Promise<BooksLine> {
@@ -227,19 +313,43 @@ export class CostQueryService {
    * blocks; the organisation's first page over whole days starts from the stored board lists (as the function
    * leaderboards do) instead of summing every entry of the period.
    */
-  private async functionRows(period: ResolvedPeriod, scope: Scope, by: 'self' | 'inclusive', limit: number, after: KeysetAfter | null, groupBy: GroupBy): Promise<RowsAnswer> {
+  private async functionRows(
+    period: ResolvedPeriod,
+    scope: Scope,
+    by: 'self' | 'inclusive',
+    limit: number,
+    after: KeysetAfter | null,
+    groupBy: GroupBy,
+  ): Promise<RowsAnswer> {
     const column = by === 'self' ? 'self' : 'cum';
     let amounts: Map<number, FunctionAmounts>;
-    const boards = scope.kind === 'org' && after === null && isDaily(range(period.current)) && isDaily(range(period.previous));
+    const boards =
+      scope.kind === 'org' && after === null && isDaily(range(period.current)) && isDaily(range(period.previous));
     if (boards) {
-      const lines = await this.leaderboards.crossServiceFunctions(range(period.current), range(period.previous), by, limit + 1);
-      amounts = new Map(lines.map((l) => [l.key.functionId as number, by === 'self' ? { self: l.current, cum: l.extra.other as bigint } : { self: l.extra.other as bigint, cum: l.current }]));
+      const lines = await this.leaderboards.crossServiceFunctions(
+        range(period.current),
+        range(period.previous),
+        by,
+        limit + 1,
+      );
+      amounts = new Map(
+        lines.map((l) => [
+          l.key.functionId as number,
+          by === 'self'
+            ? { self: l.current, cum: l.extra.other as bigint }
+            : { self: l.extra.other as bigint, cum: l.current },
+        ]),
+      );
     } else amounts = await this.repository.functionAmounts(scope, period.current);
     const ranked = await this.rank(amounts, column, limit + 1, after);
     const page = ranked.slice(0, limit);
     // Σ function self = Σ services (the books check it), so the total comes from the service rollups.
     const [previous, totals] = await Promise.all([
-      this.repository.functionAmounts(scope, period.previous, page.map((l) => l.id)),
+      this.repository.functionAmounts(
+        scope,
+        period.previous,
+        page.map((l) => l.id),
+      ),
       this.repository.groups({ kind: 'service' }, scope, period.current, period.previous, { limit: 1, after: null }),
     ]);
     const last = page.at(-1);
@@ -249,21 +359,42 @@ export class CostQueryService {
       rows: page.map((l) => {
         const prev = previous.get(l.id)?.[column] ?? 0n;
         const cost = l.amounts[column];
-        return { key: l.name, detail: null, cost, previous: prev, change: change(cost, prev), cpuNanoseconds: null, inclusive: l.amounts.cum };
+        return {
+          key: l.name,
+          detail: null,
+          cost,
+          previous: prev,
+          change: change(cost, prev),
+          cpuNanoseconds: null,
+          inclusive: l.amounts.cum,
+        };
       }),
-      total: { cost: totals.totalCurrent, previous: totals.totalPrevious, change: change(totals.totalCurrent, totals.totalPrevious) },
+      total: {
+        cost: totals.totalCurrent,
+        previous: totals.totalPrevious,
+        change: change(totals.totalCurrent, totals.totalPrevious),
+      },
       count: boards ? null : amounts.size,
       nextCursor: ranked.length > limit && last ? encodeCursor({ amount: last.amounts[column], key: last.name }) : null,
     };
   }
 
   /** Sorts function amounts by (amount desc, name asc) after the keyset, fetching names only where they decide. */
-  private async rank(amounts: ReadonlyMap<number, FunctionAmounts>, column: 'self' | 'cum', count: number, after: KeysetAfter | null) {
+  private async rank(
+    amounts: ReadonlyMap<number, FunctionAmounts>,
+    column: 'self' | 'cum',
+    count: number,
+    after: KeysetAfter | null,
+  ) {
     let entries = [...amounts].map(([id, a]) => ({ id, amounts: a }));
     if (after) {
       const ties = entries.filter((e) => e.amounts[column] === after.amount);
       const names = await this.functions.namesOf(ties.map((e) => e.id));
-      entries = entries.filter((e) => e.amounts[column] < after.amount || (e.amounts[column] === after.amount && (names.get(e.id) ?? '') > after.key));
+      entries = entries.filter(
+        (e) =>
+          e.amounts[column] < after.amount ||
+          (e.amounts[column] === after.amount && (names.get(e.id) ?? '') > after.key),
+      );
     }
     entries.sort((a, b) => compareDesc(a.amounts[column], b.amounts[column]));
     const boundary = entries[count - 1]?.amounts[column];
@@ -276,7 +407,10 @@ export class CostQueryService {
   }
 
   private resolve(request: PeriodRequest): ResolvedPeriod {
-    return resolvePeriod({ fromMs: request.from.getTime(), toMs: request.to.getTime(), step: request.step }, this.clock());
+    return resolvePeriod(
+      { fromMs: request.from.getTime(), toMs: request.to.getTime(), step: request.step },
+      this.clock(),
+    );
   }
 }
 
@@ -294,7 +428,15 @@ function bucketize(period: ResolvedPeriod, amounts: readonly TimedAmount[]): Map
   }
   const out = new Map<string, TrendPoint[]>();
   for (const [key, series] of [...sums].sort(([a], [b]) => compareText(a, b))) {
-    out.set(key, ranges.map((r, i) => ({ label: bucketLabel(r.fromMs, period.step), from: new Date(r.fromMs), to: new Date(r.toMs), cost: series[i] as bigint })));
+    out.set(
+      key,
+      ranges.map((r, i) => ({
+        label: bucketLabel(r.fromMs, period.step),
+        from: new Date(r.fromMs),
+        to: new Date(r.toMs),
+        cost: series[i] as bigint,
+      })),
+    );
   }
   return out;
 }
@@ -312,7 +454,12 @@ function stepStart(ms: number, ranges: readonly TimeRange[]): number {
 }
 
 function emptySeries(period: ResolvedPeriod): TrendPoint[] {
-  return buckets(period.current, period.step).map((r) => ({ label: bucketLabel(r.fromMs, period.step), from: new Date(r.fromMs), to: new Date(r.toMs), cost: 0n }));
+  return buckets(period.current, period.step).map((r) => ({
+    label: bucketLabel(r.fromMs, period.step),
+    from: new Date(r.fromMs),
+    to: new Date(r.toMs),
+    cost: 0n,
+  }));
 }
 
 function info(period: ResolvedPeriod): PeriodInfo {
@@ -343,7 +490,8 @@ function labelKey(groupBy: string): string {
 
 function clampLimit(limit: number | undefined): number {
   const n = limit ?? 100;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new RangeError(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT)
+    throw new RangeError(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
   return n;
 }
 

@@ -22,7 +22,11 @@ import { LeaderboardService } from './leaderboard.service';
   imports: [ProfilesModule, CatalogModule],
   providers: [
     { provide: FunctionDictionary, useFactory: (db: DataSource) => new FunctionDictionary(db), inject: [DataSource] },
-    { provide: LeaderboardRepository, useFactory: (db: DataSource) => new LeaderboardRepository(db), inject: [DataSource] },
+    {
+      provide: LeaderboardRepository,
+      useFactory: (db: DataSource) => new LeaderboardRepository(db),
+      inject: [DataSource],
+    },
     AttributionRepository,
     FunctionDayRepository,
     { provide: CostQueryRepository, useFactory: (db: DataSource) => new CostQueryRepository(db), inject: [DataSource] },

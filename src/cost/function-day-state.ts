@@ -61,7 +61,8 @@ export class FunctionDayState {
         const sid = b.serviceIds[i] as number;
         const split = state.services.get(sid) as DayServiceSplit;
         const at = fill.get(sid) as number;
-        if (at > 0 && (split.ids[at - 1] as number) >= (b.functionIds[i] as number)) throw new Error(`cost_function_day_blocks ${day}: service ${sid} function ${b.functionIds[i]} out of order`);
+        if (at > 0 && (split.ids[at - 1] as number) >= (b.functionIds[i] as number))
+          throw new Error(`cost_function_day_blocks ${day}: service ${sid} function ${b.functionIds[i]} out of order`);
         split.ids[at] = b.functionIds[i] as number;
         split.self[at] = b.self[i] as bigint;
         split.cum[at] = b.cum[i] as bigint;
@@ -132,8 +133,14 @@ export class FunctionDayState {
         this.touched.add(id >> BLOCK_BITS);
         s += ds;
         c += dc;
-        if (s < 0n || c < 0n) throw new Error(`daily function facts of ${this.day}: service ${serviceId} function ${id} would fall below zero (stored splits and daily facts disagree)`);
-        if (s > MAX_BIGINT || c > MAX_BIGINT) throw new RangeError(`daily function facts of ${this.day}: service ${serviceId} function ${id} exceeds a bigint`);
+        if (s < 0n || c < 0n)
+          throw new Error(
+            `daily function facts of ${this.day}: service ${serviceId} function ${id} would fall below zero (stored splits and daily facts disagree)`,
+          );
+        if (s > MAX_BIGINT || c > MAX_BIGINT)
+          throw new RangeError(
+            `daily function facts of ${this.day}: service ${serviceId} function ${id} exceeds a bigint`,
+          );
       }
       if (s === 0n && c === 0n) continue;
       ids[out] = id;
@@ -165,7 +172,8 @@ export class FunctionDayState {
     const starts = new Int32Array(maxId + 2);
     for (const sid of services) {
       const ids = (this.services.get(sid) as DayServiceSplit).ids;
-      for (let i = 0; i < ids.length; i++) if (blocks.has((ids[i] as number) >> BLOCK_BITS)) starts[(ids[i] as number) + 1]++;
+      for (let i = 0; i < ids.length; i++)
+        if (blocks.has((ids[i] as number) >> BLOCK_BITS)) starts[(ids[i] as number) + 1]++;
     }
     for (let f = 1; f < starts.length; f++) starts[f] = (starts[f] as number) + (starts[f - 1] as number);
     const sids = new Int32Array(n);
@@ -186,11 +194,17 @@ export class FunctionDayState {
       }
     }
     const out: DayBlock[] = [];
-    for (let start = 0; start < n; ) {
+    for (let start = 0; start < n;) {
       const block = (fids[start] as number) >> BLOCK_BITS;
       let end = start + 1;
       while (end < n && (fids[end] as number) >> BLOCK_BITS === block) end++;
-      out.push({ block, serviceIds: sids.subarray(start, end), functionIds: fids.subarray(start, end), self: self.subarray(start, end), cum: cum.subarray(start, end) });
+      out.push({
+        block,
+        serviceIds: sids.subarray(start, end),
+        functionIds: fids.subarray(start, end),
+        self: self.subarray(start, end),
+        cum: cum.subarray(start, end),
+      });
       start = end;
     }
     return out;
@@ -205,7 +219,8 @@ export class FunctionDayState {
     const bySelf = new TopList(size, 'self');
     const byCum = new TopList(size, 'cum');
     let maxId = -1;
-    for (const split of this.services.values()) if (split.ids.length > 0) maxId = Math.max(maxId, split.ids[split.ids.length - 1] as number);
+    for (const split of this.services.values())
+      if (split.ids.length > 0) maxId = Math.max(maxId, split.ids[split.ids.length - 1] as number);
     // Cross-service sums indexed by function id (ids are dense): no Map of millions of entries.
     const crossSelf = new BigInt64Array(maxId + 1);
     const crossCum = new BigInt64Array(maxId + 1);
@@ -219,7 +234,10 @@ export class FunctionDayState {
         byCum.offer(sid, fid, self, cum, 1);
         const x = (crossSelf[fid] as bigint) + self;
         const c = (crossCum[fid] as bigint) + cum;
-        if (x > MAX_BIGINT || c > MAX_BIGINT) throw new RangeError(`daily function facts of ${this.day}: function ${fid} summed over services exceeds a bigint`);
+        if (x > MAX_BIGINT || c > MAX_BIGINT)
+          throw new RangeError(
+            `daily function facts of ${this.day}: function ${fid} summed over services exceeds a bigint`,
+          );
         crossSelf[fid] = x;
         crossCum[fid] = c;
         services[fid] = (services[fid] as number) + 1;
@@ -235,7 +253,15 @@ export class FunctionDayState {
       xSelf.offer(null, fid, crossSelf[fid] as bigint, crossCum[fid] as bigint, n);
       xCum.offer(null, fid, crossSelf[fid] as bigint, crossCum[fid] as bigint, n);
     }
-    return { boards: { self: bySelf.sorted(), inclusive: byCum.sorted(), 'cross-self': xSelf.sorted(), 'cross-inclusive': xCum.sorted() }, functions };
+    return {
+      boards: {
+        self: bySelf.sorted(),
+        inclusive: byCum.sorted(),
+        'cross-self': xSelf.sorted(),
+        'cross-inclusive': xCum.sorted(),
+      },
+      functions,
+    };
   }
 }
 

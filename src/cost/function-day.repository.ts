@@ -23,8 +23,15 @@ export class FunctionDayRepository {
    * windows of one day apply their changes one at a time, and returns it.
    */
   async lockDay(tx: EntityManager, day: string): Promise<DayStateRow> {
-    await tx.query(`INSERT INTO cost_function_day_states (day, token, pairs, functions, top_size) VALUES ($1::date, '', 0, 0, 0) ON CONFLICT (day) DO NOTHING`, [day]);
-    const [row] = await queryRows<{ token: string }>(tx, `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR UPDATE`, [day]);
+    await tx.query(
+      `INSERT INTO cost_function_day_states (day, token, pairs, functions, top_size) VALUES ($1::date, '', 0, 0, 0) ON CONFLICT (day) DO NOTHING`,
+      [day],
+    );
+    const [row] = await queryRows<{ token: string }>(
+      tx,
+      `SELECT token FROM cost_function_day_states WHERE day = $1::date FOR UPDATE`,
+      [day],
+    );
     if (!row) throw new Error(`cost_function_day_states has no row for ${day} after inserting it`);
     return { token: row.token };
   }
@@ -49,30 +56,59 @@ export class FunctionDayRepository {
   }
 
   /** Replaces the day's rows of the `touched` blocks by `blocks` (a touched block absent from `blocks` is deleted). */
-  async writeBlocks(tx: EntityManager, day: string, touched: ReadonlySet<number>, blocks: readonly DayBlock[]): Promise<void> {
+  async writeBlocks(
+    tx: EntityManager,
+    day: string,
+    touched: ReadonlySet<number>,
+    blocks: readonly DayBlock[],
+  ): Promise<void> {
     if (touched.size === 0) return;
-    await tx.query(`DELETE FROM cost_function_day_blocks WHERE day = $1::date AND block = ANY($2::int[])`, [day, [...touched]]);
+    await tx.query(`DELETE FROM cost_function_day_blocks WHERE day = $1::date AND block = ANY($2::int[])`, [
+      day,
+      [...touched],
+    ]);
     for (let i = 0; i < blocks.length; i += BLOCK_ROWS_PER_STATEMENT) {
       const chunk = blocks.slice(i, i + BLOCK_ROWS_PER_STATEMENT);
       const params: unknown[] = [day];
       const values = chunk.map((b) => {
         // Array literals built here and passed as plain text parameters: no per-element quoting by the driver.
-        params.push(b.block, `{${b.serviceIds.join(',')}}`, `{${b.functionIds.join(',')}}`, `{${b.self.join(',')}}`, `{${b.cum.join(',')}}`);
+        params.push(
+          b.block,
+          `{${b.serviceIds.join(',')}}`,
+          `{${b.functionIds.join(',')}}`,
+          `{${b.self.join(',')}}`,
+          `{${b.cum.join(',')}}`,
+        );
         const p = params.length;
         return `($1::date, $${p - 4}::int, $${p - 3}::int[], $${p - 2}::int[], $${p - 1}::bigint[], $${p}::bigint[])`;
       });
-      await tx.query(`INSERT INTO cost_function_day_blocks (day, block, service_ids, function_ids, self_microdollars, cum_microdollars) VALUES ${values.join(', ')}`, params);
+      await tx.query(
+        `INSERT INTO cost_function_day_blocks (day, block, service_ids, function_ids, self_microdollars, cum_microdollars) VALUES ${values.join(', ')}`,
+        params,
+      );
     }
   }
 
   /** Replaces the day's board lists and its state row (a new token); a day left with no entry loses all three. */
-  async writeTopsAndState(tx: EntityManager, day: string, state: { token: string; pairs: number; functions: number; topSize: number; boards: Record<TopBoard, readonly TopLine[]> }): Promise<void> {
+  async writeTopsAndState(
+    tx: EntityManager,
+    day: string,
+    state: {
+      token: string;
+      pairs: number;
+      functions: number;
+      topSize: number;
+      boards: Record<TopBoard, readonly TopLine[]>;
+    },
+  ): Promise<void> {
     await tx.query(`DELETE FROM cost_function_day_tops WHERE day = $1::date`, [day]);
     if (state.pairs === 0) {
       await tx.query(`DELETE FROM cost_function_day_states WHERE day = $1::date`, [day]);
       return;
     }
-    const lines = (Object.entries(state.boards) as Array<[TopBoard, readonly TopLine[]]>).flatMap(([board, list]) => list.map((l, i) => ({ board, rank: i + 1, ...l })));
+    const lines = (Object.entries(state.boards) as Array<[TopBoard, readonly TopLine[]]>).flatMap(([board, list]) =>
+      list.map((l, i) => ({ board, rank: i + 1, ...l })),
+    );
     await tx.query(
       `INSERT INTO cost_function_day_tops (day, board, rank, service_id, function_id, self_microdollars, cum_microdollars, services)
        SELECT $1::date, * FROM unnest($2::text[], $3::int[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::int[])`,
@@ -87,6 +123,9 @@ export class FunctionDayRepository {
         lines.map((l) => l.services),
       ],
     );
-    await tx.query(`UPDATE cost_function_day_states SET token = $2, pairs = $3, functions = $4, top_size = $5 WHERE day = $1::date`, [day, state.token, state.pairs, state.functions, state.topSize]);
+    await tx.query(
+      `UPDATE cost_function_day_states SET token = $2, pairs = $3, functions = $4, top_size = $5 WHERE day = $1::date`,
+      [day, state.token, state.pairs, state.functions, state.topSize],
+    );
   }
 }

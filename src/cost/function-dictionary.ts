@@ -52,7 +52,11 @@ class NameTable {
     const wanted = [...new Set(ids)];
     const missing = wanted.filter((id) => !this.names.has(id));
     if (missing.length > 0) {
-      const rows = await queryRows<{ id: number; name: string }>(this.db, `SELECT id, name FROM ${this.table} WHERE id = ANY($1::int[])`, [missing]);
+      const rows = await queryRows<{ id: number; name: string }>(
+        this.db,
+        `SELECT id, name FROM ${this.table} WHERE id = ANY($1::int[])`,
+        [missing],
+      );
       for (const { id, name } of rows) this.remember(id, name);
     }
     return new Map(wanted.filter((id) => this.names.has(id)).map((id) => [id, this.names.get(id) as string]));

@@ -28,7 +28,8 @@ export function finalists(lists: readonly DayList[], limit: number): string[] | 
   let threshold = 0n; // the most an unseen line can have over the period
   const floors: bigint[] = [];
   for (const list of lists) {
-    const floor = list.complete || list.lines.length === 0 ? 0n : (list.lines[list.lines.length - 1] as ListLine).amount;
+    const floor =
+      list.complete || list.lines.length === 0 ? 0n : (list.lines[list.lines.length - 1] as ListLine).amount;
     floors.push(floor);
     threshold += floor;
   }

@@ -9,7 +9,6 @@ export interface FunctionAmount {
   readonly cum: bigint;
 }
 
-
 /** A split as parallel arrays in ascending id order (no object per function: millions per window at scale). */
 export interface SplitArrays {
   readonly ids: Int32Array;
@@ -50,7 +49,8 @@ export function encodeSplitArrays(split: SplitArrays): Buffer {
 export function decodeFunctionSplit(bytes: Uint8Array): Map<number, FunctionAmount> {
   const split = decodeSplitArrays(bytes);
   const out = new Map<number, FunctionAmount>();
-  for (let i = 0; i < split.ids.length; i++) out.set(split.ids[i] as number, { self: split.self[i] as bigint, cum: split.cum[i] as bigint });
+  for (let i = 0; i < split.ids.length; i++)
+    out.set(split.ids[i] as number, { self: split.self[i] as bigint, cum: split.cum[i] as bigint });
   return out;
 }
 
@@ -59,7 +59,8 @@ export function decodeSplitArrays(bytes: Uint8Array): SplitArrays {
   if (bytes[0] !== VERSION) throw new RangeError(`function split: unsupported version ${bytes[0]} at byte 0`);
   const cursor = { pos: 1 };
   const count = Number(readVarint(bytes, cursor));
-  if (count > bytes.length) throw new RangeError(`function split: count ${count} cannot fit ${bytes.length} bytes at byte 1`);
+  if (count > bytes.length)
+    throw new RangeError(`function split: count ${count} cannot fit ${bytes.length} bytes at byte 1`);
   const ids = new Int32Array(count);
   const self: bigint[] = new Array<bigint>(count);
   const cum: bigint[] = new Array<bigint>(count);
@@ -70,7 +71,8 @@ export function decodeSplitArrays(bytes: Uint8Array): SplitArrays {
     self[i] = readVarint(bytes, cursor);
     cum[i] = readVarint(bytes, cursor);
   }
-  if (cursor.pos !== bytes.length) throw new RangeError(`function split: ${bytes.length - cursor.pos} trailing bytes at byte ${cursor.pos}`);
+  if (cursor.pos !== bytes.length)
+    throw new RangeError(`function split: ${bytes.length - cursor.pos} trailing bytes at byte ${cursor.pos}`);
   return { ids, self, cum };
 }
 

@@ -29,7 +29,9 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2
 
 const instant = (param: string) =>
   z
-    .string({ error: `${param} is required (an ISO 8601 date or date-time with a zone, e.g. 2026-11-21 or 2026-11-21T06:00:00Z)` })
+    .string({
+      error: `${param} is required (an ISO 8601 date or date-time with a zone, e.g. 2026-11-21 or 2026-11-21T06:00:00Z)`,
+    })
     .refine((s) => INSTANT.test(s) && !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)), {
       message: `${param} must be an ISO 8601 date or date-time with a zone, e.g. 2026-11-21 or 2026-11-21T06:00:00Z`,
     })
@@ -53,7 +55,8 @@ const querySchema = z.object({
  * @throws LeaderboardQueryError naming the parameter.
  */
 export function parseLeaderboardQuery(board: string, raw: Readonly<Record<string, unknown>>): LeaderboardQuery {
-  if (!(BOARDS as readonly string[]).includes(board)) throw new LeaderboardQueryError('board', `unknown leaderboard "${board}"; one of ${BOARDS.join(', ')}`);
+  if (!(BOARDS as readonly string[]).includes(board))
+    throw new LeaderboardQueryError('board', `unknown leaderboard "${board}"; one of ${BOARDS.join(', ')}`);
   const single = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v[v.length - 1] : v]));
   const parsed = querySchema.safeParse(single);
   if (!parsed.success) {
@@ -62,10 +65,19 @@ export function parseLeaderboardQuery(board: string, raw: Readonly<Record<string
   }
   const { from, to, limit = 10, by = 'self' } = parsed.data;
   if (to.getTime() <= from.getTime()) throw new LeaderboardQueryError('to', 'must be after from');
-  if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * DAY_MS) throw new LeaderboardQueryError('to', `the period may be at most ${MAX_PERIOD_DAYS} days`);
+  if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * DAY_MS)
+    throw new LeaderboardQueryError('to', `the period may be at most ${MAX_PERIOD_DAYS} days`);
   if (board === 'functions' || board === 'cross-service-functions') {
-    if (from.getTime() % DAY_MS !== 0) throw new LeaderboardQueryError('from', 'function leaderboards use daily facts: from must be a UTC midnight (e.g. 2026-11-21)');
-    if (to.getTime() % DAY_MS !== 0) throw new LeaderboardQueryError('to', 'function leaderboards use daily facts: to must be a UTC midnight (e.g. 2026-11-22)');
+    if (from.getTime() % DAY_MS !== 0)
+      throw new LeaderboardQueryError(
+        'from',
+        'function leaderboards use daily facts: from must be a UTC midnight (e.g. 2026-11-21)',
+      );
+    if (to.getTime() % DAY_MS !== 0)
+      throw new LeaderboardQueryError(
+        'to',
+        'function leaderboards use daily facts: to must be a UTC midnight (e.g. 2026-11-22)',
+      );
   }
   return { board: board as Board, from, to, limit, by };
 }

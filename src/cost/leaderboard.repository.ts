@@ -33,7 +33,12 @@ export class LeaderboardRepository {
   constructor(private readonly db: DataSource) {}
 
   async totals(period: Period): Promise<PeriodTotals> {
-    const [row] = await queryRows<{ currencies: string[] | null; total: string | null; default_priced: boolean | null; windows: number }>(
+    const [row] = await queryRows<{
+      currencies: string[] | null;
+      total: string | null;
+      default_priced: boolean | null;
+      windows: number;
+    }>(
       this.db,
       `SELECT array_agg(DISTINCT currency) AS currencies, sum(total_microdollars)::text AS total,
               bool_or(default_priced) AS default_priced, count(*)::int AS windows
@@ -99,7 +104,10 @@ export class LeaderboardRepository {
     const keys = await this.functionFinalists(current, by === 'self' ? 'self' : 'inclusive', limit);
     if (keys === null) return this.functionsBySum(current, previous, by, limit);
     const pairs = keys.map((k) => k.split(':').map(Number) as [number, number]);
-    const [now, before] = await Promise.all([this.exactAmounts(current, pairs, false), this.exactAmounts(previous, pairs, false)]);
+    const [now, before] = await Promise.all([
+      this.exactAmounts(current, pairs, false),
+      this.exactAmounts(previous, pairs, false),
+    ]);
     const column = by === 'self' ? 'self' : 'cum';
     const other = by === 'self' ? 'cum' : 'self';
     const lines = pairs
@@ -119,16 +127,35 @@ export class LeaderboardRepository {
         lines.map((l) => (l.prev?.[column] ?? 0n).toString()),
         limit,
       ],
-      (r) => ({ key: { service: r.service as string, functionId: Number(r.function_id) }, extra: { other: BigInt(r.other as string) } }),
+      (r) => ({
+        key: { service: r.service as string, functionId: Number(r.function_id) },
+        extra: { other: BigInt(r.other as string) },
+      }),
     );
   }
 
   /** Functions summed over every service they appear in; read like `functions`. */
-  async crossServiceFunctions(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+  async crossServiceFunctions(
+    current: Period,
+    previous: Period,
+    by: 'self' | 'inclusive',
+    limit: number,
+  ): Promise<RankedRow[]> {
     const keys = await this.functionFinalists(current, by === 'self' ? 'cross-self' : 'cross-inclusive', limit);
     if (keys === null) return this.crossServiceFunctionsBySum(current, previous, by, limit);
     const ids = keys.map(Number);
-    const [now, before] = await Promise.all([this.exactAmounts(current, ids.map((fid) => [null, fid]), true), this.exactAmounts(previous, ids.map((fid) => [null, fid]), true)]);
+    const [now, before] = await Promise.all([
+      this.exactAmounts(
+        current,
+        ids.map((fid) => [null, fid]),
+        true,
+      ),
+      this.exactAmounts(
+        previous,
+        ids.map((fid) => [null, fid]),
+        true,
+      ),
+    ]);
     const column = by === 'self' ? 'self' : 'cum';
     const other = by === 'self' ? 'cum' : 'self';
     return ids
@@ -138,7 +165,12 @@ export class LeaderboardRepository {
       })
       .sort((a, b) => (a.cur[column] === b.cur[column] ? a.fid - b.fid : a.cur[column] > b.cur[column] ? -1 : 1))
       .slice(0, limit)
-      .map((l) => ({ key: { functionId: l.fid }, current: l.cur[column], previous: l.prev, extra: { other: l.cur[other], services: l.cur.services } }));
+      .map((l) => ({
+        key: { functionId: l.fid },
+        current: l.cur[column],
+        previous: l.prev,
+        extra: { other: l.cur[other], services: l.cur.services },
+      }));
   }
 
   /**
@@ -165,7 +197,11 @@ export class LeaderboardRepository {
       );
       const byDay = new Map<string, DayList & { lines: Array<{ key: string; amount: bigint }> }>();
       for (const d of days) byDay.set(d.day, { lines: [], complete: d.entries <= Math.min(depth, d.top_size) });
-      for (const r of rows) byDay.get(r.day)?.lines.push({ key: r.service_id === null ? `${r.function_id}` : `${r.service_id}:${r.function_id}`, amount: BigInt(r.amount) });
+      for (const r of rows)
+        byDay.get(r.day)?.lines.push({
+          key: r.service_id === null ? `${r.function_id}` : `${r.service_id}:${r.function_id}`,
+          amount: BigInt(r.amount),
+        });
       const keys = finalists([...byDay.values()], limit);
       // Many finalists means near-ties across the boundary: reading deeper narrows them down.
       if (keys !== null && keys.length <= 4 * limit + 64) return keys;
@@ -174,11 +210,21 @@ export class LeaderboardRepository {
   }
 
   /** Exact period sums of the given (service id or null for all services, function id) keys, from the day blocks. */
-  private async exactAmounts(period: Period, keys: ReadonlyArray<readonly [number | null, number]>, cross: boolean): Promise<Map<string, { self: bigint; cum: bigint; services: number }>> {
+  private async exactAmounts(
+    period: Period,
+    keys: ReadonlyArray<readonly [number | null, number]>,
+    cross: boolean,
+  ): Promise<Map<string, { self: bigint; cum: bigint; services: number }>> {
     if (keys.length === 0) return new Map();
     const fids = [...new Set(keys.map(([, fid]) => fid))];
     const blocks = [...new Set(fids.map((fid) => fid >> BLOCK_BITS))];
-    const rows = await queryRows<{ service_id: number | null; function_id: number; self: string; cum: string; services: number }>(
+    const rows = await queryRows<{
+      service_id: number | null;
+      function_id: number;
+      self: string;
+      cum: string;
+      services: number;
+    }>(
       this.db,
       `SELECT ${cross ? 'NULL::int' : 'e.service_id'} AS service_id, e.function_id, sum(e.self_microdollars)::text AS self, sum(e.cum_microdollars)::text AS cum,
               count(DISTINCT e.service_id)::int AS services
@@ -212,12 +258,20 @@ export class LeaderboardRepository {
        SELECT cur.service, cur.function_id, cur.o::text AS other, cur.v::text AS current, coalesce(prev.v, 0)::text AS previous
          FROM cur LEFT JOIN prev USING (service, function_id) ORDER BY cur.v DESC, cur.service, cur.function_id`,
       dayParams(current, previous, limit),
-      (r) => ({ key: { service: r.service as string, functionId: Number(r.function_id) }, extra: { other: BigInt(r.other as string) } }),
+      (r) => ({
+        key: { service: r.service as string, functionId: Number(r.function_id) },
+        extra: { other: BigInt(r.other as string) },
+      }),
     );
   }
 
   /** `crossServiceFunctions` by summing every daily row of both periods. */
-  crossServiceFunctionsBySum(current: Period, previous: Period, by: 'self' | 'inclusive', limit: number): Promise<RankedRow[]> {
+  crossServiceFunctionsBySum(
+    current: Period,
+    previous: Period,
+    by: 'self' | 'inclusive',
+    limit: number,
+  ): Promise<RankedRow[]> {
     const column = by === 'self' ? 'self_microdollars' : 'cum_microdollars';
     const other = by === 'self' ? 'cum_microdollars' : 'self_microdollars';
     return this.ranked(
@@ -231,13 +285,24 @@ export class LeaderboardRepository {
        SELECT cur.function_id, cur.services, cur.o::text AS other, cur.v::text AS current, coalesce(prev.v, 0)::text AS previous
          FROM cur LEFT JOIN prev USING (function_id) ORDER BY cur.v DESC, cur.function_id`,
       dayParams(current, previous, limit),
-      (r) => ({ key: { functionId: Number(r.function_id) }, extra: { other: BigInt(r.other as string), services: Number(r.services) } }),
+      (r) => ({
+        key: { functionId: Number(r.function_id) },
+        extra: { other: BigInt(r.other as string), services: Number(r.services) },
+      }),
     );
   }
 
-  private async ranked(sql: string, params: unknown[], map: (r: Record<string, unknown>) => Pick<RankedRow, 'key' | 'extra'>): Promise<RankedRow[]> {
+  private async ranked(
+    sql: string,
+    params: unknown[],
+    map: (r: Record<string, unknown>) => Pick<RankedRow, 'key' | 'extra'>,
+  ): Promise<RankedRow[]> {
     const rows = await queryRows<Record<string, unknown>>(this.db, sql, params);
-    return rows.map((r) => ({ ...map(r), current: BigInt(r.current as string), previous: BigInt(r.previous as string) }));
+    return rows.map((r) => ({
+      ...map(r),
+      current: BigInt(r.current as string),
+      previous: BigInt(r.previous as string),
+    }));
   }
 }
 
@@ -254,7 +319,12 @@ export function isDaily(period: Period): boolean {
 function rollupSource(prefix: 'cost_team' | 'cost_service', current: Period, previous: Period, limit: number) {
   return isDaily(current) && isDaily(previous)
     ? { table: `${prefix}_days`, time: 'day', cast: '::date', params: dayParams(current, previous, limit) }
-    : { table: `${prefix}_windows`, time: 'window_start', cast: '::timestamptz', params: timeParams(current, previous, limit) };
+    : {
+        table: `${prefix}_windows`,
+        time: 'window_start',
+        cast: '::timestamptz',
+        params: timeParams(current, previous, limit),
+      };
 }
 
 function dayParams(current: Period, previous: Period, limit: number): unknown[] {

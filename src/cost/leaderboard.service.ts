@@ -52,9 +52,16 @@ export class LeaderboardService {
   async leaderboard(query: LeaderboardQuery): Promise<LeaderboardJson> {
     const current: Period = { from: query.from, to: query.to };
     const previous: Period = { from: new Date(2 * query.from.getTime() - query.to.getTime()), to: query.from };
-    const [totals, previousTotals, rows] = await Promise.all([this.repository.totals(current), this.repository.totals(previous), this.rows(query, current, previous)]);
+    const [totals, previousTotals, rows] = await Promise.all([
+      this.repository.totals(current),
+      this.repository.totals(previous),
+      this.rows(query, current, previous),
+    ]);
     const currencies = [...new Set([...totals.currencies, ...previousTotals.currencies])];
-    if (currencies.length > 1) throw new ConflictException(`the periods mix currencies (${currencies.join(', ')}): ask for a period priced in one currency`);
+    if (currencies.length > 1)
+      throw new ConflictException(
+        `the periods mix currencies (${currencies.join(', ')}): ask for a period priced in one currency`,
+      );
     return {
       board: query.board,
       by: query.by,
@@ -84,18 +91,32 @@ export class LeaderboardService {
   }
 
   private async toJson(query: LeaderboardQuery, rows: readonly RankedRow[]): Promise<LeaderboardRowJson[]> {
-    const names = await this.functions.namesOf(rows.flatMap((r) => (typeof r.key.functionId === 'number' ? [r.key.functionId] : [])));
+    const names = await this.functions.namesOf(
+      rows.flatMap((r) => (typeof r.key.functionId === 'number' ? [r.key.functionId] : [])),
+    );
     return rows.map((r, i) => {
-      const base = { rank: i + 1, cost: moneyJson(r.current), previous: moneyJson(r.previous), change: change(r.current, r.previous) };
+      const base = {
+        rank: i + 1,
+        cost: moneyJson(r.current),
+        previous: moneyJson(r.previous),
+        change: change(r.current, r.previous),
+      };
       switch (query.board) {
         case 'teams':
           return { ...base, team: r.key.team, kind: r.key.kind };
         case 'services':
-          return { ...base, service: r.key.service, team: r.key.team, cpuNanoseconds: String(r.extra.cpuNanoseconds), defaultPriced: r.extra.defaultPriced };
+          return {
+            ...base,
+            service: r.key.service,
+            team: r.key.team,
+            cpuNanoseconds: String(r.extra.cpuNanoseconds),
+            defaultPriced: r.extra.defaultPriced,
+          };
         case 'functions':
         case 'cross-service-functions': {
           const other = moneyJson(r.extra.other as bigint);
-          const figures = query.by === 'self' ? { self: base.cost, inclusive: other } : { self: other, inclusive: base.cost };
+          const figures =
+            query.by === 'self' ? { self: base.cost, inclusive: other } : { self: other, inclusive: base.cost };
           const where = query.board === 'functions' ? { service: r.key.service } : { services: r.extra.services };
           return { ...base, ...where, function: names.get(r.key.functionId as number) ?? null, ...figures };
         }

@@ -46,7 +46,10 @@ export function priceSettingsOf(document: unknown): PriceSettings {
   return {
     currency: doc.currency,
     prices: doc.prices.map((p) => ({ ...p, nanosPerCoreHour: BigInt(p.nanosPerCoreHour) })),
-    cost: { default: costModeOf(doc.cost.default), sources: Object.fromEntries(Object.entries(doc.cost.sources).map(([k, v]) => [k, costModeOf(v)])) },
+    cost: {
+      default: costModeOf(doc.cost.default),
+      sources: Object.fromEntries(Object.entries(doc.cost.sources).map(([k, v]) => [k, costModeOf(v)])),
+    },
   };
 }
 

@@ -40,7 +40,11 @@ export async function openDatabaseTarget(settings: Settings, options: OpenDataba
     await assertReachable(url, settingName(settings, 'database.url'), options.connectTimeoutMs ?? 10_000);
     return { url, displayUrl: redactUrl(url), embedded: null, release: async () => undefined };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: settings.paths.dataDir, role: options.role, ...(options.log ? { log: options.log } : {}) });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: settings.paths.dataDir,
+    role: options.role,
+    ...(options.log ? { log: options.log } : {}),
+  });
   return { url: embedded.url, displayUrl: redactUrl(embedded.url), embedded, release: () => embedded.stop() };
 }
 
@@ -52,7 +56,9 @@ export async function assertReachable(url: string, setting: string, timeoutMs: n
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new DatabaseConnectionError(`cannot connect to the database at ${setting} (${redactUrl(url)}): ${describeConnectError(error)}`);
+    throw new DatabaseConnectionError(
+      `cannot connect to the database at ${setting} (${redactUrl(url)}): ${describeConnectError(error)}`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

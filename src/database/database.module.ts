@@ -41,7 +41,11 @@ export class DatabaseModule {
             const dataSource = await new DataSource(resolved ?? dataSourceOptions).initialize();
             if (options.migrateOnStart) {
               const applied = await runMigrations(dataSource);
-              if (applied.length > 0) options.logger.info({ context: 'Database', migrations: applied }, `applied ${applied.length} migration(s)`);
+              if (applied.length > 0)
+                options.logger.info(
+                  { context: 'Database', migrations: applied },
+                  `applied ${applied.length} migration(s)`,
+                );
             }
             return dataSource;
           },

@@ -35,8 +35,12 @@ export interface MigrationStatus {
 /** Reads the migrations table without creating it (a database never migrated has every migration pending). */
 export async function migrationStatus(dataSource: DataSource): Promise<MigrationStatus> {
   const expected = dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
-  const [table] = (await dataSource.query('SELECT to_regclass($1) AS oid', [MIGRATIONS_TABLE])) as Array<{ oid: string | null }>;
-  const rows: Array<{ name: string }> = table?.oid ? await dataSource.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`) : [];
+  const [table] = (await dataSource.query('SELECT to_regclass($1) AS oid', [MIGRATIONS_TABLE])) as Array<{
+    oid: string | null;
+  }>;
+  const rows: Array<{ name: string }> = table?.oid
+    ? await dataSource.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`)
+    : [];
   const applied = rows.map((row) => row.name);
   const appliedSet = new Set(applied);
   return { expected, applied, pending: expected.filter((name) => !appliedSet.has(name)) };

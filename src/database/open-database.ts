@@ -17,9 +17,21 @@ export interface CliDatabase {
  * server of `FLAMEBILL_DATA_DIR` (shared with a running `flamebill serve`, else started for the
  * duration of the command). Does not migrate; call `runMigrations` when the command needs it.
  */
-export async function openCliDatabase(settings: Settings, logger: Logger, applicationName = 'flamebill-cli'): Promise<CliDatabase> {
-  const target = await openDatabaseTarget(settings, { role: 'cli', log: (message) => logger.info({ context: 'Database' }, message) });
-  const dataSource = createDataSource({ url: target.url, poolSize: Math.min(settings.database.poolSize, 4), applicationName, logger });
+export async function openCliDatabase(
+  settings: Settings,
+  logger: Logger,
+  applicationName = 'flamebill-cli',
+): Promise<CliDatabase> {
+  const target = await openDatabaseTarget(settings, {
+    role: 'cli',
+    log: (message) => logger.info({ context: 'Database' }, message),
+  });
+  const dataSource = createDataSource({
+    url: target.url,
+    poolSize: Math.min(settings.database.poolSize, 4),
+    applicationName,
+    logger,
+  });
   try {
     await dataSource.initialize();
   } catch (error) {

@@ -71,17 +71,30 @@ export class DemoLoader implements OnApplicationBootstrap {
     const windows = await source.coveredWindows(signal);
     if (windows.length === 0) return 0;
     const newest = windows[windows.length - 1]!;
-    const shiftMs = lastCompleteWindow(now, this.settings.ingest.windowSeconds).start.getTime() - newest.start.getTime();
-    const foldOptions = { labelKeys: this.settings.labels.keys, maxLabelValues: this.settings.labels.maxValuesPerKey, countWallAsCpu: false };
+    const shiftMs =
+      lastCompleteWindow(now, this.settings.ingest.windowSeconds).start.getTime() - newest.start.getTime();
+    const foldOptions = {
+      labelKeys: this.settings.labels.keys,
+      maxLabelValues: this.settings.labels.maxValuesPerKey,
+      countWallAsCpu: false,
+    };
     let stored = 0;
     for (const window of windows) {
-      const target = { start: new Date(window.start.getTime() + shiftMs), end: new Date(window.end.getTime() + shiftMs) };
+      const target = {
+        start: new Date(window.start.getTime() + shiftMs),
+        end: new Date(window.end.getTime() + shiftMs),
+      };
       for (const service of await source.listServices(window, signal)) {
         const fetched = await source.fetchProfiles(service, window, signal);
-        stored += await storePulled(this.store, DEMO_SOURCE, service, target, fetched, { fold: foldOptions, keepRaw: false });
+        stored += await storePulled(this.store, DEMO_SOURCE, service, target, fetched, {
+          fold: foldOptions,
+          keepRaw: false,
+        });
       }
     }
-    this.logger.log(`loaded ${stored} demo profiles into ${windows.length} windows ending ${lastCompleteWindow(now, this.settings.ingest.windowSeconds).end.toISOString()}`);
+    this.logger.log(
+      `loaded ${stored} demo profiles into ${windows.length} windows ending ${lastCompleteWindow(now, this.settings.ingest.windowSeconds).end.toISOString()}`,
+    );
     return stored;
   }
 }

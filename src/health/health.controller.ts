@@ -1,5 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { migrationStatus } from '../database/migrations';
 import { ReadinessRegistry, type ReadinessCheck } from './readiness.registry';
@@ -25,7 +31,9 @@ export class HealthController {
   @Get('healthz')
   @HealthCheck()
   liveness(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+    return this.health.check([
+      () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) }),
+    ]);
   }
 
   @Get('readyz')
@@ -34,7 +42,11 @@ export class HealthController {
     return this.health.check([
       () => this.checkDatabase(),
       () => this.checkMigrations(),
-      ...this.registry.entries().map(([name, check]) => () => this.runRegistered(name, check)),
+      ...this.registry.entries().map(
+        ([name, check]) =>
+          () =>
+            this.runRegistered(name, check),
+      ),
     ]);
   }
 
@@ -52,7 +64,9 @@ export class HealthController {
     try {
       const status = await withTimeout(migrationStatus(this.dataSource), CHECK_TIMEOUT_MS);
       const counts = { applied: status.applied.length, expected: status.expected.length };
-      return status.pending.length === 0 ? session.up(counts) : session.down({ ...counts, pending: [...status.pending] });
+      return status.pending.length === 0
+        ? session.up(counts)
+        : session.down({ ...counts, pending: [...status.pending] });
     } catch (error) {
       return session.down({ message: errorMessage(error) });
     }
@@ -62,7 +76,11 @@ export class HealthController {
     const session = this.indicators.check(name);
     try {
       const { status, ...details } = await withTimeout(Promise.resolve(check()), CHECK_TIMEOUT_MS);
-      return status === 'up' ? session.up(details) : status === 'degraded' ? session.degraded(details) : session.down(details);
+      return status === 'up'
+        ? session.up(details)
+        : status === 'degraded'
+          ? session.degraded(details)
+          : session.down(details);
     } catch (error) {
       return session.down({ message: errorMessage(error) });
     }

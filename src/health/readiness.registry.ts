@@ -23,7 +23,8 @@ export class ReadinessRegistry {
 
   /** @throws Error when `name` is already registered or is one of the built-in checks. */
   register(name: string, check: ReadinessCheck): void {
-    if (this.checks.has(name) || BUILT_IN_CHECKS.has(name)) throw new Error(`readiness check "${name}" is already registered`);
+    if (this.checks.has(name) || BUILT_IN_CHECKS.has(name))
+      throw new Error(`readiness check "${name}" is already registered`);
     this.checks.set(name, check);
   }
 

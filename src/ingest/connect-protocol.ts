@@ -86,7 +86,11 @@ export function toConnectError(err: unknown): ConnectError {
 export function sendConnectError(res: ServerResponse, error: ConnectError): void {
   if (res.headersSent) return;
   const text = JSON.stringify({ code: error.code, message: error.message });
-  res.writeHead(error.status, { ...error.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(error.status, {
+    ...error.headers,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -94,7 +98,10 @@ export function sendConnectError(res: ServerResponse, error: ConnectError): void
 export function sendConnectEmpty(res: ServerResponse, codec: 'proto' | 'json'): void {
   if (res.headersSent) return;
   const body = codec === 'json' ? '{}' : '';
-  res.writeHead(200, { 'Content-Type': codec === 'json' ? 'application/json' : 'application/proto', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(200, {
+    'Content-Type': codec === 'json' ? 'application/json' : 'application/proto',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

@@ -3,7 +3,10 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** The body (or a multipart part) is over the limit: ingest answers 413 without reading the rest. */
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number, what = 'request body') {
+  constructor(
+    readonly limit: number,
+    what = 'request body',
+  ) {
     super(`${what} too large: more than ${limit} bytes`);
     this.name = 'BodyTooLargeError';
   }
@@ -46,7 +49,9 @@ export function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const settle = watchRequest(req, (err) => (err ? reject(err) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))));
+    const settle = watchRequest(req, (err) =>
+      err ? reject(err) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
+    );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) settle(new BodyTooLargeError(maxBytes));
@@ -64,7 +69,11 @@ const KEPT_PARTS: ReadonlySet<string> = new Set(['profile', 'sample_type_config'
  * `labels` parts as bytes, whether sent as files (what the SDKs do) or as plain fields. The whole body and each part are capped at
  * `maxBytes`.
  */
-export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttpHeaders, maxBytes: number): Promise<MultipartProfile> {
+export function readMultipartProfile(
+  req: IncomingMessage,
+  headers: IncomingHttpHeaders,
+  maxBytes: number,
+): Promise<MultipartProfile> {
   return new Promise((resolve, reject) => {
     const parts = new Map<string, Buffer[]>();
     let hasPreviousProfile = false;
@@ -85,7 +94,11 @@ export function readMultipartProfile(req: IncomingMessage, headers: IncomingHttp
     });
     try {
       // latin1 maps bytes to characters one to one, so a profile sent as a plain field (no filename) comes back intact.
-      form = busboy({ headers, defCharset: 'latin1', limits: { fileSize: maxBytes, fieldSize: maxBytes, files: 8, fields: 8, parts: 16 } });
+      form = busboy({
+        headers,
+        defCharset: 'latin1',
+        limits: { fileSize: maxBytes, fieldSize: maxBytes, files: 8, fields: 8, parts: 16 },
+      });
     } catch (err: unknown) {
       settle(new MultipartFormError((err as Error).message));
       return;

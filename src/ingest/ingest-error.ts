@@ -37,9 +37,15 @@ export function tooManyRequests(message: string, retryAfterSeconds: number): Ing
 export function toIngestHttpError(err: unknown): IngestHttpError {
   if (err instanceof IngestHttpError) return err;
   if (err instanceof IngestRequestError) return new IngestHttpError(400, err.message);
-  if (err instanceof IngestAuthError) return new IngestHttpError(401, err.message, { 'WWW-Authenticate': 'Bearer realm="flamebill"' });
+  if (err instanceof IngestAuthError)
+    return new IngestHttpError(401, err.message, { 'WWW-Authenticate': 'Bearer realm="flamebill"' });
   if (err instanceof BodyTooLargeError) return new IngestHttpError(413, err.message);
-  if (err instanceof ProfileDecodeError || err instanceof UnsupportedIngestFormatError || err instanceof SampleTypeConfigError || err instanceof MultipartFormError) {
+  if (
+    err instanceof ProfileDecodeError ||
+    err instanceof UnsupportedIngestFormatError ||
+    err instanceof SampleTypeConfigError ||
+    err instanceof MultipartFormError
+  ) {
     return new IngestHttpError(422, err.message);
   }
   return new IngestHttpError(500, 'internal error while storing the profile; it was not stored');

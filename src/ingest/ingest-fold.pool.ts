@@ -51,7 +51,8 @@ export class IngestFoldPool {
   private readonly filename: string | null;
 
   constructor(private readonly options: IngestFoldPoolOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 0) throw new Error(`ingest fold workers: expected an integer >= 0, got ${options.workers}`);
+    if (!Number.isInteger(options.workers) || options.workers < 0)
+      throw new Error(`ingest fold workers: expected an integer >= 0, got ${options.workers}`);
     this.filename = options.workers === 0 ? null : (options.filename ?? defaultWorkerFile());
   }
 
@@ -77,7 +78,9 @@ export class IngestFoldPool {
       const jfrLabels = task.jfrLabels ? new Uint8Array(task.jfrLabels) : null;
       // @types/node 26 types MessagePort.postMessage's second argument as options, which piscina's TransferList
       // infers; piscina still passes an array of transferables through, as before.
-      const move = { transferList: jfrLabels ? [body.buffer, jfrLabels.buffer] : [body.buffer] } as unknown as Parameters<typeof pool.run>[1];
+      const move = {
+        transferList: jfrLabels ? [body.buffer, jfrLabels.buffer] : [body.buffer],
+      } as unknown as Parameters<typeof pool.run>[1];
       return (await pool.run({ ...task, body, jfrLabels }, move)) as FoldTaskResult;
     } catch (err: unknown) {
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new FoldQueueFullError(maxQueue);

@@ -22,6 +22,7 @@ export function foldTask(task: FoldTask): FoldTaskResult {
 
 /** A view that owns its whole ArrayBuffer, so transferring the buffer moves no more than the fold. */
 function ownedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes as Uint8Array<ArrayBuffer>;
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer)
+    return bytes as Uint8Array<ArrayBuffer>;
   return bytes.slice();
 }

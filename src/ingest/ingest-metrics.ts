@@ -24,8 +24,17 @@ export class IngestMetrics {
       labelNames: ['status', 'outcome'] as const,
       registers,
     });
-    this.bytes = new Counter({ name: 'flamebill_ingest_bytes_total', help: 'Bytes of push bodies read, by outcome.', labelNames: ['outcome'] as const, registers });
-    this.cpuNanoseconds = new Counter({ name: 'flamebill_ingest_cpu_nanoseconds_total', help: 'CPU nanoseconds in stored pushes.', registers });
+    this.bytes = new Counter({
+      name: 'flamebill_ingest_bytes_total',
+      help: 'Bytes of push bodies read, by outcome.',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.cpuNanoseconds = new Counter({
+      name: 'flamebill_ingest_cpu_nanoseconds_total',
+      help: 'CPU nanoseconds in stored pushes.',
+      registers,
+    });
     this.cappedLabelKeys = new Counter({
       name: 'flamebill_ingest_label_values_folded_total',
       help: 'Stored pushes in which a label key had more values than labels.maxValuesPerKey: its less costly values were folded into __other__.',

@@ -3,19 +3,39 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { parseSampleTypeConfig, planIngest, windowOf, type IngestPlan, type IngestQuery, type PushFoldOptions } from '../domain/ingest';
+import {
+  parseSampleTypeConfig,
+  planIngest,
+  windowOf,
+  type IngestPlan,
+  type IngestQuery,
+  type PushFoldOptions,
+} from '../domain/ingest';
 import { decodePushRequest, resolvePushSeries, type PushSeries } from '../domain/ingest/connect-push';
 import type { TimeWindow } from '../domain/time-window';
 import { ProfileStoreService } from '../profiles/profile-store.service';
 import { IngestAuthenticator } from './ingest-auth';
-import { BodyTooLargeError, ClientAbortedError, MultipartFormError, readCappedBody, readMultipartProfile } from './ingest-body.reader';
+import {
+  BodyTooLargeError,
+  ClientAbortedError,
+  MultipartFormError,
+  readCappedBody,
+  readMultipartProfile,
+} from './ingest-body.reader';
 import { ingestContentType, type ShieldedRequest } from './ingest-body.shield';
 import { IngestHttpError, toIngestHttpError, tooManyRequests } from './ingest-error';
 import { FoldQueueFullError, IngestFoldPool } from './ingest-fold.pool';
 import type { FoldTaskResult } from './ingest-fold.task';
 import { IngestMetrics } from './ingest-metrics';
 import { IngestRateLimiter } from './ingest-rate-limiter';
-import { ConnectError, connectCodec, sendConnectEmpty, sendConnectError, sendUnsupportedMediaType, toConnectError } from './connect-protocol';
+import {
+  ConnectError,
+  connectCodec,
+  sendConnectEmpty,
+  sendConnectError,
+  sendUnsupportedMediaType,
+  toConnectError,
+} from './connect-protocol';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { IngestSettings } from '../config/ingest-settings';
@@ -78,7 +98,11 @@ export class IngestService implements OnApplicationShutdown {
     this.auth = adapterHost.httpAdapter ? new IngestAuthenticator(this.ingest, process.env) : null;
     this.limiter = new IngestRateLimiter(this.ingest.rateLimit.bytesPerSecond, this.ingest.rateLimit.burstBytes, clock);
     // Every push in flight may wait for a worker, so the queue is bounded by the in-flight limit.
-    this.folds = new IngestFoldPool({ workers: this.ingest.workers, maxQueue: this.ingest.maxConcurrentRequests, inlineMaxBytes: this.ingest.inlineFoldMaxBytes });
+    this.folds = new IngestFoldPool({
+      workers: this.ingest.workers,
+      maxQueue: this.ingest.maxConcurrentRequests,
+      inlineMaxBytes: this.ingest.inlineFoldMaxBytes,
+    });
   }
 
   /** After the HTTP server has closed (Nest runs this hook after it), so pushes in flight finish their fold first. */
@@ -126,7 +150,11 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   /** The limits every push passes before its body is read: declared size, pushes in flight, the tenant's rate. */
-  private async admit<T>(req: ShieldedRequest, tenant: string, work: (declared: number | null) => Promise<T>): Promise<T> {
+  private async admit<T>(
+    req: ShieldedRequest,
+    tenant: string,
+    work: (declared: number | null) => Promise<T>,
+  ): Promise<T> {
     const declared = declaredLength(req);
     if (declared !== null && declared > this.ingest.maxBodyBytes) throw new BodyTooLargeError(this.ingest.maxBodyBytes);
     if (this.inFlight >= this.ingest.maxConcurrentRequests) {
@@ -159,7 +187,8 @@ export class IngestService implements OnApplicationShutdown {
     }
     try {
       const results = await this.acceptConnect(req, codec);
-      for (const r of results) this.metrics.requests.inc({ status: '200', outcome: r.reason ? `skipped-${r.reason}` : r.status });
+      for (const r of results)
+        this.metrics.requests.inc({ status: '200', outcome: r.reason ? `skipped-${r.reason}` : r.status });
       sendConnectEmpty(res, codec);
     } catch (err: unknown) {
       if (err instanceof ClientAbortedError) {
@@ -179,7 +208,11 @@ export class IngestService implements OnApplicationShutdown {
     const tenant = this.authenticate(req);
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     // Connect: a request compression the server does not support is `unimplemented` (protocol spec, "Unary-Request").
-    if (encoding !== 'identity' && encoding !== 'gzip') throw new ConnectError('unimplemented', `unknown compression ${JSON.stringify(encoding)}: supported encodings are gzip, identity`);
+    if (encoding !== 'identity' && encoding !== 'gzip')
+      throw new ConnectError(
+        'unimplemented',
+        `unknown compression ${JSON.stringify(encoding)}: supported encodings are gzip, identity`,
+      );
     return this.admit(req, tenant, async (declared) => {
       const wire = await readCappedBody(req, this.ingest.maxBodyBytes);
       this.metrics.bytes.inc({ outcome: 'read' }, wire.length);
@@ -190,11 +223,21 @@ export class IngestService implements OnApplicationShutdown {
       const items: Array<{ plan: IngestPlan; raw: Buffer; where: string }> = [];
       message.series.forEach((series, i) => {
         const resolved = resolvePushSeries(series.labels, i);
-        series.samples.forEach((sample, j) => items.push({ plan: connectPlan(resolved, now, this.ingest.windowSeconds), raw: Buffer.from(sample.rawProfile), where: `series[${i}].samples[${j}]` }));
+        series.samples.forEach((sample, j) =>
+          items.push({
+            plan: connectPlan(resolved, now, this.ingest.windowSeconds),
+            raw: Buffer.from(sample.rawProfile),
+            where: `series[${i}].samples[${j}]`,
+          }),
+        );
       });
       // pkg/distributor/distributor.go `PushBatch`: a request with no profile is `invalid_argument` "no profiles received".
       if (items.length === 0) throw new ConnectError('invalid_argument', 'no profiles received');
-      const folded: Array<{ plan: IngestPlan; raw: Buffer; outcome: Exclude<FoldTaskResult, { action: 'unreadable' }> }> = [];
+      const folded: Array<{
+        plan: IngestPlan;
+        raw: Buffer;
+        outcome: Exclude<FoldTaskResult, { action: 'unreadable' }>;
+      }> = [];
       for (const { plan, raw, where } of items) {
         const outcome = await this.fold(plan, raw, null);
         if (outcome.action === 'unreadable') throw new ConnectError('invalid_argument', `${where}: ${outcome.message}`);
@@ -202,7 +245,10 @@ export class IngestService implements OnApplicationShutdown {
       }
       const results: IngestResult[] = [];
       for (const { plan, raw, outcome } of folded) {
-        const window = outcome.action === 'store' && outcome.timeNanos > 0n ? windowOf(Number(outcome.timeNanos / 1_000_000n), this.ingest.windowSeconds) : plan.window;
+        const window =
+          outcome.action === 'store' && outcome.timeNanos > 0n
+            ? windowOf(Number(outcome.timeNanos / 1_000_000n), this.ingest.windowSeconds)
+            : plan.window;
         results.push(await this.store1(plan, window, raw, outcome));
       }
       return results;
@@ -217,13 +263,20 @@ export class IngestService implements OnApplicationShutdown {
       const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
       throw new ConnectError(
         'invalid_argument',
-        tooLarge ? `inflated request exceeds the limit of ${this.ingest.maxInflatedBytes} bytes` : `Content-Encoding: gzip, but the body is not gzip: ${(err as Error).message}`,
+        tooLarge
+          ? `inflated request exceeds the limit of ${this.ingest.maxInflatedBytes} bytes`
+          : `Content-Encoding: gzip, but the body is not gzip: ${(err as Error).message}`,
       );
     }
   }
 
   /** Stores one folded push in `window` (or says why not) and reports it as the 200 answer of `/ingest` does. */
-  private async store1(plan: IngestPlan, target: TimeWindow, body: Buffer, outcome: Exclude<FoldTaskResult, { action: 'unreadable' }>): Promise<IngestResult> {
+  private async store1(
+    plan: IngestPlan,
+    target: TimeWindow,
+    body: Buffer,
+    outcome: Exclude<FoldTaskResult, { action: 'unreadable' }>,
+  ): Promise<IngestResult> {
     const window = target.start.toISOString();
     if (outcome.action === 'skip') {
       this.logger.debug(`push for ${plan.series.service} not stored: ${outcome.reason} (${outcome.detail})`);
@@ -284,19 +337,26 @@ export class IngestService implements OnApplicationShutdown {
    * The profile bytes: the whole body, or the `profile` part of a multipart form (empty when it has none); for JFR
    * the `jfr` part (required, as in Pyroscope) and the `labels` part of the Java agent's form, or the whole body.
    */
-  private async readProfile(req: ShieldedRequest, plan: IngestPlan): Promise<{ body: Buffer; jfrLabels: Buffer | null }> {
+  private async readProfile(
+    req: ShieldedRequest,
+    plan: IngestPlan,
+  ): Promise<{ body: Buffer; jfrLabels: Buffer | null }> {
     const max = this.ingest.maxBodyBytes;
     const contentType = ingestContentType(req);
     const isForm = (contentType ?? '').toLowerCase().includes('multipart/form-data');
-    if (plan.kind !== 'multipart' && !(plan.kind === 'jfr' && isForm)) return { body: await readCappedBody(req, max), jfrLabels: null };
+    if (plan.kind !== 'multipart' && !(plan.kind === 'jfr' && isForm))
+      return { body: await readCappedBody(req, max), jfrLabels: null };
     const headers = { ...req.headers, 'content-type': contentType };
     const form = await readMultipartProfile(req, headers, max);
     if (plan.kind === 'jfr') {
-      if (!form.jfr) throw new MultipartFormError('no jfr part (the Pyroscope Java agent sends the recording as a part named jfr)');
+      if (!form.jfr)
+        throw new MultipartFormError('no jfr part (the Pyroscope Java agent sends the recording as a part named jfr)');
       return { body: form.jfr, jfrLabels: form.labels };
     }
     if (form.hasPreviousProfile) {
-      throw new MultipartFormError('unsupported client version (prev_profile part); update github.com/grafana/pyroscope-go to the latest version');
+      throw new MultipartFormError(
+        'unsupported client version (prev_profile part); update github.com/grafana/pyroscope-go to the latest version',
+      );
     }
     if (form.sampleTypeConfig) parseSampleTypeConfig(form.sampleTypeConfig);
     return { body: form.profile ?? Buffer.alloc(0), jfrLabels: null };
@@ -305,7 +365,10 @@ export class IngestService implements OnApplicationShutdown {
   private checkRate(tenant: string, bytes: number): void {
     const decision = this.limiter.take(tenant, bytes);
     if (!decision.ok) {
-      throw tooManyRequests(`tenant ${tenant} is over its ingestion rate of ${this.ingest.rateLimit.bytesPerSecond} bytes/s`, decision.retryAfterSeconds);
+      throw tooManyRequests(
+        `tenant ${tenant} is over its ingestion rate of ${this.ingest.rateLimit.bytesPerSecond} bytes/s`,
+        decision.retryAfterSeconds,
+      );
     }
   }
 }
@@ -359,10 +422,20 @@ function declaredLength(req: ShieldedRequest): number | null {
   return n;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

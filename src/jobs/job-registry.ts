@@ -20,7 +20,9 @@ export class JobRegistry implements OnModuleInit {
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
-      const meta = wrapper.metatype ? (Reflect.getMetadata(JOB_META, wrapper.metatype) as JobMeta | undefined) : undefined;
+      const meta = wrapper.metatype
+        ? (Reflect.getMetadata(JOB_META, wrapper.metatype) as JobMeta | undefined)
+        : undefined;
       if (!meta || !wrapper.instance) continue;
       const existing = this.jobs.get(meta.name);
       if (existing && existing.runner !== wrapper.instance) throw new Error(`two providers run job "${meta.name}"`);

@@ -64,7 +64,12 @@ export class JobRunRepository {
   }
 
   /** Marks a running run `succeeded` or `skipped` with its counts. @throws Error when the run is not running. */
-  finish(id: string, status: 'succeeded' | 'skipped', counts: Record<string, number> = {}, manager?: EntityManager): Promise<JobRun> {
+  finish(
+    id: string,
+    status: 'succeeded' | 'skipped',
+    counts: Record<string, number> = {},
+    manager?: EntityManager,
+  ): Promise<JobRun> {
     return this.close(id, status, counts, null, manager);
   }
 
@@ -115,7 +120,13 @@ export class JobRunRepository {
     return rows[0] ? toJobRun(rows[0]) : null;
   }
 
-  private async close(id: string, status: JobRunStatus, counts: Record<string, number>, error: string | null, manager?: EntityManager): Promise<JobRun> {
+  private async close(
+    id: string,
+    status: JobRunStatus,
+    counts: Record<string, number>,
+    error: string | null,
+    manager?: EntityManager,
+  ): Promise<JobRun> {
     const rows = await queryRows<JobRunRow>(
       this.db(manager),
       `UPDATE job_runs SET status = $2, finished_at = now(), counts = $3::jsonb, error = $4

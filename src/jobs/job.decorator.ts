@@ -30,7 +30,8 @@ const declared = new Map<string, { meta: JobMeta; target: object }>();
  * file is loaded, so `flamebill run --help` can list every job without starting the application.
  */
 export function Job(meta: JobMeta): ClassDecorator {
-  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(meta.name)) throw new Error(`job name "${meta.name}" must be lower-case words joined by "-"`);
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(meta.name))
+    throw new Error(`job name "${meta.name}" must be lower-case words joined by "-"`);
   return (target) => {
     const existing = declared.get(meta.name);
     if (existing && existing.target !== target) throw new Error(`two jobs are named "${meta.name}"`);

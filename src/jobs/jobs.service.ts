@@ -41,7 +41,8 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    for (const { runner } of this.registry.list()) for (const handler of runner.handlers ?? []) this.runner.register(handler);
+    for (const { runner } of this.registry.list())
+      for (const handler of runner.handlers ?? []) this.runner.register(handler);
   }
 
   onModuleDestroy(): void {
@@ -56,16 +57,24 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.abandonStaleRuns();
     const range = options.from && options.to ? { from: options.from, to: options.to } : undefined;
     const run = await this.jobRuns.start({ job, window: range });
-    const beat = setInterval(() => void this.jobRuns.heartbeat(run.id).catch(() => undefined), Math.max(50, this.leaseMs / 3));
+    const beat = setInterval(
+      () => void this.jobRuns.heartbeat(run.id).catch(() => undefined),
+      Math.max(50, this.leaseMs / 3),
+    );
     beat.unref();
     try {
       const outcome = await runner.run(this.context(job, kinds, { ...options, signal }));
       const summary: RunSummary = { job, ...outcome };
-      if (summary.status === 'failed') await this.jobRuns.fail(run.id, summary.errors.slice(0, 20).join('\n'), summary.counts);
+      if (summary.status === 'failed')
+        await this.jobRuns.fail(run.id, summary.errors.slice(0, 20).join('\n'), summary.counts);
       else await this.jobRuns.finish(run.id, summary.status, summary.counts);
       return summary;
     } catch (error) {
-      await this.jobRuns.fail(run.id, error).catch((failure: unknown) => this.logger.warn(`${job}: could not record the failed run ${run.id}: ${String(failure)}`));
+      await this.jobRuns
+        .fail(run.id, error)
+        .catch((failure: unknown) =>
+          this.logger.warn(`${job}: could not record the failed run ${run.id}: ${String(failure)}`),
+        );
       throw error;
     } finally {
       clearInterval(beat);

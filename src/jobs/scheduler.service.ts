@@ -28,7 +28,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const { enabled, jobs: schedules } = this.settings.schedules;
     for (const name of Object.keys(schedules)) {
       if (!this.registry.has(name)) {
-        throw new SettingsError(`invalid setting schedules.${name}: no job has that name (jobs: ${this.registry.names().join(', ')})`);
+        throw new SettingsError(
+          `invalid setting schedules.${name}: no job has that name (jobs: ${this.registry.names().join(', ')})`,
+        );
       }
     }
     if (!enabled) {
@@ -66,7 +68,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         if (summary.status === 'failed') this.logger.warn(`${line}: ${summary.errors.slice(0, 3).join('; ')}`);
         else this.logger.log(line);
       })
-      .catch((error: unknown) => this.logger.error(`${job} crashed: ${error instanceof Error ? error.stack : String(error)}`))
+      .catch((error: unknown) =>
+        this.logger.error(`${job} crashed: ${error instanceof Error ? error.stack : String(error)}`),
+      )
       .finally(() => this.running.delete(job));
     this.running.set(job, started);
     return started;

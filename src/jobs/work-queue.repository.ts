@@ -59,7 +59,8 @@ export class WorkQueueRepository {
     const onConflict = `DO UPDATE SET status = 'pending', attempts = 0, last_error = NULL, updated_at = now(),
              payload = EXCLUDED.payload, window_end = EXCLUDED.window_end
            WHERE work_items.status IN ${requeue}`;
-    const rows = await queryRows<unknown>(this.db,
+    const rows = await queryRows<unknown>(
+      this.db,
       `INSERT INTO work_items (job, item_key, window_start, window_end, service, payload, status, attempts)
        SELECT x.job, x.item_key, x.window_start, x.window_end, x.service, x.payload, 'pending', 0
          FROM jsonb_to_recordset($1::jsonb)
@@ -76,7 +77,8 @@ export class WorkQueueRepository {
    * whose lease expired (their worker died). Oldest windows first.
    */
   async claim(jobs: readonly string[], owner: string, leaseMs: number, limit = 1): Promise<WorkItem[]> {
-    const rows = await queryRows<WorkItemRow>(this.db,
+    const rows = await queryRows<WorkItemRow>(
+      this.db,
       `UPDATE work_items w
           SET status = 'running', lease_owner = $2, lease_until = now() + ($3::double precision * interval '1 millisecond'),
               attempts = w.attempts + 1, updated_at = now()
@@ -95,7 +97,8 @@ export class WorkQueueRepository {
 
   /** Extends a lease that is still ours; false when another worker has taken the item over. */
   async heartbeat(item: WorkItem, leaseMs: number): Promise<boolean> {
-    const rows = await queryRows<unknown>(this.db,
+    const rows = await queryRows<unknown>(
+      this.db,
       `UPDATE work_items SET lease_until = now() + ($3::double precision * interval '1 millisecond'), updated_at = now()
         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [item.id, item.leaseOwner, leaseMs],
@@ -109,7 +112,8 @@ export class WorkQueueRepository {
    * item's results are written exactly once, by the worker that holds it.
    */
   async completeIn(tx: EntityManager, item: WorkItem): Promise<void> {
-    const rows = await queryRows<unknown>(tx,
+    const rows = await queryRows<unknown>(
+      tx,
       `UPDATE work_items SET status = 'done', finished_at = now(), updated_at = now(), last_error = NULL
         WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [item.id, item.leaseOwner],
@@ -148,7 +152,8 @@ export class WorkQueueRepository {
 
   /** Counts items by status for the given keys; a backfill waits until none is pending or running. */
   async statusOf(job: string, itemKeys: readonly string[]): Promise<Record<string, number>> {
-    const rows = await queryRows<{ status: string; n: string }>(this.db,
+    const rows = await queryRows<{ status: string; n: string }>(
+      this.db,
       `SELECT status, count(*)::text AS n FROM work_items WHERE job = $1 AND item_key = ANY($2::text[]) GROUP BY status`,
       [job, itemKeys],
     );
@@ -157,13 +162,18 @@ export class WorkQueueRepository {
 
   /** Deletes items finished before `before` (retention); running and pending items are kept. */
   async deleteDoneBefore(before: Date): Promise<number> {
-    const rows = await queryRows<unknown>(this.db, `DELETE FROM work_items WHERE status = 'done' AND finished_at < $1 RETURNING id`, [before]);
+    const rows = await queryRows<unknown>(
+      this.db,
+      `DELETE FROM work_items WHERE status = 'done' AND finished_at < $1 RETURNING id`,
+      [before],
+    );
     return rows.length;
   }
 
   /** Errors of the failed items among the given keys, for the job run's summary. */
   async failures(job: string, itemKeys: readonly string[]): Promise<{ itemKey: string; error: string }[]> {
-    const rows = await queryRows<{ item_key: string; last_error: string | null }>(this.db,
+    const rows = await queryRows<{ item_key: string; last_error: string | null }>(
+      this.db,
       `SELECT item_key, last_error FROM work_items WHERE job = $1 AND item_key = ANY($2::text[]) AND status = 'failed' ORDER BY item_key`,
       [job, itemKeys],
     );

@@ -105,11 +105,21 @@ export class WorkRunner {
       const message = err instanceof Error ? err.message : String(err);
       if (isBusyError(err) && !controller.signal.aborted) {
         await this.queue.markBusy(item, message);
-        this.options.log?.('work item busy', { job: item.job, item: item.itemKey, attempt: item.attempts, error: message });
+        this.options.log?.('work item busy', {
+          job: item.job,
+          item: item.itemKey,
+          attempt: item.attempts,
+          error: message,
+        });
         return 'busy';
       }
       await this.queue.fail(item, message, this.options.maxAttempts);
-      this.options.log?.('work item failed', { job: item.job, item: item.itemKey, attempt: item.attempts, error: message });
+      this.options.log?.('work item failed', {
+        job: item.job,
+        item: item.itemKey,
+        attempt: item.attempts,
+        error: message,
+      });
       return 'failed';
     } finally {
       clearInterval(heartbeat);
@@ -119,14 +129,17 @@ export class WorkRunner {
 
   /** Renews the lease at a third of its length; aborts the handler if the item was taken over. */
   private keepLease(item: WorkItem, controller: AbortController): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      this.queue
-        .heartbeat(item, this.options.leaseMs)
-        .then((ours) => {
-          if (!ours) controller.abort(new LeaseLostError(item));
-        })
-        .catch(() => undefined); // a missed beat is retried at the next tick; the lease has slack for it
-    }, Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.queue
+          .heartbeat(item, this.options.leaseMs)
+          .then((ours) => {
+            if (!ours) controller.abort(new LeaseLostError(item));
+          })
+          .catch(() => undefined); // a missed beat is retried at the next tick; the lease has slack for it
+      },
+      Math.max(50, Math.floor(this.options.leaseMs / 3)),
+    );
     timer.unref();
     return timer;
   }

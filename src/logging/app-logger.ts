@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Logger, PARAMS_PROVIDER_TOKEN, PinoLogger, type Params } from 'nestjs-pino';
 
 /** Nest's own start-up chatter (one line per module and route) belongs at debug, not info. */
-const CHATTY_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const CHATTY_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
 
 /** The Nest logger: nestjs-pino's, with framework start-up messages moved down to debug. */
 @Injectable()

@@ -7,7 +7,10 @@ import type { LogLevel } from '../config/settings.schema';
  * secrets in headers redacted. The service logs to stdout; CLI commands pass stderr so their stdout
  * stays machine-readable.
  */
-export function createRootLogger(level: LogLevel, destination: DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
+export function createRootLogger(
+  level: LogLevel,
+  destination: DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
   return pino(
     {
       level,
@@ -15,7 +18,12 @@ export function createRootLogger(level: LogLevel, destination: DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-scope-orgid"]'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-api-key"]',
+          'req.headers["x-scope-orgid"]',
+        ],
         censor: '[redacted]',
       },
     },

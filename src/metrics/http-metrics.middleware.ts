@@ -21,7 +21,10 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     res.once('finish', () => {
       const path = req.route?.path;
       // Without a matching route, express leaves this middleware's own catch-all route on the request.
-      const pattern = typeof path === 'string' && path.replace(/^\//, '') !== MIDDLEWARE_PATH ? `${req.baseUrl ?? ''}${path}` : '(unmatched)';
+      const pattern =
+        typeof path === 'string' && path.replace(/^\//, '') !== MIDDLEWARE_PATH
+          ? `${req.baseUrl ?? ''}${path}`
+          : '(unmatched)';
       stopTimer({ method: req.method ?? 'UNKNOWN', route: pattern, status_code: String(res.statusCode) });
     });
     next();

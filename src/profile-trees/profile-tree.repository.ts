@@ -46,9 +46,17 @@ export class ProfileTreeRepository {
    * Replaces the window trees of `services` (every version) with `rows` (a service without rows left the window), in
    * two statements whatever the number of services (one round trip per service per table was most of the cost).
    */
-  async replaceWindows(tx: Db, windowStart: Date, services: readonly string[], rows: readonly WindowTreeRow[]): Promise<void> {
+  async replaceWindows(
+    tx: Db,
+    windowStart: Date,
+    services: readonly string[],
+    rows: readonly WindowTreeRow[],
+  ): Promise<void> {
     if (services.length === 0) return;
-    await tx.query(`DELETE FROM profile_window_trees WHERE window_start = $1 AND service = ANY($2::text[])`, [windowStart, services]);
+    await tx.query(`DELETE FROM profile_window_trees WHERE window_start = $1 AND service = ANY($2::text[])`, [
+      windowStart,
+      services,
+    ]);
     if (rows.length === 0) return;
     await tx.query(
       `INSERT INTO profile_window_trees (service, window_start, version, digests_key, profiles, missing_raw, cpu_nanoseconds, node_count, tree)
@@ -104,7 +112,12 @@ export class ProfileTreeRepository {
   }
 
   /** The tree of (service, day, version); version '' (ALL_VERSIONS) is the whole service-day. Null when none. */
-  async dayTree(service: string, day: string, version: string = ALL_VERSIONS, db: Db = this.db): Promise<DayTreeRow | null> {
+  async dayTree(
+    service: string,
+    day: string,
+    version: string = ALL_VERSIONS,
+    db: Db = this.db,
+  ): Promise<DayTreeRow | null> {
     const [row] = await queryRows<RawRow & { day: string; windows: number }>(
       db,
       `SELECT service, to_char(day, 'YYYY-MM-DD') AS day, version, windows, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
@@ -115,7 +128,13 @@ export class ProfileTreeRepository {
   }
 
   /** Day trees of (service, version) for the UTC days in [fromDay, toDay), oldest first. */
-  async dayTrees(service: string, fromDay: string, toDay: string, version: string = ALL_VERSIONS, db: Db = this.db): Promise<DayTreeRow[]> {
+  async dayTrees(
+    service: string,
+    fromDay: string,
+    toDay: string,
+    version: string = ALL_VERSIONS,
+    db: Db = this.db,
+  ): Promise<DayTreeRow[]> {
     const rows = await queryRows<RawRow & { day: string; windows: number }>(
       db,
       `SELECT service, to_char(day, 'YYYY-MM-DD') AS day, version, windows, profiles, missing_raw, cpu_nanoseconds::text AS cpu_nanoseconds, node_count, tree
@@ -136,7 +155,12 @@ export class ProfileTreeRepository {
   }
 
   /** Versions with a tree for a service in [fromDay, toDay), with their CPU time and last day, heaviest first. */
-  async versionsOf(service: string, fromDay: string, toDay: string, db: Db = this.db): Promise<Array<{ version: string; cpuNanoseconds: bigint; lastDay: string }>> {
+  async versionsOf(
+    service: string,
+    fromDay: string,
+    toDay: string,
+    db: Db = this.db,
+  ): Promise<Array<{ version: string; cpuNanoseconds: bigint; lastDay: string }>> {
     const rows = await queryRows<{ version: string; cpu: string; last_day: string }>(
       db,
       `SELECT version, sum(cpu_nanoseconds)::text AS cpu, to_char(max(day), 'YYYY-MM-DD') AS last_day FROM profile_day_trees
@@ -162,7 +186,11 @@ export class ProfileTreeRepository {
    * Returns the rows deleted.
    */
   async deleteBefore(before: Date): Promise<{ windows: number; days: number }> {
-    const w = await queryRows<{ n: string }>(this.db, `WITH d AS (DELETE FROM profile_window_trees WHERE window_start < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`, [before]);
+    const w = await queryRows<{ n: string }>(
+      this.db,
+      `WITH d AS (DELETE FROM profile_window_trees WHERE window_start < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`,
+      [before],
+    );
     const d = await queryRows<{ n: string }>(
       this.db,
       `WITH d AS (DELETE FROM profile_day_trees WHERE (day + 1)::timestamp AT TIME ZONE 'UTC' <= $1 RETURNING 1) SELECT count(*)::text AS n FROM d`,

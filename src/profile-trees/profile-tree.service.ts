@@ -64,7 +64,12 @@ export class ProfileTreeService {
    * TREE_MAX_NODES, with how many profiles it lacks (stored without raw bytes); null when no day has a tree. What a
    * flame graph, a diff (two calls) or a PGO export (`writePprof`) starts from.
    */
-  async readTree(service: string, fromDay: string, toDay: string, version: string = ALL_VERSIONS): Promise<{ tree: StackTree; days: number; missingRaw: number } | null> {
+  async readTree(
+    service: string,
+    fromDay: string,
+    toDay: string,
+    version: string = ALL_VERSIONS,
+  ): Promise<{ tree: StackTree; days: number; missingRaw: number } | null> {
     const rows = await this.trees.dayTrees(service, fromDay, toDay, version);
     if (rows.length === 0) return null;
     const trees = rows.map((r) => decodeTree(r.tree));
@@ -76,16 +81,28 @@ export class ProfileTreeService {
    * Updates the trees of an attributed window in `tx` (`stored`: its profiles; `services`: the attribution's services
    * and the profiler names behind each). Windows of one UTC day take turns, as their day trees are rebuilt.
    */
-  async windowAttributed(tx: EntityManager, windowStart: Date, stored: readonly StoredProfileHeader[], services: readonly AttributedService[]): Promise<TreeWindowResult> {
-    await tx.query(`SELECT pg_advisory_xact_lock(${TREE_DAY_LOCK_CLASS}, $1::int)`, [Math.floor(windowStart.getTime() / DAY_MS)]);
+  async windowAttributed(
+    tx: EntityManager,
+    windowStart: Date,
+    stored: readonly StoredProfileHeader[],
+    services: readonly AttributedService[],
+  ): Promise<TreeWindowResult> {
+    await tx.query(`SELECT pg_advisory_xact_lock(${TREE_DAY_LOCK_CLASS}, $1::int)`, [
+      Math.floor(windowStart.getTime() / DAY_MS),
+    ]);
     const groups = groupByService(stored, services);
     const before = await this.trees.windowKeys(tx, windowStart);
-    const changed = [...new Set([...groups.keys(), ...before.keys()])].filter((s) => before.get(s) !== groups.get(s)?.digestsKey).sort();
+    const changed = [...new Set([...groups.keys(), ...before.keys()])]
+      .filter((s) => before.get(s) !== groups.get(s)?.digestsKey)
+      .sort();
     let missingRaw = 0;
     let windowTreeBytes = 0;
     const rows: WindowTreeRow[] = [];
     if (changed.length === 0) return { changedServices: 0, missingRaw, windowTreeBytes };
-    const raws = await this.profiles.rawBytesMany(changed.flatMap((s) => groups.get(s)?.profiles.map((p) => p.id) ?? []), tx);
+    const raws = await this.profiles.rawBytesMany(
+      changed.flatMap((s) => groups.get(s)?.profiles.map((p) => p.id) ?? []),
+      tx,
+    );
     for (const service of changed) {
       const group = groups.get(service);
       const built = group ? this.windowRows(service, windowStart, group, raws) : { rows: [], missing: 0 };
@@ -99,7 +116,12 @@ export class ProfileTreeService {
   }
 
   /** The window's tree rows of one service: the whole tree and one per version. */
-  private windowRows(service: string, windowStart: Date, group: ServiceGroup, raws: ReadonlyMap<string, Buffer>): { rows: WindowTreeRow[]; missing: number } {
+  private windowRows(
+    service: string,
+    windowStart: Date,
+    group: ServiceGroup,
+    raws: ReadonlyMap<string, Buffer>,
+  ): { rows: WindowTreeRow[]; missing: number } {
     const splitVersion = this.settings.labels.keys.includes('version');
     const whole: StackTree[] = [];
     const byVersion = new Map<string, StackTree[]>();
@@ -127,14 +149,26 @@ export class ProfileTreeService {
       tree: Buffer.from(encodeTree(tree)),
     });
     const pruned = (tree: StackTree) => pruneTree(tree, TREE_MAX_NODES);
-    const versions = capVersions(new Map([...byVersion].map(([v, ts]) => [v, ts.length === 1 ? ts[0]! : mergeTrees(ts)])), this.settings.labels.maxValuesPerKey);
-    return { rows: [row(ALL_VERSIONS, pruned(whole.length === 1 ? whole[0]! : mergeTrees(whole))), ...[...versions].map(([v, t]) => row(v, pruned(t)))], missing };
+    const versions = capVersions(
+      new Map([...byVersion].map(([v, ts]) => [v, ts.length === 1 ? ts[0]! : mergeTrees(ts)])),
+      this.settings.labels.maxValuesPerKey,
+    );
+    return {
+      rows: [
+        row(ALL_VERSIONS, pruned(whole.length === 1 ? whole[0]! : mergeTrees(whole))),
+        ...[...versions].map(([v, t]) => row(v, pruned(t))),
+      ],
+      missing,
+    };
   }
 
   private build(p: StoredProfileHeader, raw: Uint8Array, splitVersion: boolean) {
     try {
       const seriesVersion = p.seriesLabels['version'];
-      return storedProfileTrees(raw, p.cpuNanoseconds!, { splitVersion, ...(seriesVersion !== undefined ? { seriesVersion } : {}) });
+      return storedProfileTrees(raw, p.cpuNanoseconds!, {
+        splitVersion,
+        ...(seriesVersion !== undefined ? { seriesVersion } : {}),
+      });
     } catch (err: unknown) {
       if (!(err instanceof ProfileDecodeError)) throw err;
       this.logger.warn(`profile ${p.id} of ${p.service}: no tree (${err.message})`);
@@ -178,7 +212,10 @@ interface ServiceGroup {
 }
 
 /** CPU profiles per attributed service (profiles that are not CPU time are not costed, so not in the trees). */
-function groupByService(stored: readonly StoredProfileHeader[], services: readonly AttributedService[]): Map<string, ServiceGroup> {
+function groupByService(
+  stored: readonly StoredProfileHeader[],
+  services: readonly AttributedService[],
+): Map<string, ServiceGroup> {
   const serviceOf = new Map<string, string>();
   for (const s of services) for (const n of s.profileServiceNames) serviceOf.set(n, s.service);
   const lists = new Map<string, StoredProfileHeader[]>();
@@ -198,7 +235,9 @@ function groupByService(stored: readonly StoredProfileHeader[], services: readon
 /** At most `max` versions: the heaviest, the rest merged under `__other__` (the facts' cardinality guard). */
 function capVersions(versions: Map<string, StackTree>, max: number): Map<string, StackTree> {
   if (versions.size <= max) return new Map([...versions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const ranked = [...versions].sort(([a, x], [b, y]) => (x.value > y.value ? -1 : x.value < y.value ? 1 : a < b ? -1 : 1));
+  const ranked = [...versions].sort(([a, x], [b, y]) =>
+    x.value > y.value ? -1 : x.value < y.value ? 1 : a < b ? -1 : 1,
+  );
   const out = new Map(ranked.slice(0, max));
   out.set(OTHER_VERSION, mergeTrees(ranked.slice(max).map(([, t]) => t)));
   return out;

@@ -19,7 +19,8 @@ export const TREE_LOOKBACK_MS = 48 * 3_600_000;
  */
 @Job({
   name: 'profile-trees',
-  description: 'build the merged call trees (flame graphs, diffs, PGO) of attributed windows that closed in the last 48 h (or of --from/--to)',
+  description:
+    'build the merged call trees (flame graphs, diffs, PGO) of attributed windows that closed in the last 48 h (or of --from/--to)',
   defaultSchedule: '*/10 * * * *',
 })
 @Injectable()
@@ -40,10 +41,19 @@ export class ProfileTreesJob implements JobRunner, WorkHandler {
     const from = context.options.from ?? new Date(now - TREE_LOOKBACK_MS);
     const to = context.options.to ?? new Date(now);
     const windows = (await this.attribution.attributedWindows(this.db, from, to)).filter((w) => w.end.getTime() <= now);
-    const items = windows.map((w): NewWorkItem => ({ job: 'profile-trees', itemKey: w.start.toISOString(), windowStart: w.start, windowEnd: w.end }));
+    const items = windows.map((w): NewWorkItem => ({
+      job: 'profile-trees',
+      itemKey: w.start.toISOString(),
+      windowStart: w.start,
+      windowEnd: w.end,
+    }));
     // Always 'again': the check whether a window's profiles changed is the item's own, and it is cheap.
     const settled = await context.work(items, 'again');
-    return { status: settled.errors.length > 0 ? 'failed' : 'succeeded', counts: { windows: windows.length, ...settled.counts }, errors: settled.errors };
+    return {
+      status: settled.errors.length > 0 ? 'failed' : 'succeeded',
+      counts: { windows: windows.length, ...settled.counts },
+      errors: settled.errors,
+    };
   }
 
   async handle(item: WorkItem, commit: CommitWrites): Promise<void> {

@@ -12,7 +12,15 @@ import { ProfileTreesJob } from './profile-trees.job';
  */
 @Module({
   imports: [ProfilesModule, CostModule],
-  providers: [{ provide: ProfileTreeRepository, useFactory: (db: DataSource) => new ProfileTreeRepository(db), inject: [DataSource] }, ProfileTreeService, ProfileTreesJob],
+  providers: [
+    {
+      provide: ProfileTreeRepository,
+      useFactory: (db: DataSource) => new ProfileTreeRepository(db),
+      inject: [DataSource],
+    },
+    ProfileTreeService,
+    ProfileTreesJob,
+  ],
   exports: [ProfileTreeRepository, ProfileTreeService],
 })
 export class ProfileTreesModule {}

@@ -1,5 +1,11 @@
 import { classifyPprof } from '../domain/ingest/cost-sample-type';
-import { buildProfileTrees, scaleTree, type ProfileTrees, type StackTree, type TreeChoice } from '../domain/profile/tree';
+import {
+  buildProfileTrees,
+  scaleTree,
+  type ProfileTrees,
+  type StackTree,
+  type TreeChoice,
+} from '../domain/profile/tree';
 import type { PprofMeasure } from '../domain/profile';
 
 const CPU_NS = { type: 'cpu', unit: 'nanoseconds' } as const;
@@ -11,10 +17,19 @@ const CPU_NS = { type: 'cpu', unit: 'nanoseconds' } as const;
  * the tree's total, when that divides exactly. Returns null when the tree cannot match the row's CPU time (it would
  * disagree with the facts), so that the caller counts the profile as missing rather than storing a wrong tree.
  */
-export function storedProfileTrees(raw: Uint8Array, cpuNanoseconds: bigint, options: { splitVersion: boolean; seriesVersion?: string }): ProfileTrees | null {
+export function storedProfileTrees(
+  raw: Uint8Array,
+  cpuNanoseconds: bigint,
+  options: { splitVersion: boolean; seriesVersion?: string },
+): ProfileTrees | null {
   const trees = buildProfileTrees(raw, {
     choose: chooseAsIngest,
-    ...(options.splitVersion ? { splitLabel: 'version', ...(options.seriesVersion !== undefined ? { defaultLabelValue: options.seriesVersion } : {}) } : {}),
+    ...(options.splitVersion
+      ? {
+          splitLabel: 'version',
+          ...(options.seriesVersion !== undefined ? { defaultLabelValue: options.seriesVersion } : {}),
+        }
+      : {}),
   });
   if (trees === null) return null;
   const value = trees.tree.value;

@@ -121,7 +121,9 @@ function insertManySql(rowCount: number): string {
   const values: string[] = [];
   for (let r = 0; r < rowCount; r++) {
     const p = (i: number): string => `$${r * ROW_PARAMS + i}`;
-    values.push(`(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::timestamptz, ${p(5)}::timestamptz, ${p(6)}::text, ${p(7)}::jsonb, ${p(8)}::int, ${p(9)}::int, ${p(10)}::bigint, ${p(11)}::boolean, ${p(12)}::bytea, ${p(13)}::bytea)`);
+    values.push(
+      `(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::timestamptz, ${p(5)}::timestamptz, ${p(6)}::text, ${p(7)}::jsonb, ${p(8)}::int, ${p(9)}::int, ${p(10)}::bigint, ${p(11)}::boolean, ${p(12)}::bytea, ${p(13)}::bytea)`,
+    );
   }
   return `
   WITH guard AS (
@@ -142,7 +144,13 @@ function insertManySql(rowCount: number): string {
 }
 
 /** The unique identity of a profile row, as one string. */
-function identityOf(r: { source: string; service: string; profileType: string; windowStart: Date; digest: string }): string {
+function identityOf(r: {
+  source: string;
+  service: string;
+  profileType: string;
+  windowStart: Date;
+  digest: string;
+}): string {
   return `${r.source}\u0000${r.service}\u0000${r.profileType}\u0000${r.windowStart.getTime()}\u0000${r.digest}`;
 }
 
@@ -171,16 +179,23 @@ export class ProfileRepository {
     if (rows.length === 1) return [await this.insert(rows[0]!)];
     // In identity order, so two batches that share identities (a retry racing its original) wait for each other in
     // one order and cannot deadlock on the unique index.
-    const ordered = [...rows].sort((a, b) => (identityOf(a) < identityOf(b) ? -1 : identityOf(a) > identityOf(b) ? 1 : 0));
+    const ordered = [...rows].sort((a, b) =>
+      identityOf(a) < identityOf(b) ? -1 : identityOf(a) > identityOf(b) ? 1 : 0,
+    );
     const params: unknown[] = [];
     for (const row of ordered) params.push(...insertParams(row).slice(0, ROW_PARAMS));
     params.push(ordered.map((row) => windowLockKey(row.windowStart)));
-    const result = await pgPool(this.db).query<{ id: string; source: string; service: string; profile_type: string; window_start: Date; digest: string }>(
-      insertManySql(rows.length),
-      params,
-    );
+    const result = await pgPool(this.db).query<{
+      id: string;
+      source: string;
+      service: string;
+      profile_type: string;
+      window_start: Date;
+      digest: string;
+    }>(insertManySql(rows.length), params);
     const inserted = new Map<string, string>();
-    for (const r of result.rows) inserted.set(identityOf({ ...r, profileType: r.profile_type, windowStart: r.window_start }), r.id);
+    for (const r of result.rows)
+      inserted.set(identityOf({ ...r, profileType: r.profile_type, windowStart: r.window_start }), r.id);
     const claimed = new Set<string>();
     const results: InsertResult[] = [];
     for (const row of rows) {
@@ -218,7 +233,12 @@ export class ProfileRepository {
         `SELECT digest FROM profiles WHERE source = $1 AND service = $2 AND profile_type = $3 AND window_start = $4 FOR UPDATE`,
         key,
       );
-      if (sameDigests(existing.rows.map((r) => r.digest), rows.map((r) => r.digest))) {
+      if (
+        sameDigests(
+          existing.rows.map((r) => r.digest),
+          rows.map((r) => r.digest),
+        )
+      ) {
         return { deleted: 0, inserted: 0, unchanged: true };
       }
       const deleted = await client.query(
@@ -262,7 +282,10 @@ export class ProfileRepository {
    * profiles, and pushes that arrived after their group's merge). Call it under the window's exclusive lock (in the
    * attribution's transaction) so that no push commits in between.
    */
-  async listWindowForAttribution(windowStart: Date, tx: EntityManager): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
+  async listWindowForAttribution(
+    windowStart: Date,
+    tx: EntityManager,
+  ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
     const merges = await queryRows<{
       window_start: Date;
       window_end: Date;
@@ -315,7 +338,19 @@ export class ProfileRepository {
          ON CONFLICT (window_start, group_key) DO UPDATE SET
            through_id = EXCLUDED.through_id, profile_count = EXCLUDED.profile_count, cpu_nanoseconds = EXCLUDED.cpu_nanoseconds,
            sample_count = EXCLUDED.sample_count, digest_sum = EXCLUDED.digest_sum, fold = EXCLUDED.fold`,
-        [m.windowStart, m.service, m.profileType, m.windowEnd, JSON.stringify(m.seriesLabels), m.throughId, m.profileCount, m.cpuNanoseconds.toString(), m.sampleCount, m.digestSum, m.fold],
+        [
+          m.windowStart,
+          m.service,
+          m.profileType,
+          m.windowEnd,
+          JSON.stringify(m.seriesLabels),
+          m.throughId,
+          m.profileCount,
+          m.cpuNanoseconds.toString(),
+          m.sampleCount,
+          m.digestSum,
+          m.fold,
+        ],
       );
     }
   }
@@ -338,19 +373,29 @@ export class ProfileRepository {
   /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
   async rawBytesMany(ids: readonly string[], db: DataSource | EntityManager = this.db): Promise<Map<string, Buffer>> {
     if (ids.length === 0) return new Map();
-    const rows = await queryRows<{ id: string; raw: Buffer }>(db, `SELECT id, raw FROM profiles WHERE id = ANY($1::bigint[]) AND raw IS NOT NULL`, [ids]);
+    const rows = await queryRows<{ id: string; raw: Buffer }>(
+      db,
+      `SELECT id, raw FROM profiles WHERE id = ANY($1::bigint[]) AND raw IS NOT NULL`,
+      [ids],
+    );
     return new Map(rows.map((r) => [r.id, r.raw]));
   }
 
   /** Retention: forgets the raw bytes of profiles whose window started before `before`; returns how many. */
   async dropRawBefore(before: Date): Promise<number> {
-    const rows = await queryRows<unknown>(this.db, `UPDATE profiles SET raw = NULL WHERE window_start < $1 AND raw IS NOT NULL RETURNING id`, [before]);
+    const rows = await queryRows<unknown>(
+      this.db,
+      `UPDATE profiles SET raw = NULL WHERE window_start < $1 AND raw IS NOT NULL RETURNING id`,
+      [before],
+    );
     return rows.length;
   }
 
   /** Retention: deletes profiles whose window started before `before`; returns how many. */
   async deleteBefore(before: Date): Promise<number> {
-    const rows = await queryRows<unknown>(this.db, `DELETE FROM profiles WHERE window_start < $1 RETURNING id`, [before]);
+    const rows = await queryRows<unknown>(this.db, `DELETE FROM profiles WHERE window_start < $1 RETURNING id`, [
+      before,
+    ]);
     await this.db.query(`DELETE FROM profile_push_merges WHERE window_start < $1`, [before]);
     return rows.length;
   }
@@ -454,12 +499,27 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 async function lockWindowShared(client: PoolClient, windowStart: Date): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${WINDOW_LOCK_CLASS}, $1::int)`, [
+    windowLockKey(windowStart),
+  ]);
 }
 
-function assertSameKey(row: NewProfileRow, source: string, service: string, profileType: string, windowStart: Date): void {
-  if (row.source !== source || row.service !== service || row.profileType !== profileType || row.windowStart.getTime() !== windowStart.getTime()) {
-    throw new Error(`replaceSourceWindow(${source}, ${service}, ${profileType}, ${windowStart.toISOString()}) got a row of ${row.source}/${row.service}/${row.profileType}/${row.windowStart.toISOString()}`);
+function assertSameKey(
+  row: NewProfileRow,
+  source: string,
+  service: string,
+  profileType: string,
+  windowStart: Date,
+): void {
+  if (
+    row.source !== source ||
+    row.service !== service ||
+    row.profileType !== profileType ||
+    row.windowStart.getTime() !== windowStart.getTime()
+  ) {
+    throw new Error(
+      `replaceSourceWindow(${source}, ${service}, ${profileType}, ${windowStart.toISOString()}) got a row of ${row.source}/${row.service}/${row.profileType}/${row.windowStart.toISOString()}`,
+    );
   }
 }
 

@@ -11,7 +11,8 @@ import { ProfileRepository } from './profile.repository';
     { provide: ProfileRepository, useFactory: (db: DataSource) => new ProfileRepository(db), inject: [DataSource] },
     {
       provide: ProfileStoreService,
-      useFactory: (profiles: ProfileRepository, settings: Settings) => new ProfileStoreService(profiles, settings.ingest.insertBatch),
+      useFactory: (profiles: ProfileRepository, settings: Settings) =>
+        new ProfileStoreService(profiles, settings.ingest.insertBatch),
       inject: [ProfileRepository, SETTINGS],
     },
   ],

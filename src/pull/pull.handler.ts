@@ -89,12 +89,33 @@ export async function storePulled(
     }
     const { fold, cpuNanoseconds, wallOnly, digest } = folded;
     const raw = options.keepRaw ? profile.bytes : null;
-    profiles.push({ source, service, window, digest, seriesLabels: profile.seriesLabels, fold, cpuNanoseconds, wallOnly, raw, byteSize: profile.bytes.length });
+    profiles.push({
+      source,
+      service,
+      window,
+      digest,
+      seriesLabels: profile.seriesLabels,
+      fold,
+      cpuNanoseconds,
+      wallOnly,
+      raw,
+      byteSize: profile.bytes.length,
+    });
   }
   const unexpected = profiles.find((p) => !(STORED_TYPES as readonly string[]).includes(profileTypeOf(p.fold)));
-  if (unexpected) throw new Error(`pull ${source}/${service}: folded as ${profileTypeOf(unexpected.fold)}, not CPU or wall nanoseconds`);
+  if (unexpected)
+    throw new Error(
+      `pull ${source}/${service}: folded as ${profileTypeOf(unexpected.fold)}, not CPU or wall nanoseconds`,
+    );
   for (const type of STORED_TYPES) {
-    await store.replaceWindow(source, service, type, window, profiles.filter((p) => profileTypeOf(p.fold) === type), options.tx);
+    await store.replaceWindow(
+      source,
+      service,
+      type,
+      window,
+      profiles.filter((p) => profileTypeOf(p.fold) === type),
+      options.tx,
+    );
   }
   return profiles.length;
 }

@@ -14,7 +14,8 @@ export const PULL_SOURCES = Symbol('flamebill.pullSources');
 /** Pull: list every source's services per window, fetch and store each, then attribute what changed. */
 @Job({
   name: 'pull',
-  description: 'fetch profiles from every configured source for the last complete window (or --from/--to), then attribute what changed',
+  description:
+    'fetch profiles from every configured source for the last complete window (or --from/--to), then attribute what changed',
   defaultSchedule: '5 * * * *',
 })
 @Injectable()
@@ -34,7 +35,8 @@ export class PullJob implements JobRunner {
     if (this.sources.length === 0) return { status: 'skipped', counts: { sources: 0 }, errors: [] };
     const { from, to } = context.options;
     const windowSeconds = this.settings.ingest.windowSeconds;
-    const windows = from && to ? windowsCovering(from, to, windowSeconds) : [lastCompleteWindow(new Date(), windowSeconds)];
+    const windows =
+      from && to ? windowsCovering(from, to, windowSeconds) : [lastCompleteWindow(new Date(), windowSeconds)];
     const planned = await planPullItems(this.sources, windows, context.signal);
     for (const error of planned.errors) this.logger.warn(error);
     const settled = await context.work(planned.items);
@@ -43,7 +45,13 @@ export class PullJob implements JobRunner {
     const errors = [...planned.errors, ...settled.errors, ...attributed.errors];
     return {
       status: errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { windows: windows.length, sources: this.sources.length, items: planned.items.length, ...settled.counts, attributedWindows: attributed.counts.windows ?? 0 },
+      counts: {
+        windows: windows.length,
+        sources: this.sources.length,
+        items: planned.items.length,
+        ...settled.counts,
+        attributedWindows: attributed.counts.windows ?? 0,
+      },
       errors,
     };
   }

@@ -16,8 +16,11 @@ import { PULL_SOURCES, PullJob } from './pull.job';
       inject: [SETTINGS],
       useFactory: (settings: Settings): ProfileSource[] => {
         const logger = new Logger('Sources');
-        const log = (level: 'debug' | 'log' | 'warn' | 'error') => (fields: Record<string, unknown>, message: string) => logger[level]({ ...fields }, message);
-        return createSources(settings.sources, { logger: { debug: log('debug'), info: log('log'), warn: log('warn'), error: log('error') } });
+        const log = (level: 'debug' | 'log' | 'warn' | 'error') => (fields: Record<string, unknown>, message: string) =>
+          logger[level]({ ...fields }, message);
+        return createSources(settings.sources, {
+          logger: { debug: log('debug'), info: log('log'), warn: log('warn'), error: log('error') },
+        });
       },
     },
     {

@@ -14,20 +14,31 @@ export interface PlannedItems {
  * One `pull` item per (source, service, window). Sources are asked concurrently, so a slow or dead one
  * delays only its own items; each source's windows are asked one after another to spare the profiler.
  */
-export async function planPullItems(sources: readonly ProfileSource[], windows: readonly TimeWindow[], signal: AbortSignal): Promise<PlannedItems> {
+export async function planPullItems(
+  sources: readonly ProfileSource[],
+  windows: readonly TimeWindow[],
+  signal: AbortSignal,
+): Promise<PlannedItems> {
   const perSource = await Promise.all(sources.map((source) => planSource(source, windows, signal)));
   return { items: perSource.flatMap((p) => p.items), errors: perSource.flatMap((p) => p.errors) };
 }
 
-async function planSource(source: ProfileSource, windows: readonly TimeWindow[], signal: AbortSignal): Promise<PlannedItems> {
+async function planSource(
+  source: ProfileSource,
+  windows: readonly TimeWindow[],
+  signal: AbortSignal,
+): Promise<PlannedItems> {
   const items: NewWorkItem[] = [];
   const errors: string[] = [];
   for (const window of windows) {
     if (signal.aborted) break;
     try {
-      for (const service of await source.listServices(window, signal)) items.push(pullItem(source.name, service, window));
+      for (const service of await source.listServices(window, signal))
+        items.push(pullItem(source.name, service, window));
     } catch (error) {
-      errors.push(`pull ${source.name} ${windowKey(window)}: cannot list services: ${error instanceof Error ? error.message : String(error)}`);
+      errors.push(
+        `pull ${source.name} ${windowKey(window)}: cannot list services: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   return { items, errors };

@@ -6,7 +6,13 @@ import type { Settings } from '../config/settings.schema';
 import { CostQueryService } from '../cost/cost-query.service';
 import { inTransaction } from '../database/transactions';
 import type { StackTree } from '../domain/profile/tree';
-import { detectRegressions, functionShare, lifecycleAction, regressionFingerprint, type RegressionFinding } from '../domain/regression';
+import {
+  detectRegressions,
+  functionShare,
+  lifecycleAction,
+  regressionFingerprint,
+  type RegressionFinding,
+} from '../domain/regression';
 import { ProfileTreeRepository } from '../profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { findingJson, RegressionRepository, type FindingFigures } from './regression.repository';
@@ -59,7 +65,12 @@ export class RegressionScanService {
 
   async scan(windows: ScanWindows): Promise<ScanCounts> {
     const day = (d: Date) => d.toISOString().slice(0, 10);
-    const [cf, ct, bf, bt] = [day(windows.currentFrom), day(windows.currentTo), day(windows.baseFrom), day(windows.baseTo)];
+    const [cf, ct, bf, bt] = [
+      day(windows.currentFrom),
+      day(windows.currentTo),
+      day(windows.baseFrom),
+      day(windows.baseTo),
+    ];
     const currentServices = new Set(await this.treeRows.servicesWithDayTrees(cf, ct));
     const services = (await this.treeRows.servicesWithDayTrees(bf, bt)).filter((s) => currentServices.has(s));
     const prices = await this.servicePrices(windows);
@@ -72,14 +83,39 @@ export class RegressionScanService {
     const currentTrees = new Map<string, StackTree>();
     for (const service of services) {
       const price = prices.get(service);
-      const compare = (base: StackTree, current: StackTree, baseVersion: string | null, currentVersion: string | null) => {
-        const report = detectRegressions({ tree: base }, { tree: current }, {
-          alpha: cfg.alpha,
-          minRelativeChange: cfg.minRelativeChange,
-          ...(price ? { price: { microsPerValue: price, windowNanoseconds: BigInt(windows.currentTo.getTime() - windows.currentFrom.getTime()) * 1_000_000n }, minImpactPerYearMicros: minImpact } : {}),
-        });
+      const compare = (
+        base: StackTree,
+        current: StackTree,
+        baseVersion: string | null,
+        currentVersion: string | null,
+      ) => {
+        const report = detectRegressions(
+          { tree: base },
+          { tree: current },
+          {
+            alpha: cfg.alpha,
+            minRelativeChange: cfg.minRelativeChange,
+            ...(price
+              ? {
+                  price: {
+                    microsPerValue: price,
+                    windowNanoseconds: BigInt(windows.currentTo.getTime() - windows.currentFrom.getTime()) * 1_000_000n,
+                  },
+                  minImpactPerYearMicros: minImpact,
+                }
+              : {}),
+          },
+        );
         for (const f of report.findings) {
-          const figures = this.figures(service, teams.get(service.toLowerCase()) ?? null, current, f, windows, baseVersion, currentVersion);
+          const figures = this.figures(
+            service,
+            teams.get(service.toLowerCase()) ?? null,
+            current,
+            f,
+            windows,
+            baseVersion,
+            currentVersion,
+          );
           detected.set(figures.fingerprint, figures);
         }
       };
@@ -91,7 +127,9 @@ export class RegressionScanService {
       // A version the baseline never ran, against the version it ran last: the release that regressed.
       const before = await this.treeRows.versionsOf(service, bf, bt);
       const known = new Set(before.map((v) => v.version));
-      const previous = [...before].sort((a, b) => (a.lastDay > b.lastDay ? -1 : a.lastDay < b.lastDay ? 1 : a.cpuNanoseconds > b.cpuNanoseconds ? -1 : 1))[0];
+      const previous = [...before].sort((a, b) =>
+        a.lastDay > b.lastDay ? -1 : a.lastDay < b.lastDay ? 1 : a.cpuNanoseconds > b.cpuNanoseconds ? -1 : 1,
+      )[0];
       for (const v of await this.treeRows.versionsOf(service, cf, ct)) {
         if (known.has(v.version) || !previous) continue;
         const b = await this.trees.readTree(service, bf, bt, previous.version);
@@ -99,7 +137,15 @@ export class RegressionScanService {
         if (b && c) compare(b.tree, c.tree, previous.version, v.version);
       }
     }
-    const counts: ScanCounts = { services: services.length, findings: detected.size, opened: 0, grew: 0, stayed: 0, resolved: 0, reopened: 0 };
+    const counts: ScanCounts = {
+      services: services.length,
+      findings: detected.size,
+      opened: 0,
+      grew: 0,
+      stayed: 0,
+      resolved: 0,
+      reopened: 0,
+    };
     await inTransaction(this.db, async (tx) => {
       const stored = new Map((await this.findings.findingsOf(tx, services)).map((f) => [f.fingerprint, f]));
       for (const fingerprint of new Set([...stored.keys(), ...detected.keys()])) {
@@ -110,8 +156,19 @@ export class RegressionScanService {
           case 'open':
           case 'reopen':
           case 'grow':
-            await this.findings.upsert(tx, now!, action.kind === 'open' ? 'open' : action.kind === 'reopen' ? 'reopened' : before!.state, now!.cpuNanosecondsDelta, null);
-            await this.findings.enqueue(tx, fingerprint, action.kind === 'open' ? 'opened' : action.kind === 'reopen' ? 'reopened' : 'grew', findingJson(now!));
+            await this.findings.upsert(
+              tx,
+              now!,
+              action.kind === 'open' ? 'open' : action.kind === 'reopen' ? 'reopened' : before!.state,
+              now!.cpuNanosecondsDelta,
+              null,
+            );
+            await this.findings.enqueue(
+              tx,
+              fingerprint,
+              action.kind === 'open' ? 'opened' : action.kind === 'reopen' ? 'reopened' : 'grew',
+              findingJson(now!),
+            );
             counts[action.kind === 'open' ? 'opened' : action.kind === 'reopen' ? 'reopened' : 'grew']++;
             break;
           case 'stay':
@@ -132,7 +189,10 @@ export class RegressionScanService {
                     currentShare: now.share,
                     currentCpuNanoseconds: now.value.toString(),
                     // What is left of the increase: the value now minus the baseline share of today's total.
-                    cpuNanosecondsDelta: (now.value - (BigInt(Math.round(before!.baseShare * 1e12)) * now.total) / 1_000_000_000_000n).toString(),
+                    cpuNanosecondsDelta: (
+                      now.value -
+                      (BigInt(Math.round(before!.baseShare * 1e12)) * now.total) / 1_000_000_000_000n
+                    ).toString(),
                     impactPerYearMicros: null,
                   }
                 : {}),
@@ -149,7 +209,15 @@ export class RegressionScanService {
     return counts;
   }
 
-  private figures(service: string, team: string | null, current: StackTree, f: RegressionFinding, w: ScanWindows, baseVersion: string | null, currentVersion: string | null): FindingFigures {
+  private figures(
+    service: string,
+    team: string | null,
+    current: StackTree,
+    f: RegressionFinding,
+    w: ScanWindows,
+    baseVersion: string | null,
+    currentVersion: string | null,
+  ): FindingFigures {
     const sampleType = `${current.sampleType.type}/${current.sampleType.unit}`;
     return {
       fingerprint: regressionFingerprint(service, f.function, sampleType, f.kind),
@@ -180,8 +248,17 @@ export class RegressionScanService {
     const out = new Map<string, { numerator: bigint; denominator: bigint }>();
     let cursor: string | null = null;
     do {
-      const page = await this.costs.rows({ from: w.currentFrom, to: w.currentTo, step: 'day', groupBy: 'service', limit: 1000, cursor });
-      for (const r of page.rows) if (r.cpuNanoseconds && r.cpuNanoseconds > 0n) out.set(r.key, { numerator: r.cost, denominator: r.cpuNanoseconds });
+      const page = await this.costs.rows({
+        from: w.currentFrom,
+        to: w.currentTo,
+        step: 'day',
+        groupBy: 'service',
+        limit: 1000,
+        cursor,
+      });
+      for (const r of page.rows)
+        if (r.cpuNanoseconds && r.cpuNanoseconds > 0n)
+          out.set(r.key, { numerator: r.cost, denominator: r.cpuNanoseconds });
       cursor = page.nextCursor;
     } while (cursor);
     return out;

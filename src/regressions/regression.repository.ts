@@ -104,18 +104,31 @@ export class RegressionRepository {
   /** The stored findings of `services` (all states), for the scan to compare with. */
   async findingsOf(tx: Db, services: readonly string[]): Promise<FindingRow[]> {
     if (services.length === 0) return [];
-    const rows = await queryRows<FindingDbRow>(tx, `SELECT ${FINDING_COLUMNS} FROM regression_findings WHERE service = ANY($1::text[]) FOR UPDATE`, [services]);
+    const rows = await queryRows<FindingDbRow>(
+      tx,
+      `SELECT ${FINDING_COLUMNS} FROM regression_findings WHERE service = ANY($1::text[]) FOR UPDATE`,
+      [services],
+    );
     return rows.map(toFinding);
   }
 
   /** Services with a finding that is not resolved (their scan may resolve it). */
   async servicesWithOpenFindings(db: Db = this.db): Promise<Set<string>> {
-    const rows = await queryRows<{ service: string }>(db, `SELECT DISTINCT service FROM regression_findings WHERE state <> 'resolved'`);
+    const rows = await queryRows<{ service: string }>(
+      db,
+      `SELECT DISTINCT service FROM regression_findings WHERE state <> 'resolved'`,
+    );
     return new Set(rows.map((r) => r.service));
   }
 
   /** Inserts or replaces a finding's figures and state. */
-  async upsert(tx: Db, f: FindingFigures, state: FindingState, notifiedDelta: bigint, resolvedAt: Date | null): Promise<void> {
+  async upsert(
+    tx: Db,
+    f: FindingFigures,
+    state: FindingState,
+    notifiedDelta: bigint,
+    resolvedAt: Date | null,
+  ): Promise<void> {
     await tx.query(
       `INSERT INTO regression_findings (fingerprint, service, function_name, sample_type, kind, team, state, base_share, current_share,
          base_cpu_nanoseconds, current_cpu_nanoseconds, cpu_nanoseconds_delta, impact_per_year_micros, p_value, base_version, current_version,
@@ -129,11 +142,31 @@ export class RegressionRepository {
          current_from = EXCLUDED.current_from, current_to = EXCLUDED.current_to, top_callers = EXCLUDED.top_callers,
          notified_delta = EXCLUDED.notified_delta, last_seen_at = now(), resolved_at = EXCLUDED.resolved_at`,
       [
-        f.fingerprint, f.service, f.function, f.sampleType, f.kind, f.team, state, f.baseShare, f.currentShare,
-        f.baseCpuNanoseconds.toString(), f.currentCpuNanoseconds.toString(), f.cpuNanosecondsDelta.toString(),
-        f.impactPerYearMicros?.toString() ?? null, f.pValue, f.baseVersion, f.currentVersion, f.baseFrom, f.baseTo, f.currentFrom, f.currentTo,
-        JSON.stringify(f.topCallers.map((c) => ({ function: c.function, cpuNanosecondsDelta: c.cpuNanosecondsDelta.toString() }))),
-        notifiedDelta.toString(), resolvedAt,
+        f.fingerprint,
+        f.service,
+        f.function,
+        f.sampleType,
+        f.kind,
+        f.team,
+        state,
+        f.baseShare,
+        f.currentShare,
+        f.baseCpuNanoseconds.toString(),
+        f.currentCpuNanoseconds.toString(),
+        f.cpuNanosecondsDelta.toString(),
+        f.impactPerYearMicros?.toString() ?? null,
+        f.pValue,
+        f.baseVersion,
+        f.currentVersion,
+        f.baseFrom,
+        f.baseTo,
+        f.currentFrom,
+        f.currentTo,
+        JSON.stringify(
+          f.topCallers.map((c) => ({ function: c.function, cpuNanosecondsDelta: c.cpuNanosecondsDelta.toString() })),
+        ),
+        notifiedDelta.toString(),
+        resolvedAt,
       ],
     );
   }
@@ -145,12 +178,19 @@ export class RegressionRepository {
 
   /** Marks a finding resolved. */
   async resolve(tx: Db, fingerprint: string, at: Date): Promise<void> {
-    await tx.query(`UPDATE regression_findings SET state = 'resolved', resolved_at = $2 WHERE fingerprint = $1`, [fingerprint, at]);
+    await tx.query(`UPDATE regression_findings SET state = 'resolved', resolved_at = $2 WHERE fingerprint = $1`, [
+      fingerprint,
+      at,
+    ]);
   }
 
   /** Writes an outbox row (in the caller's transaction). */
   async enqueue(tx: Db, fingerprint: string, event: OutboxEvent, payload: FindingJson): Promise<void> {
-    await tx.query(`INSERT INTO regression_outbox (fingerprint, event, payload) VALUES ($1, $2, $3::jsonb)`, [fingerprint, event, JSON.stringify(payload)]);
+    await tx.query(`INSERT INTO regression_outbox (fingerprint, event, payload) VALUES ($1, $2, $3::jsonb)`, [
+      fingerprint,
+      event,
+      JSON.stringify(payload),
+    ]);
   }
 
   /**
@@ -159,7 +199,13 @@ export class RegressionRepository {
    * releases it with its connection, and the row is found again.
    */
   async claimNext(tx: Db, now: Date): Promise<OutboxRow | null> {
-    const [row] = await queryRows<{ id: string; fingerprint: string; event: OutboxEvent; payload: FindingJson; attempts: number }>(
+    const [row] = await queryRows<{
+      id: string;
+      fingerprint: string;
+      event: OutboxEvent;
+      payload: FindingJson;
+      attempts: number;
+    }>(
       tx,
       `SELECT o.id::text AS id, o.fingerprint, o.event, o.payload, o.attempts FROM regression_outbox o
         WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1
@@ -171,25 +217,46 @@ export class RegressionRepository {
   }
 
   async markSent(tx: Db, id: string, dryRun: boolean): Promise<void> {
-    await tx.query(`UPDATE regression_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL, dry_run = $2 WHERE id = $1`, [id, dryRun]);
+    await tx.query(
+      `UPDATE regression_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL, dry_run = $2 WHERE id = $1`,
+      [id, dryRun],
+    );
   }
 
   /** Records a failed attempt and when to try again. */
   async markFailed(tx: Db, id: string, error: string, nextAttemptAt: Date): Promise<void> {
-    await tx.query(`UPDATE regression_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, [id, error, nextAttemptAt]);
+    await tx.query(
+      `UPDATE regression_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`,
+      [id, error, nextAttemptAt],
+    );
   }
 
   async ticketOf(tx: Db, fingerprint: string): Promise<TicketRecord | null> {
-    const [row] = await queryRows<{ fingerprint: string; tracker: string; project: string; remote_id: string; url: string }>(
-      tx,
-      `SELECT fingerprint, tracker, project, remote_id, url FROM regression_tickets WHERE fingerprint = $1`,
-      [fingerprint],
-    );
-    return row ? { fingerprint: row.fingerprint, tracker: row.tracker, project: row.project, remoteId: row.remote_id, url: row.url } : null;
+    const [row] = await queryRows<{
+      fingerprint: string;
+      tracker: string;
+      project: string;
+      remote_id: string;
+      url: string;
+    }>(tx, `SELECT fingerprint, tracker, project, remote_id, url FROM regression_tickets WHERE fingerprint = $1`, [
+      fingerprint,
+    ]);
+    return row
+      ? {
+          fingerprint: row.fingerprint,
+          tracker: row.tracker,
+          project: row.project,
+          remoteId: row.remote_id,
+          url: row.url,
+        }
+      : null;
   }
 
   async recordTicket(tx: Db, t: TicketRecord): Promise<void> {
-    await tx.query(`INSERT INTO regression_tickets (fingerprint, tracker, project, remote_id, url) VALUES ($1, $2, $3, $4, $5)`, [t.fingerprint, t.tracker, t.project, t.remoteId, t.url]);
+    await tx.query(
+      `INSERT INTO regression_tickets (fingerprint, tracker, project, remote_id, url) VALUES ($1, $2, $3, $4, $5)`,
+      [t.fingerprint, t.tracker, t.project, t.remoteId, t.url],
+    );
   }
 
   /** Unsent rows and the latest delivery error, for /readyz and the job's counts. */
@@ -203,8 +270,18 @@ export class RegressionRepository {
   }
 
   /** Findings by state, team and service (each optional), most expensive first. */
-  async list(filter: { state?: FindingState; team?: string; service?: string }, db: Db = this.db): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
-    const rows = await queryRows<FindingDbRow & { t_tracker: string | null; t_project: string | null; t_remote_id: string | null; t_url: string | null }>(
+  async list(
+    filter: { state?: FindingState; team?: string; service?: string },
+    db: Db = this.db,
+  ): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
+    const rows = await queryRows<
+      FindingDbRow & {
+        t_tracker: string | null;
+        t_project: string | null;
+        t_remote_id: string | null;
+        t_url: string | null;
+      }
+    >(
       db,
       `SELECT ${FINDING_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1f.$2')}, t.tracker AS t_tracker, t.project AS t_project, t.remote_id AS t_remote_id, t.url AS t_url
          FROM regression_findings f LEFT JOIN regression_tickets t USING (fingerprint)
@@ -214,7 +291,15 @@ export class RegressionRepository {
     );
     return rows.map((r) => ({
       ...toFinding(r),
-      ticket: r.t_tracker ? { fingerprint: r.fingerprint, tracker: r.t_tracker, project: r.t_project!, remoteId: r.t_remote_id!, url: r.t_url! } : null,
+      ticket: r.t_tracker
+        ? {
+            fingerprint: r.fingerprint,
+            tracker: r.t_tracker,
+            project: r.t_project!,
+            remoteId: r.t_remote_id!,
+            url: r.t_url!,
+          }
+        : null,
     }));
   }
 }
@@ -241,7 +326,10 @@ function toFinding(r: FindingDbRow): FindingRow {
     baseTo: r.base_to,
     currentFrom: r.current_from,
     currentTo: r.current_to,
-    topCallers: r.top_callers.map((c) => ({ function: c.function, cpuNanosecondsDelta: BigInt(c.cpuNanosecondsDelta) })),
+    topCallers: r.top_callers.map((c) => ({
+      function: c.function,
+      cpuNanosecondsDelta: BigInt(c.cpuNanosecondsDelta),
+    })),
     notifiedDelta: BigInt(r.notified_delta),
     firstSeenAt: r.first_seen_at,
     lastSeenAt: r.last_seen_at,
@@ -271,6 +359,9 @@ export function findingJson(f: FindingFigures): FindingJson {
     baseTo: f.baseTo.toISOString(),
     currentFrom: f.currentFrom.toISOString(),
     currentTo: f.currentTo.toISOString(),
-    topCallers: f.topCallers.map((c) => ({ function: c.function, cpuNanosecondsDelta: c.cpuNanosecondsDelta.toString() })),
+    topCallers: f.topCallers.map((c) => ({
+      function: c.function,
+      cpuNanosecondsDelta: c.cpuNanosecondsDelta.toString(),
+    })),
   };
 }

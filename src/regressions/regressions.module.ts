@@ -14,7 +14,11 @@ import { TicketDeliveryService } from './ticket-delivery.service';
 @Module({
   imports: [CatalogModule, CostModule, ProfileTreesModule],
   providers: [
-    { provide: RegressionRepository, useFactory: (db: DataSource) => new RegressionRepository(db), inject: [DataSource] },
+    {
+      provide: RegressionRepository,
+      useFactory: (db: DataSource) => new RegressionRepository(db),
+      inject: [DataSource],
+    },
     RegressionScanService,
     TicketDeliveryService,
     RegressionsService,

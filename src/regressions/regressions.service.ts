@@ -7,7 +7,9 @@ export class RegressionsService {
   constructor(private readonly repository: RegressionRepository) {}
 
   /** Findings filtered by state, owning team and service, most expensive first, with their ticket when filed. */
-  list(filter: { state?: FindingState; team?: string; service?: string } = {}): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
+  list(
+    filter: { state?: FindingState; team?: string; service?: string } = {},
+  ): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
     return this.repository.list(filter);
   }
 }

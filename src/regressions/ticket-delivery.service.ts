@@ -52,7 +52,9 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     this.readiness.register('tickets', async () => {
       const state = await this.repository.outboxState().catch(() => null);
       if (!state) return { status: 'up' };
-      return state.lastError ? { status: 'degraded', pending: state.pending, lastError: state.lastError } : { status: 'up', pending: state.pending };
+      return state.lastError
+        ? { status: 'degraded', pending: state.pending, lastError: state.lastError }
+        : { status: 'up', pending: state.pending };
     });
   }
 
@@ -76,11 +78,16 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
           if (!dryRun) counts.sent++;
         } catch (err: unknown) {
           if (!(err instanceof TrackerError)) throw err;
-          const delay = Math.min(this.settings.regressions.delivery.maxDelaySeconds, 60 * 2 ** Math.min(row.attempts, 16));
+          const delay = Math.min(
+            this.settings.regressions.delivery.maxDelaySeconds,
+            60 * 2 ** Math.min(row.attempts, 16),
+          );
           await this.repository.markFailed(tx, row.id, err.message, new Date(now().getTime() + delay * 1000));
           counts.failed++;
           errors.push(err.message);
-          this.logger.error(`ticket for finding ${row.fingerprint} (${row.event}) not delivered, retried in ${delay} s: ${err.message}`);
+          this.logger.error(
+            `ticket for finding ${row.fingerprint} (${row.event}) not delivered, retried in ${delay} s: ${err.message}`,
+          );
         }
         return true;
       });
@@ -93,28 +100,54 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
   private async deliverRow(tx: EntityManager, row: OutboxRow, dryRun: boolean, counts: DeliveryCounts): Promise<void> {
     const finding = row.payload as unknown as TicketFinding;
     const known = await this.repository.ticketOf(tx, row.fingerprint);
-    const route = known ? { tracker: known.tracker, project: known.project, from: 'ticket', annotation: null } : await this.route(finding.service);
+    const route = known
+      ? { tracker: known.tracker, project: known.project, from: 'ticket', annotation: null }
+      : await this.route(finding.service);
     if (dryRun) {
-      const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: 'last-line', ...(this.dashboard()) });
-      this.logger.log(`dry run: would send ${row.event} of ${row.fingerprint} to ${route.tracker}/${route.project}${known ? ` (ticket ${known.remoteId})` : ''}: ${content.title}`);
+      const content = ticketContent(row.event, finding, {
+        currency: this.settings.currency,
+        marker: 'last-line',
+        ...this.dashboard(),
+      });
+      this.logger.log(
+        `dry run: would send ${row.event} of ${row.fingerprint} to ${route.tracker}/${route.project}${known ? ` (ticket ${known.remoteId})` : ''}: ${content.title}`,
+      );
       counts.wouldSend++;
       return;
     }
     const tracker = this.tracker(route.tracker);
-    const content = ticketContent(row.event, finding, { currency: this.settings.currency, marker: tracker.marker, escape: tracker.escape ?? 'entities', ...(this.dashboard()) });
+    const content = ticketContent(row.event, finding, {
+      currency: this.settings.currency,
+      marker: tracker.marker,
+      escape: tracker.escape ?? 'entities',
+      ...this.dashboard(),
+    });
     let ticket: RemoteTicket | null = known ? { id: known.remoteId, url: known.url } : null;
     if (!ticket) {
       ticket = await this.withRetries(() => tracker.findByMarker(route.project, fingerprintMarker(row.fingerprint)));
       if (ticket) counts.adopted++;
-      else if (row.event === 'resolved') return; // never filed (e.g. dry run then): nothing to close
+      else if (row.event === 'resolved')
+        return; // never filed (e.g. dry run then): nothing to close
       else {
         ticket = await this.withRetries(() => tracker.create(route.project, content.title, content.body));
         counts.created++;
-        await this.repository.recordTicket(tx, { fingerprint: row.fingerprint, tracker: route.tracker, project: route.project, remoteId: ticket.id, url: ticket.url });
+        await this.repository.recordTicket(tx, {
+          fingerprint: row.fingerprint,
+          tracker: route.tracker,
+          project: route.project,
+          remoteId: ticket.id,
+          url: ticket.url,
+        });
         this.logger.log(`filed ${ticket.url} for ${finding.service} ${finding.function} (${row.fingerprint})`);
         return;
       }
-      await this.repository.recordTicket(tx, { fingerprint: row.fingerprint, tracker: route.tracker, project: route.project, remoteId: ticket.id, url: ticket.url });
+      await this.repository.recordTicket(tx, {
+        fingerprint: row.fingerprint,
+        tracker: route.tracker,
+        project: route.project,
+        remoteId: ticket.id,
+        url: ticket.url,
+      });
     }
     const t = ticket;
     switch (row.event) {
@@ -125,7 +158,11 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
       case 'reopened':
         return this.withRetries(() => tracker.reopen(t, content.body));
       case 'resolved':
-        return this.withRetries(() => (this.settings.regressions.onResolved === 'close' ? tracker.close(t, content.body) : tracker.comment(t, content.body)));
+        return this.withRetries(() =>
+          this.settings.regressions.onResolved === 'close'
+            ? tracker.close(t, content.body)
+            : tracker.comment(t, content.body),
+        );
     }
   }
 
@@ -140,10 +177,22 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     const component = good?.catalog.components.get(service.toLowerCase()) ?? null;
     // Groups carry no annotations in the catalog model yet: Component, then the default.
     const route = resolveRoute(component, [], this.settings.regressions.default);
-    if (!route) throw new TrackerError(`no route for service ${service}: no routing annotation on its Component and no regressions.default`, null, false);
+    if (!route)
+      throw new TrackerError(
+        `no route for service ${service}: no routing annotation on its Component and no regressions.default`,
+        null,
+        false,
+      );
     if (!this.settings.regressions.trackers[route.tracker]) {
-      const where = route.from === 'component' && component ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})` : ' (regressions.default)';
-      throw new TrackerError(`service ${service} routes to ${route.tracker}/${route.project}, but regressions.trackers.${route.tracker} is not configured${where}`, null, false);
+      const where =
+        route.from === 'component' && component
+          ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})`
+          : ' (regressions.default)';
+      throw new TrackerError(
+        `service ${service} routes to ${route.tracker}/${route.project}, but regressions.trackers.${route.tracker} is not configured${where}`,
+        null,
+        false,
+      );
     }
     return route;
   }

@@ -8,7 +8,11 @@ export interface ChartColors {
 }
 
 /** Mid-tone blues on white: readable on light backgrounds and still distinct when a mail client darkens the page. */
-export const DEFAULT_CHART_COLORS: ChartColors = { bar: [0x7a, 0xa6, 0xd6], current: [0x1f, 0x5f, 0xa8], background: [0xff, 0xff, 0xff] };
+export const DEFAULT_CHART_COLORS: ChartColors = {
+  bar: [0x7a, 0xa6, 0xd6],
+  current: [0x1f, 0x5f, 0xa8],
+  background: [0xff, 0xff, 0xff],
+};
 
 /**
  * A bar chart of `values` (oldest first) as PNG bytes, for email: mail clients show neither JavaScript nor SVG
@@ -16,7 +20,12 @@ export const DEFAULT_CHART_COLORS: ChartColors = { bar: [0x7a, 0xa6, 0xd6], curr
  * image holds no text (no font rendering here). Drawn by hand into an RGBA buffer (bars are rectangles) and encoded
  * by pngjs; rendered at 2× for sharp display on phones.
  */
-export function barChartPng(values: readonly bigint[], width = 560, height = 140, colors: ChartColors = DEFAULT_CHART_COLORS): Buffer {
+export function barChartPng(
+  values: readonly bigint[],
+  width = 560,
+  height = 140,
+  colors: ChartColors = DEFAULT_CHART_COLORS,
+): Buffer {
   const scale = 2;
   const w = width * scale;
   const h = height * scale;
@@ -37,7 +46,14 @@ export function barChartPng(values: readonly bigint[], width = 560, height = 140
   return PNG.sync.write(png);
 }
 
-function fill(png: PNG, x0: number, y0: number, x1: number, y1: number, [r, g, b]: readonly [number, number, number]): void {
+function fill(
+  png: PNG,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  [r, g, b]: readonly [number, number, number],
+): void {
   for (let y = Math.max(0, y0); y < Math.min(png.height, y1); y++) {
     for (let x = Math.max(0, x0); x < Math.min(png.width, x1); x++) {
       const i = (y * png.width + x) * 4;

@@ -27,7 +27,8 @@ export class TemplateRenderer {
     for (const env of [this.html, this.text]) {
       registerHelpers(env);
       for (const file of readdirSync(path.join(dir, 'partials'))) {
-        if (file.endsWith('.hbs')) env.registerPartial(file.slice(0, -'.hbs'.length), readFileSync(path.join(dir, 'partials', file), 'utf8'));
+        if (file.endsWith('.hbs'))
+          env.registerPartial(file.slice(0, -'.hbs'.length), readFileSync(path.join(dir, 'partials', file), 'utf8'));
       }
     }
   }
@@ -38,7 +39,10 @@ export class TemplateRenderer {
     let template = this.compiled.get(key);
     if (!template) {
       const source = readFileSync(path.join(this.dir, `${name}.${kind}.hbs`), 'utf8');
-      template = kind === 'html' ? this.html.compile(source, { strict: true }) : this.text.compile(source, { strict: true, noEscape: true });
+      template =
+        kind === 'html'
+          ? this.html.compile(source, { strict: true })
+          : this.text.compile(source, { strict: true, noEscape: true });
       this.compiled.set(key, template);
     }
     return template(view);
@@ -48,11 +52,19 @@ export class TemplateRenderer {
 function registerHelpers(env: typeof Handlebars): void {
   env.registerHelper('money', (micro: bigint, currency: string) => formatMoney(micro, currency));
   /** A change in money with its sign: `+$12.00`, `−$3.50`, `±$0.00`. */
-  env.registerHelper('delta', (micro: bigint, currency: string) => `${micro > 0n ? '+' : micro < 0n ? '−' : '±'}${formatMoney(micro < 0n ? -micro : micro, currency)}`);
+  env.registerHelper(
+    'delta',
+    (micro: bigint, currency: string) =>
+      `${micro > 0n ? '+' : micro < 0n ? '−' : '±'}${formatMoney(micro < 0n ? -micro : micro, currency)}`,
+  );
   /** A two-decimal percent string with its sign, or `new` when the previous amount was zero. */
-  env.registerHelper('percent', (value: string | null) => (value === null ? 'new' : `${value.startsWith('-') ? '−' + value.slice(1) : `+${value}`}%`));
+  env.registerHelper('percent', (value: string | null) =>
+    value === null ? 'new' : `${value.startsWith('-') ? '−' + value.slice(1) : `+${value}`}%`,
+  );
   /** `2026-11-30T00:00:00.000Z` as `30 Nov 2026` (UTC). */
-  env.registerHelper('date', (iso: string) => new Date(iso).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' }));
+  env.registerHelper('date', (iso: string) =>
+    new Date(iso).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' }),
+  );
   /** Basis points of a share as a CSS width percentage, at least 1 so a non-zero line shows. */
   env.registerHelper('barWidth', (shareBp: number) => (shareBp <= 0 ? 0 : Math.max(1, Math.round(shareBp / 100))));
   env.registerHelper('share', (shareBp: number) => `${(shareBp / 100).toFixed(1)}%`);

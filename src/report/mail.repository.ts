@@ -37,7 +37,9 @@ export class MailRepository {
   /** host:port (user) of the configured server, for messages; never the password. */
   describe(): string {
     const smtp = this.settings.report.smtp;
-    return smtp ? `${smtp.host}:${smtp.port}${smtp.auth ? ` as ${smtp.auth.user}` : ''}` : 'no SMTP server (report.smtp or SMTP_URL)';
+    return smtp
+      ? `${smtp.host}:${smtp.port}${smtp.auth ? ` as ${smtp.auth.user}` : ''}`
+      : 'no SMTP server (report.smtp or SMTP_URL)';
   }
 
   /** Connects and authenticates once before a run sends anything. @throws SmtpAuthError, or Error when unreachable. */
@@ -106,7 +108,9 @@ export class MailRepository {
 function classify(error: unknown, server: string): Error {
   const e = error as { code?: string; responseCode?: number; response?: string; message?: string };
   const reply = e.response ?? e.message ?? String(error);
-  if (e.code === 'EAUTH' || e.responseCode === 535) return new SmtpAuthError(`SMTP authentication failed at ${server}: ${reply}`);
-  if (e.code === 'EENVELOPE' && (e.responseCode ?? 0) >= 500) return new RecipientRefusedError(`recipient refused by ${server}: ${reply}`);
+  if (e.code === 'EAUTH' || e.responseCode === 535)
+    return new SmtpAuthError(`SMTP authentication failed at ${server}: ${reply}`);
+  if (e.code === 'EENVELOPE' && (e.responseCode ?? 0) >= 500)
+    return new RecipientRefusedError(`recipient refused by ${server}: ${reply}`);
   return new Error(`SMTP ${server}: ${reply}`);
 }

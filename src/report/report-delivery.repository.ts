@@ -42,7 +42,13 @@ export class ReportDeliveryRepository {
   }
 
   /** The outcome of the attempt, in the transaction that completes the work item. */
-  async markOutcome(tx: EntityManager, week: string, recipient: string, status: Exclude<DeliveryStatus, 'sending'>, detail: string | null): Promise<void> {
+  async markOutcome(
+    tx: EntityManager,
+    week: string,
+    recipient: string,
+    status: Exclude<DeliveryStatus, 'sending'>,
+    detail: string | null,
+  ): Promise<void> {
     await tx.query(
       `UPDATE report_deliveries
           SET status = $3, updated_at = now(),

@@ -10,12 +10,26 @@ export function regressionsSource(regressions: RegressionsService): RegressionsS
   return {
     async forTeam(team: string, week: IsoWeek): Promise<readonly RegressionLine[]> {
       const findings = await regressions.list({ team });
-      const within = (at: Date | null): boolean => at !== null && at.getTime() >= week.fromMs && at.getTime() < week.toMs;
+      const within = (at: Date | null): boolean =>
+        at !== null && at.getTime() >= week.fromMs && at.getTime() < week.toMs;
       const lines: RegressionLine[] = [];
       for (const f of findings) {
         if (f.state === 'resolved' && !within(f.resolvedAt)) continue;
-        const state = f.state === 'resolved' ? 'resolved' : f.state === 'reopened' ? 'reopened' : within(f.firstSeenAt) ? 'new' : 'open';
-        lines.push({ service: f.service, function: f.function, state, perYear: f.impactPerYearMicros ?? 0n, ticketUrl: f.ticket?.url ?? null });
+        const state =
+          f.state === 'resolved'
+            ? 'resolved'
+            : f.state === 'reopened'
+              ? 'reopened'
+              : within(f.firstSeenAt)
+                ? 'new'
+                : 'open';
+        lines.push({
+          service: f.service,
+          function: f.function,
+          state,
+          perYear: f.impactPerYearMicros ?? 0n,
+          ticketUrl: f.ticket?.url ?? null,
+        });
       }
       return lines;
     },

@@ -9,7 +9,12 @@ export interface RenderedReport {
   readonly subject: string;
   readonly html: string;
   readonly text: string;
-  readonly attachments: readonly { readonly filename: string; readonly content: Buffer; readonly cid: string; readonly contentType: string }[];
+  readonly attachments: readonly {
+    readonly filename: string;
+    readonly content: Buffer;
+    readonly cid: string;
+    readonly contentType: string;
+  }[];
 }
 
 const CHART_CID = 'trend@flamebill';
@@ -24,9 +29,17 @@ export class ReportRenderer {
 
   render(view: TeamReportView | OrgReportView): RenderedReport {
     const context = { ...view, chartCid: CHART_CID };
-    const html = juice(this.templates.render(view.kind, 'html', context), { removeStyleTags: true, preserveMediaQueries: true });
+    const html = juice(this.templates.render(view.kind, 'html', context), {
+      removeStyleTags: true,
+      preserveMediaQueries: true,
+    });
     const text = this.templates.render(view.kind, 'txt', context);
     const chart = barChartPng(view.trend.map((t) => t.cost));
-    return { subject: view.subject, html, text, attachments: [{ filename: 'trend.png', content: chart, cid: CHART_CID, contentType: 'image/png' }] };
+    return {
+      subject: view.subject,
+      html,
+      text,
+      attachments: [{ filename: 'trend.png', content: chart, cid: CHART_CID, contentType: 'image/png' }],
+    };
   }
 }

@@ -46,10 +46,18 @@ export class ReportViewService {
     const current = await this.catalog.currentGood();
     if (!current) return [];
     const [teams, services] = await Promise.all([this.catalog.teams(current.id), this.catalog.services(current.id)]);
-    return teams.map((t) => ({ team: t.team, email: t.email, services: services.filter((s) => s.team === t.team).map((s) => s.service) }));
+    return teams.map((t) => ({
+      team: t.team,
+      email: t.email,
+      services: services.filter((s) => s.team === t.team).map((s) => s.service),
+    }));
   }
 
-  async teamReport(team: ReportTeam, week: IsoWeek, regressions: readonly RegressionLine[] | null): Promise<TeamReportView> {
+  async teamReport(
+    team: ReportTeam,
+    week: IsoWeek,
+    regressions: readonly RegressionLine[] | null,
+  ): Promise<TeamReportView> {
     const period = this.period(week);
     const scope = { kind: 'team' as const, team: team.team };
     const [services, topSelf, topInclusive, trend, unowned] = await Promise.all([
@@ -114,7 +122,7 @@ export class ReportViewService {
   private async allRows(request: Parameters<CostQueryService['rows']>[0]): Promise<RowsAnswer> {
     const first = await this.costs.rows({ ...request, limit: PAGE });
     const rows: CostRow[] = [...first.rows];
-    for (let cursor = first.nextCursor; cursor !== null; ) {
+    for (let cursor = first.nextCursor; cursor !== null;) {
       const page = await this.costs.rows({ ...request, limit: PAGE, cursor });
       rows.push(...page.rows);
       cursor = page.nextCursor;
@@ -124,7 +132,12 @@ export class ReportViewService {
 
   private async trend(week: IsoWeek, subject: Parameters<CostQueryService['trend']>[0]['subject']) {
     const weeks = weeksEndingWith(week, 12);
-    const answer = await this.costs.trend({ from: new Date(weeks[0]!.fromMs), to: new Date(week.toMs), step: 'week', subject });
+    const answer = await this.costs.trend({
+      from: new Date(weeks[0]!.fromMs),
+      to: new Date(week.toMs),
+      step: 'week',
+      subject,
+    });
     return answer.points.map((p) => ({ label: p.label, cost: p.cost }));
   }
 

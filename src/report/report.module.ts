@@ -15,7 +15,12 @@ import { WeeklyReportJob } from './weekly-report.job';
   imports: [CostModule, CatalogModule, RegressionsModule],
   providers: [
     { provide: REGRESSIONS_SOURCE, inject: [RegressionsService], useFactory: regressionsSource },
-    ReportViewService, ReportRenderer, MailRepository, ReportDeliveryRepository, WeeklyReportJob],
+    ReportViewService,
+    ReportRenderer,
+    MailRepository,
+    ReportDeliveryRepository,
+    WeeklyReportJob,
+  ],
   exports: [ReportViewService, ReportRenderer],
 })
 export class ReportModule {}

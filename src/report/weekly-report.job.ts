@@ -33,11 +33,15 @@ const RETRY_DELAYS_MS = [1_000, 4_000, 15_000];
  */
 @Job({
   name: 'weekly-report',
-  description: 'email the weekly cost report to every team and to the organisation (default: the last complete ISO week)',
+  description:
+    'email the weekly cost report to every team and to the organisation (default: the last complete ISO week)',
   defaultSchedule: '0 8 * * 1',
   timeZone: (settings) => settings.report.timezone,
   options: [
-    { flags: '--week <iso-week>', description: 'ISO week to report, e.g. 2026-W49 (the current week is marked partial)' },
+    {
+      flags: '--week <iso-week>',
+      description: 'ISO week to report, e.g. 2026-W49 (the current week is marked partial)',
+    },
     { flags: '--team <name>', description: "only this team's report (no organisation email)" },
     { flags: '--resend', description: 'send again to recipients who already got this week' },
   ],
@@ -66,22 +70,37 @@ export class WeeklyReportJob implements JobRunner, WorkHandler {
     // Authenticate before anything goes out: a bad password stops the run with one line and sends nothing.
     if (!dryRun) await this.mail.verify();
     const teams = (await this.views.teams()).filter((t) => only === null || t.team === only);
-    if (only !== null && teams.length === 0) return { status: 'failed', counts: {}, errors: [`no team named ${only} in the catalog in force`] };
+    if (only !== null && teams.length === 0)
+      return { status: 'failed', counts: {}, errors: [`no team named ${only} in the catalog in force`] };
     const noAddress: OrgReportView['undelivered'][number][] = [];
     const teamItems: NewWorkItem[] = [];
     for (const team of teams) {
-      const to = [...new Set([...(team.email ? [team.email] : []), ...(this.settings.report.extraRecipients[team.team] ?? [])])];
-      if (to.length === 0) noAddress.push({ team: team.team, reason: 'no email address in the catalog (spec.profile.email) or report.extraRecipients' });
-      for (const address of to) teamItems.push(this.item(week, { kind: 'team', team: team.team, to: address, week: week.label, dryRun, resend }));
+      const to = [
+        ...new Set([...(team.email ? [team.email] : []), ...(this.settings.report.extraRecipients[team.team] ?? [])]),
+      ];
+      if (to.length === 0)
+        noAddress.push({
+          team: team.team,
+          reason: 'no email address in the catalog (spec.profile.email) or report.extraRecipients',
+        });
+      for (const address of to)
+        teamItems.push(
+          this.item(week, { kind: 'team', team: team.team, to: address, week: week.label, dryRun, resend }),
+        );
     }
     for (const n of noAddress) this.logger.warn(`weekly report ${week.label}: ${n.team} not sent: ${n.reason}`);
     const mode = resend ? 'again' : 'once';
     const sentTeams = await context.work(teamItems, mode);
     const refused = (await this.deliveries.undelivered(week.label)).filter((d) => d.kind === 'team');
-    const undelivered = [...noAddress, ...refused.map((d) => ({ team: d.team ?? d.address, reason: `${d.address}: ${d.lastError ?? d.status}` }))];
+    const undelivered = [
+      ...noAddress,
+      ...refused.map((d) => ({ team: d.team ?? d.address, reason: `${d.address}: ${d.lastError ?? d.status}` })),
+    ];
     const orgItems =
       only === null
-        ? this.settings.report.orgRecipients.map((to) => this.item(week, { kind: 'org', team: null, to, week: week.label, dryRun, resend, undelivered }))
+        ? this.settings.report.orgRecipients.map((to) =>
+            this.item(week, { kind: 'org', team: null, to, week: week.label, dryRun, resend, undelivered }),
+          )
         : [];
     const sentOrg = await context.work(orgItems, mode);
     const errors = [
@@ -91,7 +110,13 @@ export class WeeklyReportJob implements JobRunner, WorkHandler {
     ];
     return {
       status: errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { teams: teams.length, messages: teamItems.length + orgItems.length, done: sentTeams.counts.done + sentOrg.counts.done, failed: sentTeams.counts.failed + sentOrg.counts.failed, undelivered: undelivered.length },
+      counts: {
+        teams: teams.length,
+        messages: teamItems.length + orgItems.length,
+        done: sentTeams.counts.done + sentOrg.counts.done,
+        failed: sentTeams.counts.failed + sentOrg.counts.failed,
+        undelivered: undelivered.length,
+      },
       errors,
     };
   }
@@ -104,7 +129,11 @@ export class WeeklyReportJob implements JobRunner, WorkHandler {
     if (sent?.status === 'sent' && !p.resend && !p.dryRun) return commit(async () => undefined);
     const view =
       p.kind === 'team'
-        ? await this.views.teamReport((await this.views.teams()).find((t) => t.team === p.team) ?? { team: p.team!, email: null, services: [] }, week, await this.regressionsOf(p.team!, week))
+        ? await this.views.teamReport(
+            (await this.views.teams()).find((t) => t.team === p.team) ?? { team: p.team!, email: null, services: [] },
+            week,
+            await this.regressionsOf(p.team!, week),
+          )
         : await this.views.orgReport(week, p.undelivered ?? []);
     const mail = { to: p.to, messageId: messageId(p.week, recipient), report: this.renderer.render(view) };
     if (p.dryRun) {
@@ -112,21 +141,33 @@ export class WeeklyReportJob implements JobRunner, WorkHandler {
       this.logger.log(`weekly report ${p.week} for ${recipient} written to ${file} (dry run)`);
       return commit(async () => undefined);
     }
-    await this.deliveries.markSending({ week: p.week, recipient, kind: p.kind, team: p.team, address: p.to, messageId: mail.messageId });
+    await this.deliveries.markSending({
+      week: p.week,
+      recipient,
+      kind: p.kind,
+      team: p.team,
+      address: p.to,
+      messageId: mail.messageId,
+    });
     const outcome = await this.sendWithRetries(mail, signal);
     await commit((tx) => this.deliveries.markOutcome(tx, p.week, recipient, outcome.status, outcome.detail));
     if (outcome.status === 'refused') this.logger.warn(`weekly report ${p.week} for ${recipient}: ${outcome.detail}`);
   }
 
   /** Retries temporary failures with backoff; a refused recipient is an outcome, an auth failure stops the item. */
-  private async sendWithRetries(mail: Parameters<MailRepository['send']>[0], signal: AbortSignal): Promise<{ status: 'sent' | 'refused'; detail: string }> {
+  private async sendWithRetries(
+    mail: Parameters<MailRepository['send']>[0],
+    signal: AbortSignal,
+  ): Promise<{ status: 'sent' | 'refused'; detail: string }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return { status: 'sent', detail: await this.mail.send(mail) };
       } catch (error) {
         if (error instanceof RecipientRefusedError) return { status: 'refused', detail: error.message };
         if (error instanceof SmtpAuthError || attempt >= RETRY_DELAYS_MS.length || signal.aborted) throw error;
-        this.logger.warn(`weekly report to ${mail.to}: ${(error as Error).message}; retrying in ${RETRY_DELAYS_MS[attempt]! / 1000} s`);
+        this.logger.warn(
+          `weekly report to ${mail.to}: ${(error as Error).message}; retrying in ${RETRY_DELAYS_MS[attempt]! / 1000} s`,
+        );
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
       }
     }
@@ -134,7 +175,13 @@ export class WeeklyReportJob implements JobRunner, WorkHandler {
 
   private item(week: IsoWeek, payload: ReportItem): NewWorkItem {
     const recipient = `${payload.kind}/${payload.team ?? 'org'}/${payload.to}`;
-    return { job: 'weekly-report', itemKey: `${week.label}/${recipient}`, windowStart: new Date(week.fromMs), windowEnd: new Date(week.toMs), payload: { ...payload } };
+    return {
+      job: 'weekly-report',
+      itemKey: `${week.label}/${recipient}`,
+      windowStart: new Date(week.fromMs),
+      windowEnd: new Date(week.toMs),
+      payload: { ...payload },
+    };
   }
 
   private weekOf(option: unknown): IsoWeek {

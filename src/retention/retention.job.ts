@@ -18,7 +18,11 @@ const DAY_MS = 86_400_000;
  * items (the queue), and cost facts by month partition (hourly facts and daily function facts; daily service and
  * team rollups are kept forever).
  */
-@Job({ name: 'retention', description: 'drop raw profiles, profiles, finished work items and old cost facts past their retention', defaultSchedule: '30 3 * * *' })
+@Job({
+  name: 'retention',
+  description: 'drop raw profiles, profiles, finished work items and old cost facts past their retention',
+  defaultSchedule: '30 3 * * *',
+})
 @Injectable()
 export class RetentionJob implements JobRunner {
   constructor(
@@ -48,7 +52,9 @@ export class RetentionJob implements JobRunner {
       ...(await this.facts.dropFunctionDayMonthsBefore(tx, before(retention.factDays))),
     ]);
     // Daily function facts go by whole months: the read-side copies of the days whose facts are gone go with them.
-    const monthStart = new Date(Date.UTC(before(retention.factDays).getUTCFullYear(), before(retention.factDays).getUTCMonth(), 1));
+    const monthStart = new Date(
+      Date.UTC(before(retention.factDays).getUTCFullYear(), before(retention.factDays).getUTCMonth(), 1),
+    );
     const serviceDayCopiesDeleted = await this.queries.deleteServiceDaysBefore(monthStart);
     return {
       rawProfilesDropped,

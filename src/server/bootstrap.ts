@@ -52,7 +52,10 @@ export async function startServer(options: AppModuleOptions): Promise<RunningSer
  * (e.g. `flamebill run JOB`).
  */
 export async function createAppContext(options: AppModuleOptions): Promise<INestApplicationContext> {
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot(options), { bufferLogs: true, abortOnError: false });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(options), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   context.useLogger(context.get(AppLogger));
   return context;
 }

@@ -49,7 +49,10 @@ export class JobsProcess {
   /** `up` while the child runs; `degraded` (jobs paused, HTTP unaffected) while it is being restarted. */
   status(): { status: 'up' | 'degraded'; pid?: number; message?: string } {
     if (this.child?.pid !== undefined && this.child.exitCode === null) return { status: 'up', pid: this.child.pid };
-    return { status: 'degraded', message: `the jobs process ${this.lastExit ?? 'is starting'}; scheduled jobs wait for its restart` };
+    return {
+      status: 'degraded',
+      message: `the jobs process ${this.lastExit ?? 'is starting'}; scheduled jobs wait for its restart`,
+    };
   }
 
   /** Asks the child to finish (SIGTERM), then kills it if it takes longer than STOP_TIMEOUT_MS. */

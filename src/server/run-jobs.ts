@@ -26,5 +26,7 @@ export async function runJobsProcess(): Promise<void> {
   process.on('SIGINT', () => undefined); // Ctrl-C reaches the whole group: the parent stops this process in order
   process.on('disconnect', () => close('the serving process went away'));
   process.send?.('ready');
-  logger.info(`jobs process ${process.pid} running the scheduled jobs for flamebill serve ${process.env.FLAMEBILL_JOBS_OF ?? '?'}`);
+  logger.info(
+    `jobs process ${process.pid} running the scheduled jobs for flamebill serve ${process.env.FLAMEBILL_JOBS_OF ?? '?'}`,
+  );
 }

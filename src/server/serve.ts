@@ -20,7 +20,10 @@ export async function serve(): Promise<void> {
   // Load Nest (about a second) while PostgreSQL starts.
   const bootstrap = import('./bootstrap.js');
   bootstrap.catch(() => undefined);
-  const target = await openDatabaseTarget(settings, { role: 'serve', log: (message) => logger.info({ context: 'Database' }, message) });
+  const target = await openDatabaseTarget(settings, {
+    role: 'serve',
+    log: (message) => logger.info({ context: 'Database' }, message),
+  });
   let server: RunningServer;
   try {
     const { startServer } = await bootstrap;
@@ -39,7 +42,13 @@ export async function serve(): Promise<void> {
   }
   stopOnSignals(server, target, jobs, logger);
   logger.info(
-    { url: server.url, database: target.displayUrl, embedded: target.embedded !== null, configFile: settings.configFile, jobs: separateJobs ? 'separate process' : settings.schedules.enabled ? 'inline' : 'off' },
+    {
+      url: server.url,
+      database: target.displayUrl,
+      embedded: target.embedded !== null,
+      configFile: settings.configFile,
+      jobs: separateJobs ? 'separate process' : settings.schedules.enabled ? 'inline' : 'off',
+    },
     `flamebill listening on ${server.url}`,
   );
 }
@@ -67,7 +76,12 @@ function stopOnSignals(server: RunningServer, target: DatabaseTarget, jobs: Jobs
 
 const DUPLICATE_SIGNAL_MS = 3_000;
 
-async function shutDown(server: RunningServer, target: DatabaseTarget, jobs: JobsProcess | null, logger: Logger): Promise<number> {
+async function shutDown(
+  server: RunningServer,
+  target: DatabaseTarget,
+  jobs: JobsProcess | null,
+  logger: Logger,
+): Promise<number> {
   let code = 0;
   // Jobs first: their items finish or give their leases back while the database is still there.
   await jobs?.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping the jobs process failed'));

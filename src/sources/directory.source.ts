@@ -71,10 +71,13 @@ export class DirectorySource implements ProfileSource {
   async coveredWindows(signal: AbortSignal): Promise<TimeWindow[]> {
     const starts = new Set<number>();
     for (const file of await this.scan(signal)) {
-      if (!starts.has(file.start.getTime()) && (await this.completeSize(file)) !== null) starts.add(file.start.getTime());
+      if (!starts.has(file.start.getTime()) && (await this.completeSize(file)) !== null)
+        starts.add(file.start.getTime());
     }
     const windowMs = this.settings.windowMinutes * 60_000;
-    return [...starts].sort((a, b) => a - b).map((start) => ({ start: new Date(start), end: new Date(start + windowMs) }));
+    return [...starts]
+      .sort((a, b) => a - b)
+      .map((start) => ({ start: new Date(start), end: new Date(start + windowMs) }));
   }
 
   /** Files whose name matches and whose start lies in the window, oldest first. */
@@ -90,7 +93,9 @@ export class DirectorySource implements ProfileSource {
     try {
       entries = await readdir(this.root, { recursive: true });
     } catch (error) {
-      throw new Error(`${this.name}: cannot read the drop folder ${this.root}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`${this.name}: cannot read the drop folder ${this.root}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     signal.throwIfAborted();
     const files: DropFile[] = [];
@@ -117,7 +122,8 @@ export class DirectorySource implements ProfileSource {
     let reason: string | null = null;
     if (!info.isFile()) reason = 'not a regular file';
     else if (info.size === 0) reason = 'empty';
-    else if (ageMs < this.settings.minAgeSeconds * 1000) reason = `modified ${Math.round(ageMs / 1000)} s ago, still being written?`;
+    else if (ageMs < this.settings.minAgeSeconds * 1000)
+      reason = `modified ${Math.round(ageMs / 1000)} s ago, still being written?`;
     else if (info.size > this.settings.maxFileBytes) reason = `larger than maxFileBytes (${info.size} bytes)`;
     if (reason === null) return { size: info.size, mtimeMs: info.mtimeMs };
     const log = reason.startsWith('larger') ? this.deps.logger.warn : this.deps.logger.debug;
@@ -132,7 +138,10 @@ export class DirectorySource implements ProfileSource {
     const bytes = await readFile(file.absolutePath, { signal });
     const after = await stat(file.absolutePath);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.byteLength !== before.size) {
-      this.deps.logger.warn({ source: this.name, file: file.relativePath }, 'drop file changed while being read, skipping it this time');
+      this.deps.logger.warn(
+        { source: this.name, file: file.relativePath },
+        'drop file changed while being read, skipping it this time',
+      );
       return null;
     }
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

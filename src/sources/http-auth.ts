@@ -19,7 +19,9 @@ export function authorizationHeader(
   const read = (variable: string): string => {
     const value = env[variable];
     if (value === undefined || value === '') {
-      throw new MissingSecretError(`source "${sourceName}": environment variable ${variable} is not set (named by its auth settings)`);
+      throw new MissingSecretError(
+        `source "${sourceName}": environment variable ${variable} is not set (named by its auth settings)`,
+      );
     }
     return value;
   };

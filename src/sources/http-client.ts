@@ -122,7 +122,14 @@ export class SourceHttpClient {
       if (attempt === this.settings.maxAttempts) break;
       const waitMs = this.backoffMs(attempt, outcome.retryAfterMs);
       this.deps.logger.warn(
-        { source: this.sourceName, url: shownUrl, attempt, maxAttempts: this.settings.maxAttempts, waitMs, reason: outcome.reason },
+        {
+          source: this.sourceName,
+          url: shownUrl,
+          attempt,
+          maxAttempts: this.settings.maxAttempts,
+          waitMs,
+          reason: outcome.reason,
+        },
         'source call failed, retrying',
       );
       await this.sleep(waitMs, signal);
@@ -159,14 +166,21 @@ export class SourceHttpClient {
       return { reason: `connection error: ${describeError(error)}`, cause: error };
     }
     const contentType = response.headers.get('content-type') ?? undefined;
-    if (response.status >= 200 && response.status < 300) return { status: response.status, contentType, bytes, headers: new Map(response.headers) };
+    if (response.status >= 200 && response.status < 300)
+      return { status: response.status, contentType, bytes, headers: new Map(response.headers) };
     const snippet = bodySnippet(bytes);
     const statusText = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     if (spec.busy?.(response.status, snippet)) {
-      throw new SourceBusyError(`${this.sourceName}: ${spec.method} ${shownUrl} is busy: ${statusText}: ${snippet}`, shownUrl);
+      throw new SourceBusyError(
+        `${this.sourceName}: ${spec.method} ${shownUrl} is busy: ${statusText}: ${snippet}`,
+        shownUrl,
+      );
     }
     if (response.status === 429 || response.status >= 500) {
-      return { reason: `${statusText}: ${snippet}`, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
+      return {
+        reason: `${statusText}: ${snippet}`,
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      };
     }
     throw new SourceHttpError(
       `${this.sourceName}: ${spec.method} ${shownUrl} returned ${statusText}: ${snippet}`,

@@ -91,7 +91,25 @@ export function decodeQueryResponsePprof(bytes: Uint8Array): Uint8Array | null {
 }
 
 /** gRPC status codes by number, for messages (grpc-go codes/codes.go). */
-const GRPC_CODES = ['OK', 'CANCELED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const GRPC_CODES = [
+  'OK',
+  'CANCELED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 /** A gRPC-web call that ended with a non-OK status, or an answer that is not gRPC-web. */
 export class GrpcWebError extends Error {
@@ -118,7 +136,11 @@ export function grpcWebFrame(message: Uint8Array): Uint8Array {
  * over `maxMessageBytes` is refused before it is used, as a gRPC client's receive limit refuses it.
  * @returns the one response message.
  */
-export function readGrpcWebUnary(body: Uint8Array, headers: ReadonlyMap<string, string>, maxMessageBytes: number): Uint8Array {
+export function readGrpcWebUnary(
+  body: Uint8Array,
+  headers: ReadonlyMap<string, string>,
+  maxMessageBytes: number,
+): Uint8Array {
   let message: Uint8Array | null = null;
   let trailers = new Map(headers);
   let pos = 0;
@@ -126,11 +148,19 @@ export function readGrpcWebUnary(body: Uint8Array, headers: ReadonlyMap<string, 
     if (body.length - pos < 5) throw new GrpcWebError('truncated gRPC-web frame header', null);
     const flag = body[pos]!;
     const length = new DataView(body.buffer, body.byteOffset + pos + 1, 4).getUint32(0);
-    if (flag & 0x01) throw new GrpcWebError('compressed gRPC-web frames are not accepted (no grpc-accept-encoding was sent)', null);
+    if (flag & 0x01)
+      throw new GrpcWebError('compressed gRPC-web frames are not accepted (no grpc-accept-encoding was sent)', null);
     if (!(flag & 0x80) && length > maxMessageBytes) {
-      throw new GrpcWebError(`received message larger than max (${length} vs. ${maxMessageBytes}); raise maxMessageBytes of the source`, 8);
+      throw new GrpcWebError(
+        `received message larger than max (${length} vs. ${maxMessageBytes}); raise maxMessageBytes of the source`,
+        8,
+      );
     }
-    if (body.length - pos - 5 < length) throw new GrpcWebError(`truncated gRPC-web frame: ${length} bytes announced, ${body.length - pos - 5} received`, null);
+    if (body.length - pos - 5 < length)
+      throw new GrpcWebError(
+        `truncated gRPC-web frame: ${length} bytes announced, ${body.length - pos - 5} received`,
+        null,
+      );
     const payload = body.subarray(pos + 5, pos + 5 + length);
     pos += 5 + length;
     if (flag & 0x80) trailers = new Map([...trailers, ...parseTrailers(payload)]);

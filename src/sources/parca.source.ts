@@ -2,7 +2,14 @@ import { joinUrl } from './endpoint-url';
 import type { SourceHttpClient } from './http-client';
 import { assertValidWindow, type FetchedProfile, type ProfileSource } from './profile-source';
 import { labelSelector } from './label-selector';
-import { decodeQueryResponsePprof, decodeValuesResponse, encodeMergeQueryRequest, encodeValuesRequest, grpcWebFrame, readGrpcWebUnary } from './parca-wire';
+import {
+  decodeQueryResponsePprof,
+  decodeValuesResponse,
+  encodeMergeQueryRequest,
+  encodeValuesRequest,
+  grpcWebFrame,
+  readGrpcWebUnary,
+} from './parca-wire';
 import type { ParcaSourceSettings } from './source-settings';
 import { inclusiveEndMs } from './time-ranges';
 import { pprofHasSamples } from '../domain/profile';
@@ -11,7 +18,11 @@ import { type TimeWindow } from '../domain/time-window';
 const QUERY_SERVICE = 'parca.query.v1alpha1.QueryService';
 
 /** Headers of a gRPC-web unary call in binary protobuf (what @connectrpc/connect-web's gRPC-web transport sends). */
-const GRPC_WEB = { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', accept: 'application/grpc-web+proto' } as const;
+const GRPC_WEB = {
+  'content-type': 'application/grpc-web+proto',
+  'x-grpc-web': '1',
+  accept: 'application/grpc-web+proto',
+} as const;
 
 /**
  * Parca through gRPC-web on its HTTP port (7070), the API its own UI uses: pkg/server/server.go sends every request
@@ -78,9 +89,14 @@ export class ParcaSource implements ProfileSource {
 
   private async call(method: string, message: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
     const url = this.url(method);
-    const result = await this.http.call({ method: 'POST', url, headers: GRPC_WEB, body: grpcWebFrame(message) }, signal);
+    const result = await this.http.call(
+      { method: 'POST', url, headers: GRPC_WEB, body: grpcWebFrame(message) },
+      signal,
+    );
     if (!(result.contentType ?? '').startsWith('application/grpc-web')) {
-      throw new Error(`${this.name}: ${url} answered with Content-Type ${result.contentType ?? '(none)'}, expected application/grpc-web+proto (is this Parca's HTTP port?)`);
+      throw new Error(
+        `${this.name}: ${url} answered with Content-Type ${result.contentType ?? '(none)'}, expected application/grpc-web+proto (is this Parca's HTTP port?)`,
+      );
     }
     try {
       return readGrpcWebUnary(result.bytes, result.headers, this.settings.maxMessageBytes);

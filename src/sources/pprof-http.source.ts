@@ -59,13 +59,19 @@ export class PprofHttpSource implements ProfileSource {
         const message = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
         failures.push(message);
         if (outcome.reason instanceof SourceBusyError) busy++;
-        const what = outcome.reason instanceof SourceBusyError ? 'pprof target busy (another CPU profile runs in it), left out until the next schedule' : 'pprof target failed, left out';
+        const what =
+          outcome.reason instanceof SourceBusyError
+            ? 'pprof target busy (another CPU profile runs in it), left out until the next schedule'
+            : 'pprof target failed, left out';
         this.deps.logger.warn({ source: this.name, service, target: targets[index], error: message }, what);
       }
     });
     if (targets.length > 0 && profiles.length === 0) {
       if (busy === targets.length) {
-        throw new SourceBusyError(`${this.name}: every pprof target of "${service}" is busy with another CPU profile: ${failures.join('; ')}`, targets.join(' '));
+        throw new SourceBusyError(
+          `${this.name}: every pprof target of "${service}" is busy with another CPU profile: ${failures.join('; ')}`,
+          targets.join(' '),
+        );
       }
       throw new Error(`${this.name}: every pprof target of "${service}" failed: ${failures.join('; ')}`);
     }

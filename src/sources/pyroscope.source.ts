@@ -123,7 +123,12 @@ export class PyroscopeSource implements ProfileSource {
     return parseLabelValues(result.bytes, this.name);
   }
 
-  private async selectMergeProfile(profileTypeId: string, service: string, piece: TimeWindow, signal: AbortSignal): Promise<FetchedProfile | null> {
+  private async selectMergeProfile(
+    profileTypeId: string,
+    service: string,
+    piece: TimeWindow,
+    signal: AbortSignal,
+  ): Promise<FetchedProfile | null> {
     const body = encodeSelectMergeProfileRequest({
       profileTypeId,
       labelSelector: labelSelector(this.settings.serviceLabel, service),
@@ -158,7 +163,8 @@ function parseLabelValues(bytes: Uint8Array, sourceName: string): string[] {
   } catch {
     throw new Error(`${sourceName}: LabelValues answer is not JSON`);
   }
-  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${sourceName}: LabelValues answer is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new Error(`${sourceName}: LabelValues answer is not a JSON object`);
   const names = (parsed as { names?: unknown }).names ?? [];
   if (!Array.isArray(names) || !names.every((name): name is string => typeof name === 'string')) {
     throw new Error(`${sourceName}: LabelValues answer field "names" is not a list of strings`);
@@ -175,8 +181,15 @@ function parseProfileTypes(bytes: Uint8Array, sourceName: string): string[] {
     throw new Error(`${sourceName}: ProfileTypes answer is not JSON`);
   }
   const types = (parsed as { profileTypes?: unknown } | null)?.profileTypes ?? [];
-  if (!Array.isArray(types) || !types.every((t): t is { ID: string } => typeof t === 'object' && t !== null && typeof (t as { ID?: unknown }).ID === 'string')) {
-    throw new Error(`${sourceName}: ProfileTypes answer field "profileTypes" is not a list of profile types with an ID`);
+  if (
+    !Array.isArray(types) ||
+    !types.every(
+      (t): t is { ID: string } => typeof t === 'object' && t !== null && typeof (t as { ID?: unknown }).ID === 'string',
+    )
+  ) {
+    throw new Error(
+      `${sourceName}: ProfileTypes answer field "profileTypes" is not a list of profile types with an ID`,
+    );
   }
   return types.map((t) => t.ID);
 }
@@ -190,6 +203,8 @@ export function isCpuProfileType(id: string): boolean {
 /** A proxy answering 200 with an HTML login page must not be stored as a profile. */
 function assertProtoAnswer(contentType: string | undefined, url: string, sourceName: string): void {
   if (contentType === undefined || !contentType.startsWith('application/proto')) {
-    throw new Error(`${sourceName}: ${url} answered with Content-Type ${contentType ?? '(none)'}, expected application/proto`);
+    throw new Error(
+      `${sourceName}: ${url} answered with Content-Type ${contentType ?? '(none)'}, expected application/proto`,
+    );
   }
 }

@@ -39,13 +39,21 @@ export function createSource(setting: SourceSetting, deps: SourceFactoryDeps): P
     new SourceHttpClient(setting.name, httpSettings, { 'user-agent': USER_AGENT, ...headers }, deps);
   switch (setting.kind) {
     case 'pyroscope': {
-      const tenant: Record<string, string> = setting.tenantId === undefined ? {} : { 'x-scope-orgid': setting.tenantId };
-      return new PyroscopeSource(setting, http(setting.http, { ...tenant, ...authorizationHeader(setting.auth, env, setting.name) }), { now });
+      const tenant: Record<string, string> =
+        setting.tenantId === undefined ? {} : { 'x-scope-orgid': setting.tenantId };
+      return new PyroscopeSource(
+        setting,
+        http(setting.http, { ...tenant, ...authorizationHeader(setting.auth, env, setting.name) }),
+        { now },
+      );
     }
     case 'parca':
       return new ParcaSource(setting, http(setting.http, authorizationHeader(setting.auth, env, setting.name)));
     case 'directory':
-      return new DirectorySource(setting, resolve(deps.cwd ?? process.cwd(), setting.path), { logger: deps.logger, now });
+      return new DirectorySource(setting, resolve(deps.cwd ?? process.cwd(), setting.path), {
+        logger: deps.logger,
+        now,
+      });
     case 'pprof-http':
       return new PprofHttpSource(setting, http(setting.http, authorizationHeader(setting.auth, env, setting.name)), {
         logger: deps.logger,

@@ -61,11 +61,9 @@ const sourceNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'expected a short lowercase name such as prod-pyroscope');
 
-const httpUrlSchema = z
-  .string()
-  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-    message: 'expected an http:// or https:// URL',
-  });
+const httpUrlSchema = z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+  message: 'expected an http:// or https:// URL',
+});
 
 const labelNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name such as service_name');
 
@@ -90,7 +88,11 @@ export const pyroscopeSourceSettingsSchema = z.strictObject({
   /** The label that names a service. */
   serviceLabel: labelNameSchema.default('service_name'),
   /** Pyroscope's `max_query_length` (24 h by default); longer windows are split into pieces of at most this. */
-  maxQueryLengthHours: z.number().positive().max(24 * 366).default(24),
+  maxQueryLengthHours: z
+    .number()
+    .positive()
+    .max(24 * 366)
+    .default(24),
   /**
    * Pyroscope's `max_query_lookback` (7 days by default; 0 = none): it answers older ranges empty, with no error, so a
    * window that starts before now minus this is refused with an error that says so.
@@ -110,7 +112,12 @@ export const parcaSourceSettingsSchema = z.strictObject({
   /** The label that names a service: `job` for Parca's own scrapes; e.g. `comm` or `container` for parca-agent. */
   serviceLabel: labelNameSchema.default('job'),
   /** Largest answer message accepted; Parca sends up to 64 MiB (`grpc.MaxSendMsgSize` in its pkg/server/server.go). */
-  maxMessageBytes: z.number().int().min(1024).max(2 ** 31 - 1).default(64 * 1024 * 1024),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 31 - 1)
+    .default(64 * 1024 * 1024),
   http: httpSettingsSchema,
 });
 
@@ -127,10 +134,17 @@ export const directorySourceSettingsSchema = z.strictObject({
    */
   pattern: z
     .string()
-    .refine(isValidPattern, { message: 'expected a regular expression with named groups (?<service>...) and (?<start>...)' })
+    .refine(isValidPattern, {
+      message: 'expected a regular expression with named groups (?<service>...) and (?<start>...)',
+    })
     .default('^(?<service>[^/]+)/(?<start>[^/]+?)\\.(?:pb\\.gz|pb|pprof|pprof\\.gz)$'),
   /** Length of the window each file covers. */
-  windowMinutes: z.number().int().min(1).max(24 * 60).default(60),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   /** A file is read only once it has not been modified for this long (writers still busy are skipped). */
   minAgeSeconds: z.number().min(0).max(86_400).default(10),
   profileType: z.string().min(1).default('process_cpu:cpu:nanoseconds:cpu:nanoseconds'),

@@ -10,7 +10,9 @@ function paramOf(fn: () => unknown): string | null {
     fn();
     return null;
   } catch (error) {
-    return error instanceof ParamError ? (JSON.parse(JSON.stringify(error.getResponse())) as { param: string }).param : 'not a ParamError';
+    return error instanceof ParamError
+      ? (JSON.parse(JSON.stringify(error.getResponse())) as { param: string }).param
+      : 'not a ParamError';
   }
 }
 
@@ -26,7 +28,11 @@ describe('periodOf', () => {
     expect(of('lastweek')).toEqual(['2026-11-16T00:00:00.000Z', '2026-11-23T00:00:00.000Z', 'week']);
     expect(of('7d')).toEqual(['2026-11-18T00:00:00.000Z', '2026-11-25T00:00:00.000Z', 'day']);
     expect(of('30d')).toEqual(['2026-10-26T00:00:00.000Z', '2026-11-25T00:00:00.000Z', 'day']);
-    expect(of('2026-11-20T06:00:00Z,2026-11-20T09:00:00Z')).toEqual(['2026-11-20T06:00:00.000Z', '2026-11-20T09:00:00.000Z', 'hour']);
+    expect(of('2026-11-20T06:00:00Z,2026-11-20T09:00:00Z')).toEqual([
+      '2026-11-20T06:00:00.000Z',
+      '2026-11-20T09:00:00.000Z',
+      'hour',
+    ]);
   });
 
   it('names the parameter that is missing or in conflict', () => {
@@ -40,10 +46,12 @@ describe('periodOf', () => {
 describe('parameter parsers', () => {
   it('accept names and function names as profiles write them, refuse injection and control characters', () => {
     for (const ok of ['checkout', 'team-a', 'k8s.io/api:v1', '__unowned__']) expect(name(ok, 'service')).toBe(ok);
-    for (const bad of ["a'b", 'a b', '', 'a;b', 'x'.repeat(201)]) expect(paramOf(() => name(bad, 'service'))).toBe('service');
+    for (const bad of ["a'b", 'a b', '', 'a;b', 'x'.repeat(201)])
+      expect(paramOf(() => name(bad, 'service'))).toBe('service');
     for (const ok of ['main.(*T).Run', 'std::vector<int>::push_back', '(anonymous) file.js:3', 'github.com/a/b.F[...]'])
       expect(functionName(ok, 'function')).toBe(ok);
-    for (const bad of ["f'", 'a;b', 'a--b', 'a\\b', 'a\u0000b', 'a"b']) expect(paramOf(() => functionName(bad, 'function'))).toBe('function');
+    for (const bad of ["f'", 'a;b', 'a--b', 'a\\b', 'a\u0000b', 'a"b'])
+      expect(paramOf(() => functionName(bad, 'function'))).toBe('function');
     expect(groupBy('label:k8s.namespace', 'groupBy')).toBe('label:k8s.namespace');
     expect(paramOf(() => groupBy('label:', 'groupBy'))).toBe('groupBy');
     expect(paramOf(() => wholeNumber(1, 10)('11', 'limit'))).toBe('limit');

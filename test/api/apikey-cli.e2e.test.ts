@@ -26,11 +26,21 @@ describe('flamebill apikey', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('an active key named "finance-bi" exists');
     const badScope = await runCli(['apikey', 'create', '--name', 'x', '--scope', 'root'], { env });
-    expect([badScope.code, badScope.stderr.trim()]).toEqual([1, 'flamebill apikey: scope must be one or more of read, export, admin (got root)']);
+    expect([badScope.code, badScope.stderr.trim()]).toEqual([
+      1,
+      'flamebill apikey: scope must be one or more of read, export, admin (got root)',
+    ]);
 
     const list = await runCli(['apikey', 'list', '--json'], { env });
     expect(list.stdout).not.toContain(key.slice(8));
-    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ name: 'finance-bi', prefix: key.slice(0, 8), scopes: ['export', 'read'], revokedAt: null }));
+    expect(JSON.parse(list.stdout)).toContainEqual(
+      expect.objectContaining({
+        name: 'finance-bi',
+        prefix: key.slice(0, 8),
+        scopes: ['export', 'read'],
+        revokedAt: null,
+      }),
+    );
     const table = await runCli(['apikey', 'list'], { env });
     expect(table.stdout).toMatch(/^finance-bi\tfbk_\S+…\texport,read\tcreated /m);
 

@@ -26,33 +26,53 @@ describe('API keys', () => {
       const r = await app.get(COSTS, bad);
       expect({ bad, status: r.status, error: r.body.error }).toEqual({ bad, status: 401, error: 'Unauthorized' });
     }
-    const basic = await fetch(`${app.baseUrl}${COSTS}`, { headers: { authorization: `Basic ${Buffer.from(`x:${key}`).toString('base64')}` } });
+    const basic = await fetch(`${app.baseUrl}${COSTS}`, {
+      headers: { authorization: `Basic ${Buffer.from(`x:${key}`).toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
   });
 
   it('stores only a hash of the key', async () => {
     const { key, row } = await app.app.get(ApiKeyService).create('auth-hash', ['read']);
-    const rows = (await app.app.get(DataSource).query(`SELECT t::text AS row FROM api_keys t`)) as Array<{ row: string }>;
+    const rows = (await app.app.get(DataSource).query(`SELECT t::text AS row FROM api_keys t`)) as Array<{
+      row: string;
+    }>;
     expect(rows.map((r) => r.row).join('\n')).not.toContain(key.slice(8));
     expect(row.prefix).toBe(key.slice(0, 8));
-    expect(app.logs().map((l) => JSON.stringify(l)).join('\n')).not.toContain(key.slice(8));
+    expect(
+      app
+        .logs()
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    ).not.toContain(key.slice(8));
   });
 
   it('a key without the scope answers 403; admin routes need admin, export routes export', async () => {
     const read = await app.key('read');
     const admin = await app.key('admin');
     expect((await app.get('/api/v1/audit', read)).status).toBe(403);
-    expect((await app.get('/api/v1/audit', read)).body).toMatchObject({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('admin') });
+    expect((await app.get('/api/v1/audit', read)).body).toMatchObject({
+      statusCode: 403,
+      error: 'Forbidden',
+      message: expect.stringContaining('admin'),
+    });
     expect((await app.get('/api/v1/audit', admin)).status).toBe(200);
     expect((await app.get(COSTS, admin)).status).toBe(403);
-    const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${read}` } });
+    const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${read}` },
+    });
     expect(reload.status).toBe(403);
-    const reloaded = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    const reloaded = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(reloaded.status).toBe(200);
   });
 
   it('probes, metrics and the OpenAPI document stay open; helmet sets security headers', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/api/docs/openapi.json']) expect({ path, status: (await app.get(path, null)).status }).toEqual({ path, status: 200 });
+    for (const path of ['/healthz', '/readyz', '/metrics', '/api/docs/openapi.json'])
+      expect({ path, status: (await app.get(path, null)).status }).toEqual({ path, status: 200 });
     const r = await app.get('/healthz', null);
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -63,12 +83,20 @@ describe('API keys', () => {
   it('audits export and admin calls, refused ones too, with the key name', async () => {
     const admin = await app.key('admin');
     const read = await app.key('read');
-    await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${read}` } });
-    await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${read}` },
+    });
+    await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     await new Promise((r) => setTimeout(r, 100));
     const { body } = await app.get('/api/v1/audit?limit=10', admin);
     const reloads = body.rows.filter((r: { path: string }) => r.path === '/api/v1/catalog/reload');
-    expect(reloads.slice(0, 2).map((r: { status: number; scope: string; method: string }) => [r.status, r.scope, r.method])).toEqual([
+    expect(
+      reloads.slice(0, 2).map((r: { status: number; scope: string; method: string }) => [r.status, r.scope, r.method]),
+    ).toEqual([
       [200, 'admin', 'POST'],
       [403, 'admin', 'POST'],
     ]);

@@ -35,9 +35,13 @@ describe('cost gauges on /metrics', () => {
     ] as const) {
       const bySvc = (await app.get(`/api/v1/costs?${q}&groupBy=service`, read)).body;
       expect(bySvc.rows.length).toBeGreaterThan(0);
-      for (const r of bySvc.rows) expect(services.get(`period="${period}",team="${r.detail}",service="${r.key}"`), `${period} ${r.key}`).toBe(Number(r.cost.microdollars));
+      for (const r of bySvc.rows)
+        expect(services.get(`period="${period}",team="${r.detail}",service="${r.key}"`), `${period} ${r.key}`).toBe(
+          Number(r.cost.microdollars),
+        );
       const byTeam = (await app.get(`/api/v1/costs?${q}&groupBy=team`, read)).body;
-      for (const r of byTeam.rows) expect(teams.get(`period="${period}",team="${r.key}"`), `${period} ${r.key}`).toBe(Number(r.cost.microdollars));
+      for (const r of byTeam.rows)
+        expect(teams.get(`period="${period}",team="${r.key}"`), `${period} ${r.key}`).toBe(Number(r.cost.microdollars));
       expect([...services.keys()].filter((k) => k.startsWith(`period="${period}"`))).toHaveLength(bySvc.rows.length);
     }
     expect(teams.get('period="day",team="__unowned__"')).toBeGreaterThan(0);
@@ -62,7 +66,20 @@ describe('cost gauges on /metrics', () => {
 });
 
 describe('deploy/grafana/flamebill-cost.json', () => {
-  const FUNCTIONS = new Set(['sum', 'topk', 'sort_desc', 'rate', 'histogram_quantile', 'label_values', 'by', 'without', 'avg', 'max', 'min', 'count']);
+  const FUNCTIONS = new Set([
+    'sum',
+    'topk',
+    'sort_desc',
+    'rate',
+    'histogram_quantile',
+    'label_values',
+    'by',
+    'without',
+    'avg',
+    'max',
+    'min',
+    'count',
+  ]);
 
   /** Metric names of a PromQL expression: identifiers outside label matchers, grouping clauses and ranges, not functions. */
   function metricsOf(expr: string): string[] {
@@ -72,20 +89,37 @@ describe('deploy/grafana/flamebill-cost.json', () => {
       .replace(/\[[^\]]*\]/g, ' ')
       .replace(/"[^"]*"/g, ' ')
       .replace(/\blabel_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*,\s*\w+\s*\)/g, '$1');
-    const tokens = [...bare.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)].filter((m) => m[2] === undefined).map((m) => m[1]!);
+    const tokens = [...bare.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)]
+      .filter((m) => m[2] === undefined)
+      .map((m) => m[1]!);
     return tokens.filter((t) => !FUNCTIONS.has(t) && !/^e\d+$/.test(t));
   }
 
   it('parses, and references only metrics the application exports', async () => {
-    const dashboard = JSON.parse(readFileSync(path.join(__dirname, '../../deploy/grafana/flamebill-cost.json'), 'utf8')) as {
+    const dashboard = JSON.parse(
+      readFileSync(path.join(__dirname, '../../deploy/grafana/flamebill-cost.json'), 'utf8'),
+    ) as {
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
       templating: { list: Array<{ query: string }> };
     };
-    const exprs = [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...dashboard.templating.list.map((v) => v.query)];
+    const exprs = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+      ...dashboard.templating.list.map((v) => v.query),
+    ];
     const names = new Set(exprs.flatMap(metricsOf));
-    expect(names).toEqual(new Set(['flamebill_team_cost_microdollars', 'flamebill_cost_microdollars', 'http_request_duration_seconds_bucket']));
+    expect(names).toEqual(
+      new Set([
+        'flamebill_team_cost_microdollars',
+        'flamebill_cost_microdollars',
+        'http_request_duration_seconds_bucket',
+      ]),
+    );
     const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    const exported = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
+    const exported = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!],
+      ),
+    );
     for (const name of names) expect(exported.has(name), name).toBe(true);
     expect(metricsOf('sum(rate(no_such_metric_total[5m]))')).toEqual(['no_such_metric_total']);
   });

@@ -28,9 +28,18 @@ describe('GET /api/v1/costs', () => {
     expect(sum(body.rows.map((r: { cost: { microdollars: string } }) => BigInt(r.cost.microdollars)))).toBe(total);
     expect(BigInt(books.lines.at(-1).total.microdollars)).toBe(total);
     expect(body.rows.map((r: { key: string }) => r.key)).toContain('__unowned__');
-    expect(body.period).toMatchObject({ step: 'day', from: '2026-11-21T00:00:00.000Z', to: '2026-11-22T00:00:00.000Z', partial: false, previous: { from: '2026-11-20T00:00:00.000Z' } });
+    expect(body.period).toMatchObject({
+      step: 'day',
+      from: '2026-11-21T00:00:00.000Z',
+      to: '2026-11-22T00:00:00.000Z',
+      partial: false,
+      previous: { from: '2026-11-20T00:00:00.000Z' },
+    });
     for (const r of body.rows) {
-      expect(r.cost).toEqual({ microdollars: expect.stringMatching(/^\d+$/), dollars: expect.stringMatching(/^\d+(\.\d{1,6})?$/) });
+      expect(r.cost).toEqual({
+        microdollars: expect.stringMatching(/^\d+$/),
+        dollars: expect.stringMatching(/^\d+(\.\d{1,6})?$/),
+      });
       expect(r.cpuNanoseconds).toMatch(/^\d+$/);
       expect(r.coreHours).toMatch(/^\d+\.\d{9}$/);
       expect(r.share).toMatch(/^[01]\.\d{6}$/);
@@ -48,7 +57,10 @@ describe('GET /api/v1/costs', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const page: { body: { rows: Array<{ key: string }>; nextCursor: string | null } } = await app.get(`/api/v1/costs?${DAY_Q}&groupBy=${groupBy}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, read);
+        const page: { body: { rows: Array<{ key: string }>; nextCursor: string | null } } = await app.get(
+          `/api/v1/costs?${DAY_Q}&groupBy=${groupBy}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          read,
+        );
         keys.push(...page.body.rows.map((r) => r.key));
         cursor = page.body.nextCursor;
         pages++;
@@ -67,16 +79,28 @@ describe('GET /api/v1/costs', () => {
     const team = (await app.get(`/api/v1/costs?${DAY_Q}&groupBy=service&team=${checkout.detail}`, read)).body;
     expect(team.rows.map((r: { key: string }) => r.key)).toContain('checkout');
     const fn = (await app.get(`/api/v1/costs?${DAY_Q}&groupBy=function&limit=1`, read)).body.rows[0];
-    const payers = (await app.get(`/api/v1/costs?${DAY_Q}&groupBy=service&function=${encodeURIComponent(fn.key)}`, read)).body;
-    expect(BigInt(payers.total.cost.microdollars)).toBe(sum(payers.rows.map((r: { cost: { microdollars: string } }) => BigInt(r.cost.microdollars))));
+    const payers = (
+      await app.get(`/api/v1/costs?${DAY_Q}&groupBy=service&function=${encodeURIComponent(fn.key)}`, read)
+    ).body;
+    expect(BigInt(payers.total.cost.microdollars)).toBe(
+      sum(payers.rows.map((r: { cost: { microdollars: string } }) => BigInt(r.cost.microdollars))),
+    );
     expect(payers.rows.length).toBeGreaterThan(0);
-    const alias = (await app.get(`/api/v1/costs?window=2026-11-21T00:00:00Z,2026-11-22T00:00:00Z&aggregate=service`, read)).body;
+    const alias = (
+      await app.get(`/api/v1/costs?window=2026-11-21T00:00:00Z,2026-11-22T00:00:00Z&aggregate=service`, read)
+    ).body;
     expect(alias.rows).toEqual(services.rows);
     const today = Math.floor(Date.now() / DAY) * DAY;
     const yesterday = (await app.get(`/api/v1/costs?window=yesterday`, read)).body;
-    expect([yesterday.period.from, yesterday.period.to]).toEqual([new Date(today - DAY).toISOString(), new Date(today).toISOString()]);
+    expect([yesterday.period.from, yesterday.period.to]).toEqual([
+      new Date(today - DAY).toISOString(),
+      new Date(today).toISOString(),
+    ]);
     const week = (await app.get(`/api/v1/costs?window=7d`, read)).body;
-    expect([week.period.from, week.period.to]).toEqual([new Date(today - 7 * DAY).toISOString(), new Date(today).toISOString()]);
+    expect([week.period.from, week.period.to]).toEqual([
+      new Date(today - 7 * DAY).toISOString(),
+      new Date(today).toISOString(),
+    ]);
   });
 
   it('answers CSV (format=csv or Accept: text/csv) with the same rows, RFC 4180', async () => {
@@ -86,8 +110,26 @@ describe('GET /api/v1/costs', () => {
     expect(byParam.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
     expect(byAccept.text).toBe(byParam.text);
     const [header, ...rows] = parseCsv(byParam.text);
-    expect(header).toEqual(['key', 'detail', 'cost_microdollars', 'cost_dollars', 'share', 'cpu_nanoseconds', 'core_hours', 'previous_microdollars', 'change_microdollars', 'change_percent', 'inclusive_microdollars']);
-    expect(rows.map((r) => [r[0], r[2], r[10]])).toEqual(json.rows.map((r: { key: string; cost: { microdollars: string }; inclusive: { microdollars: string } }) => [r.key, r.cost.microdollars, r.inclusive.microdollars]));
+    expect(header).toEqual([
+      'key',
+      'detail',
+      'cost_microdollars',
+      'cost_dollars',
+      'share',
+      'cpu_nanoseconds',
+      'core_hours',
+      'previous_microdollars',
+      'change_microdollars',
+      'change_percent',
+      'inclusive_microdollars',
+    ]);
+    expect(rows.map((r) => [r[0], r[2], r[10]])).toEqual(
+      json.rows.map((r: { key: string; cost: { microdollars: string }; inclusive: { microdollars: string } }) => [
+        r.key,
+        r.cost.microdollars,
+        r.inclusive.microdollars,
+      ]),
+    );
     expect(byParam.text.endsWith('\r\n')).toBe(true);
   });
 
@@ -136,22 +178,47 @@ describe('GET /api/v1/books', () => {
     expect(body.lines.map((l: { label: string }) => l.label)).toEqual(['2026-11-20', '2026-11-21', 'period']);
     for (const line of body.lines) {
       expect(line.balanced).toBe(true);
-      for (const d of Object.values(line.differences) as Array<{ microdollars: string }>) expect(d.microdollars).toBe('0');
-      expect(BigInt(line.teams.microdollars) + BigInt(line.unowned.microdollars) + BigInt(line.idle.microdollars)).toBe(BigInt(line.total.microdollars));
+      for (const d of Object.values(line.differences) as Array<{ microdollars: string }>)
+        expect(d.microdollars).toBe('0');
+      expect(BigInt(line.teams.microdollars) + BigInt(line.unowned.microdollars) + BigInt(line.idle.microdollars)).toBe(
+        BigInt(line.total.microdollars),
+      );
     }
     expect(body.lines[2].windows).toBe(9);
     expect(body.provenance.priceSchedules).toHaveLength(1);
     expect(body.provenance.catalogRevisions).toHaveLength(1);
     expect(body.provenance.profileDigestCount).toBeGreaterThan(0);
-    const [header, ...rows] = parseCsv((await app.get('/api/v1/books?from=2026-11-20&to=2026-11-22&format=csv', read)).text);
-    expect(header).toEqual(expect.arrayContaining(['label', 'total_microdollars', 'differences_teamsVsTotal_microdollars', 'balanced']));
-    expect(rows.map((r) => r[header!.indexOf('total_microdollars')])).toEqual(body.lines.map((l: { total: { microdollars: string } }) => l.total.microdollars));
+    const [header, ...rows] = parseCsv(
+      (await app.get('/api/v1/books?from=2026-11-20&to=2026-11-22&format=csv', read)).text,
+    );
+    expect(header).toEqual(
+      expect.arrayContaining(['label', 'total_microdollars', 'differences_teamsVsTotal_microdollars', 'balanced']),
+    );
+    expect(rows.map((r) => r[header!.indexOf('total_microdollars')])).toEqual(
+      body.lines.map((l: { total: { microdollars: string } }) => l.total.microdollars),
+    );
   });
 });
 
 describe('parameters', () => {
   const ENDPOINTS: Array<[string, string[]]> = [
-    [`/api/v1/costs?${DAY_Q}`, ['from', 'to', 'step', 'window', 'groupBy', 'aggregate', 'team', 'service', 'function', 'limit', 'cursor', 'format']],
+    [
+      `/api/v1/costs?${DAY_Q}`,
+      [
+        'from',
+        'to',
+        'step',
+        'window',
+        'groupBy',
+        'aggregate',
+        'team',
+        'service',
+        'function',
+        'limit',
+        'cursor',
+        'format',
+      ],
+    ],
     [`/api/v1/books?${DAY_Q}`, ['from', 'to', 'step', 'window', 'format']],
     [`/api/v1/teams?${DAY_Q}`, ['from', 'to', 'step', 'window', 'format']],
     [`/api/v1/teams/payments?${DAY_Q}`, ['from', 'to', 'step', 'window']],
@@ -160,7 +227,13 @@ describe('parameters', () => {
     ['/api/v1/catalog/revisions?', ['limit', 'format']],
     ['/api/v1/prices?', ['format']],
   ];
-  const INJECTIONS = ["' OR 1=1 --", "x'; DROP TABLE api_keys; --", '1; SELECT pg_sleep(5)', '"><script>alert(1)</script>', 'label:x\'--'];
+  const INJECTIONS = [
+    "' OR 1=1 --",
+    "x'; DROP TABLE api_keys; --",
+    '1; SELECT pg_sleep(5)',
+    '"><script>alert(1)</script>',
+    "label:x'--",
+  ];
 
   it('SQL injection strings and oversized values in every parameter answer 400 naming it, and change nothing', async () => {
     const db = app.app.get(DataSource);
@@ -176,12 +249,27 @@ describe('parameters', () => {
           }
           base.searchParams.set(param, value);
           const r = await app.get(base.pathname + base.search, read);
-          expect({ url, param, value: value.slice(0, 30), status: r.status, param_: r.body?.param }).toEqual({ url, param, value: value.slice(0, 30), status: 400, param_: param });
-          expect(r.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(new RegExp(`^${param}: `)), param });
+          expect({ url, param, value: value.slice(0, 30), status: r.status, param_: r.body?.param }).toEqual({
+            url,
+            param,
+            value: value.slice(0, 30),
+            status: 400,
+            param_: param,
+          });
+          expect(r.body).toEqual({
+            statusCode: 400,
+            error: 'Bad Request',
+            message: expect.stringMatching(new RegExp(`^${param}: `)),
+            param,
+          });
         }
       }
     }
-    for (const path of ["/api/v1/teams/x'%20OR%201=1", `/api/v1/services/${'s'.repeat(300)}`, "/api/v1/functions/main'%3B%20DROP%20TABLE%20x"]) {
+    for (const path of [
+      "/api/v1/teams/x'%20OR%201=1",
+      `/api/v1/services/${'s'.repeat(300)}`,
+      "/api/v1/functions/main'%3B%20DROP%20TABLE%20x",
+    ]) {
       const r = await app.get(`${path}?${DAY_Q}`, read);
       expect({ path: path.slice(0, 40), status: r.status }).toEqual({ path: path.slice(0, 40), status: 400 });
     }

@@ -36,14 +36,38 @@ const toMicro = (text: string) => {
 
 function checkRows(rows: Array<Record<string, string | null>>): void {
   for (const row of rows) {
-    for (const column of ['BilledCost', 'ListCost', 'EffectiveCost', 'ContractedCost', 'PricingQuantity', 'ConsumedQuantity']) expect(row[column], column).toMatch(DECIMAL);
-    for (const column of ['BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd']) expect(row[column], column).toMatch(TIME);
-    expect(row).toMatchObject({ ChargeCategory: 'Usage', ServiceCategory: 'Compute', BillingCurrency: 'USD', PricingUnit: 'Core-Hours', ConsumedUnit: 'Core-Hours' });
+    for (const column of [
+      'BilledCost',
+      'ListCost',
+      'EffectiveCost',
+      'ContractedCost',
+      'PricingQuantity',
+      'ConsumedQuantity',
+    ])
+      expect(row[column], column).toMatch(DECIMAL);
+    for (const column of ['BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd'])
+      expect(row[column], column).toMatch(TIME);
+    expect(row).toMatchObject({
+      ChargeCategory: 'Usage',
+      ServiceCategory: 'Compute',
+      BillingCurrency: 'USD',
+      PricingUnit: 'Core-Hours',
+      ConsumedUnit: 'Core-Hours',
+    });
     expect(row.ChargeClass ?? '').toBe('');
-    expect([row.ListCost, row.EffectiveCost, row.ContractedCost]).toEqual([row.BilledCost, row.BilledCost, row.BilledCost]);
+    expect([row.ListCost, row.EffectiveCost, row.ContractedCost]).toEqual([
+      row.BilledCost,
+      row.BilledCost,
+      row.BilledCost,
+    ]);
     expect(toMicro(row.BilledCost!)).toBe(BigInt(row.x_CostMicrounits!));
     // A charge period lies inside its billing period, a calendar month.
-    const [cs, ce, bs, be] = [row.ChargePeriodStart, row.ChargePeriodEnd, row.BillingPeriodStart, row.BillingPeriodEnd].map((t) => Date.parse(t!));
+    const [cs, ce, bs, be] = [
+      row.ChargePeriodStart,
+      row.ChargePeriodEnd,
+      row.BillingPeriodStart,
+      row.BillingPeriodEnd,
+    ].map((t) => Date.parse(t!));
     expect(cs! < ce! && bs! <= cs! && ce! <= be!).toBe(true);
     const start = new Date(bs!);
     expect([start.getUTCDate(), start.getUTCHours(), new Date(be!).getUTCDate()]).toEqual([1, 0, 1]);
@@ -69,17 +93,29 @@ describe('GET /api/v1/exports/focus', () => {
     const costs = (await app.get(`/api/v1/costs?${q}&groupBy=team`, read)).body;
     expect(total).toBe(BigInt(books.lines.at(-1).total.microdollars));
     expect(total).toBe(BigInt(costs.total.cost.microdollars));
-    expect(new Set(rows.map((row) => row.ChargePeriodStart))).toEqual(new Set(['2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z', '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z']));
+    expect(new Set(rows.map((row) => row.ChargePeriodStart))).toEqual(
+      new Set(['2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z', '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z']),
+    );
     const december = rows.find((row) => row.ChargePeriodStart === '2026-12-01T00:00:00Z')!;
-    expect([december.BillingPeriodStart, december.BillingPeriodEnd]).toEqual(['2026-12-01T00:00:00Z', '2027-01-01T00:00:00Z']);
-    expect(rows.find((row) => row.ResourceId === 'checkout')).toMatchObject({ x_Team: 'payments', x_PriceId: 'service=checkout@2026-01-01T00:00:00.000Z', x_PriceScheduleId: expect.stringMatching(/^sha256:/) });
+    expect([december.BillingPeriodStart, december.BillingPeriodEnd]).toEqual([
+      '2026-12-01T00:00:00Z',
+      '2027-01-01T00:00:00Z',
+    ]);
+    expect(rows.find((row) => row.ResourceId === 'checkout')).toMatchObject({
+      x_Team: 'payments',
+      x_PriceId: 'service=checkout@2026-01-01T00:00:00.000Z',
+      x_PriceScheduleId: expect.stringMatching(/^sha256:/),
+    });
   });
 
   it('JSON lines, hourly across a month end: the same rows as CSV, each charge hour in its own month', async () => {
     const q = 'from=2026-11-30T22:00:00Z&to=2026-12-01T02:00:00Z&granularity=hour';
     const r = await app.get(`/api/v1/exports/focus?${q}&format=jsonl`, exporter);
     expect(r.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const rows = r.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | null>);
+    const rows = r.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string | null>);
     checkRows(rows);
     expect(rows.map((row) => [row.ChargePeriodStart, row.BillingPeriodStart])).toEqual([
       ['2026-11-30T23:00:00Z', '2026-11-01T00:00:00Z'],
@@ -88,7 +124,9 @@ describe('GET /api/v1/exports/focus', () => {
     const csv = parseCsv((await app.get(`/api/v1/exports/focus?${q}`, exporter, { accept: 'text/csv' })).text);
     expect(csv.slice(1).map((l) => l[0])).toEqual(rows.map((row) => row.BilledCost));
     const books = (await app.get(`/api/v1/books?${q.replace('granularity', 'step')}`, read)).body;
-    expect(rows.reduce((s, row) => s + toMicro(row.BilledCost!), 0n)).toBe(BigInt(books.lines.at(-1).total.microdollars));
+    expect(rows.reduce((s, row) => s + toMicro(row.BilledCost!), 0n)).toBe(
+      BigInt(books.lines.at(-1).total.microdollars),
+    );
   });
 
   it("one service's rows, and per function (x_Function): Σ BilledCost = the service's cost", async () => {
@@ -102,7 +140,9 @@ describe('GET /api/v1/exports/focus', () => {
     checkRows(one);
     expect(new Set(one.map((r) => r.ResourceId))).toEqual(new Set(['checkout']));
     expect(one.reduce((s, r) => s + toMicro(r.BilledCost!), 0n)).toBe(BigInt(service.total.cost.microdollars));
-    const perFunction = parse((await app.get(`/api/v1/exports/focus?${q}&service=checkout&per=function`, exporter)).text);
+    const perFunction = parse(
+      (await app.get(`/api/v1/exports/focus?${q}&service=checkout&per=function`, exporter)).text,
+    );
     checkRows(perFunction);
     expect(perFunction.length).toBeGreaterThan(10);
     expect(perFunction.every((r) => r.ResourceId === 'checkout' && r.x_Function && r.x_Team === 'payments')).toBe(true);
@@ -112,22 +152,45 @@ describe('GET /api/v1/exports/focus', () => {
       expect(rows.reduce((s, r) => s + toMicro(r.BilledCost!), 0n)).toBe(toMicro(serviceRow.BilledCost!));
       expect(new Set(rows.map((r) => r.x_Function)).size).toBe(rows.length);
       // CPU apportioned by cost: never more than the service's.
-      expect(rows.reduce((s, r) => s + BigInt(r.x_CpuNanoseconds!), 0n) <= BigInt(serviceRow.x_CpuNanoseconds!)).toBe(true);
+      expect(rows.reduce((s, r) => s + BigInt(r.x_CpuNanoseconds!), 0n) <= BigInt(serviceRow.x_CpuNanoseconds!)).toBe(
+        true,
+      );
     }
-    const functions = (await app.get(`/api/v1/costs?from=2026-11-21&to=2026-11-22&groupBy=function&service=checkout&limit=1000`, read)).body;
-    expect(new Map(perFunction.filter((r) => r.ChargePeriodStart === '2026-11-21T00:00:00Z').map((r) => [r.x_Function, String(toMicro(r.BilledCost!))]))).toEqual(
-      new Map(functions.rows.filter((r: { cost: { microdollars: string } }) => r.cost.microdollars !== '0').map((r: { key: string; cost: { microdollars: string } }) => [r.key, r.cost.microdollars])),
+    const functions = (
+      await app.get(`/api/v1/costs?from=2026-11-21&to=2026-11-22&groupBy=function&service=checkout&limit=1000`, read)
+    ).body;
+    expect(
+      new Map(
+        perFunction
+          .filter((r) => r.ChargePeriodStart === '2026-11-21T00:00:00Z')
+          .map((r) => [r.x_Function, String(toMicro(r.BilledCost!))]),
+      ),
+    ).toEqual(
+      new Map(
+        functions.rows
+          .filter((r: { cost: { microdollars: string } }) => r.cost.microdollars !== '0')
+          .map((r: { key: string; cost: { microdollars: string } }) => [r.key, r.cost.microdollars]),
+      ),
     );
-    expect((await app.get(`/api/v1/exports/focus?${q}&per=function`, exporter)).body).toMatchObject({ statusCode: 400, param: 'per' });
+    expect((await app.get(`/api/v1/exports/focus?${q}&per=function`, exporter)).body).toMatchObject({
+      statusCode: 400,
+      param: 'per',
+    });
   });
 
   it('needs the export scope, audits the call, and refuses bad parameters before streaming', async () => {
     expect((await app.get('/api/v1/exports/focus?from=2026-11-01&to=2026-12-01', read)).status).toBe(403);
     const bad = await app.get('/api/v1/exports/focus?from=2026-11-01T01:00:00Z&to=2026-12-01', exporter);
     expect(bad.body).toMatchObject({ statusCode: 400, param: 'from' });
-    expect((await app.get('/api/v1/exports/focus?from=2026-11-01&to=2026-12-01&granularity=week', exporter)).body.param).toBe('granularity');
+    expect(
+      (await app.get('/api/v1/exports/focus?from=2026-11-01&to=2026-12-01&granularity=week', exporter)).body.param,
+    ).toBe('granularity');
     await new Promise((r) => setTimeout(r, 100));
-    const audit = (await app.app.get(DataSource).query(`SELECT key_name, status, scope FROM api_audit WHERE path = '/api/v1/exports/focus' ORDER BY id`)) as Array<{ status: number; scope: string }>;
+    const audit = (await app.app
+      .get(DataSource)
+      .query(
+        `SELECT key_name, status, scope FROM api_audit WHERE path = '/api/v1/exports/focus' ORDER BY id`,
+      )) as Array<{ status: number; scope: string }>;
     expect(audit.map((a) => a.status)).toEqual(expect.arrayContaining([200, 403, 400]));
     expect(audit.every((a) => a.scope === 'export')).toBe(true);
   });

@@ -25,7 +25,8 @@ function servedRoutes(): string[] {
   const out: string[] = [];
   for (const layer of express.router.stack) {
     if (!layer.route) continue;
-    for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
+    for (const [method, on] of Object.entries(layer.route.methods))
+      if (on && method !== '_all') out.push(`${method.toUpperCase()} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
   }
   return out;
 }
@@ -37,7 +38,9 @@ describe('OpenAPI document', () => {
     const document = r.body as OpenAPI.Document;
     await SwaggerParser.validate(structuredClone(document));
     const paths = document.paths as Record<string, Record<string, Operation>>;
-    const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const documented = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     // Middleware bound to every path (request ids, metrics) shows as wildcard routes: not endpoints.
     const served = servedRoutes().filter((route) => !route.includes('/api/docs') && !route.includes('*'));
     expect(served.length).toBeGreaterThan(15);
@@ -47,7 +50,11 @@ describe('OpenAPI document', () => {
       if (!path.startsWith('/api/v1/')) continue;
       for (const [method, op] of Object.entries(ops)) {
         const ok = op.responses['200']?.content;
-        expect({ path, method, example: Object.values(ok ?? {}).some((c) => c.example !== undefined) }).toEqual({ path, method, example: true });
+        expect({ path, method, example: Object.values(ok ?? {}).some((c) => c.example !== undefined) }).toEqual({
+          path,
+          method,
+          example: true,
+        });
         expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
       }
     }
@@ -65,7 +72,8 @@ describe('OpenAPI document', () => {
     expect(page.text).toContain('swagger-ui');
     const scripts = [...page.text.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
     expect(scripts.length).toBeGreaterThan(0);
-    for (const src of scripts) expect((await app.get(new URL(src, `${app.baseUrl}/api/docs/`).pathname, null)).status).toBe(200);
+    for (const src of scripts)
+      expect((await app.get(new URL(src, `${app.baseUrl}/api/docs/`).pathname, null)).status).toBe(200);
     expect(page.text).not.toMatch(/<script>(?!\s*<\/script>)/);
   });
 });

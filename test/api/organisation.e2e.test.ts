@@ -28,14 +28,18 @@ describe('teams, services, functions', () => {
     const payments = body.teams.find((t: { team: string }) => t.team === 'payments');
     expect(payments).toMatchObject({ kind: 'group', email: expect.stringContaining('@') });
     const csv = parseCsv((await app.get(`/api/v1/teams?${DAY_Q}&format=csv`, read)).text);
-    expect(csv[0]).toEqual(expect.arrayContaining(['team', 'kind', 'cost_microdollars', 'cost_dollars', 'share', 'change_percent']));
+    expect(csv[0]).toEqual(
+      expect.arrayContaining(['team', 'kind', 'cost_microdollars', 'cost_dollars', 'share', 'change_percent']),
+    );
     expect(csv.slice(1).map((r) => r[0])).toEqual(names);
   });
 
   it('/teams/{team}: contacts, parent, cost, trend and services agree with /costs', async () => {
     const { status, body } = await app.get(`/api/v1/teams/payments?from=2026-11-20&to=2026-11-22`, read);
     expect(status).toBe(200);
-    const row = (await app.get(`/api/v1/costs?from=2026-11-20&to=2026-11-22&groupBy=team`, read)).body.rows.find((r: { key: string }) => r.key === 'payments');
+    const row = (await app.get(`/api/v1/costs?from=2026-11-20&to=2026-11-22&groupBy=team`, read)).body.rows.find(
+      (r: { key: string }) => r.key === 'payments',
+    );
     expect(body.cost).toEqual(row.cost);
     expect(body.contacts.email).toContain('@');
     expect(body.trend.map((p: { label: string }) => p.label)).toEqual(['2026-11-20', '2026-11-21']);
@@ -48,7 +52,14 @@ describe('teams, services, functions', () => {
     const { status, body } = await app.get(`/api/v1/services/checkout?${DAY_Q}&step=hour`, read);
     expect(status).toBe(200);
     const row = (await app.get(`/api/v1/costs?${DAY_Q}&groupBy=service&service=checkout`, read)).body.rows[0];
-    expect(body).toMatchObject({ service: 'checkout', owner: 'payments', inCatalog: true, cost: row.cost, cpuNanoseconds: row.cpuNanoseconds, coreHours: row.coreHours });
+    expect(body).toMatchObject({
+      service: 'checkout',
+      owner: 'payments',
+      inCatalog: true,
+      cost: row.cost,
+      cpuNanoseconds: row.cpuNanoseconds,
+      coreHours: row.coreHours,
+    });
     expect(body.trend).toHaveLength(24);
     expect(body.trend.reduce((s: bigint, p: { cost: Money }) => s + micro(p.cost), 0n)).toBe(micro(body.cost));
     expect(body.topFunctions.length).toBe(10);
@@ -67,8 +78,12 @@ describe('teams, services, functions', () => {
     expect(body.services.reduce((s: bigint, r: { cost: Money }) => s + micro(r.cost), 0n)).toBe(micro(body.total.cost));
     expect(micro(body.total.cost)).toBe(micro(top.cost));
     expect((await app.get(`/api/v1/functions/no.such.function?${DAY_Q}`, read)).status).toBe(404);
-    const csv = parseCsv((await app.get(`/api/v1/functions/${encodeURIComponent(top.key)}?${DAY_Q}&format=csv`, read)).text);
-    expect(csv.slice(1).map((r) => [r[0], r[2]])).toEqual(body.services.map((r: { key: string; cost: Money }) => [r.key, r.cost.microdollars]));
+    const csv = parseCsv(
+      (await app.get(`/api/v1/functions/${encodeURIComponent(top.key)}?${DAY_Q}&format=csv`, read)).text,
+    );
+    expect(csv.slice(1).map((r) => [r[0], r[2]])).toEqual(
+      body.services.map((r: { key: string; cost: Money }) => [r.key, r.cost.microdollars]),
+    );
   });
 
   it('/catalog/revisions and /prices', async () => {
@@ -77,8 +92,22 @@ describe('teams, services, functions', () => {
     const prices = (await app.get('/api/v1/prices', read)).body;
     expect(prices).toMatchObject({ scheduleId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), currency: 'USD' });
     expect(prices.prices).toEqual([
-      { id: 'default@2026-01-01T00:00:00.000Z', costPerCoreHour: '0.0316', nanosPerCoreHour: '31600000', effectiveFrom: '2026-01-01T00:00:00.000Z', scope: { kind: 'default' }, inForce: true },
-      { id: 'service=checkout@2026-01-01T00:00:00.000Z', costPerCoreHour: '0.05', nanosPerCoreHour: '50000000', effectiveFrom: '2026-01-01T00:00:00.000Z', scope: { kind: 'service', value: 'checkout' }, inForce: true },
+      {
+        id: 'default@2026-01-01T00:00:00.000Z',
+        costPerCoreHour: '0.0316',
+        nanosPerCoreHour: '31600000',
+        effectiveFrom: '2026-01-01T00:00:00.000Z',
+        scope: { kind: 'default' },
+        inForce: true,
+      },
+      {
+        id: 'service=checkout@2026-01-01T00:00:00.000Z',
+        costPerCoreHour: '0.05',
+        nanosPerCoreHour: '50000000',
+        effectiveFrom: '2026-01-01T00:00:00.000Z',
+        scope: { kind: 'service', value: 'checkout' },
+        inForce: true,
+      },
     ]);
     const books = (await app.get(`/api/v1/books?${DAY_Q}`, read)).body;
     expect(books.provenance.priceSchedules).toEqual([prices.scheduleId]);

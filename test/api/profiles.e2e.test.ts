@@ -26,7 +26,22 @@ function haveGo(): boolean {
 
 /** `go tool pprof -top` of a file as (function → flat, cum) in nanoseconds. */
 function goTop(file: string): Map<string, [string, string]> {
-  const out = execFileSync('go', ['tool', 'pprof', '-symbolize=none', '-top', '-nodecount=1000000', '-nodefraction=0', '-edgefraction=0', '-unit=ns', '-sample_index=cpu', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(
+    'go',
+    [
+      'tool',
+      'pprof',
+      '-symbolize=none',
+      '-top',
+      '-nodecount=1000000',
+      '-nodefraction=0',
+      '-edgefraction=0',
+      '-unit=ns',
+      '-sample_index=cpu',
+      file,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const rows = new Map<string, [string, string]>();
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)ns\s+\S+\s+\S+\s+(\d+)ns\s+\S+\s+(.+?)(?: \(inline\))?$/.exec(line);
@@ -47,12 +62,17 @@ describe('profiles for PGO and flame graphs', () => {
     app = await startApiApp({ ingest: { keepRaw: true } });
     for (const file of FILES) {
       const body = readFileSync(path.join(FIXTURES, file));
-      const push = await fetch(`${app.baseUrl}/ingest?name=pgo-svc&format=pprof&from=${FROM}&until=${FROM + 10}`, { method: 'POST', body });
+      const push = await fetch(`${app.baseUrl}/ingest?name=pgo-svc&format=pprof&from=${FROM}&until=${FROM + 10}`, {
+        method: 'POST',
+        body,
+      });
       expect(push.status).toBe(200);
     }
     const jobs = app.app.get(JobsService);
     expect(await jobs.run('attribute')).toMatchObject({ status: 'succeeded' });
-    expect(await jobs.run('profile-trees', { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') })).toMatchObject({ status: 'succeeded' });
+    expect(
+      await jobs.run('profile-trees', { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') }),
+    ).toMatchObject({ status: 'succeeded' });
     exportKey = await app.key('export');
   });
   afterAll(async () => app?.close());
@@ -60,13 +80,19 @@ describe('profiles for PGO and flame graphs', () => {
   const url = (format: string) => `/api/v1/profiles/pgo-svc?from=2026-11-21&to=2026-11-22&format=${format}`;
 
   it('gives a gzipped pprof named in Content-Disposition whose functions are those of the pushed files merged', async () => {
-    const response = await fetch(`${app.baseUrl}${url('pprof')}`, { headers: { authorization: `Bearer ${exportKey}` } });
+    const response = await fetch(`${app.baseUrl}${url('pprof')}`, {
+      headers: { authorization: `Bearer ${exportKey}` },
+    });
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-disposition')).toBe('attachment; filename="pgo-svc-2026-11-21-2026-11-22.pb.gz"');
+    expect(response.headers.get('content-disposition')).toBe(
+      'attachment; filename="pgo-svc-2026-11-21-2026-11-22.pb.gz"',
+    );
     const bytes = Buffer.from(await response.arrayBuffer());
     expect(bytes[0]).toBe(0x1f);
     const exported = foldProfile(bytes, { sampleType: 'cpu' });
-    const pushed = mergeFolds(FILES.map((f) => foldProfile(readFileSync(path.join(FIXTURES, f)), { sampleType: 'cpu' })));
+    const pushed = mergeFolds(
+      FILES.map((f) => foldProfile(readFileSync(path.join(FIXTURES, f)), { sampleType: 'cpu' })),
+    );
     expect(exported.total).toBe(pushed.total);
     expect(new Map(exported.functions)).toEqual(new Map(pushed.functions));
 
@@ -75,7 +101,12 @@ describe('profiles for PGO and flame graphs', () => {
     try {
       writeFileSync(path.join(dir, 'default.pgo'), gunzipSync(bytes));
       const merged = path.join(dir, 'merged.pb.gz');
-      writeFileSync(merged, execFileSync('go', ['tool', 'pprof', '-proto', ...FILES.map((f) => path.join(FIXTURES, f))], { stdio: ['ignore', 'pipe', 'ignore'] }));
+      writeFileSync(
+        merged,
+        execFileSync('go', ['tool', 'pprof', '-proto', ...FILES.map((f) => path.join(FIXTURES, f))], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }),
+      );
       const top = goTop(merged);
       expect(top.size).toBeGreaterThan(10);
       expect(goTop(path.join(dir, 'default.pgo'))).toEqual(top);

@@ -31,9 +31,12 @@ export interface ApiTestApp extends TestApp {
   /** A new key with these scopes (as `flamebill apikey create` makes it). */
   key(...scopes: string[]): Promise<string>;
   /** GET with a key; the body parsed as JSON when it is JSON (loosely typed: tests check its shape). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  get(pathAndQuery: string, key: string | null, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; text: string; body: any }>;
+  get(pathAndQuery: string, key: string | null, headers?: Record<string, string>): Promise<LooseAnswer>;
 }
+
+/** An answer as the tests read it: its body parsed as JSON, loosely typed (tests check its shape). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseAnswer = { status: number; headers: Headers; text: string; body: any };
 
 /** The real application on this file's database, the example catalog, and a key helper. */
 export async function startApiApp(extra: SettingsOverrides = {}): Promise<ApiTestApp> {
@@ -44,9 +47,12 @@ export async function startApiApp(extra: SettingsOverrides = {}): Promise<ApiTes
   return {
     ...app,
     catalogDir,
-    key: async (...scopes: string[]) => (await app.app.get(ApiKeyService).create(`test-${process.pid}-${Date.now()}-${n++}`, scopes)).key,
+    key: async (...scopes: string[]) =>
+      (await app.app.get(ApiKeyService).create(`test-${process.pid}-${Date.now()}-${n++}`, scopes)).key,
     get: async (pathAndQuery, key, headers = {}) => {
-      const response = await fetch(`${app.baseUrl}${pathAndQuery}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+      const response = await fetch(`${app.baseUrl}${pathAndQuery}`, {
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      });
       const text = await response.text();
       let body: unknown = null;
       if ((response.headers.get('content-type') ?? '').startsWith('application/json')) body = JSON.parse(text);
@@ -76,6 +82,9 @@ export async function attributeDemo(app: TestApp): Promise<number[]> {
   for (const { p, start } of placed) await storeProfile(db, p, { start });
   const attribution = app.app.get(AttributionService);
   const starts = [...new Set(placed.map((x) => x.start.getTime()))].sort();
-  for (const start of starts) await db.transaction((tx) => attribution.attributeWindow({ start: new Date(start), end: new Date(start + HOUR) }, tx));
+  for (const start of starts)
+    await db.transaction((tx) =>
+      attribution.attributeWindow({ start: new Date(start), end: new Date(start + HOUR) }, tx),
+    );
   return starts;
 }

@@ -24,8 +24,19 @@ describe("Backstage's example catalog (acme) loads as a directory", () => {
         'acme-corp.yaml',
         'catalog-info.yaml',
         'acme/org.yaml',
-        ...['backstage', 'boxoffice', 'infrastructure', 'team-a', 'team-b', 'team-c', 'team-d'].map((g) => `acme/${g}-group.yaml`),
-        ...['artist-lookup-component', 'playback-order-component', 'podcast-api-component', 'queue-proxy-component', 'shuffle-api-component', 'www-artist-component', 'different-namespace', 'invalid-component'].map((c) => `components/${c}.yaml`),
+        ...['backstage', 'boxoffice', 'infrastructure', 'team-a', 'team-b', 'team-c', 'team-d'].map(
+          (g) => `acme/${g}-group.yaml`,
+        ),
+        ...[
+          'artist-lookup-component',
+          'playback-order-component',
+          'podcast-api-component',
+          'queue-proxy-component',
+          'shuffle-api-component',
+          'www-artist-component',
+          'different-namespace',
+          'invalid-component',
+        ].map((c) => `components/${c}.yaml`),
         'systems/artist-engagement-portal-system.yaml',
         'systems/audio-playback-system.yaml',
         'systems/podcast-system.yaml',
@@ -38,7 +49,9 @@ describe("Backstage's example catalog (acme) loads as a directory", () => {
     expect(loaded.problems.map(formatCatalogProblem)).toEqual([
       `${path.join(ACME, 'components/invalid-component.yaml')}:4: metadata.name: invalid name "invalid component": use 1-63 letters or digits separated by single - _ or .`,
     ]);
-    const owners = Object.fromEntries([...catalog.components.values()].map((c) => [c.name, catalog.groups.get(c.owner)!.team]));
+    const owners = Object.fromEntries(
+      [...catalog.components.values()].map((c) => [c.name, catalog.groups.get(c.owner)!.team]),
+    );
     expect(owners).toEqual({
       'artist-lookup': 'team-a',
       'playback-order': 'guest', // user:guest: a User, owner by its name
@@ -49,12 +62,28 @@ describe("Backstage's example catalog (acme) loads as a directory", () => {
       'different-namespace': 'team-a', // owner default/team-a from the `alternative` namespace
     });
     // A Group of the files adds its email and parent; a User owner has neither.
-    expect(catalog.groups.get('group:default/team-a')).toMatchObject({ team: 'team-a', email: 'team-a@example.com', parent: 'group:default/backstage' });
-    expect(catalog.groups.get('group:default/backstage')).toMatchObject({ parent: 'group:default/infrastructure', email: 'backstage@example.com', displayName: 'Backstage' });
-    expect(catalog.groups.get('user:default/guest')).toMatchObject({ team: 'guest', email: null, parent: null, defined: false });
+    expect(catalog.groups.get('group:default/team-a')).toMatchObject({
+      team: 'team-a',
+      email: 'team-a@example.com',
+      parent: 'group:default/backstage',
+    });
+    expect(catalog.groups.get('group:default/backstage')).toMatchObject({
+      parent: 'group:default/infrastructure',
+      email: 'backstage@example.com',
+      displayName: 'Backstage',
+    });
+    expect(catalog.groups.get('user:default/guest')).toMatchObject({
+      team: 'guest',
+      email: null,
+      parent: null,
+      defined: false,
+    });
     // `podcast` is owned by `user:team-b`: the team of that name.
     expect(catalog.systems.get('system:default/podcast')?.owner).toBe('group:default/team-b');
-    expect(catalog.components.get('podcast-api')).toMatchObject({ system: 'system:default/podcast', lifecycle: 'experimental' });
+    expect(catalog.components.get('podcast-api')).toMatchObject({
+      system: 'system:default/podcast',
+      lifecycle: 'experimental',
+    });
   });
 });
 
@@ -62,9 +91,15 @@ describe("Backstage's example catalog (acme) loads as a directory", () => {
 function essence(catalog: Catalog): unknown {
   const team = (key: string | null): string | null => (key === null ? null : catalog.groups.get(key)!.team);
   return {
-    components: [...catalog.components.values()].map((c) => ({ name: c.name, owner: team(c.owner), system: c.system, lifecycle: c.lifecycle })).sort((a, b) => a.name.localeCompare(b.name)),
-    teams: [...catalog.groups.values()].map((g) => ({ team: g.team, email: g.email, parent: team(g.parent), displayName: g.displayName })).sort((a, b) => a.team.localeCompare(b.team)),
-    systems: [...catalog.systems.values()].map((x) => ({ name: x.name, owner: team(x.owner) })).sort((a, b) => a.name.localeCompare(b.name)),
+    components: [...catalog.components.values()]
+      .map((c) => ({ name: c.name, owner: team(c.owner), system: c.system, lifecycle: c.lifecycle }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    teams: [...catalog.groups.values()]
+      .map((g) => ({ team: g.team, email: g.email, parent: team(g.parent), displayName: g.displayName }))
+      .sort((a, b) => a.team.localeCompare(b.team)),
+    systems: [...catalog.systems.values()]
+      .map((x) => ({ name: x.name, owner: team(x.owner) }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 
@@ -75,7 +110,9 @@ function acmeEntities(): Record<string, unknown>[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith('.yaml')) for (const doc of parseAllDocuments(readFileSync(full, 'utf8'))) out.push(doc.toJS() as Record<string, unknown>);
+      else if (e.name.endsWith('.yaml'))
+        for (const doc of parseAllDocuments(readFileSync(full, 'utf8')))
+          out.push(doc.toJS() as Record<string, unknown>);
     }
   };
   walk(ACME);
@@ -91,7 +128,10 @@ describe('the same catalog from a live Backstage (GET /api/catalog/entities/by-q
 
   it('pages through every Component, Group and System with the cursor and loads what the directory loads', async () => {
     server = await startBackstageCatalogServer({ entities: acmeEntities(), token: 's3cret' });
-    const reader = new BackstageCatalogReader(backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'BACKSTAGE_TOKEN', pageSize: 4 }), { BACKSTAGE_TOKEN: 's3cret' });
+    const reader = new BackstageCatalogReader(
+      backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'BACKSTAGE_TOKEN', pageSize: 4 }),
+      { BACKSTAGE_TOKEN: 's3cret' },
+    );
     const fromApi = await reader.load();
     const fromDir = await new CatalogLoader().load(ACME);
     expect(fromApi.ok && fromDir.ok).toBe(true);
@@ -110,7 +150,10 @@ describe('the same catalog from a live Backstage (GET /api/catalog/entities/by-q
 
   it('fails with the status and Backstage error body when the token is wrong', async () => {
     server = await startBackstageCatalogServer({ entities: acmeEntities(), token: 's3cret' });
-    const reader = new BackstageCatalogReader(backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'BACKSTAGE_TOKEN' }), { BACKSTAGE_TOKEN: 'nope' });
+    const reader = new BackstageCatalogReader(
+      backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'BACKSTAGE_TOKEN' }),
+      { BACKSTAGE_TOKEN: 'nope' },
+    );
     await expect(reader.load()).rejects.toThrow(/answered HTTP 401: .*AuthenticationError/);
   });
 });

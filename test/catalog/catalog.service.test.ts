@@ -59,10 +59,15 @@ describe('CatalogService', () => {
     await catalog.reload();
     await service().catalog.reload(); // another replica, same files
     expect(await db.query(`SELECT count(*)::int AS n FROM catalog_revisions`)).toEqual([{ n: 1 }]);
-    const services = (await db.query(`SELECT service, team FROM catalog_current_services ORDER BY service`)) as Array<{ service: string; team: string }>;
+    const services = (await db.query(`SELECT service, team FROM catalog_current_services ORDER BY service`)) as Array<{
+      service: string;
+      team: string;
+    }>;
     expect(services).toContainEqual({ service: 'checkout', team: 'payments' });
     expect(services.length).toBe(first.current!.catalog.components.size);
-    expect(((await db.query(`SELECT count(*)::int AS n FROM catalog_current_teams`)) as Array<{ n: number }>)[0]!.n).toBe(first.current!.catalog.groups.size);
+    expect(
+      ((await db.query(`SELECT count(*)::int AS n FROM catalog_current_teams`)) as Array<{ n: number }>)[0]!.n,
+    ).toBe(first.current!.catalog.groups.size);
   });
 
   it('a bad entity is reported with file, line and field and skipped; the rest loads as a revision that records it', async () => {
@@ -77,11 +82,18 @@ describe('CatalogService', () => {
       expect(state.current?.catalog.components.has('checkout')).toBe(false);
       expect(state.current?.catalog.components.size).toBe(good.catalog.components.size - 1);
       expect(state.current?.errors).toEqual([
-        expect.objectContaining({ file: path.join(dir, 'components.yaml'), line, field: 'spec.owner', message: expect.stringMatching(/malformed entity reference/) }),
+        expect.objectContaining({
+          file: path.join(dir, 'components.yaml'),
+          line,
+          field: 'spec.owner',
+          message: expect.stringMatching(/malformed entity reference/),
+        }),
       ]);
       expect(state.lastError).toBeNull();
       expect(await readiness(registry)).toMatchObject({ status: 'up', revision: state.current!.revision });
-      const [stored] = (await db.query(`SELECT errors FROM catalog_revisions WHERE revision = $1`, [state.current!.revision])) as Array<{ errors: Array<{ field: string }> }>;
+      const [stored] = (await db.query(`SELECT errors FROM catalog_revisions WHERE revision = $1`, [
+        state.current!.revision,
+      ])) as Array<{ errors: Array<{ field: string }> }>;
       expect(stored!.errors.map((e) => e.field)).toEqual(['spec.owner']);
     } finally {
       catalog.onModuleDestroy();
@@ -99,7 +111,10 @@ describe('CatalogService', () => {
       await broken.catalog.onApplicationBootstrap();
       try {
         // Another directory's first load: nothing good ever loaded from it, and the error is stored.
-        expect(broken.catalog.current().lastError?.errors[0]).toMatchObject({ file: path.join(emptyDir, 'broken.yaml'), field: '(yaml)' });
+        expect(broken.catalog.current().lastError?.errors[0]).toMatchObject({
+          file: path.join(emptyDir, 'broken.yaml'),
+          field: '(yaml)',
+        });
       } finally {
         broken.catalog.onModuleDestroy();
         await rm(emptyDir, { recursive: true, force: true });
@@ -130,16 +145,33 @@ describe('CatalogService', () => {
     const server = await startBackstageCatalogServer({ entities, token: 'tok' });
     process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN = 'tok';
     const registry = new ReadinessRegistry();
-    const settings = { paths: { catalogDir: dir }, catalog: { backstage: backstageCatalogSettingsSchema.parse({ url: server.url, tokenEnv: 'FLAMEBILL_TEST_BACKSTAGE_TOKEN', pageSize: 7 }) } } as unknown as Settings;
+    const settings = {
+      paths: { catalogDir: dir },
+      catalog: {
+        backstage: backstageCatalogSettingsSchema.parse({
+          url: server.url,
+          tokenEnv: 'FLAMEBILL_TEST_BACKSTAGE_TOKEN',
+          pageSize: 7,
+        }),
+      },
+    } as unknown as Settings;
     const catalog = new CatalogService(new CatalogRepository(db), registry, settings);
     try {
       const state = await catalog.reload();
       const fromDir = await service().catalog.reload();
       expect(state.current?.sourceDir).toBe(`${server.url}/api/catalog`);
       expect(state.current?.catalog.components.get('checkout')?.owner).toBe('group:default/payments');
-      expect([...state.current!.catalog.components.keys()].sort()).toEqual([...fromDir.current!.catalog.components.keys()].sort());
+      expect([...state.current!.catalog.components.keys()].sort()).toEqual(
+        [...fromDir.current!.catalog.components.keys()].sort(),
+      );
       await catalog.reload();
-      expect(((await db.query(`SELECT count(*)::int AS n FROM catalog_revisions WHERE source_dir = $1`, [`${server.url}/api/catalog`])) as Array<{ n: number }>)[0]!.n).toBe(1);
+      expect(
+        (
+          (await db.query(`SELECT count(*)::int AS n FROM catalog_revisions WHERE source_dir = $1`, [
+            `${server.url}/api/catalog`,
+          ])) as Array<{ n: number }>
+        )[0]!.n,
+      ).toBe(1);
     } finally {
       catalog.onModuleDestroy();
       delete process.env.FLAMEBILL_TEST_BACKSTAGE_TOKEN;

@@ -29,10 +29,22 @@ const REF_TOTALS: Record<string, [string, number]> = {
   'cpu.pprof': ['grafana-pyroscope/cpu.pprof.cpu.top.json', 470_000_000],
   'normal-cpu.stripped.pprof': ['parca/normal-cpu.stripped.pprof.cpu.top.json', 9_070_000_000],
   'profile1.pb.gz': ['parca/profile1.pb.gz.cpu.top.json', 480_000_000],
-  kafka0: ['grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json', 4_780_000_000],
-  kafka1: ['grafana-pyroscope/cortex-dev-01__kafka-0__cpu__1.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json', 6_130_000_000],
-  kafka2: ['grafana-pyroscope/cortex-dev-01__kafka-0__cpu__2.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json', 4_820_000_000],
-  kafka3: ['grafana-pyroscope/cortex-dev-01__kafka-0__cpu__3.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json', 6_980_000_000],
+  kafka0: [
+    'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json',
+    4_780_000_000,
+  ],
+  kafka1: [
+    'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__1.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json',
+    6_130_000_000,
+  ],
+  kafka2: [
+    'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__2.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json',
+    4_820_000_000,
+  ],
+  kafka3: [
+    'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__3.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json',
+    6_980_000_000,
+  ],
 };
 
 /*
@@ -88,7 +100,10 @@ describe('flamebill attribute (golden: example catalog, example prices, real pro
     ]);
     for (const s of doc.services) {
       const fns = doc.functions.filter((f) => f.service === s.service);
-      expect(fns.reduce((x, f) => x + f.selfMicrodollars, 0), s.service).toBe(s.microdollars);
+      expect(
+        fns.reduce((x, f) => x + f.selfMicrodollars, 0),
+        s.service,
+      ).toBe(s.microdollars);
     }
     expect(out.warnings).toEqual([
       "no configured price covered some profiles: OpenCost's default $0.031611/core-hour was used (marked *)",
@@ -112,7 +127,9 @@ describe('flamebill attribute (golden: example catalog, example prices, real pro
     writeFileSync(join(dir, 'cpu.pprof'), profile.encode());
     const out = await runAttribute({ ...ARGS, profiles: dir, json: true });
     const doc = JSON.parse(out.stdout) as AttributeJson;
-    expect(doc.services).toEqual([{ service: 'pyroscope-ingester', team: 'observability', cpuNanoseconds: 470_000_000, microdollars: 4 }]);
+    expect(doc.services).toEqual([
+      { service: 'pyroscope-ingester', team: 'observability', cpuNanoseconds: 470_000_000, microdollars: 4 },
+    ]);
   });
 
   it('names services by file name up to the first dot, or by the folder of grouped files', () => {
@@ -127,7 +144,8 @@ describe('the built CLI', () => {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
   }, 300_000);
 
-  const run = (...args: string[]) => spawnSync('node', ['bin/flamebill.js', 'attribute', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    spawnSync('node', ['bin/flamebill.js', 'attribute', ...args], { cwd: ROOT, encoding: 'utf8' });
 
   it('prints the same JSON as the command function, and a table without --json', async () => {
     const json = run('--profiles', ARGS.profiles, '--catalog', ARGS.catalog, '--prices', ARGS.prices, '--json');
@@ -146,13 +164,22 @@ describe('the built CLI', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'kind: Component\nmetadata:\n  name: x\nspec:\n  owner: "ghosts/of/past"\n');
     const badCatalog = run('--profiles', ARGS.profiles, '--catalog', dir, '--prices', ARGS.prices);
     expect(badCatalog.status).toBe(1);
-    expect(badCatalog.stderr).toContain(`${join(dir, 'bad.yaml')}:5: spec.owner: malformed entity reference "ghosts/of/past"`);
+    expect(badCatalog.stderr).toContain(
+      `${join(dir, 'bad.yaml')}:5: spec.owner: malformed entity reference "ghosts/of/past"`,
+    );
     const prices = join(dir, 'prices.yaml');
-    writeFileSync(prices, 'currency: USD\nprices:\n  - costPerCoreHour: -0.5\n    effectiveFrom: "2026-01-01T00:00:00Z"\n  - effectiveFrom: yesterday\n');
+    writeFileSync(
+      prices,
+      'currency: USD\nprices:\n  - costPerCoreHour: -0.5\n    effectiveFrom: "2026-01-01T00:00:00Z"\n  - effectiveFrom: yesterday\n',
+    );
     const badPrices = run('--profiles', ARGS.profiles, '--catalog', ARGS.catalog, '--prices', prices);
     expect(badPrices.status).toBe(1);
-    expect(badPrices.stderr).toContain(`${prices}:3: prices[0].costPerCoreHour: costPerCoreHour must be zero or more, got -0.5`);
+    expect(badPrices.stderr).toContain(
+      `${prices}:3: prices[0].costPerCoreHour: costPerCoreHour must be zero or more, got -0.5`,
+    );
     expect(badPrices.stderr).toContain(`${prices}:5: prices[1].costPerCoreHour: missing costPerCoreHour`);
-    expect(badPrices.stderr).toContain(`${prices}:5: prices[1].effectiveFrom: effectiveFrom "yesterday" is not a valid ISO 8601`);
+    expect(badPrices.stderr).toContain(
+      `${prices}:5: prices[1].effectiveFrom: effectiveFrom "yesterday" is not a valid ISO 8601`,
+    );
   });
 });

@@ -6,7 +6,14 @@ const DIR = path.join(__dirname, '..', 'fixtures', 'regressions');
 const file = (name: string) => path.join(DIR, `${name}.pb.gz`);
 
 interface DiffJson {
-  regressions: Array<{ function: string; kind: string; baseShare: number; currentShare: number; pValue: number; cpuNanosecondsDelta: number }>;
+  regressions: Array<{
+    function: string;
+    kind: string;
+    baseShare: number;
+    currentShare: number;
+    pValue: number;
+    cpuNanosecondsDelta: number;
+  }>;
 }
 
 describe('flamebill diff (real CLI)', () => {
@@ -19,14 +26,24 @@ describe('flamebill diff (real CLI)', () => {
     const out = JSON.parse(r.stdout) as DiffJson;
     expect(out.regressions[0]).toMatchObject({ function: 'main.dedupeTags', kind: 'cum' });
     const first = out.regressions[0]!;
-    expect(Object.keys(first)).toEqual(['function', 'kind', 'baseShare', 'currentShare', 'pValue', 'cpuNanosecondsDelta']);
+    expect(Object.keys(first)).toEqual([
+      'function',
+      'kind',
+      'baseShare',
+      'currentShare',
+      'pValue',
+      'cpuNanosecondsDelta',
+    ]);
     expect(first.currentShare).toBeGreaterThan(first.baseShare);
     expect(first.pValue).toBeLessThan(0.01);
     expect(first.cpuNanosecondsDelta).toBeGreaterThan(0);
   }, 60_000);
 
   it('a file against itself and a null pair print an empty list', async () => {
-    for (const [a, b] of [['v1-a', 'v1-a'], ['v1-a', 'v1-2x']] as const) {
+    for (const [a, b] of [
+      ['v1-a', 'v1-a'],
+      ['v1-a', 'v1-2x'],
+    ] as const) {
       const r = await runCli(['diff', file(a), file(b), '--json']);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('{"regressions":[]}\n');

@@ -7,7 +7,15 @@ import { FunctionDictionary } from '../../src/cost/function-dictionary';
 import { LeaderboardRepository } from '../../src/cost/leaderboard.repository';
 import type { Step } from '../../src/domain/cost';
 import { testDataSource, truncateTables } from '../support/database';
-import { attribute, attributionService, demoProfiles, HOUR, loadExampleCatalog, storeProfile, type DemoProfile } from './support';
+import {
+  attribute,
+  attributionService,
+  demoProfiles,
+  HOUR,
+  loadExampleCatalog,
+  storeProfile,
+  type DemoProfile,
+} from './support';
 
 const DAY = 24 * HOUR;
 const d = (iso: string) => new Date(iso);
@@ -29,7 +37,10 @@ beforeAll(async () => {
   await truncateTables(db);
   await loadExampleCatalog(db);
   demo = demoProfiles();
-  const shifted = (hours: number[], by: number) => demo.filter((p) => hours.includes(p.start.getUTCHours())).map((p) => ({ p, start: new Date(p.start.getTime() + by) }));
+  const shifted = (hours: number[], by: number) =>
+    demo
+      .filter((p) => hours.includes(p.start.getUTCHours()))
+      .map((p) => ({ p, start: new Date(p.start.getTime() + by) }));
   const placed = [
     ...demo.map((p) => ({ p, start: p.start })),
     ...shifted([6, 7, 8], -7 * DAY),
@@ -44,7 +55,12 @@ beforeAll(async () => {
 }, 240_000);
 
 function queries(now = LATER): CostQueryService {
-  return new CostQueryService(new CostQueryRepository(db), new LeaderboardRepository(db), new FunctionDictionary(db), () => now);
+  return new CostQueryService(
+    new CostQueryRepository(db),
+    new LeaderboardRepository(db),
+    new FunctionDictionary(db),
+    () => now,
+  );
 }
 
 /** Σ of an hourly fact table's column per key over [from, to). */
@@ -58,8 +74,15 @@ const TEAM_SUMS = `SELECT team AS k, sum(own_microdollars)::text AS m FROM cost_
 const LABEL_SUMS = `SELECT label_value AS k, sum(microdollars)::text AS m FROM cost_label_windows WHERE window_start >= $1 AND window_start < $2 AND label_key = $3 GROUP BY 1`;
 
 /** Per function name, Σ self and Σ cum of the decoded window splits of a service over [from, to). */
-async function splitSums(service: string | null, from: Date, to: Date): Promise<Map<string, { self: bigint; cum: bigint }>> {
-  const rows = (await db.query(`SELECT split FROM cost_function_splits WHERE window_start >= $1 AND window_start < $2 AND ($3::text IS NULL OR service = $3)`, [from, to, service])) as Array<{ split: Buffer }>;
+async function splitSums(
+  service: string | null,
+  from: Date,
+  to: Date,
+): Promise<Map<string, { self: bigint; cum: bigint }>> {
+  const rows = (await db.query(
+    `SELECT split FROM cost_function_splits WHERE window_start >= $1 AND window_start < $2 AND ($3::text IS NULL OR service = $3)`,
+    [from, to, service],
+  )) as Array<{ split: Buffer }>;
   const byId = new Map<number, { self: bigint; cum: bigint }>();
   for (const r of rows) {
     const a = decodeSplitArrays(r.split);
@@ -72,11 +95,15 @@ async function splitSums(service: string | null, from: Date, to: Date): Promise<
   return new Map([...byId].map(([id, v]) => [names.get(id)!, v]));
 }
 
-const asMap = (answer: RowsAnswer, column: 'cost' | 'previous' = 'cost') => new Map(answer.rows.filter((r) => r[column] !== 0n).map((r) => [r.key, r[column]]));
+const asMap = (answer: RowsAnswer, column: 'cost' | 'previous' = 'cost') =>
+  new Map(answer.rows.filter((r) => r[column] !== 0n).map((r) => [r.key, r[column]]));
 const sum = (m: Map<string, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
 
 /** Every page of a rows query, following the cursor with a small page size. */
-async function allPages(q: CostQueryService, request: Parameters<CostQueryService['rows']>[0]): Promise<RowsAnswer['rows']> {
+async function allPages(
+  q: CostQueryService,
+  request: Parameters<CostQueryService['rows']>[0],
+): Promise<RowsAnswer['rows']> {
   const out: Array<RowsAnswer['rows'][number]> = [];
   let cursor: string | null = null;
   for (let i = 0; i < 10_000; i++) {
@@ -95,8 +122,13 @@ const EDGES = { from: d('2026-11-20T22:00:00Z'), to: d('2026-11-23T07:00:00Z'), 
 describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
   it('rows by service, team and label equal the sums of the stored hourly facts, current and previous', async () => {
     const q = queries();
-    for (const period of [WEEK47, EDGES, { from: d('2026-11-01T00:00:00Z'), to: d('2026-12-01T00:00:00Z'), step: 'month' as Step }]) {
-      const prevFrom = period.step === 'month' ? d('2026-10-01T00:00:00Z') : new Date(2 * period.from.getTime() - period.to.getTime());
+    for (const period of [
+      WEEK47,
+      EDGES,
+      { from: d('2026-11-01T00:00:00Z'), to: d('2026-12-01T00:00:00Z'), step: 'month' as Step },
+    ]) {
+      const prevFrom =
+        period.step === 'month' ? d('2026-10-01T00:00:00Z') : new Date(2 * period.from.getTime() - period.to.getTime());
       for (const [groupBy, sql, extra] of [
         ['service', SERVICE_SUMS, []],
         ['team', TEAM_SUMS, []],
@@ -115,7 +147,10 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     // Team rows hold __unowned__ (search has no catalog entry) and __idle__, and sum to the window totals.
     const teams = await q.rows({ ...WEEK47, groupBy: 'team' });
     expect(teams.rows.map((r) => r.key)).toEqual(expect.arrayContaining(['__unowned__', '__idle__', 'payments']));
-    const [w] = (await db.query(`SELECT sum(total_microdollars)::text AS t FROM cost_windows WHERE window_start >= $1 AND window_start < $2`, [WEEK47.from, WEEK47.to])) as Array<{ t: string }>;
+    const [w] = (await db.query(
+      `SELECT sum(total_microdollars)::text AS t FROM cost_windows WHERE window_start >= $1 AND window_start < $2`,
+      [WEEK47.from, WEEK47.to],
+    )) as Array<{ t: string }>;
     expect(teams.total.cost).toBe(BigInt(w!.t));
     const payments = teams.rows.find((r) => r.key === 'payments')!;
     expect(payments.change.amount).toBe(payments.cost - payments.previous);
@@ -140,21 +175,40 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     const q = queries();
     for (const period of [WEEK47, EDGES]) {
       for (const by of ['self', 'inclusive'] as const) {
-        const top = await q.topFunctions({ ...period, scope: { kind: 'service', service: 'checkout' }, by, limit: 1000 });
+        const top = await q.topFunctions({
+          ...period,
+          scope: { kind: 'service', service: 'checkout' },
+          by,
+          limit: 1000,
+        });
         const expected = await splitSums('checkout', period.from, period.to);
-        expect(new Map(top.rows.map((r) => [r.key, by === 'self' ? r.cost : r.inclusive]))).toEqual(new Map([...expected].map(([k, v]) => [k, by === 'self' ? v.self : v.cum])));
+        expect(new Map(top.rows.map((r) => [r.key, by === 'self' ? r.cost : r.inclusive]))).toEqual(
+          new Map([...expected].map(([k, v]) => [k, by === 'self' ? v.self : v.cum])),
+        );
         expect(top.total.cost).toBe(sum(new Map([...expected].map(([k, v]) => [k, v.self]))));
       }
       // payments owns checkout, payments-api and ledger.
-      const team = await q.topFunctions({ ...period, scope: { kind: 'team', team: 'payments' }, by: 'self', limit: 1000 });
+      const team = await q.topFunctions({
+        ...period,
+        scope: { kind: 'team', team: 'payments' },
+        by: 'self',
+        limit: 1000,
+      });
       const expected = new Map<string, bigint>();
-      for (const service of ['checkout', 'payments-api', 'ledger']) for (const [k, v] of await splitSums(service, period.from, period.to)) expected.set(k, (expected.get(k) ?? 0n) + v.self);
+      for (const service of ['checkout', 'payments-api', 'ledger'])
+        for (const [k, v] of await splitSums(service, period.from, period.to))
+          expected.set(k, (expected.get(k) ?? 0n) + v.self);
       expect(new Map(team.rows.map((r) => [r.key, r.cost]))).toEqual(expected);
       const services = await q.rows({ ...period, groupBy: 'service', scope: { kind: 'team', team: 'payments' } });
       expect(team.total.cost).toBe(services.total.cost);
     }
     // The previous week's amounts of the page's functions.
-    const top = await q.topFunctions({ ...WEEK47, scope: { kind: 'service', service: 'checkout' }, by: 'self', limit: 5 });
+    const top = await q.topFunctions({
+      ...WEEK47,
+      scope: { kind: 'service', service: 'checkout' },
+      by: 'self',
+      limit: 5,
+    });
     const before = await splitSums('checkout', d('2026-11-09T00:00:00Z'), WEEK47.from);
     for (const r of top.rows) expect(r.previous).toBe(before.get(r.key)?.self ?? 0n);
     expect(top.rows.some((r) => r.previous > 0n)).toBe(true);
@@ -164,7 +218,9 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     const q = queries();
     const org = await q.topFunctions({ ...WEEK47, scope: { kind: 'org' }, by: 'self', limit: 10 });
     const all = await splitSums(null, WEEK47.from, WEEK47.to);
-    const expected = [...all].sort(([ka, a], [kb, b]) => (a.self === b.self ? (ka < kb ? -1 : 1) : a.self > b.self ? -1 : 1)).slice(0, 10);
+    const expected = [...all]
+      .sort(([ka, a], [kb, b]) => (a.self === b.self ? (ka < kb ? -1 : 1) : a.self > b.self ? -1 : 1))
+      .slice(0, 10);
     expect(org.rows.map((r) => [r.key, r.cost])).toEqual(expected.map(([k, v]) => [k, v.self]));
 
     // The function most services pay for.
@@ -199,7 +255,10 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       for (const line of books.lines) {
         expect(line.differences).toEqual({ functionsVsServices: 0n, servicesVsTotal: 0n, teamsVsTotal: 0n, idle: 0n });
         expect(line.balanced).toBe(true);
-        const [w] = (await db.query(`SELECT coalesce(sum(total_microdollars), 0)::text AS t FROM cost_windows WHERE window_start >= $1 AND window_start < $2`, [line.from, line.to])) as Array<{ t: string }>;
+        const [w] = (await db.query(
+          `SELECT coalesce(sum(total_microdollars), 0)::text AS t FROM cost_windows WHERE window_start >= $1 AND window_start < $2`,
+          [line.from, line.to],
+        )) as Array<{ t: string }>;
         expect(line.total).toBe(BigInt(w!.t));
         expect(line.measured + line.allocated).toBe(line.total);
       }
@@ -210,13 +269,21 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
   });
 
   it('a books line that does not balance says so', async () => {
-    await db.query(`UPDATE cost_service_days SET microdollars = microdollars + 1 WHERE day = '2026-11-21' AND service = 'checkout'`);
+    await db.query(
+      `UPDATE cost_service_days SET microdollars = microdollars + 1 WHERE day = '2026-11-21' AND service = 'checkout'`,
+    );
     try {
-      const books = await queries().books({ from: d('2026-11-21T00:00:00Z'), to: d('2026-11-22T00:00:00Z'), step: 'day' });
+      const books = await queries().books({
+        from: d('2026-11-21T00:00:00Z'),
+        to: d('2026-11-22T00:00:00Z'),
+        step: 'day',
+      });
       expect(books.lines[0]!.balanced).toBe(false);
       expect(books.lines[0]!.differences.functionsVsServices).toBe(-1n);
     } finally {
-      await db.query(`UPDATE cost_service_days SET microdollars = microdollars - 1 WHERE day = '2026-11-21' AND service = 'checkout'`);
+      await db.query(
+        `UPDATE cost_service_days SET microdollars = microdollars - 1 WHERE day = '2026-11-21' AND service = 'checkout'`,
+      );
     }
   });
 
@@ -225,13 +292,25 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     const answer = await q.rows({ ...WEEK47, groupBy: 'service' });
     expect(answer.period.partial).toBe(true);
     expect(answer.period.through).toEqual(d('2026-11-21T09:00:00Z'));
-    expect([answer.period.previousFrom, answer.period.previousTo]).toEqual([d('2026-11-09T00:00:00Z'), d('2026-11-14T09:00:00Z')]);
+    expect([answer.period.previousFrom, answer.period.previousTo]).toEqual([
+      d('2026-11-09T00:00:00Z'),
+      d('2026-11-14T09:00:00Z'),
+    ]);
     expect(asMap(answer)).toEqual(await hourlySums(SERVICE_SUMS, WEEK47.from, d('2026-11-21T09:00:00Z')));
-    expect(asMap(answer, 'previous')).toEqual(await hourlySums(SERVICE_SUMS, d('2026-11-09T00:00:00Z'), d('2026-11-14T09:00:00Z')));
+    expect(asMap(answer, 'previous')).toEqual(
+      await hourlySums(SERVICE_SUMS, d('2026-11-09T00:00:00Z'), d('2026-11-14T09:00:00Z')),
+    );
     // November against October for a month step.
-    const month = await queries().rows({ from: d('2026-11-01T00:00:00Z'), to: d('2026-12-01T00:00:00Z'), step: 'month', groupBy: 'service' });
+    const month = await queries().rows({
+      from: d('2026-11-01T00:00:00Z'),
+      to: d('2026-12-01T00:00:00Z'),
+      step: 'month',
+      groupBy: 'service',
+    });
     expect(month.period.partial).toBe(false);
-    expect(asMap(month, 'previous')).toEqual(await hourlySums(SERVICE_SUMS, d('2026-10-01T00:00:00Z'), d('2026-11-01T00:00:00Z')));
+    expect(asMap(month, 'previous')).toEqual(
+      await hourlySums(SERVICE_SUMS, d('2026-10-01T00:00:00Z'), d('2026-11-01T00:00:00Z')),
+    );
   });
 
   it('trends per step add up to the rows of the period, for the organisation, a team, a service, a function and every team', async () => {
@@ -246,16 +325,28 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(payments.points.reduce((s, p) => s + p.cost, 0n)).toBe(teams.rows.find((r) => r.key === 'payments')!.cost);
     const checkout = await q.trend({ ...period, subject: { kind: 'service', service: 'checkout' } });
     expect(checkout.points.map((p) => p.cost)).toEqual(
-      await Promise.all(checkout.points.map(async (p) => (await hourlySums(SERVICE_SUMS, p.from, p.to)).get('checkout') ?? 0n)),
+      await Promise.all(
+        checkout.points.map(async (p) => (await hourlySums(SERVICE_SUMS, p.from, p.to)).get('checkout') ?? 0n),
+      ),
     );
-    expect(checkout.points.reduce((s, p) => s + p.cost, 0n)).toBe(services.rows.find((r) => r.key === 'checkout')!.cost);
+    expect(checkout.points.reduce((s, p) => s + p.cost, 0n)).toBe(
+      services.rows.find((r) => r.key === 'checkout')!.cost,
+    );
     const every = await q.trends({ ...period, each: 'team' });
-    expect(new Map([...every.series].map(([team, points]) => [team, points.reduce((s, p) => s + p.cost, 0n)]))).toEqual(new Map(teams.rows.map((r) => [r.key, r.cost])));
+    expect(new Map([...every.series].map(([team, points]) => [team, points.reduce((s, p) => s + p.cost, 0n)]))).toEqual(
+      new Map(teams.rows.map((r) => [r.key, r.cost])),
+    );
 
-    const top = (await q.topFunctions({ ...period, scope: { kind: 'service', service: 'checkout' }, by: 'self', limit: 1 })).rows[0]!;
+    const top = (
+      await q.topFunctions({ ...period, scope: { kind: 'service', service: 'checkout' }, by: 'self', limit: 1 })
+    ).rows[0]!;
     for (const step of ['week', 'hour'] as const) {
-      const fn = await q.trend({ ...(step === 'hour' ? EDGES : period), subject: { kind: 'function', function: top.key, service: 'checkout' } });
-      const expected = step === 'hour' ? (await splitSums('checkout', EDGES.from, EDGES.to)).get(top.key)!.self : top.cost;
+      const fn = await q.trend({
+        ...(step === 'hour' ? EDGES : period),
+        subject: { kind: 'function', function: top.key, service: 'checkout' },
+      });
+      const expected =
+        step === 'hour' ? (await splitSums('checkout', EDGES.from, EDGES.to)).get(top.key)!.self : top.cost;
       expect(fn.points.reduce((s, p) => s + p.cost, 0n)).toBe(expected);
     }
   });
@@ -263,7 +354,10 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
   it('provenance names the price schedule, catalog revision and profile digests of the figures', async () => {
     const q = queries();
     const p = await q.provenance({ ...WEEK47, scope: { kind: 'service', service: 'checkout' } });
-    const [w] = (await db.query(`SELECT DISTINCT price_schedule_id, catalog_revision FROM cost_windows`)) as Array<{ price_schedule_id: string; catalog_revision: string }>;
+    const [w] = (await db.query(`SELECT DISTINCT price_schedule_id, catalog_revision FROM cost_windows`)) as Array<{
+      price_schedule_id: string;
+      catalog_revision: string;
+    }>;
     expect(p.priceScheduleIds).toEqual([w!.price_schedule_id]);
     expect(p.catalogRevisions).toEqual([w!.catalog_revision]);
     expect(p.priceIds).toEqual(['service=checkout@2026-01-01T00:00:00.000Z']);
@@ -281,8 +375,11 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       const q = queries();
       const out: unknown[] = [];
       for (const period of [WEEK47, EDGES]) {
-        for (const groupBy of ['service', 'team', 'label:endpoint', 'label:version'] as const) out.push(await q.rows({ ...period, groupBy }));
-        out.push(await q.topFunctions({ ...period, scope: { kind: 'team', team: 'payments' }, by: 'inclusive', limit: 50 }));
+        for (const groupBy of ['service', 'team', 'label:endpoint', 'label:version'] as const)
+          out.push(await q.rows({ ...period, groupBy }));
+        out.push(
+          await q.topFunctions({ ...period, scope: { kind: 'team', team: 'payments' }, by: 'inclusive', limit: 50 }),
+        );
         out.push(await q.topFunctions({ ...period, scope: { kind: 'org' }, by: 'self', limit: 20 }));
         out.push(await q.books(period));
         out.push(await q.trends({ ...period, each: 'service' }));
@@ -300,10 +397,14 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     await db.query(`DELETE FROM cost_function_service_day_builds`);
     const q = queries();
     const answers = await Promise.all(
-      ['checkout', 'ledger', 'checkout', 'search'].map((service) => q.topFunctions({ ...WEEK47, scope: { kind: 'service', service }, by: 'self', limit: 5 })),
+      ['checkout', 'ledger', 'checkout', 'search'].map((service) =>
+        q.topFunctions({ ...WEEK47, scope: { kind: 'service', service }, by: 'self', limit: 5 }),
+      ),
     );
     expect(answers[2]).toEqual(answers[0]);
-    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_function_service_day_builds`)) as [{ n: number }];
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_function_service_day_builds`)) as [
+      { n: number },
+    ];
     expect(n).toBeGreaterThan(0);
   });
 
@@ -318,6 +419,8 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     const after = await q.topFunctions({ ...WEEK47, scope, by: 'self', limit: 1000 });
     expect(after.total.cost).toBeGreaterThan(before.total.cost);
     const expected = await splitSums('checkout', WEEK47.from, WEEK47.to);
-    expect(new Map(after.rows.map((r) => [r.key, r.cost]))).toEqual(new Map([...expected].map(([k, v]) => [k, v.self])));
+    expect(new Map(after.rows.map((r) => [r.key, r.cost]))).toEqual(
+      new Map([...expected].map(([k, v]) => [k, v.self])),
+    );
   });
 });

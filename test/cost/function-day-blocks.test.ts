@@ -3,7 +3,15 @@ import type { DataSource } from 'typeorm';
 import { FunctionDayBlocks1795322317881 } from '../../migrations/1795322317881-FunctionDayBlocks';
 import { FunctionDayState, type DayBlock } from '../../src/cost/function-day-state';
 import { testDataSource, truncateTables } from '../support/database';
-import { attribute, attributionService, demoProfiles, dumpFacts, loadExampleCatalog, storeProfile, type DemoProfile } from './support';
+import {
+  attribute,
+  attributionService,
+  demoProfiles,
+  dumpFacts,
+  loadExampleCatalog,
+  storeProfile,
+  type DemoProfile,
+} from './support';
 
 const W06 = new Date('2026-11-21T06:00:00Z');
 const W07 = new Date('2026-11-21T07:00:00Z');
@@ -22,7 +30,9 @@ beforeEach(async () => {
 });
 
 async function rows(sql: string): Promise<string[]> {
-  return ((await db.query(`SELECT t::text AS row FROM (${sql}) t ORDER BY 1`)) as Array<{ row: string }>).map((r) => r.row);
+  return ((await db.query(`SELECT t::text AS row FROM (${sql}) t ORDER BY 1`)) as Array<{ row: string }>).map(
+    (r) => r.row,
+  );
 }
 
 const TOPS = `SELECT day, board, rank, service_id, function_id, self_microdollars, cum_microdollars, services FROM cost_function_day_tops`;
@@ -31,18 +41,26 @@ const STATES = `SELECT day, pairs, functions, top_size FROM cost_function_day_st
 
 describe('daily function facts in blocks', () => {
   it('the migration moves the daily rows into blocks and board lists exactly as an attribution writes them, and back down', async () => {
-    for (const p of demo.filter((d) => d.start.getTime() === W06.getTime() || d.start.getTime() === W07.getTime())) await storeProfile(db, p);
+    for (const p of demo.filter((d) => d.start.getTime() === W06.getTime() || d.start.getTime() === W07.getTime()))
+      await storeProfile(db, p);
     const service = attributionService(db);
     await attribute(db, service, W06);
     await attribute(db, service, W07);
-    const written = { facts: await dumpFacts(db), tops: await rows(TOPS), blocks: await rows(BLOCKS), states: await rows(STATES) };
+    const written = {
+      facts: await dumpFacts(db),
+      tops: await rows(TOPS),
+      blocks: await rows(BLOCKS),
+      states: await rows(STATES),
+    };
     expect(written.tops.length).toBeGreaterThan(100);
 
     const migration = new FunctionDayBlocks1795322317881();
     const runner = db.createQueryRunner();
     try {
       await migration.down(runner);
-      const [kind] = (await db.query(`SELECT relkind FROM pg_class WHERE relname = 'cost_function_days'`)) as Array<{ relkind: string }>;
+      const [kind] = (await db.query(`SELECT relkind FROM pg_class WHERE relname = 'cost_function_days'`)) as Array<{
+        relkind: string;
+      }>;
       expect(kind?.relkind).toBe('p'); // a partitioned table again
       expect(await rows(`SELECT * FROM cost_function_days`)).toEqual(written.facts.cost_function_days);
       await migration.up(runner);
@@ -71,7 +89,18 @@ describe('daily function facts in blocks', () => {
     await attribute(db, first, W06); // must start from the stored day (with W07), not from its own copy
     const incremental = (await dumpFacts(db)).cost_function_days;
 
-    const facts = ['cost_windows', 'cost_service_windows', 'cost_team_windows', 'cost_label_windows', 'cost_function_splits', 'cost_function_day_blocks', 'cost_function_day_tops', 'cost_function_day_states', 'cost_service_days', 'cost_team_days'];
+    const facts = [
+      'cost_windows',
+      'cost_service_windows',
+      'cost_team_windows',
+      'cost_label_windows',
+      'cost_function_splits',
+      'cost_function_day_blocks',
+      'cost_function_day_tops',
+      'cost_function_day_states',
+      'cost_service_days',
+      'cost_team_days',
+    ];
     await truncateTables(db, facts);
     const fresh = attributionService(db);
     await attribute(db, fresh, W06);
@@ -82,24 +111,61 @@ describe('daily function facts in blocks', () => {
 });
 
 describe('FunctionDayState', () => {
-  const split = (entries: Array<[number, bigint, bigint]>) => ({ ids: Int32Array.from(entries.map((e) => e[0])), self: entries.map((e) => e[1]), cum: entries.map((e) => e[2]) });
+  const split = (entries: Array<[number, bigint, bigint]>) => ({
+    ids: Int32Array.from(entries.map((e) => e[0])),
+    self: entries.map((e) => e[1]),
+    cum: entries.map((e) => e[2]),
+  });
 
   it('adds a window, replaces it, removes entries that reach zero and rebuilds from its own blocks', () => {
     const state = new FunctionDayState('2026-11-21');
-    expect(state.apply(2, null, split([[5, 3n, 4n], [300, 0n, 2n]]))).toBe(2);
+    expect(
+      state.apply(
+        2,
+        null,
+        split([
+          [5, 3n, 4n],
+          [300, 0n, 2n],
+        ]),
+      ),
+    ).toBe(2);
     expect(state.apply(1, null, split([[5, 1n, 1n]]))).toBe(1);
-    expect(state.apply(2, split([[5, 3n, 4n], [300, 0n, 2n]]), split([[5, 3n, 4n], [7, 1n, 1n]]))).toBe(2);
+    expect(
+      state.apply(
+        2,
+        split([
+          [5, 3n, 4n],
+          [300, 0n, 2n],
+        ]),
+        split([
+          [5, 3n, 4n],
+          [7, 1n, 1n],
+        ]),
+      ),
+    ).toBe(2);
     expect([...state.touchedBlocks].sort()).toEqual([0, 1]);
     const blocks = state.blocks(new Set([0, 1]));
-    const plain = (b: DayBlock) => ({ block: b.block, s: [...b.serviceIds], f: [...b.functionIds], x: [...b.self], c: [...b.cum] });
+    const plain = (b: DayBlock) => ({
+      block: b.block,
+      s: [...b.serviceIds],
+      f: [...b.functionIds],
+      x: [...b.self],
+      c: [...b.cum],
+    });
     expect(blocks.map(plain)).toEqual([{ block: 0, s: [1, 2, 2], f: [5, 5, 7], x: [1n, 3n, 1n], c: [1n, 4n, 1n] }]);
     expect(state.pairs).toBe(3);
     const rebuilt = FunctionDayState.fromBlocks('2026-11-21', blocks);
     expect(rebuilt.blocks(new Set([0])).map(plain)).toEqual(blocks.map(plain));
     const { boards, functions } = state.tops(2);
     expect(functions).toBe(2);
-    expect(boards.self.map((l) => [l.serviceId, l.functionId, l.self])).toEqual([[2, 5, 3n], [1, 5, 1n]]);
-    expect(boards['cross-inclusive'].map((l) => [l.functionId, l.cum, l.services])).toEqual([[5, 5n, 2], [7, 1n, 1]]);
+    expect(boards.self.map((l) => [l.serviceId, l.functionId, l.self])).toEqual([
+      [2, 5, 3n],
+      [1, 5, 1n],
+    ]);
+    expect(boards['cross-inclusive'].map((l) => [l.functionId, l.cum, l.services])).toEqual([
+      [5, 5n, 2],
+      [7, 1n, 1],
+    ]);
     expect(() => state.apply(1, split([[5, 2n, 1n]]), null)).toThrow(/below zero/);
   });
 });

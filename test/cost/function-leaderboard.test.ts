@@ -9,7 +9,14 @@ import { attribute, attributionService, demoProfiles, HOUR, loadExampleCatalog, 
 describe('finalists (no-random-access top-k over day lists)', () => {
   /** Random amounts per day for keys k0..k9 (absent = no entry that day), lists truncated at random depths. */
   const caseArb = fc.record({
-    days: fc.array(fc.dictionary(fc.constantFrom('k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9'), fc.bigInt({ min: 0n, max: 30n }), { maxKeys: 10 }), { minLength: 1, maxLength: 5 }),
+    days: fc.array(
+      fc.dictionary(
+        fc.constantFrom('k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8', 'k9'),
+        fc.bigInt({ min: 0n, max: 30n }),
+        { maxKeys: 10 },
+      ),
+      { minLength: 1, maxLength: 5 },
+    ),
     depths: fc.array(fc.integer({ min: 0, max: 11 }), { minLength: 5, maxLength: 5 }),
     limit: fc.integer({ min: 1, max: 6 }),
   });
@@ -26,8 +33,12 @@ describe('finalists (no-random-access top-k over day lists)', () => {
         });
         const result = finalists(lists, limit);
         const totals = new Map<string, bigint>();
-        for (const amounts of days) for (const [k, v] of Object.entries(amounts)) totals.set(k, (totals.get(k) ?? 0n) + v);
-        const top = [...totals].sort(([ka, a], [kb, b]) => (a === b ? (ka < kb ? -1 : 1) : a > b ? -1 : 1)).slice(0, limit).map(([k]) => k);
+        for (const amounts of days)
+          for (const [k, v] of Object.entries(amounts)) totals.set(k, (totals.get(k) ?? 0n) + v);
+        const top = [...totals]
+          .sort(([ka, a], [kb, b]) => (a === b ? (ka < kb ? -1 : 1) : a > b ? -1 : 1))
+          .slice(0, limit)
+          .map(([k]) => k);
         if (lists.every((l) => l.complete)) expect(result).not.toBeNull();
         if (result !== null) for (const k of top) expect(result).toContain(k);
       }),
@@ -47,17 +58,38 @@ describe('function leaderboards from the day lists agree with summing every dail
     await loadExampleCatalog(db);
     // The demo windows of 2026-11-21, and the early ones again on the 20th and the 22nd: three days of facts.
     const demo = demoProfiles();
-    const placed = [...demo.map((p) => ({ p, start: p.start })), ...demo.filter((p) => p.start.getUTCHours() < 9).flatMap((p) => [{ p, start: new Date(p.start.getTime() - DAY) }, { p, start: new Date(p.start.getTime() + DAY + HOUR) }])];
+    const placed = [
+      ...demo.map((p) => ({ p, start: p.start })),
+      ...demo
+        .filter((p) => p.start.getUTCHours() < 9)
+        .flatMap((p) => [
+          { p, start: new Date(p.start.getTime() - DAY) },
+          { p, start: new Date(p.start.getTime() + DAY + HOUR) },
+        ]),
+    ];
     for (const { p, start } of placed) await storeProfile(db, p, { start, salt: start.toISOString() });
     const service = attributionService(db);
-    for (const start of [...new Set(placed.map((x) => x.start.getTime()))].sort()) await attribute(db, service, new Date(start));
+    for (const start of [...new Set(placed.map((x) => x.start.getTime()))].sort())
+      await attribute(db, service, new Date(start));
   });
 
   const periods: Array<[string, Period, Period]> = [
     ['one day', { from: new Date(D21), to: new Date(D21 + DAY) }, { from: new Date(D21 - DAY), to: new Date(D21) }],
-    ['three days', { from: new Date(D21 - DAY), to: new Date(D21 + 2 * DAY) }, { from: new Date(D21 - 4 * DAY), to: new Date(D21 - DAY) }],
-    ['two days, previous with facts', { from: new Date(D21 + DAY), to: new Date(D21 + 3 * DAY) }, { from: new Date(D21 - DAY), to: new Date(D21 + DAY) }],
-    ['no facts', { from: new Date(D21 + 5 * DAY), to: new Date(D21 + 6 * DAY) }, { from: new Date(D21 + 4 * DAY), to: new Date(D21 + 5 * DAY) }],
+    [
+      'three days',
+      { from: new Date(D21 - DAY), to: new Date(D21 + 2 * DAY) },
+      { from: new Date(D21 - 4 * DAY), to: new Date(D21 - DAY) },
+    ],
+    [
+      'two days, previous with facts',
+      { from: new Date(D21 + DAY), to: new Date(D21 + 3 * DAY) },
+      { from: new Date(D21 - DAY), to: new Date(D21 + DAY) },
+    ],
+    [
+      'no facts',
+      { from: new Date(D21 + 5 * DAY), to: new Date(D21 + 6 * DAY) },
+      { from: new Date(D21 + 4 * DAY), to: new Date(D21 + 5 * DAY) },
+    ],
   ];
 
   /** Keeps only the first `size` lines of every stored day list (as if the lists were that short). */
@@ -86,8 +118,12 @@ describe('function leaderboards from the day lists agree with summing every dail
     for (const [, current, previous] of periods) {
       for (const limit of [1, 3, 10, 50]) {
         for (const by of ['self', 'inclusive'] as const) {
-          expect(await fast.functions(current, previous, by, limit)).toEqual(await repo.functionsBySum(current, previous, by, limit));
-          expect(await fast.crossServiceFunctions(current, previous, by, limit)).toEqual(await repo.crossServiceFunctionsBySum(current, previous, by, limit));
+          expect(await fast.functions(current, previous, by, limit)).toEqual(
+            await repo.functionsBySum(current, previous, by, limit),
+          );
+          expect(await fast.crossServiceFunctions(current, previous, by, limit)).toEqual(
+            await repo.crossServiceFunctionsBySum(current, previous, by, limit),
+          );
           asked += 2;
         }
       }

@@ -6,7 +6,13 @@ import { DataSource } from 'typeorm';
 import { ApiKeyService } from '../../src/api/auth/api-key.service';
 import { CatalogRepository } from '../../src/catalog/catalog.repository';
 import { AttributionService } from '../../src/cost/attribution.service';
-import { attributeWindow as attributePure, formatScaled, sumAttributions, type AttributionSummary, type WindowAttribution } from '../../src/domain/cost';
+import {
+  attributeWindow as attributePure,
+  formatScaled,
+  sumAttributions,
+  type AttributionSummary,
+  type WindowAttribution,
+} from '../../src/domain/cost';
 import { startTestApp, type TestApp } from '../support/app';
 import { CATALOG_DIR, demoProfiles, HOUR, LABEL_KEYS, SETTINGS, storeProfile, type DemoProfile } from './support';
 
@@ -41,7 +47,9 @@ beforeAll(async () => {
   readKey = (await app.app.get(ApiKeyService).create('leaderboards-read', ['read'])).key;
   adminKey = (await app.app.get(ApiKeyService).create('leaderboards-admin', ['admin'])).key;
   const db = app.app.get(DataSource);
-  await db.query(`TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days`);
+  await db.query(
+    `TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days`,
+  );
   const demo = demoProfiles();
   const placed: Array<{ p: DemoProfile; start: Date }> = [
     ...demo.map((p) => ({ p, start: p.start })),
@@ -51,9 +59,29 @@ beforeAll(async () => {
   const catalog = (await new CatalogRepository(db).currentGood())!;
   const attribution = app.app.get(AttributionService);
   for (const start of [...new Set(placed.map((x) => x.start.getTime()))].sort()) {
-    await db.transaction((tx) => attribution.attributeWindow({ start: new Date(start), end: new Date(start + HOUR) }, tx));
-    const inputs = placed.filter((x) => x.start.getTime() === start).map((x) => ({ serviceName: x.p.service, fold: x.p.fold, cpuNanoseconds: x.p.cpu, source: 'demo', profileDigest: x.p.service }));
-    windows.set(start, attributePure({ window: { startMs: start, endMs: start + HOUR }, services: inputs, catalog: catalog.catalog, catalogRevision: catalog.revision, settings: SETTINGS, labelKeys: LABEL_KEYS }));
+    await db.transaction((tx) =>
+      attribution.attributeWindow({ start: new Date(start), end: new Date(start + HOUR) }, tx),
+    );
+    const inputs = placed
+      .filter((x) => x.start.getTime() === start)
+      .map((x) => ({
+        serviceName: x.p.service,
+        fold: x.p.fold,
+        cpuNanoseconds: x.p.cpu,
+        source: 'demo',
+        profileDigest: x.p.service,
+      }));
+    windows.set(
+      start,
+      attributePure({
+        window: { startMs: start, endMs: start + HOUR },
+        services: inputs,
+        catalog: catalog.catalog,
+        catalogRevision: catalog.revision,
+        settings: SETTINGS,
+        labelKeys: LABEL_KEYS,
+      }),
+    );
   }
 });
 
@@ -111,7 +139,9 @@ function percent(current: bigint, previous: bigint): string | null {
 
 describe('GET /api/v1/leaderboards', () => {
   it('services for an hourly period, with the previous period of equal length and exact money strings', async () => {
-    const { status, body } = await get('/api/v1/leaderboards/services?from=2026-11-21T09:00:00Z&to=2026-11-21T12:00:00Z&limit=3');
+    const { status, body } = await get(
+      '/api/v1/leaderboards/services?from=2026-11-21T09:00:00Z&to=2026-11-21T12:00:00Z&limit=3',
+    );
     expect(status).toBe(200);
     const current = oracle('2026-11-21T09:00:00Z', '2026-11-21T12:00:00Z');
     const previous = oracle('2026-11-21T06:00:00Z', '2026-11-21T09:00:00Z');
@@ -137,7 +167,11 @@ describe('GET /api/v1/leaderboards', () => {
         defaultPriced: false,
         cost: { microdollars: String(expected.microdollars), dollars: formatScaled(expected.microdollars, 6) },
         previous: { microdollars: String(before), dollars: formatScaled(before, 6) },
-        change: { microdollars: String(expected.microdollars - before), dollars: formatScaled(expected.microdollars - before, 6), percent: percent(expected.microdollars, before) },
+        change: {
+          microdollars: String(expected.microdollars - before),
+          dollars: formatScaled(expected.microdollars - before, 6),
+          percent: percent(expected.microdollars, before),
+        },
       });
     });
   });
@@ -148,10 +182,24 @@ describe('GET /api/v1/leaderboards', () => {
     for (const by of ['self', 'inclusive'] as const) {
       const { status, body } = await get(`/api/v1/leaderboards/teams?from=2026-11-21&to=2026-11-22&limit=50&by=${by}`);
       expect(status).toBe(200);
-      const amount = (t: { ownMicrodollars: bigint; rolledUpMicrodollars: bigint }) => (by === 'self' ? t.ownMicrodollars : t.rolledUpMicrodollars);
+      const amount = (t: { ownMicrodollars: bigint; rolledUpMicrodollars: bigint }) =>
+        by === 'self' ? t.ownMicrodollars : t.rolledUpMicrodollars;
       const got = new Map(body.rows.map((r) => [r.team, [r.kind, r.cost.microdollars, r.previous.microdollars]]));
       expect(got).toEqual(
-        new Map(current.teams.map((t) => [t.team, [t.kind, String(amount(t)), String(amount(previous.teams.find((p) => p.team === t.team) ?? { ownMicrodollars: 0n, rolledUpMicrodollars: 0n }))]])),
+        new Map(
+          current.teams.map((t) => [
+            t.team,
+            [
+              t.kind,
+              String(amount(t)),
+              String(
+                amount(
+                  previous.teams.find((p) => p.team === t.team) ?? { ownMicrodollars: 0n, rolledUpMicrodollars: 0n },
+                ),
+              ),
+            ],
+          ]),
+        ),
       );
       const values = body.rows.map((r) => BigInt(r.cost.microdollars));
       expect(values).toEqual([...values].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
@@ -171,7 +219,8 @@ describe('GET /api/v1/leaderboards', () => {
 
     for (const by of ['self', 'inclusive'] as const) {
       const { body } = await get(`/api/v1/leaderboards/functions?from=2026-11-21&to=2026-11-22&limit=10&by=${by}`);
-      const pick = (f?: { selfMicrodollars: bigint; cumMicrodollars: bigint }) => (f ? (by === 'self' ? f.selfMicrodollars : f.cumMicrodollars) : 0n);
+      const pick = (f?: { selfMicrodollars: bigint; cumMicrodollars: bigint }) =>
+        f ? (by === 'self' ? f.selfMicrodollars : f.cumMicrodollars) : 0n;
       const ranked = current.functions.map(pick).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
       expect(body.rows.map((r) => BigInt(r.cost.microdollars))).toEqual(ranked.slice(0, 10));
       for (const row of body.rows) {
@@ -184,16 +233,26 @@ describe('GET /api/v1/leaderboards', () => {
       }
     }
 
-    const cross = (await get('/api/v1/leaderboards/cross-service-functions?from=2026-11-21&to=2026-11-22&limit=5&by=inclusive')).body;
+    const cross = (
+      await get('/api/v1/leaderboards/cross-service-functions?from=2026-11-21&to=2026-11-22&limit=5&by=inclusive')
+    ).body;
     const bySelf = new Map<string, { self: bigint; cum: bigint; services: number }>();
     for (const f of current.functions) {
       const line = bySelf.get(f.function) ?? { self: 0n, cum: 0n, services: 0 };
-      bySelf.set(f.function, { self: line.self + f.selfMicrodollars, cum: line.cum + f.cumMicrodollars, services: line.services + 1 });
+      bySelf.set(f.function, {
+        self: line.self + f.selfMicrodollars,
+        cum: line.cum + f.cumMicrodollars,
+        services: line.services + 1,
+      });
     }
     expect(cross.rows).toHaveLength(5);
     for (const row of cross.rows) {
       const f = bySelf.get(row.function)!;
-      expect([row.inclusive.microdollars, row.self.microdollars, row.services]).toEqual([String(f.cum), String(f.self), f.services]);
+      expect([row.inclusive.microdollars, row.self.microdollars, row.services]).toEqual([
+        String(f.cum),
+        String(f.self),
+        f.services,
+      ]);
     }
     // Inclusive figures overlap; the total is the window costs, never a sum of inclusive figures.
     expect(cross.total.microdollars).toBe(String(current.totalMicrodollars));
@@ -201,7 +260,8 @@ describe('GET /api/v1/leaderboards', () => {
     // The day before has no previous day: percent is null, never a division by zero.
     const first = (await get('/api/v1/leaderboards/functions?from=2026-11-20&to=2026-11-21&limit=3')).body;
     expect(first.rows.length).toBe(3);
-    for (const row of first.rows) expect(row.change).toMatchObject({ percent: null, microdollars: row.cost.microdollars });
+    for (const row of first.rows)
+      expect(row.change).toMatchObject({ percent: null, microdollars: row.cost.microdollars });
     expect(first.totalChange.percent).toBeNull();
   });
 
@@ -230,7 +290,12 @@ describe('GET /api/v1/catalog and /readyz', () => {
     expect(ok.lastError).toBeNull();
     const search = oracle('2026-11-20T00:00:00Z', '2026-11-22T00:00:00Z').services.find((s) => s.service === 'search')!;
     expect(ok.unownedServices).toEqual([
-      { service: 'search', firstSeenDay: '2026-11-20', lastSeenDay: '2026-11-21', cost: { microdollars: String(search.microdollars), dollars: formatScaled(search.microdollars, 6) } },
+      {
+        service: 'search',
+        firstSeenDay: '2026-11-20',
+        lastSeenDay: '2026-11-21',
+        cost: { microdollars: String(search.microdollars), dollars: formatScaled(search.microdollars, 6) },
+      },
     ]);
     expect((await get('/readyz')).body.details.catalog).toMatchObject({ status: 'up', revision: ok.current.revision });
 
@@ -239,21 +304,32 @@ describe('GET /api/v1/catalog and /readyz', () => {
     // A bad entity (a malformed owner reference) is reported and skipped; the rest loads as the revision in force.
     await writeFile(file, good.replace('owner: group:default/payments', 'owner: "group:default/no/such-team"'));
     try {
-      const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } });
+      const reload = await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
       const skipped = (await reload.json()) as Body;
       expect(reload.status).toBe(200);
       expect(skipped.current.revision).not.toBe(ok.current.revision);
       expect(skipped.current.services).not.toContainEqual(expect.objectContaining({ service: 'checkout' }));
       expect(skipped.current.problems).toEqual([expect.objectContaining({ file, field: 'spec.owner' })]);
       expect(skipped.lastError).toBeNull();
-      expect((await get('/readyz')).body.details.catalog).toMatchObject({ status: 'up', revision: skipped.current.revision });
+      expect((await get('/readyz')).body.details.catalog).toMatchObject({
+        status: 'up',
+        revision: skipped.current.revision,
+      });
       // Nothing loadable at all: the revision in force stays, and the failed load is shown.
       await writeFile(file, 'kind: Component\nmetadata:\n  name: [unclosed\n');
       const groups = path.join(dir, 'groups.yaml');
       const groupsText = await readFile(groups, 'utf8');
       await writeFile(groups, '');
       try {
-        const broken = (await (await fetch(`${app.baseUrl}/api/v1/catalog/reload`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } })).json()) as Body;
+        const broken = (await (
+          await fetch(`${app.baseUrl}/api/v1/catalog/reload`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${adminKey}` },
+          })
+        ).json()) as Body;
         expect(broken.current.revision).toBe(skipped.current.revision);
         expect(broken.lastError!.errors).toContainEqual(expect.objectContaining({ file, field: '(yaml)' }));
         const ready = await get('/readyz');

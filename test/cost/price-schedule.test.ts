@@ -11,11 +11,21 @@ describe('a stored price schedule', () => {
         currency: 'EUR',
         prices: [
           { costPerCoreHour: '0.0316', effectiveFrom: '2026-01-01' },
-          { id: 'eu-2027', costPerCoreHour: '0.041', effectiveFrom: '2027-01-01T00:00:00Z', scope: { region: 'eu-west-1' } },
+          {
+            id: 'eu-2027',
+            costPerCoreHour: '0.041',
+            effectiveFrom: '2027-01-01T00:00:00Z',
+            scope: { region: 'eu-west-1' },
+          },
           { costPerCoreHour: 0.05, effectiveFrom: '2026-06-01', scope: { service: 'checkout' } },
         ],
         cost: {
-          default: { mode: 'allocated', fleetCores: '2400.5', bill: { amount: '123456.789012', per: 'month' }, scope: { cluster: 'prod' } },
+          default: {
+            mode: 'allocated',
+            fleetCores: '2400.5',
+            bill: { amount: '123456.789012', per: 'month' },
+            scope: { cluster: 'prod' },
+          },
           sources: { pyro: { mode: 'measured', samplingFraction: '0.25' } },
         },
       },

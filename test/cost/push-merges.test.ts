@@ -3,7 +3,14 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AttributionService } from '../../src/cost/attribution.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
 import { testDataSource, truncateTables } from '../support/database';
-import { attribute, attributionService, demoProfiles, loadExampleCatalog, storeProfile, type DemoProfile } from './support';
+import {
+  attribute,
+  attributionService,
+  demoProfiles,
+  loadExampleCatalog,
+  storeProfile,
+  type DemoProfile,
+} from './support';
 
 const W = new Date('2026-11-21T06:00:00Z');
 
@@ -53,9 +60,13 @@ describe('pushes compacted per window', () => {
   it('attributes a window of many pushes as one merge plus what came after, with the facts of reading every push', async () => {
     await push(40);
     await attribute(db, service, W);
-    const [merge] = (await db.query(`SELECT service, profile_count, through_id::text FROM profile_push_merges ORDER BY service`)) as Array<{ profile_count: number }>;
+    const [merge] = (await db.query(
+      `SELECT service, profile_count, through_id::text FROM profile_push_merges ORDER BY service`,
+    )) as Array<{ profile_count: number }>;
     expect(merge).toMatchObject({ profile_count: expect.any(Number) });
-    const merged = (await db.query(`SELECT sum(profile_count)::int AS n FROM profile_push_merges`)) as Array<{ n: number }>;
+    const merged = (await db.query(`SELECT sum(profile_count)::int AS n FROM profile_push_merges`)) as Array<{
+      n: number;
+    }>;
     expect(merged[0]!.n).toBe(40);
 
     await push(10, 40);
@@ -64,7 +75,9 @@ describe('pushes compacted per window', () => {
     expect(read.merges.reduce((n, m) => n + m.profileCount, 0)).toBe(40);
     await attribute(db, service, W);
     const compacted = await facts();
-    expect((await db.query(`SELECT sum(profile_count)::int AS n FROM profile_push_merges`)) as unknown[]).toEqual([{ n: 50 }]);
+    expect((await db.query(`SELECT sum(profile_count)::int AS n FROM profile_push_merges`)) as unknown[]).toEqual([
+      { n: 50 },
+    ]);
 
     // The same window read push by push (no merges) gives exactly the same facts, and again after that.
     await db.query(`DELETE FROM profile_push_merges`);
@@ -80,7 +93,9 @@ describe('pushes compacted per window', () => {
     await push(1);
     await attribute(db, service, W);
     expect(await db.query(`SELECT count(*)::int AS n FROM profile_push_merges`)).toEqual([{ n: 0 }]);
-    const [row] = (await db.query(`SELECT profile_digests FROM cost_service_windows`)) as Array<{ profile_digests: string[] }>;
+    const [row] = (await db.query(`SELECT profile_digests FROM cost_service_windows`)) as Array<{
+      profile_digests: string[];
+    }>;
     expect(row!.profile_digests).toHaveLength(1);
     expect(row!.profile_digests[0]).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -52,16 +52,29 @@ export function demoProfiles(services?: readonly string[]): DemoProfile[] {
       if (!m) continue;
       const bytes = readFileSync(path.join(DEMO, service, file));
       const fold = foldProfile(bytes, { labelKeys: LABEL_KEYS });
-      out.push({ service, start: new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`), bytes, fold, cpu: cpuNanoseconds(fold) as bigint });
+      out.push({
+        service,
+        start: new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`),
+        bytes,
+        fold,
+        cpu: cpuNanoseconds(fold) as bigint,
+      });
     }
   }
   return out;
 }
 
 /** Stores a demo profile into the window starting at `start` (default: its own), as source `demo`. */
-export async function storeProfile(db: DataSource, p: DemoProfile, options: { start?: Date; source?: string; salt?: string } = {}): Promise<void> {
+export async function storeProfile(
+  db: DataSource,
+  p: DemoProfile,
+  options: { start?: Date; source?: string; salt?: string } = {},
+): Promise<void> {
   const start = options.start ?? p.start;
-  const digest = createHash('sha256').update(p.bytes).update(options.salt ?? '').digest('hex');
+  const digest = createHash('sha256')
+    .update(p.bytes)
+    .update(options.salt ?? '')
+    .digest('hex');
   await new ProfileRepository(db).insert({
     source: options.source ?? 'demo',
     service: p.service,
@@ -83,16 +96,32 @@ export async function storeProfile(db: DataSource, p: DemoProfile, options: { st
 export async function loadExampleCatalog(db: DataSource, dir = CATALOG_DIR): Promise<void> {
   const loaded = await new CatalogLoader().load(dir);
   if (!loaded.ok) throw new Error(`example catalog has problems: ${JSON.stringify(loaded.problems)}`);
-  await new CatalogRepository(db).record({ status: 'ok', revision: loaded.revision, sourceDir: dir, files: loaded.files, catalog: loaded.catalog, errors: loaded.problems });
+  await new CatalogRepository(db).record({
+    status: 'ok',
+    revision: loaded.revision,
+    sourceDir: dir,
+    files: loaded.files,
+    catalog: loaded.catalog,
+    errors: loaded.problems,
+  });
 }
 
 export function attributionService(db: DataSource, settings: AttributionSettings = SETTINGS): AttributionService {
-  return new AttributionService(new ProfileRepository(db), new CatalogRepository(db), settings, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
+  return new AttributionService(
+    new ProfileRepository(db),
+    new CatalogRepository(db),
+    settings,
+    new FunctionDictionary(db),
+    new AttributionRepository(),
+    new FunctionDayRepository(),
+  );
 }
 
 /** Attributes the hourly window at `start` in its own transaction. */
 export function attribute(db: DataSource, service: AttributionService, start: Date) {
-  return db.transaction((tx: EntityManager) => service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx));
+  return db.transaction((tx: EntityManager) =>
+    service.attributeWindow({ start, end: new Date(start.getTime() + HOUR) }, tx),
+  );
 }
 
 export const FACT_TABLES = [
@@ -111,8 +140,13 @@ export const FACT_TABLES = [
 export async function dumpFacts(db: DataSource, windowStart?: Date): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of FACT_TABLES) {
-    const filter = windowStart && !['cost_function_days', 'cost_service_days', 'cost_team_days', 'price_schedules'].includes(table) ? `WHERE window_start = '${windowStart.toISOString()}'` : '';
-    const rows = (await db.query(`SELECT t::text AS row FROM ${table} t ${filter} ORDER BY 1`)) as Array<{ row: string }>;
+    const filter =
+      windowStart && !['cost_function_days', 'cost_service_days', 'cost_team_days', 'price_schedules'].includes(table)
+        ? `WHERE window_start = '${windowStart.toISOString()}'`
+        : '';
+    const rows = (await db.query(`SELECT t::text AS row FROM ${table} t ${filter} ORDER BY 1`)) as Array<{
+      row: string;
+    }>;
     out[table] = rows.map((r) => r.row);
   }
   return out;

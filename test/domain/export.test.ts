@@ -4,21 +4,33 @@ import { coreHours, fixed, share } from '../../src/domain/export/api-format';
 import { csvLine, csvTable, parseCsv } from '../../src/domain/export/csv';
 import { billingPeriodOf, FOCUS_COLUMNS, focusRow, focusTime, type FocusCharge } from '../../src/domain/export/focus';
 
-const PARTIES = { billingAccountId: 'acct', billingAccountName: 'Acme', providerName: 'flamebill', publisherName: 'flamebill', invoiceIssuerName: 'flamebill', serviceName: 'Profiled CPU' };
+const PARTIES = {
+  billingAccountId: 'acct',
+  billingAccountName: 'Acme',
+  providerName: 'flamebill',
+  publisherName: 'flamebill',
+  invoiceIssuerName: 'flamebill',
+  serviceName: 'Profiled CPU',
+};
 
 describe('CSV (RFC 4180)', () => {
   it('quotes only fields with a comma, quote, CR or LF, doubling quotes; CRLF line ends; null is empty', () => {
-    expect(csvLine(['a', 'b,c', 'say "hi"', 'two\nlines', 'cr\r', null, undefined, 12n, true])).toBe('a,"b,c","say ""hi""","two\nlines","cr\r",,,12,true\r\n');
+    expect(csvLine(['a', 'b,c', 'say "hi"', 'two\nlines', 'cr\r', null, undefined, 12n, true])).toBe(
+      'a,"b,c","say ""hi""","two\nlines","cr\r",,,12,true\r\n',
+    );
     expect(csvTable(['x', 'y'], [])).toBe('x,y\r\n');
   });
 
   it('parses back what it writes, for any strings', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.string(), { minLength: 2, maxLength: 5 }), { minLength: 1, maxLength: 5 }), (rows) => {
-        const width = rows[0]!.length;
-        const table = rows.map((r) => [...r, ...Array<string>(width).fill('')].slice(0, width));
-        expect(parseCsv(csvTable(table[0]!, table.slice(1)))).toEqual(table);
-      }),
+      fc.property(
+        fc.array(fc.array(fc.string(), { minLength: 2, maxLength: 5 }), { minLength: 1, maxLength: 5 }),
+        (rows) => {
+          const width = rows[0]!.length;
+          const table = rows.map((r) => [...r, ...Array<string>(width).fill('')].slice(0, width));
+          expect(parseCsv(csvTable(table[0]!, table.slice(1)))).toEqual(table);
+        },
+      ),
     );
   });
 });
@@ -72,7 +84,19 @@ describe('FOCUS rows', () => {
       Tags: '{"team":"payments","system":"shop"}',
       x_CostMicrounits: '1234567',
     });
-    expect(focusRow(charge('2026-11-21T00:00:00Z', '2026-11-22T00:00:00Z', { resource: '__idle__', team: null, system: null, cpuNanoseconds: null, priceId: null }), 'EUR', PARTIES)).toMatchObject({
+    expect(
+      focusRow(
+        charge('2026-11-21T00:00:00Z', '2026-11-22T00:00:00Z', {
+          resource: '__idle__',
+          team: null,
+          system: null,
+          cpuNanoseconds: null,
+          priceId: null,
+        }),
+        'EUR',
+        PARTIES,
+      ),
+    ).toMatchObject({
       PricingQuantity: '0.000000000',
       Tags: '{}',
       x_Team: null,
@@ -85,7 +109,10 @@ describe('FOCUS rows', () => {
   });
 
   it('billing periods and times', () => {
-    expect(billingPeriodOf(Date.parse('2028-02-29T23:00:00Z'))).toEqual({ startMs: Date.parse('2028-02-01T00:00:00Z'), endMs: Date.parse('2028-03-01T00:00:00Z') });
+    expect(billingPeriodOf(Date.parse('2028-02-29T23:00:00Z'))).toEqual({
+      startMs: Date.parse('2028-02-01T00:00:00Z'),
+      endMs: Date.parse('2028-03-01T00:00:00Z'),
+    });
     expect(focusTime(Date.parse('2026-11-21T06:00:00.000Z'))).toBe('2026-11-21T06:00:00Z');
   });
 });

@@ -13,7 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `flamebill serve` expecting it to refuse to start; returns its single stderr line. */
 async function serveFailure(env: Record<string, string>): Promise<string> {
-  const result = await runCli(['serve'], { env: cliEnv({ FLAMEBILL_DATA_DIR: path.join(dir, 'data'), ...env }), cwd: dir, timeoutMs: 30_000 });
+  const result = await runCli(['serve'], {
+    env: cliEnv({ FLAMEBILL_DATA_DIR: path.join(dir, 'data'), ...env }),
+    cwd: dir,
+    timeoutMs: 30_000,
+  });
   expect(result.code).toBe(1);
   expect(result.stdout).toBe('');
   const lines = result.stderr.split('\n').filter((line) => line.length > 0);
@@ -30,7 +34,9 @@ describe('flamebill serve with a wrong setting exits 1 with one line naming it',
 
   it('unknown key in the settings file, with its line', async () => {
     writeFileSync(path.join(dir, 'typo.yaml'), 'server:\n  port: 3000\ndatabse:\n  url: postgres://x@y/z\n');
-    expect(await serveFailure({ FLAMEBILL_CONFIG: 'typo.yaml' })).toBe('flamebill: invalid setting databse (typo.yaml:3:1): unknown key');
+    expect(await serveFailure({ FLAMEBILL_CONFIG: 'typo.yaml' })).toBe(
+      'flamebill: invalid setting databse (typo.yaml:3:1): unknown key',
+    );
   });
 
   it('unreachable DATABASE_URL, without its password', async () => {

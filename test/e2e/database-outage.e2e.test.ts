@@ -19,7 +19,10 @@ describe('a database outage', () => {
   beforeAll(async () => {
     database = new URL(await testDatabaseUrl()).pathname.slice(1);
     // attribute every second: a job that needs the database at every tick.
-    app = await startTestApp({ logLevel: 'fatal', settings: { schedules: { enabled: true, demo: false, attribute: '* * * * * *' } } });
+    app = await startTestApp({
+      logLevel: 'fatal',
+      settings: { schedules: { enabled: true, demo: false, attribute: '* * * * * *' } },
+    });
   });
   afterAll(async () => {
     await admin(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
@@ -36,7 +39,10 @@ describe('a database outage', () => {
     await vi.waitFor(async () => expect((await readyz()).status).toBe(200), { timeout: 10_000 });
 
     await admin(`ALTER DATABASE ${database} ALLOW_CONNECTIONS false`);
-    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [database]);
+    await admin(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [database],
+    );
     // The catalog's periodic re-check runs during the outage, as it would within its minute.
     await (app.app.get(CatalogService) as unknown as { reloadLogged(): Promise<void> }).reloadLogged();
     const down = await readyz();
@@ -48,7 +54,10 @@ describe('a database outage', () => {
     const back = Date.now();
     await vi.waitFor(async () => expect((await readyz()).status).toBe(200), { timeout: 10_000, interval: 250 });
     expect(Date.now() - back).toBeLessThan(10_000);
-    await vi.waitFor(async () => expect((await readyz()).body.catalog?.status).toBe('up'), { timeout: 10_000, interval: 250 });
+    await vi.waitFor(async () => expect((await readyz()).body.catalog?.status).toBe('up'), {
+      timeout: 10_000,
+      interval: 250,
+    });
     await vi.waitFor(
       async () => {
         const runs = await queryOnce<{ n: number }>(

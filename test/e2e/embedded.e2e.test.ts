@@ -44,7 +44,11 @@ function postgresServing(dir: string): number[] {
 }
 
 function instanceState(): { ownerPid: number; postmasterPid: number; port: number } {
-  return JSON.parse(readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')) as { ownerPid: number; postmasterPid: number; port: number };
+  return JSON.parse(readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')) as {
+    ownerPid: number;
+    postmasterPid: number;
+    port: number;
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -56,9 +60,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readyz(url: string): Promise<{ status: number; body: { status: string; details: Record<string, { status: string }> } }> {
+async function readyz(
+  url: string,
+): Promise<{ status: number; body: { status: string; details: Record<string, { status: string }> } }> {
   const response = await fetch(`${url}/readyz`);
-  return { status: response.status, body: (await response.json()) as { status: string; details: Record<string, { status: string }> } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { status: string; details: Record<string, { status: string }> },
+  };
 }
 
 describe('serve on the embedded PostgreSQL', () => {
@@ -98,7 +107,9 @@ describe('serve on the embedded PostgreSQL', () => {
 
     const second = await startServe();
     expect((await readyz(second.url)).status).toBe(200);
-    expect(second.output()).toContain(`previous flamebill process ${first.child.pid} is gone but its PostgreSQL (pid ${orphan}) still runs: stopping it`);
+    expect(second.output()).toContain(
+      `previous flamebill process ${first.child.pid} is gone but its PostgreSQL (pid ${orphan}) still runs: stopping it`,
+    );
     expect(isAlive(orphan)).toBe(false);
     const state = instanceState();
     expect(state.ownerPid).toBe(second.child.pid);

@@ -44,7 +44,10 @@ describe('the jobs process of flamebill serve', () => {
     chmodSync(dataDir, 0o755);
     await ensureBuilt();
     databaseUrl = await createEmptyDatabase('jobsproc');
-    serve = await spawnServe({ env: cliEnv({ DATABASE_URL: databaseUrl, PORT: '0', FLAMEBILL_DATA_DIR: dataDir }), timeoutMs: 90_000 });
+    serve = await spawnServe({
+      env: cliEnv({ DATABASE_URL: databaseUrl, PORT: '0', FLAMEBILL_DATA_DIR: dataDir }),
+      timeoutMs: 90_000,
+    });
   }, 180_000);
   afterAll(() => {
     serve?.child.kill('SIGKILL');
@@ -52,7 +55,8 @@ describe('the jobs process of flamebill serve', () => {
   });
 
   const readyz = async (): Promise<{ jobs?: { status: string; pid?: number } }> =>
-    ((await (await fetch(`${serve.url}/readyz`)).json()) as { details: { jobs?: { status: string; pid?: number } } }).details;
+    ((await (await fetch(`${serve.url}/readyz`)).json()) as { details: { jobs?: { status: string; pid?: number } } })
+      .details;
 
   it('attributes the first start in a child process, restarts it when it dies, and the child ends with its parent', async () => {
     const parent = serve.child.pid!;
@@ -63,20 +67,35 @@ describe('the jobs process of flamebill serve', () => {
     // The demo is loaded and attributed by the child: every attribution lease was held by its pid, none by the server's.
     await vi.waitFor(
       async () => {
-        const rows = await queryOnce<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM work_items WHERE job = 'attribute' AND status = 'done'`);
+        const rows = await queryOnce<{ n: number }>(
+          databaseUrl,
+          `SELECT count(*)::int AS n FROM work_items WHERE job = 'attribute' AND status = 'done'`,
+        );
         expect(rows[0]!.n).toBe(6);
       },
       { timeout: 60_000, interval: 500 },
     );
-    const owners = await queryOnce<{ owner: string }>(databaseUrl, `SELECT DISTINCT split_part(lease_owner, ':', 2) AS owner FROM work_items WHERE job = 'attribute'`);
+    const owners = await queryOnce<{ owner: string }>(
+      databaseUrl,
+      `SELECT DISTINCT split_part(lease_owner, ':', 2) AS owner FROM work_items WHERE job = 'attribute'`,
+    );
     expect(owners).toEqual([{ owner: String(child) }]);
 
     // A jobs process that dies is restarted; the server keeps answering meanwhile.
     process.kill(child!, 'SIGKILL');
-    await vi.waitFor(async () => expect((await readyz()).jobs?.status).toBe('degraded'), { timeout: 5_000, interval: 100 });
-    await vi.waitFor(() => expect(jobsChildren(parent).filter((pid) => pid !== child)).toHaveLength(1), { timeout: 20_000, interval: 200 });
+    await vi.waitFor(async () => expect((await readyz()).jobs?.status).toBe('degraded'), {
+      timeout: 5_000,
+      interval: 100,
+    });
+    await vi.waitFor(() => expect(jobsChildren(parent).filter((pid) => pid !== child)).toHaveLength(1), {
+      timeout: 20_000,
+      interval: 200,
+    });
     const [restarted] = jobsChildren(parent);
-    await vi.waitFor(async () => expect((await readyz()).jobs).toEqual({ status: 'up', pid: restarted }), { timeout: 10_000, interval: 200 });
+    await vi.waitFor(async () => expect((await readyz()).jobs).toEqual({ status: 'up', pid: restarted }), {
+      timeout: 10_000,
+      interval: 200,
+    });
 
     // kill -9 of the server: its jobs process notices (its IPC channel closes) and exits.
     serve.child.kill('SIGKILL');

@@ -47,7 +47,10 @@ describe('migrations', () => {
     expect([...appliedA, ...appliedB]).toEqual(migrationNames); // one applied all, the other found nothing to do
     expect((await migrationStatus(first)).pending).toEqual([]);
     for (let i = 0; i < migrationNames.length; i++) await first.undoLastMigration({ transaction: 'each' });
-    const left = await queryRows<{ name: string }>(first, `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
+    const left = await queryRows<{ name: string }>(
+      first,
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+    );
     expect(left).toEqual([]);
     expect(await runMigrations(first)).toEqual(migrationNames);
   });
@@ -58,7 +61,9 @@ describe('work_items', () => {
     const insert = `INSERT INTO work_items (job, item_key, window_start, window_end, status, lease_owner, lease_until)
                     VALUES ('pull', $1, '2026-11-01T00:00Z', '2026-11-01T01:00Z', $2, $3, $4)`;
     await db.query(insert, ['checkout/2026-11-01T00', 'pending', null, null]);
-    await expect(db.query(insert, ['checkout/2026-11-01T00', 'pending', null, null])).rejects.toThrow(/work_items_job_item_key_key/);
+    await expect(db.query(insert, ['checkout/2026-11-01T00', 'pending', null, null])).rejects.toThrow(
+      /work_items_job_item_key_key/,
+    );
     await expect(db.query(insert, ['cart/2026-11-01T00', 'running', null, null])).rejects.toThrow(/check constraint/);
     await db.query(insert, ['cart/2026-11-01T00', 'running', 'replica-1', new Date('2026-11-01T00:05Z')]);
   });
@@ -84,7 +89,10 @@ describe('transaction helpers', () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    const count = await withPgClient(db, async (client) => (await client.query(`SELECT count(*)::int AS n FROM job_runs WHERE job = 'raw-lost'`)).rows[0]);
+    const count = await withPgClient(
+      db,
+      async (client) => (await client.query(`SELECT count(*)::int AS n FROM job_runs WHERE job = 'raw-lost'`)).rows[0],
+    );
     expect(count).toEqual({ n: 0 });
   });
 
@@ -92,6 +100,8 @@ describe('transaction helpers', () => {
     await db.query(`INSERT INTO job_runs (job, host) VALUES ('upd', 'h')`);
     const raw: unknown = await db.query(`UPDATE job_runs SET host = 'h2' WHERE job = 'upd' RETURNING host`);
     expect(raw).toEqual([[{ host: 'h2' }], 1]);
-    expect(await queryRows(db, `UPDATE job_runs SET host = 'h3' WHERE job = 'upd' RETURNING host`)).toEqual([{ host: 'h3' }]);
+    expect(await queryRows(db, `UPDATE job_runs SET host = 'h3' WHERE job = 'upd' RETURNING host`)).toEqual([
+      { host: 'h3' },
+    ]);
   });
 });

@@ -6,7 +6,9 @@ const eslint = new ESLint({ cwd: path.resolve(__dirname, '..', '..') });
 
 async function restrictedImports(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message.split("'")[1] ?? '');
+  return (result?.messages ?? [])
+    .filter((message) => message.ruleId === 'no-restricted-imports')
+    .map((message) => message.message.split("'")[1] ?? '');
 }
 
 describe('eslint keeps src/domain pure', () => {
@@ -23,7 +25,14 @@ describe('eslint keeps src/domain pure', () => {
   ].join('\n');
 
   it('rejects framework, database, file and network imports in src/domain, and allows zlib and crypto', async () => {
-    expect(await restrictedImports('src/domain/profile/probe.ts', code)).toEqual(['node:fs', 'http', '@nestjs/common', 'typeorm', 'pg', 'node:net']);
+    expect(await restrictedImports('src/domain/profile/probe.ts', code)).toEqual([
+      'node:fs',
+      'http',
+      '@nestjs/common',
+      'typeorm',
+      'pg',
+      'node:net',
+    ]);
   }, 30_000);
 
   it('allows them outside src/domain', async () => {

@@ -65,7 +65,9 @@ describe('top-level folders of src/', () => {
 
   it('nothing under src/jobs names a job', () => {
     for (const file of sourceFiles(join(SRC, 'jobs'))) {
-      expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(/'(pull|attribute|retention|regressions|ticket-delivery|weekly-report)'/);
+      expect(readFileSync(file, 'utf8'), relative(SRC, file)).not.toMatch(
+        /'(pull|attribute|retention|regressions|ticket-delivery|weekly-report)'/,
+      );
     }
   });
 });

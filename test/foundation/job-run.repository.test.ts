@@ -18,7 +18,14 @@ const window = { from: new Date('2026-11-01T10:00:00Z'), to: new Date('2026-11-0
 describe('JobRunRepository', () => {
   it('starts a run as running on this host and finishes it with counts', async () => {
     const started = await runs.start({ job: 'pull', window, host: 'replica-1' });
-    expect(started).toMatchObject({ job: 'pull', status: 'running', finishedAt: null, host: 'replica-1', counts: {}, error: null });
+    expect(started).toMatchObject({
+      job: 'pull',
+      status: 'running',
+      finishedAt: null,
+      host: 'replica-1',
+      counts: {},
+      error: null,
+    });
     expect(started.windowFrom?.toISOString()).toBe('2026-11-01T10:00:00.000Z');
     const finished = await runs.finish(started.id, 'succeeded', { profiles: 12, bytes: 4096 });
     expect(finished).toMatchObject({ id: started.id, status: 'succeeded', counts: { profiles: 12, bytes: 4096 } });
@@ -34,7 +41,10 @@ describe('JobRunRepository', () => {
   it('marks a run abandoned once its heartbeat is long gone (its process was killed), and only that one', async () => {
     const killed = await runs.start({ job: 'pull' });
     const alive = await runs.start({ job: 'attribute' });
-    await db.query(`UPDATE job_runs SET started_at = now() - interval '10 minutes' WHERE id IN ($1, $2)`, [killed.id, alive.id]);
+    await db.query(`UPDATE job_runs SET started_at = now() - interval '10 minutes' WHERE id IN ($1, $2)`, [
+      killed.id,
+      alive.id,
+    ]);
     await runs.heartbeat(alive.id);
     expect(await runs.abandonStale(5 * 60_000)).toBe(1);
     const [gone] = await runs.listRecent({ job: 'pull' });
@@ -72,7 +82,11 @@ describe('JobRunRepository', () => {
   });
 
   it('has the database reject an unknown status and an inverted window', async () => {
-    await expect(db.query(`INSERT INTO job_runs (job, status, host) VALUES ('x', 'done', 'h')`)).rejects.toThrow(/check constraint/);
-    await expect(runs.start({ job: 'pull', window: { from: window.to, to: window.from } })).rejects.toThrow(/check constraint/);
+    await expect(db.query(`INSERT INTO job_runs (job, status, host) VALUES ('x', 'done', 'h')`)).rejects.toThrow(
+      /check constraint/,
+    );
+    await expect(runs.start({ job: 'pull', window: { from: window.to, to: window.from } })).rejects.toThrow(
+      /check constraint/,
+    );
   });
 });

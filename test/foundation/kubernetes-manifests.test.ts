@@ -14,7 +14,9 @@ type Doc = Record<string, unknown> & { apiVersion: string; kind: string; metadat
 function documents(): Array<{ file: string; doc: Doc }> {
   return readdirSync(DIR)
     .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .flatMap((file) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => ({ file, doc: d.toJS() as Doc })));
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => ({ file, doc: d.toJS() as Doc })),
+    );
 }
 
 /** The models of kubernetes-models check a manifest against the Kubernetes OpenAPI schemas (`validate()` throws). */
@@ -52,17 +54,24 @@ describe('deploy/kubernetes', () => {
       volumeMounts: Array<{ name: string; mountPath: string }>;
     }
     const deployment = of('Deployment') as unknown as {
-      spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: Container[]; volumes: Array<{ name: string; configMap?: { name: string } }> } } };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: { containers: Container[]; volumes: Array<{ name: string; configMap?: { name: string } }> } };
+      };
     };
     const [container] = deployment.spec.template.spec.containers;
     expect(container!.livenessProbe.httpGet.path).toBe('/healthz');
     expect(container!.readinessProbe.httpGet.path).toBe('/readyz');
     const env = Object.fromEntries(container!.env.map((e) => [e.name, e]));
     expect(env.DATABASE_URL!.valueFrom).toEqual({ secretKeyRef: { name: 'flamebill', key: 'DATABASE_URL' } });
-    const configMapVolume = deployment.spec.template.spec.volumes.find((v) => v.configMap?.name === of('ConfigMap').metadata.name);
+    const configMapVolume = deployment.spec.template.spec.volumes.find(
+      (v) => v.configMap?.name === of('ConfigMap').metadata.name,
+    );
     const mount = container!.volumeMounts.find((m) => m.name === configMapVolume!.name)!;
     expect(env.FLAMEBILL_CONFIG!.value).toBe(`${mount.mountPath}/flamebill.yaml`);
-    const service = of('Service') as unknown as { spec: { selector: Record<string, string>; ports: Array<{ name: string }> } };
+    const service = of('Service') as unknown as {
+      spec: { selector: Record<string, string>; ports: Array<{ name: string }> };
+    };
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     const monitor = of('ServiceMonitor') as unknown as { spec: { endpoints: Array<{ port: string; path: string }> } };
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: service.spec.ports[0]!.name, path: '/metrics' });

@@ -11,7 +11,15 @@ function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text(): string } {
       done();
     },
   }) as unknown as NodeJS.WriteStream & { text(): string };
-  Object.assign(stream, { isTTY, columns: 120, rows: 40, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, text: () => written });
+  Object.assign(stream, {
+    isTTY,
+    columns: 120,
+    rows: 40,
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+    text: () => written,
+  });
   return stream;
 }
 

@@ -36,8 +36,14 @@ describe('loadSettings', () => {
   });
 
   it('reads the file named by FLAMEBILL_CONFIG and lets environment variables win', () => {
-    const name = file('ok.yaml', 'server:\n  port: 8080\n  host: 127.0.0.1\nlogging:\n  level: debug\nlabels:\n  keys: [env, k8s.namespace]\n');
-    const settings = loadSettings({ env: { FLAMEBILL_CONFIG: name, PORT: '9090', FLAMEBILL_DATA_DIR: '/var/lib/fb' }, cwd: dir });
+    const name = file(
+      'ok.yaml',
+      'server:\n  port: 8080\n  host: 127.0.0.1\nlogging:\n  level: debug\nlabels:\n  keys: [env, k8s.namespace]\n',
+    );
+    const settings = loadSettings({
+      env: { FLAMEBILL_CONFIG: name, PORT: '9090', FLAMEBILL_DATA_DIR: '/var/lib/fb' },
+      cwd: dir,
+    });
     expect(settings.server).toEqual({ port: 9090, host: '127.0.0.1' });
     expect(settings.logging.level).toBe('debug');
     expect(settings.labels.keys).toEqual(['env', 'k8s.namespace']);
@@ -56,14 +62,18 @@ describe('loadSettings', () => {
     expect(loadSettings({ env: { PORT: '', DATABASE_URL: ' ' }, cwd: dir }).server.port).toBe(3000);
   });
 
-  it('validates the sources section with its owner\'s schema and names the missing key', () => {
+  it("validates the sources section with its owner's schema and names the missing key", () => {
     const name = file('sources.yaml', 'sources:\n  - kind: pyroscope\n    url: http://x\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^invalid setting sources\[0\]\.name \(sources\.yaml:2:\d+\): /);
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(
+      /^invalid setting sources\[0\]\.name \(sources\.yaml:2:\d+\): /,
+    );
   });
 
   it('rejects a schedule that is not a cron expression, naming the key', () => {
     const name = file('cron.yaml', 'schedules:\n  pull: every hour\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^invalid setting schedules\.pull \(cron\.yaml:2:9\): not a cron expression/);
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(
+      /^invalid setting schedules\.pull \(cron\.yaml:2:9\): not a cron expression/,
+    );
   });
 
   it('names the variable of a negative PORT and echoes its value', () => {
@@ -85,7 +95,9 @@ describe('loadSettings', () => {
       'invalid setting server.prot (typo.yaml:3:3): unknown key',
     );
     const top = file('top.yaml', 'logging: {}\nsevrer:\n  port: 1\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: top }, cwd: dir }))).toBe('invalid setting sevrer (top.yaml:2:1): unknown key');
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: top }, cwd: dir }))).toBe(
+      'invalid setting sevrer (top.yaml:2:1): unknown key',
+    );
   });
 
   it('points into lists', () => {
@@ -97,12 +109,16 @@ describe('loadSettings', () => {
 
   it('reports YAML syntax errors with their position', () => {
     const name = file('broken.yaml', 'server:\n  port: [1\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^cannot parse settings file broken\.yaml:\d+:\d+: /);
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(
+      /^cannot parse settings file broken\.yaml:\d+:\d+: /,
+    );
   });
 
   it('rejects duplicate keys instead of keeping the last one', () => {
     const name = file('dup.yaml', 'server:\n  port: 1\n  port: 2\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/^cannot parse settings file dup\.yaml:3:3: /);
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(
+      /^cannot parse settings file dup\.yaml:3:3: /,
+    );
   });
 
   it('fails when FLAMEBILL_CONFIG names a missing file', () => {
@@ -113,18 +129,22 @@ describe('loadSettings', () => {
 
   it('does not echo DATABASE_URL, which may hold a password', () => {
     const message = errorOf(() => loadSettings({ env: { DATABASE_URL: 'mysql://root:hunter2@db/x' }, cwd: dir }));
-    expect(message).toBe('invalid setting DATABASE_URL (environment variable): expected a URL like postgres://user:password@host:5432/database');
+    expect(message).toBe(
+      'invalid setting DATABASE_URL (environment variable): expected a URL like postgres://user:password@host:5432/database',
+    );
   });
 
   it('counts further problems on the same line', () => {
     const name = file('many.yaml', 'server:\n  port: -1\n  host: ""\nlogging:\n  level: loud\n');
-    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(/ \(and 2 more problems\)$/);
+    expect(errorOf(() => loadSettings({ env: { FLAMEBILL_CONFIG: name }, cwd: dir }))).toMatch(
+      / \(and 2 more problems\)$/,
+    );
   });
 
   it('reports overrides as such', () => {
-    expect(errorOf(() => loadSettings({ env: {}, cwd: dir, configFile: null, overrides: { database: { poolSize: 0 } } }))).toBe(
-      'invalid setting database.poolSize (override): Too small: expected number to be >=1',
-    );
+    expect(
+      errorOf(() => loadSettings({ env: {}, cwd: dir, configFile: null, overrides: { database: { poolSize: 0 } } })),
+    ).toBe('invalid setting database.poolSize (override): Too small: expected number to be >=1');
   });
 
   it('rejects a file that is not a mapping', () => {

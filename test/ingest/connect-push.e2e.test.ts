@@ -12,13 +12,21 @@ import { post } from './support/http-post';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const GO_CPU = readFileSync(join(FIXTURES, 'profiles/grafana-pyroscope/cpu.pprof')); // gzipped Go CPU profile
-const GO_CPU_NS = BigInt((JSON.parse(readFileSync(join(FIXTURES, 'corpus/profile-refs/grafana-pyroscope/cpu.pprof.cpu.top.json'), 'utf8')) as { total: number }).total);
+const GO_CPU_NS = BigInt(
+  (
+    JSON.parse(
+      readFileSync(join(FIXTURES, 'corpus/profile-refs/grafana-pyroscope/cpu.pprof.cpu.top.json'), 'utf8'),
+    ) as { total: number }
+  ).total,
+);
 // Real Node profiles (@datadog/pprof with collectCpuTime) and `go tool pprof`'s CPU total over their merge.
 const NODE_A = readFileSync(join(FIXTURES, 'trees/node-a.pb.gz'));
 const NODE_B = readFileSync(join(FIXTURES, 'trees/node-b.pb.gz'));
 // A real Go CPU profile whose samples carry pprof labels (`endpoint`, 8 values); go tool pprof total 1426000000 ns.
 const GO_LABELLED = readFileSync(join(FIXTURES, 'go-workload/labels-2s.pb.gz'));
-const NODE_CPU_NS = BigInt((JSON.parse(readFileSync(join(FIXTURES, 'trees/node-merged.top.json'), 'utf8')) as { total: string }).total);
+const NODE_CPU_NS = BigInt(
+  (JSON.parse(readFileSync(join(FIXTURES, 'trees/node-merged.top.json'), 'utf8')) as { total: string }).total,
+);
 
 const TOKEN = 'connect-token-91b2';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -36,8 +44,22 @@ function pushRequestProto(series: readonly Series[]): Uint8Array {
   const w = new BinaryWriter();
   for (const s of series) {
     w.tag(1, WireType.LengthDelimited).fork();
-    for (const [name, value] of Object.entries(s.labels)) w.tag(1, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(name).tag(2, WireType.LengthDelimited).string(value).join();
-    for (const raw of s.samples) w.tag(2, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).bytes(raw).tag(2, WireType.LengthDelimited).string('734FD599-6865-419E-9475-932762D8F469').join();
+    for (const [name, value] of Object.entries(s.labels))
+      w.tag(1, WireType.LengthDelimited)
+        .fork()
+        .tag(1, WireType.LengthDelimited)
+        .string(name)
+        .tag(2, WireType.LengthDelimited)
+        .string(value)
+        .join();
+    for (const raw of s.samples)
+      w.tag(2, WireType.LengthDelimited)
+        .fork()
+        .tag(1, WireType.LengthDelimited)
+        .bytes(raw)
+        .tag(2, WireType.LengthDelimited)
+        .string('734FD599-6865-419E-9475-932762D8F469')
+        .join();
     w.join();
   }
   return w.finish();
@@ -64,7 +86,12 @@ beforeAll(async () => {
     settings: {
       schedules: { enabled: false, demo: false },
       labels: { keys: ['version', 'region', 'endpoint'], maxValuesPerKey: 100 },
-      ingest: { maxBodyBytes: 4 * 1024 * 1024, maxInflatedBytes: 64 * 1024 * 1024, tenants: [{ name: 'team-a', tokenEnv: 'FLAMEBILL_CONNECT_TOKEN' }], rateLimit: { bytesPerSecond: 0 } },
+      ingest: {
+        maxBodyBytes: 4 * 1024 * 1024,
+        maxInflatedBytes: 64 * 1024 * 1024,
+        tenants: [{ name: 'team-a', tokenEnv: 'FLAMEBILL_CONNECT_TOKEN' }],
+        rateLimit: { bytesPerSecond: 0 },
+      },
     },
   });
   db = await testDataSource();
@@ -89,7 +116,10 @@ interface Row {
 const rows = (): Promise<Row[]> => db.query('SELECT * FROM profiles ORDER BY service, id') as Promise<Row[]>;
 const stored = async (): Promise<bigint> => (await rows()).reduce((sum, r) => sum + BigInt(r.cpu_nanoseconds), 0n);
 
-const goSeries: Series = { labels: { __name__: 'process_cpu', service_name: 'checkout', region: 'eu', __delta__: 'false' }, samples: [GO_CPU] };
+const goSeries: Series = {
+  labels: { __name__: 'process_cpu', service_name: 'checkout', region: 'eu', __delta__: 'false' },
+  samples: [GO_CPU],
+};
 const nodeSeries: Series[] = [
   { labels: { __name__: 'wall', service_name: 'shop', pod: 'a' }, samples: [NODE_A] },
   { labels: { __name__: 'wall', service_name: 'shop', pod: 'b' }, samples: [NODE_B] },
@@ -102,7 +132,12 @@ describe('POST /push.v1.PusherService/Push (Connect unary)', () => {
     expect(res.headers['content-type']).toBe('application/proto');
     const [row, ...more] = await rows();
     expect(more).toHaveLength(0);
-    expect(row).toMatchObject({ source: 'push', service: 'checkout', profile_type: 'cpu:nanoseconds', series_labels: { region: 'eu', service_name: 'checkout' } });
+    expect(row).toMatchObject({
+      source: 'push',
+      service: 'checkout',
+      profile_type: 'cpu:nanoseconds',
+      series_labels: { region: 'eu', service_name: 'checkout' },
+    });
     expect(BigInt(row!.cpu_nanoseconds)).toBe(GO_CPU_NS);
     const profileStartMs = Number(foldProfile(GO_CPU).timeNanos / 1_000_000n);
     expect(profileStartMs).toBeGreaterThan(0);
@@ -127,9 +162,21 @@ describe('POST /push.v1.PusherService/Push (Connect unary)', () => {
   });
 
   it('reads protobuf gzip-compressed too, and the JSON codec with proto field names', async () => {
-    const res = await post(PUSH(), gzipSync(pushRequestProto([goSeries])), { headers: { ...PROTO, 'Content-Encoding': 'gzip' } });
+    const res = await post(PUSH(), gzipSync(pushRequestProto([goSeries])), {
+      headers: { ...PROTO, 'Content-Encoding': 'gzip' },
+    });
     expect(res.status).toBe(200);
-    const doc = { series: [{ labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: 'cart' }], samples: [{ raw_profile: GO_CPU.toString('base64url') }] }] };
+    const doc = {
+      series: [
+        {
+          labels: [
+            { name: '__name__', value: 'process_cpu' },
+            { name: 'service_name', value: 'cart' },
+          ],
+          samples: [{ raw_profile: GO_CPU.toString('base64url') }],
+        },
+      ],
+    };
     const res2 = await post(PUSH(), Buffer.from(JSON.stringify(doc)), { headers: JSON_CT });
     expect(res2.status).toBe(200);
     expect((await rows()).map((r) => [r.service, BigInt(r.cpu_nanoseconds)])).toEqual([
@@ -142,13 +189,46 @@ describe('POST /push.v1.PusherService/Push (Connect unary)', () => {
     const cases: Array<[string, Uint8Array, Record<string, string>, number, string]> = [
       ['not protobuf', Buffer.from('this is not a PushRequest at all \xff\xff'), PROTO, 400, 'invalid_argument'],
       ['not JSON', Buffer.from('{"series": [ '), JSON_CT, 400, 'invalid_argument'],
-      ['a sample that is not pprof next to a good one', pushRequestProto([goSeries, { labels: { __name__: 'process_cpu', service_name: 'x' }, samples: [Buffer.from('garbage profile bytes')] }]), PROTO, 400, 'invalid_argument'],
-      ['no __name__', pushRequestProto([{ labels: { service_name: 'checkout' }, samples: [GO_CPU] }]), PROTO, 400, 'invalid_argument'],
+      [
+        'a sample that is not pprof next to a good one',
+        pushRequestProto([
+          goSeries,
+          { labels: { __name__: 'process_cpu', service_name: 'x' }, samples: [Buffer.from('garbage profile bytes')] },
+        ]),
+        PROTO,
+        400,
+        'invalid_argument',
+      ],
+      [
+        'no __name__',
+        pushRequestProto([{ labels: { service_name: 'checkout' }, samples: [GO_CPU] }]),
+        PROTO,
+        400,
+        'invalid_argument',
+      ],
       ['no profiles', pushRequestProto([]), PROTO, 400, 'invalid_argument'],
-      ['gzip declared, not gzip', pushRequestProto([goSeries]), { ...PROTO, 'Content-Encoding': 'gzip' }, 400, 'invalid_argument'],
-      ['unknown compression', pushRequestProto([goSeries]), { ...PROTO, 'Content-Encoding': 'br' }, 501, 'unimplemented'],
+      [
+        'gzip declared, not gzip',
+        pushRequestProto([goSeries]),
+        { ...PROTO, 'Content-Encoding': 'gzip' },
+        400,
+        'invalid_argument',
+      ],
+      [
+        'unknown compression',
+        pushRequestProto([goSeries]),
+        { ...PROTO, 'Content-Encoding': 'br' },
+        501,
+        'unimplemented',
+      ],
       ['no token', pushRequestProto([goSeries]), { 'Content-Type': 'application/proto' }, 401, 'unauthenticated'],
-      ['wrong token', pushRequestProto([goSeries]), { 'Content-Type': 'application/proto', Authorization: 'Bearer nope' }, 401, 'unauthenticated'],
+      [
+        'wrong token',
+        pushRequestProto([goSeries]),
+        { 'Content-Type': 'application/proto', Authorization: 'Bearer nope' },
+        401,
+        'unauthenticated',
+      ],
     ];
     for (const [what, body, headers, status, code] of cases) {
       const res = await post(PUSH(), body, { headers });
@@ -156,7 +236,9 @@ describe('POST /push.v1.PusherService/Push (Connect unary)', () => {
       expect(typeof res.body['message']).toBe('string');
       expect(res.headers['content-type']).toBe('application/json');
     }
-    const unsupported = await post(PUSH(), pushRequestProto([goSeries]), { headers: { ...AUTH, 'Content-Type': 'text/plain' } });
+    const unsupported = await post(PUSH(), pushRequestProto([goSeries]), {
+      headers: { ...AUTH, 'Content-Type': 'text/plain' },
+    });
     expect(unsupported.status).toBe(415);
     expect(unsupported.headers['accept-post']).toBe('application/json, application/proto');
     expect(await rows()).toHaveLength(0);
@@ -171,15 +253,22 @@ describe('POST /push.v1.PusherService/Push (Connect unary)', () => {
 
 describe('POST /pyroscope/ingest', () => {
   it('is /ingest under the prefix Pyroscope also serves', async () => {
-    const q = new URLSearchParams({ name: 'checkout.cpu{region=eu,version=abc123}', format: 'pprof', from: '1795318200' });
-    const res = await post(`${app.baseUrl}/pyroscope/ingest?${q.toString()}`, GO_CPU, { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+    const q = new URLSearchParams({
+      name: 'checkout.cpu{region=eu,version=abc123}',
+      format: 'pprof',
+      from: '1795318200',
+    });
+    const res = await post(`${app.baseUrl}/pyroscope/ingest?${q.toString()}`, GO_CPU, {
+      headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'stored', service: 'checkout', cpuNanoseconds: GO_CPU_NS.toString() });
   });
 });
 
 describe("agents' tags in the name apply to every sample, merged with the samples' own labels", () => {
-  const ingest = (name: string): string => `${app.baseUrl}/ingest?${new URLSearchParams({ name, from: '1795318200', spyName: 'gospy', sampleRate: '100' }).toString()}`;
+  const ingest = (name: string): string =>
+    `${app.baseUrl}/ingest?${new URLSearchParams({ name, from: '1795318200', spyName: 'gospy', sampleRate: '100' }).toString()}`;
   /** As the Go SDK (pyroscope-go) pushes: multipart with a `profile` part, no format, its `Tags` in the name. */
   const goSdkPush = async (name: string, profile: Buffer): Promise<void> => {
     const form = new FormData();
@@ -203,14 +292,19 @@ describe("agents' tags in the name apply to every sample, merged with the sample
     // The profile's own slices by `endpoint` (samples outside any request have none), each now also under the tag.
     const own = foldProfile(GO_LABELLED, { labelKeys: ['endpoint'] }).slices!;
     expect(own.length).toBeGreaterThan(2);
-    const byLabels = (a: [Labels, bigint], b: [Labels, bigint]): number => JSON.stringify(a[0]).localeCompare(JSON.stringify(b[0]));
-    expect((await slices()).sort(byLabels)).toEqual(own.map((x): [Labels, bigint] => [{ ...x.labels, version: 'abc123' }, x.total]).sort(byLabels));
-    expect((await stored())).toBe(1_426_000_000n);
+    const byLabels = (a: [Labels, bigint], b: [Labels, bigint]): number =>
+      JSON.stringify(a[0]).localeCompare(JSON.stringify(b[0]));
+    expect((await slices()).sort(byLabels)).toEqual(
+      own.map((x): [Labels, bigint] => [{ ...x.labels, version: 'abc123' }, x.total]).sort(byLabels),
+    );
+    expect(await stored()).toBe(1_426_000_000n);
   });
 
   it("lets a sample's own label win over a tag of the same key", async () => {
     // node-a.pb.gz: the samples taken in the workload carry version=v1 (set in code with the profiler's labels).
-    const res = await post(ingest('shop.cpu{version=from-tag,region=us}') + '&format=pprof', NODE_A, { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+    const res = await post(ingest('shop.cpu{version=from-tag,region=us}') + '&format=pprof', NODE_A, {
+      headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(200);
     const own = foldProfile(NODE_A, { labelKeys: ['version'], sampleType: 'cpu' }).slices!;
     const labelled = own.find((x) => x.labels['version'] === 'v1')!;
@@ -225,22 +319,37 @@ describe("agents' tags in the name apply to every sample, merged with the sample
 
 describe("Pyroscope's .NET profiles (every function id 0)", () => {
   const DOTNET = ['dotnet-pprof-3', 'dotnet-pprof-73'] as const;
-  const profile = (n: string): Buffer => readFileSync(join(FIXTURES, 'corpus/profiles/grafana-pyroscope', `${n}.pb.gz`));
-  const oracle = (n: string): bigint => BigInt((JSON.parse(readFileSync(join(FIXTURES, 'dotnet', `${n}.cpu.top.json`), 'utf8')) as { total: string }).total);
-  const ingest = (spyName: string): string => `${app.baseUrl}/ingest?${new URLSearchParams({ name: 'payments.cpu', from: '1795318200', format: 'pprof', spyName }).toString()}`;
+  const profile = (n: string): Buffer =>
+    readFileSync(join(FIXTURES, 'corpus/profiles/grafana-pyroscope', `${n}.pb.gz`));
+  const oracle = (n: string): bigint =>
+    BigInt(
+      (JSON.parse(readFileSync(join(FIXTURES, 'dotnet', `${n}.cpu.top.json`), 'utf8')) as { total: string }).total,
+    );
+  const ingest = (spyName: string): string =>
+    `${app.baseUrl}/ingest?${new URLSearchParams({ name: 'payments.cpu', from: '1795318200', format: 'pprof', spyName }).toString()}`;
 
   it('are stored from dotnetspy with their CPU time, repaired as Pyroscope repairs them', async () => {
     for (const n of DOTNET) {
-      const res = await post(ingest('dotnetspy'), profile(n), { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+      const res = await post(ingest('dotnetspy'), profile(n), {
+        headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+      });
       expect([n, res.status, res.body['cpuNanoseconds']]).toEqual([n, 200, oracle(n).toString()]);
     }
     expect(await stored()).toBe(oracle('dotnet-pprof-3') + oracle('dotnet-pprof-73'));
   });
 
   it('are refused from other agents and through the Connect push, as Pyroscope refuses them there', async () => {
-    const res = await post(ingest('gospy'), profile('dotnet-pprof-3'), { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+    const res = await post(ingest('gospy'), profile('dotnet-pprof-3'), {
+      headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(422);
-    const connect = await post(PUSH(), pushRequestProto([{ labels: { __name__: 'process_cpu', service_name: 'payments' }, samples: [profile('dotnet-pprof-3')] }]), { headers: PROTO });
+    const connect = await post(
+      PUSH(),
+      pushRequestProto([
+        { labels: { __name__: 'process_cpu', service_name: 'payments' }, samples: [profile('dotnet-pprof-3')] },
+      ]),
+      { headers: PROTO },
+    );
     expect([connect.status, connect.body['code']]).toEqual([400, 'invalid_argument']);
     expect(String(connect.body['message'])).toMatch(/reserved ID=0/);
     expect(await rows()).toHaveLength(0);

@@ -17,7 +17,12 @@ describe('IngestModule without HTTP (CLI job contexts)', () => {
         ingest: { tenants: [{ name: 'x', tokenEnv: 'FLAMEBILL_CONTEXT_TEST_UNSET_TOKEN' }] },
       },
     });
-    const context = await createAppContext({ settings, databaseUrl, logger: pino({ level: 'silent' }), migrateOnStart: false });
+    const context = await createAppContext({
+      settings,
+      databaseUrl,
+      logger: pino({ level: 'silent' }),
+      migrateOnStart: false,
+    });
     try {
       expect(context.get(IngestService)).toBeInstanceOf(IngestService);
     } finally {

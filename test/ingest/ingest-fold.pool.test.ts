@@ -13,17 +13,32 @@ const FROM = 1795318200; // 2026-11-22T03:30:00Z
 const OPTIONS: PushFoldOptions = { labelKeys: ['endpoint'], maxLabelValues: 100, countWallAsCpu: false };
 
 const pprofTask = (body: Buffer, name = 'checkout.cpu{env=prod}'): FoldTask => ({
-  plan: planIngest({ name, from: String(FROM), until: String(FROM + 10), format: 'pprof' }, 'application/octet-stream', FROM * 1000, 3600),
+  plan: planIngest(
+    { name, from: String(FROM), until: String(FROM + 10), format: 'pprof' },
+    'application/octet-stream',
+    FROM * 1000,
+    3600,
+  ),
   body,
   options: OPTIONS,
 });
 const foldedTask = (body: Buffer): FoldTask => ({
-  plan: planIngest({ name: 'java-app.cpu{pod=a}', from: String(FROM), sampleRate: '100' }, 'text/plain', FROM * 1000, 3600),
+  plan: planIngest(
+    { name: 'java-app.cpu{pod=a}', from: String(FROM), sampleRate: '100' },
+    'text/plain',
+    FROM * 1000,
+    3600,
+  ),
   body,
   options: OPTIONS,
 });
 const jfrTask = (body: Buffer, jfrLabels: Buffer | null): FoldTask => ({
-  plan: planIngest({ name: 'orders{env=prod}', from: String(FROM), format: 'jfr', sampleRate: '100' }, 'multipart/form-data; boundary=x', FROM * 1000, 3600),
+  plan: planIngest(
+    { name: 'orders{env=prod}', from: String(FROM), format: 'jfr', sampleRate: '100' },
+    'multipart/form-data; boundary=x',
+    FROM * 1000,
+    3600,
+  ),
   body,
   jfrLabels,
   options: { ...OPTIONS, labelKeys: ['thread_name'] },
@@ -34,12 +49,20 @@ const GO_PGO = fixture('golang-go/default.pgo'); // 240 kB gzipped: long enough 
 const CASES: ReadonlyArray<[string, FoldTask, FoldTaskResult['action']]> = [
   ['gzipped Go CPU pprof', pprofTask(fixture('grafana-pyroscope/cpu.pprof')), 'store'],
   ['Go PGO profile', pprofTask(GO_PGO), 'store'],
-  ['Node wall profile with endpoint labels (wall not counted)', pprofTask(fixture('grafana-pyroscope/nodejs-wall.pb.gz')), 'skip'],
+  [
+    'Node wall profile with endpoint labels (wall not counted)',
+    pprofTask(fixture('grafana-pyroscope/nodejs-wall.pb.gz')),
+    'skip',
+  ],
   ['heap profile (not CPU)', pprofTask(fixture('grafana-pyroscope/heap.pb.gz')), 'skip'],
   ['folded text', foldedTask(fixture('flamegraph/perf-java-stacks-01-collapsed-all.txt')), 'store'],
   ['corrupt gzip', pprofTask(Buffer.concat([GO_PGO.subarray(0, 5000), Buffer.alloc(100, 0xff)])), 'unreadable'],
   ['empty body', pprofTask(Buffer.alloc(0)), 'skip'],
-  ['JFR recording with the Java agent labels part', jfrTask(jfrFixture('dump1.jfr.gz'), jfrFixture('dump1.labels.pb.gz')), 'store'],
+  [
+    'JFR recording with the Java agent labels part',
+    jfrTask(jfrFixture('dump1.jfr.gz'), jfrFixture('dump1.labels.pb.gz')),
+    'store',
+  ],
   ['truncated JFR recording', jfrTask(gunzipSync(jfrFixture('dump1.jfr.gz')).subarray(0, 4000), null), 'unreadable'],
 ];
 
@@ -65,10 +88,18 @@ describe('IngestFoldPool', () => {
     const task = pprofTask(GO_PGO);
     const result = await newPool(1).fold(task);
     const direct = foldPush(task.plan, task.body, OPTIONS);
-    if (result.action !== 'store' || direct.action !== 'store') throw new Error(`expected both stored, got ${result.action} and ${direct.action}`);
+    if (result.action !== 'store' || direct.action !== 'store')
+      throw new Error(`expected both stored, got ${result.action} and ${direct.action}`);
     expect(Buffer.from(result.serializedFold).equals(Buffer.from(serializeFold(direct.fold)))).toBe(true);
     expect(deserializeFold(result.serializedFold).total).toBe(direct.cpuNanoseconds);
-    expect(result).toMatchObject({ service: 'checkout', profileType: 'cpu:nanoseconds', digest: direct.digest, cpuNanoseconds: direct.cpuNanoseconds, sampleCount: direct.fold.sampleCount, wallOnly: false });
+    expect(result).toMatchObject({
+      service: 'checkout',
+      profileType: 'cpu:nanoseconds',
+      digest: direct.digest,
+      cpuNanoseconds: direct.cpuNanoseconds,
+      sampleCount: direct.fold.sampleCount,
+      wallOnly: false,
+    });
   });
 
   it("leaves the caller's body intact (the worker gets a copy of exactly its bytes, even from a slice of a larger buffer)", async () => {
@@ -107,12 +138,16 @@ describe('IngestFoldPool', () => {
     expect(await loopTurnsWhile(pool, bomb)).toBeGreaterThan(0);
     expect((await pool.fold(bomb)).action).toBe('unreadable');
     // Not gzip and over the size: a worker too.
-    expect(await loopTurnsWhile(newPool(1, 16, 1024), pprofTask(gunzipSync(fixture('grafana-pyroscope/cpu.pprof'))))).toBeGreaterThan(0);
+    expect(
+      await loopTurnsWhile(newPool(1, 16, 1024), pprofTask(gunzipSync(fixture('grafana-pyroscope/cpu.pprof')))),
+    ).toBeGreaterThan(0);
   });
 
   it('refuses a fold when every worker is busy and the queue is full, and finishes the accepted ones', async () => {
     const pool = newPool(1, 2);
-    const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => pool.fold(pprofTask(GO_PGO, `svc-${i}.cpu`))));
+    const settled = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => pool.fold(pprofTask(GO_PGO, `svc-${i}.cpu`))),
+    );
     const refused = settled.filter((s) => s.status === 'rejected');
     const done = settled.filter((s) => s.status === 'fulfilled');
     expect(refused.length).toBeGreaterThan(0);

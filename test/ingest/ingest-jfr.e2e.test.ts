@@ -13,7 +13,8 @@ import { post } from './support/http-post';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'jfr');
 const SHARED_JFR = resolve(__dirname, '../../../shared/profiles/grafana-jfr-parser');
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name));
-const oracle = (recording: string) => jfrExpectations(FIXTURES).find((e) => e.recording === recording && e.sampleType === 'cpu')!;
+const oracle = (recording: string) =>
+  jfrExpectations(FIXTURES).find((e) => e.recording === recording && e.sampleType === 'cpu')!;
 
 const TOKEN = 'e2e-jfr-token-51c2';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -32,7 +33,11 @@ beforeAll(async () => {
     settings: {
       schedules: { enabled: false, demo: false },
       labels: { keys: ['thread_name', 'dyn1'] },
-      ingest: { maxBodyBytes: 4 * 1024 * 1024, tenants: [{ name: 'java-team', tokenEnv: 'FLAMEBILL_E2E_JFR_TOKEN' }], rateLimit: { bytesPerSecond: 0 } },
+      ingest: {
+        maxBodyBytes: 4 * 1024 * 1024,
+        tenants: [{ name: 'java-team', tokenEnv: 'FLAMEBILL_E2E_JFR_TOKEN' }],
+        rateLimit: { bytesPerSecond: 0 },
+      },
     },
   });
   db = await testDataSource();
@@ -55,7 +60,10 @@ function agentForm(jfr: Buffer, labels: Buffer | null): FormData {
   return form;
 }
 
-async function push(body: FormData, query: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function push(
+  body: FormData,
+  query: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url(query), { method: 'POST', body, headers: AUTH });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -75,7 +83,13 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
     const expected = oracle('dump1.jfr.gz');
     const res = await push(agentForm(JFR_GZ, LABELS_GZ));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'stored', service: 'orders', window: WINDOW, profileType: 'cpu:nanoseconds', cpuNanoseconds: expected.total.toString() });
+    expect(res.body).toMatchObject({
+      status: 'stored',
+      service: 'orders',
+      window: WINDOW,
+      profileType: 'cpu:nanoseconds',
+      cpuNanoseconds: expected.total.toString(),
+    });
     const [row] = await rows();
     expect(row).toMatchObject({ service: 'orders', profile_type: 'cpu:nanoseconds', series_labels: { env: 'prod' } });
     expect(BigInt(row!.cpu_nanoseconds)).toBe(expected.total);
@@ -89,8 +103,14 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
   });
 
   it("slices by the application's own labels (pyroscope-java's LabelsScope), as `endpoint` or `version` would be", async () => {
-    const res = await push(agentForm(fixture('new_spancontext.jfr.gz'), fixture('new_spancontext.labels.gz')), { name: 'fib{version=2.1.0}' });
-    expect(res.body).toMatchObject({ status: 'stored', service: 'fib', cpuNanoseconds: oracle('new_spancontext.jfr.gz').total.toString() });
+    const res = await push(agentForm(fixture('new_spancontext.jfr.gz'), fixture('new_spancontext.labels.gz')), {
+      name: 'fib{version=2.1.0}',
+    });
+    expect(res.body).toMatchObject({
+      status: 'stored',
+      service: 'fib',
+      cpuNanoseconds: oracle('new_spancontext.jfr.gz').total.toString(),
+    });
     const [row] = await rows();
     expect(row!.series_labels).toEqual({ version: '2.1.0' });
     const fold = deserializeFold(row!.fold);
@@ -108,9 +128,14 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
   });
 
   it('reads a recording sent as the whole body, and values a sample at 1e9 / sampleRate ns', async () => {
-    const res = await post(url({ sampleRate: '1000' }), fixture('example.jfr.gz'), { headers: { ...AUTH, 'Content-Type': 'application/octet-stream' } });
+    const res = await post(url({ sampleRate: '1000' }), fixture('example.jfr.gz'), {
+      headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'stored', cpuNanoseconds: (oracle('example.jfr.gz').total / 10n).toString() });
+    expect(res.body).toMatchObject({
+      status: 'stored',
+      cpuNanoseconds: (oracle('example.jfr.gz').total / 10n).toString(),
+    });
   });
 
   it('counts an identical retry once', async () => {
@@ -121,14 +146,31 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
   });
 
   it.each([
-    ['a corrupt recording', () => push(agentForm(gunzipSync(JFR_GZ).subarray(0, 5000), null)), /^jfr: expected a chunk size within the data/],
+    [
+      'a corrupt recording',
+      () => push(agentForm(gunzipSync(JFR_GZ).subarray(0, 5000), null)),
+      /^jfr: expected a chunk size within the data/,
+    ],
     ['a corrupt labels part', () => push(agentForm(JFR_GZ, Buffer.from([0x0a, 0x7f, 0x01]))), /^jfr: labels part: /],
-    ['a form without a jfr part', async () => {
-      const form = new FormData();
-      form.append('profile', new Blob([new Uint8Array(JFR_GZ)]), 'profile');
-      return push(form);
-    }, /^multipart form: no jfr part/],
-    ['a pprof sent as jfr', () => post(url(), gunzipSync(readFileSync(join(__dirname, '..', 'fixtures', 'profiles', 'grafana-pyroscope', 'cpu.pprof'))), { headers: AUTH }), /^jfr: expected a chunk magic/],
+    [
+      'a form without a jfr part',
+      async () => {
+        const form = new FormData();
+        form.append('profile', new Blob([new Uint8Array(JFR_GZ)]), 'profile');
+        return push(form);
+      },
+      /^multipart form: no jfr part/,
+    ],
+    [
+      'a pprof sent as jfr',
+      () =>
+        post(
+          url(),
+          gunzipSync(readFileSync(join(__dirname, '..', 'fixtures', 'profiles', 'grafana-pyroscope', 'cpu.pprof'))),
+          { headers: AUTH },
+        ),
+      /^jfr: expected a chunk magic/,
+    ],
   ] as const)('answers 422 to %s and stores nothing', async (_label, send, message) => {
     const res = await send();
     expect(res.status).toBe(422);
@@ -137,20 +179,36 @@ describe('POST /ingest?format=jfr, as the Pyroscope Java agent pushes', () => {
   });
 });
 
-describe.skipIf(!existsSync(SHARED_JFR))('POST /ingest?format=jfr bills every recording of ../shared at its process_cpu oracle', () => {
-  const cases = existsSync(SHARED_JFR) ? jfrExpectations(SHARED_JFR).filter((e) => e.sampleType === 'cpu') : [];
-  // Every recording but nativemem.jfr.gz, which has only malloc events.
-  it('has them', () => expect(new Set(cases.map((e) => e.recording)).size).toBeGreaterThanOrEqual(12));
-  it.each(cases.map((e) => [e.recording, e] as const))('%s', async (recording, e) => {
-    const res = await push(agentForm(readFileSync(join(SHARED_JFR, recording)), null), { name: `java-${recording.replace(/[^A-Za-z0-9]/g, '-')}` });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'stored', profileType: 'cpu:nanoseconds', cpuNanoseconds: e.total.toString() });
-  });
+describe.skipIf(!existsSync(SHARED_JFR))(
+  'POST /ingest?format=jfr bills every recording of ../shared at its process_cpu oracle',
+  () => {
+    const cases = existsSync(SHARED_JFR) ? jfrExpectations(SHARED_JFR).filter((e) => e.sampleType === 'cpu') : [];
+    // Every recording but nativemem.jfr.gz, which has only malloc events.
+    it('has them', () => expect(new Set(cases.map((e) => e.recording)).size).toBeGreaterThanOrEqual(12));
+    it.each(cases.map((e) => [e.recording, e] as const))('%s', async (recording, e) => {
+      const res = await push(agentForm(readFileSync(join(SHARED_JFR, recording)), null), {
+        name: `java-${recording.replace(/[^A-Za-z0-9]/g, '-')}`,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        status: 'stored',
+        profileType: 'cpu:nanoseconds',
+        cpuNanoseconds: e.total.toString(),
+      });
+    });
 
-  it("bills Pyroscope's kafka recording at the total of the pprof Pyroscope converted it to", async () => {
-    const pyroscope = resolve(SHARED_JFR, '..', 'grafana-pyroscope');
-    const ref = readRef(resolve(SHARED_JFR, '../../profile-refs/grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json'));
-    const res = await push(agentForm(readFileSync(join(pyroscope, 'cortex-dev-01__kafka-0__cpu__0.jfr.gz')), null), { name: 'kafka{env=dev}' });
-    expect(res.body).toMatchObject({ status: 'stored', service: 'kafka', cpuNanoseconds: ref.total.toString() });
-  });
-});
+    it("bills Pyroscope's kafka recording at the total of the pprof Pyroscope converted it to", async () => {
+      const pyroscope = resolve(SHARED_JFR, '..', 'grafana-pyroscope');
+      const ref = readRef(
+        resolve(
+          SHARED_JFR,
+          '../../profile-refs/grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz.cpu.top.json',
+        ),
+      );
+      const res = await push(agentForm(readFileSync(join(pyroscope, 'cortex-dev-01__kafka-0__cpu__0.jfr.gz')), null), {
+        name: 'kafka{env=dev}',
+      });
+      expect(res.body).toMatchObject({ status: 'stored', service: 'kafka', cpuNanoseconds: ref.total.toString() });
+    });
+  },
+);

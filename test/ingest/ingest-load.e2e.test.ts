@@ -18,7 +18,13 @@ let db: DataSource;
 
 beforeAll(async () => {
   // maxConcurrentRequests below the generator's concurrency, so some pushes get 429: those must leave no trace.
-  app = await startTestApp({ logLevel: 'warn', settings: { schedules: { enabled: false, demo: false }, ingest: { rateLimit: { bytesPerSecond: 0 }, maxConcurrentRequests: 6 } } });
+  app = await startTestApp({
+    logLevel: 'warn',
+    settings: {
+      schedules: { enabled: false, demo: false },
+      ingest: { rateLimit: { bytesPerSecond: 0 }, maxConcurrentRequests: 6 },
+    },
+  });
   db = await testDataSource();
   await truncateTables(db, ['profiles', 'dirty_windows']);
 });
@@ -26,7 +32,13 @@ afterAll(() => app?.close());
 
 describe('push under load', () => {
   it('counts every 200 exactly once and nothing else', async () => {
-    const report = await runIngestLoad({ baseUrl: app.baseUrl, bodies: pushBodies(FILES, 1795316400), concurrency: 8, durationMs: 5000, maxRequests: 5000 });
+    const report = await runIngestLoad({
+      baseUrl: app.baseUrl,
+      bodies: pushBodies(FILES, 1795316400),
+      concurrency: 8,
+      durationMs: 5000,
+      maxRequests: 5000,
+    });
     process.stdout.write(`ingest load (test, 5 s, 8 concurrent): ${formatLoadReport(report)}\n`);
 
     expect(report.errors).toBe(0);
@@ -35,7 +47,10 @@ describe('push under load', () => {
     const stored = report.results.filter((r) => r.status === 200);
     expect(stored.every((r) => r.answer.status === 'stored')).toBe(true);
 
-    const rows = (await db.query(`SELECT id::text AS id, cpu_nanoseconds::text AS cpu FROM profiles`)) as Array<{ id: string; cpu: string }>;
+    const rows = (await db.query(`SELECT id::text AS id, cpu_nanoseconds::text AS cpu FROM profiles`)) as Array<{
+      id: string;
+      cpu: string;
+    }>;
     expect(rows.length).toBe(stored.length);
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(stored.map((r) => String(r.answer.id))));
     const answered = stored.reduce((sum, r) => sum + BigInt(String(r.answer.cpuNanoseconds)), 0n);

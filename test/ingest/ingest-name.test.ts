@@ -18,8 +18,11 @@ describe('parseIngestName (Pyroscope labelset.Parse rules)', () => {
     ['foo{a=1}trailing', 'foo', { a: '1' }],
     ['k8s/ns-1/shop', 'k8s/ns-1/shop', {}],
     ['foo{__name__=bar}', 'bar', {}],
-    ['shop{otel.scope.name=x,process.runtime.name=nodejs,env=test,version=v1}', 'shop',
-      { 'otel.scope.name': 'x', 'process.runtime.name': 'nodejs', env: 'test', version: 'v1' }],
+    [
+      'shop{otel.scope.name=x,process.runtime.name=nodejs,env=test,version=v1}',
+      'shop',
+      { 'otel.scope.name': 'x', 'process.runtime.name': 'nodejs', env: 'test', version: 'v1' },
+    ],
   ])('%s', (raw, appName, labels) => {
     const parsed = parseIngestName(raw);
     expect(parsed.appName).toBe(appName);
@@ -53,7 +56,8 @@ describe('parseIngestName (Pyroscope labelset.Parse rules)', () => {
 });
 
 describe('resolveIngestSeries', () => {
-  const series = (raw: string, typing: 'from-name' | 'self-describing') => resolveIngestSeries(parseIngestName(raw), typing);
+  const series = (raw: string, typing: 'from-name' | 'self-describing') =>
+    resolveIngestSeries(parseIngestName(raw), typing);
 
   it.each([
     // [name, typing, service, suffix]
@@ -79,10 +83,13 @@ describe('resolveIngestSeries', () => {
 
   it('service_name label wins and the app name is kept as app_name', () => {
     expect(series('app.cpu{service_name=checkout,env=prod}', 'from-name')).toEqual({
-      service: 'checkout', nameSuffix: 'cpu', seriesLabels: { app_name: 'app', env: 'prod', service_name: 'checkout' },
+      service: 'checkout',
+      nameSuffix: 'cpu',
+      seriesLabels: { app_name: 'app', env: 'prod', service_name: 'checkout' },
     });
     expect(series('app{service_name=checkout,app_name=given}', 'self-describing').seriesLabels).toEqual({
-      app_name: 'given', service_name: 'checkout',
+      app_name: 'given',
+      service_name: 'checkout',
     });
     // An empty service_name does not win.
     expect(series('app{service_name=}', 'self-describing').service).toBe('app');

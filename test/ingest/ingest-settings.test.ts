@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS_TENANT, IngestAuthenticator, IngestAuthError, IngestTokenMissingError } from '../../src/ingest/ingest-auth';
+import {
+  ANONYMOUS_TENANT,
+  IngestAuthenticator,
+  IngestAuthError,
+  IngestTokenMissingError,
+} from '../../src/ingest/ingest-auth';
 import { ingestSettingsSchema } from '../../src/config/ingest-settings';
 
 describe('ingestSettingsSchema', () => {
@@ -22,8 +27,21 @@ describe('ingestSettingsSchema', () => {
 
   it.each([
     [{ windowSeconds: 7000 }, 'windowSeconds', 'must divide 86400'],
-    [{ maxBodyBytes: 10_000_000, rateLimit: { burstBytes: 5_000_000 } }, 'rateLimit.burstBytes', 'at least maxBodyBytes'],
-    [{ tenants: [{ name: 'a', tokenEnv: 'A' }, { name: 'a', tokenEnv: 'B' }] }, 'tenants', 'unique'],
+    [
+      { maxBodyBytes: 10_000_000, rateLimit: { burstBytes: 5_000_000 } },
+      'rateLimit.burstBytes',
+      'at least maxBodyBytes',
+    ],
+    [
+      {
+        tenants: [
+          { name: 'a', tokenEnv: 'A' },
+          { name: 'a', tokenEnv: 'B' },
+        ],
+      },
+      'tenants',
+      'unique',
+    ],
     [{ tenants: [{ name: 'a', tokenEnv: 'not a var' }] }, 'tenants.0.tokenEnv', 'environment variable name'],
     [{ maxBodyBytes: 1024, typo: true }, '', 'Unrecognized key'],
     [{ workers: -1 }, 'workers', 'expected number to be >=0'],
@@ -38,7 +56,10 @@ describe('ingestSettingsSchema', () => {
 });
 
 describe('IngestAuthenticator', () => {
-  const tenants = [{ name: 'team-a', tokenEnv: 'TOKEN_A' }, { name: 'team-b', tokenEnv: 'TOKEN_B' }];
+  const tenants = [
+    { name: 'team-a', tokenEnv: 'TOKEN_A' },
+    { name: 'team-b', tokenEnv: 'TOKEN_B' },
+  ];
   const auth = new IngestAuthenticator({ tenants }, { TOKEN_A: 'alpha', TOKEN_B: 'beta' });
 
   it('finds the tenant of a bearer or basic token', () => {
@@ -47,13 +68,18 @@ describe('IngestAuthenticator', () => {
     expect(auth.authenticate(`Basic ${Buffer.from('123:beta').toString('base64')}`)).toBe('team-b');
   });
 
-  it.each([undefined, '', 'Bearer', 'Bearer gamma', 'Token alpha', `Basic ${Buffer.from('alpha').toString('base64')}`])('refuses %s', (header) => {
-    expect(() => auth.authenticate(header)).toThrow(IngestAuthError);
-  });
+  it.each([undefined, '', 'Bearer', 'Bearer gamma', 'Token alpha', `Basic ${Buffer.from('alpha').toString('base64')}`])(
+    'refuses %s',
+    (header) => {
+      expect(() => auth.authenticate(header)).toThrow(IngestAuthError);
+    },
+  );
 
   it('is off without tenants, and refuses to start with a missing token variable', () => {
     expect(new IngestAuthenticator({ tenants: [] }, {}).authenticate(undefined)).toBe(ANONYMOUS_TENANT);
     expect(() => new IngestAuthenticator({ tenants }, { TOKEN_A: 'alpha' })).toThrow(IngestTokenMissingError);
-    expect(() => new IngestAuthenticator({ tenants }, { TOKEN_A: 'alpha' })).toThrow('ingest.tenants: tenant team-b: environment variable TOKEN_B is not set or empty');
+    expect(() => new IngestAuthenticator({ tenants }, { TOKEN_A: 'alpha' })).toThrow(
+      'ingest.tenants: tenant team-b: environment variable TOKEN_B is not set or empty',
+    );
   });
 });

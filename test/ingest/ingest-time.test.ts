@@ -42,7 +42,9 @@ describe('parseIngestTime (Pyroscope attime.Parse rules)', () => {
   });
 
   it('rejects until before from', () => {
-    expect(() => parseIngestRange('1577836810', '1577836800', NOW)).toThrow('until: 2020-01-01T00:00:00.000Z is before from 2020-01-01T00:00:10.000Z');
+    expect(() => parseIngestRange('1577836810', '1577836800', NOW)).toThrow(
+      'until: 2020-01-01T00:00:00.000Z is before from 2020-01-01T00:00:10.000Z',
+    );
     expect(parseIngestRange('1577836800', '1577836810000', NOW)).toEqual({ fromMs: NOW, untilMs: NOW + 10_000 });
   });
 });

@@ -5,7 +5,13 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deserializeFold, foldProfile, serializeFold } from '../../src/domain/profile';
 import { ProfileInsertBatcher } from '../../src/profiles/profile-insert.batcher';
 import { ProfileStoreService, type ProfileToStore } from '../../src/profiles/profile-store.service';
-import { ProfileRepository, WINDOW_LOCK_CLASS, windowLockKey, type InsertResult, type NewProfileRow } from '../../src/profiles/profile.repository';
+import {
+  ProfileRepository,
+  WINDOW_LOCK_CLASS,
+  windowLockKey,
+  type InsertResult,
+  type NewProfileRow,
+} from '../../src/profiles/profile.repository';
 import { testDataSource, truncateTables } from '../support/database';
 
 /*
@@ -69,9 +75,17 @@ const row = (digest: string, over: Partial<NewProfileRow> = {}): NewProfileRow =
   ...over,
 });
 const dirty = async (): Promise<string[]> =>
-  ((await db.query('SELECT window_start FROM dirty_windows ORDER BY 1')) as Array<{ window_start: Date }>).map((r) => r.window_start.toISOString());
+  ((await db.query('SELECT window_start FROM dirty_windows ORDER BY 1')) as Array<{ window_start: Date }>).map((r) =>
+    r.window_start.toISOString(),
+  );
 const stored = async (): Promise<Array<{ id: string; digest: string; window: string }>> =>
-  ((await db.query('SELECT id::text AS id, digest, window_start FROM profiles ORDER BY id')) as Array<{ id: string; digest: string; window_start: Date }>).map((r) => ({
+  (
+    (await db.query('SELECT id::text AS id, digest, window_start FROM profiles ORDER BY id')) as Array<{
+      id: string;
+      digest: string;
+      window_start: Date;
+    }>
+  ).map((r) => ({
     id: r.id,
     digest: r.digest,
     window: r.window_start.toISOString(),
@@ -127,7 +141,9 @@ describe('ProfileRepository.insertMany', () => {
     let inserted = false;
     const attribution = db.transaction(async (manager) => {
       await repo.clearDirtyWindow(manager, W1.start); // exclusive window lock until commit
-      const batch = repo.insertMany([row('late'), row('other-window', { windowStart: W2.start, windowEnd: W2.end })]).then(() => (inserted = true));
+      const batch = repo
+        .insertMany([row('late'), row('other-window', { windowStart: W2.start, windowEnd: W2.end })])
+        .then(() => (inserted = true));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(inserted).toBe(false); // blocked on W1's lock, and W2's row waits with it (one statement)
       const seen = (await manager.query('SELECT digest FROM profiles ORDER BY digest')) as Array<{ digest: string }>;
@@ -158,7 +174,9 @@ describe('ProfileRepository.insertMany', () => {
     const attribution = db.transaction(async (manager) => {
       await repo.clearDirtyWindow(manager, W1.start);
       cleared = true;
-      return ((await manager.query('SELECT digest FROM profiles ORDER BY digest')) as Array<{ digest: string }>).map((r) => r.digest);
+      return ((await manager.query('SELECT digest FROM profiles ORDER BY digest')) as Array<{ digest: string }>).map(
+        (r) => r.digest,
+      );
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(cleared).toBe(false);
@@ -175,7 +193,11 @@ describe('ProfileInsertBatcher (group commit)', () => {
     const store = new ProfileStoreService(repo, { maxRows: 64, maxBytes: 64 * 1024 * 1024, writers: 1 });
     const digests = Array.from({ length: 24 }, (_, i) => `p${i}`);
     // p3 and p7 (stored in W2) again in W1: the same digest under another identity, so they are stored too.
-    const all = [...digests.map((d, i) => profile(d, { window: i % 2 === 0 ? W1 : W2 })), profile('p3', { window: W1 }), profile('p7', { window: W1 })];
+    const all = [
+      ...digests.map((d, i) => profile(d, { window: i % 2 === 0 ? W1 : W2 })),
+      profile('p3', { window: W1 }),
+      profile('p7', { window: W1 }),
+    ];
     const results = await Promise.all(all.map((p) => store.store(p)));
     const rows = await stored();
     expect(rows).toHaveLength(26);
@@ -188,7 +210,11 @@ describe('ProfileInsertBatcher (group commit)', () => {
 
   it('answers a retry that lands in the same batch as its original as a duplicate of it', async () => {
     const store = new ProfileStoreService(repo, { maxRows: 64, maxBytes: 64 * 1024 * 1024, writers: 1 });
-    const [a, b, c] = await Promise.all([store.store(profile('same')), store.store(profile('same')), store.store(profile('other'))]);
+    const [a, b, c] = await Promise.all([
+      store.store(profile('same')),
+      store.store(profile('same')),
+      store.store(profile('other')),
+    ]);
     expect(a).toEqual({ id: a!.id, duplicate: false });
     expect(b).toEqual({ id: a!.id, duplicate: true });
     expect(c!.duplicate).toBe(false);
@@ -205,9 +231,15 @@ describe('ProfileInsertBatcher (group commit)', () => {
   });
 
   it('when a statement fails, retries its rows one by one so only the bad row fails', async () => {
-    const batcher = new ProfileInsertBatcher((rows) => repo.insertMany(rows), { maxRows: 64, maxBytes: 64 * 1024 * 1024, writers: 1 });
+    const batcher = new ProfileInsertBatcher((rows) => repo.insertMany(rows), {
+      maxRows: 64,
+      maxBytes: 64 * 1024 * 1024,
+      writers: 1,
+    });
     // Handed over in one event-loop turn, so they go in one statement.
-    const settled = await Promise.allSettled([row('good-1'), row('bad', { byteSize: -5 }), row('good-2'), row('good-3')].map((r) => batcher.insert(r)));
+    const settled = await Promise.allSettled(
+      [row('good-1'), row('bad', { byteSize: -5 }), row('good-2'), row('good-3')].map((r) => batcher.insert(r)),
+    );
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/check constraint/);
     expect((await stored()).map((r) => r.digest).sort()).toEqual(['good-1', 'good-2', 'good-3']);

@@ -19,7 +19,11 @@ beforeAll(async () => {
   process.env.FLAMEBILL_AGENT_E2E_TOKEN = TOKEN;
   app = await startTestApp({
     logLevel: 'warn',
-    settings: { schedules: { enabled: false, demo: false }, labels: { keys: ['endpoint'] }, ingest: { tenants: [{ name: 'shop-team', tokenEnv: 'FLAMEBILL_AGENT_E2E_TOKEN' }] } },
+    settings: {
+      schedules: { enabled: false, demo: false },
+      labels: { keys: ['endpoint'] },
+      ingest: { tenants: [{ name: 'shop-team', tokenEnv: 'FLAMEBILL_AGENT_E2E_TOKEN' }] },
+    },
   });
   proxy = await startRecordingProxy(app.baseUrl);
   db = await testDataSource();
@@ -56,7 +60,10 @@ function decode(push: RecordedPush): Profile {
 }
 
 function typesOf(profile: Profile): string[] {
-  return profile.sampleType.map((t) => `${String(profile.stringTable.strings[Number(t.type)])}/${String(profile.stringTable.strings[Number(t.unit)])}`);
+  return profile.sampleType.map(
+    (t) =>
+      `${String(profile.stringTable.strings[Number(t.type)])}/${String(profile.stringTable.strings[Number(t.unit)])}`,
+  );
 }
 
 /** Sum of the cpu/nanoseconds values of a decoded profile, exactly. */
@@ -67,7 +74,13 @@ function cpuOf(profile: Profile): bigint {
 
 describe('the published @pyroscope/nodejs agent pushing to flamebill', () => {
   it('stores exactly the CPU time the agent pushed', async () => {
-    await runAgentWorkload({ SERVER_ADDRESS: proxy.url, APP_NAME: 'shop', AUTH_TOKEN: TOKEN, FLUSH_MS: '2000', RUN_MS: '5000' });
+    await runAgentWorkload({
+      SERVER_ADDRESS: proxy.url,
+      APP_NAME: 'shop',
+      AUTH_TOKEN: TOKEN,
+      FLUSH_MS: '2000',
+      RUN_MS: '5000',
+    });
 
     // What went over the wire: the agent's format, headers and name (see DESIGN.md).
     expect(proxy.pushes.length).toBeGreaterThanOrEqual(4);
@@ -87,16 +100,21 @@ describe('the published @pyroscope/nodejs agent pushing to flamebill', () => {
     expect(wall.length).toBeGreaterThanOrEqual(2);
     expect(heap.length).toBeGreaterThanOrEqual(2);
     expect(wall.length + heap.length).toBe(decoded.length);
-    for (const { push } of heap) expect(JSON.parse(push.response)).toMatchObject({ status: 'skipped', reason: 'not-cpu' });
+    for (const { push } of heap)
+      expect(JSON.parse(push.response)).toMatchObject({ status: 'skipped', reason: 'not-cpu' });
     for (const { push } of wall) expect(JSON.parse(push.response)).toMatchObject({ status: 'stored', service: 'shop' });
 
     const expected = wall.reduce((sum, d) => sum + cpuOf(d.profile), 0n);
     expect(expected).toBeGreaterThan(0n);
-    const [{ stored }] = (await db.query(`SELECT sum(cpu_nanoseconds)::text AS stored FROM profiles WHERE service = 'shop'`)) as Array<{ stored: string }>;
+    const [{ stored }] = (await db.query(
+      `SELECT sum(cpu_nanoseconds)::text AS stored FROM profiles WHERE service = 'shop'`,
+    )) as Array<{ stored: string }>;
     expect(BigInt(stored)).toBe(expected);
 
     // One row per wall push, each equal to its own body, sliced by the agent's `endpoint` label.
-    const rows = (await db.query(`SELECT cpu_nanoseconds::text AS cpu, fold, raw, series_labels FROM profiles WHERE service = 'shop' ORDER BY id`)) as Array<{
+    const rows = (await db.query(
+      `SELECT cpu_nanoseconds::text AS cpu, fold, raw, series_labels FROM profiles WHERE service = 'shop' ORDER BY id`,
+    )) as Array<{
       cpu: string;
       fold: Buffer;
       raw: Buffer;
@@ -112,7 +130,10 @@ describe('the published @pyroscope/nodejs agent pushing to flamebill', () => {
       const slices = new Map((fold.slices ?? []).map((s) => [s.labels['endpoint'] ?? '', s.total]));
       expect([...slices.values()].reduce((a, b) => a + b, 0n)).toBe(fold.total);
     }
-    const checkout = rows.map((r) => deserializeFold(r.fold)).flatMap((f) => f.slices ?? []).filter((s) => s.labels['endpoint'] === '/checkout');
+    const checkout = rows
+      .map((r) => deserializeFold(r.fold))
+      .flatMap((f) => f.slices ?? [])
+      .filter((s) => s.labels['endpoint'] === '/checkout');
     expect(checkout.reduce((sum, s) => sum + s.total, 0n)).toBeGreaterThan(0n);
   });
 });

@@ -30,19 +30,34 @@ describe('attribute job', () => {
     await db.query(`DELETE FROM cost_windows WHERE window_start = $1`, [start]);
     const late = new WorkQueueRepository(db);
     const window = { windowStart: start as Date, windowEnd: new Date((start as Date).getTime() + 3_600_000) };
-    expect(await late.enqueue([{ job: 'attribute', itemKey: (start as Date).toISOString(), ...window, payload: { onlyIfDirty: true } }], 'again')).toBe(1);
+    expect(
+      await late.enqueue(
+        [{ job: 'attribute', itemKey: (start as Date).toISOString(), ...window, payload: { onlyIfDirty: true } }],
+        'again',
+      ),
+    ).toBe(1);
     await jobs.run('attribute');
     expect(await db.query(`SELECT window_start FROM cost_windows WHERE window_start = $1`, [start])).toEqual([]);
 
     // An explicit range (after a price or catalog change) re-attributes whether dirty or not.
-    expect(await jobs.run('attribute', { from: window.windowStart, to: window.windowEnd })).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
-    expect(await db.query(`SELECT count(*)::int AS n FROM cost_windows WHERE window_start = $1`, [start])).toEqual([{ n: 1 }]);
+    expect(await jobs.run('attribute', { from: window.windowStart, to: window.windowEnd })).toMatchObject({
+      status: 'succeeded',
+      counts: { windows: 1, done: 1 },
+    });
+    expect(await db.query(`SELECT count(*)::int AS n FROM cost_windows WHERE window_start = $1`, [start])).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('windows of one day attributed at once by several lanes all succeed, with the same books each time', async () => {
     const jobs = app.app.get(JobsService);
-    const [{ from, to }] = await db.query(`SELECT min(window_start) AS from, max(window_start) + interval '1 hour' AS to FROM profiles`);
-    const books = async (): Promise<unknown> => db.query(`SELECT day, team, own_microdollars::text, rolled_up_microdollars::text FROM cost_team_days ORDER BY 1, 2`);
+    const [{ from, to }] = await db.query(
+      `SELECT min(window_start) AS from, max(window_start) + interval '1 hour' AS to FROM profiles`,
+    );
+    const books = async (): Promise<unknown> =>
+      db.query(
+        `SELECT day, team, own_microdollars::text, rolled_up_microdollars::text FROM cost_team_days ORDER BY 1, 2`,
+      );
     let first: unknown = null;
     for (let round = 0; round < 3; round++) {
       const summary = await jobs.run('attribute', { from, to, force: true });

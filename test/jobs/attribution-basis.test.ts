@@ -30,7 +30,10 @@ describe('an attribution work item carries its price schedule and catalog revisi
     stale = await startTestApp({ settings: { prices: OLD } });
     await planner.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)));
     // Everything attributed once with the old prices: nothing is dirty any more.
-    expect(await stale.app.get(JobsService).run('attribute')).toMatchObject({ status: 'succeeded', counts: { windows: 6 } });
+    expect(await stale.app.get(JobsService).run('attribute')).toMatchObject({
+      status: 'succeeded',
+      counts: { windows: 6 },
+    });
   });
   afterAll(async () => {
     await planner?.close();
@@ -43,22 +46,35 @@ describe('an attribution work item carries its price schedule and catalog revisi
     const [{ from, to }] = await db.query(`SELECT min(window_start) AS from, max(window_end) AS to FROM profiles`);
     // The backfill is planned on the replica with the new prices; its items wait in the shared queue...
     const queue = planner.app.get(WorkQueueRepository);
-    const enqueueOnly = { options: { from, to }, signal: new AbortController().signal, work: async (items: Parameters<JobContext['work']>[0]) => {
-      await queue.enqueue(items, 'again');
-      return { counts: { done: 0, failed: 0 }, errors: [] };
-    }, run: () => Promise.reject(new Error('not used')) } as unknown as JobContext;
+    const enqueueOnly = {
+      options: { from, to },
+      signal: new AbortController().signal,
+      work: async (items: Parameters<JobContext['work']>[0]) => {
+        await queue.enqueue(items, 'again');
+        return { counts: { done: 0, failed: 0 }, errors: [] };
+      },
+      run: () => Promise.reject(new Error('not used')),
+    } as unknown as JobContext;
     await planner.app.get(AttributeJob).run(enqueueOnly);
     // ...and the stale replica's scheduled attribution claims every one of them.
     expect(await stale.app.get(JobsService).run('attribute')).toMatchObject({ status: 'succeeded' });
-    expect(await db.query(`SELECT status, count(*)::int AS n FROM work_items WHERE job = 'attribute' GROUP BY status`)).toEqual([{ status: 'done', n: 6 }]);
+    expect(
+      await db.query(`SELECT status, count(*)::int AS n FROM work_items WHERE job = 'attribute' GROUP BY status`),
+    ).toEqual([{ status: 'done', n: 6 }]);
 
-    const schedules = (await db.query(`SELECT DISTINCT price_schedule_id AS id FROM cost_windows`)) as Array<{ id: string }>;
+    const schedules = (await db.query(`SELECT DISTINCT price_schedule_id AS id FROM cost_windows`)) as Array<{
+      id: string;
+    }>;
     expect(schedules).toEqual([{ id: newId }]);
     expect(newId).not.toBe(oldId);
-    const readyz = (await (await fetch(`${stale.baseUrl}/readyz`)).json()) as { details: Record<string, { status: string; message?: string }> };
+    const readyz = (await (await fetch(`${stale.baseUrl}/readyz`)).json()) as {
+      details: Record<string, { status: string; message?: string }>;
+    };
     expect(readyz.details.prices).toMatchObject({ status: 'degraded' });
     expect(readyz.details.prices!.message).toContain(newId);
-    const plannerReady = (await (await fetch(`${planner.baseUrl}/readyz`)).json()) as { details: Record<string, { status: string }> };
+    const plannerReady = (await (await fetch(`${planner.baseUrl}/readyz`)).json()) as {
+      details: Record<string, { status: string }>;
+    };
     expect(plannerReady.details.prices).toMatchObject({ status: 'up' });
   });
 });

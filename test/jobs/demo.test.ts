@@ -43,7 +43,9 @@ describe('demo profiles at first start', () => {
     expect(BigInt(totals.bill)).toBeGreaterThan(0n);
     expect(totals.services).toBe(totals.bill);
     expect(totals.cpu).toBe(totals.stored_cpu);
-    const unowned: { team: string }[] = await db.query(`SELECT DISTINCT team FROM cost_service_windows WHERE service = 'search'`);
+    const unowned: { team: string }[] = await db.query(
+      `SELECT DISTINCT team FROM cost_service_windows WHERE service = 'search'`,
+    );
     expect(unowned).toEqual([{ team: '__unowned__' }]); // search is deliberately missing from catalog/
   });
 });

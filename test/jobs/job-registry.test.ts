@@ -31,7 +31,13 @@ class EchoJob implements JobRunner, WorkHandler {
   async run(context: JobContext): Promise<JobOutcome> {
     const word = String(context.options.extra?.word ?? 'tick');
     const at = Date.now();
-    const items = [1, 2, 3].map((n) => ({ job: 'test-echo', itemKey: `${word}-${at}-${n}`, windowStart: new Date(at), windowEnd: new Date(at + 1), payload: { word } }));
+    const items = [1, 2, 3].map((n) => ({
+      job: 'test-echo',
+      itemKey: `${word}-${at}-${n}`,
+      windowStart: new Date(at),
+      windowEnd: new Date(at + 1),
+      payload: { word },
+    }));
     const settled = await context.work(items);
     return { status: 'succeeded', counts: { ...settled.counts }, errors: [] };
   }
@@ -88,10 +94,23 @@ describe('a job registered by its own module', () => {
     process.env.FLAMEBILL_CONFIG = config;
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
-    await buildProgram({ modules: [EchoJobModule] }).parseAsync(['node', 'flamebill', 'run', 'test-echo', '--word', 'hi', '--json']);
+    await buildProgram({ modules: [EchoJobModule] }).parseAsync([
+      'node',
+      'flamebill',
+      'run',
+      'test-echo',
+      '--word',
+      'hi',
+      '--json',
+    ]);
     vi.restoreAllMocks();
     expect(process.exitCode ?? 0).toBe(0);
-    expect(JSON.parse(out.join('').trim().split('\n').pop()!)).toEqual({ job: 'test-echo', status: 'succeeded', counts: { done: 3, failed: 0 }, errors: [] });
+    expect(JSON.parse(out.join('').trim().split('\n').pop()!)).toEqual({
+      job: 'test-echo',
+      status: 'succeeded',
+      counts: { done: 3, failed: 0 },
+      errors: [],
+    });
     expect(handled.sort()).toEqual(['hi:1', 'hi:2', 'hi:3']);
     const [run] = (await db.query(`SELECT job, status FROM job_runs`)) as Array<{ job: string; status: string }>;
     expect(run).toEqual({ job: 'test-echo', status: 'succeeded' });
@@ -99,23 +118,38 @@ describe('a job registered by its own module', () => {
 
   it('refuses an option of another job', async () => {
     const program = buildProgram({ modules: [EchoJobModule] });
-    await expect(program.parseAsync(['node', 'flamebill', 'run', 'retention', '--word', 'hi'])).rejects.toThrow('--word is an option of job test-echo, not of retention');
+    await expect(program.parseAsync(['node', 'flamebill', 'run', 'retention', '--word', 'hi'])).rejects.toThrow(
+      '--word is an option of job test-echo, not of retention',
+    );
   });
 
   it('is scheduled from schedules.test-echo', async () => {
     await truncateTables(db, ['job_runs', 'work_items']);
-    app = await startTestApp({ modules: [EchoJobModule], settings: { schedules: { enabled: true, demo: false, 'test-echo': '* * * * * *' } } });
+    app = await startTestApp({
+      modules: [EchoJobModule],
+      settings: { schedules: { enabled: true, demo: false, 'test-echo': '* * * * * *' } },
+    });
     await vi.waitFor(() => expect(handled.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 100 });
     expect(handled[0]).toMatch(/^tick:/);
     expect(app.app.get(SchedulerRegistry).getCronJob('flamebill-test-echo').cronTime.source).toBe('* * * * * *');
-    await vi.waitFor(async () => {
-      const [run] = (await db.query(`SELECT status FROM job_runs WHERE job = 'test-echo' ORDER BY id LIMIT 1`)) as Array<{ status: string }>;
-      expect(run?.status).toBe('succeeded');
-    }, { timeout: 10_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        const [run] = (await db.query(
+          `SELECT status FROM job_runs WHERE job = 'test-echo' ORDER BY id LIMIT 1`,
+        )) as Array<{ status: string }>;
+        expect(run?.status).toBe('succeeded');
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it('a schedule that names no job stops the start with the setting named', async () => {
-    await expect(startTestApp({ modules: [EchoJobModule], settings: { schedules: { enabled: true, demo: false, 'test-echoo': '* * * * *' } } })).rejects.toThrow(
+    await expect(
+      startTestApp({
+        modules: [EchoJobModule],
+        settings: { schedules: { enabled: true, demo: false, 'test-echoo': '* * * * *' } },
+      }),
+    ).rejects.toThrow(
       /invalid setting schedules\.test-echoo: no job has that name \(jobs: attribute, .*\btest-echo\b.*\)/,
     );
   });

@@ -22,18 +22,31 @@ const REFS = path.join(REPO_ROOT, 'test/fixtures/corpus/profile-refs');
 
 /** Real CPU profiles per service, and the CPU total `go tool pprof` computes for each (the oracle). */
 const SERVICES = [
-  { service: 'checkout', file: 'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz' },
-  { service: 'ledger', file: 'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__1.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz' },
+  {
+    service: 'checkout',
+    file: 'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__0.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz',
+  },
+  {
+    service: 'ledger',
+    file: 'grafana-pyroscope/cortex-dev-01__kafka-0__cpu__1.jfr.gz.process_cpu_cpu_nanoseconds_cpu_nanoseconds.17241709254077376921.pb.gz',
+  },
   { service: 'search', file: 'parca/profile1.pb.gz' },
 ].map((s) => ({
   ...s,
   pprof: gunzipSync(readFileSync(path.join(FIXTURES, s.file))),
-  total: BigInt((JSON.parse(readFileSync(path.join(REFS, `${s.file}.cpu.top.json`), 'utf8')) as { total: number }).total),
+  total: BigInt(
+    (JSON.parse(readFileSync(path.join(REFS, `${s.file}.cpu.top.json`), 'utf8')) as { total: number }).total,
+  ),
 }));
 
 function storedProfiles(windows: number): StoredProfile[] {
   return SERVICES.flatMap((s) =>
-    Array.from({ length: windows }, (_, w) => ({ labels: { service_name: s.service }, profileTypeId: TYPE, timeMs: T0 + w * HOUR + 60_000, pprof: s.pprof })),
+    Array.from({ length: windows }, (_, w) => ({
+      labels: { service_name: s.service },
+      profileTypeId: TYPE,
+      timeMs: T0 + w * HOUR + 60_000,
+      pprof: s.pprof,
+    })),
   );
 }
 
@@ -50,7 +63,9 @@ async function cpuByServiceWindow(db: DataSource): Promise<Record<string, string
 
 function expectedCpu(windows: number): Record<string, string> {
   const expected: Record<string, string> = {};
-  for (const s of SERVICES) for (let w = 0; w < windows; w++) expected[`${s.service}@${new Date(T0 + w * HOUR).toISOString()}`] = s.total.toString();
+  for (const s of SERVICES)
+    for (let w = 0; w < windows; w++)
+      expected[`${s.service}@${new Date(T0 + w * HOUR).toISOString()}`] = s.total.toString();
   return expected;
 }
 
@@ -64,7 +79,10 @@ describe('pull job in process', () => {
     await truncateTables(db, ['profiles', 'dirty_windows', 'work_items', 'job_runs']);
     server = await startPyroscopeServer({ maxQueryLookbackMs: 0, profiles: storedProfiles(3) });
     app = await startTestApp({
-      settings: { sources: [{ name: 'pyro', kind: 'pyroscope', url: server.url, maxQueryLookbackDays: 0 }], schedules: { enabled: false } },
+      settings: {
+        sources: [{ name: 'pyro', kind: 'pyroscope', url: server.url, maxQueryLookbackDays: 0 }],
+        schedules: { enabled: false },
+      },
     });
   });
   afterAll(async () => {
@@ -108,10 +126,13 @@ async function slowProxy(target: string, delayMs: number): Promise<{ url: string
     req.on('end', () => {
       const delay = req.url?.endsWith('/SelectMergeProfile') ? delayMs : 0;
       setTimeout(() => {
-        const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        });
+        const forward = httpRequest(
+          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
         forward.on('error', () => res.destroy());
         forward.end(Buffer.concat(chunks));
       }, delay);
@@ -128,17 +149,36 @@ async function slowProxy(target: string, delayMs: number): Promise<{ url: string
   };
 }
 
-function startRun(configFile: string, databaseUrl: string, windows: number): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function startRun(
+  configFile: string,
+  databaseUrl: string,
+  windows: number,
+): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(
     process.execPath,
-    [CLI, 'run', 'pull', '--from', new Date(T0).toISOString(), '--to', new Date(T0 + windows * HOUR).toISOString(), '--json'],
-    { cwd: REPO_ROOT, env: cliEnv({ FLAMEBILL_CONFIG: configFile, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      CLI,
+      'run',
+      'pull',
+      '--from',
+      new Date(T0).toISOString(),
+      '--to',
+      new Date(T0 + windows * HOUR).toISOString(),
+      '--json',
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: cliEnv({ FLAMEBILL_CONFIG: configFile, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -187,7 +227,9 @@ describe('pull backfill by several flamebill processes on one database', () => {
       for (const r of results) expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(mergeRequests(server) - before).toBe(SERVICES.length * WINDOWS); // each item fetched by one process only
       expect(await cpuByServiceWindow(db)).toEqual(expectedCpu(WINDOWS));
-      const runs: { host: string; status: string }[] = await db.query(`SELECT host, status FROM job_runs WHERE job = 'pull'`);
+      const runs: { host: string; status: string }[] = await db.query(
+        `SELECT host, status FROM job_runs WHERE job = 'pull'`,
+      );
       expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     } finally {
       await proxy.close();
@@ -205,19 +247,28 @@ describe('pull backfill by several flamebill processes on one database', () => {
       for (;;) {
         const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM work_items WHERE status = 'running'`);
         if (n > 0) break;
-        if (Date.now() > deadline) throw new Error(`victim never claimed an item: ${await victim.done.then((r) => r.stderr)}`);
+        if (Date.now() > deadline)
+          throw new Error(`victim never claimed an item: ${await victim.done.then((r) => r.stderr)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       victim.child.kill('SIGKILL');
       await victim.done;
-      const orphaned: { item_key: string }[] = await db.query(`SELECT item_key FROM work_items WHERE status = 'running'`);
+      const orphaned: { item_key: string }[] = await db.query(
+        `SELECT item_key FROM work_items WHERE status = 'running'`,
+      );
       expect(orphaned.length).toBeGreaterThan(0);
 
       const survivor = await startRun(config, databaseUrl, WINDOWS).done;
       expect(survivor.code, survivor.stderr + survivor.stdout).toBe(0);
       const summary = JSON.parse(survivor.stdout.trim().split('\n').pop()!) as { counts: Record<string, number> };
-      expect(summary.counts).toMatchObject({ items: SERVICES.length * WINDOWS, done: SERVICES.length * WINDOWS, failed: 0 });
-      expect(await db.query(`SELECT job, item_key, status, last_error FROM work_items WHERE status <> 'done'`)).toEqual([]);
+      expect(summary.counts).toMatchObject({
+        items: SERVICES.length * WINDOWS,
+        done: SERVICES.length * WINDOWS,
+        failed: 0,
+      });
+      expect(await db.query(`SELECT job, item_key, status, last_error FROM work_items WHERE status <> 'done'`)).toEqual(
+        [],
+      );
       expect(await cpuByServiceWindow(db)).toEqual(expectedCpu(WINDOWS));
     } finally {
       await proxy.close();

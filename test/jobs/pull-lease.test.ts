@@ -26,7 +26,15 @@ function source(duringFetch: () => Promise<void>): ProfileSource {
     listServices: async () => ['checkout'],
     fetchProfiles: async (_service: string, window: TimeWindow): Promise<FetchedProfile[]> => {
       await duringFetch();
-      return [{ bytes: PROFILE, profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds', seriesLabels: { service_name: 'checkout' }, range: window, origin: 'test' }];
+      return [
+        {
+          bytes: PROFILE,
+          profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+          seriesLabels: { service_name: 'checkout' },
+          range: window,
+          origin: 'test',
+        },
+      ];
     },
   };
 }
@@ -60,8 +68,13 @@ describe('a pull item stores its profiles in the commit that completes it', () =
 
     // Replica b's lease runs out too (it died): the item is claimed again and stored once.
     await db.query(`UPDATE work_items SET lease_until = now() - interval '1 second'`);
-    const second = await runner('replica-c', source(async () => undefined)).drain(['pull']);
+    const second = await runner(
+      'replica-c',
+      source(async () => undefined),
+    ).drain(['pull']);
     expect(second).toEqual({ done: 1, failed: 0, lost: 0, busy: 0 });
-    expect(await db.query(`SELECT service, cpu_nanoseconds::text AS cpu FROM profiles`)).toEqual([{ service: 'checkout', cpu: '470000000' }]);
+    expect(await db.query(`SELECT service, cpu_nanoseconds::text AS cpu FROM profiles`)).toEqual([
+      { service: 'checkout', cpu: '470000000' },
+    ]);
   });
 });

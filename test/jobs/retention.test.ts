@@ -44,22 +44,45 @@ describe('retention job', () => {
     expect(before.function_blocks).toBeGreaterThan(0);
 
     // 31 days later: only raw bytes are past their 30 days.
-    expect(await retention.apply(new Date(Date.UTC(2026, 11, 23, 12)), SETTINGS)).toMatchObject({ rawProfilesDropped: 36, profilesDeleted: 0, factPartitionsDropped: 0 });
+    expect(await retention.apply(new Date(Date.UTC(2026, 11, 23, 12)), SETTINGS)).toMatchObject({
+      rawProfilesDropped: 36,
+      profilesDeleted: 0,
+      factPartitionsDropped: 0,
+    });
     expect(await counts(db)).toEqual({ ...before, raw: 0 });
 
     // 365 days later the November 2026 month is not yet entirely older than the cutoff (2026-11-23).
-    expect(await retention.apply(new Date(Date.UTC(2027, 10, 23, 12)), SETTINGS)).toMatchObject({ profilesDeleted: 36, factPartitionsDropped: 0 });
+    expect(await retention.apply(new Date(Date.UTC(2027, 10, 23, 12)), SETTINGS)).toMatchObject({
+      profilesDeleted: 36,
+      factPartitionsDropped: 0,
+    });
     expect(await counts(db)).toMatchObject({ profiles: 0, windows: 6, service_windows: 36 });
 
     // A read of a service's functions builds the query service's per-service copy of the day.
-    await app.app.get(CostQueryService).topFunctions({ from: new Date('2026-11-22T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z'), step: 'day', scope: { kind: 'service', service: 'checkout' }, by: 'self' });
-    const copies = async (): Promise<number> => ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
+    await app.app.get(CostQueryService).topFunctions({
+      from: new Date('2026-11-22T00:00:00Z'),
+      to: new Date('2026-11-23T00:00:00Z'),
+      step: 'day',
+      scope: { kind: 'service', service: 'checkout' },
+      by: 'self',
+    });
+    const copies = async (): Promise<number> =>
+      ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
     expect(await copies()).toBeGreaterThan(0);
 
     // Once the cutoff passes December 1st, November's hourly and function-day partitions go; rollups stay.
     const dropped = await retention.apply(new Date(Date.UTC(2027, 11, 2, 12)), SETTINGS);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
     expect(await copies()).toBe(0);
-    expect(await counts(db)).toEqual({ profiles: 0, raw: 0, windows: 0, service_windows: 0, splits: 0, function_blocks: 0, service_days: before.service_days, team_days: before.team_days });
+    expect(await counts(db)).toEqual({
+      profiles: 0,
+      raw: 0,
+      windows: 0,
+      service_windows: 0,
+      splits: 0,
+      function_blocks: 0,
+      service_days: before.service_days,
+      team_days: before.team_days,
+    });
   });
 });

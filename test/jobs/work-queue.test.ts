@@ -47,18 +47,26 @@ describe('work queue', () => {
     expect(await queue.enqueue(items(10))).toBe(10);
     expect(await queue.enqueue(items(10))).toBe(0);
     expect(await queue.enqueue(items(10), 'again')).toBe(0); // all pending: nothing to re-queue
-    const runner = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(recorder('a'));
+    const runner = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(
+      recorder('a'),
+    );
     await runner.drain(['count']);
     expect(await queue.enqueue(items(10), 'again')).toBe(10);
   });
 
   it('two runners draining one queue process every item exactly once', async () => {
     await queue.enqueue(items(60));
-    const a = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('a', 2));
-    const b = new WorkRunner(db, queue, { owner: 'b', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(recorder('b', 2));
+    const a = new WorkRunner(db, queue, { owner: 'a', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(
+      recorder('a', 2),
+    );
+    const b = new WorkRunner(db, queue, { owner: 'b', leaseMs: 5_000, maxAttempts: 3, concurrency: 2 }).register(
+      recorder('b', 2),
+    );
     const [ra, rb] = await Promise.all([a.drain(['count']), b.drain(['count'])]);
     expect(ra.done + rb.done).toBe(60);
-    const rows: { item_key: string; n: string }[] = await db.query('SELECT item_key, count(*) AS n FROM wq_results GROUP BY item_key');
+    const rows: { item_key: string; n: string }[] = await db.query(
+      'SELECT item_key, count(*) AS n FROM wq_results GROUP BY item_key',
+    );
     expect(rows).toHaveLength(60);
     expect(rows.every((r) => r.n === '1')).toBe(true);
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM work_items WHERE status <> 'done'`);
@@ -92,14 +100,18 @@ describe('work queue', () => {
         });
       },
     };
-    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 2, concurrency: 1 }).register(flaky).drain(['count']);
+    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 2, concurrency: 1 })
+      .register(flaky)
+      .drain(['count']);
     expect(result).toEqual({ done: 0, failed: 2, lost: 0, busy: 0 });
     expect(await db.query('SELECT * FROM wq_results')).toEqual([]);
     const [row] = await db.query('SELECT status, attempts, last_error FROM work_items');
     expect(row).toEqual({ status: 'failed', attempts: 2, last_error: 'boom 2' });
     // The next scheduled plan of the same window retries a failed item (a done one it leaves alone).
     expect(await queue.enqueue(items(1))).toBe(1);
-    expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([{ status: 'pending', attempts: 0, last_error: null }]);
+    expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([
+      { status: 'pending', attempts: 0, last_error: null },
+    ]);
   });
 
   it('a busy item is tried once, kept as busy with its reason, and re-queued by the next scheduled plan', async () => {
@@ -109,16 +121,30 @@ describe('work queue', () => {
       job: 'count',
       async handle() {
         calls += 1;
-        throw new SourceBusyError('go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500', 'http://127.0.0.1:1');
+        throw new SourceBusyError(
+          'go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500',
+          'http://127.0.0.1:1',
+        );
       },
     };
-    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 }).register(busy).drain(['count']);
+    const result = await new WorkRunner(db, queue, { owner: 'x', leaseMs: 5_000, maxAttempts: 3, concurrency: 1 })
+      .register(busy)
+      .drain(['count']);
     expect(result).toEqual({ done: 0, failed: 0, lost: 0, busy: 1 });
     expect(calls).toBe(1);
     expect(await db.query('SELECT status, attempts, last_error FROM work_items')).toEqual([
-      { status: 'busy', attempts: 1, last_error: 'go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500' },
+      {
+        status: 'busy',
+        attempts: 1,
+        last_error: 'go-fleet: GET http://127.0.0.1:1/debug/pprof/profile is busy: HTTP 500',
+      },
     ]);
-    expect(await queue.failures('count', items(1).map((i) => i.itemKey))).toEqual([]);
+    expect(
+      await queue.failures(
+        'count',
+        items(1).map((i) => i.itemKey),
+      ),
+    ).toEqual([]);
     expect(await queue.enqueue(items(1))).toBe(1);
     expect(await db.query('SELECT status, attempts FROM work_items')).toEqual([{ status: 'pending', attempts: 0 }]);
   });

@@ -14,7 +14,15 @@ import { JobsService } from '../../src/jobs/jobs.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
 import { startTestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
-import { attribute, demoProfiles, HOUR, LABEL_KEYS, loadExampleCatalog, SETTINGS, type DemoProfile } from '../cost/support';
+import {
+  attribute,
+  demoProfiles,
+  HOUR,
+  LABEL_KEYS,
+  loadExampleCatalog,
+  SETTINGS,
+  type DemoProfile,
+} from '../cost/support';
 
 const W06 = new Date('2026-11-21T06:00:00Z');
 const W07 = new Date('2026-11-21T07:00:00Z');
@@ -33,14 +41,26 @@ beforeAll(async () => {
   repo = new ProfileTreeRepository(db);
   const profiles = new ProfileRepository(db);
   treeService = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
-  service = new AttributionService(profiles, new CatalogRepository(db), SETTINGS, new FunctionDictionary(db), new AttributionRepository(), new FunctionDayRepository());
+  service = new AttributionService(
+    profiles,
+    new CatalogRepository(db),
+    SETTINGS,
+    new FunctionDictionary(db),
+    new AttributionRepository(),
+    new FunctionDayRepository(),
+  );
 });
 
 /** Attributes the window, then builds its trees as the `profile-trees` job does (from what attribution stored). */
 async function attributeAndBuild(start: Date) {
   const result = await attribute(db, service, start);
   const trees = await db.transaction(async (tx) =>
-    treeService.windowAttributed(tx, start, await new ProfileRepository(db).listWindowHeaders(start, tx), await new AttributionRepository().attributedServices(tx, start)),
+    treeService.windowAttributed(
+      tx,
+      start,
+      await new ProfileRepository(db).listWindowHeaders(start, tx),
+      await new AttributionRepository().attributedServices(tx, start),
+    ),
   );
   return { result, trees };
 }
@@ -59,7 +79,10 @@ async function store(p: DemoProfile, options: { start?: Date; salt?: string; kee
     profileType: 'cpu:nanoseconds',
     windowStart: start,
     windowEnd: new Date(start.getTime() + HOUR),
-    digest: createHash('sha256').update(p.bytes).update(options.salt ?? '').digest('hex'),
+    digest: createHash('sha256')
+      .update(p.bytes)
+      .update(options.salt ?? '')
+      .digest('hex'),
     seriesLabels: {},
     byteSize: p.bytes.length,
     sampleCount: p.fold.sampleCount,
@@ -101,11 +124,15 @@ describe('profile trees per service-day, written when a window is attributed', (
       expect(await treeService.readTree(name, '2026-11-22', '2026-11-23')).toBeNull();
       // One tree per version label value, each equal to the folds' slices of that version.
       const versions = await repo.dayVersions(name, DAY);
-      const expected = [...new Set(merged.slices!.map((s) => s.labels['version']).filter((v): v is string => v !== undefined))].sort();
+      const expected = [
+        ...new Set(merged.slices!.map((s) => s.labels['version']).filter((v): v is string => v !== undefined)),
+      ].sort();
       expect(versions).toEqual(expected);
       for (const v of versions) {
         const vt = decodeTree((await repo.dayTree(name, DAY, v))!.tree);
-        expect(vt.value).toBe(merged.slices!.filter((s) => s.labels['version'] === v).reduce((sum, s) => sum + s.total, 0n));
+        expect(vt.value).toBe(
+          merged.slices!.filter((s) => s.labels['version'] === v).reduce((sum, s) => sum + s.total, 0n),
+        );
       }
     }
   });
@@ -140,7 +167,9 @@ describe('profile trees per service-day, written when a window is attributed', (
     const read = (await treeService.readTree('checkout', DAY, '2026-11-23'))!;
     expect(read.days).toBe(2);
     expect(read.tree.value).toBe(2n * p.cpu);
-    expect(treeFunctions(read.tree)).toEqual(new Map([...p.fold.functions].map(([n, v]) => [n, { flat: 2n * v.flat, cum: 2n * v.cum }])));
+    expect(treeFunctions(read.tree)).toEqual(
+      new Map([...p.fold.functions].map(([n, v]) => [n, { flat: 2n * v.flat, cum: 2n * v.cum }])),
+    );
   });
 
   it('a profile stored without raw bytes is counted as missing, not guessed', async () => {
@@ -160,13 +189,21 @@ describe('profile trees per service-day, written when a window is attributed', (
     const app = await startTestApp({ settings: { labels: { keys: ['version'] } } });
     try {
       const attribution = app.app.get(AttributionService);
-      await db.transaction((tx) => attribution.attributeWindow({ start: W06, end: new Date(W06.getTime() + HOUR) }, tx));
+      await db.transaction((tx) =>
+        attribution.attributeWindow({ start: W06, end: new Date(W06.getTime() + HOUR) }, tx),
+      );
       expect(await repo.dayTree('ledger', DAY)).toBeNull(); // attribution itself builds no tree
       const jobs = app.app.get(JobsService);
       const range = { from: W06, to: new Date(W06.getTime() + HOUR) };
-      expect(await jobs.run('profile-trees', range)).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      expect(await jobs.run('profile-trees', range)).toMatchObject({
+        status: 'succeeded',
+        counts: { windows: 1, done: 1 },
+      });
       const built = await dumpTrees();
-      expect(await jobs.run('profile-trees', range)).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      expect(await jobs.run('profile-trees', range)).toMatchObject({
+        status: 'succeeded',
+        counts: { windows: 1, done: 1 },
+      });
       expect(await dumpTrees()).toEqual(built);
     } finally {
       await app.close();

@@ -38,7 +38,9 @@ const profile = (over: Partial<ProfileToStore> = {}): ProfileToStore => ({
   ...over,
 });
 const dirty = async (): Promise<string[]> =>
-  ((await db.query('SELECT window_start FROM dirty_windows ORDER BY 1')) as Array<{ window_start: Date }>).map((r) => r.window_start.toISOString());
+  ((await db.query('SELECT window_start FROM dirty_windows ORDER BY 1')) as Array<{ window_start: Date }>).map((r) =>
+    r.window_start.toISOString(),
+  );
 
 describe('ProfileRepository', () => {
   it('inserts once per identity and reports duplicates with the first id', async () => {
@@ -49,7 +51,17 @@ describe('ProfileRepository', () => {
     expect(b).toEqual({ id: a.id, duplicate: true });
     expect(c.duplicate).toBe(false);
     const [row] = await repo.listWindow(W1.start);
-    expect(row).toMatchObject({ source: 'push', service: 'checkout', profileType: 'cpu:nanoseconds', digest: 'd1', seriesLabels: { env: 'prod' }, byteSize: GO_CPU.length, sampleCount: FOLD.sampleCount, cpuNanoseconds: 470_000_000n, wallOnly: false });
+    expect(row).toMatchObject({
+      source: 'push',
+      service: 'checkout',
+      profileType: 'cpu:nanoseconds',
+      digest: 'd1',
+      seriesLabels: { env: 'prod' },
+      byteSize: GO_CPU.length,
+      sampleCount: FOLD.sampleCount,
+      cpuNanoseconds: 470_000_000n,
+      wallOnly: false,
+    });
     expect(deserializeFold(row!.fold)).toEqual(FOLD);
     expect((await repo.rawBytesMany([row!.id])).get(row!.id)?.equals(GO_CPU)).toBe(true);
     expect(await dirty()).toEqual([W1.start.toISOString()]);
@@ -68,11 +80,16 @@ describe('ProfileRepository', () => {
     expect(changed).toEqual({ deleted: 2, inserted: 1, unchanged: false });
     expect(await dirty()).toEqual([W1.start.toISOString()]);
     const rows = await repo.listWindow(W1.start);
-    expect(rows.map((r) => `${r.source}/${r.digest}/${r.byteSize}`)).toEqual(['push/d1/' + GO_CPU.length, 'pyro/c/123']);
+    expect(rows.map((r) => `${r.source}/${r.digest}/${r.byteSize}`)).toEqual([
+      'push/d1/' + GO_CPU.length,
+      'pyro/c/123',
+    ]);
   });
 
   it('replaceSourceWindow refuses rows of another key and rolls back', async () => {
-    await expect(store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [profile({ source: 'pyro', window: W2 })])).rejects.toThrow(/got a row of pyro\/checkout/);
+    await expect(
+      store.replaceWindow('pyro', 'checkout', 'cpu:nanoseconds', W1, [profile({ source: 'pyro', window: W2 })]),
+    ).rejects.toThrow(/got a row of pyro\/checkout/);
     expect(await repo.listWindow(W2.start)).toEqual([]);
   });
 
@@ -92,7 +109,9 @@ describe('ProfileRepository', () => {
     const attribution = db.transaction(async (manager) => {
       const wasDirty = await repo.clearDirtyWindow(manager, W1.start);
       cleared = true;
-      const seen = (await manager.query('SELECT digest FROM profiles WHERE window_start = $1 ORDER BY digest', [W1.start])) as Array<{ digest: string }>;
+      const seen = (await manager.query('SELECT digest FROM profiles WHERE window_start = $1 ORDER BY digest', [
+        W1.start,
+      ])) as Array<{ digest: string }>;
       return { wasDirty, seen: seen.map((r) => r.digest) };
     });
     await new Promise((resolve) => setTimeout(resolve, 300));

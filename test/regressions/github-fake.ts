@@ -47,7 +47,14 @@ export class GitHubFake {
   }
 
   private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999', ...headers }).end(JSON.stringify(body));
+    res
+      .writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '4999',
+        ...headers,
+      })
+      .end(JSON.stringify(body));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -58,18 +65,41 @@ export class GitHubFake {
     const input = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};
     if (this.rateLimited > 0) {
       this.rateLimited--;
-      return this.send(res, 403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 60) });
+      return this.send(
+        res,
+        403,
+        {
+          message: 'API rate limit exceeded for user ID 1.',
+          documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
+        { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 60) },
+      );
     }
-    if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return this.send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     const m = /^\/repos\/([^/]+\/[^/]+)\/issues(?:\/(\d+)(\/comments)?)?$/.exec(url.pathname);
     const issues = m ? this.repos.get(m[1]!) : undefined;
-    if (!m || !issues) return this.send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/issues/issues' });
+    if (!m || !issues)
+      return this.send(res, 404, {
+        message: 'Not Found',
+        documentation_url: 'https://docs.github.com/rest/issues/issues',
+      });
     const html = (n: number) => `https://github.com/${m[1]}/issues/${n}`;
-    const view = (i: FakeIssue) => ({ number: i.number, html_url: html(i.number), title: i.title, body: i.body, state: i.state, state_reason: i.state_reason, labels: i.labels.map((name) => ({ name })) });
+    const view = (i: FakeIssue) => ({
+      number: i.number,
+      html_url: html(i.number),
+      title: i.title,
+      body: i.body,
+      state: i.state,
+      state_reason: i.state_reason,
+      labels: i.labels.map((name) => ({ name })),
+    });
     if (!m[2] && req.method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';
       const label = url.searchParams.get('labels');
-      const list = issues.filter((i) => (state === 'all' || i.state === state) && (!label || i.labels.includes(label))).sort((a, b) => b.number - a.number);
+      const list = issues
+        .filter((i) => (state === 'all' || i.state === state) && (!label || i.labels.includes(label)))
+        .sort((a, b) => b.number - a.number);
       const page = Number(url.searchParams.get('page') ?? '1');
       const slice = list.slice((page - 1) * this.pageSize, page * this.pageSize);
       const headers: Record<string, string> = {};
@@ -81,8 +111,20 @@ export class GitHubFake {
       return this.send(res, 200, slice.map(view), headers);
     }
     if (!m[2] && req.method === 'POST') {
-      if (typeof input.title !== 'string' || input.title === '') return this.send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }] });
-      const issue: FakeIssue = { number: issues.length + 1, title: input.title, body: String(input.body ?? ''), labels: (input.labels as string[]) ?? [], state: 'open', state_reason: null, comments: [] };
+      if (typeof input.title !== 'string' || input.title === '')
+        return this.send(res, 422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }],
+        });
+      const issue: FakeIssue = {
+        number: issues.length + 1,
+        title: input.title,
+        body: String(input.body ?? ''),
+        labels: (input.labels as string[]) ?? [],
+        state: 'open',
+        state_reason: null,
+        comments: [],
+      };
       issues.push(issue);
       return this.send(res, 201, view(issue), { location: `${this.url}${url.pathname}/${issue.number}` });
     }

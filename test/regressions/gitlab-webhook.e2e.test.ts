@@ -18,7 +18,9 @@ interface Recorded {
 /** A loopback server that records requests and answers with `answer` (status, JSON body, headers). */
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
-async function server(answer: (r: Recorded) => Answer): Promise<{ url: string; seen: Recorded[]; close: () => Promise<void> }> {
+async function server(
+  answer: (r: Recorded) => Answer,
+): Promise<{ url: string; seen: Recorded[]; close: () => Promise<void> }> {
   const seen: Recorded[] = [];
   const s = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -57,27 +59,39 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
     let limited = 1;
     // As https://docs.gitlab.com/api/issues/ answers: 201 with iid and web_url; notes 201; PUT 200; 429 with Retry-After.
     const gitlab = await server((r): Answer => {
-      if (limited-- > 0) return { status: 429, body: { message: '429 Too Many Requests' }, headers: { 'Retry-After': '1' } };
+      if (limited-- > 0)
+        return { status: 429, body: { message: '429 Too Many Requests' }, headers: { 'Retry-After': '1' } };
       if (r.headers['private-token'] !== 'glpat-test') return { status: 401, body: { message: '401 Unauthorized' } };
       if (r.method === 'GET') return { status: 200, body: [], headers: { 'x-next-page': '' } };
-      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues') return { status: 201, body: { iid: 7, web_url: 'https://gitlab.com/acme/shop/-/issues/7' } };
-      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues/7/notes') return { status: 201, body: { id: 1 } };
-      if (r.method === 'PUT' && r.path === '/api/v4/projects/acme%2Fshop/issues/7') return { status: 200, body: { iid: 7, state: 'closed' } };
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues')
+        return { status: 201, body: { iid: 7, web_url: 'https://gitlab.com/acme/shop/-/issues/7' } };
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues/7/notes')
+        return { status: 201, body: { id: 1 } };
+      if (r.method === 'PUT' && r.path === '/api/v4/projects/acme%2Fshop/issues/7')
+        return { status: 200, body: { iid: 7, state: 'closed' } };
       return { status: 404, body: { message: '404 Not found' } };
     });
     try {
       app = await startTestApp({
         settings: {
           paths: { catalogDir: await catalogDir('gl-shop', { 'gitlab.com/project-slug': 'acme/shop' }) },
-          regressions: { trackers: { gitlab: { url: `${gitlab.url}/api/v4`, tokenEnv: 'FLAMEBILL_TEST_GITLAB_TOKEN' } }, delivery: { backoffMs: 10 } },
+          regressions: {
+            trackers: { gitlab: { url: `${gitlab.url}/api/v4`, tokenEnv: 'FLAMEBILL_TEST_GITLAB_TOKEN' } },
+            delivery: { backoffMs: 10 },
+          },
         },
       });
       const delivery = app.app.get(TicketDeliveryService);
       await queueFinding(db, 'gl-shop');
       expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, created: 1, failed: 0 });
       const created = gitlab.seen.find((r) => r.method === 'POST')!;
-      expect(JSON.parse(created.raw)).toMatchObject({ labels: 'flamebill-regression', title: 'CPU regression in gl-shop: main.validateEmail (cum) 3.79% → 39.76%' });
-      expect(gitlab.seen[0]!.path).toMatch(/^\/api\/v4\/projects\/acme%2Fshop\/issues\?labels=flamebill-regression&state=all/);
+      expect(JSON.parse(created.raw)).toMatchObject({
+        labels: 'flamebill-regression',
+        title: 'CPU regression in gl-shop: main.validateEmail (cum) 3.79% → 39.76%',
+      });
+      expect(gitlab.seen[0]!.path).toMatch(
+        /^\/api\/v4\/projects\/acme%2Fshop\/issues\?labels=flamebill-regression&state=all/,
+      );
       await queueFinding(db, 'gl-shop', 'resolved');
       expect((await delivery.deliver()).counts).toMatchObject({ sent: 1 });
       expect(gitlab.seen.slice(-2).map((r) => `${r.method} ${r.path} ${r.raw.slice(0, 40)}`)).toEqual([
@@ -91,12 +105,17 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
 
   it('webhook: one POST per message, signed with HMAC-SHA256 of the raw body, the same idempotency key on a retry', async () => {
     let fail = 1;
-    const hook = await server((): Answer => (fail-- > 0 ? { status: 502, body: { error: 'bad gateway' } } : { status: 204, body: {} }));
+    const hook = await server((): Answer =>
+      fail-- > 0 ? { status: 502, body: { error: 'bad gateway' } } : { status: 204, body: {} },
+    );
     try {
       app = await startTestApp({
         settings: {
           paths: { catalogDir: await catalogDir('hook-shop', { 'flamebill.io/webhook': 'perf-channel' }) },
-          regressions: { trackers: { webhook: { url: `${hook.url}/flamebill`, secretEnv: 'FLAMEBILL_TEST_WEBHOOK_SECRET' } }, delivery: { backoffMs: 10 } },
+          regressions: {
+            trackers: { webhook: { url: `${hook.url}/flamebill`, secretEnv: 'FLAMEBILL_TEST_WEBHOOK_SECRET' } },
+            delivery: { backoffMs: 10 },
+          },
         },
       });
       const fingerprint = await queueFinding(db, 'hook-shop');
@@ -105,7 +124,9 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
       const [first, second] = hook.seen;
       expect(second!.raw).toBe(first!.raw);
       expect(second!.headers['x-flamebill-idempotency-key']).toBe(first!.headers['x-flamebill-idempotency-key']);
-      expect(second!.headers['x-flamebill-signature']).toBe(`sha256=${createHmac('sha256', 'webhook-secret').update(second!.raw).digest('hex')}`);
+      expect(second!.headers['x-flamebill-signature']).toBe(
+        `sha256=${createHmac('sha256', 'webhook-secret').update(second!.raw).digest('hex')}`,
+      );
       expect(JSON.parse(second!.raw)).toMatchObject({ action: 'opened', project: 'perf-channel', ticket: fingerprint });
       expect(JSON.stringify(hook.seen)).not.toContain('webhook-secret');
     } finally {
@@ -114,30 +135,73 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
   });
 
   it('Jira Cloud: the description is ADF with profile text as it is, dedup by an exact label, close and reopen by transitions', async () => {
-    const issues: Array<{ key: string; fields: { summary: string; labels: string[]; description: unknown }; status: string; comments: unknown[] }> = [];
+    const issues: Array<{
+      key: string;
+      fields: { summary: string; labels: string[]; description: unknown };
+      status: string;
+      comments: unknown[];
+    }> = [];
     const auth = `Basic ${Buffer.from('bot@acme.test:jira-token').toString('base64')}`;
     // As https://developer.atlassian.com/cloud/jira/platform/rest/v3/ answers: 201 {id, key, self}; 400 {errorMessages, errors}.
     const jira = await server((r): Answer => {
-      if (r.headers.authorization !== auth) return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
-      const input = (r.raw ? JSON.parse(r.raw) : {}) as { jql?: string; fields?: { summary?: string; labels: string[]; description: unknown }; body?: unknown; transition?: { id: string } };
+      if (r.headers.authorization !== auth)
+        return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
+      const input = (r.raw ? JSON.parse(r.raw) : {}) as {
+        jql?: string;
+        fields?: { summary?: string; labels: string[]; description: unknown };
+        body?: unknown;
+        transition?: { id: string };
+      };
       if (r.method === 'POST' && r.path === '/rest/api/3/search/jql') {
         const label = /labels = "([^"]+)"/.exec(String(input.jql))?.[1];
-        return { status: 200, body: { issues: issues.filter((i) => i.fields.labels.includes(label!)).map((i) => ({ key: i.key, fields: { labels: i.fields.labels } })) } };
+        return {
+          status: 200,
+          body: {
+            issues: issues
+              .filter((i) => i.fields.labels.includes(label!))
+              .map((i) => ({ key: i.key, fields: { labels: i.fields.labels } })),
+          },
+        };
       }
       if (r.method === 'POST' && r.path === '/rest/api/3/issue') {
-        if (!input.fields?.summary) return { status: 400, body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } } };
+        if (!input.fields?.summary)
+          return {
+            status: 400,
+            body: { errorMessages: [], errors: { summary: 'You must specify a summary of the issue.' } },
+          };
         const key = `SHOP-${issues.length + 1}`;
-        issues.push({ key, fields: { summary: input.fields.summary, labels: input.fields.labels, description: input.fields.description }, status: 'To Do', comments: [] });
-        return { status: 201, body: { id: String(10000 + issues.length), key, self: `${jira.url}/rest/api/3/issue/${key}` } };
+        issues.push({
+          key,
+          fields: { summary: input.fields.summary, labels: input.fields.labels, description: input.fields.description },
+          status: 'To Do',
+          comments: [],
+        });
+        return {
+          status: 201,
+          body: { id: String(10000 + issues.length), key, self: `${jira.url}/rest/api/3/issue/${key}` },
+        };
       }
       const m = /^\/rest\/api\/3\/issue\/([A-Z]+-\d+)\/(comment|transitions)$/.exec(r.path);
       const issue = m ? issues.find((i) => i.key === m[1]) : undefined;
-      if (!m || !issue) return { status: 404, body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'] } };
+      if (!m || !issue)
+        return {
+          status: 404,
+          body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'] },
+        };
       if (m[2] === 'comment') {
         issue.comments.push(input.body);
         return { status: 201, body: { id: '1' } };
       }
-      if (r.method === 'GET') return { status: 200, body: { transitions: [{ id: '11', name: 'To Do', to: { statusCategory: { key: 'new' } } }, { id: '31', name: 'Done', to: { statusCategory: { key: 'done' } } }] } };
+      if (r.method === 'GET')
+        return {
+          status: 200,
+          body: {
+            transitions: [
+              { id: '11', name: 'To Do', to: { statusCategory: { key: 'new' } } },
+              { id: '31', name: 'Done', to: { statusCategory: { key: 'done' } } },
+            ],
+          },
+        };
       issue.status = input.transition?.id === '31' ? 'Done' : 'To Do';
       return { status: 204, body: {} };
     });
@@ -145,7 +209,12 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
       app = await startTestApp({
         settings: {
           paths: { catalogDir: await catalogDir('jira-shop', { 'jira/project-key': 'SHOP' }) },
-          regressions: { trackers: { jira: { url: jira.url, userEnv: 'FLAMEBILL_TEST_JIRA_USER', tokenEnv: 'FLAMEBILL_TEST_JIRA_TOKEN' } }, delivery: { backoffMs: 10 } },
+          regressions: {
+            trackers: {
+              jira: { url: jira.url, userEnv: 'FLAMEBILL_TEST_JIRA_USER', tokenEnv: 'FLAMEBILL_TEST_JIRA_TOKEN' },
+            },
+            delivery: { backoffMs: 10 },
+          },
         },
       });
       const delivery = app.app.get(TicketDeliveryService);

@@ -41,13 +41,20 @@ export class RedmineProxy {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-    const answer = await fetch(`${this.upstream}${req.url}`, { method: req.method, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+    for (const [k, v] of Object.entries(req.headers))
+      if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
+    const answer = await fetch(`${this.upstream}${req.url}`, {
+      method: req.method,
+      headers,
+      ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+    });
     const body = Buffer.from(await answer.arrayBuffer());
     if (this.mode === 'hold-create' && req.method === 'POST' && req.url === '/issues.json') {
       this.releaseHeld();
       return; // never answered: the client is killed while it waits
     }
-    res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
+    res
+      .writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' })
+      .end(body);
   }
 }

@@ -9,7 +9,10 @@ import { catalogDir, DAY_MS, profile, push } from './support';
 // A real Redmine: `bash ../shared/tools/redmine-ci.sh` (as root) prints both variables; .ci/run exports them.
 const REDMINE_URL = process.env.REDMINE_URL;
 const REDMINE_API_KEY = process.env.REDMINE_API_KEY;
-if (!REDMINE_URL) console.warn('regressions-redmine.e2e: REDMINE_URL is not set, skipping the delivery tests against a real Redmine (start one with ../shared/tools/redmine-ci.sh)');
+if (!REDMINE_URL)
+  console.warn(
+    'regressions-redmine.e2e: REDMINE_URL is not set, skipping the delivery tests against a real Redmine (start one with ../shared/tools/redmine-ci.sh)',
+  );
 
 interface RedmineIssue {
   id: number;
@@ -28,7 +31,9 @@ async function redmine<T>(p: string): Promise<T> {
 
 /** Every issue (open or closed) of project payments whose description carries `token`. */
 async function issuesWith(token: string): Promise<RedmineIssue[]> {
-  const list = await redmine<{ issues: RedmineIssue[] }>(`/issues.json?project_id=payments&status_id=*&limit=100&sort=id:desc`);
+  const list = await redmine<{ issues: RedmineIssue[] }>(
+    `/issues.json?project_id=payments&status_id=*&limit=100&sort=id:desc`,
+  );
   return list.issues.filter((i) => i.description.includes(token));
 }
 
@@ -41,7 +46,13 @@ describe.skipIf(!REDMINE_URL)('regression tickets in a real Redmine', () => {
   const hour = (day: number) => new Date(D + day * DAY_MS + 10 * 3_600_000);
   const window = (day: number) => ({ from: new Date(D + day * DAY_MS), to: new Date(D + (day + 1) * DAY_MS) });
   const scan = (day: number, baselineDay: number) =>
-    app.app.get(JobsService).run('regressions', { ...window(day), extra: { baselineFrom: new Date(D + baselineDay * DAY_MS).toISOString(), baselineTo: new Date(D + (baselineDay + 1) * DAY_MS).toISOString() } });
+    app.app.get(JobsService).run('regressions', {
+      ...window(day),
+      extra: {
+        baselineFrom: new Date(D + baselineDay * DAY_MS).toISOString(),
+        baselineTo: new Date(D + (baselineDay + 1) * DAY_MS).toISOString(),
+      },
+    });
 
   beforeAll(async () => {
     db = await testDataSource();
@@ -70,7 +81,7 @@ describe.skipIf(!REDMINE_URL)('regression tickets in a real Redmine', () => {
   }, 120_000);
   afterAll(async () => app?.close());
 
-  it('files one issue in the owning team\'s project, files nothing on a re-scan, closes it when gone and reopens it when back', async () => {
+  it("files one issue in the owning team's project, files nothing on a re-scan, closes it when gone and reopens it when back", async () => {
     const first = await scan(0, -1);
     expect(first).toMatchObject({ status: 'succeeded', counts: { opened: 1, deliveryCreated: 1, deliverySent: 1 } });
     const [finding] = await app.app.get(RegressionsService).list({ service });
@@ -92,7 +103,9 @@ describe.skipIf(!REDMINE_URL)('regression tickets in a real Redmine', () => {
     issues = await issuesWith(finding!.fingerprint);
     expect(issues).toHaveLength(1);
     expect(issues[0]!.status.id).toBe(5);
-    expect((await app.app.get(RegressionsService).list({ service, state: 'resolved' })).map((f) => f.fingerprint)).toEqual([finding!.fingerprint]);
+    expect(
+      (await app.app.get(RegressionsService).list({ service, state: 'resolved' })).map((f) => f.fingerprint),
+    ).toEqual([finding!.fingerprint]);
 
     const back = await scan(2, -1);
     expect(back).toMatchObject({ status: 'succeeded', counts: { reopened: 1, deliverySent: 1, deliveryCreated: 0 } });

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { regressionFingerprint } from '../../src/domain/regression';
-import { findingJson, RegressionRepository, type FindingFigures, type OutboxEvent } from '../../src/regressions/regression.repository';
+import {
+  findingJson,
+  RegressionRepository,
+  type FindingFigures,
+  type OutboxEvent,
+} from '../../src/regressions/regression.repository';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +21,9 @@ export function profile(name: string): Buffer {
 /** A catalog folder with one team and one service routed by `annotations`. */
 export async function catalogDir(service: string, annotations: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-regressions-catalog-'));
-  const ann = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+  const ann = Object.entries(annotations)
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
   await writeFile(
     path.join(dir, 'catalog.yaml'),
     `apiVersion: backstage.io/v1alpha1
@@ -43,7 +50,10 @@ ${ann ? `  annotations:\n${ann}\n` : ''}spec:
 /** Pushes a profile for the hour starting at `at` as a Pyroscope agent would (series label version). */
 export async function push(baseUrl: string, service: string, version: string, at: Date, bytes: Buffer): Promise<void> {
   const from = Math.floor(at.getTime() / 1000);
-  const res = await fetch(`${baseUrl}/ingest?${new URLSearchParams({ name: `${service}{version=${version}}`, format: 'pprof', from: String(from), until: String(from + 10) })}`, { method: 'POST', body: bytes });
+  const res = await fetch(
+    `${baseUrl}/ingest?${new URLSearchParams({ name: `${service}{version=${version}}`, format: 'pprof', from: String(from), until: String(from + 10) })}`,
+    { method: 'POST', body: bytes },
+  );
   if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
 }
 
@@ -74,9 +84,14 @@ export async function queueFinding(db: DataSource, service: string, event: Outbo
   };
   const repo = new RegressionRepository(db);
   await db.transaction(async (tx) => {
-    await repo.upsert(tx, f, event === 'resolved' ? 'resolved' : event === 'reopened' ? 'reopened' : 'open', f.cpuNanosecondsDelta, null);
+    await repo.upsert(
+      tx,
+      f,
+      event === 'resolved' ? 'resolved' : event === 'reopened' ? 'reopened' : 'open',
+      f.cpuNanosecondsDelta,
+      null,
+    );
     await repo.enqueue(tx, fingerprint, event, findingJson(f));
   });
   return fingerprint;
 }
-

@@ -15,12 +15,17 @@ import { catalogDir, queueFinding } from './support';
 // A real Redmine: `bash ../shared/tools/redmine-ci.sh` (as root) prints both variables; .ci/run exports them.
 const REDMINE_URL = process.env.REDMINE_URL;
 const REDMINE_API_KEY = process.env.REDMINE_API_KEY;
-if (!REDMINE_URL) console.warn('ticket-delivery.e2e: REDMINE_URL is not set, skipping the delivery tests against a real Redmine (start one with ../shared/tools/redmine-ci.sh)');
+if (!REDMINE_URL)
+  console.warn(
+    'ticket-delivery.e2e: REDMINE_URL is not set, skipping the delivery tests against a real Redmine (start one with ../shared/tools/redmine-ci.sh)',
+  );
 
 const run = Date.now().toString(36);
 
 async function issuesWith(token: string): Promise<Array<{ id: number; description: string; status: { id: number } }>> {
-  const res = await fetch(`${REDMINE_URL}/issues.json?project_id=payments&status_id=*&limit=100&sort=id:desc`, { headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! } });
+  const res = await fetch(`${REDMINE_URL}/issues.json?project_id=payments&status_id=*&limit=100&sort=id:desc`, {
+    headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! },
+  });
   const list = (await res.json()) as { issues: Array<{ id: number; description: string; status: { id: number } }> };
   return list.issues.filter((i) => i.description.includes(token));
 }
@@ -69,8 +74,17 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(result.counts).toMatchObject({ wouldSend: 1, sent: 0, created: 0 });
     expect(proxy.seen).toEqual([]);
     // Log lines reach the capture asynchronously.
-    await expect.poll(() => app!.logs().some((l) => String(l.msg).includes(`dry run: would send opened of ${fingerprint} to redmine/payments`))).toBe(true);
-    const [row] = (await db.query(`SELECT dry_run, sent_at IS NOT NULL AS done FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ dry_run: boolean; done: boolean }>;
+    await expect
+      .poll(() =>
+        app!
+          .logs()
+          .some((l) => String(l.msg).includes(`dry run: would send opened of ${fingerprint} to redmine/payments`)),
+      )
+      .toBe(true);
+    const [row] = (await db.query(
+      `SELECT dry_run, sent_at IS NOT NULL AS done FROM regression_outbox WHERE fingerprint = $1`,
+      [fingerprint],
+    )) as Array<{ dry_run: boolean; done: boolean }>;
     expect(row).toEqual({ dry_run: true, done: true });
     expect(await issuesWith(fingerprint)).toHaveLength(0);
   }, 60_000);
@@ -86,13 +100,20 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(proxy.seen.filter((s) => s.startsWith('GET /projects/payments/search')).length).toBe(2); // attempts: 2
     // Not due yet: nothing is tried before its backoff.
     proxy.seen.length = 0;
-    expect((await delivery.deliver({ now: () => new Date(t0.getTime() + 30_000) })).counts).toMatchObject({ failed: 0, sent: 0, pending: 1 });
+    expect((await delivery.deliver({ now: () => new Date(t0.getTime() + 30_000) })).counts).toMatchObject({
+      failed: 0,
+      sent: 0,
+      pending: 1,
+    });
     expect(proxy.seen).toEqual([]);
     proxy.mode = 'pass';
     const back = await delivery.deliver({ now: () => new Date(t0.getTime() + 61_000) });
     expect(back.counts).toMatchObject({ sent: 1, created: 1, pending: 0 });
     expect(await issuesWith(fingerprint)).toHaveLength(1);
-    const [row] = (await db.query(`SELECT attempts, sent_at IS NOT NULL AS sent FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ attempts: number; sent: boolean }>;
+    const [row] = (await db.query(
+      `SELECT attempts, sent_at IS NOT NULL AS sent FROM regression_outbox WHERE fingerprint = $1`,
+      [fingerprint],
+    )) as Array<{ attempts: number; sent: boolean }>;
     expect(row).toEqual({ attempts: 2, sent: true });
   }, 60_000);
 
@@ -107,10 +128,18 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     );
     proxy.mode = 'hold-create';
     const child = spawn(process.execPath, [CLI, 'run', 'ticket-delivery'], {
-      env: cliEnv({ DATABASE_URL: await testDatabaseUrl(), FLAMEBILL_CONFIG: config, FLAMEBILL_CATALOG_DIR: catalog, FLAMEBILL_DATA_DIR: dir, FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY }),
+      env: cliEnv({
+        DATABASE_URL: await testDatabaseUrl(),
+        FLAMEBILL_CONFIG: config,
+        FLAMEBILL_CATALOG_DIR: catalog,
+        FLAMEBILL_DATA_DIR: dir,
+        FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY,
+      }),
       stdio: 'ignore',
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)),
+    );
     await proxy.heldCreate;
     child.kill('SIGKILL');
     expect(await exited).toBe(-9);
@@ -126,26 +155,39 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(result.counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
     const issues = await issuesWith(fingerprint);
     expect(issues).toHaveLength(1);
-    const [ticket] = (await db.query(`SELECT remote_id FROM regression_tickets WHERE fingerprint = $1`, [fingerprint])) as Array<{ remote_id: string }>;
+    const [ticket] = (await db.query(`SELECT remote_id FROM regression_tickets WHERE fingerprint = $1`, [
+      fingerprint,
+    ])) as Array<{ remote_id: string }>;
     expect(ticket!.remote_id).toBe(String(issues[0]!.id));
   }, 120_000);
 
-  it('a refusal (bad API key) is reported with Redmine\'s answer in job_runs and /readyz, the row stays queued, the key never appears', async () => {
+  it("a refusal (bad API key) is reported with Redmine's answer in job_runs and /readyz, the row stays queued, the key never appears", async () => {
     process.env.FLAMEBILL_TEST_BAD_KEY = 'not-a-valid-key-0000000000000000000000000';
     app = await start({}, 'FLAMEBILL_TEST_BAD_KEY');
     const fingerprint = await queueFinding(db, services[3]!);
     const summary = await app.app.get(JobsService).run('ticket-delivery');
     expect(summary.status).toBe('failed');
     expect(summary.errors.join('\n')).toMatch(/redmine: POST \/issues\.json answered 401/);
-    const [runRow] = (await db.query(`SELECT status, error FROM job_runs WHERE job = 'ticket-delivery' ORDER BY started_at DESC LIMIT 1`)) as Array<{ status: string; error: string }>;
+    const [runRow] = (await db.query(
+      `SELECT status, error FROM job_runs WHERE job = 'ticket-delivery' ORDER BY started_at DESC LIMIT 1`,
+    )) as Array<{ status: string; error: string }>;
     expect(runRow!.status).toBe('failed');
     expect(runRow!.error).toContain('answered 401');
-    const ready = (await (await fetch(`${app.baseUrl}/readyz`)).json()) as { details: Record<string, { status: string; lastError?: string }> };
+    const ready = (await (await fetch(`${app.baseUrl}/readyz`)).json()) as {
+      details: Record<string, { status: string; lastError?: string }>;
+    };
     expect(ready.details.tickets).toMatchObject({ status: 'degraded' });
     expect(ready.details.tickets!.lastError).toContain('401');
-    const [row] = (await db.query(`SELECT sent_at, last_error FROM regression_outbox WHERE fingerprint = $1`, [fingerprint])) as Array<{ sent_at: Date | null; last_error: string }>;
+    const [row] = (await db.query(`SELECT sent_at, last_error FROM regression_outbox WHERE fingerprint = $1`, [
+      fingerprint,
+    ])) as Array<{ sent_at: Date | null; last_error: string }>;
     expect(row!.sent_at).toBeNull();
-    const everything = JSON.stringify(app.logs()) + JSON.stringify(summary) + JSON.stringify(ready) + JSON.stringify(runRow) + JSON.stringify(row);
+    const everything =
+      JSON.stringify(app.logs()) +
+      JSON.stringify(summary) +
+      JSON.stringify(ready) +
+      JSON.stringify(runRow) +
+      JSON.stringify(row);
     expect(everything).not.toContain(process.env.FLAMEBILL_TEST_BAD_KEY);
     expect(everything).not.toContain(REDMINE_API_KEY);
     expect(await issuesWith(fingerprint)).toHaveLength(0);
@@ -158,7 +200,10 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     const other = await start();
     try {
       const fingerprint = await queueFinding(db, services[2]!);
-      const [a, b] = await Promise.all([app.app.get(TicketDeliveryService).deliver(), other.app.get(TicketDeliveryService).deliver()]);
+      const [a, b] = await Promise.all([
+        app.app.get(TicketDeliveryService).deliver(),
+        other.app.get(TicketDeliveryService).deliver(),
+      ]);
       expect(a.counts.created + b.counts.created).toBe(1);
       expect(a.counts.sent + b.counts.sent).toBe(1);
       expect(await issuesWith(fingerprint)).toHaveLength(1);

@@ -38,7 +38,8 @@ export async function startSmtpSink(options: { requireAuth?: boolean } = {}): Pr
       return callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
     onRcptTo(address, _session, callback) {
-      if (address.address.startsWith('refuse')) return callback(Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: 550 }));
+      if (address.address.startsWith('refuse'))
+        return callback(Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: 550 }));
       return callback();
     },
     onData(stream, session, callback) {

@@ -22,8 +22,16 @@ describe('weekly report after kill -9', () => {
     smtp = await startSmtpSink();
     dir = mkdtempSync(path.join(os.tmpdir(), 'flamebill-report-crash-'));
     const config = path.join(dir, 'flamebill.yaml');
-    writeFileSync(config, `schedules:\n  demo: false\n  worker: { leaseSeconds: 2 }\nreport:\n  smtp: { host: 127.0.0.1, port: ${smtp.port} }\n`);
-    env = cliEnv({ DATABASE_URL: await testDatabaseUrl(), FLAMEBILL_CONFIG: config, FLAMEBILL_DATA_DIR: dir, LOG_LEVEL: 'error' });
+    writeFileSync(
+      config,
+      `schedules:\n  demo: false\n  worker: { leaseSeconds: 2 }\nreport:\n  smtp: { host: 127.0.0.1, port: ${smtp.port} }\n`,
+    );
+    env = cliEnv({
+      DATABASE_URL: await testDatabaseUrl(),
+      FLAMEBILL_CONFIG: config,
+      FLAMEBILL_DATA_DIR: dir,
+      LOG_LEVEL: 'error',
+    });
   }, 180_000);
   afterAll(async () => {
     await smtp?.close();
@@ -39,13 +47,19 @@ describe('weekly report after kill -9', () => {
     first.kill('SIGKILL');
     await new Promise((resolve) => first.on('exit', resolve));
     expect(smtp.received).toHaveLength(0);
-    const [during] = await queryOnce<{ status: string }>(env.DATABASE_URL!, `SELECT status FROM report_deliveries WHERE week = '2026-W48'`);
+    const [during] = await queryOnce<{ status: string }>(
+      env.DATABASE_URL!,
+      `SELECT status FROM report_deliveries WHERE week = '2026-W48'`,
+    );
     expect(during!.status).toBe('sending');
 
     const second = await runCli(args, { env, timeoutMs: 60_000 });
     expect(second.code, second.stderr).toBe(0);
     expect(smtp.received.map((r) => r.rcptTo)).toEqual([['payments-team@acme.example']]);
-    const [after] = await queryOnce<{ status: string; attempts: number }>(env.DATABASE_URL!, `SELECT status, attempts FROM report_deliveries WHERE week = '2026-W48'`);
+    const [after] = await queryOnce<{ status: string; attempts: number }>(
+      env.DATABASE_URL!,
+      `SELECT status, attempts FROM report_deliveries WHERE week = '2026-W48'`,
+    );
     expect(after).toEqual({ status: 'sent', attempts: 2 });
 
     const third = await runCli(args, { env, timeoutMs: 60_000 });

@@ -18,7 +18,11 @@ function demoSource(): DirectorySource {
 
 async function fold(service: string, startIso: string): Promise<Fold> {
   const start = new Date(startIso);
-  const [profile, ...more] = await demoSource().fetchProfiles(service, { start, end: new Date(start.getTime() + 3_600_000) }, NO_ABORT);
+  const [profile, ...more] = await demoSource().fetchProfiles(
+    service,
+    { start, end: new Date(start.getTime() + 3_600_000) },
+    NO_ABORT,
+  );
   expect(more).toEqual([]);
   return foldProfile(profile!.bytes, { labelKeys: ['endpoint', 'tenant', 'version'] });
 }
@@ -37,7 +41,9 @@ describe('demo profiles', () => {
       ['06', '07', '08', '09', '10', '11'].map((hour) => `2026-11-21T${hour}:00:00.000Z`),
     );
     for (const window of windows) expect(await source.listServices(window, NO_ABORT)).toEqual(SERVICES);
-    const bytes = SERVICES.flatMap((service) => readdirSync(join(DEMO, service)).map((file) => statSync(join(DEMO, service, file)).size));
+    const bytes = SERVICES.flatMap((service) =>
+      readdirSync(join(DEMO, service)).map((file) => statSync(join(DEMO, service, file)).size),
+    );
     expect(bytes).toHaveLength(36);
     expect(bytes.reduce((sum, size) => sum + size, 0)).toBeLessThan(2 * 1024 * 1024);
   });
@@ -45,14 +51,20 @@ describe('demo profiles', () => {
   it('are CPU profiles from the Node time profiler, labelled by endpoint, tenant and version', async () => {
     const profile = await fold('checkout', '2026-11-21T06:00:00Z');
 
-    expect(profile.sampleTypes.map((type) => `${type.type}/${type.unit}`)).toEqual(['sample/count', 'wall/nanoseconds', 'cpu/nanoseconds']);
+    expect(profile.sampleTypes.map((type) => `${type.type}/${type.unit}`)).toEqual([
+      'sample/count',
+      'wall/nanoseconds',
+      'cpu/nanoseconds',
+    ]);
     expect(profile.sampleType).toEqual({ type: 'cpu', unit: 'nanoseconds' });
     expect(profile.timeNanos).toBe(BigInt(Date.parse('2026-11-21T06:00:00Z')) * 1_000_000n);
     expect(profile.total).toBeGreaterThan(500_000_000n); // over half a CPU second in the window
     const endpoints = new Set(profile.slices!.map((slice) => slice.labels.endpoint));
     expect(endpoints).toEqual(new Set(['POST /cart/checkout', 'GET /cart', undefined]));
     expect(new Set(profile.slices!.map((slice) => slice.labels.version))).toContain('1.14.0');
-    expect(new Set(profile.slices!.map((slice) => slice.labels.tenant))).toEqual(new Set(['acme-retail', 'globex', 'initech', undefined]));
+    expect(new Set(profile.slices!.map((slice) => slice.labels.tenant))).toEqual(
+      new Set(['acme-retail', 'globex', 'initech', undefined]),
+    );
     expect(cumShare(profile, 'signOrder')).toBeGreaterThan(10);
   });
 

@@ -52,7 +52,9 @@ describe('DirectorySource', () => {
     });
     expect(foldProfile(checkout[0]!.bytes).total).toBe(FIXTURE.goDevirt.cpuTotal);
     const totals = await Promise.all(
-      ['search', 'ledger', 'payments'].map(async (service) => foldProfile((await source.fetchProfiles(service, window, NO_ABORT))[0]!.bytes).total),
+      ['search', 'ledger', 'payments'].map(
+        async (service) => foldProfile((await source.fetchProfiles(service, window, NO_ABORT))[0]!.bytes).total,
+      ),
     );
     expect(totals).toEqual([FIXTURE.goInlineHot.cpuTotal, FIXTURE.parcaProfile1.cpuTotal, FIXTURE.kafkaCpu0.cpuTotal]);
   });
@@ -73,9 +75,13 @@ describe('DirectorySource', () => {
     expect(await source.listServices(window, NO_ABORT)).toEqual(['checkout']);
     const profiles = await source.fetchProfiles('checkout', window, NO_ABORT);
     expect(profiles.map((profile) => profile.origin)).toEqual([join(root, 'checkout/2026-11-20T10:00:00Z.pb.gz')]);
-    const skipped = logger.lines.filter((line) => line.message.startsWith('skipping drop file')).map((line) => `${line.fields.file}: ${line.message}`);
+    const skipped = logger.lines
+      .filter((line) => line.message.startsWith('skipping drop file'))
+      .map((line) => `${line.fields.file}: ${line.message}`);
     expect(skipped).toContain('checkout/2026-11-20T10:30:00Z.pb.gz: skipping drop file: empty');
-    expect(skipped).toContain('checkout/2026-11-20T10:40:00Z.pb.gz: skipping drop file: modified 5 s ago, still being written?');
+    expect(skipped).toContain(
+      'checkout/2026-11-20T10:40:00Z.pb.gz: skipping drop file: modified 5 s ago, still being written?',
+    );
   });
 
   it('reads a young file once it has rested minAgeSeconds', async () => {
@@ -99,18 +105,29 @@ describe('DirectorySource', () => {
     const source = createSource(sourceSettings({ kind: 'directory', name: 'bucket', path: root }), { logger, now });
 
     expect(await source.fetchProfiles('checkout', windowOf('2026-11-20T10:00:00Z', 1), NO_ABORT)).toEqual([]);
-    expect(logger.lines.map((line) => line.message)).toContain('drop file changed while being read, skipping it this time');
+    expect(logger.lines.map((line) => line.message)).toContain(
+      'drop file changed while being read, skipping it this time',
+    );
   });
 
   it('takes a custom pattern whose extra groups become labels', async () => {
     drop('eu-west-1/checkout-1795168800000.pb.gz', fixtureBytes(FIXTURE.goDevirt)); // epoch ms
     drop('us-east-1/checkout-1795170600000000.pb.gz', fixtureBytes(FIXTURE.goInlineHot)); // epoch µs, 10:30
-    const source = directory({ pattern: '^(?<region>[^/]+)/(?<service>[a-z]+)-(?<start>\\d+)\\.pb\\.gz$', windowMinutes: 30 });
+    const source = directory({
+      pattern: '^(?<region>[^/]+)/(?<service>[a-z]+)-(?<start>\\d+)\\.pb\\.gz$',
+      windowMinutes: 30,
+    });
     const window = windowOf('2026-11-20T10:00:00Z', 1);
 
     const profiles = await source.fetchProfiles('checkout', window, NO_ABORT);
 
-    expect(profiles.map((profile) => [profile.seriesLabels, profile.range.start.toISOString(), profile.range.end.toISOString()])).toEqual([
+    expect(
+      profiles.map((profile) => [
+        profile.seriesLabels,
+        profile.range.start.toISOString(),
+        profile.range.end.toISOString(),
+      ]),
+    ).toEqual([
       [{ region: 'eu-west-1', service_name: 'checkout' }, '2026-11-20T10:00:00.000Z', '2026-11-20T10:30:00.000Z'],
       [{ region: 'us-east-1', service_name: 'checkout' }, '2026-11-20T10:30:00.000Z', '2026-11-20T11:00:00.000Z'],
     ]);

@@ -19,9 +19,12 @@ describe('parseWindowStart', () => {
     expect(parseWindowStart(text)?.toISOString()).toBe(iso);
   });
 
-  it.each(['2026-11-20T10:00:00', '2026-11-20', 'yesterday', '2026-13-40T10:00:00Z', '', '99999999999999999999'])('refuses %j', (text) => {
-    expect(parseWindowStart(text)).toBeNull();
-  });
+  it.each(['2026-11-20T10:00:00', '2026-11-20', 'yesterday', '2026-13-40T10:00:00Z', '', '99999999999999999999'])(
+    'refuses %j',
+    (text) => {
+      expect(parseWindowStart(text)).toBeNull();
+    },
+  );
 });
 
 describe('drop file names', () => {
@@ -59,10 +62,14 @@ describe('splitWindow', () => {
       ['2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z'],
       ['2026-11-22T00:00:00.000Z', '2026-11-22T06:00:00.000Z'],
     ]);
-    expect(splitWindow({ start: at('2026-11-20T00:00:00Z'), end: at('2026-11-20T01:00:00Z') }, 24 * 3_600_000)).toHaveLength(1);
+    expect(
+      splitWindow({ start: at('2026-11-20T00:00:00Z'), end: at('2026-11-20T01:00:00Z') }, 24 * 3_600_000),
+    ).toHaveLength(1);
   });
 
   it('ends a query one millisecond before the next window starts', () => {
-    expect(inclusiveEndMs({ start: at('2026-11-20T00:00:00Z'), end: at('2026-11-20T01:00:00Z') })).toBe(Date.parse('2026-11-20T00:59:59.999Z'));
+    expect(inclusiveEndMs({ start: at('2026-11-20T00:00:00Z'), end: at('2026-11-20T01:00:00Z') })).toBe(
+      Date.parse('2026-11-20T00:59:59.999Z'),
+    );
   });
 });

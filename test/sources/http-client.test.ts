@@ -13,22 +13,30 @@ afterEach(async () => {
 /** A client whose backoff sleeps are recorded instead of waited, with a fixed jitter draw. */
 function client(settings: Record<string, unknown>, random = 0.5) {
   const sleeps: number[] = [];
-  const http = new SourceHttpClient('test', httpSettingsSchema.parse(settings), { 'x-default': 'yes' }, {
-    logger: new RecordingLogger(),
-    random: () => random,
-    sleep: async (ms) => {
-      sleeps.push(ms);
+  const http = new SourceHttpClient(
+    'test',
+    httpSettingsSchema.parse(settings),
+    { 'x-default': 'yes' },
+    {
+      logger: new RecordingLogger(),
+      random: () => random,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
     },
-  });
+  );
   return { http, sleeps };
 }
 
-const ok = (_request: unknown, response: import('node:http').ServerResponse) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('fine');
+const ok = (_request: unknown, response: import('node:http').ServerResponse) =>
+  void response.writeHead(200, { 'content-type': 'text/plain' }).end('fine');
 
 describe('SourceHttpClient', () => {
   it('backs off exponentially with equal jitter, capped at backoffMaxMs', async () => {
     server = await LoopbackServer.start(ok);
-    server.failNext(...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 502, body: 'bad gateway' })));
+    server.failNext(
+      ...Array.from({ length: 4 }, () => ({ kind: 'status' as const, status: 502, body: 'bad gateway' })),
+    );
     const { http, sleeps } = client({ maxAttempts: 5, backoffBaseMs: 100, backoffMaxMs: 300 }, 0.5);
 
     const result = await http.call({ method: 'GET', url: server.url }, NO_ABORT);
@@ -54,10 +62,14 @@ describe('SourceHttpClient', () => {
     server.failNext({ kind: 'reset' }, { kind: 'reset' });
     const { http, sleeps } = client({ maxAttempts: 2, backoffBaseMs: 10 });
 
-    const failure = await http.call({ method: 'POST', url: `${server.url}/x`, body: 'b' }, NO_ABORT).catch((error: unknown) => error);
+    const failure = await http
+      .call({ method: 'POST', url: `${server.url}/x`, body: 'b' }, NO_ABORT)
+      .catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(SourceUnavailableError);
-    expect((failure as Error).message).toMatch(new RegExp(`^test: POST ${server.url}/x failed after 2 attempt\\(s\\): connection error: `));
+    expect((failure as Error).message).toMatch(
+      new RegExp(`^test: POST ${server.url}/x failed after 2 attempt\\(s\\): connection error: `),
+    );
     expect(sleeps).toHaveLength(1);
     expect(server.requests).toHaveLength(2);
   });
@@ -66,7 +78,9 @@ describe('SourceHttpClient', () => {
     server = await LoopbackServer.start((_request, response) => void response.writeHead(404).end('x'.repeat(5000)));
     const { http } = client({ maxAttempts: 4 });
 
-    const failure = (await http.call({ method: 'GET', url: server.url }, NO_ABORT).catch((error: unknown) => error)) as SourceHttpError;
+    const failure = (await http
+      .call({ method: 'GET', url: server.url }, NO_ABORT)
+      .catch((error: unknown) => error)) as SourceHttpError;
 
     expect(failure).toBeInstanceOf(SourceHttpError);
     expect(failure.status).toBe(404);
@@ -78,7 +92,9 @@ describe('SourceHttpClient', () => {
     server = await LoopbackServer.start((_request, response) => void response.writeHead(200).end(Buffer.alloc(4096)));
     const { http } = client({ maxAttempts: 3, maxResponseBytes: 2048 });
 
-    await expect(http.call({ method: 'GET', url: server.url }, NO_ABORT)).rejects.toThrow('response larger than the 2048-byte limit');
+    await expect(http.call({ method: 'GET', url: server.url }, NO_ABORT)).rejects.toThrow(
+      'response larger than the 2048-byte limit',
+    );
     expect(server.requests).toHaveLength(1);
   });
 

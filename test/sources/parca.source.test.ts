@@ -12,10 +12,25 @@ const T0 = '2026-11-20T10:00:00.000Z';
 const t0 = Date.parse(T0);
 
 const stored: ParcaStoredProfile[] = [
-  { labels: { job: 'checkout' }, profileType: AGENT_CPU, timeMs: t0 + 60_000, pprofGzip: fixtureBytes(FIXTURE.parcaProfile1) },
-  { labels: { job: 'search' }, profileType: AGENT_CPU, timeMs: t0 + 120_000, pprofGzip: fixtureBytes(FIXTURE.goDevirt) },
+  {
+    labels: { job: 'checkout' },
+    profileType: AGENT_CPU,
+    timeMs: t0 + 60_000,
+    pprofGzip: fixtureBytes(FIXTURE.parcaProfile1),
+  },
+  {
+    labels: { job: 'search' },
+    profileType: AGENT_CPU,
+    timeMs: t0 + 120_000,
+    pprofGzip: fixtureBytes(FIXTURE.goDevirt),
+  },
   // Exactly at the next window's start: must not be counted in [t0, t0 + 1 h).
-  { labels: { job: 'ledger' }, profileType: AGENT_CPU, timeMs: t0 + HOUR_MS, pprofGzip: fixtureBytes(FIXTURE.goInlineHot) },
+  {
+    labels: { job: 'ledger' },
+    profileType: AGENT_CPU,
+    timeMs: t0 + HOUR_MS,
+    pprofGzip: fixtureBytes(FIXTURE.goInlineHot),
+  },
 ];
 
 let server: LoopbackServer | undefined;
@@ -48,7 +63,12 @@ describe('ParcaSource over gRPC-web against a Parca-like server on loopback', ()
         // At the window's first instant: listed (the bounds are strict, so the source asks from 1 ns before).
         { labels: { job: 'edge' }, profileType: AGENT_CPU, timeMs: t0, pprofGzip: fixtureBytes(FIXTURE.goDevirt) },
         // A service with memory profiles only: not listed, since profile_type is sent.
-        { labels: { job: 'heap-only' }, profileType: 'memory:alloc_space:bytes:space:bytes:delta', timeMs: t0 + 60_000, pprofGzip: fixtureBytes(FIXTURE.goDevirt) },
+        {
+          labels: { job: 'heap-only' },
+          profileType: 'memory:alloc_space:bytes:space:bytes:delta',
+          timeMs: t0 + 60_000,
+          pprofGzip: fixtureBytes(FIXTURE.goDevirt),
+        },
       ],
     });
 
@@ -57,7 +77,11 @@ describe('ParcaSource over gRPC-web against a Parca-like server on loopback', ()
     expect(services).toEqual(['checkout', 'edge', 'search']);
     const [request] = server.requests;
     expect(request).toMatchObject({ method: 'POST', path: '/parca.query.v1alpha1.QueryService/Values' });
-    expect(request!.headers).toMatchObject({ authorization: 'Bearer tok', 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' });
+    expect(request!.headers).toMatchObject({
+      authorization: 'Bearer tok',
+      'content-type': 'application/grpc-web+proto',
+      'x-grpc-web': '1',
+    });
     expect(message(request!.body).includes(Buffer.from(AGENT_CPU))).toBe(true);
   });
 
@@ -95,25 +119,52 @@ describe('ParcaSource over gRPC-web against a Parca-like server on loopback', ()
   it('gets a merged profile whole where the REST gateway fails at its receive limit, and applies its own limit', async () => {
     // The gateway's 4 MiB limit, scaled down to 100 kB under this real 236 kB Go profile (go tool pprof: 104.21 s of CPU).
     const big = readFileSync(join(__dirname, '../fixtures/profiles/golang-go/default.pgo'));
-    const bigTotal = BigInt((JSON.parse(readFileSync(join(__dirname, '../fixtures/corpus/profile-refs/golang-go/default.pgo.cpu.top.json'), 'utf8')) as { total: number }).total);
-    server = await startParcaServer({ authorization: 'Bearer tok', gatewayRecvLimitBytes: 100_000, profiles: [{ labels: { job: 'big' }, profileType: AGENT_CPU, timeMs: t0 + 1, pprofGzip: big }] });
-    const rest = await fetch(`${server.url}/api/profiles/query?${new URLSearchParams({ mode: 'MODE_MERGE', reportType: 'REPORT_TYPE_PPROF', 'merge.query': `${AGENT_CPU}{job="big"}`, 'merge.start': '2026-11-20T10:00:00Z', 'merge.end': '2026-11-20T10:59:59Z' }).toString()}`, { headers: { authorization: 'Bearer tok' } });
+    const bigTotal = BigInt(
+      (
+        JSON.parse(
+          readFileSync(join(__dirname, '../fixtures/corpus/profile-refs/golang-go/default.pgo.cpu.top.json'), 'utf8'),
+        ) as { total: number }
+      ).total,
+    );
+    server = await startParcaServer({
+      authorization: 'Bearer tok',
+      gatewayRecvLimitBytes: 100_000,
+      profiles: [{ labels: { job: 'big' }, profileType: AGENT_CPU, timeMs: t0 + 1, pprofGzip: big }],
+    });
+    const rest = await fetch(
+      `${server.url}/api/profiles/query?${new URLSearchParams({ mode: 'MODE_MERGE', reportType: 'REPORT_TYPE_PPROF', 'merge.query': `${AGENT_CPU}{job="big"}`, 'merge.start': '2026-11-20T10:00:00Z', 'merge.end': '2026-11-20T10:59:59Z' }).toString()}`,
+      { headers: { authorization: 'Bearer tok' } },
+    );
     expect(rest.status).toBe(429);
     expect(((await rest.json()) as { message: string }).message).toMatch(/received message larger than max/);
 
     const whole = await parca(server.url).fetchProfiles('big', windowOf(T0, 1), NO_ABORT);
     expect(whole.map((p) => foldProfile(p.bytes, { sampleType: 'cpu' }).total)).toEqual([bigTotal]);
 
-    const capped = await parca(server.url, { maxMessageBytes: 100_000 }).fetchProfiles('big', windowOf(T0, 1), NO_ABORT).catch((e: unknown) => e);
-    expect((capped as Error).message).toMatch(/Query at .*: received message larger than max \(\d+ vs\. 100000\); raise maxMessageBytes of the source/);
+    const capped = await parca(server.url, { maxMessageBytes: 100_000 })
+      .fetchProfiles('big', windowOf(T0, 1), NO_ABORT)
+      .catch((e: unknown) => e);
+    expect((capped as Error).message).toMatch(
+      /Query at .*: received message larger than max \(\d+ vs\. 100000\); raise maxMessageBytes of the source/,
+    );
   });
 
   it('uses a configured service label and profile type', async () => {
     server = await startParcaServer({
       authorization: 'Bearer tok',
-      profiles: [{ labels: { comm: 'api' }, profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds:delta', timeMs: t0 + 1, pprofGzip: fixtureBytes(FIXTURE.goDevirt) }],
+      profiles: [
+        {
+          labels: { comm: 'api' },
+          profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds:delta',
+          timeMs: t0 + 1,
+          pprofGzip: fixtureBytes(FIXTURE.goDevirt),
+        },
+      ],
     });
-    const source = parca(server.url, { serviceLabel: 'comm', profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds:delta' });
+    const source = parca(server.url, {
+      serviceLabel: 'comm',
+      profileType: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds:delta',
+    });
 
     expect(await source.listServices(windowOf(T0, 1), NO_ABORT)).toEqual(['api']);
     const profiles = await source.fetchProfiles('api', windowOf(T0, 1), NO_ABORT);

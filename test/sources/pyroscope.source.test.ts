@@ -5,7 +5,12 @@ import { SourceHttpError, SourceUnavailableError } from '../../src/sources/http-
 import { createSource } from '../../src/sources/source-factory';
 import type { LoopbackServer } from './servers/loopback-server';
 import { QueryLookbackError } from '../../src/sources/pyroscope.source';
-import { decodeSelectMergeProfileRequest, PYROSCOPE_PLACEHOLDER_PROFILE, startPyroscopeServer, type StoredProfile } from './servers/pyroscope.server';
+import {
+  decodeSelectMergeProfileRequest,
+  PYROSCOPE_PLACEHOLDER_PROFILE,
+  startPyroscopeServer,
+  type StoredProfile,
+} from './servers/pyroscope.server';
 import { encodeSelectMergeProfileRequest } from '../../src/sources/pyroscope-wire';
 import { FIXTURE, fixturePprof, HOUR_MS, NO_ABORT, RecordingLogger, sourceSettings, windowOf } from './source-test-kit';
 
@@ -17,10 +22,30 @@ const NOW_MS = t0 + 2 * 24 * HOUR_MS;
 const ENV = { PYRO_TOKEN: 's3cret', PYRO_USER: 'flamebill', PYRO_PASSWORD: 'pa:ss' };
 
 const stored: StoredProfile[] = [
-  { labels: { service_name: 'kafka' }, profileTypeId: CPU, timeMs: t0 + 10 * 60_000, pprof: fixturePprof(FIXTURE.kafkaCpu0) },
-  { labels: { service_name: 'kafka' }, profileTypeId: CPU, timeMs: t0 + 25 * HOUR_MS, pprof: fixturePprof(FIXTURE.kafkaCpu1) },
-  { labels: { service_name: 'checkout' }, profileTypeId: CPU, timeMs: t0 + 20 * 60_000, pprof: fixturePprof(FIXTURE.kafkaCpu1) },
-  { labels: { service_name: 'heap-only' }, profileTypeId: 'memory:alloc_space:bytes:space:bytes', timeMs: t0 + 5 * 60_000, pprof: new Uint8Array([8, 1]) },
+  {
+    labels: { service_name: 'kafka' },
+    profileTypeId: CPU,
+    timeMs: t0 + 10 * 60_000,
+    pprof: fixturePprof(FIXTURE.kafkaCpu0),
+  },
+  {
+    labels: { service_name: 'kafka' },
+    profileTypeId: CPU,
+    timeMs: t0 + 25 * HOUR_MS,
+    pprof: fixturePprof(FIXTURE.kafkaCpu1),
+  },
+  {
+    labels: { service_name: 'checkout' },
+    profileTypeId: CPU,
+    timeMs: t0 + 20 * 60_000,
+    pprof: fixturePprof(FIXTURE.kafkaCpu1),
+  },
+  {
+    labels: { service_name: 'heap-only' },
+    profileTypeId: 'memory:alloc_space:bytes:space:bytes',
+    timeMs: t0 + 5 * 60_000,
+    pprof: new Uint8Array([8, 1]),
+  },
 ];
 
 let server: LoopbackServer | undefined;
@@ -45,7 +70,12 @@ function pyroscope(url: string, overrides: Record<string, unknown> = {}, logger 
 
 describe('PyroscopeSource against a Connect server on loopback', () => {
   it('lists the services that have CPU profiles in the window with the LabelValues call', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
 
     const services = await pyroscope(server.url).listServices(windowOf(T0, 1), NO_ABORT);
 
@@ -67,7 +97,12 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('fetches the merged profile as pprof bytes through a protobuf request', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
     const window = windowOf(T0, 1);
 
     const profiles = await pyroscope(server.url).fetchProfiles('kafka', window, NO_ABORT);
@@ -97,7 +132,12 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('returns no profile for a service without data in the window', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
 
     const profiles = await pyroscope(server.url).fetchProfiles('kafka', windowOf('2026-11-20T05:00:00Z', 1), NO_ABORT);
 
@@ -106,7 +146,12 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('splits a 30 h window into a 24 h and a 6 h query, one profile each', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
     const window = windowOf(T0, 30);
 
     const profiles = await pyroscope(server.url).fetchProfiles('kafka', window, NO_ABORT);
@@ -123,11 +168,19 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
       [t0, t0 + 24 * HOUR_MS],
       [t0 + 24 * HOUR_MS, t0 + 30 * HOUR_MS],
     ]);
-    expect(profiles.map((profile) => foldProfile(profile.bytes).total)).toEqual([FIXTURE.kafkaCpu0.cpuTotal, FIXTURE.kafkaCpu1.cpuTotal]);
+    expect(profiles.map((profile) => foldProfile(profile.bytes).total)).toEqual([
+      FIXTURE.kafkaCpu0.cpuTotal,
+      FIXTURE.kafkaCpu1.cpuTotal,
+    ]);
   });
 
   it('fails on a 4xx without retrying, with the status and the server message in the error', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
     // Configured for 48 h while the server keeps Pyroscope's 24 h default: the server refuses the query.
     const source = pyroscope(server.url, { maxQueryLengthHours: 48 });
 
@@ -143,8 +196,17 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('retries a 500 and succeeds on the next attempt', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
-    server.failNext({ kind: 'status', status: 500, body: '{"code":"internal","message":"store-gateway: connection refused"}' });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
+    server.failNext({
+      kind: 'status',
+      status: 500,
+      body: '{"code":"internal","message":"store-gateway: connection refused"}',
+    });
     const logger = new RecordingLogger();
 
     const profiles = await pyroscope(server.url, {}, logger).fetchProfiles('kafka', windowOf(T0, 1), NO_ABORT);
@@ -159,9 +221,16 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('gives up on a server that never answers after the bounded attempts, with a clear error', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
     server.failNext({ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' });
-    const source = pyroscope(server.url, { http: { timeoutSeconds: 0.3, maxAttempts: 3, backoffBaseMs: 20, backoffMaxMs: 100 } });
+    const source = pyroscope(server.url, {
+      http: { timeoutSeconds: 0.3, maxAttempts: 3, backoffBaseMs: 20, backoffMaxMs: 100 },
+    });
 
     const began = performance.now();
     const failure = await source.fetchProfiles('kafka', windowOf(T0, 1), NO_ABORT).catch((error: unknown) => error);
@@ -178,12 +247,19 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('stops at once, without retrying, when the caller aborts', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
     server.failNext({ kind: 'hang' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
 
-    const failure = await pyroscope(server.url).fetchProfiles('kafka', windowOf(T0, 1), controller.signal).catch((error: unknown) => error);
+    const failure = await pyroscope(server.url)
+      .fetchProfiles('kafka', windowOf(T0, 1), controller.signal)
+      .catch((error: unknown) => error);
 
     expect((failure as Error).message).toBe('shutting down');
     expect(server.requests).toHaveLength(1);
@@ -201,14 +277,26 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
 
   it('sends basic auth from the environment', async () => {
     const expected = `Basic ${Buffer.from('flamebill:pa:ss').toString('base64')}`;
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: expected, profiles: stored });
-    const source = pyroscope(server.url, { auth: { type: 'basic', usernameEnv: 'PYRO_USER', passwordEnv: 'PYRO_PASSWORD' } });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: expected,
+      profiles: stored,
+    });
+    const source = pyroscope(server.url, {
+      auth: { type: 'basic', usernameEnv: 'PYRO_USER', passwordEnv: 'PYRO_PASSWORD' },
+    });
 
     await expect(source.listServices(windowOf(T0, 1), NO_ABORT)).resolves.toEqual(['checkout', 'kafka']);
   });
 
   it('refuses to start when a named secret is not in the environment', () => {
-    const settings = sourceSettings({ kind: 'pyroscope', name: 'prod', url: 'http://127.0.0.1:1', auth: { type: 'bearer', tokenEnv: 'ABSENT_TOKEN' } });
+    const settings = sourceSettings({
+      kind: 'pyroscope',
+      name: 'prod',
+      url: 'http://127.0.0.1:1',
+      auth: { type: 'bearer', tokenEnv: 'ABSENT_TOKEN' },
+    });
 
     expect(() => createSource(settings, { logger: new RecordingLogger(), env: {} })).toThrow(MissingSecretError);
     expect(() => createSource(settings, { logger: new RecordingLogger(), env: {} })).toThrow(
@@ -226,39 +314,76 @@ describe('PyroscopeSource against a Connect server on loopback', () => {
   });
 
   it('answers a service without data with the placeholder profile, which the source reads as no data by its content', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stored });
-    const request = encodeSelectMergeProfileRequest({ profileTypeId: CPU, labelSelector: '{service_name="kafka"}', startMs: t0 + 5 * HOUR_MS, endMs: t0 + 6 * HOUR_MS - 1 });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stored,
+    });
+    const request = encodeSelectMergeProfileRequest({
+      profileTypeId: CPU,
+      labelSelector: '{service_name="kafka"}',
+      startMs: t0 + 5 * HOUR_MS,
+      endMs: t0 + 6 * HOUR_MS - 1,
+    });
     const raw = await fetch(`${server.url}/querier.v1.QuerierService/SelectMergeProfile`, {
       method: 'POST',
       headers: { 'content-type': 'application/proto', 'x-scope-orgid': 'payments', authorization: 'Bearer s3cret' },
       body: request,
     });
     expect(new Uint8Array(await raw.arrayBuffer())).toEqual(PYROSCOPE_PLACEHOLDER_PROFILE);
-    expect(await pyroscope(server.url).fetchProfiles('kafka', windowOf('2026-11-20T05:00:00Z', 1), NO_ABORT)).toEqual([]);
+    expect(await pyroscope(server.url).fetchProfiles('kafka', windowOf('2026-11-20T05:00:00Z', 1), NO_ABORT)).toEqual(
+      [],
+    );
   });
 });
 
 describe("PyroscopeSource and the server's max_query_lookback", () => {
   const old = windowOf('2026-11-10T00:00:00Z', 1); // 12 days before NOW_MS
-  const stale: StoredProfile[] = [{ labels: { service_name: 'kafka' }, profileTypeId: CPU, timeMs: Date.parse('2026-11-10T00:10:00Z'), pprof: fixturePprof(FIXTURE.kafkaCpu0) }];
+  const stale: StoredProfile[] = [
+    {
+      labels: { service_name: 'kafka' },
+      profileTypeId: CPU,
+      timeMs: Date.parse('2026-11-10T00:10:00Z'),
+      pprof: fixturePprof(FIXTURE.kafkaCpu0),
+    },
+  ];
 
   it('refuses a window past the lookback with an error that says so, without asking', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stale });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stale,
+    });
     const source = pyroscope(server.url);
     for (const call of [() => source.listServices(old, NO_ABORT), () => source.fetchProfiles('kafka', old, NO_ABORT)]) {
       const error = await call().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QueryLookbackError);
-      expect((error as Error).message).toMatch(/starts before the server's max_query_lookback \(7 d, so nothing before 2026-11-15T00:00:00\.000Z\).*bill zero/);
+      expect((error as Error).message).toMatch(
+        /starts before the server's max_query_lookback \(7 d, so nothing before 2026-11-15T00:00:00\.000Z\).*bill zero/,
+      );
     }
     expect(server.requests).toHaveLength(0);
   });
 
   it('is what a real Pyroscope would otherwise answer empty, with no error; a configured lookback lets it through', async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stale });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stale,
+    });
     // With the check off, the server's silence shows: the data exists, the answer is an empty profile.
     expect(await pyroscope(server.url, { maxQueryLookbackDays: 0 }).fetchProfiles('kafka', old, NO_ABORT)).toEqual([]);
     await server.close();
-    server = await startPyroscopeServer({ nowMs: NOW_MS, maxQueryLookbackMs: 30 * 24 * HOUR_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: stale });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      maxQueryLookbackMs: 30 * 24 * HOUR_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: stale,
+    });
     const profiles = await pyroscope(server.url, { maxQueryLookbackDays: 30 }).fetchProfiles('kafka', old, NO_ABORT);
     expect(profiles.map((p) => foldProfile(p.bytes).total)).toEqual([FIXTURE.kafkaCpu0.cpuTotal]);
   });
@@ -268,25 +393,58 @@ describe('PyroscopeSource discovers the CPU-bearing profile types', () => {
   const NODE_CPU = 'wall:cpu:nanoseconds:wall:nanoseconds';
   // As Pyroscope files a Go push (process_cpu) and a Node push (any `wall` sample type files it under `wall`).
   const fleet: StoredProfile[] = [
-    { labels: { service_name: 'checkout' }, profileTypeId: CPU, timeMs: t0 + 10 * 60_000, pprof: fixturePprof(FIXTURE.kafkaCpu0) },
-    { labels: { service_name: 'checkout' }, profileTypeId: 'process_cpu:samples:count:cpu:nanoseconds', timeMs: t0 + 10 * 60_000, pprof: fixturePprof(FIXTURE.kafkaCpu0) },
-    { labels: { service_name: 'shop' }, profileTypeId: NODE_CPU, timeMs: t0 + 20 * 60_000, pprof: fixturePprof(FIXTURE.nodeWallCpu) },
-    { labels: { service_name: 'shop' }, profileTypeId: 'wall:wall:nanoseconds:wall:nanoseconds', timeMs: t0 + 20 * 60_000, pprof: fixturePprof(FIXTURE.nodeWallCpu) },
-    { labels: { service_name: 'heap-only' }, profileTypeId: 'memory:alloc_space:bytes:space:bytes', timeMs: t0 + 5 * 60_000, pprof: new Uint8Array([8, 1]) },
+    {
+      labels: { service_name: 'checkout' },
+      profileTypeId: CPU,
+      timeMs: t0 + 10 * 60_000,
+      pprof: fixturePprof(FIXTURE.kafkaCpu0),
+    },
+    {
+      labels: { service_name: 'checkout' },
+      profileTypeId: 'process_cpu:samples:count:cpu:nanoseconds',
+      timeMs: t0 + 10 * 60_000,
+      pprof: fixturePprof(FIXTURE.kafkaCpu0),
+    },
+    {
+      labels: { service_name: 'shop' },
+      profileTypeId: NODE_CPU,
+      timeMs: t0 + 20 * 60_000,
+      pprof: fixturePprof(FIXTURE.nodeWallCpu),
+    },
+    {
+      labels: { service_name: 'shop' },
+      profileTypeId: 'wall:wall:nanoseconds:wall:nanoseconds',
+      timeMs: t0 + 20 * 60_000,
+      pprof: fixturePprof(FIXTURE.nodeWallCpu),
+    },
+    {
+      labels: { service_name: 'heap-only' },
+      profileTypeId: 'memory:alloc_space:bytes:space:bytes',
+      timeMs: t0 + 5 * 60_000,
+      pprof: new Uint8Array([8, 1]),
+    },
   ];
 
   it("lists services of every cpu/nanoseconds type and pulls Node's wall:cpu profile, billed as /ingest bills it", async () => {
-    server = await startPyroscopeServer({ nowMs: NOW_MS, tenantId: 'payments', authorization: 'Bearer s3cret', profiles: fleet });
+    server = await startPyroscopeServer({
+      nowMs: NOW_MS,
+      tenantId: 'payments',
+      authorization: 'Bearer s3cret',
+      profiles: fleet,
+    });
     const source = pyroscope(server.url, { profileTypeId: undefined });
     expect(await source.listServices(windowOf(T0, 1), NO_ABORT)).toEqual(['checkout', 'shop']);
     expect(server.requests.map((r) => r.path.split('/').pop())).toEqual(['ProfileTypes', 'LabelValues', 'LabelValues']);
-    expect(server.requests.slice(1).map((r) => (JSON.parse(r.body.toString()) as { matchers: string[] }).matchers)).toEqual([
-      [`{__profile_type__="${CPU}"}`],
-      [`{__profile_type__="${NODE_CPU}"}`],
-    ]);
+    expect(
+      server.requests.slice(1).map((r) => (JSON.parse(r.body.toString()) as { matchers: string[] }).matchers),
+    ).toEqual([[`{__profile_type__="${CPU}"}`], [`{__profile_type__="${NODE_CPU}"}`]]);
     const shop = await source.fetchProfiles('shop', windowOf(T0, 1), NO_ABORT);
-    expect(shop.map((p) => [p.profileType, foldProfile(p.bytes, { sampleType: 'cpu' }).total])).toEqual([[NODE_CPU, FIXTURE.nodeWallCpu.cpuTotal]]);
+    expect(shop.map((p) => [p.profileType, foldProfile(p.bytes, { sampleType: 'cpu' }).total])).toEqual([
+      [NODE_CPU, FIXTURE.nodeWallCpu.cpuTotal],
+    ]);
     const checkout = await source.fetchProfiles('checkout', windowOf(T0, 1), NO_ABORT);
-    expect(checkout.map((p) => [p.profileType, foldProfile(p.bytes).total])).toEqual([[CPU, FIXTURE.kafkaCpu0.cpuTotal]]);
+    expect(checkout.map((p) => [p.profileType, foldProfile(p.bytes).total])).toEqual([
+      [CPU, FIXTURE.kafkaCpu0.cpuTotal],
+    ]);
   });
 });

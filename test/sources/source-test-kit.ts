@@ -41,7 +41,9 @@ export function fixturePprof(fixture: { readonly path: string }): Uint8Array {
 }
 
 /** Settings for one source through the real schema, so defaults apply as in production. */
-export function sourceSettings<K extends SourceSetting['kind']>(input: { kind: K } & Record<string, unknown>): Extract<SourceSetting, { kind: K }> {
+export function sourceSettings<K extends SourceSetting['kind']>(
+  input: { kind: K } & Record<string, unknown>,
+): Extract<SourceSetting, { kind: K }> {
   return sourceSettingSchema.parse(input) as Extract<SourceSetting, { kind: K }>;
 }
 

@@ -58,8 +58,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ),
   });
   const lines: string[] = [];
-  const logger = createRootLogger(settings.logging.level, { write: (line: string) => void lines.push(line) } as pino.DestinationStream);
-  const server = await startServer({ settings, databaseUrl, logger, migrateOnStart: options.migrateOnStart ?? false, modules: options.modules });
+  const logger = createRootLogger(settings.logging.level, {
+    write: (line: string) => void lines.push(line),
+  } as pino.DestinationStream);
+  const server = await startServer({
+    settings,
+    databaseUrl,
+    logger,
+    migrateOnStart: options.migrateOnStart ?? false,
+    modules: options.modules,
+  });
   return {
     baseUrl: server.url,
     app: server.app,
@@ -77,7 +85,9 @@ function mergeOverrides(base: SettingsOverrides, extra: SettingsOverrides): Sett
   for (const [key, value] of Object.entries(extra)) {
     const existing = result[key];
     result[key] =
-      isObject(existing) && isObject(value) ? mergeOverrides(existing as SettingsOverrides, value as SettingsOverrides) : value;
+      isObject(existing) && isObject(value)
+        ? mergeOverrides(existing as SettingsOverrides, value as SettingsOverrides)
+        : value;
   }
   return result;
 }

@@ -11,7 +11,15 @@ export const CLI = path.join(REPO_ROOT, 'bin', 'flamebill.js');
 /** Environment for a child CLI: this process's, minus settings that would leak in, plus `env`. */
 export function cliEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['DATABASE_URL', 'PORT', 'FLAMEBILL_CONFIG', 'FLAMEBILL_DATA_DIR', 'FLAMEBILL_CATALOG_DIR', 'LOG_LEVEL']) delete base[key];
+  for (const key of [
+    'DATABASE_URL',
+    'PORT',
+    'FLAMEBILL_CONFIG',
+    'FLAMEBILL_DATA_DIR',
+    'FLAMEBILL_CATALOG_DIR',
+    'LOG_LEVEL',
+  ])
+    delete base[key];
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete base[key];
     else base[key] = value;
@@ -30,15 +38,20 @@ export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     try {
-      await execFileAsync('flock', ['/tmp/flamebill-test-build.lock', process.execPath, tsc, '-p', 'tsconfig.build.json'], {
-        cwd: REPO_ROOT,
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      await execFileAsync(
+        'flock',
+        ['/tmp/flamebill-test-build.lock', process.execPath, tsc, '-p', 'tsconfig.build.json'],
+        {
+          cwd: REPO_ROOT,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
     } catch (error) {
       const output = (error as { stdout?: string }).stdout ?? String(error);
       process.stderr.write(`tsc reported errors (the build was emitted anyway):\n${output.slice(0, 2000)}\n`);
     }
-    if (!existsSync(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('build produced no dist/src/cli/main.js');
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js')))
+      throw new Error('build produced no dist/src/cli/main.js');
   })();
   return built;
 }
@@ -50,9 +63,16 @@ export interface CliResult {
 }
 
 /** Runs `node bin/flamebill.js ...args` to completion. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? cliEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -80,8 +100,16 @@ export interface ServeProcess {
  * Starts `node bin/flamebill.js serve` and resolves once it logged its URL.
  * @throws Error with the process output when it exits or stays silent for `timeoutMs`.
  */
-export function spawnServe(options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: options.cwd ?? REPO_ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnServe(options: {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -29,10 +29,12 @@ export function testDataSource(): Promise<DataSource> {
 export async function truncateTables(db: DataSource, tables?: readonly string[]): Promise<void> {
   const names =
     tables ??
-    ((await db.query(
-      `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> $1`,
-      [MIGRATIONS_TABLE],
-    )) as Array<{ name: string }>).map((row) => row.name);
+    (
+      (await db.query(
+        `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> $1`,
+        [MIGRATIONS_TABLE],
+      )) as Array<{ name: string }>
+    ).map((row) => row.name);
   if (names.length > 0) await db.query(`TRUNCATE ${names.join(', ')} RESTART IDENTITY CASCADE`);
 }
 

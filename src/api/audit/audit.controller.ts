@@ -8,7 +8,17 @@ import { RequireScope } from '../auth/scopes.decorator';
 import { AuditService } from './audit.service';
 
 interface AuditJson {
-  rows: Array<{ id: string; at: string; keyName: string | null; scope: string; method: string; path: string; query: string; status: number; requestId: string | null }>;
+  rows: Array<{
+    id: string;
+    at: string;
+    keyName: string | null;
+    scope: string;
+    method: string;
+    path: string;
+    query: string;
+    status: number;
+    requestId: string | null;
+  }>;
 }
 
 /** `GET /api/v1/audit`: export and admin calls, newest first (admin). */
@@ -23,7 +33,11 @@ export class AuditController {
     summary: 'Export and admin calls (answered or refused), newest first',
     scope: 'admin',
     csv: true,
-    queries: [{ name: 'limit', description: 'rows, 1 to 1000 (default 100)' }, { name: 'before', description: 'nextCursor of the previous page (an audit id)' }, FORMAT_QUERY],
+    queries: [
+      { name: 'limit', description: 'rows, 1 to 1000 (default 100)' },
+      { name: 'before', description: 'nextCursor of the previous page (an audit id)' },
+      FORMAT_QUERY,
+    ],
     example: AUDIT_EXAMPLE,
   })
   @CsvTable((body: AuditJson) => ({
@@ -36,7 +50,17 @@ export class AuditController {
     const limit = q.limit ?? 100;
     const rows = await this.audit.list(limit, q.before === undefined ? null : String(q.before));
     return {
-      rows: rows.map((r) => ({ id: r.id, at: r.at.toISOString(), keyName: r.keyName, scope: r.scope, method: r.method, path: r.path, query: r.query, status: r.status, requestId: r.requestId })),
+      rows: rows.map((r) => ({
+        id: r.id,
+        at: r.at.toISOString(),
+        keyName: r.keyName,
+        scope: r.scope,
+        method: r.method,
+        path: r.path,
+        query: r.query,
+        status: r.status,
+        requestId: r.requestId,
+      })),
       nextCursor: rows.length === limit ? (rows.at(-1)?.id ?? null) : null,
     };
   }

@@ -24,16 +24,10 @@ export class AuditRepository {
   constructor(private readonly db: DataSource) {}
 
   async insert(e: AuditEntry): Promise<void> {
-    await this.db.query(`INSERT INTO api_audit (key_id, key_name, scope, method, path, query, status, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      e.keyId,
-      e.keyName,
-      e.scope,
-      e.method,
-      e.path,
-      e.query,
-      e.status,
-      e.requestId,
-    ]);
+    await this.db.query(
+      `INSERT INTO api_audit (key_id, key_name, scope, method, path, query, status, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [e.keyId, e.keyName, e.scope, e.method, e.path, e.query, e.status, e.requestId],
+    );
   }
 
   /** Newest first, `limit` rows with an id below `beforeId` (a keyset page). */

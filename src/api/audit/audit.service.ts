@@ -31,7 +31,13 @@ export class AuditService {
         status: res.statusCode,
         requestId: (req as { id?: unknown }).id === undefined ? null : String((req as { id?: unknown }).id),
       };
-      this.audit.insert(entry).catch((error: unknown) => this.logger.error(`audit row not written for ${req.method} ${req.path}: ${error instanceof Error ? error.message : String(error)}`));
+      this.audit
+        .insert(entry)
+        .catch((error: unknown) =>
+          this.logger.error(
+            `audit row not written for ${req.method} ${req.path}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
     });
   }
 

@@ -40,17 +40,29 @@ export class ApiKeyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const res = context.switchToHttp().getResponse<Response>();
     if (!req.path.startsWith(PROTECTED)) return true;
-    const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, [context.getHandler(), context.getClass()]) ?? 'read';
+    const scope =
+      this.reflector.getAllAndOverride<Scope | undefined>(SCOPES_KEY, [context.getHandler(), context.getClass()]) ??
+      'read';
     if (scope !== 'read') this.audit.track(req, res, scope);
     const token = bearerToken(req.headers.authorization);
-    if (token === null) throw new ApiError(401, 'an API key is required: send Authorization: Bearer <key>', undefined, { 'WWW-Authenticate': 'Bearer' });
+    if (token === null)
+      throw new ApiError(401, 'an API key is required: send Authorization: Bearer <key>', undefined, {
+        'WWW-Authenticate': 'Bearer',
+      });
     const now = this.clock();
     const key = await this.keys.verify(token, new Date(now));
-    if (!key) throw new ApiError(401, 'the API key is not valid (unknown or revoked)', undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    if (!key)
+      throw new ApiError(401, 'the API key is not valid (unknown or revoked)', undefined, {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     req.apiKey = key;
     const wait = this.limiter.take(key.id, now);
-    if (wait > 0) throw new ApiError(429, `rate limit of this key exceeded; retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
-    if (!key.scopes.includes(scope)) throw new ApiError(403, `this key lacks the "${scope}" scope (it has ${key.scopes.join(', ')})`);
+    if (wait > 0)
+      throw new ApiError(429, `rate limit of this key exceeded; retry in ${wait} s`, undefined, {
+        'Retry-After': String(wait),
+      });
+    if (!key.scopes.includes(scope))
+      throw new ApiError(403, `this key lacks the "${scope}" scope (it has ${key.scopes.join(', ')})`);
     return true;
   }
 }

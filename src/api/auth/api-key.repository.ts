@@ -24,7 +24,12 @@ export class ApiKeyRepository {
   constructor(private readonly db: DataSource) {}
 
   /** Inserts an active key; null when an active key already has that name. */
-  async insert(key: { name: string; hash: string; prefix: string; scopes: readonly Scope[] }): Promise<ApiKeyRow | null> {
+  async insert(key: {
+    name: string;
+    hash: string;
+    prefix: string;
+    scopes: readonly Scope[];
+  }): Promise<ApiKeyRow | null> {
     const [row] = await queryRows<ApiKeyRow>(
       this.db,
       `INSERT INTO api_keys (name, key_hash, key_prefix, scopes) VALUES ($1, $2, $3, $4::text[])
@@ -42,12 +47,19 @@ export class ApiKeyRepository {
 
   /** Every key, active ones first, then by name and creation. */
   list(): Promise<ApiKeyRow[]> {
-    return queryRows<ApiKeyRow>(this.db, `SELECT ${COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, name, created_at`);
+    return queryRows<ApiKeyRow>(
+      this.db,
+      `SELECT ${COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, name, created_at`,
+    );
   }
 
   /** Revokes the active key of that name; the revoked row, or null when there was none. */
   async revoke(name: string): Promise<ApiKeyRow | null> {
-    const [row] = await queryRows<ApiKeyRow>(this.db, `UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`, [name]);
+    const [row] = await queryRows<ApiKeyRow>(
+      this.db,
+      `UPDATE api_keys SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [name],
+    );
     return row ?? null;
   }
 

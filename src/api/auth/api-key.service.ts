@@ -20,11 +20,20 @@ export class ApiKeyService {
 
   /** A new key with these scopes; `key` is the secret to hand over (never stored, never logged). */
   async create(name: string, scopes: readonly string[]): Promise<{ key: string; row: ApiKeyRow }> {
-    if (!NAME.test(name)) throw new ApiKeyError(`name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    if (!NAME.test(name))
+      throw new ApiKeyError(`name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
     const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-    if (scopes.length === 0 || unknown.length > 0) throw new ApiKeyError(`scope must be one or more of ${SCOPES.join(', ')}${unknown.length ? ` (got ${unknown.join(', ')})` : ''}`);
+    if (scopes.length === 0 || unknown.length > 0)
+      throw new ApiKeyError(
+        `scope must be one or more of ${SCOPES.join(', ')}${unknown.length ? ` (got ${unknown.join(', ')})` : ''}`,
+      );
     const key = `fbk_${randomBytes(32).toString('base64url')}`;
-    const row = await this.keys.insert({ name, hash: hashKey(key), prefix: key.slice(0, 8), scopes: [...new Set(scopes)].sort() as Scope[] });
+    const row = await this.keys.insert({
+      name,
+      hash: hashKey(key),
+      prefix: key.slice(0, 8),
+      scopes: [...new Set(scopes)].sort() as Scope[],
+    });
     if (!row) throw new ApiKeyError(`an active key named "${name}" exists; revoke it first or choose another name`);
     return { key, row };
   }

@@ -24,7 +24,9 @@ async function withKeys<T>(fn: (keys: ApiKeyService) => Promise<T>): Promise<T |
 export async function createApiKey(name: string, scopes: string[]): Promise<void> {
   await withKeys(async (keys) => {
     const { key, row } = await keys.create(name, scopes);
-    process.stdout.write(`created API key "${row.name}" with scopes ${row.scopes.join(',')}; it is shown only now:\n${key}\n`);
+    process.stdout.write(
+      `created API key "${row.name}" with scopes ${row.scopes.join(',')}; it is shown only now:\n${key}\n`,
+    );
   });
 }
 
@@ -37,7 +39,9 @@ export async function listApiKeys(json: boolean): Promise<void> {
     }
     for (const r of rows) {
       const v = view(r);
-      process.stdout.write(`${v.name}\t${v.prefix}…\t${v.scopes.join(',')}\tcreated ${v.createdAt}\tlast used ${v.lastUsedAt ?? 'never'}${v.revokedAt ? `\trevoked ${v.revokedAt}` : ''}\n`);
+      process.stdout.write(
+        `${v.name}\t${v.prefix}…\t${v.scopes.join(',')}\tcreated ${v.createdAt}\tlast used ${v.lastUsedAt ?? 'never'}${v.revokedAt ? `\trevoked ${v.revokedAt}` : ''}\n`,
+      );
     }
   });
 }
@@ -50,5 +54,12 @@ export async function revokeApiKey(name: string): Promise<void> {
 }
 
 function view(r: ApiKeyRow) {
-  return { name: r.name, prefix: r.prefix, scopes: r.scopes, createdAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt?.toISOString() ?? null, revokedAt: r.revokedAt?.toISOString() ?? null };
+  return {
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes,
+    createdAt: r.createdAt.toISOString(),
+    lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+  };
 }

@@ -28,6 +28,7 @@ export class RateLimiter {
   }
 
   private sweep(nowMs: number): void {
-    for (const [key, b] of this.buckets) if (b.tokens + (nowMs - b.at) * this.perMs >= this.burst) this.buckets.delete(key);
+    for (const [key, b] of this.buckets)
+      if (b.tokens + (nowMs - b.at) * this.perMs >= this.burst) this.buckets.delete(key);
   }
 }

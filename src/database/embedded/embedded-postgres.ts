@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  chown,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,7 +94,9 @@ interface Context {
   readonly log: (message: string) => void;
 }
 
-type Acquired = { readonly kind: 'ready'; readonly instance: EmbeddedPostgres } | { readonly kind: 'wait'; readonly ownerPid: number };
+type Acquired =
+  | { readonly kind: 'ready'; readonly instance: EmbeddedPostgres }
+  | { readonly kind: 'wait'; readonly ownerPid: number };
 
 /**
  * Returns the embedded PostgreSQL of `dataDir`: shares the one a live flamebill process runs, or
@@ -97,7 +111,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await allowTraversal(dataDir, runAs);
   const binaries = resolvePostgresBinaries();
   await assertCanExecute(binaries, runAs, dataDir);
-  const context: Context = { dataDir, pgData: path.join(dataDir, 'pg'), role: options.role, runAs, binaries, log: options.log ?? (() => undefined) };
+  const context: Context = {
+    dataDir,
+    pgData: path.join(dataDir, 'pg'),
+    role: options.role,
+    runAs,
+    binaries,
+    log: options.log ?? (() => undefined),
+  };
   const deadline = Date.now() + (options.waitForCliOwnerMs ?? 120_000);
   let announced = false;
   for (;;) {
@@ -106,7 +127,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (Date.now() > deadline) {
       throw new Error(`embedded PostgreSQL in ${dataDir} is still held by flamebill command pid ${acquired.ownerPid}`);
     }
-    if (!announced) context.log(`waiting for flamebill command pid ${acquired.ownerPid} to release the embedded PostgreSQL`);
+    if (!announced)
+      context.log(`waiting for flamebill command pid ${acquired.ownerPid} to release the embedded PostgreSQL`);
     announced = true;
     await sleep(250);
   }
@@ -118,7 +140,9 @@ async function acquireLocked(context: Context): Promise<Acquired> {
   const state = await readInstanceState(dataDir);
   if (state && (await isPostmasterOf(state.postmasterPid, pgData))) {
     if (await isOwnerAlive(state)) return shareOrWait(context, state);
-    context.log(`previous flamebill process ${state.ownerPid} is gone but its PostgreSQL (pid ${state.postmasterPid}) still runs: stopping it`);
+    context.log(
+      `previous flamebill process ${state.ownerPid} is gone but its PostgreSQL (pid ${state.postmasterPid}) still runs: stopping it`,
+    );
     await stopProcess(state.postmasterPid);
     recovered = true;
   }
@@ -130,9 +154,21 @@ async function acquireLocked(context: Context): Promise<Acquired> {
   const { port, pid } = await startServer(context);
   const ownerStartTicks = await processStartTicks(process.pid);
   await writeInstanceState(dataDir, {
-    version: 1, port, postmasterPid: pid, ownerPid: process.pid, ownerStartTicks, ownerRole: context.role, startedAt: new Date().toISOString(),
+    version: 1,
+    port,
+    postmasterPid: pid,
+    ownerPid: process.pid,
+    ownerStartTicks,
+    ownerRole: context.role,
+    startedAt: new Date().toISOString(),
   });
-  const instance = ownedInstance(context, port, pid, credentials, initialized ? 'initialized' : recovered ? 'recovered' : 'started');
+  const instance = ownedInstance(
+    context,
+    port,
+    pid,
+    credentials,
+    initialized ? 'initialized' : recovered ? 'recovered' : 'started',
+  );
   try {
     await ensureDatabase(port, credentials);
   } catch (error) {
@@ -145,7 +181,9 @@ async function acquireLocked(context: Context): Promise<Acquired> {
 
 async function shareOrWait(context: Context, state: InstanceState): Promise<Acquired> {
   if (context.role === 'serve' && state.ownerRole === 'serve') {
-    throw new Error(`another flamebill serve (pid ${state.ownerPid}) already runs the embedded PostgreSQL of ${context.dataDir}; stop it first or set DATABASE_URL`);
+    throw new Error(
+      `another flamebill serve (pid ${state.ownerPid}) already runs the embedded PostgreSQL of ${context.dataDir}; stop it first or set DATABASE_URL`,
+    );
   }
   if (context.role === 'serve') return { kind: 'wait', ownerPid: state.ownerPid };
   const credentials = await readCredentials(context.dataDir);
@@ -178,7 +216,13 @@ async function clearStalePostmaster(context: Context): Promise<boolean> {
   return false;
 }
 
-function ownedInstance(context: Context, port: number, pid: number, credentials: Credentials, origin: EmbeddedOrigin): EmbeddedPostgres {
+function ownedInstance(
+  context: Context,
+  port: number,
+  pid: number,
+  credentials: Credentials,
+  origin: EmbeddedOrigin,
+): EmbeddedPostgres {
   // If the process exits without stop() (an uncaught error), still ask PostgreSQL to shut down.
   const onExit = (): void => {
     try {
@@ -217,7 +261,9 @@ async function readCredentials(dataDir: string): Promise<Credentials> {
   const text = await readFile(file, 'utf8').catch(() => null);
   const parsed = text === null ? null : (JSON.parse(text) as Partial<Credentials>);
   if (!parsed?.password) {
-    throw new Error(`embedded PostgreSQL credentials missing in ${file}; to start over, stop flamebill and delete ${path.join(dataDir, 'pg')}`);
+    throw new Error(
+      `embedded PostgreSQL credentials missing in ${file}; to start over, stop flamebill and delete ${path.join(dataDir, 'pg')}`,
+    );
   }
   return { user: SUPERUSER, password: parsed.password };
 }
@@ -239,7 +285,17 @@ async function initializeCluster(context: Context): Promise<void> {
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   await chownTo(passwordFile, runAs);
   try {
-    const args = ['-D', pgData, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'];
+    const args = [
+      '-D',
+      pgData,
+      '-U',
+      SUPERUSER,
+      `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ];
     const result = await runProgram(context.binaries.initdb, args, runAs, pgData);
     if (result.code !== 0) throw new Error(`initdb failed in ${pgData}: ${lastErrorLine(result.output)}`);
   } finally {
@@ -249,7 +305,9 @@ async function initializeCluster(context: Context): Promise<void> {
     path.join(pgData, 'postgresql.conf'),
     "\n# flamebill embedded: TCP on loopback only, no Unix socket (paths may exceed the socket length limit)\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n",
   );
-  await writeFile(path.join(dataDir, CREDENTIALS_FILE), `${JSON.stringify({ user: SUPERUSER, password })}\n`, { mode: 0o600 });
+  await writeFile(path.join(dataDir, CREDENTIALS_FILE), `${JSON.stringify({ user: SUPERUSER, password })}\n`, {
+    mode: 0o600,
+  });
 }
 
 /** pg_ctl start on a random free port; retries when another process takes the port first. */
@@ -273,7 +331,13 @@ async function startServer(context: Context): Promise<{ port: number; pid: numbe
 }
 
 async function ensureDatabase(port: number, credentials: Credentials): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port, user: credentials.user, password: credentials.password, database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
@@ -290,7 +354,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -313,7 +379,10 @@ async function chownTo(file: string, runAs: RunAs): Promise<void> {
 
 /** The most telling line of PostgreSQL output: the last FATAL/ERROR/PANIC line, else the last line. */
 function lastErrorLine(output: string): string {
-  const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const errors = lines.filter((line) => /\b(FATAL|ERROR|PANIC)\b|initdb: error|pg_ctl:/.test(line));
   return firstLine(errors.at(-1) ?? lines.at(-1) ?? 'no output');
 }

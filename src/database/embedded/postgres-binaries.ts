@@ -30,10 +30,16 @@ export function resolvePostgresBinaries(): PostgresBinaries {
   try {
     entry = require.resolve(packageName);
   } catch {
-    throw new Error(`embedded PostgreSQL needs the npm package ${packageName} (not installed); set DATABASE_URL to use another server`);
+    throw new Error(
+      `embedded PostgreSQL needs the npm package ${packageName} (not installed); set DATABASE_URL to use another server`,
+    );
   }
   const bin = path.resolve(path.dirname(entry), '..', 'native', 'bin');
-  const binaries = { postgres: path.join(bin, 'postgres'), initdb: path.join(bin, 'initdb'), pgCtl: path.join(bin, 'pg_ctl') };
+  const binaries = {
+    postgres: path.join(bin, 'postgres'),
+    initdb: path.join(bin, 'initdb'),
+    pgCtl: path.join(bin, 'pg_ctl'),
+  };
   for (const file of Object.values(binaries)) {
     if (!existsSync(file)) throw new Error(`embedded PostgreSQL binary missing: ${file}; reinstall with npm ci`);
   }
@@ -49,9 +55,18 @@ export async function resolveRunAs(): Promise<RunAs> {
   const existing = await lookupUser('postgres');
   if (existing) return existing;
   try {
-    await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    await execFileAsync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      'postgres',
+    ]);
   } catch (error) {
-    throw new Error(`running as root needs a "postgres" user for the embedded PostgreSQL and useradd failed: ${firstLine(error)}`);
+    throw new Error(
+      `running as root needs a "postgres" user for the embedded PostgreSQL and useradd failed: ${firstLine(error)}`,
+    );
   }
   const created = await lookupUser('postgres');
   if (!created) throw new Error('created the "postgres" user but cannot look it up with id');
@@ -110,5 +125,10 @@ export async function assertCanExecute(binaries: PostgresBinaries, runAs: RunAs,
 /** First non-empty line of an error or text, for one-line messages. */
 export function firstLine(value: unknown): string {
   const text = value instanceof Error ? value.message : String(value);
-  return text.split('\n').map((line) => line.trim()).find((line) => line.length > 0) ?? text;
+  return (
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => line.length > 0) ?? text
+  );
 }

@@ -37,7 +37,8 @@ export function readCatalogDocuments(files: readonly CatalogFile[]): ReadDocumen
     const lineCounter = new LineCounter();
     const docs = parseAllDocuments(file.text, { lineCounter, prettyErrors: false });
     const list = Array.isArray(docs) ? docs : [];
-    if (!Array.isArray(docs)) problems.push({ file: file.path, line: 1, field: '(yaml)', message: 'not a YAML stream' });
+    if (!Array.isArray(docs))
+      problems.push({ file: file.path, line: 1, field: '(yaml)', message: 'not a YAML stream' });
     for (const doc of list) readDocument(file.path, doc, lineCounter, entities, problems);
   }
   return { entities, problems };
@@ -71,7 +72,8 @@ function readDocument(
   }
   const canonical = CATALOG_KINDS.find((k) => k.toLowerCase() === kind.toLowerCase());
   if (!canonical) return; // another Backstage kind: not ours to judge
-  const lineOf = (path: readonly (string | number)[]): number => lineAt(yamlKeyOffset(doc.contents, path, doc.range[0]));
+  const lineOf = (path: readonly (string | number)[]): number =>
+    lineAt(yamlKeyOffset(doc.contents, path, doc.range[0]));
   entities.push({ file, kind: canonical, body, lineOf });
 }
 

@@ -21,11 +21,23 @@ export function locationTargets(files: readonly CatalogFile[]): LocationTarget[]
     if (entity.kind !== 'Location') continue;
     const spec = entity.body['spec'] as Record<string, unknown> | undefined;
     if (!spec || typeof spec !== 'object') continue;
-    if (typeof spec['target'] === 'string') out.push({ file: entity.file, line: entity.lineOf(['spec', 'target']), field: 'spec.target', target: spec['target'] });
+    if (typeof spec['target'] === 'string')
+      out.push({
+        file: entity.file,
+        line: entity.lineOf(['spec', 'target']),
+        field: 'spec.target',
+        target: spec['target'],
+      });
     const list = spec['targets'];
     if (Array.isArray(list)) {
       list.forEach((t, i) => {
-        if (typeof t === 'string') out.push({ file: entity.file, line: entity.lineOf(['spec', 'targets', i]), field: `spec.targets[${i}]`, target: t });
+        if (typeof t === 'string')
+          out.push({
+            file: entity.file,
+            line: entity.lineOf(['spec', 'targets', i]),
+            field: `spec.targets[${i}]`,
+            target: t,
+          });
       });
     }
   }

@@ -40,10 +40,20 @@ export function parseCatalog(files: readonly CatalogFile[]): CatalogParseResult 
   const components = buildComponents(byKind('Component'), groups, systems, problems);
   checkAliases([...components.values()], identifiedByKey(byKind('Component')), problems);
   // An entity with an ambiguous alias is skipped too: which service a profile belongs to must not be a guess.
-  const ambiguous = new Set(problems.items.filter((p) => p.field.startsWith('metadata.annotations.flamebill.io/service-names')).map((p) => `${p.file}:${p.line}`));
-  for (const [name, c] of components) if (ambiguous.has(`${c.position.file}:${c.position.line}`) || ambiguous.has(`${c.position.file}:${aliasLine(c, byKind('Component'))}`)) components.delete(name);
+  const ambiguous = new Set(
+    problems.items
+      .filter((p) => p.field.startsWith('metadata.annotations.flamebill.io/service-names'))
+      .map((p) => `${p.file}:${p.line}`),
+  );
+  for (const [name, c] of components)
+    if (
+      ambiguous.has(`${c.position.file}:${c.position.line}`) ||
+      ambiguous.has(`${c.position.file}:${aliasLine(c, byKind('Component'))}`)
+    )
+      components.delete(name);
   const sorted = sortProblems(problems);
-  if (sorted.length > 0 && components.size === 0 && [...groups.values()].every((g) => g.defined === false)) return { ok: false, problems: sorted };
+  if (sorted.length > 0 && components.size === 0 && [...groups.values()].every((g) => g.defined === false))
+    return { ok: false, problems: sorted };
   const catalog: Catalog = { components, groups, systems };
   return { ok: true, catalog, problems: sorted };
 }
@@ -71,13 +81,21 @@ function identifyEntities(entities: readonly RawEntity[], problems: ProblemList)
     const namespace = stringField(entity, ['metadata', 'namespace'], problems, false) ?? DEFAULT_NAMESPACE;
     if (name === null) continue;
     if (!isValidEntityName(name)) {
-      problems.add(entity, ['metadata', 'name'], `invalid name "${name}": use 1-63 letters or digits separated by single - _ or .`);
+      problems.add(
+        entity,
+        ['metadata', 'name'],
+        `invalid name "${name}": use 1-63 letters or digits separated by single - _ or .`,
+      );
       continue;
     }
     const key = entityKey({ kind: entity.kind, namespace, name });
     const first = seen.get(key);
     if (first) {
-      problems.add(entity, ['metadata', 'name'], `duplicate ${entity.kind} "${name}" (first defined at ${first.file}:${first.lineOf(['metadata', 'name'])})`);
+      problems.add(
+        entity,
+        ['metadata', 'name'],
+        `duplicate ${entity.kind} "${name}" (first defined at ${first.file}:${first.lineOf(['metadata', 'name'])})`,
+      );
       continue;
     }
     seen.set(key, entity);
@@ -106,7 +124,11 @@ function resolveRef(
   }
   const key = entityKey(ref);
   if (!known.has(key)) {
-    problems.add(entity, path, `unknown ${label} "${text}" (no ${ref.kind}:${ref.namespace}/${ref.name} in the catalog)`);
+    problems.add(
+      entity,
+      path,
+      `unknown ${label} "${text}" (no ${ref.kind}:${ref.namespace}/${ref.name} in the catalog)`,
+    );
     return null;
   }
   return key;
@@ -116,7 +138,10 @@ function buildGroups(list: readonly Identified[], problems: ProblemList): Map<st
   const known = new Map(list.map((g) => [g.key, g]));
   const links = list.map((g) => {
     const parentText = stringField(g.entity, ['spec', 'parent'], problems, false);
-    const parent = parentText === null ? null : resolveRef(g.entity, ['spec', 'parent'], parentText, 'group', known, problems, 'parent group');
+    const parent =
+      parentText === null
+        ? null
+        : resolveRef(g.entity, ['spec', 'parent'], parentText, 'group', known, problems, 'parent group');
     const children = stringListField(g.entity, ['spec', 'children'], problems)
       .map((text, i) => resolveRef(g.entity, ['spec', 'children', i], text, 'group', known, problems, 'child group'))
       .filter((k): k is string => k !== null);
@@ -125,8 +150,10 @@ function buildGroups(list: readonly Identified[], problems: ProblemList): Map<st
   const tree = buildGroupTree(links);
   for (const p of tree.problems) {
     const entity = (known.get(p.group) as Identified).entity;
-    if (p.kind === 'cycle') problems.add(entity, ['spec', 'parent'], `cycle in the group tree: ${[...p.cycle, p.cycle[0]].join(' -> ')}`);
-    else problems.add(entity, ['spec', 'children', p.childIndex], `"${p.child}" already has parent "${p.declaredParent}"`);
+    if (p.kind === 'cycle')
+      problems.add(entity, ['spec', 'parent'], `cycle in the group tree: ${[...p.cycle, p.cycle[0]].join(' -> ')}`);
+    else
+      problems.add(entity, ['spec', 'children', p.childIndex], `"${p.child}" already has parent "${p.declaredParent}"`);
   }
   return new Map(
     list.map((g) => [
@@ -149,7 +176,12 @@ function buildGroups(list: readonly Identified[], problems: ProblemList): Map<st
  * team is the ref's name (`namespace/name` outside the default namespace). Users and groups usually come from an org
  * provider, not from the descriptor files, so an owner the files do not define is normal, not an error.
  */
-function resolveOwner(entity: RawEntity, text: string, groups: Map<string, CatalogGroup>, problems: ProblemList): string | null {
+function resolveOwner(
+  entity: RawEntity,
+  text: string,
+  groups: Map<string, CatalogGroup>,
+  problems: ProblemList,
+): string | null {
   const ref = parseEntityRef(text, 'group');
   if (!ref || !isValidEntityName(ref.name)) {
     problems.add(entity, ['spec', 'owner'], `malformed entity reference "${text}" (expected [kind:][namespace/]name)`);
@@ -161,17 +193,34 @@ function resolveOwner(entity: RawEntity, text: string, groups: Map<string, Catal
   // A Group of the files with the same team name is that team (`user:alice` and `group:alice` are one team id).
   const same = [...groups.values()].find((g) => g.team.toLowerCase() === team.toLowerCase());
   if (same) return same.key;
-  groups.set(key, { key, team, displayName: null, email: null, parent: null, position: { file: entity.file, line: entity.lineOf(['spec', 'owner']) }, defined: false });
+  groups.set(key, {
+    key,
+    team,
+    displayName: null,
+    email: null,
+    parent: null,
+    position: { file: entity.file, line: entity.lineOf(['spec', 'owner']) },
+    defined: false,
+  });
   return key;
 }
 
-function buildSystems(list: readonly Identified[], groups: Map<string, CatalogGroup>, problems: ProblemList): Map<string, CatalogSystem> {
+function buildSystems(
+  list: readonly Identified[],
+  groups: Map<string, CatalogGroup>,
+  problems: ProblemList,
+): Map<string, CatalogSystem> {
   const out = new Map<string, CatalogSystem>();
   for (const s of list) {
     const ownerText = stringField(s.entity, ['spec', 'owner'], problems, true);
     const owner = ownerText === null ? null : resolveOwner(s.entity, ownerText, groups, problems);
     if (owner === null) continue;
-    out.set(s.key, { key: s.key, name: s.name, owner, position: { file: s.entity.file, line: s.entity.lineOf(['metadata', 'name']) } });
+    out.set(s.key, {
+      key: s.key,
+      name: s.name,
+      owner,
+      position: { file: s.entity.file, line: s.entity.lineOf(['metadata', 'name']) },
+    });
   }
   return out;
 }
@@ -187,13 +236,20 @@ function buildComponents(
     const ownerText = stringField(c.entity, ['spec', 'owner'], problems, true);
     const owner = ownerText === null ? null : resolveOwner(c.entity, ownerText, groups, problems);
     const systemText = stringField(c.entity, ['spec', 'system'], problems, false);
-    const system = systemText === null ? null : resolveRef(c.entity, ['spec', 'system'], systemText, 'system', systems, problems, 'system');
+    const system =
+      systemText === null
+        ? null
+        : resolveRef(c.entity, ['spec', 'system'], systemText, 'system', systems, problems, 'system');
     const annotations = readAnnotations(c.entity, problems);
     const names = splitServiceNames(annotations[SERVICE_NAMES_ANNOTATION] ?? '');
     const lower = c.name.toLowerCase();
     const first = out.get(lower);
     if (first) {
-      problems.add(c.entity, ['metadata', 'name'], `duplicate service name "${c.name}" (also Component in ${first.position.file}:${first.position.line}); service names must be unique across namespaces`);
+      problems.add(
+        c.entity,
+        ['metadata', 'name'],
+        `duplicate service name "${c.name}" (also Component in ${first.position.file}:${first.position.line}); service names must be unique across namespaces`,
+      );
       continue;
     }
     if (owner === null) continue;
@@ -229,5 +285,12 @@ function readAnnotations(entity: RawEntity, problems: ProblemList): Record<strin
 
 /** `flamebill.io/service-names` lists names separated by commas or newlines. */
 export function splitServiceNames(text: string): string[] {
-  return [...new Set(text.split(/[,\n]/).map((s) => s.trim()).filter((s) => s !== ''))];
+  return [
+    ...new Set(
+      text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
 }

@@ -13,7 +13,13 @@ export interface GroupLinks {
 }
 
 export type TreeProblem =
-  | { readonly kind: 'conflicting-parent'; readonly group: string; readonly child: string; readonly childIndex: number; readonly declaredParent: string }
+  | {
+      readonly kind: 'conflicting-parent';
+      readonly group: string;
+      readonly child: string;
+      readonly childIndex: number;
+      readonly declaredParent: string;
+    }
   | { readonly kind: 'cycle'; readonly group: string; readonly cycle: readonly string[] };
 
 /**
@@ -21,14 +27,18 @@ export type TreeProblem =
  * parent when it names none itself; a child that names a different parent is a conflict. Every
  * cycle is reported once, at its smallest key.
  */
-export function buildGroupTree(groups: readonly GroupLinks[]): { parents: Map<string, string | null>; problems: TreeProblem[] } {
+export function buildGroupTree(groups: readonly GroupLinks[]): {
+  parents: Map<string, string | null>;
+  problems: TreeProblem[];
+} {
   const parents = new Map<string, string | null>(groups.map((g) => [g.key, g.parent]));
   const problems: TreeProblem[] = [];
   for (const group of groups) {
     group.children.forEach((child, childIndex) => {
       const declared = parents.get(child) ?? null;
       if (declared === null) parents.set(child, group.key);
-      else if (declared !== group.key) problems.push({ kind: 'conflicting-parent', group: group.key, child, childIndex, declaredParent: declared });
+      else if (declared !== group.key)
+        problems.push({ kind: 'conflicting-parent', group: group.key, child, childIndex, declaredParent: declared });
     });
   }
   problems.push(...findCycles(parents));

@@ -23,14 +23,25 @@ export function checkAliases(
       const lower = alias.toLowerCase();
       const named = names.get(lower);
       const other = aliasOwner.get(lower);
-      if (named && named !== c) problems.add(entity, [...ANNOTATION_PATH], `alias "${alias}" is the name of Component "${named.name}"`);
-      else if (other && other !== c) problems.add(entity, [...ANNOTATION_PATH], `ambiguous alias "${alias}": also an alias of Component "${other.name}"`);
+      if (named && named !== c)
+        problems.add(entity, [...ANNOTATION_PATH], `alias "${alias}" is the name of Component "${named.name}"`);
+      else if (other && other !== c)
+        problems.add(
+          entity,
+          [...ANNOTATION_PATH],
+          `ambiguous alias "${alias}": also an alias of Component "${other.name}"`,
+        );
       else aliasOwner.set(lower, c);
     }
     for (const pattern of c.patterns) {
       const lower = pattern.toLowerCase();
       const other = patternOwner.get(lower);
-      if (other && other !== c) problems.add(entity, [...ANNOTATION_PATH], `ambiguous alias pattern "${pattern}": also a pattern of Component "${other.name}"`);
+      if (other && other !== c)
+        problems.add(
+          entity,
+          [...ANNOTATION_PATH],
+          `ambiguous alias pattern "${pattern}": also a pattern of Component "${other.name}"`,
+        );
       else patternOwner.set(lower, c);
     }
   }

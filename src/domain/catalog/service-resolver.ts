@@ -64,7 +64,12 @@ function indexFor(catalog: Catalog): ResolverIndex {
   for (const component of catalog.components.values()) {
     for (const alias of component.aliases) aliases.set(alias.toLowerCase(), component);
     for (const pattern of component.patterns) {
-      patterns.push({ pattern, component, literalChars: literalChars(pattern), test: picomatch(pattern, { nocase: true, dot: true }) });
+      patterns.push({
+        pattern,
+        component,
+        literalChars: literalChars(pattern),
+        test: picomatch(pattern, { nocase: true, dot: true }),
+      });
     }
   }
   patterns.sort(comparePrecedence);

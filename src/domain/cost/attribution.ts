@@ -18,7 +18,13 @@ import { distributeRationals } from './largest-remainder';
 import type { CostMode } from './price-settings';
 import { roundHalfUp, sum } from './rational';
 import { rollUpTeams } from './team-rollup';
-import { priceAllocatedPool, priceMeasuredPart, type IdleLine, type PricedPart, type ResolvedPart } from './window-pricing';
+import {
+  priceAllocatedPool,
+  priceMeasuredPart,
+  type IdleLine,
+  type PricedPart,
+  type ResolvedPart,
+} from './window-pricing';
 
 const DEFAULT_SOURCE = 'default';
 
@@ -55,12 +61,17 @@ export function attributeWindow(input: AttributionInput): WindowAttribution {
  * most of `attributeWindow`'s time at scale.
  */
 export function attributeWindowSplits(input: AttributionInput): WindowAttributionSplits {
-  if (!(input.window.endMs > input.window.startMs)) throw new RangeError(`empty window [${input.window.startMs}, ${input.window.endMs})`);
+  if (!(input.window.endMs > input.window.startMs))
+    throw new RangeError(`empty window [${input.window.startMs}, ${input.window.endMs})`);
   const parts = resolveParts(input);
   const { priced, idle } = priceParts(parts, input);
   const { partAmounts, idleAmounts, total } = roundWindow(priced, idle);
   const services = serviceCosts(priced, partAmounts);
-  const idleLines = idle.map((l): IdleCost => ({ source: l.source, microdollars: idleAmounts.get(l.key) ?? 0n, overcommitted: l.overcommitted }));
+  const idleLines = idle.map((l): IdleCost => ({
+    source: l.source,
+    microdollars: idleAmounts.get(l.key) ?? 0n,
+    overcommitted: l.overcommitted,
+  }));
   const idleMicrodollars = idleLines.reduce((s, l) => s + l.microdollars, 0n);
   return {
     window: { ...input.window },
@@ -80,7 +91,9 @@ export function attributeWindowSplits(input: AttributionInput): WindowAttributio
 
 /** Step 1: who owns each input and how it is costed. Parts are sorted so order of input never matters. */
 export function resolveParts(input: AttributionInput): ResolvedPart[] {
-  const sorted = [...input.services].sort((a, b) => compareStrings(a.serviceName, b.serviceName) || compareStrings(a.profileDigest, b.profileDigest));
+  const sorted = [...input.services].sort(
+    (a, b) => compareStrings(a.serviceName, b.serviceName) || compareStrings(a.profileDigest, b.profileDigest),
+  );
   return sorted.map((service, index) => {
     const source = service.source ?? DEFAULT_SOURCE;
     const mode: CostMode = input.settings.cost.sources[source] ?? input.settings.cost.default;
@@ -100,12 +113,22 @@ export function resolveParts(input: AttributionInput): ResolvedPart[] {
 }
 
 /** Step 2: exact cost of every part, measured directly or shared out of its source's allocated pool. */
-export function priceParts(parts: readonly ResolvedPart[], input: AttributionInput): { priced: PricedPart[]; idle: IdleLine[] } {
+export function priceParts(
+  parts: readonly ResolvedPart[],
+  input: AttributionInput,
+): { priced: PricedPart[]; idle: IdleLine[] } {
   const priced: PricedPart[] = [];
   const idle: IdleLine[] = [];
-  for (const part of parts) if (part.mode.mode === 'measured') priced.push(priceMeasuredPart(part, input.settings.prices, input.window));
+  for (const part of parts)
+    if (part.mode.mode === 'measured') priced.push(priceMeasuredPart(part, input.settings.prices, input.window));
   for (const [source, mode] of allocatedSources(parts, input)) {
-    const pool = priceAllocatedPool(source, mode, parts.filter((p) => p.source === source), input.settings.prices, input.window);
+    const pool = priceAllocatedPool(
+      source,
+      mode,
+      parts.filter((p) => p.source === source),
+      input.settings.prices,
+      input.window,
+    );
     priced.push(...pool.parts);
     idle.push(pool.idle);
   }
@@ -116,11 +139,16 @@ export function priceParts(parts: readonly ResolvedPart[], input: AttributionInp
  * Allocated sources to pool: every source with a part, plus configured allocated sources with no
  * part at all — their whole fleet is idle that window, and must still show.
  */
-function allocatedSources(parts: readonly ResolvedPart[], input: AttributionInput): [string, Extract<CostMode, { mode: 'allocated' }>][] {
+function allocatedSources(
+  parts: readonly ResolvedPart[],
+  input: AttributionInput,
+): [string, Extract<CostMode, { mode: 'allocated' }>][] {
   const out = new Map<string, Extract<CostMode, { mode: 'allocated' }>>();
   for (const p of parts) if (p.mode.mode === 'allocated') out.set(p.source, p.mode);
-  for (const [source, mode] of Object.entries(input.settings.cost.sources)) if (mode.mode === 'allocated') out.set(source, mode);
-  if (input.settings.cost.default.mode === 'allocated' && parts.length === 0) out.set(DEFAULT_SOURCE, input.settings.cost.default);
+  for (const [source, mode] of Object.entries(input.settings.cost.sources))
+    if (mode.mode === 'allocated') out.set(source, mode);
+  if (input.settings.cost.default.mode === 'allocated' && parts.length === 0)
+    out.set(DEFAULT_SOURCE, input.settings.cost.default);
   return [...out].sort(([a], [b]) => compareStrings(a, b));
 }
 
@@ -129,7 +157,10 @@ export function roundWindow(
   priced: readonly PricedPart[],
   idle: readonly IdleLine[],
 ): { partAmounts: Map<string, bigint>; idleAmounts: Map<string, bigint>; total: bigint } {
-  const lines = [...priced.map((p) => ({ key: p.part.key, value: p.exact })), ...idle.map((l) => ({ key: l.key, value: l.exact }))];
+  const lines = [
+    ...priced.map((p) => ({ key: p.part.key, value: p.exact })),
+    ...idle.map((l) => ({ key: l.key, value: l.exact })),
+  ];
   const total = roundHalfUp(sum(lines.map((l) => l.value)));
   const amounts = distributeRationals(total, lines);
   const idleKeys = new Set(idle.map((l) => l.key));
@@ -155,7 +186,9 @@ function serviceCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string
       profileDigests: uniqueSorted(ps.map((p) => p.part.input.profileDigest)),
     };
   });
-  return out.sort((a, b) => (a.microdollars === b.microdollars ? compareStrings(a.service, b.service) : a.microdollars > b.microdollars ? -1 : 1));
+  return out.sort((a, b) =>
+    a.microdollars === b.microdollars ? compareStrings(a.service, b.service) : a.microdollars > b.microdollars ? -1 : 1,
+  );
 }
 
 /**
@@ -200,7 +233,12 @@ function functionCosts(splits: readonly ServiceFunctionSplit[]): FunctionCost[] 
   const out: FunctionCost[] = [];
   for (const split of splits) {
     for (let i = 0; i < split.names.length; i++) {
-      out.push({ service: split.service, function: split.names[i] as string, selfMicrodollars: split.self[i] as bigint, cumMicrodollars: split.cum[i] as bigint });
+      out.push({
+        service: split.service,
+        function: split.names[i] as string,
+        selfMicrodollars: split.self[i] as bigint,
+        cumMicrodollars: split.cum[i] as bigint,
+      });
     }
   }
   return out.sort((a, b) =>
@@ -216,7 +254,10 @@ function functionCosts(splits: readonly ServiceFunctionSplit[]): FunctionCost[] 
 
 /** Step 6: the same function summed across services. */
 function crossServiceCosts(splits: readonly ServiceFunctionSplit[]): CrossServiceFunctionCost[] {
-  const acc = new Map<string, { function: string; selfMicrodollars: bigint; cumMicrodollars: bigint; services: number }>();
+  const acc = new Map<
+    string,
+    { function: string; selfMicrodollars: bigint; cumMicrodollars: bigint; services: number }
+  >();
   for (const split of splits) {
     for (let i = 0; i < split.names.length; i++) {
       const name = split.names[i] as string;
@@ -225,14 +266,30 @@ function crossServiceCosts(splits: readonly ServiceFunctionSplit[]): CrossServic
         line.selfMicrodollars += split.self[i] as bigint;
         line.cumMicrodollars += split.cum[i] as bigint;
         line.services++;
-      } else acc.set(name, { function: name, selfMicrodollars: split.self[i] as bigint, cumMicrodollars: split.cum[i] as bigint, services: 1 });
+      } else
+        acc.set(name, {
+          function: name,
+          selfMicrodollars: split.self[i] as bigint,
+          cumMicrodollars: split.cum[i] as bigint,
+          services: 1,
+        });
     }
   }
-  return [...acc.values()].sort((a, b) => (a.selfMicrodollars === b.selfMicrodollars ? compareStrings(a.function, b.function) : a.selfMicrodollars > b.selfMicrodollars ? -1 : 1));
+  return [...acc.values()].sort((a, b) =>
+    a.selfMicrodollars === b.selfMicrodollars
+      ? compareStrings(a.function, b.function)
+      : a.selfMicrodollars > b.selfMicrodollars
+        ? -1
+        : 1,
+  );
 }
 
 /** Step 7: per service, label key and value. */
-function labelCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>, keys: readonly string[]): LabelCost[] {
+function labelCosts(
+  priced: readonly PricedPart[],
+  amounts: ReadonlyMap<string, bigint>,
+  keys: readonly string[],
+): LabelCost[] {
   const acc = new Map<string, LabelCost>();
   for (const p of priced) {
     for (const key of keys) {
@@ -243,7 +300,9 @@ function labelCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, 
       }
     }
   }
-  return [...acc.values()].sort((a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value));
+  return [...acc.values()].sort(
+    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value),
+  );
 }
 
 /**
@@ -260,13 +319,22 @@ function capLabelValues(costs: LabelCost[], max: number | undefined): LabelCost[
       out.push(...group);
       continue;
     }
-    const ranked = [...named].sort((a, b) => (a.microdollars === b.microdollars ? compareStrings(a.value, b.value) : a.microdollars > b.microdollars ? -1 : 1));
+    const ranked = [...named].sort((a, b) =>
+      a.microdollars === b.microdollars ? compareStrings(a.value, b.value) : a.microdollars > b.microdollars ? -1 : 1,
+    );
     const folded = ranked.slice(max).reduce((sum, c) => sum + c.microdollars, 0n);
     const other = group.find((c) => c.value === OTHER_LABEL)?.microdollars ?? 0n;
     const { service, key } = group[0]!;
-    out.push(...group.filter((c) => c.value === NO_LABEL), ...ranked.slice(0, max), { service, key, value: OTHER_LABEL, microdollars: other + folded });
+    out.push(...group.filter((c) => c.value === NO_LABEL), ...ranked.slice(0, max), {
+      service,
+      key,
+      value: OTHER_LABEL,
+      microdollars: other + folded,
+    });
   }
-  return out.sort((a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value));
+  return out.sort(
+    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value),
+  );
 }
 
 function teamAmounts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>) {

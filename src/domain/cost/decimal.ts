@@ -18,7 +18,9 @@ export interface Decimal {
 
 /** Parses plain or exponent decimal text ("12", "0.0316", "-1.5", "3.2e-5"); returns an error fragment ("is not a decimal number") when malformed. */
 export function parseDecimalText(text: string): Decimal | string {
-  const m = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim()) ?? /^([+-]?)()\.(\d+)(?:[eE]([+-]?\d+))?$/.exec(text.trim());
+  const m =
+    /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim()) ??
+    /^([+-]?)()\.(\d+)(?:[eE]([+-]?\d+))?$/.exec(text.trim());
   if (!m) return 'is not a decimal number';
   const [, sign, whole, fraction = '', exponent = '0'] = m;
   const digits = `${whole}${fraction}`.replace(/^0+(?=\d)/, '') || '0';

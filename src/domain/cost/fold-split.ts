@@ -20,7 +20,8 @@ export function splitByFunction(fold: Fold, amount: bigint): Map<string, Functio
   const claims: Claim[] = [];
   let flatSum = 0n;
   for (const [name, value] of fold.functions) {
-    if (value.flat < 0n || value.cum < 0n) throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
+    if (value.flat < 0n || value.cum < 0n)
+      throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
     flatSum += value.flat;
     if (value.flat > 0n) claims.push({ key: name, weight: value.flat });
   }
@@ -86,7 +87,8 @@ export function splitFoldByFunction(fold: Fold, amount: bigint): FunctionLines {
   let flatSum = 0n;
   let i = 0;
   for (const [name, value] of fold.functions) {
-    if (value.flat < 0n || value.cum < 0n) throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
+    if (value.flat < 0n || value.cum < 0n)
+      throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
     flatSum += value.flat;
     names[i] = name;
     flats[i] = value.flat;
@@ -94,7 +96,8 @@ export function splitFoldByFunction(fold: Fold, amount: bigint): FunctionLines {
     i++;
   }
   if (flatSum > fold.total) throw new RangeError(`flat values sum to ${flatSum}, past the fold total ${fold.total}`);
-  if (fold.total === 0n || fold.total > MAX_EXACT || fold.functions.has(NO_FRAMES)) return linesOf(splitByFunction(fold, amount));
+  if (fold.total === 0n || fold.total > MAX_EXACT || fold.functions.has(NO_FRAMES))
+    return linesOf(splitByFunction(fold, amount));
   const noFrames = fold.total - flatSum;
   // Claims: the functions with flat > 0, then the frameless remainder; weights sum to the fold total.
   const selfs = largestRemainder(amount, flats, noFrames, fold.total, names);
@@ -130,7 +133,13 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
  * `extra` keyed `__no_frames__` (index `flats.length`), the weights summing to `weightSum` ≤ 2^53. Same result
  * as `splitByWeight` over the same claims.
  */
-function largestRemainder(amount: bigint, flats: readonly bigint[], extra: bigint, weightSum: bigint, names: readonly string[]): bigint[] {
+function largestRemainder(
+  amount: bigint,
+  flats: readonly bigint[],
+  extra: bigint,
+  weightSum: bigint,
+  names: readonly string[],
+): bigint[] {
   const n = flats.length;
   const out: bigint[] = new Array<bigint>(n + 1);
   const rems = new Float64Array(n + 1).fill(-1); // -1: not a claim (zero weight), never receives a unit
@@ -150,7 +159,8 @@ function largestRemainder(amount: bigint, flats: readonly bigint[], extra: bigin
     claims++;
   }
   const leftover = amount - assigned;
-  if (leftover < 0n || leftover > BigInt(claims)) throw new RangeError(`leftover ${leftover} outside [0, ${claims}]: the total is not a rounding of the parts`);
+  if (leftover < 0n || leftover > BigInt(claims))
+    throw new RangeError(`leftover ${leftover} outside [0, ${claims}]: the total is not a rounding of the parts`);
   const units = Number(leftover);
   if (units === 0) return out;
   const sorted = rems.slice().sort(); // ascending, native numeric sort

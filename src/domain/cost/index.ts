@@ -15,7 +15,13 @@ export {
   type Fraction,
 } from './price-settings';
 export { parsePriceFile, type PriceFileResult } from './price-file';
-export { resolvePrice, OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR, OPENCOST_DEFAULT_PRICE_ID, type AppliedPrice, type PriceTarget } from './price-resolver';
+export {
+  resolvePrice,
+  OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR,
+  OPENCOST_DEFAULT_PRICE_ID,
+  type AppliedPrice,
+  type PriceTarget,
+} from './price-resolver';
 export { splitByWeight, distributeRationals } from './largest-remainder';
 export { formatScaled, parseDecimal } from './decimal';
 export { formatMoney, moneyJson, type MoneyJson } from './money-json';

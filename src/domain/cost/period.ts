@@ -63,7 +63,7 @@ export function addSteps(ms: number, step: Step, n: number): number {
 /** The consecutive steps covering an aligned range, first to last. */
 export function buckets(range: TimeRange, step: Step): TimeRange[] {
   const out: TimeRange[] = [];
-  for (let at = floorToStep(range.fromMs, step); at < range.toMs; ) {
+  for (let at = floorToStep(range.fromMs, step); at < range.toMs;) {
     const next = addSteps(at, step, 1);
     out.push({ fromMs: Math.max(at, range.fromMs), toMs: Math.min(next, range.toMs) });
     at = next;
@@ -110,12 +110,17 @@ export interface ResolvedPeriod {
  * for months), `to` after `from`, and the period at most `maxSteps` steps.
  * @throws PeriodError naming the parameter.
  */
-export function resolvePeriod(request: { readonly fromMs: number; readonly toMs: number; readonly step: Step }, nowMs: number, maxSteps = 10_000): ResolvedPeriod {
+export function resolvePeriod(
+  request: { readonly fromMs: number; readonly toMs: number; readonly step: Step },
+  nowMs: number,
+  maxSteps = 10_000,
+): ResolvedPeriod {
   const { fromMs, toMs, step } = request;
   if (!(STEPS as readonly string[]).includes(step)) throw new PeriodError('step', `must be one of ${STEPS.join(', ')}`);
   if (!Number.isFinite(fromMs)) throw new PeriodError('from', 'is not a valid instant');
   if (!Number.isFinite(toMs)) throw new PeriodError('to', 'is not a valid instant');
-  if (floorToStep(fromMs, step) !== fromMs) throw new PeriodError('from', `must be the start of a UTC ${stepName(step)}`);
+  if (floorToStep(fromMs, step) !== fromMs)
+    throw new PeriodError('from', `must be the start of a UTC ${stepName(step)}`);
   if (floorToStep(toMs, step) !== toMs) throw new PeriodError('to', `must be the start of a UTC ${stepName(step)}`);
   if (toMs <= fromMs) throw new PeriodError('to', 'must be after from');
   const steps = countSteps(fromMs, toMs, step);
@@ -124,14 +129,24 @@ export function resolvePeriod(request: { readonly fromMs: number; readonly toMs:
   const through = Math.min(toMs, Math.max(fromMs, floorToStep(nowMs, 'hour')));
   const partial = toMs > nowMs;
   const previousTo = partial ? Math.min(fromMs, previousFrom + (through - fromMs)) : fromMs;
-  return { step, requested: { fromMs, toMs }, current: { fromMs, toMs: through }, previous: { fromMs: previousFrom, toMs: previousTo }, partial, steps };
+  return {
+    step,
+    requested: { fromMs, toMs },
+    current: { fromMs, toMs: through },
+    previous: { fromMs: previousFrom, toMs: previousTo },
+    partial,
+    steps,
+  };
 }
 
 /**
  * A range of whole hours split into what the daily rollups can answer (`days`, whole UTC days, or null) and the
  * hourly edges before and after them (each a range shorter than a day, or absent).
  */
-export function splitByDay(range: TimeRange): { readonly days: TimeRange | null; readonly hours: readonly TimeRange[] } {
+export function splitByDay(range: TimeRange): {
+  readonly days: TimeRange | null;
+  readonly hours: readonly TimeRange[];
+} {
   if (range.toMs <= range.fromMs) return { days: null, hours: [] };
   const firstMidnight = floorToStep(range.fromMs + DAY_MS - 1, 'day');
   const lastMidnight = floorToStep(range.toMs, 'day');

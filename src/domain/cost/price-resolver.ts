@@ -33,7 +33,8 @@ export function resolvePrice(prices: readonly PriceEntry[], target: PriceTarget,
     if (price.effectiveFromMs > atMs || !scopeMatches(price.scope, target)) continue;
     if (best === null || outranks(price, best)) best = price;
   }
-  if (best === null) return { id: OPENCOST_DEFAULT_PRICE_ID, nanosPerCoreHour: OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR, isDefault: true };
+  if (best === null)
+    return { id: OPENCOST_DEFAULT_PRICE_ID, nanosPerCoreHour: OPENCOST_DEFAULT_NANOS_PER_CORE_HOUR, isDefault: true };
   return { id: best.id, nanosPerCoreHour: best.nanosPerCoreHour, isDefault: false };
 }
 

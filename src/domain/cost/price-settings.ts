@@ -27,7 +27,10 @@ function scaledDecimal(what: string, scale: number, positive: boolean) {
       return z.NEVER;
     }
     if (scaled < 0n || (positive && scaled === 0n)) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be ${positive ? 'greater than zero' : 'zero or more'}, got ${String(value)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be ${positive ? 'greater than zero' : 'zero or more'}, got ${String(value)}`,
+      });
       return z.NEVER;
     }
     return scaled;
@@ -49,12 +52,18 @@ const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.
 /** An ISO 8601 date ("2026-01-01", UTC midnight) or instant with a zone ("2026-01-01T00:00:00Z"), as epoch ms. */
 const instantSchema = z
   .union([z.string(), z.date()], {
-    error: (issue) => (issue.input === undefined ? 'missing effectiveFrom' : 'effectiveFrom must be an ISO 8601 date or date-time string'),
+    error: (issue) =>
+      issue.input === undefined
+        ? 'missing effectiveFrom'
+        : 'effectiveFrom must be an ISO 8601 date or date-time string',
   })
   .transform((value, ctx) => {
     const ms = value instanceof Date ? value.getTime() : parseInstant(value);
     if (ms === null || Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: `effectiveFrom "${String(value)}" is not a valid ISO 8601 date or date-time with a zone (e.g. 2026-01-01T00:00:00Z)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `effectiveFrom "${String(value)}" is not a valid ISO 8601 date or date-time with a zone (e.g. 2026-01-01T00:00:00Z)`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -67,13 +76,23 @@ function parseInstant(text: string): number | null {
   const ms = Date.parse(m[7] ? text.trim() : `${y}-${mo}-${d}T00:00:00Z`);
   // Date.parse rolls 2026-02-30 over to March: reject dates that do not survive the round trip.
   const back = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-  const valid = back.getUTCFullYear() === Number(y) && back.getUTCMonth() === Number(mo) - 1 && back.getUTCDate() === Number(d) && Number(h) < 24 && Number(mi) < 60 && Number(s) < 60;
+  const valid =
+    back.getUTCFullYear() === Number(y) &&
+    back.getUTCMonth() === Number(mo) - 1 &&
+    back.getUTCDate() === Number(d) &&
+    Number(h) < 24 &&
+    Number(mi) < 60 &&
+    Number(s) < 60;
   return valid ? ms : null;
 }
 
 /** Where a price applies. At most one key; none means everywhere. */
 const scopeSchema = z
-  .strictObject({ service: z.string().min(1).optional(), cluster: z.string().min(1).optional(), region: z.string().min(1).optional() })
+  .strictObject({
+    service: z.string().min(1).optional(),
+    cluster: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+  })
   .transform((s, ctx): PriceScope => {
     const entries = Object.entries(s).filter(([, v]) => v !== undefined);
     if (entries.length !== 1) {
@@ -85,8 +104,7 @@ const scopeSchema = z
   });
 
 export type PriceScope =
-  | { readonly kind: 'default' }
-  | { readonly kind: 'service' | 'cluster' | 'region'; readonly value: string };
+  { readonly kind: 'default' } | { readonly kind: 'service' | 'cluster' | 'region'; readonly value: string };
 
 const priceEntrySchema = z
   .strictObject({
@@ -97,7 +115,12 @@ const priceEntrySchema = z
   })
   .transform((p): PriceEntry => {
     const scope: PriceScope = p.scope ?? { kind: 'default' };
-    return { id: p.id ?? derivedPriceId(scope, p.effectiveFrom), nanosPerCoreHour: p.costPerCoreHour, effectiveFromMs: p.effectiveFrom, scope };
+    return {
+      id: p.id ?? derivedPriceId(scope, p.effectiveFrom),
+      nanosPerCoreHour: p.costPerCoreHour,
+      effectiveFromMs: p.effectiveFrom,
+      scope,
+    };
   });
 
 /** One configured price. */
@@ -123,7 +146,9 @@ const pricesSchema = z.array(priceEntrySchema).superRefine((prices, ctx) => {
     for (const key of [`slot:${where}@${p.effectiveFromMs}`, `id:${p.id}`]) {
       const first = seen.get(key);
       if (first !== undefined) {
-        const what = key.startsWith('id:') ? `duplicate price id "${p.id}"` : 'two prices with the same scope and effectiveFrom';
+        const what = key.startsWith('id:')
+          ? `duplicate price id "${p.id}"`
+          : 'two prices with the same scope and effectiveFrom';
         ctx.addIssue({ code: 'custom', path: [i], message: `${what} (also prices[${first}])` });
         break;
       }
@@ -150,11 +175,15 @@ const allocatedSchema = z
     /** Cores provisioned for the whole period; capacity = cores × window hours. */
     fleetCores: scaledDecimal('fleetCores', PRICE_SCALE, true).optional(),
     /** A bill for the fleet, spread evenly over the period. */
-    bill: z.strictObject({ amount: scaledDecimal('bill.amount', MONEY_SCALE, false), per: z.enum(['hour', 'day', 'month']) }).optional(),
+    bill: z
+      .strictObject({ amount: scaledDecimal('bill.amount', MONEY_SCALE, false), per: z.enum(['hour', 'day', 'month']) })
+      .optional(),
     /** Price scope of the fleet, when priced by fleetCores (no service scope: the fleet is shared). */
     scope: z.strictObject({ cluster: z.string().min(1).optional(), region: z.string().min(1).optional() }).optional(),
   })
-  .refine((a) => a.fleetCores !== undefined || a.bill !== undefined, { message: 'allocated mode needs fleetCores or bill (or both)' });
+  .refine((a) => a.fleetCores !== undefined || a.bill !== undefined, {
+    message: 'allocated mode needs fleetCores or bill (or both)',
+  });
 
 const costModeSchema = z.discriminatedUnion('mode', [measuredSchema, allocatedSchema], {
   error: () => 'mode must be "measured" or "allocated"',
@@ -184,7 +213,9 @@ const costSchema = z.strictObject({
 export const priceSettingsSchema = z.object({
   currency: z
     .string({ error: 'currency must be an ISO 4217 code such as USD' })
-    .refine((c) => /^[A-Z]{3}$/.test(c) && Intl.supportedValuesOf('currency').includes(c), { message: 'currency must be an ISO 4217 code such as USD, EUR' })
+    .refine((c) => /^[A-Z]{3}$/.test(c) && Intl.supportedValuesOf('currency').includes(c), {
+      message: 'currency must be an ISO 4217 code such as USD, EUR',
+    })
     .prefault('USD'),
   prices: pricesSchema.prefault([]),
   cost: costSchema.prefault({}),
@@ -205,10 +236,14 @@ void _outputMatches;
 
 /** `prices[1].costPerCoreHour: must be zero or more` for each issue: messages name the key. */
 export function formatSettingsIssues(error: z.ZodError, prefix = ''): string[] {
-  return error.issues.map((issue) => `${settingsPath([...prefix.split('.').filter(Boolean), ...issue.path])}: ${issue.message}`);
+  return error.issues.map(
+    (issue) => `${settingsPath([...prefix.split('.').filter(Boolean), ...issue.path])}: ${issue.message}`,
+  );
 }
 
 /** `['prices', 1, 'scope']` → `prices[1].scope`. */
 export function settingsPath(path: readonly PropertyKey[]): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join('') || '(root)';
+  return (
+    path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? String(s) : `.${String(s)}`)).join('') || '(root)'
+  );
 }

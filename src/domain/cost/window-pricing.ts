@@ -48,9 +48,16 @@ export function coreHours(cpuNanoseconds: bigint, fraction: Fraction): Rational 
 }
 
 /** Measured mode: core-hours × the price in effect at the window start for this service and place. */
-export function priceMeasuredPart(part: ResolvedPart, prices: readonly PriceEntry[], window: AttributionWindow): PricedPart {
+export function priceMeasuredPart(
+  part: ResolvedPart,
+  prices: readonly PriceEntry[],
+  window: AttributionWindow,
+): PricedPart {
   const price = resolvePrice(prices, priceTarget(part), window.startMs);
-  const exact = mul(coreHours(part.input.cpuNanoseconds, part.mode.samplingFraction), rational(price.nanosPerCoreHour, NANOS_PER_MICRO));
+  const exact = mul(
+    coreHours(part.input.cpuNanoseconds, part.mode.samplingFraction),
+    rational(price.nanosPerCoreHour, NANOS_PER_MICRO),
+  );
   return { part, exact, priceId: price.id, defaultPriced: price.isDefault };
 }
 
@@ -100,10 +107,18 @@ function poolCost(
 ): { cost: Rational; priceId: string; defaultPriced: boolean } {
   if (mode.bill) {
     const windowMs = BigInt(window.endMs - window.startMs);
-    return { cost: rational(mode.bill.amount * windowMs, periodMs(mode.bill.per, window.startMs)), priceId: `bill:${source}`, defaultPriced: false };
+    return {
+      cost: rational(mode.bill.amount * windowMs, periodMs(mode.bill.per, window.startMs)),
+      priceId: `bill:${source}`,
+      defaultPriced: false,
+    };
   }
   const price = resolvePrice(prices, { services: [], ...(mode.scope ?? {}) }, window.startMs);
-  return { cost: mul(capacity ?? ZERO, rational(price.nanosPerCoreHour, NANOS_PER_MICRO)), priceId: price.id, defaultPriced: price.isDefault };
+  return {
+    cost: mul(capacity ?? ZERO, rational(price.nanosPerCoreHour, NANOS_PER_MICRO)),
+    priceId: price.id,
+    defaultPriced: price.isDefault,
+  };
 }
 
 /** Length of the bill period containing `atMs`; a month is the UTC calendar month. */

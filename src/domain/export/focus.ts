@@ -85,13 +85,17 @@ export function focusTime(ms: number): string {
 /** The calendar month (UTC) holding `ms`: the billing period of a charge starting then. */
 export function billingPeriodOf(ms: number): { readonly startMs: number; readonly endMs: number } {
   const d = new Date(ms);
-  return { startMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), endMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+  return {
+    startMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    endMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  };
 }
 
 /** The FOCUS row of a charge; a charge period must lie inside one calendar month. */
 export function focusRow(charge: FocusCharge, currency: string, parties: FocusParties): FocusRow {
   const billing = billingPeriodOf(charge.periodStartMs);
-  if (!(charge.periodStartMs < charge.periodEndMs && charge.periodEndMs <= billing.endMs)) throw new RangeError('a charge period must lie inside one calendar month');
+  if (!(charge.periodStartMs < charge.periodEndMs && charge.periodEndMs <= billing.endMs))
+    throw new RangeError('a charge period must lie inside one calendar month');
   const money = formatScaled(charge.microunits, MONEY_SCALE);
   // FOCUS wants a quantity on every usage row; idle capacity had no profiled CPU time behind it: 0 consumed.
   const quantity = coreHours(charge.cpuNanoseconds ?? 0n);

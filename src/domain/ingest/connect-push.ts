@@ -146,7 +146,10 @@ function decodeJson(body: Uint8Array): PushRequestMessage {
         samples: list(series['samples'], `series[${i}].samples`).map((x, j) => {
           const sample = object(x, `series[${i}].samples[${j}]`);
           const raw = sample['rawProfile'] ?? sample['raw_profile'];
-          return { rawProfile: bytesOf(raw, `series[${i}].samples[${j}].rawProfile`), id: str(sample['ID'] ?? sample['iD'], 'ID') };
+          return {
+            rawProfile: bytesOf(raw, `series[${i}].samples[${j}].rawProfile`),
+            id: str(sample['ID'] ?? sample['iD'], 'ID'),
+          };
         }),
       };
     }),
@@ -173,7 +176,8 @@ function str(v: unknown, where: string): string {
 
 function bytesOf(v: unknown, where: string): Uint8Array {
   if (v === null || v === undefined) return new Uint8Array(0);
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw new PushRequestDecodeError(`${where}: expected base64 bytes`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v))
+    throw new PushRequestDecodeError(`${where}: expected base64 bytes`);
   return base64Decode(v);
 }
 
@@ -200,17 +204,25 @@ export interface PushSeries extends IngestSeries {
 export function resolvePushSeries(labels: readonly PushLabel[], index: number): PushSeries {
   const field = `series[${index}].labels`;
   if (labels.length === 0) throw new IngestRequestError(field, 'the series has no labels');
-  if (labels.length > NAME_LIMITS.maxLabels) throw new IngestRequestError(field, `too many labels: ${labels.length} (at most ${NAME_LIMITS.maxLabels})`);
+  if (labels.length > NAME_LIMITS.maxLabels)
+    throw new IngestRequestError(field, `too many labels: ${labels.length} (at most ${NAME_LIMITS.maxLabels})`);
   const all: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const { name, value } of labels) {
-    if (name === '' || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new IngestRequestError(field, `invalid label name: ${JSON.stringify(name.slice(0, 80))}`);
-    if (name.length > NAME_LIMITS.maxLabelNameLength) throw new IngestRequestError(field, `label name longer than ${NAME_LIMITS.maxLabelNameLength} characters`);
-    if (value.length > NAME_LIMITS.maxLabelValueLength) throw new IngestRequestError(field, `value of label ${name} longer than ${NAME_LIMITS.maxLabelValueLength} characters`);
+    if (name === '' || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name))
+      throw new IngestRequestError(field, `invalid label name: ${JSON.stringify(name.slice(0, 80))}`);
+    if (name.length > NAME_LIMITS.maxLabelNameLength)
+      throw new IngestRequestError(field, `label name longer than ${NAME_LIMITS.maxLabelNameLength} characters`);
+    if (value.length > NAME_LIMITS.maxLabelValueLength)
+      throw new IngestRequestError(
+        field,
+        `value of label ${name} longer than ${NAME_LIMITS.maxLabelValueLength} characters`,
+      );
     if (name in all) throw new IngestRequestError(field, `duplicate label name: ${name}`);
     all[name] = value;
   }
   const profileName = all[PROFILE_NAME_LABEL] ?? '';
-  if (profileName === '') throw new IngestRequestError(field, `no ${PROFILE_NAME_LABEL} label (the profile type, e.g. process_cpu)`);
+  if (profileName === '')
+    throw new IngestRequestError(field, `no ${PROFILE_NAME_LABEL} label (the profile type, e.g. process_cpu)`);
   const names = Object.keys(all).sort();
   const seriesLabels: Record<string, string> = {};
   for (const name of names) if (!name.startsWith('__')) seriesLabels[name] = all[name]!;

@@ -46,7 +46,10 @@ export function classifyPprof(header: PprofMeasure): CostClass {
   return { kind: 'other', description: sampleTypes.map((t) => `${t.type}/${t.unit}`).join(', ') || 'no sample types' };
 }
 
-function findTimed(types: readonly ValueType[], match: (type: string) => boolean): { type: ValueType; ns: bigint } | null {
+function findTimed(
+  types: readonly ValueType[],
+  match: (type: string) => boolean,
+): { type: ValueType; ns: bigint } | null {
   for (const t of types) {
     const ns = TIME_UNITS.get(t.unit);
     if (ns !== undefined && match(t.type)) return { type: t, ns };

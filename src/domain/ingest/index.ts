@@ -7,7 +7,12 @@ export { parseIngestName, canonicalIngestName, NAME_LIMITS, type IngestName } fr
 export { resolveIngestSeries, KNOWN_NAME_SUFFIXES, type IngestSeries, type NameTyping } from './ingest-series';
 export { parseIngestTime, parseIngestRange } from './ingest-time';
 export { windowOf } from './ingest-window';
-export { decideIngestFormat, type IngestBodyKind, type IngestFormatDecision, type UnsupportedIngestFormat } from './ingest-format';
+export {
+  decideIngestFormat,
+  type IngestBodyKind,
+  type IngestFormatDecision,
+  type UnsupportedIngestFormat,
+} from './ingest-format';
 export { parseSampleRate, DEFAULT_SAMPLE_RATE_HZ } from './sample-rate';
 export { planIngest, UnsupportedIngestFormatError, type IngestPlan, type IngestQuery } from './ingest-plan';
 export { classifyPprof, classifyText, type CostClass } from './cost-sample-type';
@@ -15,4 +20,12 @@ export { foldInNanoseconds } from './fold-scale';
 export { pushDigest, type PushIdentity } from './push-digest';
 export { linesToFolded } from './lines-format';
 export { parseSampleTypeConfig, SampleTypeConfigError, type SampleTypeConfigEntry } from './sample-type-config';
-export { foldPush, foldPprofForCost, type CostFold, type FoldedPush, type SkippedPush, type PushOutcome, type PushFoldOptions } from './push-profile';
+export {
+  foldPush,
+  foldPprofForCost,
+  type CostFold,
+  type FoldedPush,
+  type SkippedPush,
+  type PushOutcome,
+  type PushFoldOptions,
+} from './push-profile';

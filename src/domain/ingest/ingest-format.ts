@@ -23,8 +23,7 @@ export type IngestBodyKind =
 export type UnsupportedIngestFormat = 'trie' | 'tree';
 
 export type IngestFormatDecision =
-  | { readonly kind: IngestBodyKind }
-  | { readonly unsupported: UnsupportedIngestFormat };
+  { readonly kind: IngestBodyKind } | { readonly unsupported: UnsupportedIngestFormat };
 
 /**
  * Decides the body kind. Differences from Pyroscope, on purpose:
@@ -40,9 +39,13 @@ export function decideIngestFormat(format: string | undefined, contentType: stri
   if (format === 'jfr') return { kind: 'jfr' };
   if (ct.includes('multipart/form-data')) return { kind: 'multipart' };
   switch (format) {
-    case 'lines': return { kind: 'lines' };
-    case 'pprof': return { kind: 'pprof' };
-    case 'speedscope': return { kind: 'speedscope' };
-    default: return { kind: 'folded' };
+    case 'lines':
+      return { kind: 'lines' };
+    case 'pprof':
+      return { kind: 'pprof' };
+    case 'speedscope':
+      return { kind: 'speedscope' };
+    default:
+      return { kind: 'folded' };
   }
 }

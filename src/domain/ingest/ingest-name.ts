@@ -75,7 +75,10 @@ function checkServiceName(name: string): void {
   if (name.length === 0) throw new IngestRequestError('name', 'service name is required');
   for (const ch of name) {
     if (!isServiceNameChar(ch)) {
-      throw new IngestRequestError('name', `invalid service name: ${name}: character is not allowed: ${JSON.stringify(ch)}`);
+      throw new IngestRequestError(
+        'name',
+        `invalid service name: ${name}: character is not allowed: ${JSON.stringify(ch)}`,
+      );
     }
   }
 }
@@ -84,7 +87,10 @@ function checkLabelName(name: string): void {
   if (name.length === 0) throw new IngestRequestError('name', 'label name is required');
   for (const ch of name) {
     if (!isLabelNameChar(ch)) {
-      throw new IngestRequestError('name', `invalid label name: ${name}: character is not allowed: ${JSON.stringify(ch)}`);
+      throw new IngestRequestError(
+        'name',
+        `invalid label name: ${name}: character is not allowed: ${JSON.stringify(ch)}`,
+      );
     }
   }
 }
@@ -96,10 +102,16 @@ function checkLimits(labels: Readonly<Record<string, string>>): void {
   }
   for (const key of keys) {
     if (key.length > NAME_LIMITS.maxLabelNameLength) {
-      throw new IngestRequestError('name', `label name longer than ${NAME_LIMITS.maxLabelNameLength} characters: ${key.slice(0, 40)}...`);
+      throw new IngestRequestError(
+        'name',
+        `label name longer than ${NAME_LIMITS.maxLabelNameLength} characters: ${key.slice(0, 40)}...`,
+      );
     }
     if (labels[key]!.length > NAME_LIMITS.maxLabelValueLength) {
-      throw new IngestRequestError('name', `value of label ${key} longer than ${NAME_LIMITS.maxLabelValueLength} characters`);
+      throw new IngestRequestError(
+        'name',
+        `value of label ${key} longer than ${NAME_LIMITS.maxLabelValueLength} characters`,
+      );
     }
   }
 }

@@ -56,7 +56,12 @@ export interface IngestPlan {
  * `aggregationType` is accepted and ignored: it tells Pyroscope's UI how to merge memory profiles over time,
  * which has no meaning for CPU cost.
  */
-export function planIngest(query: IngestQuery, contentType: string | undefined, nowMs: number, windowSeconds: number): IngestPlan {
+export function planIngest(
+  query: IngestQuery,
+  contentType: string | undefined,
+  nowMs: number,
+  windowSeconds: number,
+): IngestPlan {
   const name = parseIngestName(query.name);
   const { fromMs, untilMs } = parseIngestRange(query.from, query.until, nowMs);
   const decision = decideIngestFormat(query.format, contentType);
@@ -64,7 +69,8 @@ export function planIngest(query: IngestQuery, contentType: string | undefined, 
   const isText = kind === 'folded' || kind === 'lines' || kind === 'speedscope';
   const series = resolveIngestSeries(name, isText ? 'from-name' : 'self-describing');
   const sampleRate = isText || kind === 'jfr' ? parseSampleRate(query.sampleRate) : null;
-  if (kind === null) throw new UnsupportedIngestFormatError((decision as { unsupported: UnsupportedIngestFormat }).unsupported);
+  if (kind === null)
+    throw new UnsupportedIngestFormatError((decision as { unsupported: UnsupportedIngestFormat }).unsupported);
   return {
     kind,
     name,

@@ -6,10 +6,31 @@ import type { IngestName } from './ingest-name';
  * (`app.cpu`, `app.inuse_space`, ...): the list of `convertMetadata` in pkg/ingester/pyroscope.
  */
 export const KNOWN_NAME_SUFFIXES: ReadonlySet<string> = new Set([
-  'cpu', 'itimer', 'wall', 'inuse_objects', 'inuse_space', 'alloc_objects', 'alloc_space', 'goroutines',
-  'mutex_count', 'mutex_duration', 'block_count', 'block_duration', 'alloc_in_new_tlab_objects',
-  'alloc_in_new_tlab_bytes', 'alloc_outside_tlab_objects', 'alloc_outside_tlab_bytes', 'lock_count',
-  'lock_duration', 'live', 'exceptions', 'seconds', 'nanoseconds', 'microseconds', 'milliseconds', 'bytes',
+  'cpu',
+  'itimer',
+  'wall',
+  'inuse_objects',
+  'inuse_space',
+  'alloc_objects',
+  'alloc_space',
+  'goroutines',
+  'mutex_count',
+  'mutex_duration',
+  'block_count',
+  'block_duration',
+  'alloc_in_new_tlab_objects',
+  'alloc_in_new_tlab_bytes',
+  'alloc_outside_tlab_objects',
+  'alloc_outside_tlab_bytes',
+  'lock_count',
+  'lock_duration',
+  'live',
+  'exceptions',
+  'seconds',
+  'nanoseconds',
+  'microseconds',
+  'milliseconds',
+  'bytes',
 ]);
 
 /** Which series a push belongs to: the service it is billed to and the labels kept with it. */

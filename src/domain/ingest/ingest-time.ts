@@ -20,7 +20,10 @@ export function parseIngestTime(raw: string | undefined, field: string, nowMs: n
   if (/^\d+$/.test(text)) return parseDigits(text, field);
   const relative = /^now(?:([+-])((?:\d+[A-Za-z]*)+))?$/.exec(text);
   if (relative) return nowMs + parseOffsetSeconds(relative[1], relative[2]) * 1000;
-  throw new IngestRequestError(field, `expected a Unix time in s, ms, µs or ns, a YYYYMMDD date, or now[-offset]; got ${JSON.stringify(raw.slice(0, 40))}`);
+  throw new IngestRequestError(
+    field,
+    `expected a Unix time in s, ms, µs or ns, a YYYYMMDD date, or now[-offset]; got ${JSON.stringify(raw.slice(0, 40))}`,
+  );
 }
 
 function parseDigits(text: string, field: string): number {
@@ -31,10 +34,17 @@ function parseDigits(text: string, field: string): number {
   const value = BigInt(text);
   let ms: bigint;
   switch (text.length) {
-    case 13: ms = value; break;
-    case 16: ms = value / 1000n; break;
-    case 19: ms = value / 1_000_000n; break;
-    default: ms = value * 1000n;
+    case 13:
+      ms = value;
+      break;
+    case 16:
+      ms = value / 1000n;
+      break;
+    case 19:
+      ms = value / 1_000_000n;
+      break;
+    default:
+      ms = value * 1000n;
   }
   // Dates beyond year 275760 are not representable; treat them as the garbage they are.
   if (ms > 8_640_000_000_000_000n) throw new IngestRequestError(field, `Unix time out of range: ${text}`);
@@ -77,11 +87,18 @@ function parseOffsetSeconds(sign: string | undefined, groups: string | undefined
 }
 
 /** The time range a push covers; throws when `until` is before `from`. */
-export function parseIngestRange(from: string | undefined, until: string | undefined, nowMs: number): { fromMs: number; untilMs: number } {
+export function parseIngestRange(
+  from: string | undefined,
+  until: string | undefined,
+  nowMs: number,
+): { fromMs: number; untilMs: number } {
   const fromMs = parseIngestTime(from, 'from', nowMs);
   const untilMs = parseIngestTime(until, 'until', nowMs);
   if (untilMs < fromMs) {
-    throw new IngestRequestError('until', `${new Date(untilMs).toISOString()} is before from ${new Date(fromMs).toISOString()}`);
+    throw new IngestRequestError(
+      'until',
+      `${new Date(untilMs).toISOString()} is before from ${new Date(fromMs).toISOString()}`,
+    );
   }
   return { fromMs, untilMs };
 }

@@ -52,10 +52,19 @@ export type PushOutcome = FoldedPush | SkippedPush;
  * @param jfrLabels JFR only: the agent's `labels` part (a LabelsSnapshot), gzipped or not.
  * @throws ProfileDecodeError when the bytes cannot be read (the HTTP layer answers 422 with its message).
  */
-export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOptions, jfrLabels?: Uint8Array | null): PushOutcome {
+export function foldPush(
+  plan: IngestPlan,
+  body: Uint8Array,
+  options: PushFoldOptions,
+  jfrLabels?: Uint8Array | null,
+): PushOutcome {
   if (body.length === 0) return { action: 'skip', reason: 'empty', detail: 'empty profile' };
   const digest = pushDigest(plan, body);
-  const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
+  const foldOptions: FoldOptions = {
+    labelKeys: options.labelKeys,
+    maxLabelValues: options.maxLabelValues,
+    maxInflatedBytes: options.maxInflatedBytes,
+  };
   const folded =
     plan.kind === 'pprof' || plan.kind === 'multipart'
       ? foldPprofPush(body, { ...foldOptions, fixDotnetFunctionIds: isDotnetSpy(plan) }, options)
@@ -65,7 +74,13 @@ export function foldPush(plan: IngestPlan, body: Uint8Array, options: PushFoldOp
   const cost = inCpuNanoseconds(folded, options.countWallAsCpu);
   if (cost.action === 'skip') return cost;
   const fold = applySeriesLabels(cost.fold, plan.series.seriesLabels, options.labelKeys);
-  return { ...cost, fold, service: plan.series.service, profileType: `${fold.sampleType.type}:${fold.sampleType.unit}`, digest };
+  return {
+    ...cost,
+    fold,
+    service: plan.series.service,
+    profileType: `${fold.sampleType.type}:${fold.sampleType.unit}`,
+    digest,
+  };
 }
 
 /**
@@ -90,7 +105,11 @@ export type CostFold =
  * @throws ProfileDecodeError when the bytes cannot be read.
  */
 export function foldPprofForCost(body: Uint8Array, options: PushFoldOptions): CostFold {
-  const foldOptions: FoldOptions = { labelKeys: options.labelKeys, maxLabelValues: options.maxLabelValues, maxInflatedBytes: options.maxInflatedBytes };
+  const foldOptions: FoldOptions = {
+    labelKeys: options.labelKeys,
+    maxLabelValues: options.maxLabelValues,
+    maxInflatedBytes: options.maxInflatedBytes,
+  };
   return inCpuNanoseconds(foldPprofPush(body, foldOptions, options), options.countWallAsCpu);
 }
 
@@ -99,7 +118,11 @@ function inCpuNanoseconds(folded: Folded, countWallAsCpu: boolean): CostFold {
   const { fold, cls } = folded;
   if (cls.kind === 'other') return { action: 'skip', reason: 'not-cpu', detail: cls.description };
   if (cls.kind === 'wall' && !countWallAsCpu) {
-    return { action: 'skip', reason: 'wall-not-counted', detail: 'wall-clock profile without CPU time (ingest.countWallAsCpu is off)' };
+    return {
+      action: 'skip',
+      reason: 'wall-not-counted',
+      detail: 'wall-clock profile without CPU time (ingest.countWallAsCpu is off)',
+    };
   }
   const inNs = foldInNanoseconds(fold, cls.kind, cls.scale);
   return { action: 'store', fold: inNs, cpuNanoseconds: inNs.total, wallOnly: cls.kind === 'wall' };
@@ -130,10 +153,18 @@ function foldJfrPush(plan: IngestPlan, body: Uint8Array, labels: Uint8Array | nu
   const max = foldOptions.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
   const raw = isGzip(body) ? boundedGunzip(body, max) : body;
   const labelBytes = labels && labels.length > 0 ? (isGzip(labels) ? boundedGunzip(labels, max) : labels) : null;
-  const fold = foldJfr(raw, { ...foldOptions, sampleRate: plan.sampleRate ?? undefined, labels: labelBytes ? decodeJfrLabels(labelBytes) : undefined });
+  const fold = foldJfr(raw, {
+    ...foldOptions,
+    sampleRate: plan.sampleRate ?? undefined,
+    labels: labelBytes ? decodeJfrLabels(labelBytes) : undefined,
+  });
   if (fold.sampleType.type !== 'cpu') {
     const types = fold.sampleTypes.map((t) => `${t.type}/${t.unit}`).join(', ');
-    return { action: 'skip', reason: 'not-cpu', detail: `JFR recording without execution samples (${types || 'no samples'})` };
+    return {
+      action: 'skip',
+      reason: 'not-cpu',
+      detail: `JFR recording without execution samples (${types || 'no samples'})`,
+    };
   }
   return { fold, cls: { kind: 'cpu', sampleType: fold.sampleType, scale: 1n } };
 }
@@ -146,10 +177,15 @@ function foldTextPush(plan: IngestPlan, body: Uint8Array, foldOptions: FoldOptio
   if (plan.kind === 'speedscope') {
     const fold = foldProfile(body, { ...foldOptions, format: 'speedscope' });
     // speedscope files in a time unit already hold nanoseconds; `none` holds samples taken at sampleRate.
-    if (fold.sampleType.unit === 'nanoseconds') return { fold, cls: { ...cls, sampleType: fold.sampleType, scale: 1n } };
-    if (fold.sampleType.unit !== 'count') return { action: 'skip', reason: 'not-cpu', detail: `speedscope in ${fold.sampleType.unit}` };
+    if (fold.sampleType.unit === 'nanoseconds')
+      return { fold, cls: { ...cls, sampleType: fold.sampleType, scale: 1n } };
+    if (fold.sampleType.unit !== 'count')
+      return { action: 'skip', reason: 'not-cpu', detail: `speedscope in ${fold.sampleType.unit}` };
     return { fold, cls };
   }
-  const text = plan.kind === 'lines' ? linesToFolded(isGzip(body) ? boundedGunzip(body, foldOptions.maxInflatedBytes) : body) : body;
+  const text =
+    plan.kind === 'lines'
+      ? linesToFolded(isGzip(body) ? boundedGunzip(body, foldOptions.maxInflatedBytes) : body)
+      : body;
   return { fold: foldProfile(text, { ...foldOptions, format: 'folded' }), cls };
 }

@@ -14,7 +14,10 @@ export function parseSampleRate(raw: string | undefined): number {
   const text = raw.trim();
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1 || value > 1e9) {
-    throw new IngestRequestError('sampleRate', `expected an integer number of samples per second in [1, 1000000000], got ${JSON.stringify(raw.slice(0, 40))}`);
+    throw new IngestRequestError(
+      'sampleRate',
+      `expected an integer number of samples per second in [1, 1000000000], got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
   }
   return value;
 }

@@ -13,12 +13,19 @@ import type { Fold, FunctionValue, LabelSlice } from '../profile/profile.types';
  * Slices that become equal (a sample labelled `version=abc` and an unlabelled one under a series tag `version=abc`)
  * are merged by adding their values: their samples are disjoint, so flat and cum add exactly.
  */
-export function applySeriesLabels(fold: Fold, seriesLabels: Readonly<Record<string, string>>, labelKeys: readonly string[]): Fold {
+export function applySeriesLabels(
+  fold: Fold,
+  seriesLabels: Readonly<Record<string, string>>,
+  labelKeys: readonly string[],
+): Fold {
   if (fold.slices === undefined) return fold;
   const tags: Record<string, string> = {};
   for (const key of labelKeys) if (Object.hasOwn(seriesLabels, key)) tags[key] = seriesLabels[key]!;
   if (Object.keys(tags).length === 0) return fold;
-  const merged = new Map<string, { labels: Record<string, string>; total: bigint; functions: Map<string, FunctionValue> }>();
+  const merged = new Map<
+    string,
+    { labels: Record<string, string>; total: bigint; functions: Map<string, FunctionValue> }
+  >();
   for (const slice of fold.slices) {
     const labels = { ...tags, ...slice.labels };
     const key = canonicalLabelKey(labels);

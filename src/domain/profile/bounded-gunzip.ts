@@ -23,7 +23,10 @@ export function boundedGunzip(bytes: Uint8Array, maxInflatedBytes: number = DEFA
   } catch (err: unknown) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new ProfileDecodeError('gzip', `inflated size exceeds the limit of ${maxInflatedBytes} bytes (gzip bomb or oversized profile)`);
+      throw new ProfileDecodeError(
+        'gzip',
+        `inflated size exceeds the limit of ${maxInflatedBytes} bytes (gzip bomb or oversized profile)`,
+      );
     }
     throw new ProfileDecodeError('gzip', `corrupt gzip stream: ${(err as Error).message}`);
   }

@@ -17,7 +17,13 @@ const SAMPLE_COUNT_TYPES = new Set(['samples', 'sample']);
 export function cpuNanoseconds(fold: Fold): bigint | null {
   const st = fold.sampleType;
   if (isCpu(st) && st.unit === 'nanoseconds') return fold.total;
-  if (isSampleCount(st) && fold.periodType && isCpu(fold.periodType) && fold.periodType.unit === 'nanoseconds' && fold.period > 0n) {
+  if (
+    isSampleCount(st) &&
+    fold.periodType &&
+    isCpu(fold.periodType) &&
+    fold.periodType.unit === 'nanoseconds' &&
+    fold.period > 0n
+  ) {
     return fold.total * fold.period;
   }
   return null;

@@ -19,15 +19,27 @@ interface CpuProfileNode {
  * The synthetic `(root)` node is not a frame; an empty function name reads `(anonymous)`, as in V8. Profiles without
  * `samples` (old format) fold their `hitCount`s as samples/count only.
  */
-export function foldCpuProfile(input: Record<string, unknown>, options: FoldOptions = {}, folder: NameStackFolder = new NameStackFolder(options)): Fold {
+export function foldCpuProfile(
+  input: Record<string, unknown>,
+  options: FoldOptions = {},
+  folder: NameStackFolder = new NameStackFolder(options),
+): Fold {
   const json = 'head' in input && !('nodes' in input) ? fromLegacyHead(input) : input;
   const nodes = json['nodes'];
   if (!Array.isArray(nodes)) throw new ProfileDecodeError('cpuprofile', 'expected a "nodes" array');
   const byId = new Map<number, CpuProfileNode>();
   nodes.forEach((n: unknown, i) => {
     const node = n as CpuProfileNode;
-    if (typeof node !== 'object' || node === null || !Number.isSafeInteger(node.id) || typeof node.callFrame?.functionName !== 'string') {
-      throw new ProfileDecodeError('cpuprofile', `expected nodes[${i}] to have an integer "id" and "callFrame.functionName"`);
+    if (
+      typeof node !== 'object' ||
+      node === null ||
+      !Number.isSafeInteger(node.id) ||
+      typeof node.callFrame?.functionName !== 'string'
+    ) {
+      throw new ProfileDecodeError(
+        'cpuprofile',
+        `expected nodes[${i}] to have an integer "id" and "callFrame.functionName"`,
+      );
     }
     if (byId.has(node.id)) throw new ProfileDecodeError('cpuprofile', `node id ${node.id} appears twice (nodes[${i}])`);
     byId.set(node.id, node);
@@ -46,11 +58,18 @@ export function foldCpuProfile(input: Record<string, unknown>, options: FoldOpti
   return folder.fold('cpuprofile', wantWall ? WALL : SAMPLES, [SAMPLES, WALL]);
 }
 
-function foldHitCounts(byId: Map<number, CpuProfileNode>, stacks: StackCache, folder: NameStackFolder, options: FoldOptions): Fold {
-  if (pickType(options.sampleType, false) !== 0) throw new ProfileDecodeError('cpuprofile', 'this profile has no "samples", only hit counts (samples/count)');
+function foldHitCounts(
+  byId: Map<number, CpuProfileNode>,
+  stacks: StackCache,
+  folder: NameStackFolder,
+  options: FoldOptions,
+): Fold {
+  if (pickType(options.sampleType, false) !== 0)
+    throw new ProfileDecodeError('cpuprofile', 'this profile has no "samples", only hit counts (samples/count)');
   for (const node of byId.values()) {
     const hits = node.hitCount ?? 0;
-    if (!Number.isSafeInteger(hits) || hits < 0) throw new ProfileDecodeError('cpuprofile', `expected node ${node.id} to have a non-negative integer hitCount`);
+    if (!Number.isSafeInteger(hits) || hits < 0)
+      throw new ProfileDecodeError('cpuprofile', `expected node ${node.id} to have a non-negative integer hitCount`);
     if (hits === 0) continue;
     const stack = stacks.get(node.id, `node ${node.id}`);
     folder.addRootFirst(stack, stack.length, hits);
@@ -64,7 +83,10 @@ function pickType(wanted: string | undefined, hasSamples: boolean): number {
   if (wanted === undefined || wanted === '') return hasSamples ? 1 : 0;
   if (['0', 'samples', 'samples/count'].includes(wanted)) return 0;
   if (hasSamples && ['1', 'wall', 'wall/microseconds'].includes(wanted)) return 1;
-  throw new ProfileDecodeError('cpuprofile', `sample type "${wanted}" is not in the profile; it has: samples/count${hasSamples ? ', wall/microseconds' : ''}`);
+  throw new ProfileDecodeError(
+    'cpuprofile',
+    `sample type "${wanted}" is not in the profile; it has: samples/count${hasSamples ? ', wall/microseconds' : ''}`,
+  );
 }
 
 /**
@@ -76,7 +98,8 @@ function fromLegacyHead(json: Record<string, unknown>): Record<string, unknown> 
   const pending: unknown[] = [json['head']];
   while (pending.length > 0) {
     const n = pending.pop() as { id?: number; functionName?: string; hitCount?: number; children?: unknown[] } | null;
-    if (typeof n !== 'object' || n === null) throw new ProfileDecodeError('cpuprofile', 'expected every node of "head" to be an object');
+    if (typeof n !== 'object' || n === null)
+      throw new ProfileDecodeError('cpuprofile', 'expected every node of "head" to be an object');
     const children = Array.isArray(n.children) ? n.children : [];
     nodes.push({
       id: n.id as number,
@@ -125,7 +148,8 @@ function parentsOf(byId: Map<number, CpuProfileNode>): Map<number, number> {
   const parent = new Map<number, number>();
   for (const node of byId.values()) {
     for (const child of node.children ?? []) {
-      if (!byId.has(child)) throw new ProfileDecodeError('cpuprofile', `node ${node.id} lists child ${child}, which is not a node`);
+      if (!byId.has(child))
+        throw new ProfileDecodeError('cpuprofile', `node ${node.id} lists child ${child}, which is not a node`);
       if (parent.has(child)) throw new ProfileDecodeError('cpuprofile', `node ${child} has two parents`);
       parent.set(child, node.id);
     }
@@ -146,13 +170,15 @@ class StackCache {
   get(id: number, where: string): Int32Array {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    if (!this.byId.has(id)) throw new ProfileDecodeError('cpuprofile', `${where} refers to node ${String(id)}, which is not a node`);
+    if (!this.byId.has(id))
+      throw new ProfileDecodeError('cpuprofile', `${where} refers to node ${String(id)}, which is not a node`);
     const leafFirst: number[] = [];
     for (let cur: number | undefined = id; cur !== undefined; cur = this.parent.get(cur)) {
       const name = this.byId.get(cur)!.callFrame.functionName;
       const isRoot = !this.parent.has(cur) && name === '(root)';
       if (!isRoot) leafFirst.push(this.folder.node(name === '' ? '(anonymous)' : name));
-      if (leafFirst.length > this.byId.size) throw new ProfileDecodeError('cpuprofile', `node ${id} is on a cycle of children`);
+      if (leafFirst.length > this.byId.size)
+        throw new ProfileDecodeError('cpuprofile', `node ${id} is on a cycle of children`);
     }
     const stack = Int32Array.from(leafFirst.reverse());
     this.cache.set(id, stack);

@@ -222,8 +222,12 @@ export function canonicalLabelKey(labels: Readonly<Record<string, string>>): str
 
 /** Orders label records by their sorted (key, value) pairs; `{}` comes first. */
 export function compareLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): number {
-  const pa = Object.keys(a).sort(compareStrings).flatMap((k) => [k, a[k]!]);
-  const pb = Object.keys(b).sort(compareStrings).flatMap((k) => [k, b[k]!]);
+  const pa = Object.keys(a)
+    .sort(compareStrings)
+    .flatMap((k) => [k, a[k]!]);
+  const pb = Object.keys(b)
+    .sort(compareStrings)
+    .flatMap((k) => [k, b[k]!]);
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
     const c = compareStrings(pa[i]!, pb[i]!);
     if (c !== 0) return c;

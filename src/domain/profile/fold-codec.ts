@@ -14,7 +14,10 @@ const FORMATS: readonly Fold['format'][] = ['pprof', 'folded', 'cpuprofile', 'sp
 
 /** Bytes that are not a serialized fold (or of an unknown version). */
 export class FoldCodecError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`serialized fold: ${message} (at byte ${offset})`);
     this.name = 'FoldCodecError';
   }
@@ -79,7 +82,9 @@ export function deserializeFold(bytes: Uint8Array): Fold {
   const absoluteTotal = r.optional(() => r.int());
   const names = r.list(() => r.string());
   const functions = r.functions(names);
-  const slices = r.optional(() => r.list((): LabelSlice => ({ labels: r.labels(), total: r.int(), functions: r.functions(names) })));
+  const slices = r.optional(() =>
+    r.list((): LabelSlice => ({ labels: r.labels(), total: r.int(), functions: r.functions(names) })),
+  );
   const droppedLabelKeys = r.optional(() => r.list(() => r.string()));
   if (r.pos !== bytes.length) throw new FoldCodecError('trailing bytes', r.pos);
   return {
@@ -271,7 +276,8 @@ class Reader {
 
   list<T>(read: () => T): T[] {
     const n = this.uint();
-    if (n > this.buf.length - this.pos) throw new FoldCodecError(`list of ${n} entries cannot fit the remaining bytes`, this.pos);
+    if (n > this.buf.length - this.pos)
+      throw new FoldCodecError(`list of ${n} entries cannot fit the remaining bytes`, this.pos);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(read());
     return out;

@@ -3,7 +3,10 @@ import type { Fold, FoldAlignment, FunctionValue, LabelSlice, ValueType } from '
 
 /** Thrown when folds of different sample types are combined. */
 export class SampleTypeMismatchError extends Error {
-  constructor(readonly expected: ValueType, readonly found: ValueType) {
+  constructor(
+    readonly expected: ValueType,
+    readonly found: ValueType,
+  ) {
     super(`cannot combine folds of sample type ${describe(expected)} and ${describe(found)}`);
     this.name = 'SampleTypeMismatchError';
   }
@@ -18,7 +21,8 @@ export class SampleTypeMismatchError extends Error {
 export function mergeFolds(folds: readonly Fold[]): Fold {
   const first = folds[0];
   if (!first) throw new Error('mergeFolds needs at least one fold');
-  for (const f of folds) if (!sameType(f.sampleType, first.sampleType)) throw new SampleTypeMismatchError(first.sampleType, f.sampleType);
+  for (const f of folds)
+    if (!sameType(f.sampleType, first.sampleType)) throw new SampleTypeMismatchError(first.sampleType, f.sampleType);
   const functions = new Map<string, FunctionValue>();
   for (const f of folds) addFunctions(functions, f.functions);
   const sliced = folds.some((f) => f.slices !== undefined);
@@ -33,7 +37,12 @@ export function mergeFolds(folds: readonly Fold[]): Fold {
     total: folds.reduce((t, f) => t + f.total, 0n),
     absoluteTotal: folds.reduce((t, f) => t + (f.absoluteTotal ?? abs(f.total)), 0n),
     functions,
-    ...(sliced ? { slices: mergeSlices(folds), droppedLabelKeys: [...new Set(folds.flatMap((f) => f.droppedLabelKeys ?? []))].sort() } : {}),
+    ...(sliced
+      ? {
+          slices: mergeSlices(folds),
+          droppedLabelKeys: [...new Set(folds.flatMap((f) => f.droppedLabelKeys ?? []))].sort(),
+        }
+      : {}),
   };
 }
 
@@ -42,14 +51,19 @@ export function mergeFolds(folds: readonly Fold[]): Fold {
  * with zero values where it is absent, sorted by name. Throws SampleTypeMismatchError when sample types differ.
  */
 export function alignFolds(base: Fold, current: Fold): FoldAlignment {
-  if (!sameType(base.sampleType, current.sampleType)) throw new SampleTypeMismatchError(base.sampleType, current.sampleType);
+  if (!sameType(base.sampleType, current.sampleType))
+    throw new SampleTypeMismatchError(base.sampleType, current.sampleType);
   const zero: FunctionValue = { flat: 0n, cum: 0n };
   const names = [...new Set([...base.functions.keys(), ...current.functions.keys()])].sort(compareStrings);
   return {
     sampleType: base.sampleType,
     baseTotal: base.total,
     currentTotal: current.total,
-    functions: names.map((name) => ({ name, base: base.functions.get(name) ?? zero, current: current.functions.get(name) ?? zero })),
+    functions: names.map((name) => ({
+      name,
+      base: base.functions.get(name) ?? zero,
+      current: current.functions.get(name) ?? zero,
+    })),
   };
 }
 
@@ -62,7 +76,10 @@ function addFunctions(into: Map<string, FunctionValue>, from: ReadonlyMap<string
 
 /** Slices with equal labels add up; a fold without slices counts as one `{}` slice so slices still sum to totals. */
 function mergeSlices(folds: readonly Fold[]): LabelSlice[] {
-  const merged = new Map<string, { labels: Readonly<Record<string, string>>; total: bigint; functions: Map<string, FunctionValue> }>();
+  const merged = new Map<
+    string,
+    { labels: Readonly<Record<string, string>>; total: bigint; functions: Map<string, FunctionValue> }
+  >();
   for (const f of folds) {
     const slices = f.slices ?? [{ labels: {}, total: f.total, functions: f.functions }];
     for (const s of slices) {

@@ -47,7 +47,10 @@ function foldJson(json: Record<string, unknown>, options: FoldOptions): Fold {
   const format = jsonFormat(json);
   if (format === 'cpuprofile') return foldCpuProfile(json, options);
   if (format === 'speedscope') return foldSpeedscope(json, options);
-  throw new ProfileDecodeError('unknown', 'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")');
+  throw new ProfileDecodeError(
+    'unknown',
+    'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")',
+  );
 }
 
 /** The format of uncompressed profile bytes, or a ProfileDecodeError saying what they look like. */
@@ -57,27 +60,40 @@ export function sniffFormat(raw: Uint8Array): ProfileFormat {
   if (kind === 'text') return textFormat(raw);
   const format = jsonFormat(parseJsonObject(raw, 'unknown'));
   if (format) return format;
-  throw new ProfileDecodeError('unknown', 'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")');
+  throw new ProfileDecodeError(
+    'unknown',
+    'JSON input is neither a speedscope file ("$schema"/"shared"+"profiles") nor a V8 .cpuprofile ("nodes")',
+  );
 }
 
 const FOLDED_LINE = /^[^\n]*\S[^\n]* [0-9]+\r?$/;
-const LEGACY_TEXT = /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profile|goroutine profile|threadcreate profile)/i;
+const LEGACY_TEXT =
+  /^(--- ?(contention|heapz|heap|thread|goroutine)|heap ?profile|goroutine profile|threadcreate profile)/i;
 
 function textFormat(raw: Uint8Array): ProfileFormat {
   if (looksLikeLegacyPprof(raw)) return 'pprof';
   const firstLine = firstNonBlankLine(raw);
   // Before the folded check: a cut legacy header such as `heap profile: 3: 6144 [ 3: 61` also reads as a folded line.
   if (LEGACY_TEXT.test(firstLine)) {
-    throw new ProfileDecodeError('pprof', `unrecognized legacy text pprof profile (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``, { line: 1 });
+    throw new ProfileDecodeError(
+      'pprof',
+      `unrecognized legacy text pprof profile (first line ${JSON.stringify(firstLine.slice(0, 60))}); convert with \`go tool pprof -proto\``,
+      { line: 1 },
+    );
   }
   if (FOLDED_LINE.test(firstLine)) return 'folded';
-  throw new ProfileDecodeError('unknown', `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`, { line: 1 });
+  throw new ProfileDecodeError(
+    'unknown',
+    `text input is not folded stacks ("frame;frame COUNT" lines); first line: ${JSON.stringify(firstLine.slice(0, 80))}`,
+    { line: 1 },
+  );
 }
 
 /** The first line with a non-blank character, however long (a folded line of a deep stack can be megabytes). */
 function firstNonBlankLine(raw: Uint8Array): string {
   let start = 0;
-  while (start < raw.length && (raw[start] === 10 || raw[start] === 13 || raw[start] === 32 || raw[start] === 9)) start++;
+  while (start < raw.length && (raw[start] === 10 || raw[start] === 13 || raw[start] === 32 || raw[start] === 9))
+    start++;
   while (start > 0 && raw[start - 1] !== 10) start--;
   const newline = raw.indexOf(10, start);
   return utf8.decode(raw.subarray(start, newline < 0 ? raw.length : newline));
@@ -90,6 +106,7 @@ function parseJsonObject(raw: Uint8Array, format: 'cpuprofile' | 'speedscope' | 
   } catch (err: unknown) {
     throw new ProfileDecodeError(format, `invalid JSON: ${(err as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ProfileDecodeError(format, 'expected a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ProfileDecodeError(format, 'expected a JSON object');
   return json as Record<string, unknown>;
 }

@@ -14,5 +14,15 @@ export interface TopRow {
  */
 export function topFunctions(fold: Fold): TopRow[] {
   const rows = [...fold.functions].map(([name, v]) => ({ name, flat: v.flat, cum: v.cum }));
-  return rows.sort((a, b) => (a.flat !== b.flat ? (a.flat > b.flat ? -1 : 1) : a.cum !== b.cum ? (a.cum > b.cum ? -1 : 1) : compareStrings(a.name, b.name)));
+  return rows.sort((a, b) =>
+    a.flat !== b.flat
+      ? a.flat > b.flat
+        ? -1
+        : 1
+      : a.cum !== b.cum
+        ? a.cum > b.cum
+          ? -1
+          : 1
+        : compareStrings(a.name, b.name),
+  );
 }

@@ -10,7 +10,11 @@ const COUNT = /^[0-9]+$/;
  * Pyroscope's `folded`). The count is the last space-separated token, so frames may contain spaces. Blank lines are
  * skipped; anything else that is not `stack count` is an error naming the line. Values are samples/count.
  */
-export function foldFolded(text: string, options: FoldOptions = {}, folder: NameStackFolder = new NameStackFolder(options)): Fold {
+export function foldFolded(
+  text: string,
+  options: FoldOptions = {},
+  folder: NameStackFolder = new NameStackFolder(options),
+): Fold {
   checkSampleType(options.sampleType);
   let ids = new Int32Array(256);
   let lineNo = 0;
@@ -25,7 +29,11 @@ export function foldFolded(text: string, options: FoldOptions = {}, folder: Name
     const space = line.lastIndexOf(' ');
     const countText = space < 0 ? '' : line.slice(space + 1);
     if (space <= 0 || !COUNT.test(countText)) {
-      throw new ProfileDecodeError('folded', `expected "frame;frame;... COUNT" with a non-negative integer count, found ${JSON.stringify(line.slice(0, 80))}`, { line: lineNo });
+      throw new ProfileDecodeError(
+        'folded',
+        `expected "frame;frame;... COUNT" with a non-negative integer count, found ${JSON.stringify(line.slice(0, 80))}`,
+        { line: lineNo },
+      );
     }
     const count = countText.length > 15 ? BigInt(countText) : Number(countText);
     const frames = line.slice(0, space).split(';');
@@ -38,6 +46,7 @@ export function foldFolded(text: string, options: FoldOptions = {}, folder: Name
 }
 
 function checkSampleType(wanted: string | undefined): void {
-  if (wanted === undefined || wanted === '' || wanted === '0' || wanted === 'samples' || wanted === 'samples/count') return;
+  if (wanted === undefined || wanted === '' || wanted === '0' || wanted === 'samples' || wanted === 'samples/count')
+    return;
   throw new ProfileDecodeError('folded', `sample type "${wanted}" is not in the profile; it has: samples/count`);
 }

@@ -18,7 +18,11 @@ export interface PprofIndex {
   readonly samples: GrowableUint32;
   /** String table entries as [start, end) pairs. */
   readonly strings: GrowableUint32;
-  readonly mappings: { readonly ids: GrowableFloat64; readonly fileIdx: GrowableFloat64; readonly buildIdIdx: GrowableFloat64 };
+  readonly mappings: {
+    readonly ids: GrowableFloat64;
+    readonly fileIdx: GrowableFloat64;
+    readonly buildIdIdx: GrowableFloat64;
+  };
   readonly functions: {
     readonly ids: GrowableFloat64;
     readonly nameIdx: GrowableFloat64;
@@ -107,7 +111,8 @@ export function indexPprof(buf: Uint8Array): PprofIndex {
       const value = cursor.varint();
       readVarintField(ix, field, value, cursor, start);
     } else {
-      if (field <= F_DEFAULT_SAMPLE_TYPE) cursor.fail(`field ${field} with its proper wire type, found wire type ${wireType}`, tagStart);
+      if (field <= F_DEFAULT_SAMPLE_TYPE)
+        cursor.fail(`field ${field} with its proper wire type, found wire type ${wireType}`, tagStart);
       cursor.skip(wireType);
     }
   }
@@ -149,7 +154,14 @@ function emptyIndex(buf: Uint8Array): PprofIndex {
   };
 }
 
-function readLengthDelimited(ix: PprofIndex, field: number, sub: ProtoCursor, start: number, end: number, at: number): void {
+function readLengthDelimited(
+  ix: PprofIndex,
+  field: number,
+  sub: ProtoCursor,
+  start: number,
+  end: number,
+  at: number,
+): void {
   switch (field) {
     case F_SAMPLE:
       ix.samples.push(start);
@@ -211,7 +223,8 @@ function readVarintField(ix: PprofIndex, field: number, value: number, cursor: P
       s.defaultSampleTypeIdx = value;
       return;
     default:
-      if (field <= F_STRING_TABLE || field === F_PERIOD_TYPE) cursor.fail(`field ${field} as a length-delimited field, found a varint`, start);
+      if (field <= F_STRING_TABLE || field === F_PERIOD_TYPE)
+        cursor.fail(`field ${field} as a length-delimited field, found a varint`, start);
   }
 }
 

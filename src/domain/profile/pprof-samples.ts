@@ -191,7 +191,10 @@ export class LabelSlicer {
   private slots = new Int32Array(64);
   private sliceHashes = new Int32Array(32);
 
-  constructor(readonly keys: readonly string[], private readonly tables: PprofTables) {
+  constructor(
+    readonly keys: readonly string[],
+    private readonly tables: PprofTables,
+  ) {
     const encoder = new TextEncoder();
     this.keyBytes = keys.map((k) => encoder.encode(k));
     this.values = new Int32Array(keys.length);
@@ -397,7 +400,8 @@ export class SampleReader {
           valueStart = at;
         }
       } else {
-        if (tag < 8 || (tag >>> 3) <= 3) cur.fail(`a Sample field (location_id, value, label), found tag ${tag}`, tagStart);
+        if (tag < 8 || tag >>> 3 <= 3)
+          cur.fail(`a Sample field (location_id, value, label), found tag ${tag}`, tagStart);
         cur.skip(tag & 7);
       }
     }
@@ -476,7 +480,6 @@ export class SampleReader {
     return depth + 1;
   }
 
-
   /** True when the value does not fit `value` exactly (past 2^53 - 1, or a negative int64). */
   isBig(): boolean {
     return this.value > MAX_SAFE;
@@ -492,7 +495,13 @@ export class SampleReader {
  * Second pass (used when slicing): reads every sample's location ids, the value at `valueIndex` and its labels, and
  * aggregates them into a StackTable by (stack, slice).
  */
-export function scanSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, slicer: LabelSlicer | null): SampleScan {
+export function scanSamples(
+  ix: PprofIndex,
+  tables: PprofTables,
+  valueIndex: number,
+  valueCount: number,
+  slicer: LabelSlicer | null,
+): SampleScan {
   const reader = new SampleReader(ix, tables, valueIndex, valueCount, slicer);
   const table = new StackTable();
   const offsets = ix.samples.data;
@@ -545,7 +554,14 @@ function readLabel(cur: ProtoCursor, tables: PprofTables, slicer: LabelSlicer | 
  * samples (ties: lower string index, i.e. first in the string table), read in one pass over the samples. Ranking
  * only, so a float sum is enough; the fold itself stays exact.
  */
-export function costliestLabelValues(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number, keys: readonly string[], limit: number): Set<number>[] {
+export function costliestLabelValues(
+  ix: PprofIndex,
+  tables: PprofTables,
+  valueIndex: number,
+  valueCount: number,
+  keys: readonly string[],
+  limit: number,
+): Set<number>[] {
   const slicer = new LabelSlicer(keys, tables);
   const reader = new SampleReader(ix, tables, valueIndex, valueCount, slicer);
   const sums = keys.map(() => new Map<number, number>());
@@ -558,14 +574,27 @@ export function costliestLabelValues(ix: PprofIndex, tables: PprofTables, valueI
       if (v >= 0) sums[k]!.set(v, (sums[k]!.get(v) ?? 0) + value);
     }
   }
-  return sums.map((byValue) => new Set([...byValue].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, limit).map(([v]) => v)));
+  return sums.map(
+    (byValue) =>
+      new Set(
+        [...byValue]
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, limit)
+          .map(([v]) => v),
+      ),
+  );
 }
 
 /**
  * Counts distinct string values per configured label key, stopping at `limit + 1` per key (that is enough to know
  * the key is over the limit). Distinct means distinct string-table entries; producers deduplicate their tables.
  */
-export function countLabelValues(ix: PprofIndex, tables: PprofTables, keys: readonly string[], limit: number): number[] {
+export function countLabelValues(
+  ix: PprofIndex,
+  tables: PprofTables,
+  keys: readonly string[],
+  limit: number,
+): number[] {
   const slicer = new LabelSlicer(keys, tables);
   const seen = keys.map(() => new Set<number>());
   const cur = new ProtoCursor(ix.buf);

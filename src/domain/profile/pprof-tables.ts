@@ -18,7 +18,10 @@ export class PprofTables {
   private readonly cache: (string | undefined)[] = [];
 
   /** @param fixDotnet repair the function ids of Pyroscope's old .NET profiler first (`fixBrokenDotnetFunctionIds`). */
-  constructor(readonly ix: PprofIndex, fixDotnet = false) {
+  constructor(
+    readonly ix: PprofIndex,
+    fixDotnet = false,
+  ) {
     this.stringCount = ix.strings.length / 2;
     this.checkStringTable();
     if (fixDotnet) fixBrokenDotnetFunctionIds(ix);
@@ -58,21 +61,30 @@ export class PprofTables {
   /** Throws unless `idx` is a valid string index. */
   checkString(idx: number, what: string): void {
     if (!(idx >= 0 && idx < this.stringCount)) {
-      throw new ProfileDecodeError('pprof', `${what} refers to string ${idx}, but the string table has ${this.stringCount} entries`);
+      throw new ProfileDecodeError(
+        'pprof',
+        `${what} refers to string ${idx}, but the string table has ${this.stringCount} entries`,
+      );
     }
   }
 
   private checkStringTable(): void {
-    if (this.stringCount === 0) throw new ProfileDecodeError('pprof', 'expected a string table, found none (not a pprof profile?)');
+    if (this.stringCount === 0)
+      throw new ProfileDecodeError('pprof', 'expected a string table, found none (not a pprof profile?)');
     const st = this.ix.strings.data;
-    if (st[1] !== st[0]) throw new ProfileDecodeError('pprof', 'expected string_table[0] to be the empty string', { offset: st[0]! });
+    if (st[1] !== st[0])
+      throw new ProfileDecodeError('pprof', 'expected string_table[0] to be the empty string', { offset: st[0]! });
   }
 
   private indexIds(kind: string, ids: Float64Array, count: number, byId: IdIndex): void {
     byId.reserve(ids, count);
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
-      if (id === 0) throw new ProfileDecodeError('pprof', `found ${kind} with reserved ID=0 (${kind} #${i + 1}); go tool pprof rejects such profiles too`);
+      if (id === 0)
+        throw new ProfileDecodeError(
+          'pprof',
+          `found ${kind} with reserved ID=0 (${kind} #${i + 1}); go tool pprof rejects such profiles too`,
+        );
       if (byId.has(id)) throw new ProfileDecodeError('pprof', `multiple ${kind}s with the same id ${id}`);
       byId.set(id, i);
     }
@@ -108,7 +120,10 @@ export class PprofTables {
       for (let j = start; j < end; j++) {
         const fid = loc.lineFunctionIds.data[j]!;
         if (!this.functionIndexById.has(fid)) {
-          throw new ProfileDecodeError('pprof', `location id ${loc.ids.data[i]} has a line with unknown function id ${fid}`);
+          throw new ProfileDecodeError(
+            'pprof',
+            `location id ${loc.ids.data[i]} has a line with unknown function id ${fid}`,
+          );
         }
       }
     }

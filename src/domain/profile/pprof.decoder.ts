@@ -1,6 +1,15 @@
 import { FoldAccumulator } from './fold-accumulator';
 import { indexPprof, type PprofIndex } from './pprof-index';
-import { costliestLabelValues, countLabelValues, ExactSum, LabelSlicer, OTHER_VALUE, SampleReader, scanSamples, StackTable } from './pprof-samples';
+import {
+  costliestLabelValues,
+  countLabelValues,
+  ExactSum,
+  LabelSlicer,
+  OTHER_VALUE,
+  SampleReader,
+  scanSamples,
+  StackTable,
+} from './pprof-samples';
 import { PprofTables } from './pprof-tables';
 import { LocationFrames } from './location-frames';
 import { ProfileDecodeError } from './profile-decode.error';
@@ -35,17 +44,29 @@ export interface PprofMeasure {
  * label-heavy push). `choose` returns a sample type as `FoldOptions.sampleType` takes it (undefined: pprof's default),
  * or null to fold nothing: then the result is null.
  */
-export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose: (measure: PprofMeasure) => string | undefined | null): Fold | null {
+export function foldPprofChoosing(
+  buf: Uint8Array,
+  options: FoldOptions,
+  choose: (measure: PprofMeasure) => string | undefined | null,
+): Fold | null {
   if (buf.length === 0) throw new ProfileDecodeError('pprof', 'expected a profile, found empty input');
   const ix = indexPprof(buf);
   const tables = new PprofTables(ix, options.fixDotnetFunctionIds === true);
   const sampleTypes = ix.sampleTypes.map((st) => tables.valueType(st));
   if (sampleTypes.length === 0 && ix.samples.length > 0) {
-    throw new ProfileDecodeError('pprof', 'expected sample types, found samples without any (missing sample type information)');
+    throw new ProfileDecodeError(
+      'pprof',
+      'expected sample types, found samples without any (missing sample type information)',
+    );
   }
   const defaultType = tables.string(ix.scalars.defaultSampleTypeIdx);
   const periodType = ix.scalars.periodType ? tables.valueType(ix.scalars.periodType) : null;
-  const wanted = choose({ sampleTypes, periodType, period: ix.scalars.period, defaultSampleType: defaultType === '' ? null : defaultType });
+  const wanted = choose({
+    sampleTypes,
+    periodType,
+    period: ix.scalars.period,
+    defaultSampleType: defaultType === '' ? null : defaultType,
+  });
   if (wanted === null) return null;
   const valueIndex = selectSampleType(sampleTypes, defaultType, wanted);
   const { keys, capped } = effectiveLabelKeys(ix, tables, options);
@@ -69,7 +90,10 @@ export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose:
     ({ acc, absoluteTotal } = foldSamples(ix, tables, valueIndex, sampleTypes.length));
   }
   const result = acc.result();
-  const slices = keys.length > 0 || sampleCount === 0 ? result.slices : [{ labels: {}, total: result.total, functions: result.functions }];
+  const slices =
+    keys.length > 0 || sampleCount === 0
+      ? result.slices
+      : [{ labels: {}, total: result.total, functions: result.functions }];
   const s = ix.scalars;
   return {
     format: 'pprof',
@@ -91,7 +115,11 @@ export function foldPprofChoosing(buf: Uint8Array, options: FoldOptions, choose:
  * Index of the sample type to fold. `wanted` may be a type name, `type/unit` or an index; without it,
  * `default_sample_type` when it names a sample type, else the last one (pprof's SampleIndexByName).
  */
-export function selectSampleType(sampleTypes: readonly ValueType[], defaultType: string, wanted: string | undefined): number {
+export function selectSampleType(
+  sampleTypes: readonly ValueType[],
+  defaultType: string,
+  wanted: string | undefined,
+): number {
   if (wanted === undefined || wanted === '') {
     if (defaultType !== '') {
       const i = sampleTypes.findIndex((st) => st.type === defaultType);
@@ -113,7 +141,11 @@ export function selectSampleType(sampleTypes: readonly ValueType[], defaultType:
  * The configured label keys that slice this profile (those with at least one value), and among them the keys with
  * more values than the limit (`capped`: their costliest values are kept, the rest fold into `__other__`).
  */
-function effectiveLabelKeys(ix: PprofIndex, tables: PprofTables, options: FoldOptions): { keys: string[]; capped: string[] } {
+function effectiveLabelKeys(
+  ix: PprofIndex,
+  tables: PprofTables,
+  options: FoldOptions,
+): { keys: string[]; capped: string[] } {
   const wanted = [...new Set(options.labelKeys ?? [])];
   if (wanted.length === 0) return { keys: [], capped: [] };
   const limit = options.maxLabelValues ?? DEFAULT_MAX_LABEL_VALUES;
@@ -150,7 +182,12 @@ interface MissingLocation {
  * errors win, as when slicing, where location ids are resolved after the scan); the error names the first such
  * sample in file order.
  */
-function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, valueCount: number): { acc: FoldAccumulator; absoluteTotal: bigint } {
+function foldSamples(
+  ix: PprofIndex,
+  tables: PprofTables,
+  valueIndex: number,
+  valueCount: number,
+): { acc: FoldAccumulator; absoluteTotal: bigint } {
   const acc = new FoldAccumulator();
   const nodes = locationNodes(ix, tables, acc);
   const reader = new SampleReader(ix, tables, valueIndex, valueCount, null);
@@ -178,7 +215,14 @@ function foldSamples(ix: PprofIndex, tables: PprofTables, valueIndex: number, va
 }
 
 /** Aggregates the samples at pair offsets [from, to) into `table` by stack, noting their hashes in `recent`. */
-function addToTable(ix: PprofIndex, reader: SampleReader, table: StackTable, from: number, to: number, recent: Int32Array): void {
+function addToTable(
+  ix: PprofIndex,
+  reader: SampleReader,
+  table: StackTable,
+  from: number,
+  to: number,
+  recent: Int32Array,
+): void {
   const offsets = ix.samples.data;
   const mask = recent.length - 1;
   reader.resolveWith(null);
@@ -242,7 +286,9 @@ function firstMissing(a: MissingLocation | null, b: MissingLocation | null): Mis
 }
 
 function missingLocationError(m: MissingLocation): ProfileDecodeError {
-  return new ProfileDecodeError('pprof', `sample refers to location id ${m.id}, which is not in the profile`, { offset: m.offset });
+  return new ProfileDecodeError('pprof', `sample refers to location id ${m.id}, which is not in the profile`, {
+    offset: m.offset,
+  });
 }
 
 /** Walks each distinct (stack, slice) once and adds it to the accumulator. */
@@ -296,7 +342,11 @@ function addTableEntries(
  * dense table of frame codes, which `addLocations` walks in place, as the per-sample fold does, instead of a
  * Map-backed lookup per frame and a copy of every frame's node ids.
  */
-function addTableEntriesUnsliced(table: StackTable, nodes: LocationFrames, acc: FoldAccumulator): MissingLocation | null {
+function addTableEntriesUnsliced(
+  table: StackTable,
+  nodes: LocationFrames,
+  acc: FoldAccumulator,
+): MissingLocation | null {
   const codes = nodes.codeById;
   const arena = table.arena;
   const sums = table.sums as Float64Array;

@@ -111,7 +111,8 @@ export class ProtoCursor {
     const start = this.pos;
     const length = this.varint();
     const end = this.pos + length;
-    if (end > this.end) this.fail(`${length} bytes of a length-delimited field, found only ${this.end - this.pos}`, start);
+    if (end > this.end)
+      this.fail(`${length} bytes of a length-delimited field, found only ${this.end - this.pos}`, start);
     return end;
   }
 

@@ -7,11 +7,16 @@ import { type TimeWindow } from '../time-window';
  */
 export function windowsCovering(from: Date, to: Date, windowSeconds: number, maxWindows = 100_000): TimeWindow[] {
   const size = windowSeconds * 1000;
-  if (!(to.getTime() > from.getTime())) throw new RangeError(`--to ${to.toISOString()} must be after --from ${from.toISOString()}`);
+  if (!(to.getTime() > from.getTime()))
+    throw new RangeError(`--to ${to.toISOString()} must be after --from ${from.toISOString()}`);
   const first = Math.floor(from.getTime() / size) * size;
   const count = Math.ceil((to.getTime() - first) / size);
-  if (count > maxWindows) throw new RangeError(`range covers ${count} windows, more than the ${maxWindows} allowed at once: split it`);
-  return Array.from({ length: count }, (_, i) => ({ start: new Date(first + i * size), end: new Date(first + (i + 1) * size) }));
+  if (count > maxWindows)
+    throw new RangeError(`range covers ${count} windows, more than the ${maxWindows} allowed at once: split it`);
+  return Array.from({ length: count }, (_, i) => ({
+    start: new Date(first + i * size),
+    end: new Date(first + (i + 1) * size),
+  }));
 }
 
 /** The latest window that has fully ended at `now` (what an hourly pull fetches). */

@@ -1,7 +1,13 @@
 import { StackTree, treeFunctions } from '../profile/tree';
 import type { FunctionValue } from '../profile/profile.types';
 import { benjaminiHochbergAdjust, holmAdjust, twoSidedP } from './statistics';
-import type { DetectOptions, RegressionFinding, RegressionKind, RegressionReport, RegressionSample } from './regression.types';
+import type {
+  DetectOptions,
+  RegressionFinding,
+  RegressionKind,
+  RegressionReport,
+  RegressionSample,
+} from './regression.types';
 
 const DEFAULT_PERIOD_NS = 10_000_000n;
 /**
@@ -45,7 +51,11 @@ interface Candidate {
  * One regression moves many numbers (the function, its callers' cum, its callees when it started calling something
  * new); `blame` keeps the one the team must change: see `blame`.
  */
-export function detectRegressions(base: RegressionSample, current: RegressionSample, options: DetectOptions = {}): RegressionReport {
+export function detectRegressions(
+  base: RegressionSample,
+  current: RegressionSample,
+  options: DetectOptions = {},
+): RegressionReport {
   const alpha = options.alpha ?? 0.01;
   const minRelative = options.minRelativeChange ?? 0.1;
   const fallback = options.periodFallback ?? DEFAULT_PERIOD_NS;
@@ -57,7 +67,8 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
   const count = (v: bigint, period: bigint) => Number((v + period / 2n) / period);
   const baseN = count(baseTree.value, basePeriod);
   const currentN = count(currentTree.value, currentPeriod);
-  const perRequest = base.requests !== undefined && current.requests !== undefined && base.requests > 0 && current.requests > 0;
+  const perRequest =
+    base.requests !== undefined && current.requests !== undefined && base.requests > 0 && current.requests > 0;
   // expected(current) = base × scale: the base value at the current traffic.
   const scale = perRequest
     ? { num: BigInt(Math.round(current.requests!)), den: BigInt(Math.round(base.requests!)) }
@@ -74,7 +85,15 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
   for (const name of names) {
     const b = baseFns.get(name) ?? ZERO;
     const c = currentFns.get(name) ?? ZERO;
-    for (const kind of ['flat', 'cum'] as const) counted.push({ name, kind, x1: count(b[kind], basePeriod), x2: count(c[kind], currentPeriod), b: b[kind], c: c[kind] });
+    for (const kind of ['flat', 'cum'] as const)
+      counted.push({
+        name,
+        kind,
+        x1: count(b[kind], basePeriod),
+        x2: count(c[kind], currentPeriod),
+        b: b[kind],
+        c: c[kind],
+      });
   }
   // Between-run noise of a share: a configured relative standard deviation (the pair's own estimate,
   // `betweenRunVariance`, is reported but not used: a large regression moves many well-sampled functions at once
@@ -95,13 +114,17 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
     c.z /= Math.sqrt(lambda);
     c.rawP = twoSidedP(c.z);
   }
-  const adjusted = (options.correction === 'benjamini-hochberg' ? benjaminiHochbergAdjust : holmAdjust)(candidates.map((c) => c.rawP));
+  const adjusted = (options.correction === 'benjamini-hochberg' ? benjaminiHochbergAdjust : holmAdjust)(
+    candidates.map((c) => c.rawP),
+  );
   candidates.forEach((c, i) => (c.pValue = adjusted[i]!));
 
   const impact = (delta: bigint): bigint | null => {
     const price = options.price;
     if (!price || price.windowNanoseconds <= 0n || price.microsPerValue.denominator === 0n) return null;
-    return (delta * price.microsPerValue.numerator * YEAR_NS) / (price.microsPerValue.denominator * price.windowNanoseconds);
+    return (
+      (delta * price.microsPerValue.numerator * YEAR_NS) / (price.microsPerValue.denominator * price.windowNanoseconds)
+    );
   };
   const relative = (c: Candidate) => {
     const e = expected(c.base);
@@ -138,7 +161,13 @@ export function detectRegressions(base: RegressionSample, current: RegressionSam
     if (ka !== kb) return ka > kb ? -1 : 1;
     return a.function < b.function ? -1 : a.function > b.function ? 1 : a.kind < b.kind ? 1 : -1;
   });
-  return { findings, tests: candidates.length, baseSamples: baseN, currentSamples: currentN, dispersion: Math.sqrt(betweenRunVariance(counted, e1, e2)) };
+  return {
+    findings,
+    tests: candidates.length,
+    baseSamples: baseN,
+    currentSamples: currentN,
+    dispersion: Math.sqrt(betweenRunVariance(counted, e1, e2)),
+  };
 }
 
 /** Value of one sample: the tree's period, 1 for a tree of counts (`samples/count`), else the fallback. */
@@ -165,14 +194,29 @@ function withoutIgnored(tree: StackTree, ignored: (name: string) => boolean): St
   const self = tree.self.map((v, i) => (drop[i] ? 0n : v));
   const total = self.slice();
   for (let i = n - 1; i > 0; i--) total[tree.parent[i]!]! += total[i]!;
-  return new StackTree(tree.sampleType, tree.period, tree.functions, tree.frameFunction, tree.frameLine, tree.parent, tree.frame, self, total);
+  return new StackTree(
+    tree.sampleType,
+    tree.period,
+    tree.functions,
+    tree.frameFunction,
+    tree.frameLine,
+    tree.parent,
+    tree.frame,
+    self,
+    total,
+  );
 }
 
 /**
  * A function's value and share now, as `detectRegressions` measures them (ignored frames left out): the figures a
  * resolution message carries for a finding that is no longer detected.
  */
-export function functionShare(tree: StackTree, fn: string, kind: RegressionKind, ignoreFunction: (name: string) => boolean = isProfilerArtifact): { value: bigint; total: bigint; share: number } {
+export function functionShare(
+  tree: StackTree,
+  fn: string,
+  kind: RegressionKind,
+  ignoreFunction: (name: string) => boolean = isProfilerArtifact,
+): { value: bigint; total: bigint; share: number } {
   const kept = withoutIgnored(tree, ignoreFunction);
   const value = treeFunctions(kept).get(fn)?.[kind] ?? 0n;
   return { value, total: kept.value, share: ratio(value, kept.value) };
@@ -215,7 +259,13 @@ function edgeDelta(key: string, edges: { base: Edges; current: Edges }, expected
  *  - a caller's cum is dropped when one callee it already called before explains it and that callee's finding stays.
  * "Explains" means at least `fraction` of the increase.
  */
-function blame(found: readonly Candidate[], edges: { base: Edges; current: Edges }, viaNew: ReadonlyMap<string, FunctionValue>, expected: (b: bigint) => bigint, fraction: number): Candidate[] {
+function blame(
+  found: readonly Candidate[],
+  edges: { base: Edges; current: Edges },
+  viaNew: ReadonlyMap<string, FunctionValue>,
+  expected: (b: bigint) => bigint,
+  fraction: number,
+): Candidate[] {
   const explains = (part: bigint, whole: bigint) => whole > 0n && Number((part * 1000n) / whole) / 1000 >= fraction;
   const primary = found.filter((c) => !explains(viaNew.get(c.function)?.[c.kind] ?? 0n, c.delta));
   const byKey = new Map(primary.map((c) => [`${c.kind}\u0000${c.function}`, c]));
@@ -236,7 +286,12 @@ function blame(found: readonly Candidate[], edges: { base: Edges; current: Edges
     if (c.kind !== 'cum') return true;
     return !(callees.get(c.function) ?? []).some((g) => {
       const e = `${c.function}\u0000${g}`;
-      return g !== c.function && (edges.base.get(e) ?? 0n) > 0n && stays.has(g) && explains(edgeDelta(e, edges, expected), c.delta);
+      return (
+        g !== c.function &&
+        (edges.base.get(e) ?? 0n) > 0n &&
+        stays.has(g) &&
+        explains(edgeDelta(e, edges, expected), c.delta)
+      );
     });
   });
 }
@@ -281,7 +336,8 @@ function newCallValues(tree: StackTree, baseEdges: Edges): Map<string, FunctionV
     for (let c = start[item]!; c < start[item + 1]!; c++) stack.push(ids[c]!);
   }
   const out = new Map<string, FunctionValue>();
-  for (const name of new Set([...flat.keys(), ...cum.keys()])) out.set(name, { flat: flat.get(name) ?? 0n, cum: cum.get(name) ?? 0n });
+  for (const name of new Set([...flat.keys(), ...cum.keys()]))
+    out.set(name, { flat: flat.get(name) ?? 0n, cum: cum.get(name) ?? 0n });
   return out;
 }
 
@@ -314,16 +370,23 @@ export function isProfilerArtifact(name: string): boolean {
 
 /** Genomic-control inflation factor of a set of z statistics: median(z²) / median of chi-square(1), at least 1. */
 export function inflation(zs: readonly number[]): number {
-  const squares = zs.filter((z) => z !== 0).map((z) => z * z).sort((a, b) => a - b);
+  const squares = zs
+    .filter((z) => z !== 0)
+    .map((z) => z * z)
+    .sort((a, b) => a - b);
   if (squares.length < 20) return 1;
   return Math.max(1, median(squares) / 0.454936);
 }
 
 /** Median of (x2/e2) / (x1/e1) over well-sampled functions: the factor all shares moved by; 1 when too few. */
-function commonShareRatio(counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>, e1: number, e2: number): number {
+function commonShareRatio(
+  counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>,
+  e1: number,
+  e2: number,
+): number {
   const well = counts.filter((c) => c.x1 >= DISPERSION_MIN_COUNT && c.x2 >= DISPERSION_MIN_COUNT);
   if (well.length < 10 || e1 <= 0 || e2 <= 0) return 1;
-  return median(well.map((c) => (c.x2 / e2) / (c.x1 / e1)));
+  return median(well.map((c) => c.x2 / e2 / (c.x1 / e1)));
 }
 
 /** Counts of at least this many samples on both sides estimate the between-run dispersion. */
@@ -359,7 +422,11 @@ export function rateRatioZ(x1: number, e1: number, x2: number, e2: number, betwe
  * log ratios of well-sampled functions (× 1.4826, a normal's sigma) minus their median Poisson variance; 0 with fewer
  * than 10 such functions.
  */
-export function betweenRunVariance(counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>, e1: number, e2: number): number {
+export function betweenRunVariance(
+  counts: ReadonlyArray<{ readonly x1: number; readonly x2: number }>,
+  e1: number,
+  e2: number,
+): number {
   const well = counts.filter((c) => c.x1 >= DISPERSION_MIN_COUNT && c.x2 >= DISPERSION_MIN_COUNT);
   if (well.length < 10 || e1 <= 0 || e2 <= 0) return 0;
   const ratios = well.map((c) => Math.log(c.x2 / e2) - Math.log(c.x1 / e1));
@@ -375,7 +442,11 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function topCallers(fn: string, edges: { base: Edges; current: Edges }, expected: (b: bigint) => bigint): { function: string; valueDelta: bigint }[] {
+function topCallers(
+  fn: string,
+  edges: { base: Edges; current: Edges },
+  expected: (b: bigint) => bigint,
+): { function: string; valueDelta: bigint }[] {
   const out: { function: string; valueDelta: bigint }[] = [];
   for (const key of edges.current.keys()) {
     const [caller, callee] = key.split('\u0000') as [string, string];
@@ -383,7 +454,11 @@ function topCallers(fn: string, edges: { base: Edges; current: Edges }, expected
     const d = edgeDelta(key, edges, expected);
     if (d > 0n) out.push({ function: caller, valueDelta: d });
   }
-  return out.sort((a, b) => (a.valueDelta > b.valueDelta ? -1 : a.valueDelta < b.valueDelta ? 1 : a.function < b.function ? -1 : 1)).slice(0, 5);
+  return out
+    .sort((a, b) =>
+      a.valueDelta > b.valueDelta ? -1 : a.valueDelta < b.valueDelta ? 1 : a.function < b.function ? -1 : 1,
+    )
+    .slice(0, 5);
 }
 
 /** a / b as a number with 1e-12 resolution. */

@@ -7,5 +7,8 @@ import type { RegressionKind } from './regression.types';
  * SHA-256 over the JSON array of the parts (unambiguous whatever the names contain).
  */
 export function regressionFingerprint(service: string, fn: string, sampleType: string, kind: RegressionKind): string {
-  return createHash('sha256').update(JSON.stringify([service, fn, sampleType, kind])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([service, fn, sampleType, kind]))
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -18,13 +18,18 @@ export type LifecycleAction =
  * CPU delta grew by `growthToComment` of what was last notified (a comment); gone from a scan of its service →
  * resolved (its ticket closed or commented); back after that → reopened (the same ticket, never a new one).
  */
-export function lifecycleAction(stored: { readonly state: LifecycleState; readonly notifiedDelta: bigint } | null, detectedDelta: bigint | null, growthToComment: number): LifecycleAction {
+export function lifecycleAction(
+  stored: { readonly state: LifecycleState; readonly notifiedDelta: bigint } | null,
+  detectedDelta: bigint | null,
+  growthToComment: number,
+): LifecycleAction {
   if (detectedDelta === null) {
     if (stored === null || stored.state === 'resolved') return { kind: 'none' };
     return { kind: 'resolve' };
   }
   if (stored === null) return { kind: 'open' };
   if (stored.state === 'resolved') return { kind: 'reopen' };
-  const threshold = stored.notifiedDelta + (stored.notifiedDelta * BigInt(Math.round(growthToComment * 1_000_000))) / 1_000_000n;
+  const threshold =
+    stored.notifiedDelta + (stored.notifiedDelta * BigInt(Math.round(growthToComment * 1_000_000))) / 1_000_000n;
   return detectedDelta > threshold ? { kind: 'grow' } : { kind: 'stay' };
 }

@@ -4,8 +4,12 @@ import { z } from 'zod';
 export const TRACKERS = ['redmine', 'github', 'gitlab', 'jira', 'webhook'] as const;
 export type TrackerName = (typeof TRACKERS)[number];
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as REDMINE_API_KEY');
-const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'expected an http(s) URL' });
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as REDMINE_API_KEY');
+const httpUrl = z
+  .string()
+  .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: 'expected an http(s) URL' });
 
 /**
  * `regressions`: thresholds of the regression scan and where tickets go (docs in README, "Regressions"). Secrets are
@@ -14,7 +18,10 @@ const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(
 export const regressionsSettingsSchema = z
   .strictObject({
     /** Yearly cost a regression must add at the current price, in currency units (a decimal string). */
-    minImpactPerYear: z.string().regex(/^\d+(\.\d{1,6})?$/, 'expected an amount such as "1000" or "12.50"').default('1000'),
+    minImpactPerYear: z
+      .string()
+      .regex(/^\d+(\.\d{1,6})?$/, 'expected an amount such as "1000" or "12.50"')
+      .default('1000'),
     /** (current share − base share) / base share at least this. */
     minRelativeChange: z.number().min(0).default(0.1),
     /** Family-wise significance level (Holm) of the per-function tests. */

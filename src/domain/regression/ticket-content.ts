@@ -78,7 +78,9 @@ export function formatMoney(micros: string, currency: string): string {
 
 function cpuSeconds(ns: string): string {
   const v = BigInt(ns);
-  return `${v / 1_000_000_000n}.${String((v < 0n ? -v : v) % 1_000_000_000n).padStart(9, '0').slice(0, 2)}`;
+  return `${v / 1_000_000_000n}.${String((v < 0n ? -v : v) % 1_000_000_000n)
+    .padStart(9, '0')
+    .slice(0, 2)}`;
 }
 
 function pct(share: number): string {
@@ -86,18 +88,28 @@ function pct(share: number): string {
 }
 
 /** Title and body of the message for one outbox event of a finding. */
-export function ticketContent(event: TicketEvent, f: TicketFinding, options: TicketOptions): { title: string; body: string } {
+export function ticketContent(
+  event: TicketEvent,
+  f: TicketFinding,
+  options: TicketOptions,
+): { title: string; body: string } {
   const escapeBody = options.escape === 'none' ? (t: string) => escapeTitle(t) : escapeEntities;
   const what = `${f.function} (${f.kind})`;
   const title = escapeTitle(`CPU regression in ${f.service}: ${what} ${pct(f.baseShare)} → ${pct(f.currentShare)}`);
-  const money = f.impactPerYearMicros === null ? 'n/a' : `${formatMoney(f.impactPerYearMicros, options.currency)} a year at the current price`;
+  const money =
+    f.impactPerYearMicros === null
+      ? 'n/a'
+      : `${formatMoney(f.impactPerYearMicros, options.currency)} a year at the current price`;
   const lead: Record<TicketEvent, string> = {
     opened: 'flamebill found a CPU regression.',
     grew: 'This regression grew since the last message.',
     resolved: 'The latest scan no longer shows this regression: resolved.',
     reopened: 'This regression is back: reopened.',
   };
-  const versions = f.baseVersion || f.currentVersion ? `${escapeBody(f.baseVersion ?? '?')} → ${escapeBody(f.currentVersion ?? '?')}` : 'windows (no version label change)';
+  const versions =
+    f.baseVersion || f.currentVersion
+      ? `${escapeBody(f.baseVersion ?? '?')} → ${escapeBody(f.currentVersion ?? '?')}`
+      : 'windows (no version label change)';
   const lines = [
     lead[event],
     '',
@@ -113,7 +125,9 @@ export function ticketContent(event: TicketEvent, f: TicketFinding, options: Tic
     for (const c of f.topCallers) lines.push(`- ${escapeBody(c.function)}: ${cpuSeconds(c.cpuNanosecondsDelta)}`);
   }
   if (options.dashboardUrl) {
-    const url = options.dashboardUrl.replace('{service}', encodeURIComponent(f.service)).replace('{fingerprint}', f.fingerprint);
+    const url = options.dashboardUrl
+      .replace('{service}', encodeURIComponent(f.service))
+      .replace('{fingerprint}', f.fingerprint);
     lines.push('', `Differential flame graph: ${url}`);
   }
   lines.push('', 'Reproduce: export both sides as pprof and run `flamebill diff BASE.pb.gz CURRENT.pb.gz`.');

@@ -1,7 +1,16 @@
 import { formatMoney } from '../cost/money-json';
 import { roundHalfUp, rational } from '../cost/rational';
 import type { IsoWeek } from './iso-week';
-import type { Delta, FunctionLine, NamedAmount, OrgReportView, RegressionLine, ReportHeader, TeamReportView, TrendBar } from './weekly-report.types';
+import type {
+  Delta,
+  FunctionLine,
+  NamedAmount,
+  OrgReportView,
+  RegressionLine,
+  ReportHeader,
+  TeamReportView,
+  TrendBar,
+} from './weekly-report.types';
 
 /** A row as the cost query service answers it (only what the reports read). */
 export interface ReportRow {
@@ -68,13 +77,22 @@ export function buildTeamReport(input: TeamReportInput): TeamReportView {
     : null;
   return {
     kind: 'team',
-    ...header(input, `${input.team}: ${formatMoney(input.total.cost, input.currency)} of compute in ${input.week.label}`),
+    ...header(
+      input,
+      `${input.team}: ${formatMoney(input.total.cost, input.currency)} of compute in ${input.week.label}`,
+    ),
     team: input.team,
     services,
     topSelf: input.topSelf.slice(0, TOP_FUNCTIONS).map(functionLine),
     topInclusive: input.topInclusive.slice(0, TOP_FUNCTIONS).map(functionLine),
-    moversUp: moved.filter((s) => s.change > 0n).sort(byChange(-1)).slice(0, MOVERS),
-    moversDown: moved.filter((s) => s.change < 0n).sort(byChange(1)).slice(0, MOVERS),
+    moversUp: moved
+      .filter((s) => s.change > 0n)
+      .sort(byChange(-1))
+      .slice(0, MOVERS),
+    moversDown: moved
+      .filter((s) => s.change < 0n)
+      .sort(byChange(1))
+      .slice(0, MOVERS),
     regressions,
     unownedServices: input.unownedServices.map((r) => named(r, input.total.cost)),
     dashboardUrl: input.dashboardUrl,
@@ -130,13 +148,22 @@ function named(row: ReportRow, total: bigint): NamedAmount {
 
 function functionLine(row: ReportRow): FunctionLine {
   const inclusive = row.inclusive ?? row.cost;
-  return { name: row.key, self: row.cost, inclusive, selfPerYear: perYear(row.cost), inclusivePerYear: perYear(inclusive) };
+  return {
+    name: row.key,
+    self: row.cost,
+    inclusive,
+    selfPerYear: perYear(row.cost),
+    inclusivePerYear: perYear(inclusive),
+  };
 }
 
 function byChange(direction: 1 | -1) {
-  return (a: NamedAmount, b: NamedAmount): number => (a.change === b.change ? (a.name < b.name ? -1 : 1) : (a.change < b.change ? -1 : 1) * direction);
+  return (a: NamedAmount, b: NamedAmount): number =>
+    a.change === b.change ? (a.name < b.name ? -1 : 1) : (a.change < b.change ? -1 : 1) * direction;
 }
 
 function sortByImpact(lines: readonly RegressionLine[]): RegressionLine[] {
-  return [...lines].sort((a, b) => (a.perYear === b.perYear ? (a.function < b.function ? -1 : 1) : a.perYear > b.perYear ? -1 : 1));
+  return [...lines].sort((a, b) =>
+    a.perYear === b.perYear ? (a.function < b.function ? -1 : 1) : a.perYear > b.perYear ? -1 : 1,
+  );
 }

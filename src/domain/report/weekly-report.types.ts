@@ -64,7 +64,10 @@ export interface TeamReportView extends ReportHeader {
   readonly topInclusive: readonly FunctionLine[];
   readonly moversUp: readonly NamedAmount[];
   readonly moversDown: readonly NamedAmount[];
-  readonly regressions: { readonly open: readonly RegressionLine[]; readonly resolved: readonly RegressionLine[] } | null;
+  readonly regressions: {
+    readonly open: readonly RegressionLine[];
+    readonly resolved: readonly RegressionLine[];
+  } | null;
   readonly unownedServices: readonly NamedAmount[];
   readonly dashboardUrl: string | null;
 }

@@ -24,29 +24,54 @@ export class GitHubTracker implements Tracker {
 
   private async call(method: string, pathOrUrl: string, body?: unknown): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.apiUrl.replace(/\/$/, '')}${pathOrUrl}`;
-    const res = await trackerFetch('github', url, {
-      method,
-      headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'Content-Type': 'application/json', 'User-Agent': 'flamebill' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }, this.timeoutMs);
-    if ((res.status === 403 || res.status === 429) && (res.headers.get('x-ratelimit-remaining') === '0' || res.headers.has('retry-after'))) {
+    const res = await trackerFetch(
+      'github',
+      url,
+      {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          Accept: 'application/vnd.github+json',
+          'X-GitHub-Api-Version': '2022-11-28',
+          'Content-Type': 'application/json',
+          'User-Agent': 'flamebill',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      this.timeoutMs,
+    );
+    if (
+      (res.status === 403 || res.status === 429) &&
+      (res.headers.get('x-ratelimit-remaining') === '0' || res.headers.has('retry-after'))
+    ) {
       const reset = res.headers.get('x-ratelimit-reset');
-      throw new TrackerError(`github: ${method} ${new URL(url).pathname} rate-limited (${res.status})${reset ? `, resets at ${new Date(Number(reset) * 1000).toISOString()}` : ''}`, res.status, true);
+      throw new TrackerError(
+        `github: ${method} ${new URL(url).pathname} rate-limited (${res.status})${reset ? `, resets at ${new Date(Number(reset) * 1000).toISOString()}` : ''}`,
+        res.status,
+        true,
+      );
     }
     await expectOk('github', method, url, res);
     return res;
   }
 
   private repo(project: string): string {
-    if (!/^[\w.-]+\/[\w.-]+$/.test(project)) throw new TrackerError(`github: project "${project}" is not owner/repo`, null, false);
+    if (!/^[\w.-]+\/[\w.-]+$/.test(project))
+      throw new TrackerError(`github: project "${project}" is not owner/repo`, null, false);
     return `/repos/${project}`;
   }
 
   async findByMarker(project: string, marker: string): Promise<RemoteTicket | null> {
-    let next: string | null = `${this.repo(project)}/issues?${new URLSearchParams({ state: 'all', labels: GITHUB_LABEL, per_page: '100' })}`;
+    let next: string | null =
+      `${this.repo(project)}/issues?${new URLSearchParams({ state: 'all', labels: GITHUB_LABEL, per_page: '100' })}`;
     for (let page = 0; next && page < 50; page++) {
       const res = await this.call('GET', next);
-      const issues = (await res.json()) as Array<{ number: number; html_url: string; body?: string | null; pull_request?: unknown }>;
+      const issues = (await res.json()) as Array<{
+        number: number;
+        html_url: string;
+        body?: string | null;
+        pull_request?: unknown;
+      }>;
       const hit = issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker));
       if (hit) return { id: String(hit.number), url: hit.html_url };
       next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1] ?? null;
@@ -57,7 +82,8 @@ export class GitHubTracker implements Tracker {
   async create(project: string, title: string, body: string): Promise<RemoteTicket> {
     const res = await this.call('POST', `${this.repo(project)}/issues`, { title, body, labels: [GITHUB_LABEL] });
     const json = (await res.json()) as { number?: number; html_url?: string };
-    if (!json.number || !json.html_url) throw new TrackerError('github: issue created without number or html_url', res.status, false);
+    if (!json.number || !json.html_url)
+      throw new TrackerError('github: issue created without number or html_url', res.status, false);
     return { id: String(json.number), url: json.html_url };
   }
 

@@ -22,11 +22,16 @@ export class GitLabTracker implements Tracker {
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.apiUrl.replace(/\/$/, '')}${path}`;
-    const res = await trackerFetch('gitlab', url, {
-      method,
-      headers: { 'PRIVATE-TOKEN': this.token, 'Content-Type': 'application/json', Accept: 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }, this.timeoutMs);
+    const res = await trackerFetch(
+      'gitlab',
+      url,
+      {
+        method,
+        headers: { 'PRIVATE-TOKEN': this.token, 'Content-Type': 'application/json', Accept: 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      this.timeoutMs,
+    );
     await expectOk('gitlab', method, url, res);
     return res;
   }
@@ -38,7 +43,10 @@ export class GitLabTracker implements Tracker {
   async findByMarker(project: string, marker: string): Promise<RemoteTicket | null> {
     let page: string | null = '1';
     for (let n = 0; page && n < 50; n++) {
-      const res = await this.call('GET', `${this.project(project)}/issues?${new URLSearchParams({ labels: GITLAB_LABEL, state: 'all', per_page: '100', page })}`);
+      const res = await this.call(
+        'GET',
+        `${this.project(project)}/issues?${new URLSearchParams({ labels: GITLAB_LABEL, state: 'all', per_page: '100', page })}`,
+      );
       const issues = (await res.json()) as Array<{ iid: number; web_url: string; description?: string | null }>;
       const hit = issues.find((i) => (i.description ?? '').includes(marker));
       if (hit) return { id: String(hit.iid), url: hit.web_url };
@@ -48,9 +56,14 @@ export class GitLabTracker implements Tracker {
   }
 
   async create(project: string, title: string, body: string): Promise<RemoteTicket> {
-    const res = await this.call('POST', `${this.project(project)}/issues`, { title, description: body, labels: GITLAB_LABEL });
+    const res = await this.call('POST', `${this.project(project)}/issues`, {
+      title,
+      description: body,
+      labels: GITLAB_LABEL,
+    });
     const json = (await res.json()) as { iid?: number; web_url?: string };
-    if (!json.iid || !json.web_url) throw new TrackerError('gitlab: issue created without iid or web_url', res.status, false);
+    if (!json.iid || !json.web_url)
+      throw new TrackerError('gitlab: issue created without iid or web_url', res.status, false);
     return { id: String(json.iid), url: json.web_url };
   }
 

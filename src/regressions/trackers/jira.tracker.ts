@@ -15,7 +15,10 @@ export function toAdf(body: string): AdfNode {
   for (const line of body.split('\n')) {
     if (line.startsWith('- ')) {
       list ??= { type: 'bulletList', content: [] };
-      list.content!.push({ type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: line.slice(2) }] }] });
+      list.content!.push({
+        type: 'listItem',
+        content: [{ type: 'paragraph', content: [{ type: 'text', text: line.slice(2) }] }],
+      });
       continue;
     }
     if (list) content.push(list);
@@ -48,11 +51,20 @@ export class JiraTracker implements Tracker {
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
-    const res = await trackerFetch('jira', url, {
-      method,
-      headers: { Authorization: `Basic ${Buffer.from(`${this.user}:${this.token}`).toString('base64')}`, 'Content-Type': 'application/json', Accept: 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }, this.timeoutMs);
+    const res = await trackerFetch(
+      'jira',
+      url,
+      {
+        method,
+        headers: {
+          Authorization: `Basic ${Buffer.from(`${this.user}:${this.token}`).toString('base64')}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      this.timeoutMs,
+    );
     await expectOk('jira', method, url, res);
     return res;
   }
@@ -67,8 +79,13 @@ export class JiraTracker implements Tracker {
 
   async findByMarker(project: string, marker: string): Promise<RemoteTicket | null> {
     const fp = JiraTracker.fingerprintOf(marker);
-    if (!/^[A-Z][A-Z0-9_]*$/.test(project)) throw new TrackerError(`jira: "${project}" is not a project key`, null, false);
-    const res = await this.call('POST', '/rest/api/3/search/jql', { jql: `project = ${project} AND labels = "flamebill-fp-${fp}"`, fields: ['labels'], maxResults: 5 });
+    if (!/^[A-Z][A-Z0-9_]*$/.test(project))
+      throw new TrackerError(`jira: "${project}" is not a project key`, null, false);
+    const res = await this.call('POST', '/rest/api/3/search/jql', {
+      jql: `project = ${project} AND labels = "flamebill-fp-${fp}"`,
+      fields: ['labels'],
+      maxResults: 5,
+    });
     const json = (await res.json()) as { issues?: Array<{ key: string }> };
     const hit = json.issues?.[0];
     return hit ? this.ticket(hit.key) : null;
@@ -77,7 +94,13 @@ export class JiraTracker implements Tracker {
   async create(project: string, title: string, body: string): Promise<RemoteTicket> {
     const fp = JiraTracker.fingerprintOf(body);
     const res = await this.call('POST', '/rest/api/3/issue', {
-      fields: { project: { key: project }, summary: title, issuetype: { name: 'Bug' }, labels: [JIRA_LABEL, `flamebill-fp-${fp}`], description: toAdf(body) },
+      fields: {
+        project: { key: project },
+        summary: title,
+        issuetype: { name: 'Bug' },
+        labels: [JIRA_LABEL, `flamebill-fp-${fp}`],
+        description: toAdf(body),
+      },
     });
     const json = (await res.json()) as { key?: string };
     if (!json.key) throw new TrackerError('jira: issue created without a key', res.status, false);
@@ -90,10 +113,21 @@ export class JiraTracker implements Tracker {
 
   private async transition(ticket: RemoteTicket, toDone: boolean): Promise<void> {
     const res = await this.call('GET', `/rest/api/3/issue/${encodeURIComponent(ticket.id)}/transitions`);
-    const list = ((await res.json()) as { transitions: Array<{ id: string; name: string; to: { statusCategory?: { key: string } } }> }).transitions;
+    const list = (
+      (await res.json()) as {
+        transitions: Array<{ id: string; name: string; to: { statusCategory?: { key: string } } }>;
+      }
+    ).transitions;
     const t = list.find((x) => (x.to.statusCategory?.key === 'done') === toDone);
-    if (!t) throw new TrackerError(`jira: ${ticket.id} has no transition ${toDone ? 'to' : 'out of'} a done status`, null, false);
-    await this.call('POST', `/rest/api/3/issue/${encodeURIComponent(ticket.id)}/transitions`, { transition: { id: t.id } });
+    if (!t)
+      throw new TrackerError(
+        `jira: ${ticket.id} has no transition ${toDone ? 'to' : 'out of'} a done status`,
+        null,
+        false,
+      );
+    await this.call('POST', `/rest/api/3/issue/${encodeURIComponent(ticket.id)}/transitions`, {
+      transition: { id: t.id },
+    });
   }
 
   async close(ticket: RemoteTicket, body: string): Promise<void> {

@@ -19,11 +19,16 @@ export class RedmineTracker implements Tracker {
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
-    const res = await trackerFetch('redmine', url, {
-      method,
-      headers: { 'X-Redmine-API-Key': this.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }, this.timeoutMs);
+    const res = await trackerFetch(
+      'redmine',
+      url,
+      {
+        method,
+        headers: { 'X-Redmine-API-Key': this.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      this.timeoutMs,
+    );
     await expectOk('redmine', method, url, res);
     return res;
   }
@@ -35,7 +40,12 @@ export class RedmineTracker implements Tracker {
   async findByMarker(project: string, marker: string): Promise<RemoteTicket | null> {
     // Redmine's search finds nothing for a token with a colon: search the fingerprint, then check the whole marker.
     // (`titles_only` must be absent, not 0: any value restricts the search to titles.)
-    const q = new URLSearchParams({ q: marker.slice(marker.lastIndexOf(':') + 1), issues: '1', all_words: '1', limit: '25' });
+    const q = new URLSearchParams({
+      q: marker.slice(marker.lastIndexOf(':') + 1),
+      issues: '1',
+      all_words: '1',
+      limit: '25',
+    });
     const res = await this.call('GET', `/projects/${encodeURIComponent(project)}/search.json?${q}`);
     const json = (await res.json()) as { results?: Array<{ id: number; type: string; description?: string }> };
     const hit = (json.results ?? []).find((r) => r.type.startsWith('issue') && (r.description ?? '').includes(marker));
@@ -43,9 +53,12 @@ export class RedmineTracker implements Tracker {
   }
 
   async create(project: string, title: string, body: string): Promise<RemoteTicket> {
-    const res = await this.call('POST', '/issues.json', { issue: { project_id: project, subject: title, description: body } });
+    const res = await this.call('POST', '/issues.json', {
+      issue: { project_id: project, subject: title, description: body },
+    });
     const json = (await res.json()) as { issue?: { id?: number } };
-    if (!json.issue?.id) throw new TrackerError('redmine: POST /issues.json answered without an issue id', res.status, false);
+    if (!json.issue?.id)
+      throw new TrackerError('redmine: POST /issues.json answered without an issue id', res.status, false);
     return this.ticket(json.issue.id);
   }
 
@@ -54,18 +67,23 @@ export class RedmineTracker implements Tracker {
   }
 
   async close(ticket: RemoteTicket, body: string): Promise<void> {
-    await this.call('PUT', `/issues/${ticket.id}.json`, { issue: { notes: body, status_id: (await this.statusIds()).closed } });
+    await this.call('PUT', `/issues/${ticket.id}.json`, {
+      issue: { notes: body, status_id: (await this.statusIds()).closed },
+    });
   }
 
   async reopen(ticket: RemoteTicket, body: string): Promise<void> {
-    await this.call('PUT', `/issues/${ticket.id}.json`, { issue: { notes: body, status_id: (await this.statusIds()).open } });
+    await this.call('PUT', `/issues/${ticket.id}.json`, {
+      issue: { notes: body, status_id: (await this.statusIds()).open },
+    });
   }
 
   /** The first closed status named "Closed" (else the first closed one) and the first open one, read once. */
   private statusIds(): Promise<{ closed: number; open: number }> {
     this.statuses ??= (async () => {
       const res = await this.call('GET', '/issue_statuses.json');
-      const list = ((await res.json()) as { issue_statuses: Array<{ id: number; name: string; is_closed?: boolean }> }).issue_statuses;
+      const list = ((await res.json()) as { issue_statuses: Array<{ id: number; name: string; is_closed?: boolean }> })
+        .issue_statuses;
       const closed = list.find((s) => s.is_closed && s.name === 'Closed') ?? list.find((s) => s.is_closed);
       const open = list.find((s) => !s.is_closed);
       if (!closed || !open) throw new TrackerError('redmine: no closed or no open issue status', null, false);

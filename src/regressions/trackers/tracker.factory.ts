@@ -17,7 +17,11 @@ function secret(env: NodeJS.ProcessEnv, name: string): string {
  * The adapter of a configured tracker. Throws a non-retryable TrackerError when the tracker is not configured
  * (a routing annotation that names it is a catalog problem) or its secret is missing.
  */
-export function createTracker(name: TrackerName, settings: RegressionsSettings, env: NodeJS.ProcessEnv = process.env): Tracker {
+export function createTracker(
+  name: TrackerName,
+  settings: RegressionsSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Tracker {
   const timeout = settings.delivery.timeoutMs;
   const t = settings.trackers;
   switch (name) {

@@ -36,12 +36,21 @@ export class TrackerError extends Error {
 }
 
 /** fetch with a timeout; network errors and timeouts become retryable TrackerErrors naming the tracker. */
-export async function trackerFetch(tracker: string, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+export async function trackerFetch(
+  tracker: string,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err: unknown) {
     const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    throw new TrackerError(`${tracker}: ${init.method ?? 'GET'} ${new URL(url).pathname} failed: ${reason}`, null, true);
+    throw new TrackerError(
+      `${tracker}: ${init.method ?? 'GET'} ${new URL(url).pathname} failed: ${reason}`,
+      null,
+      true,
+    );
   }
 }
 
@@ -50,5 +59,9 @@ export async function expectOk(tracker: string, method: string, url: string, res
   if (res.ok) return;
   const text = (await res.text().catch(() => '')).slice(0, 500);
   const retryable = res.status >= 500 || res.status === 429;
-  throw new TrackerError(`${tracker}: ${method} ${new URL(url).pathname} answered ${res.status}: ${text || res.statusText}`, res.status, retryable);
+  throw new TrackerError(
+    `${tracker}: ${method} ${new URL(url).pathname} answered ${res.status}: ${text || res.statusText}`,
+    res.status,
+    retryable,
+  );
 }

@@ -22,11 +22,20 @@ export class WebhookTracker implements Tracker {
     const body = JSON.stringify(message);
     const signature = createHmac('sha256', this.secret).update(body).digest('hex');
     const key = createHmac('sha256', 'flamebill-idempotency').update(body).digest('hex');
-    const res = await trackerFetch('webhook', this.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Flamebill-Signature': `sha256=${signature}`, 'X-Flamebill-Idempotency-Key': key },
-      body,
-    }, this.timeoutMs);
+    const res = await trackerFetch(
+      'webhook',
+      this.url,
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Flamebill-Signature': `sha256=${signature}`,
+          'X-Flamebill-Idempotency-Key': key,
+        },
+        body,
+      },
+      this.timeoutMs,
+    );
     await expectOk('webhook', 'POST', this.url, res);
   }
 

@@ -29,12 +29,24 @@ export function startBackstageCatalogServer(options: BackstageCatalogServerOptio
   return LoopbackServer.start((request, response) => handle(options, stored, request, response));
 }
 
-function handle(options: BackstageCatalogServerOptions, stored: Record<string, unknown>[], request: RecordedRequest, response: ServerResponse): void {
+function handle(
+  options: BackstageCatalogServerOptions,
+  stored: Record<string, unknown>[],
+  request: RecordedRequest,
+  response: ServerResponse,
+): void {
   if (options.token !== undefined && request.headers.authorization !== `Bearer ${options.token}`) {
-    return json(response, 401, { error: { name: 'AuthenticationError', message: 'Missing credentials' }, request: { method: request.method, url: request.path }, response: { statusCode: 401 } });
+    return json(response, 401, {
+      error: { name: 'AuthenticationError', message: 'Missing credentials' },
+      request: { method: request.method, url: request.path },
+      response: { statusCode: 401 },
+    });
   }
   if (request.method !== 'GET' || request.path !== '/api/catalog/entities/by-query') {
-    return json(response, 404, { error: { name: 'NotFoundError', message: `Not found: ${request.path}` }, response: { statusCode: 404 } });
+    return json(response, 404, {
+      error: { name: 'NotFoundError', message: `Not found: ${request.path}` },
+      response: { statusCode: 404 },
+    });
   }
   let cursor: Cursor;
   const raw = request.query.get('cursor');
@@ -42,7 +54,10 @@ function handle(options: BackstageCatalogServerOptions, stored: Record<string, u
     try {
       cursor = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Cursor;
     } catch {
-      return json(response, 400, { error: { name: 'InputError', message: 'Malformed cursor' }, response: { statusCode: 400 } });
+      return json(response, 400, {
+        error: { name: 'InputError', message: 'Malformed cursor' },
+        response: { statusCode: 400 },
+      });
     }
   } else {
     cursor = { filters: request.query.getAll('filter'), offset: 0, limit: Number(request.query.get('limit') ?? 20) };
@@ -52,8 +67,12 @@ function handle(options: BackstageCatalogServerOptions, stored: Record<string, u
   const items = matching.slice(cursor.offset, cursor.offset + limit);
   const nextOffset = cursor.offset + items.length;
   const pageInfo: Record<string, string> = {};
-  if (nextOffset < matching.length) pageInfo['nextCursor'] = Buffer.from(JSON.stringify({ ...cursor, offset: nextOffset, limit })).toString('base64');
-  if (cursor.offset > 0) pageInfo['prevCursor'] = Buffer.from(JSON.stringify({ ...cursor, offset: Math.max(0, cursor.offset - limit), limit })).toString('base64');
+  if (nextOffset < matching.length)
+    pageInfo['nextCursor'] = Buffer.from(JSON.stringify({ ...cursor, offset: nextOffset, limit })).toString('base64');
+  if (cursor.offset > 0)
+    pageInfo['prevCursor'] = Buffer.from(
+      JSON.stringify({ ...cursor, offset: Math.max(0, cursor.offset - limit), limit }),
+    ).toString('base64');
   json(response, 200, { items, totalItems: matching.length, pageInfo });
 }
 
@@ -61,15 +80,26 @@ function matchesFilter(entity: Record<string, unknown>, filter: string): boolean
   return filter.split(',').every((condition) => {
     const eq = condition.indexOf('=');
     const key = (eq < 0 ? condition : condition.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? null : condition.slice(eq + 1).trim().toLowerCase();
-    const actual = key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), entity);
+    const value =
+      eq < 0
+        ? null
+        : condition
+            .slice(eq + 1)
+            .trim()
+            .toLowerCase();
+    const actual = key
+      .split('.')
+      .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), entity);
     if (actual === undefined) return false;
     return value === null || String(actual).toLowerCase() === value;
   });
 }
 
 function normalize(entity: Record<string, unknown>): Record<string, unknown> {
-  const metadata: Record<string, unknown> = { namespace: 'default', ...(entity['metadata'] as Record<string, unknown>) };
+  const metadata: Record<string, unknown> = {
+    namespace: 'default',
+    ...(entity['metadata'] as Record<string, unknown>),
+  };
   const id = `${String(entity['kind']).toLowerCase()}:${String(metadata.namespace)}/${String(metadata['name'])}`;
   const uid = createHash('sha1').update(id).digest('hex');
   return { ...entity, metadata: { ...metadata, uid, etag: uid.slice(0, 12) } };

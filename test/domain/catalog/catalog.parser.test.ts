@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalogRevisionId, formatCatalogProblem, parseCatalog, resolveService, type Catalog, type CatalogFile } from '../../../src/domain/catalog';
+import {
+  catalogRevisionId,
+  formatCatalogProblem,
+  parseCatalog,
+  resolveService,
+  type Catalog,
+  type CatalogFile,
+} from '../../../src/domain/catalog';
 
 const CATALOG_DIR = join(__dirname, '../../../catalog');
 
@@ -24,7 +31,8 @@ function problems(text: string): string[] {
 }
 
 const group = (name: string, extra = '') => `kind: Group\nmetadata:\n  name: ${name}\nspec:\n  type: team${extra}\n`;
-const component = (name: string, owner: string, extra = '') => `kind: Component\nmetadata:\n  name: ${name}${extra}\nspec:\n  owner: ${owner}\n`;
+const component = (name: string, owner: string, extra = '') =>
+  `kind: Component\nmetadata:\n  name: ${name}${extra}\nspec:\n  owner: ${owner}\n`;
 
 describe('the example catalog', () => {
   const catalog = parseOk(exampleFiles());
@@ -32,13 +40,12 @@ describe('the example catalog', () => {
   it('has a dozen services, five teams under one org and three systems', () => {
     expect(catalog.components.size).toBe(12);
     const groups = [...catalog.groups.values()];
-    expect(groups.filter((g) => g.parent === 'group:default/acme').map((g) => g.team).sort()).toEqual([
-      'data-platform',
-      'developer-productivity',
-      'observability',
-      'payments',
-      'storefront',
-    ]);
+    expect(
+      groups
+        .filter((g) => g.parent === 'group:default/acme')
+        .map((g) => g.team)
+        .sort(),
+    ).toEqual(['data-platform', 'developer-productivity', 'observability', 'payments', 'storefront']);
     expect(catalog.groups.get('group:default/acme')?.parent).toBeNull();
     expect(catalog.groups.get('group:default/payments')?.email).toBe('payments-team@acme.example');
     expect([...catalog.systems.values()].map((s) => s.name).sort()).toEqual(['build-tooling', 'commerce', 'streaming']);
@@ -48,7 +55,9 @@ describe('the example catalog', () => {
     expect(catalog.components.get('checkout')?.owner).toBe('group:default/payments'); // group:default/payments
     expect(catalog.components.get('ledger')?.owner).toBe('group:default/payments'); // payments
     expect(catalog.components.get('pyroscope-ingester')?.owner).toBe('group:default/observability'); // group:observability
-    const upper = parseOk([{ path: 'x.yaml', text: `${group('Payments')}---\n${component('api', 'GROUP:Default/PAYMENTS')}` }]);
+    const upper = parseOk([
+      { path: 'x.yaml', text: `${group('Payments')}---\n${component('api', 'GROUP:Default/PAYMENTS')}` },
+    ]);
     expect(upper.components.get('api')?.owner).toBe('group:default/payments');
   });
 
@@ -116,7 +125,12 @@ describe('catalog problems', () => {
     expect(r.problems.map(formatCatalogProblem)).toEqual([
       'bad.yaml:10: (yaml): Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
-    expect(r.catalog.groups.get(r.catalog.components.get('svc')!.owner)).toMatchObject({ team: 'nobody', email: null, parent: null, defined: false });
+    expect(r.catalog.groups.get(r.catalog.components.get('svc')!.owner)).toMatchObject({
+      team: 'nobody',
+      email: null,
+      parent: null,
+      defined: false,
+    });
   });
 
   it('reports every problem at once with file, line and field', () => {
@@ -137,11 +151,22 @@ describe('catalog problems', () => {
   });
 
   it('reports a missing spec.owner at the spec line when spec exists', () => {
-    expect(problems(`${group('t')}---\nkind: Component\nmetadata:\n  name: svc\nspec:\n  type: service\n`)).toEqual(['c.yaml:10: spec.owner: missing spec.owner']);
+    expect(problems(`${group('t')}---\nkind: Component\nmetadata:\n  name: svc\nspec:\n  type: service\n`)).toEqual([
+      'c.yaml:10: spec.owner: missing spec.owner',
+    ]);
   });
 
   it('reports an unknown parent and a cycle in the group tree', () => {
-    expect(problems([group('a', '\n  parent: b'), group('b', '\n  parent: c'), group('c', '\n  parent: a'), group('d', '\n  parent: nope')].join('---\n'))).toEqual([
+    expect(
+      problems(
+        [
+          group('a', '\n  parent: b'),
+          group('b', '\n  parent: c'),
+          group('c', '\n  parent: a'),
+          group('d', '\n  parent: nope'),
+        ].join('---\n'),
+      ),
+    ).toEqual([
       'c.yaml:6: spec.parent: cycle in the group tree: group:default/a -> group:default/b -> group:default/c -> group:default/a',
       'c.yaml:27: spec.parent: unknown parent group "nope" (no group:default/nope in the catalog)',
     ]);

@@ -54,11 +54,24 @@ function settings(raw: unknown): PriceSettings {
 function svc(serviceName: string, fileIndex: number, extra: Partial<ServiceWindowInput> = {}): ServiceWindowInput {
   const real = realFolds()[fileIndex];
   if (!real) throw new Error(`no fixture ${fileIndex}`);
-  return { serviceName, fold: real.fold, cpuNanoseconds: real.cpuNanoseconds, profileDigest: `sha256:${real.file}`, ...extra };
+  return {
+    serviceName,
+    fold: real.fold,
+    cpuNanoseconds: real.cpuNanoseconds,
+    profileDigest: `sha256:${real.file}`,
+    ...extra,
+  };
 }
 
-function attribute(partial: Partial<AttributionInput> & Pick<AttributionInput, 'services' | 'settings'>): WindowAttribution {
-  const input: AttributionInput = deepFreeze({ window: { startMs: T0, endMs: T0 + HOUR }, catalog: CATALOG, catalogRevision: 'rev-1', ...partial });
+function attribute(
+  partial: Partial<AttributionInput> & Pick<AttributionInput, 'services' | 'settings'>,
+): WindowAttribution {
+  const input: AttributionInput = deepFreeze({
+    window: { startMs: T0, endMs: T0 + HOUR },
+    catalog: CATALOG,
+    catalogRevision: 'rev-1',
+    ...partial,
+  });
   return attributeWindow(input);
 }
 
@@ -66,11 +79,22 @@ describe('attributeWindow, measured mode', () => {
   it('prices CPU time exactly: ns ÷ 3.6e12 × $/core-hour, rounded once to micro-dollars', () => {
     // devirt.pprof: go tool pprof total 7.39 s of CPU. 7.39 s / 3600 × $0.0316 = $0.0000648677… → 65 µ$.
     const devirt = realFolds().findIndex((f) => f.file === 'devirt.pprof');
-    const a = attribute({ services: [svc('checkout', devirt)], settings: settings({ prices: [{ costPerCoreHour: 0.0316, effectiveFrom: '2026-01-01' }] }) });
+    const a = attribute({
+      services: [svc('checkout', devirt)],
+      settings: settings({ prices: [{ costPerCoreHour: 0.0316, effectiveFrom: '2026-01-01' }] }),
+    });
     expect(realFolds()[devirt]?.cpuNanoseconds).toBe(7_390_000_000n);
     expect(a.totalMicrodollars).toBe(65n);
     expect(a.services).toEqual([
-      expect.objectContaining({ service: 'checkout', team: 'payments', microdollars: 65n, cpuNanoseconds: 7_390_000_000n, priceIds: ['default@2026-01-01T00:00:00.000Z'], defaultPriced: false, profileDigests: ['sha256:devirt.pprof'] }),
+      expect.objectContaining({
+        service: 'checkout',
+        team: 'payments',
+        microdollars: 65n,
+        cpuNanoseconds: 7_390_000_000n,
+        priceIds: ['default@2026-01-01T00:00:00.000Z'],
+        defaultPriced: false,
+        profileDigests: ['sha256:devirt.pprof'],
+      }),
     ]);
     expect(a.teams.map((t) => [t.team, t.ownMicrodollars, t.rolledUpMicrodollars])).toEqual([
       ['org', 0n, 65n],
@@ -84,7 +108,10 @@ describe('attributeWindow, measured mode', () => {
 
   it('divides by the sampling fraction', () => {
     const base = settings({ prices: [{ costPerCoreHour: 1, effectiveFrom: '2026-01-01' }] });
-    const quarter = settings({ prices: [{ costPerCoreHour: 1, effectiveFrom: '2026-01-01' }], cost: { default: { mode: 'measured', samplingFraction: 0.25 } } });
+    const quarter = settings({
+      prices: [{ costPerCoreHour: 1, effectiveFrom: '2026-01-01' }],
+      cost: { default: { mode: 'measured', samplingFraction: 0.25 } },
+    });
     const one = attribute({ services: [svc('checkout', 0)], settings: base });
     const scaled = attribute({ services: [svc('checkout', 0)], settings: quarter });
     // exact: cpu/3.6e12 × 1e6 µ$; ×4 for a quarter of the fleet profiled (each rounded once)
@@ -119,7 +146,11 @@ describe('attributeWindow, measured mode', () => {
       stray: ['default@2026-01-01T00:00:00.000Z'],
     });
     expect(a.defaultPriced).toBe(false);
-    const early = attribute({ window: { startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 1) + HOUR }, services: [svc('stray', 4)], settings: s });
+    const early = attribute({
+      window: { startMs: Date.UTC(2024, 0, 1), endMs: Date.UTC(2024, 0, 1) + HOUR },
+      services: [svc('stray', 4)],
+      settings: s,
+    });
     expect(early.services[0]).toMatchObject({ priceIds: ['opencost-default'], defaultPriced: true });
     expect(early.defaultPriced).toBe(true);
     expect(early.unownedServices).toEqual(['stray']);
@@ -131,7 +162,12 @@ describe('attributeWindow, measured mode', () => {
     const fold = foldProfile(bytes, { labelKeys: ['request_id'], maxLabelValues: 10_000 });
     const ids = new Set(fold.slices!.map((sl) => sl.labels.request_id).filter((v) => v !== undefined));
     expect(ids.size).toBeGreaterThan(100);
-    const push = (digest: string): ServiceWindowInput => ({ serviceName: 'checkout', fold, cpuNanoseconds: fold.total, profileDigest: digest });
+    const push = (digest: string): ServiceWindowInput => ({
+      serviceName: 'checkout',
+      fold,
+      cpuNanoseconds: fold.total,
+      profileDigest: digest,
+    });
     const a = attribute({
       services: [push('d1'), push('d2')],
       settings: settings({ prices: [{ costPerCoreHour: 40, effectiveFrom: '2026-01-01' }] }),
@@ -143,13 +179,21 @@ describe('attributeWindow, measured mode', () => {
     expect(rows.filter((l) => l.value !== NO_LABEL && l.value !== '__other__')).toHaveLength(50);
     const other = rows.find((l) => l.value === '__other__')!.microdollars;
     const kept = rows.filter((l) => l.value !== NO_LABEL && l.value !== '__other__');
-    expect(rows.reduce((sum, l) => sum + l.microdollars, 0n)).toBe(a.services.find((sv) => sv.service === 'checkout')!.microdollars);
+    expect(rows.reduce((sum, l) => sum + l.microdollars, 0n)).toBe(
+      a.services.find((sv) => sv.service === 'checkout')!.microdollars,
+    );
     expect(other).toBeGreaterThan(0n);
     // Without the cap every value has its own row.
-    const uncapped = attribute({ services: [push('d1'), push('d2')], settings: settings({ prices: [{ costPerCoreHour: 40, effectiveFrom: '2026-01-01' }] }), labelKeys: ['request_id'] });
+    const uncapped = attribute({
+      services: [push('d1'), push('d2')],
+      settings: settings({ prices: [{ costPerCoreHour: 40, effectiveFrom: '2026-01-01' }] }),
+      labelKeys: ['request_id'],
+    });
     expect(uncapped.labels.filter((l) => l.key === 'request_id' && l.value !== NO_LABEL)).toHaveLength(ids.size);
     const minKept = kept.reduce((m, l) => (l.microdollars < m ? l.microdollars : m), kept[0]!.microdollars);
-    const dropped = uncapped.labels.filter((l) => l.key === 'request_id' && l.value !== NO_LABEL && !kept.some((k) => k.value === l.value));
+    const dropped = uncapped.labels.filter(
+      (l) => l.key === 'request_id' && l.value !== NO_LABEL && !kept.some((k) => k.value === l.value),
+    );
     expect(dropped.every((l) => l.microdollars <= minKept)).toBe(true);
   });
 
@@ -164,7 +208,9 @@ describe('attributeWindow, measured mode', () => {
     expectConserved(a);
     const endpoints = a.labels.filter((l) => l.key === 'endpoint').map((l) => l.value);
     expect(endpoints).toEqual(['/a', '/b', NO_LABEL]);
-    expect(a.labels.filter((l) => l.key === 'tenant').map((l) => [l.value, l.microdollars])).toEqual([[NO_LABEL, a.totalMicrodollars]]);
+    expect(a.labels.filter((l) => l.key === 'tenant').map((l) => [l.value, l.microdollars])).toEqual([
+      [NO_LABEL, a.totalMicrodollars],
+    ]);
     // every function's self cost is its exact flat share rounded down or up
     const svcCost = a.totalMicrodollars;
     for (const f of a.functions) {
@@ -176,12 +222,17 @@ describe('attributeWindow, measured mode', () => {
   });
 
   it('lists unowned services by their profiler name, and merges aliases into one service', () => {
-    const a = attribute({ services: [svc('checkout-eu', 1), svc('checkout', 2), svc('mystery', 3)], settings: settings({}) });
+    const a = attribute({
+      services: [svc('checkout-eu', 1), svc('checkout', 2), svc('mystery', 3)],
+      settings: settings({}),
+    });
     expect(a.unownedServices).toEqual(['mystery']);
     const checkout = a.services.find((s) => s.service === 'checkout');
     expect(checkout?.profileServiceNames).toEqual(['checkout', 'checkout-eu']);
     expect(a.services.find((s) => s.service === 'mystery')?.team).toBe(UNOWNED);
-    expect(a.teams.find((t) => t.team === UNOWNED)?.ownMicrodollars).toBe(a.services.find((s) => s.service === 'mystery')?.microdollars);
+    expect(a.teams.find((t) => t.team === UNOWNED)?.ownMicrodollars).toBe(
+      a.services.find((s) => s.service === 'mystery')?.microdollars,
+    );
     expectConserved(a);
   });
 
@@ -192,15 +243,25 @@ describe('attributeWindow, measured mode', () => {
   });
 
   it('rejects an empty window and folds with negative values', () => {
-    expect(() => attribute({ window: { startMs: T0, endMs: T0 }, services: [], settings: settings({}) })).toThrow(/empty window/);
+    expect(() => attribute({ window: { startMs: T0, endMs: T0 }, services: [], settings: settings({}) })).toThrow(
+      /empty window/,
+    );
     const neg: Fold = { ...(realFolds()[0]?.fold as Fold), functions: new Map([['f', { flat: -1n, cum: 1n }]]) };
-    expect(() => attribute({ services: [{ serviceName: 'x', fold: neg, cpuNanoseconds: 10n, profileDigest: 'd' }], settings: settings({}) })).toThrow(/negative/);
+    expect(() =>
+      attribute({
+        services: [{ serviceName: 'x', fold: neg, cpuNanoseconds: 10n, profileDigest: 'd' }],
+        settings: settings({}),
+      }),
+    ).toThrow(/negative/);
   });
 });
 
 describe('attributeWindow, allocated mode', () => {
   const fleet = (cores: number) =>
-    settings({ prices: [{ costPerCoreHour: 0.04, effectiveFrom: '2026-01-01' }], cost: { default: { mode: 'allocated', fleetCores: cores } } });
+    settings({
+      prices: [{ costPerCoreHour: 0.04, effectiveFrom: '2026-01-01' }],
+      cost: { default: { mode: 'allocated', fleetCores: cores } },
+    });
 
   it('charges the fleet for the window and shows what no profile used as __idle__', () => {
     // 16 cores × 1 h × $0.04 = $0.64 = 640000 µ$ for the window.
@@ -235,9 +296,14 @@ describe('attributeWindow, allocated mode', () => {
     expect(none.totalMicrodollars).toBe(1_000_000n);
     expect(none.idle).toEqual([{ source: 'batch', microdollars: 1_000_000n, overcommitted: false }]);
     const some = attribute({ services: [svc('indexer', 0, { source: 'batch' }), svc('checkout', 1)], settings: s });
-    expect(some.services.find((x) => x.service === 'indexer')).toMatchObject({ mode: 'allocated', priceIds: ['bill:batch'] });
-    expect(some.services.find((x) => x.service === 'checkout')).toMatchObject({ mode: 'measured', defaultPriced: true });
+    expect(some.services.find((x) => x.service === 'indexer')).toMatchObject({
+      mode: 'allocated',
+      priceIds: ['bill:batch'],
+    });
+    expect(some.services.find((x) => x.service === 'checkout')).toMatchObject({
+      mode: 'measured',
+      defaultPriced: true,
+    });
     expectConserved(some);
   });
 });
-

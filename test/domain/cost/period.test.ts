@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bucketLabel, buckets, floorToStep, PeriodError, percentChange, resolvePeriod, splitByDay } from '../../../src/domain/cost';
+import {
+  bucketLabel,
+  buckets,
+  floorToStep,
+  PeriodError,
+  percentChange,
+  resolvePeriod,
+  splitByDay,
+} from '../../../src/domain/cost';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -23,37 +31,81 @@ describe('period arithmetic (UTC)', () => {
 
   it('the previous period is the same number of steps back: calendar months for months', () => {
     const now = t('2027-06-01T00:00:00Z');
-    const march = resolvePeriod({ fromMs: t('2026-03-01T00:00:00Z'), toMs: t('2026-04-01T00:00:00Z'), step: 'month' }, now);
-    expect([iso(march.previous.fromMs), iso(march.previous.toMs)]).toEqual(['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
+    const march = resolvePeriod(
+      { fromMs: t('2026-03-01T00:00:00Z'), toMs: t('2026-04-01T00:00:00Z'), step: 'month' },
+      now,
+    );
+    expect([iso(march.previous.fromMs), iso(march.previous.toMs)]).toEqual([
+      '2026-02-01T00:00:00.000Z',
+      '2026-03-01T00:00:00.000Z',
+    ]);
     expect(march.partial).toBe(false);
-    const weeks = resolvePeriod({ fromMs: t('2026-11-16T00:00:00Z'), toMs: t('2026-11-30T00:00:00Z'), step: 'week' }, now);
-    expect([iso(weeks.previous.fromMs), iso(weeks.previous.toMs), weeks.steps]).toEqual(['2026-11-02T00:00:00.000Z', '2026-11-16T00:00:00.000Z', 2]);
-    const hours = resolvePeriod({ fromMs: t('2026-11-21T07:00:00Z'), toMs: t('2026-11-21T10:00:00Z'), step: 'hour' }, now);
-    expect([iso(hours.previous.fromMs), iso(hours.previous.toMs)]).toEqual(['2026-11-21T04:00:00.000Z', '2026-11-21T07:00:00.000Z']);
+    const weeks = resolvePeriod(
+      { fromMs: t('2026-11-16T00:00:00Z'), toMs: t('2026-11-30T00:00:00Z'), step: 'week' },
+      now,
+    );
+    expect([iso(weeks.previous.fromMs), iso(weeks.previous.toMs), weeks.steps]).toEqual([
+      '2026-11-02T00:00:00.000Z',
+      '2026-11-16T00:00:00.000Z',
+      2,
+    ]);
+    const hours = resolvePeriod(
+      { fromMs: t('2026-11-21T07:00:00Z'), toMs: t('2026-11-21T10:00:00Z'), step: 'hour' },
+      now,
+    );
+    expect([iso(hours.previous.fromMs), iso(hours.previous.toMs)]).toEqual([
+      '2026-11-21T04:00:00.000Z',
+      '2026-11-21T07:00:00.000Z',
+    ]);
   });
 
   it('a period not closed yet is partial: it stops at the last whole hour and compares like for like', () => {
-    const p = resolvePeriod({ fromMs: t('2026-11-16T00:00:00Z'), toMs: t('2026-11-23T00:00:00Z'), step: 'week' }, t('2026-11-21T09:30:00Z'));
+    const p = resolvePeriod(
+      { fromMs: t('2026-11-16T00:00:00Z'), toMs: t('2026-11-23T00:00:00Z'), step: 'week' },
+      t('2026-11-21T09:30:00Z'),
+    );
     expect(p.partial).toBe(true);
     expect(iso(p.current.toMs)).toBe('2026-11-21T09:00:00.000Z');
-    expect([iso(p.previous.fromMs), iso(p.previous.toMs)]).toEqual(['2026-11-09T00:00:00.000Z', '2026-11-14T09:00:00.000Z']);
+    expect([iso(p.previous.fromMs), iso(p.previous.toMs)]).toEqual([
+      '2026-11-09T00:00:00.000Z',
+      '2026-11-14T09:00:00.000Z',
+    ]);
     // March is longer than February: the previous part stops at February's end.
-    const m = resolvePeriod({ fromMs: t('2026-03-01T00:00:00Z'), toMs: t('2026-04-01T00:00:00Z'), step: 'month' }, t('2026-03-30T00:00:00Z'));
+    const m = resolvePeriod(
+      { fromMs: t('2026-03-01T00:00:00Z'), toMs: t('2026-04-01T00:00:00Z'), step: 'month' },
+      t('2026-03-30T00:00:00Z'),
+    );
     expect(iso(m.previous.toMs)).toBe('2026-03-01T00:00:00.000Z');
-    const future = resolvePeriod({ fromMs: t('2026-12-01T00:00:00Z'), toMs: t('2027-01-01T00:00:00Z'), step: 'month' }, t('2026-11-21T09:30:00Z'));
-    expect([future.partial, future.current.toMs - future.current.fromMs, future.previous.toMs - future.previous.fromMs]).toEqual([true, 0, 0]);
+    const future = resolvePeriod(
+      { fromMs: t('2026-12-01T00:00:00Z'), toMs: t('2027-01-01T00:00:00Z'), step: 'month' },
+      t('2026-11-21T09:30:00Z'),
+    );
+    expect([
+      future.partial,
+      future.current.toMs - future.current.fromMs,
+      future.previous.toMs - future.previous.fromMs,
+    ]).toEqual([true, 0, 0]);
   });
 
   it('refuses ends that are not step boundaries, naming the parameter', () => {
     const now = t('2027-01-01T00:00:00Z');
-    expect(() => resolvePeriod({ fromMs: t('2026-11-17T00:00:00Z'), toMs: t('2026-11-23T00:00:00Z'), step: 'week' }, now)).toThrow(PeriodError);
-    expect(() => resolvePeriod({ fromMs: t('2026-11-01T00:00:00Z'), toMs: t('2026-11-15T00:00:00Z'), step: 'month' }, now)).toThrow(/^to: must be the start/);
-    expect(() => resolvePeriod({ fromMs: t('2026-11-02T00:00:00Z'), toMs: t('2026-11-02T00:00:00Z'), step: 'day' }, now)).toThrow(/^to: must be after from/);
+    expect(() =>
+      resolvePeriod({ fromMs: t('2026-11-17T00:00:00Z'), toMs: t('2026-11-23T00:00:00Z'), step: 'week' }, now),
+    ).toThrow(PeriodError);
+    expect(() =>
+      resolvePeriod({ fromMs: t('2026-11-01T00:00:00Z'), toMs: t('2026-11-15T00:00:00Z'), step: 'month' }, now),
+    ).toThrow(/^to: must be the start/);
+    expect(() =>
+      resolvePeriod({ fromMs: t('2026-11-02T00:00:00Z'), toMs: t('2026-11-02T00:00:00Z'), step: 'day' }, now),
+    ).toThrow(/^to: must be after from/);
   });
 
   it('splits a range into whole days and hourly edges', () => {
     const r = splitByDay({ fromMs: t('2026-11-20T22:00:00Z'), toMs: t('2026-11-23T02:00:00Z') });
-    expect(r.days && [iso(r.days.fromMs), iso(r.days.toMs)]).toEqual(['2026-11-21T00:00:00.000Z', '2026-11-23T00:00:00.000Z']);
+    expect(r.days && [iso(r.days.fromMs), iso(r.days.toMs)]).toEqual([
+      '2026-11-21T00:00:00.000Z',
+      '2026-11-23T00:00:00.000Z',
+    ]);
     expect(r.hours.map((h) => [iso(h.fromMs), iso(h.toMs)])).toEqual([
       ['2026-11-20T22:00:00.000Z', '2026-11-21T00:00:00.000Z'],
       ['2026-11-23T00:00:00.000Z', '2026-11-23T02:00:00.000Z'],

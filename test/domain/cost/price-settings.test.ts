@@ -22,13 +22,26 @@ describe('priceSettingsSchema', () => {
       prices: [
         { costPerCoreHour: 0.0316, effectiveFrom: '2026-01-01T00:00:00Z' },
         { costPerCoreHour: '0.031611', effectiveFrom: '2026-06-01', scope: { service: 'checkout' } },
-        { id: 'eu-list', costPerCoreHour: 1.5e-7, effectiveFrom: '2026-06-01T02:00:00+02:00', scope: { region: 'eu-west-1' } },
+        {
+          id: 'eu-list',
+          costPerCoreHour: 1.5e-7,
+          effectiveFrom: '2026-06-01T02:00:00+02:00',
+          scope: { region: 'eu-west-1' },
+        },
       ],
     });
     expect(s.currency).toBe('EUR');
     expect(s.prices.map((p) => p.nanosPerCoreHour)).toEqual([31_600_000n, 31_611_000n, 150n]);
-    expect(s.prices.map((p) => p.effectiveFromMs)).toEqual([Date.UTC(2026, 0, 1), Date.UTC(2026, 5, 1), Date.UTC(2026, 5, 1)]);
-    expect(s.prices.map((p) => p.id)).toEqual(['default@2026-01-01T00:00:00.000Z', 'service=checkout@2026-06-01T00:00:00.000Z', 'eu-list']);
+    expect(s.prices.map((p) => p.effectiveFromMs)).toEqual([
+      Date.UTC(2026, 0, 1),
+      Date.UTC(2026, 5, 1),
+      Date.UTC(2026, 5, 1),
+    ]);
+    expect(s.prices.map((p) => p.id)).toEqual([
+      'default@2026-01-01T00:00:00.000Z',
+      'service=checkout@2026-06-01T00:00:00.000Z',
+      'eu-list',
+    ]);
     expect(s.prices[2]?.scope).toEqual({ kind: 'region', value: 'eu-west-1' });
   });
 
@@ -36,11 +49,22 @@ describe('priceSettingsSchema', () => {
     const s = priceSettingsSchema.parse({
       cost: {
         default: { mode: 'measured', samplingFraction: 0.25 },
-        sources: { batch: { mode: 'allocated', fleetCores: 64, bill: { amount: '12000.50', per: 'month' }, scope: { cluster: 'batch-1' } } },
+        sources: {
+          batch: {
+            mode: 'allocated',
+            fleetCores: 64,
+            bill: { amount: '12000.50', per: 'month' },
+            scope: { cluster: 'batch-1' },
+          },
+        },
       },
     });
     expect(s.cost.default).toEqual({ mode: 'measured', samplingFraction: { num: 25n, den: 100n } });
-    expect(s.cost.sources['batch']).toMatchObject({ mode: 'allocated', fleetCores: 64_000_000_000n, bill: { amount: 12_000_500_000n, per: 'month' } });
+    expect(s.cost.sources['batch']).toMatchObject({
+      mode: 'allocated',
+      fleetCores: 64_000_000_000n,
+      bill: { amount: 12_000_500_000n, per: 'month' },
+    });
   });
 
   it('names the key of every problem at once', () => {
@@ -53,7 +77,10 @@ describe('priceSettingsSchema', () => {
           { costPerCoreHour: '0.0000000001', effectiveFrom: '2026-01-01' },
           { costPerCoreHour: 0.1234567890123456, effectiveFrom: '2026-01-01T00:00:00' },
         ],
-        cost: { default: { mode: 'allocated' }, sources: { a: { mode: 'x' }, b: { mode: 'measured', samplingFraction: 1.5 } } },
+        cost: {
+          default: { mode: 'allocated' },
+          sources: { a: { mode: 'x' }, b: { mode: 'measured', samplingFraction: 1.5 } },
+        },
         extra: 1,
       }),
     ).toEqual([
@@ -83,12 +110,15 @@ describe('priceSettingsSchema', () => {
           { id: 'x', costPerCoreHour: 1, effectiveFrom: '2026-03-01', scope: { cluster: 'a' } },
         ],
       }),
-    ).toEqual(['prices[1]: two prices with the same scope and effectiveFrom (also prices[0])', 'prices[3]: duplicate price id "x" (also prices[2])']);
+    ).toEqual([
+      'prices[1]: two prices with the same scope and effectiveFrom (also prices[0])',
+      'prices[3]: duplicate price id "x" (also prices[2])',
+    ]);
   });
 
   it('requires exactly one scope key', () => {
-    expect(errors({ prices: [{ costPerCoreHour: 1, effectiveFrom: '2026-01-01', scope: { service: 'a', region: 'b' } }] })).toEqual([
-      'prices[0].scope: scope must name exactly one of service, cluster or region',
-    ]);
+    expect(
+      errors({ prices: [{ costPerCoreHour: 1, effectiveFrom: '2026-01-01', scope: { service: 'a', region: 'b' } }] }),
+    ).toEqual(['prices[0].scope: scope must name exactly one of service, cluster or region']);
   });
 });

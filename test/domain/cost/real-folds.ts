@@ -25,7 +25,8 @@ export function realFolds(): RealFold[] {
     .sort();
   cache = files.map((path) => {
     const fold = foldProfile(readFileSync(path));
-    if (fold.sampleType.type !== 'cpu' || fold.sampleType.unit !== 'nanoseconds') throw new Error(`${path} is not a cpu/nanoseconds fold`);
+    if (fold.sampleType.type !== 'cpu' || fold.sampleType.unit !== 'nanoseconds')
+      throw new Error(`${path} is not a cpu/nanoseconds fold`);
     return deepFreeze({ file: relative(DIR, path), fold, cpuNanoseconds: fold.total });
   });
   return cache;
@@ -61,7 +62,10 @@ export function expectConserved(a: WindowAttribution): void {
     expect(fns.reduce((x, f) => x + f.selfMicrodollars, 0n)).toBe(s.microdollars);
     for (const f of fns) expect(f.cumMicrodollars >= f.selfMicrodollars).toBe(true);
     const keys = new Set(a.labels.filter((l) => l.service === s.service).map((l) => l.key));
-    for (const key of keys) expect(a.labels.filter((l) => l.service === s.service && l.key === key).reduce((x, l) => x + l.microdollars, 0n)).toBe(s.microdollars);
+    for (const key of keys)
+      expect(
+        a.labels.filter((l) => l.service === s.service && l.key === key).reduce((x, l) => x + l.microdollars, 0n),
+      ).toBe(s.microdollars);
   }
   expect(a.crossServiceFunctions.reduce((s, f) => s + f.selfMicrodollars, 0n)).toBe(servicesSum);
 }
@@ -69,7 +73,11 @@ export function expectConserved(a: WindowAttribution): void {
 /** Splits a real fold into label slices by function name (deterministic), keeping totals exact. */
 export function withSyntheticSlices(fold: Fold): Fold {
   const buckets = [{ endpoint: '/a' }, { endpoint: '/b' }, {}] as Record<string, string>[];
-  const slices = buckets.map((labels) => ({ labels, total: 0n, functions: new Map<string, { flat: bigint; cum: bigint }>() }));
+  const slices = buckets.map((labels) => ({
+    labels,
+    total: 0n,
+    functions: new Map<string, { flat: bigint; cum: bigint }>(),
+  }));
   let i = 0;
   for (const [name, v] of fold.functions) {
     const slice = slices[i++ % 3] as (typeof slices)[number];

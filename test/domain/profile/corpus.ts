@@ -53,14 +53,27 @@ export interface Ref {
 }
 
 /** Parses a ref keeping integers exact (refs may hold values past 2^53). */
-export function readRef(path: string): { sampleType: string; total: bigint; functions: { name: string; flat: bigint; cum: bigint; inline: boolean }[] } {
+export function readRef(path: string): {
+  sampleType: string;
+  total: bigint;
+  functions: { name: string; flat: bigint; cum: bigint; inline: boolean }[];
+} {
   const text = readFileSync(path, 'utf8');
   const exact = text.replace(/"(total|flat|cum)":(-?\d+)/g, '"$1":"$2"');
-  const json = JSON.parse(exact) as { sampleType: string; total: string; functions: { name: string; flat: string; cum: string; inline: boolean }[] };
+  const json = JSON.parse(exact) as {
+    sampleType: string;
+    total: string;
+    functions: { name: string; flat: string; cum: string; inline: boolean }[];
+  };
   return {
     sampleType: json.sampleType,
     total: BigInt(json.total),
-    functions: json.functions.map((f) => ({ name: f.name, flat: BigInt(f.flat), cum: BigInt(f.cum), inline: f.inline })),
+    functions: json.functions.map((f) => ({
+      name: f.name,
+      flat: BigInt(f.flat),
+      cum: BigInt(f.cum),
+      inline: f.inline,
+    })),
   };
 }
 

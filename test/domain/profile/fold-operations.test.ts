@@ -84,8 +84,18 @@ describe('label slicing', () => {
 });
 
 describe('mergeFolds and alignFolds', () => {
-  const one = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f', 'main'], values: [1, 10] }] }));
-  const two = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['g', 'main'], values: [2, 20] }, { stack: ['f'], values: [1, 5] }] }));
+  const one = foldProfile(
+    encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f', 'main'], values: [1, 10] }] }),
+  );
+  const two = foldProfile(
+    encodeTestProfile({
+      sampleTypes: CPU,
+      samples: [
+        { stack: ['g', 'main'], values: [2, 20] },
+        { stack: ['f'], values: [1, 5] },
+      ],
+    }),
+  );
 
   it('adds totals, flat and cum per function without touching the inputs', () => {
     const before = serializeFold(one);
@@ -101,7 +111,9 @@ describe('mergeFolds and alignFolds', () => {
   });
 
   it('refuses to merge or align different sample types', () => {
-    const samples = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [1, 10] }] }), { sampleType: 'samples' });
+    const samples = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [1, 10] }] }), {
+      sampleType: 'samples',
+    });
     expect(() => mergeFolds([one, samples])).toThrow(SampleTypeMismatchError);
     expect(() => alignFolds(one, samples)).toThrow(/cpu\/nanoseconds and samples\/count/);
   });
@@ -120,7 +132,12 @@ describe('mergeFolds and alignFolds', () => {
 
 describe('cpuNanoseconds and timeKind', () => {
   it('reads cpu/nanoseconds directly and samples x period for a cpu period type', () => {
-    const bytes = encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [3, 30_000_000] }], periodType: ['cpu', 'nanoseconds'], period: 10_000_000 });
+    const bytes = encodeTestProfile({
+      sampleTypes: CPU,
+      samples: [{ stack: ['f'], values: [3, 30_000_000] }],
+      periodType: ['cpu', 'nanoseconds'],
+      period: 10_000_000,
+    });
     expect(cpuNanoseconds(foldProfile(bytes))).toBe(30_000_000n);
     expect(cpuNanoseconds(foldProfile(bytes, { sampleType: 'samples' }))).toBe(30_000_000n);
     expect(timeKind(foldProfile(bytes))).toBe('cpu');
@@ -145,8 +162,18 @@ describe('serializeFold / deserializeFold', () => {
   it('round-trips real folds exactly, slices and big values included', () => {
     const folds = [
       foldProfile(readFileSync(join(PROFILES, 'parca/labels.pb.gz')), { labelKeys: ['api'] }),
-      foldProfile(readFileSync(join(PROFILES, 'grafana-pyroscope/heap_go_truncated_2.pb.gz')), { sampleType: 'alloc_space' }),
-      foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [1, 2n ** 70n] }, { stack: ['g'], values: [1, -5n] }] })),
+      foldProfile(readFileSync(join(PROFILES, 'grafana-pyroscope/heap_go_truncated_2.pb.gz')), {
+        sampleType: 'alloc_space',
+      }),
+      foldProfile(
+        encodeTestProfile({
+          sampleTypes: CPU,
+          samples: [
+            { stack: ['f'], values: [1, 2n ** 70n] },
+            { stack: ['g'], values: [1, -5n] },
+          ],
+        }),
+      ),
     ];
     for (const fold of folds) expect(deserializeFold(serializeFold(fold))).toEqual(fold);
   });
@@ -158,7 +185,10 @@ describe('serializeFold / deserializeFold', () => {
     const fold: Fold = {
       format: 'pprof',
       sampleType: { type: 'cpu', unit: 'nanoseconds' },
-      sampleTypes: [{ type: 'samples', unit: 'count' }, { type: 'cpu', unit: 'nanoseconds' }],
+      sampleTypes: [
+        { type: 'samples', unit: 'count' },
+        { type: 'cpu', unit: 'nanoseconds' },
+      ],
       periodType: { type: 'cpu', unit: 'nanoseconds' },
       period: 10000000n,
       timeNanos: 1795316400000000000n,
@@ -171,7 +201,9 @@ describe('serializeFold / deserializeFold', () => {
         ['x'.repeat(200), { flat: -7n, cum: 5n }],
         ['café.日本.🔥', { flat: 12n, cum: 2n ** 51n }],
       ]),
-      slices: [{ labels: { endpoint: '/ä' }, total: 5n, functions: new Map([['main.handler', { flat: 0n, cum: 5n }]]) }],
+      slices: [
+        { labels: { endpoint: '/ä' }, total: 5n, functions: new Map([['main.handler', { flat: 0n, cum: 5n }]]) },
+      ],
       droppedLabelKeys: ['request_id'],
     };
     const expected =

@@ -77,7 +77,13 @@ describe('fold paths: stack table and per-sample fold agree', () => {
       const location = new WireWriter().varintField(1, f);
       for (const fn of lines(f)) location.bytesField(4, new WireWriter().varintField(1, fn).bytes());
       w.bytesField(4, location.bytes());
-      w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
+      w.bytesField(
+        5,
+        new WireWriter()
+          .varintField(1, f)
+          .varintField(2, 2 + f)
+          .bytes(),
+      );
     }
     STRINGS.forEach((s) => w.string(6, s));
     return w.bytes();
@@ -87,7 +93,12 @@ describe('fold paths: stack table and per-sample fold agree', () => {
   const digits = (i: number) => Array.from({ length: 6 }, (_, k) => 1 + (Math.floor(i / 8 ** k) % 8));
 
   /** Naive reference: flat to the leaf, cum once per distinct function per sample. */
-  function reference(n: number, stack: (i: number) => number[], value: (i: number) => bigint, lines: (location: number) => number[] = (l) => [l]) {
+  function reference(
+    n: number,
+    stack: (i: number) => number[],
+    value: (i: number) => bigint,
+    lines: (location: number) => number[] = (l) => [l],
+  ) {
     const flat = new Map<string, bigint>();
     const cum = new Map<string, bigint>();
     let total = 0n;
@@ -143,13 +154,17 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     const lines = (l: number): number[] => (l === 8 ? [8, 3] : l === 5 ? [5, 5] : l === 3 ? [3, 1, 6] : [l]);
     const n = 40000;
     const stacks = [digits, (i: number) => digits(i < 12000 ? i : i % 12000)]; // per-sample mode throughout; switching back
-    const values = [(i: number): bigint => BigInt(1000 + (i % 17)), (i: number): bigint => (i === 25000 ? 2n ** 62n + 3n : i === 26000 ? -7n : BigInt(1 + (i % 5)))];
+    const values = [
+      (i: number): bigint => BigInt(1000 + (i % 17)),
+      (i: number): bigint => (i === 25000 ? 2n ** 62n + 3n : i === 26000 ? -7n : BigInt(1 + (i % 5))),
+    ];
     for (const [stack, value] of stacks.flatMap((st) => values.map((v) => [st, v] as const))) {
       const bytes = synthetic(n, stack, value, undefined, lines);
       const fold = foldProfile(bytes);
       const ref = reference(n, stack, value, lines);
       expect(fold.total).toBe(ref.total);
-      for (const [fn, v] of fold.functions) expect(v, fn).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
+      for (const [fn, v] of fold.functions)
+        expect(v, fn).toEqual({ flat: ref.flat.get(fn) ?? 0n, cum: ref.cum.get(fn)! });
       expect(fold.functions.size).toBe(ref.cum.size);
       sameFold(fold, sliced(bytes));
     }
@@ -166,12 +181,17 @@ describe('fold paths: stack table and per-sample fold agree', () => {
     expect(message).toMatch(/sample refers to location id 4242, which is not in the profile \(at byte \d+\)/);
     expect(message).toBe(errorOf(() => foldProfile(unknown, SLICED)));
 
-    const both = synthetic(30000, digits, () => 1, (i, w) => {
-      if (badLocation(i, w)) return true;
-      if (i !== 29000) return false;
-      w.bytesField(2, new WireWriter().packed(1, [1]).packed(2, [5, 6]).bytes());
-      return true;
-    });
+    const both = synthetic(
+      30000,
+      digits,
+      () => 1,
+      (i, w) => {
+        if (badLocation(i, w)) return true;
+        if (i !== 29000) return false;
+        w.bytesField(2, new WireWriter().packed(1, [1]).packed(2, [5, 6]).bytes());
+        return true;
+      },
+    );
     const first = errorOf(() => foldProfile(both));
     expect(first).toMatch(/a sample with 1 values \(one per sample type\), found 2/);
     expect(first).toBe(errorOf(() => foldProfile(both, SLICED)));
@@ -190,17 +210,48 @@ describe('fold paths: the first unknown location id in file order is reported, w
       w.bytesField(2, new WireWriter().packed(1, locations).packed(2, [1]).bytesField(3, LABEL_K_V).bytes());
     }
     for (let f = 1; f <= 8; f++) {
-      w.bytesField(4, new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes());
-      w.bytesField(5, new WireWriter().varintField(1, f).varintField(2, 2 + f).bytes());
+      w.bytesField(
+        4,
+        new WireWriter().varintField(1, f).bytesField(4, new WireWriter().varintField(1, f).bytes()).bytes(),
+      );
+      w.bytesField(
+        5,
+        new WireWriter()
+          .varintField(1, f)
+          .varintField(2, 2 + f)
+          .bytes(),
+      );
     }
     STRINGS.forEach((s) => w.string(6, s));
     return w.bytes();
   }
 
   it.each([
-    ['table-mode sample first', new Map([[100, 901], [6000, 902], [20000, 903]]), 901],
-    ['per-sample-mode sample first', new Map([[6000, 902], [20000, 903]]), 902],
-    ['table-mode sample after a per-sample window', new Map([[20000, 903], [25000, 904]]), 903],
+    [
+      'table-mode sample first',
+      new Map([
+        [100, 901],
+        [6000, 902],
+        [20000, 903],
+      ]),
+      901,
+    ],
+    [
+      'per-sample-mode sample first',
+      new Map([
+        [6000, 902],
+        [20000, 903],
+      ]),
+      902,
+    ],
+    [
+      'table-mode sample after a per-sample window',
+      new Map([
+        [20000, 903],
+        [25000, 904],
+      ]),
+      903,
+    ],
   ])('%s', (_, bad, expected) => {
     const bytes = profile(bad);
     const message = errorOf(() => foldProfile(bytes));

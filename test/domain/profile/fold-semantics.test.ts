@@ -30,7 +30,10 @@ describe('fold semantics (small in-code pprof fixtures)', () => {
   });
 
   it('treats inlined Lines of one Location as separate functions, leaf first', () => {
-    const bytes = encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: [['inlinedLeaf', 'caller'], 'main'], values: [1, 5] }] });
+    const bytes = encodeTestProfile({
+      sampleTypes: CPU,
+      samples: [{ stack: [['inlinedLeaf', 'caller'], 'main'], values: [1, 5] }],
+    });
     const fold = foldProfile(bytes);
     expect(fn(fold, 'inlinedLeaf')).toEqual({ flat: 5n, cum: 5n });
     expect(fn(fold, 'caller')).toEqual({ flat: 0n, cum: 5n });
@@ -52,29 +55,59 @@ describe('fold semantics (small in-code pprof fixtures)', () => {
 
   it('picks default_sample_type, else the last type; by name, type/unit or index on request', () => {
     const samples = [{ stack: ['f'], values: [3, 30, 300] }];
-    const types: [string, string][] = [['samples', 'count'], ['cpu', 'nanoseconds'], ['wall', 'nanoseconds']];
+    const types: [string, string][] = [
+      ['samples', 'count'],
+      ['cpu', 'nanoseconds'],
+      ['wall', 'nanoseconds'],
+    ];
     expect(foldProfile(encodeTestProfile({ sampleTypes: types, samples })).total).toBe(300n);
     expect(foldProfile(encodeTestProfile({ sampleTypes: types, samples, defaultSampleType: 'cpu' })).total).toBe(30n);
     const bytes = encodeTestProfile({ sampleTypes: types, samples });
     expect(foldProfile(bytes, { sampleType: 'samples' }).total).toBe(3n);
     expect(foldProfile(bytes, { sampleType: 'cpu/nanoseconds' }).total).toBe(30n);
     expect(foldProfile(bytes, { sampleType: '0' }).total).toBe(3n);
-    expect(() => foldProfile(bytes, { sampleType: 'alloc_space' })).toThrow(/sample type "alloc_space" is not in the profile; it has: samples\/count, cpu\/nanoseconds, wall\/nanoseconds/);
+    expect(() => foldProfile(bytes, { sampleType: 'alloc_space' })).toThrow(
+      /sample type "alloc_space" is not in the profile; it has: samples\/count, cpu\/nanoseconds, wall\/nanoseconds/,
+    );
   });
 
   it('keeps values past 2^53 exact and sums negative values as pprof does (total = sum of |v|)', () => {
     const big = 2n ** 62n + 7n;
-    const fold = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [1, big] }, { stack: ['g', 'f'], values: [1, big] }] }));
+    const fold = foldProfile(
+      encodeTestProfile({
+        sampleTypes: CPU,
+        samples: [
+          { stack: ['f'], values: [1, big] },
+          { stack: ['g', 'f'], values: [1, big] },
+        ],
+      }),
+    );
     expect(fold.total).toBe(2n * big);
     expect(fn(fold, 'f')).toEqual({ flat: big, cum: 2n * big });
-    const delta = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [1, -30n] }, { stack: ['g'], values: [1, 50n] }] }));
+    const delta = foldProfile(
+      encodeTestProfile({
+        sampleTypes: CPU,
+        samples: [
+          { stack: ['f'], values: [1, -30n] },
+          { stack: ['g'], values: [1, 50n] },
+        ],
+      }),
+    );
     expect(delta.total).toBe(20n);
     expect(delta.absoluteTotal).toBe(80n);
     expect(fn(delta, 'f')).toEqual({ flat: -30n, cum: -30n });
   });
 
   it('leaves out functions whose flat and cum are both 0', () => {
-    const fold = foldProfile(encodeTestProfile({ sampleTypes: CPU, samples: [{ stack: ['f'], values: [0, 0] }, { stack: ['g'], values: [1, 1] }] }));
+    const fold = foldProfile(
+      encodeTestProfile({
+        sampleTypes: CPU,
+        samples: [
+          { stack: ['f'], values: [0, 0] },
+          { stack: ['g'], values: [1, 1] },
+        ],
+      }),
+    );
     expect([...fold.functions.keys()]).toEqual(['g']);
     expect(fold.sampleCount).toBe(2);
   });
@@ -113,7 +146,9 @@ describe('pprof validation: garbage errors, it does not decode into nonsense', (
       w.bytesField(1, valueType(1, 9));
       ['', 'cpu'].forEach((s) => w.string(6, s));
     });
-    expect(() => foldProfile(badString)).toThrow(/sample_type.unit refers to string 9, but the string table has 2 entries/);
+    expect(() => foldProfile(badString)).toThrow(
+      /sample_type.unit refers to string 9, but the string table has 2 entries/,
+    );
     const badLocation = profileWith((w) => {
       w.bytesField(1, valueType(1, 2));
       w.bytesField(2, new WireWriter().packed(1, [42]).packed(2, [5]).bytes());
@@ -138,7 +173,9 @@ describe('pprof validation: garbage errors, it does not decode into nonsense', (
     const err = catchError(() => foldProfile(bytes));
     expect(err).toBeInstanceOf(ProfileDecodeError);
     expect(err).toMatchObject({ format: 'pprof', offset: 3, line: null });
-    expect((err as Error).message).toBe('pprof: expected 100 bytes of a length-delimited field, found only 2 (at byte 3)');
+    expect((err as Error).message).toBe(
+      'pprof: expected 100 bytes of a length-delimited field, found only 2 (at byte 3)',
+    );
   });
 });
 

@@ -6,7 +6,6 @@ import { parseLegacyPprof } from '../../../src/domain/profile/legacy/legacy.deco
 import { PROFILES } from './corpus';
 import { decodeError, foldOrDecodeError, prng } from './malformed';
 
-
 /** The 11 legacy files of the shared corpus (their refs are checked by pprof-golden.test.ts). */
 const LEGACY_FILES = [
   'cppbench.contention',
@@ -23,7 +22,14 @@ const LEGACY_FILES = [
 ].map((f) => `google-pprof/${f}`);
 
 /** A gperftools binary CPU profile: header, samples (count, leaf-first stack), end marker, then `tail` text. */
-function binaryCpu(word: 32 | 64, littleEndian: boolean, java: boolean, periodMicros: number, samples: [number, number[]][], tail: string): Uint8Array {
+function binaryCpu(
+  word: 32 | 64,
+  littleEndian: boolean,
+  java: boolean,
+  periodMicros: number,
+  samples: [number, number[]][],
+  tail: string,
+): Uint8Array {
   const words = [0, 3, java ? 1 : 0, periodMicros, 0];
   for (const [count, stack] of samples) words.push(count, stack.length, ...stack);
   words.push(0, 1, 0);
@@ -31,14 +37,18 @@ function binaryCpu(word: 32 | 64, littleEndian: boolean, java: boolean, periodMi
   const text = Buffer.from(tail);
   const out = new Uint8Array(words.length * size + text.length);
   const view = new DataView(out.buffer);
-  words.forEach((w, i) => (size === 4 ? view.setUint32(i * size, w, littleEndian) : view.setBigUint64(i * size, BigInt(w), littleEndian)));
+  words.forEach((w, i) =>
+    size === 4 ? view.setUint32(i * size, w, littleEndian) : view.setBigUint64(i * size, BigInt(w), littleEndian),
+  );
   out.set(text, words.length * size);
   return out;
 }
 
 const text = (s: string) => Buffer.from(s.replace(/^\n/, ''));
-const MAPS64 = '00400000-00500000 r-xp 00000000 08:01 1 /usr/bin/prog\n7f0000000000-7f0000100000 r-xp 00000000 08:01 2 /lib/libc-2.15.so\n';
-const MAPS32 = '00400000-00500000 r-xp 00000000 08:01 1 /usr/bin/prog\nb7000000-b7100000 r-xp 00000000 08:01 2 /lib/libc-2.15.so\n';
+const MAPS64 =
+  '00400000-00500000 r-xp 00000000 08:01 1 /usr/bin/prog\n7f0000000000-7f0000100000 r-xp 00000000 08:01 2 /lib/libc-2.15.so\n';
+const MAPS32 =
+  '00400000-00500000 r-xp 00000000 08:01 1 /usr/bin/prog\nb7000000-b7100000 r-xp 00000000 08:01 2 /lib/libc-2.15.so\n';
 const JAVA_SYMBOLS = [
   '0x00000001 com.example.Foo.bar (Foo.java:12)',
   '0x00000002 com.example.Foo.baz (Foo.java:-1)',
@@ -57,28 +67,82 @@ type Expected = Record<string, { total: bigint; functions: Record<string, [bigin
 const FIXTURES: { name: string; bytes: Uint8Array; expected: Expected }[] = [
   {
     name: '32-bit big-endian CPU; the signal-handler frame (second in every sample) is stripped',
-    bytes: binaryCpu(32, false, false, 10000, [[3, [0x401000, 0x400500, 0x402001, 0x403001]], [2, [0x402000, 0x400500, 0x403001]], [1, [0xb7000010, 0x400500, 0x402001, 0x403001]]], MAPS32),
+    bytes: binaryCpu(
+      32,
+      false,
+      false,
+      10000,
+      [
+        [3, [0x401000, 0x400500, 0x402001, 0x403001]],
+        [2, [0x402000, 0x400500, 0x403001]],
+        [1, [0xb7000010, 0x400500, 0x402001, 0x403001]],
+      ],
+      MAPS32,
+    ),
     expected: {
       'samples/count': { total: 6n, functions: { '[libc-2.15.so]': [1n, 1n], '[prog]': [5n, 6n] } },
-      'cpu/nanoseconds': { total: 60000000n, functions: { '[libc-2.15.so]': [10000000n, 10000000n], '[prog]': [50000000n, 60000000n] } },
+      'cpu/nanoseconds': {
+        total: 60000000n,
+        functions: { '[libc-2.15.so]': [10000000n, 10000000n], '[prog]': [50000000n, 60000000n] },
+      },
     },
   },
   {
     name: '64-bit big-endian CPU, period 1 ms',
-    bytes: binaryCpu(64, false, false, 1000, [[5, [0x401000, 0x401001, 0x402001]], [4, [0x402000, 0x403001]], [1, [0x7f0000000010, 0x402001, 0x403001]]], MAPS64),
+    bytes: binaryCpu(
+      64,
+      false,
+      false,
+      1000,
+      [
+        [5, [0x401000, 0x401001, 0x402001]],
+        [4, [0x402000, 0x403001]],
+        [1, [0x7f0000000010, 0x402001, 0x403001]],
+      ],
+      MAPS64,
+    ),
     expected: {
       'samples/count': { total: 10n, functions: { '[libc-2.15.so]': [1n, 1n], '[prog]': [9n, 10n] } },
-      'cpu/nanoseconds': { total: 10000000n, functions: { '[libc-2.15.so]': [1000000n, 1000000n], '[prog]': [9000000n, 10000000n] } },
+      'cpu/nanoseconds': {
+        total: 10000000n,
+        functions: { '[libc-2.15.so]': [1000000n, 1000000n], '[prog]': [9000000n, 10000000n] },
+      },
     },
   },
   {
     name: 'Java binary CPU (32-bit little-endian) with file:line, library and JIT-stub symbols',
-    bytes: binaryCpu(32, true, true, 10000, [[2, [1, 2, 3]], [1, [4, 3]], [3, [5]]], JAVA_SYMBOLS),
+    bytes: binaryCpu(
+      32,
+      true,
+      true,
+      10000,
+      [
+        [2, [1, 2, 3]],
+        [1, [4, 3]],
+        [3, [5]],
+      ],
+      JAVA_SYMBOLS,
+    ),
     expected: {
-      'samples/count': { total: 6n, functions: { Java_native: [1n, 1n], STUB: [3n, 3n], 'com.example.Foo.bar': [2n, 2n], 'com.example.Foo.baz': [0n, 2n], 'java.lang.Thread.run': [0n, 3n] } },
+      'samples/count': {
+        total: 6n,
+        functions: {
+          Java_native: [1n, 1n],
+          STUB: [3n, 3n],
+          'com.example.Foo.bar': [2n, 2n],
+          'com.example.Foo.baz': [0n, 2n],
+          'java.lang.Thread.run': [0n, 3n],
+        },
+      },
       'cpu/nanoseconds': {
         total: 60000000n,
-        functions: { Java_native: [10000000n, 10000000n], STUB: [30000000n, 30000000n], 'com.example.Foo.bar': [20000000n, 20000000n], 'com.example.Foo.baz': [0n, 20000000n], 'java.lang.Thread.run': [0n, 30000000n] },
+        functions: {
+          Java_native: [10000000n, 10000000n],
+          STUB: [30000000n, 30000000n],
+          'com.example.Foo.bar': [20000000n, 20000000n],
+          'com.example.Foo.baz': [0n, 20000000n],
+          'java.lang.Thread.run': [0n, 30000000n],
+        },
       },
     },
   },
@@ -189,8 +253,14 @@ I0101 00:00:00.000000 1234 file.cc:11] 00400000-00500000: $base/bin/main
 00600000-00700000 rw-p 00000000 08:01 1 /srv/bin/main
 `),
     expected: {
-      'contentions/count': { total: 112n, functions: { '<unknown>': [32n, 32n], '[libpthread-2.15.so]': [0n, 80n], '[main]': [80n, 80n] } },
-      'delay/nanoseconds': { total: 11200n, functions: { '<unknown>': [3200n, 3200n], '[libpthread-2.15.so]': [0n, 8000n], '[main]': [8000n, 8000n] } },
+      'contentions/count': {
+        total: 112n,
+        functions: { '<unknown>': [32n, 32n], '[libpthread-2.15.so]': [0n, 80n], '[main]': [80n, 80n] },
+      },
+      'delay/nanoseconds': {
+        total: 11200n,
+        functions: { '<unknown>': [3200n, 3200n], '[libpthread-2.15.so]': [0n, 8000n], '[main]': [8000n, 8000n] },
+      },
     },
   },
 ];
@@ -216,22 +286,59 @@ describe('legacy pprof variants equal go tool pprof (fixtures checked against Go
 });
 
 describe('legacy parse details, as go tool pprof -raw shows them', () => {
-  const stacks = (bytes: Uint8Array) => parseLegacyPprof(bytes).samples.map((s) => [s.values.map(Number), s.locations.map((l) => l.address.toString(16))]);
+  const stacks = (bytes: Uint8Array) =>
+    parseLegacyPprof(bytes).samples.map((s) => [s.values.map(Number), s.locations.map((l) => l.address.toString(16))]);
 
   it('binary CPU: non-leaf addresses move back by one; the handler frame present in every sample goes', () => {
-    const bytes = binaryCpu(32, false, false, 10000, [[3, [0x401000, 0x400500, 0x402001, 0x403001]], [2, [0x402000, 0x400500, 0x403001]], [1, [0xb7000010, 0x400500, 0x402001, 0x403001]]], MAPS32);
+    const bytes = binaryCpu(
+      32,
+      false,
+      false,
+      10000,
+      [
+        [3, [0x401000, 0x400500, 0x402001, 0x403001]],
+        [2, [0x402000, 0x400500, 0x403001]],
+        [1, [0xb7000010, 0x400500, 0x402001, 0x403001]],
+      ],
+      MAPS32,
+    );
     expect(stacks(bytes)).toEqual([
-      [[3, 30000000], ['401000', '402000', '403000']],
-      [[2, 20000000], ['402000', '403000']],
-      [[1, 10000000], ['b7000010', '402000', '403000']],
+      [
+        [3, 30000000],
+        ['401000', '402000', '403000'],
+      ],
+      [
+        [2, 20000000],
+        ['402000', '403000'],
+      ],
+      [
+        [1, 10000000],
+        ['b7000010', '402000', '403000'],
+      ],
     ]);
   });
 
   it('binary CPU: a leaf recorded twice (unwound copy adjusted by -1) is dropped once', () => {
-    const bytes = binaryCpu(64, true, false, 10000, [[5, [0x401000, 0x401000, 0x402001]], [2, [0x403000, 0x402001]]], MAPS64);
+    const bytes = binaryCpu(
+      64,
+      true,
+      false,
+      10000,
+      [
+        [5, [0x401000, 0x401000, 0x402001]],
+        [2, [0x403000, 0x402001]],
+      ],
+      MAPS64,
+    );
     expect(stacks(bytes)).toEqual([
-      [[5, 50000000], ['401000', '402000']],
-      [[2, 20000000], ['403000', '402000']],
+      [
+        [5, 50000000],
+        ['401000', '402000'],
+      ],
+      [
+        [2, 20000000],
+        ['403000', '402000'],
+      ],
     ]);
   });
 
@@ -261,21 +368,55 @@ describe('legacy parse details, as go tool pprof -raw shows them', () => {
 
 describe('malformed legacy input: clear errors', () => {
   it.each([
-    ['a heap sample that is not one', 'heap profile: 1: 2 [ 1: 2] @ heapprofile\n1: 2 [1: 2] @ 0x1\ngarbage here\n', /legacy heap profile: expected "N: BYTES \[N: BYTES\] @ 0xADDR\.\.\.", found "garbage here" \(at line 3\)/],
-    ['in-use count 0 with bytes', 'heap profile: 1: 2 [ 1: 2] @ heapprofile\n0: 5 [0: 0] @ 0x1\n', /inuse count was 0 but inuse bytes was 5 \(at line 2\)/],
-    ['an address past 64 bits', '--- mutex:\n 1 1 @ 0x10000000000000000\n', /failed to parse as hex 64-bit number: 0x10000000000000000 \(at line 2\)/],
-    ['a value past int64', 'heap profile: 1: 2 [ 1: 2] @ heapprofile\n99999999999999999999: 5 [1: 5] @ 0x1\n', /value out of int64 range \(at line 2\)/],
-    ['a Java heap sample with count 0', '--- heapz 1 ---\nformat = java\nresolution = bytes\n 10 0 @ 0x1\n', /second value must be non-zero/],
-    ['a Java heap profile without resolution', '--- heapz 1 ---\nformat = java\n 10 1 @ 0x1\n', /missing sample type information/],
-    ['a Go count line that is not one', 'goroutine profile: total 1\n1 @ 0x1 zz\n', /malformed profile format.*\(at line 2\)/],
-    ['a contention line that is not a sample', '--- contentionz 1 ---\ncycles/second = 1\nnot a sample\n', /unrecognized profile format/],
+    [
+      'a heap sample that is not one',
+      'heap profile: 1: 2 [ 1: 2] @ heapprofile\n1: 2 [1: 2] @ 0x1\ngarbage here\n',
+      /legacy heap profile: expected "N: BYTES \[N: BYTES\] @ 0xADDR\.\.\.", found "garbage here" \(at line 3\)/,
+    ],
+    [
+      'in-use count 0 with bytes',
+      'heap profile: 1: 2 [ 1: 2] @ heapprofile\n0: 5 [0: 0] @ 0x1\n',
+      /inuse count was 0 but inuse bytes was 5 \(at line 2\)/,
+    ],
+    [
+      'an address past 64 bits',
+      '--- mutex:\n 1 1 @ 0x10000000000000000\n',
+      /failed to parse as hex 64-bit number: 0x10000000000000000 \(at line 2\)/,
+    ],
+    [
+      'a value past int64',
+      'heap profile: 1: 2 [ 1: 2] @ heapprofile\n99999999999999999999: 5 [1: 5] @ 0x1\n',
+      /value out of int64 range \(at line 2\)/,
+    ],
+    [
+      'a Java heap sample with count 0',
+      '--- heapz 1 ---\nformat = java\nresolution = bytes\n 10 0 @ 0x1\n',
+      /second value must be non-zero/,
+    ],
+    [
+      'a Java heap profile without resolution',
+      '--- heapz 1 ---\nformat = java\n 10 1 @ 0x1\n',
+      /missing sample type information/,
+    ],
+    [
+      'a Go count line that is not one',
+      'goroutine profile: total 1\n1 @ 0x1 zz\n',
+      /malformed profile format.*\(at line 2\)/,
+    ],
+    [
+      'a contention line that is not a sample',
+      '--- contentionz 1 ---\ncycles/second = 1\nnot a sample\n',
+      /unrecognized profile format/,
+    ],
   ])('%s', (_, input, message) => {
     expect(decodeError(Buffer.from(input)).message).toMatch(message);
   });
 
   it('a line of 64 KiB or more stops the parse, as bufio.Scanner does in pprof', () => {
     const input = `heap profile: 1: 2 [ 1: 2] @ heapprofile\n1: 2 [1: 2] @ ${'0x1 '.repeat(16384)}\n`;
-    expect(decodeError(Buffer.from(input)).message).toMatch(/line too long \(pprof reads lines of at most 64 KiB\) \(at line 2\)/);
+    expect(decodeError(Buffer.from(input)).message).toMatch(
+      /line too long \(pprof reads lines of at most 64 KiB\) \(at line 2\)/,
+    );
   });
 
   it('a binary CPU sample deeper than the remaining input (in 4-byte words) is not a legacy CPU profile', () => {
@@ -283,16 +424,19 @@ describe('malformed legacy input: clear errors', () => {
     expect(decodeError(bytes).message).toMatch(/^pprof: unrecognized profile format/);
   });
 
-  it('a 64-bit stack cut within pprof\'s 4-byte-word bound reads the missing addresses as 0 (then strips frame 2, as Go 1.19.8 shows)', () => {
+  it("a 64-bit stack cut within pprof's 4-byte-word bound reads the missing addresses as 0 (then strips frame 2, as Go 1.19.8 shows)", () => {
     const bytes = binaryCpu(64, true, false, 10000, [[1, [0x401000, 0x402000]]], '').subarray(0, 40 + 16 + 8);
-    expect(parseLegacyPprof(bytes).samples.map((s) => [s.values, s.locations.map((l) => l.address)])).toEqual([[[1n, 10000000n], [0x401000n]]]);
+    expect(parseLegacyPprof(bytes).samples.map((s) => [s.values, s.locations.map((l) => l.address)])).toEqual([
+      [[1n, 10000000n], [0x401000n]],
+    ]);
   });
 
   it('a cut legacy text header is an error, not a folded line', () => {
-    expect(decodeError(Buffer.from('heap profile:   3:   6144 [   3:   61')).message).toMatch(/unrecognized legacy text pprof profile/);
+    expect(decodeError(Buffer.from('heap profile:   3:   6144 [   3:   61')).message).toMatch(
+      /unrecognized legacy text pprof profile/,
+    );
   });
 });
-
 
 describe('truncations and bit flips of the real legacy files: a clear error or a bounded result', () => {
   for (const file of LEGACY_FILES) {
@@ -301,11 +445,14 @@ describe('truncations and bit flips of the real legacy files: a clear error or a
       const random = prng(0x1e6ac7);
       const outcomes = { fold: 0, error: 0 };
       for (let tenth = 0; tenth < 10; tenth++) {
-        outcomes[foldOrDecodeError(raw.subarray(0, Math.floor((raw.length * tenth) / 10)), `${file} cut at ${tenth}/10`)]++;
+        outcomes[
+          foldOrDecodeError(raw.subarray(0, Math.floor((raw.length * tenth) / 10)), `${file} cut at ${tenth}/10`)
+        ]++;
       }
       for (let i = 0; i < 40; i++) {
         const bytes = Uint8Array.from(raw);
-        for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
+        for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--)
+          bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
         outcomes[foldOrDecodeError(bytes, `${file} flip #${i}`)]++;
       }
       expect(outcomes.fold + outcomes.error).toBe(50);
@@ -316,7 +463,19 @@ describe('truncations and bit flips of the real legacy files: a clear error or a
   it('a 100k-frame binary CPU stack folds in bounded time', () => {
     const deep = Array.from({ length: 100_000 }, (_, i) => 0x401000 + i * 16);
     const started = Date.now();
-    const fold = foldProfile(binaryCpu(64, true, false, 10000, [[1, deep], [1, deep]], MAPS64));
+    const fold = foldProfile(
+      binaryCpu(
+        64,
+        true,
+        false,
+        10000,
+        [
+          [1, deep],
+          [1, deep],
+        ],
+        MAPS64,
+      ),
+    );
     expect(fold.functions.get('[prog]')).toEqual({ flat: 20000000n, cum: 20000000n });
     expect(Date.now() - started).toBeLessThan(10_000);
   });

@@ -7,8 +7,6 @@ import { PROFILES } from './corpus';
 import { WireWriter } from './pprof-builder';
 import { foldOrDecodeError, prng } from './malformed';
 
-
-
 const REAL = [
   'google-pprof/large.cpu',
   'parca/labels.pb.gz',
@@ -52,7 +50,12 @@ describe('truncated real files: a clear error or a bounded result, never a crash
 });
 
 describe('bit flips in real pprof files (seeded)', () => {
-  for (const file of ['google-pprof/large.cpu', 'parca/labels.pb.gz', 'grafana-pyroscope/pprof_heap', 'speedscope/heavy.jfr']) {
+  for (const file of [
+    'google-pprof/large.cpu',
+    'parca/labels.pb.gz',
+    'grafana-pyroscope/pprof_heap',
+    'speedscope/heavy.jfr',
+  ]) {
     it(file, () => {
       const raw = inflate(readFileSync(join(PROFILES, file)));
       const random = prng(0xf1a3b111);
@@ -92,7 +95,9 @@ describe('gzip bomb', () => {
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
     expect(bomb.length).toBeLessThan(200 * 1024);
     const started = Date.now();
-    expect(() => foldProfile(bomb, { maxInflatedBytes: 1024 * 1024 })).toThrow(/gzip: inflated size exceeds the limit of 1048576 bytes/);
+    expect(() => foldProfile(bomb, { maxInflatedBytes: 1024 * 1024 })).toThrow(
+      /gzip: inflated size exceeds the limit of 1048576 bytes/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -116,11 +121,35 @@ describe('scale: bounded results on hostile sizes', () => {
     const first = strings.length;
     for (let i = 0; i < n; i++) {
       const labels = new WireWriter()
-        .bytesField(3, new WireWriter().varintField(1, 3).varintField(2, first + i).bytes())
-        .bytesField(3, new WireWriter().varintField(1, 4).varintField(2, 5 + (i % 2)).bytes());
-      w.bytesField(2, concat(new WireWriter().packed(1, [1]).packed(2, [1 + (i % 3)]).bytes(), labels.bytes()));
+        .bytesField(
+          3,
+          new WireWriter()
+            .varintField(1, 3)
+            .varintField(2, first + i)
+            .bytes(),
+        )
+        .bytesField(
+          3,
+          new WireWriter()
+            .varintField(1, 4)
+            .varintField(2, 5 + (i % 2))
+            .bytes(),
+        );
+      w.bytesField(
+        2,
+        concat(
+          new WireWriter()
+            .packed(1, [1])
+            .packed(2, [1 + (i % 3)])
+            .bytes(),
+          labels.bytes(),
+        ),
+      );
     }
-    w.bytesField(4, new WireWriter().varintField(1, 1).bytesField(4, new WireWriter().varintField(1, 1).bytes()).bytes());
+    w.bytesField(
+      4,
+      new WireWriter().varintField(1, 1).bytesField(4, new WireWriter().varintField(1, 1).bytes()).bytes(),
+    );
     w.bytesField(5, new WireWriter().varintField(1, 1).varintField(2, 7).bytes());
     for (const s of strings) w.string(6, s);
     for (let i = 0; i < n; i++) w.string(6, `req-${i}`);
@@ -134,7 +163,9 @@ describe('scale: bounded results on hostile sizes', () => {
     const kept = fold.slices!.filter((s) => s.labels.request_id !== '__other__');
     expect(kept).toHaveLength(1000);
     expect(kept.every((s) => s.total === 3n)).toBe(true);
-    expect(new Set(kept.map((s) => s.labels.request_id))).toEqual(new Set(Array.from({ length: 1000 }, (_, j) => `req-${3 * j + 2}`)));
+    expect(new Set(kept.map((s) => s.labels.request_id))).toEqual(
+      new Set(Array.from({ length: 1000 }, (_, j) => `req-${3 * j + 2}`)),
+    );
     const other = fold.slices!.filter((s) => s.labels.request_id === '__other__');
     expect(other.map((s) => s.labels.endpoint).sort()).toEqual(['/a', '/b']);
     expect(fold.slices!.reduce((t, s) => t + s.total, 0n)).toBe(fold.total);
@@ -147,8 +178,17 @@ describe('scale: bounded results on hostile sizes', () => {
     const ids = Array.from({ length: depth }, (_, i) => i + 1);
     w.bytesField(2, new WireWriter().packed(1, ids).packed(2, [7]).bytes());
     for (const id of ids) {
-      w.bytesField(4, new WireWriter().varintField(1, id).bytesField(4, new WireWriter().varintField(1, id).bytes()).bytes());
-      w.bytesField(5, new WireWriter().varintField(1, id).varintField(2, 2 + id).bytes());
+      w.bytesField(
+        4,
+        new WireWriter().varintField(1, id).bytesField(4, new WireWriter().varintField(1, id).bytes()).bytes(),
+      );
+      w.bytesField(
+        5,
+        new WireWriter()
+          .varintField(1, id)
+          .varintField(2, 2 + id)
+          .bytes(),
+      );
     }
     for (const s of ['', 'samples', 'count']) w.string(6, s);
     for (const id of ids) w.string(6, `f${id}`);
@@ -165,13 +205,24 @@ describe('scale: bounded results on hostile sizes', () => {
     expect(folded.functions.get('f0')).toEqual({ flat: 0n, cum: 3n });
     expect(folded.functions.get('f999')).toEqual({ flat: 3n, cum: 3n });
 
-    const nodes = names.map((name, i) => ({ id: i + 1, callFrame: { functionName: name }, children: i + 1 < depth ? [i + 2] : [] }));
+    const nodes = names.map((name, i) => ({
+      id: i + 1,
+      callFrame: { functionName: name },
+      children: i + 1 < depth ? [i + 2] : [],
+    }));
     const cpuprofile = { nodes, startTime: 0, endTime: 10, samples: [depth], timeDeltas: [0] };
     expect(foldProfile(Buffer.from(JSON.stringify(cpuprofile))).functions.get('f0')).toEqual({ flat: 0n, cum: 10n });
 
     const frames = Array.from({ length: depth }, (_, i) => ({ name: `g${i}` }));
-    const events = [...frames.map((_, i) => ({ type: 'O', at: 0, frame: i })), ...frames.map((_, i) => ({ type: 'C', at: 5, frame: depth - 1 - i }))];
-    const speedscope = { $schema: 'https://www.speedscope.app/file-format-schema.json', shared: { frames }, profiles: [{ type: 'evented', unit: 'none', startValue: 0, endValue: 5, events }] };
+    const events = [
+      ...frames.map((_, i) => ({ type: 'O', at: 0, frame: i })),
+      ...frames.map((_, i) => ({ type: 'C', at: 5, frame: depth - 1 - i })),
+    ];
+    const speedscope = {
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: { frames },
+      profiles: [{ type: 'evented', unit: 'none', startValue: 0, endValue: 5, events }],
+    };
     const fold = foldProfile(Buffer.from(JSON.stringify(speedscope)));
     expect(fold.functions.get(`g${depth - 1}`)).toEqual({ flat: 5n, cum: 5n });
     expect(fold.total).toBe(5n);
@@ -182,7 +233,9 @@ describe('scale: bounded results on hostile sizes', () => {
       { id: 1, callFrame: { functionName: 'a' }, children: [2] },
       { id: 2, callFrame: { functionName: 'b' }, children: [1] },
     ];
-    expect(() => foldProfile(Buffer.from(JSON.stringify({ nodes, samples: [1], timeDeltas: [0], startTime: 0, endTime: 1 })))).toThrow(/cycle/);
+    expect(() =>
+      foldProfile(Buffer.from(JSON.stringify({ nodes, samples: [1], timeDeltas: [0], startTime: 0, endTime: 1 }))),
+    ).toThrow(/cycle/);
   });
 
   it('names the line of a malformed folded line', () => {

@@ -19,7 +19,8 @@ export function foldOrDecodeError(bytes: Uint8Array, what: string): 'fold' | 'er
   try {
     fold = foldProfile(bytes);
   } catch (err: unknown) {
-    if (!(err instanceof ProfileDecodeError)) throw new Error(`${what}: expected a ProfileDecodeError, got ${String(err)}`);
+    if (!(err instanceof ProfileDecodeError))
+      throw new Error(`${what}: expected a ProfileDecodeError, got ${String(err)}`);
     expect(err.message.length, what).toBeGreaterThan(10);
     return 'error';
   }

@@ -1,4 +1,14 @@
-import { Function as PFunction, Label, Line, Location, Mapping, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import {
+  Function as PFunction,
+  Label,
+  Line,
+  Location,
+  Mapping,
+  Profile,
+  Sample,
+  StringTable,
+  ValueType,
+} from 'pprof-format';
 
 /** A stack frame of a test profile: a function name, or several names for inlined frames (leaf first). */
 export type TestFrame = string | readonly string[] | { readonly address: number; readonly mapping?: string };
@@ -41,7 +51,16 @@ export function encodeTestProfile(p: TestProfile): Uint8Array {
       let mappingId = 0;
       if (frame.mapping !== undefined) {
         let m = mappings.get(frame.mapping);
-        if (!m) mappings.set(frame.mapping, (m = new Mapping({ id: mappings.size + 1, filename: strings.dedup(frame.mapping), memoryStart: 0, memoryLimit: 1 << 30 })));
+        if (!m)
+          mappings.set(
+            frame.mapping,
+            (m = new Mapping({
+              id: mappings.size + 1,
+              filename: strings.dedup(frame.mapping),
+              memoryStart: 0,
+              memoryLimit: 1 << 30,
+            })),
+          );
         mappingId = Number(m.id);
       }
       loc = new Location({ id: locations.size + 1, mappingId, address: frame.address });
@@ -53,17 +72,26 @@ export function encodeTestProfile(p: TestProfile): Uint8Array {
     return loc;
   };
   const profile = new Profile({
-    sampleType: p.sampleTypes.map(([type, unit]) => new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) })),
+    sampleType: p.sampleTypes.map(
+      ([type, unit]) => new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) }),
+    ),
     sample: p.samples.map(
       (s) =>
         new Sample({
           locationId: s.stack.map((f) => location(f).id),
           value: [...s.values],
-          label: Object.entries(s.labels ?? {}).map(([k, v]) => new Label({ key: strings.dedup(k), str: strings.dedup(v) })),
+          label: Object.entries(s.labels ?? {}).map(
+            ([k, v]) => new Label({ key: strings.dedup(k), str: strings.dedup(v) }),
+          ),
         }),
     ),
     ...(p.defaultSampleType ? { defaultSampleType: strings.dedup(p.defaultSampleType) } : {}),
-    ...(p.periodType ? { periodType: new ValueType({ type: strings.dedup(p.periodType[0]), unit: strings.dedup(p.periodType[1]) }), period: p.period ?? 0 } : {}),
+    ...(p.periodType
+      ? {
+          periodType: new ValueType({ type: strings.dedup(p.periodType[0]), unit: strings.dedup(p.periodType[1]) }),
+          period: p.period ?? 0,
+        }
+      : {}),
     stringTable: strings,
   });
   profile.function = [...functions.values()];

@@ -28,7 +28,10 @@ function goldenSuite(profiles: string, refsDir: string, minRefs: number): void {
         expect({ type, total: fold.absoluteTotal }).toEqual({ type, total: ref.total });
         const expected = new Map(ref.functions.map((f) => [f.name, { flat: f.flat, cum: f.cum }]));
         expect(expected.size, 'pprof printed two rows with the same name').toBe(ref.functions.length);
-        expect({ type, functions: sortedEntries(fold.functions) }).toEqual({ type, functions: sortedEntries(expected) });
+        expect({ type, functions: sortedEntries(fold.functions) }).toEqual({
+          type,
+          functions: sortedEntries(expected),
+        });
       }
     });
   }
@@ -43,5 +46,7 @@ describeShared('golden: flat/cum equal go tool pprof -top -nodefraction=0 on eve
 });
 
 function sortedEntries(map: ReadonlyMap<string, { flat: bigint; cum: bigint }>): [string, bigint, bigint][] {
-  return [...map].map(([name, v]): [string, bigint, bigint] => [name, v.flat, v.cum]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...map]
+    .map(([name, v]): [string, bigint, bigint] => [name, v.flat, v.cum])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

@@ -36,7 +36,11 @@ describeShared('folded files of ../shared fold to their own sample sums', () => 
   it('counts recursion once in cum (speedscope/recursion.txt)', () => {
     const fold = foldProfile(read('speedscope/recursion.txt'));
     // Worked by hand from the 10 lines of the file.
-    expect(Object.fromEntries(fold.functions)).toEqual({ a: { flat: 1n, cum: 9n }, b: { flat: 5n, cum: 9n }, c: { flat: 4n, cum: 4n } });
+    expect(Object.fromEntries(fold.functions)).toEqual({
+      a: { flat: 1n, cum: 9n },
+      b: { flat: 5n, cum: 9n },
+      c: { flat: 4n, cum: 4n },
+    });
   });
 });
 
@@ -45,7 +49,13 @@ describeShared('V8 .cpuprofile files of ../shared fold to their own sample sums'
   it('finds them', () => expect(cpuprofiles.length).toBe(3));
   for (const { file } of cpuprofiles) {
     it(file, () => {
-      const json = JSON.parse(readShared(file).toString('utf8')) as { samples: number[]; timeDeltas?: number[]; timestamps?: number[]; startTime: number; endTime: number };
+      const json = JSON.parse(readShared(file).toString('utf8')) as {
+        samples: number[];
+        timeDeltas?: number[];
+        timestamps?: number[];
+        startTime: number;
+        endTime: number;
+      };
       const samples = foldProfile(readShared(file), { sampleType: 'samples' });
       expect(samples.total).toBe(BigInt(json.samples.length));
       const wall = foldProfile(readShared(file));
@@ -64,13 +74,22 @@ describeShared('V8 .cpuprofile files of ../shared fold to their own sample sums'
 describeShared('speedscope files of ../shared fold to their own sample sums', () => {
   const speedscope = rows.filter((r) => r.format === 'speedscope');
   it('finds them', () => expect(speedscope.length).toBe(6));
-  const factor: Record<string, number> = { none: 1, bytes: 1, nanoseconds: 1, microseconds: 1e3, milliseconds: 1e6, seconds: 1e9 };
+  const factor: Record<string, number> = {
+    none: 1,
+    bytes: 1,
+    nanoseconds: 1,
+    microseconds: 1e3,
+    milliseconds: 1e6,
+    seconds: 1e9,
+  };
   for (const { file } of speedscope) {
     it(file, () => {
       type P = { type: string; unit: string; weights?: number[]; events?: { type: string; at: number }[] };
       const json = JSON.parse(readShared(file).toString('utf8')) as { profiles: P[] };
       const first = json.profiles[0]!;
-      const same = json.profiles.filter((p) => factor[p.unit] === factor[first.unit] && (p.unit === 'bytes') === (first.unit === 'bytes'));
+      const same = json.profiles.filter(
+        (p) => factor[p.unit] === factor[first.unit] && (p.unit === 'bytes') === (first.unit === 'bytes'),
+      );
       let expected = 0;
       for (const p of same) {
         if (p.type === 'sampled') expected += p.weights!.reduce((a, b) => a + b, 0) * factor[p.unit]!;
@@ -91,7 +110,9 @@ describeShared('speedscope files of ../shared fold to their own sample sums', ()
 });
 
 describeShared('files of ../shared in formats flamebill does not read get a clear error', () => {
-  const others = rows.filter((r) => ['dtrace-stacks', 'perf-script', 'perf-script(gz)', 'pyroscope-jfr-labels (not pprof)'].includes(r.format));
+  const others = rows.filter((r) =>
+    ['dtrace-stacks', 'perf-script', 'perf-script(gz)', 'pyroscope-jfr-labels (not pprof)'].includes(r.format),
+  );
   it('finds them', () => expect(others.length).toBeGreaterThanOrEqual(5));
   for (const { file, format } of others) {
     it(`${file} (${format})`, () => {
@@ -116,12 +137,20 @@ describe('JFR in the committed corpus', () => {
   it("reads a JDK recording (speedscope's heavy.jfr: JFR 2.1, sizes padded to 8-byte varints)", () => {
     const fold = foldProfile(read('speedscope/heavy.jfr'));
     expect(fold.format).toBe('jfr');
-    expect(fold.sampleTypes.map((t) => t.type)).toEqual(['cpu', 'alloc_sample_objects', 'alloc_sample_bytes', 'native_samples']);
+    expect(fold.sampleTypes.map((t) => t.type)).toEqual([
+      'cpu',
+      'alloc_sample_objects',
+      'alloc_sample_bytes',
+      'native_samples',
+    ]);
     // `jfr summary heavy.jfr`: 44 jdk.NativeMethodSample events, not CPU time.
     expect(foldProfile(read('speedscope/heavy.jfr'), { sampleType: 'native_samples' }).total).toBe(44n);
     expect(fold.sampleCount).toBe(346);
     expect(fold.total).toBe(3_460_000_000n);
-    expect(fold.functions.get('java/util/DualPivotQuicksort.sort')).toEqual({ flat: 2_110_000_000n, cum: 2_980_000_000n });
+    expect(fold.functions.get('java/util/DualPivotQuicksort.sort')).toEqual({
+      flat: 2_110_000_000n,
+      cum: 2_980_000_000n,
+    });
   });
 });
 
@@ -133,12 +162,15 @@ describe('pprof files of ../shared without refs (go tool pprof rejects them or t
     ] as const) {
       expect(() => foldProfile(read(file))).toThrow(/function with reserved ID=0/);
       // Oracle: go tool pprof on a copy repaired at the wire level by test/fixtures/dotnet/repair-dotnet.py.
-      const oracle = JSON.parse(readFileSync(join(__dirname, '../../fixtures/dotnet', ref), 'utf8')) as { total: string; functions: Array<{ name: string; flat: string; cum: string }> };
+      const oracle = JSON.parse(readFileSync(join(__dirname, '../../fixtures/dotnet', ref), 'utf8')) as {
+        total: string;
+        functions: Array<{ name: string; flat: string; cum: string }>;
+      };
       const fold = foldProfile(read(file), { fixDotnetFunctionIds: true, sampleType: 'cpu' });
       expect(fold.total).toBe(BigInt(oracle.total));
-      expect(new Map([...fold.functions].map(([name, v]) => [name, { flat: String(v.flat), cum: String(v.cum) }]))).toEqual(
-        new Map(oracle.functions.map((f) => [f.name, { flat: f.flat, cum: f.cum }])),
-      );
+      expect(
+        new Map([...fold.functions].map(([name, v]) => [name, { flat: String(v.flat), cum: String(v.cum) }])),
+      ).toEqual(new Map(oracle.functions.map((f) => [f.name, { flat: f.flat, cum: f.cum }])));
     }
   });
 
@@ -158,7 +190,14 @@ describe('pprof files of ../shared without refs (go tool pprof rejects them or t
 
   it('folds the readable pprof files that have no ref, with flat summing to the total', () => {
     const withRefs = new Set(sources().map((r) => r.file));
-    const noRef = ['parca/1644509275338070000.pb.gz', 'parca/fib.pb.gz', 'parca/inlining-disabled-cpu.stripped.pprof', 'parca/no-python.pb.gz', 'parca/profile.pb.gz', 'speedscope/simple.prof'];
+    const noRef = [
+      'parca/1644509275338070000.pb.gz',
+      'parca/fib.pb.gz',
+      'parca/inlining-disabled-cpu.stripped.pprof',
+      'parca/no-python.pb.gz',
+      'parca/profile.pb.gz',
+      'speedscope/simple.prof',
+    ];
     for (const file of noRef) {
       expect(withRefs.has(file)).toBe(true);
       const fold = foldProfile(read(file));

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProfileTrees, buildTree, mergeTrees, type StackTree } from '../../../src/domain/profile/tree';
-import { benjaminiHochbergAdjust, detectRegressions, erfc, holmAdjust, regressionFingerprint, twoProportionZ } from '../../../src/domain/regression';
+import {
+  benjaminiHochbergAdjust,
+  detectRegressions,
+  erfc,
+  holmAdjust,
+  regressionFingerprint,
+  twoProportionZ,
+} from '../../../src/domain/regression';
 
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'regressions');
 const cache = new Map<string, StackTree>();
@@ -40,7 +47,11 @@ describe('detectRegressions on real pairs (test/fixtures/regressions)', () => {
   });
 
   it('without Go-specific help: no artifact filter still reports the regression first', () => {
-    const report = detectRegressions({ tree: tree('v1-a') }, { tree: tree('v2-quadratic') }, { ignoreFunction: () => false });
+    const report = detectRegressions(
+      { tree: tree('v1-a') },
+      { tree: tree('v2-quadratic') },
+      { ignoreFunction: () => false },
+    );
     expect(report.findings[0]?.function).toBe('main.dedupeTags');
   });
 
@@ -53,27 +64,43 @@ describe('detectRegressions on real pairs (test/fixtures/regressions)', () => {
   });
 
   it('per request: the same per-request work reports nothing, a slower function per request is reported', () => {
-    expect(detectRegressions({ tree: tree('v1-a'), requests: 500_000 }, { tree: tree('v1-2x'), requests: 1_000_000 }).findings).toEqual([]);
-    const r = detectRegressions({ tree: tree('v1-a'), requests: 500_000 }, { tree: tree('v2-regex'), requests: 500_000 });
+    expect(
+      detectRegressions({ tree: tree('v1-a'), requests: 500_000 }, { tree: tree('v1-2x'), requests: 1_000_000 })
+        .findings,
+    ).toEqual([]);
+    const r = detectRegressions(
+      { tree: tree('v1-a'), requests: 500_000 },
+      { tree: tree('v2-regex'), requests: 500_000 },
+    );
     expect(r.findings[0]?.function).toBe('main.validateEmail');
   });
 
   it('a price turns the delta into money a year and the impact threshold filters on it', () => {
     // 0.05 $ per core-hour = 50_000 micro-dollars per 3.6e12 ns; the profile stands for a 1 h window.
-    const price = { microsPerValue: { numerator: 50_000n, denominator: 3_600_000_000_000n }, windowNanoseconds: 3_600_000_000_000n };
+    const price = {
+      microsPerValue: { numerator: 50_000n, denominator: 3_600_000_000_000n },
+      windowNanoseconds: 3_600_000_000_000n,
+    };
     const found = detectRegressions({ tree: tree('v1-a') }, { tree: tree('v2-regex') }, { price }).findings[0]!;
     expect(found.impactPerYearMicros).toBe((found.valueDelta * 50_000n * 8760n) / 3_600_000_000_000n);
-    const none = detectRegressions({ tree: tree('v1-a') }, { tree: tree('v2-regex') }, { price, minImpactPerYearMicros: found.impactPerYearMicros! + 1n });
+    const none = detectRegressions(
+      { tree: tree('v1-a') },
+      { tree: tree('v2-regex') },
+      { price, minImpactPerYearMicros: found.impactPerYearMicros! + 1n },
+    );
     expect(none.findings).toEqual([]);
   });
 
   it('two values of the version label compare like two windows (samples outside pprof.Do carry no version)', () => {
-    const split = (name: string) => buildProfileTrees(readFileSync(path.join(DIR, `${name}.pb.gz`)), { splitLabel: 'version' })!;
+    const split = (name: string) =>
+      buildProfileTrees(readFileSync(path.join(DIR, `${name}.pb.gz`)), { splitLabel: 'version' })!;
     const v1 = split('v1-a').byLabel.get('v1')!;
     const v2 = split('v2-regex');
     expect([...v2.byLabel.keys()]).toEqual(['v2']);
     expect(v2.byLabel.get('v2')!.value).toBeLessThan(v2.tree.value);
-    expect(detectRegressions({ tree: v1 }, { tree: v2.byLabel.get('v2')! }).findings.map((f) => f.function)).toEqual(['main.validateEmail']);
+    expect(detectRegressions({ tree: v1 }, { tree: v2.byLabel.get('v2')! }).findings.map((f) => f.function)).toEqual([
+      'main.validateEmail',
+    ]);
   });
 });
 
@@ -97,9 +124,15 @@ describe('statistics', () => {
   });
 
   it('the fingerprint is stable and separates its parts', () => {
-    expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).toBe(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum'));
-    expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).not.toBe(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'flat'));
-    expect(regressionFingerprint('a', 'b\u0000c', 'x', 'cum')).not.toBe(regressionFingerprint('a\u0000b', 'c', 'x', 'cum'));
+    expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).toBe(
+      regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum'),
+    );
+    expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).not.toBe(
+      regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'flat'),
+    );
+    expect(regressionFingerprint('a', 'b\u0000c', 'x', 'cum')).not.toBe(
+      regressionFingerprint('a\u0000b', 'c', 'x', 'cum'),
+    );
     expect(regressionFingerprint('checkout', 'main.f', 'cpu/nanoseconds', 'cum')).toMatch(/^[0-9a-f]{32}$/);
   });
 });
@@ -128,14 +161,22 @@ describe('precision and recall over every pair of the fixtures', () => {
         if (found[0]?.function === fn) firsts++;
         truePositives += found.filter((f) => f.function === fn).length;
         falsePositives += found.filter((f) => f.function !== fn).length;
-        if (!current.startsWith('v2-small')) expect(found.map((f) => f.function), `${base} vs ${current}`).toEqual([fn]);
+        if (!current.startsWith('v2-small'))
+          expect(
+            found.map((f) => f.function),
+            `${base} vs ${current}`,
+          ).toEqual([fn]);
       }
     }
     let nullFindings = 0;
-    for (const a of nulls) for (const b of nulls) if (a !== b) nullFindings += detectRegressions({ tree: tree(a) }, { tree: tree(b) }).findings.length;
+    for (const a of nulls)
+      for (const b of nulls)
+        if (a !== b) nullFindings += detectRegressions({ tree: tree(a) }, { tree: tree(b) }).findings.length;
     falsePositives += nullFindings;
     const pairs = baselines.length * Object.keys(regressed).length;
-    console.log(`regression pairs ${pairs}: detected ${detected}, first ${firsts}; findings true ${truePositives}, false ${falsePositives} (null pairs ${nulls.length * (nulls.length - 1)}: ${nullFindings} findings)`);
+    console.log(
+      `regression pairs ${pairs}: detected ${detected}, first ${firsts}; findings true ${truePositives}, false ${falsePositives} (null pairs ${nulls.length * (nulls.length - 1)}: ${nullFindings} findings)`,
+    );
     expect(nullFindings).toBe(0);
     expect(falsePositives).toBe(0);
     expect(detected).toBeGreaterThanOrEqual(12);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { escapeBody, escapeTitle, fingerprintMarker, formatMoney, lifecycleAction, resolveRoute, ticketContent, type TicketFinding } from '../../../src/domain/regression';
+import {
+  escapeBody,
+  escapeTitle,
+  fingerprintMarker,
+  formatMoney,
+  lifecycleAction,
+  resolveRoute,
+  ticketContent,
+  type TicketFinding,
+} from '../../../src/domain/regression';
 
 const finding: TicketFinding = Object.freeze({
   fingerprint: '0f0086620f179f1de8dde7d0edf17934',
@@ -25,7 +34,8 @@ const finding: TicketFinding = Object.freeze({
 describe('ticket content', () => {
   it('escapes whatever the profile contains: no markup, mention, link or line break survives in the body', () => {
     const { body, title } = ticketContent('opened', finding, { currency: 'USD', marker: 'html-comment' });
-    for (const raw of ['<script>', '*bold*', '_x_', '[link]', '(http://evil)', '@user', '|']) expect(body).not.toContain(raw);
+    for (const raw of ['<script>', '*bold*', '_x_', '[link]', '(http://evil)', '@user', '|'])
+      expect(body).not.toContain(raw);
     // An issue reference is `#1` not inside a character reference (`&#1...;`).
     expect(body).not.toMatch(/(^|[^&])#\d/m);
     expect(body).toContain('main&#46;&#40;&#42;T&#41;&#46;&#60;script&#62;alert&#40;1&#41;');
@@ -37,7 +47,11 @@ describe('ticket content', () => {
     expect(body).toContain('Extra CPU: 1.10 CPU-seconds');
     expect(body).toContain('versions v1 → v2');
     expect(body.endsWith(`<!-- ${fingerprintMarker(finding.fingerprint)} -->`)).toBe(true);
-    expect(ticketContent('opened', finding, { currency: 'USD', marker: 'last-line' }).body.endsWith(`\nflamebill-fingerprint:${finding.fingerprint}`)).toBe(true);
+    expect(
+      ticketContent('opened', finding, { currency: 'USD', marker: 'last-line' }).body.endsWith(
+        `\nflamebill-fingerprint:${finding.fingerprint}`,
+      ),
+    ).toBe(true);
   });
 
   it('escapes control characters and bounds the title', () => {
@@ -74,15 +88,31 @@ describe('lifecycle: one fingerprint, one ticket', () => {
 
 describe('routing', () => {
   const fallback = { tracker: 'redmine', project: 'platform' } as const;
-  it('takes the Component\'s annotation, then the owner group\'s and its parents\', then the default', () => {
-    expect(resolveRoute({ annotations: { 'redmine/project': 'payments', 'flamebill.io/service-names': 'x' } }, [], fallback)).toMatchObject({ tracker: 'redmine', project: 'payments', from: 'component' });
-    expect(resolveRoute({ annotations: { 'github.com/project-slug': 'acme/checkout', 'jira/project-key': 'PAY' } }, [], fallback)).toMatchObject({ tracker: 'github', project: 'acme/checkout' });
+  it("takes the Component's annotation, then the owner group's and its parents', then the default", () => {
+    expect(
+      resolveRoute({ annotations: { 'redmine/project': 'payments', 'flamebill.io/service-names': 'x' } }, [], fallback),
+    ).toMatchObject({ tracker: 'redmine', project: 'payments', from: 'component' });
+    expect(
+      resolveRoute(
+        { annotations: { 'github.com/project-slug': 'acme/checkout', 'jira/project-key': 'PAY' } },
+        [],
+        fallback,
+      ),
+    ).toMatchObject({ tracker: 'github', project: 'acme/checkout' });
     const groups: Array<{ key: string; annotations: Record<string, string> }> = [
       { key: 'group:default/payments', annotations: {} },
       { key: 'group:default/commerce', annotations: { 'gitlab.com/project-slug': 'acme/commerce' } },
     ];
-    expect(resolveRoute({ annotations: {} }, groups, fallback)).toMatchObject({ tracker: 'gitlab', project: 'acme/commerce', from: 'group:group:default/commerce' });
-    expect(resolveRoute(null, [], fallback)).toMatchObject({ tracker: 'redmine', project: 'platform', from: 'default' });
+    expect(resolveRoute({ annotations: {} }, groups, fallback)).toMatchObject({
+      tracker: 'gitlab',
+      project: 'acme/commerce',
+      from: 'group:group:default/commerce',
+    });
+    expect(resolveRoute(null, [], fallback)).toMatchObject({
+      tracker: 'redmine',
+      project: 'platform',
+      from: 'default',
+    });
     expect(resolveRoute({ annotations: { 'redmine/project': '  ' } }, [], undefined)).toBeNull();
   });
 });

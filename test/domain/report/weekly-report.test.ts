@@ -1,9 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildTeamReport, isoWeekOf, lastCompleteWeek, parseIsoWeek, perYear, weeksEndingWith, type ReportRow } from '../../../src/domain/report';
+import {
+  buildTeamReport,
+  isoWeekOf,
+  lastCompleteWeek,
+  parseIsoWeek,
+  perYear,
+  weeksEndingWith,
+  type ReportRow,
+} from '../../../src/domain/report';
 
-const row = (key: string, cost: bigint, previous: bigint): ReportRow => ({ key, cost, previous, change: { amount: cost - previous, percent: null } });
+const row = (key: string, cost: bigint, previous: bigint): ReportRow => ({
+  key,
+  cost,
+  previous,
+  change: { amount: cost - previous, percent: null },
+});
 
 describe('ISO weeks', () => {
   it.each([
@@ -12,11 +25,16 @@ describe('ISO weeks', () => {
     ['2026-W53', '2026-12-28', '2027-01-04'],
     ['2020-W53', '2020-12-28', '2021-01-04'],
   ])('%s runs from %s to %s (UTC)', (label, from, to) => {
-    expect(parseIsoWeek(label)).toEqual({ label, fromMs: Date.parse(`${from}T00:00:00Z`), toMs: Date.parse(`${to}T00:00:00Z`) });
+    expect(parseIsoWeek(label)).toEqual({
+      label,
+      fromMs: Date.parse(`${from}T00:00:00Z`),
+      toMs: Date.parse(`${to}T00:00:00Z`),
+    });
   });
 
   it('refuses what is not a week of that year', () => {
-    for (const bad of ['2025-W53', '2026-W00', '2026-W54', '2026-49', 'W49', '2026-W4']) expect(parseIsoWeek(bad), bad).toBeNull();
+    for (const bad of ['2025-W53', '2026-W00', '2026-W54', '2026-49', 'W49', '2026-W4'])
+      expect(parseIsoWeek(bad), bad).toBeNull();
   });
 
   it('the last complete week, and 12 weeks ending with it', () => {
@@ -24,7 +42,20 @@ describe('ISO weeks', () => {
     expect(lastCompleteWeek(now).label).toBe('2026-W48');
     expect(isoWeekOf(now).label).toBe('2026-W49');
     const weeks = weeksEndingWith(parseIsoWeek('2026-W02')!, 12);
-    expect(weeks.map((w) => w.label)).toEqual(['2025-W43', '2025-W44', '2025-W45', '2025-W46', '2025-W47', '2025-W48', '2025-W49', '2025-W50', '2025-W51', '2025-W52', '2026-W01', '2026-W02']);
+    expect(weeks.map((w) => w.label)).toEqual([
+      '2025-W43',
+      '2025-W44',
+      '2025-W45',
+      '2025-W46',
+      '2025-W47',
+      '2025-W48',
+      '2025-W49',
+      '2025-W50',
+      '2025-W51',
+      '2025-W52',
+      '2026-W01',
+      '2026-W02',
+    ]);
   });
 });
 
@@ -63,7 +94,10 @@ describe('the team report view', () => {
 describe('report templates', () => {
   it('never print a value unescaped (no triple-stash or {{& }} in reports/)', () => {
     const dir = path.resolve(__dirname, '../../../reports');
-    const files = [...readdirSync(dir).map((f) => path.join(dir, f)), ...readdirSync(path.join(dir, 'partials')).map((f) => path.join(dir, 'partials', f))].filter((f) => f.endsWith('.hbs'));
+    const files = [
+      ...readdirSync(dir).map((f) => path.join(dir, f)),
+      ...readdirSync(path.join(dir, 'partials')).map((f) => path.join(dir, 'partials', f)),
+    ].filter((f) => f.endsWith('.hbs'));
     expect(files.length).toBeGreaterThan(5);
     for (const file of files) expect(readFileSync(file, 'utf8'), file).not.toMatch(/\{\{\{|\{\{&/);
   });

@@ -35,8 +35,12 @@ function search() {
 
 let sink = 0;
 const work = setInterval(() => {
-  Pyroscope.wrapWithLabels({ endpoint: '/checkout' }, () => { sink += checkout(); });
-  Pyroscope.wrapWithLabels({ endpoint: '/search' }, () => { sink += search(); });
+  Pyroscope.wrapWithLabels({ endpoint: '/checkout' }, () => {
+    sink += checkout();
+  });
+  Pyroscope.wrapWithLabels({ endpoint: '/search' }, () => {
+    sink += search();
+  });
 }, 5);
 
 setTimeout(async () => {

@@ -29,16 +29,26 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const upstream = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (up) => {
-        const answer: Buffer[] = [];
-        up.on('data', (c: Buffer) => answer.push(c));
-        up.on('end', () => {
-          const response = Buffer.concat(answer);
-          pushes.push({ url: req.url ?? '', headers: req.headers, body, status: up.statusCode ?? 0, response: response.toString('utf8') });
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          res.end(response);
-        });
-      });
+      const upstream = http.request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: req.headers },
+        (up) => {
+          const answer: Buffer[] = [];
+          up.on('data', (c: Buffer) => answer.push(c));
+          up.on('end', () => {
+            const response = Buffer.concat(answer);
+            pushes.push({
+              url: req.url ?? '',
+              headers: req.headers,
+              body,
+              status: up.statusCode ?? 0,
+              response: response.toString('utf8'),
+            });
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.end(response);
+          });
+        },
+      );
       upstream.on('error', (err) => {
         res.writeHead(502);
         res.end(String(err));

@@ -28,20 +28,33 @@ export interface GoCpuProfiler {
   refused: number;
 }
 
-export async function startGoPprofServer(options: GoPprofServerOptions, profiler: GoCpuProfiler = { otherProfiler: false, capturing: false, refused: 0 }): Promise<LoopbackServer> {
+export async function startGoPprofServer(
+  options: GoPprofServerOptions,
+  profiler: GoCpuProfiler = { otherProfiler: false, capturing: false, refused: 0 },
+): Promise<LoopbackServer> {
   return LoopbackServer.start((request, response) => handle(options, profiler, request, response));
 }
 
-async function handle(options: GoPprofServerOptions, profiler: GoCpuProfiler, request: RecordedRequest, response: ServerResponse): Promise<void> {
+async function handle(
+  options: GoPprofServerOptions,
+  profiler: GoCpuProfiler,
+  request: RecordedRequest,
+  response: ServerResponse,
+): Promise<void> {
   if (request.path !== '/debug/pprof/profile') {
     const known = request.path.startsWith('/debug/pprof/');
     response
-      .writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', ...(known ? { 'x-go-pprof': '1' } : {}) })
+      .writeHead(404, {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        ...(known ? { 'x-go-pprof': '1' } : {}),
+      })
       .end(known ? 'Unknown profile\n' : '404 page not found\n');
     return;
   }
   const parsed = Number.parseInt(request.query.get('seconds') ?? '', 10);
-  const seconds = Number.isFinite(parsed) && parsed > 0 && /^\d+$/.test(request.query.get('seconds') ?? '') ? parsed : 30;
+  const seconds =
+    Number.isFinite(parsed) && parsed > 0 && /^\d+$/.test(request.query.get('seconds') ?? '') ? parsed : 30;
   response.setHeader('x-content-type-options', 'nosniff');
   response.setHeader('content-type', 'application/octet-stream');
   response.setHeader('content-disposition', 'attachment; filename="profile"');

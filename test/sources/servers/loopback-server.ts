@@ -14,7 +14,12 @@ export interface RecordedRequest {
 
 /** A canned misbehaviour for the next request, applied before the protocol handler sees it. */
 export type Fault =
-  | { readonly kind: 'status'; readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly body: string;
+      readonly headers?: Record<string, string>;
+    }
   /** Accept the request and never answer (a hung upstream). */
   | { readonly kind: 'hang' }
   /** Drop the connection without an answer. */
@@ -56,7 +61,9 @@ export class LoopbackServer {
         const fault = instance!.faults.shift();
         if (fault !== undefined) return applyFault(fault, response);
         Promise.resolve(handler(request, response)).catch((error: unknown) => {
-          response.writeHead(599, { 'content-type': 'text/plain' }).end(`test server handler crashed: ${String(error)}`);
+          response
+            .writeHead(599, { 'content-type': 'text/plain' })
+            .end(`test server handler crashed: ${String(error)}`);
         });
       });
     });

@@ -53,7 +53,8 @@ export async function startParcaServer(options: ParcaServerOptions): Promise<Loo
 const GRPC_SEND_LIMIT = 64 * 1024 * 1024;
 
 function handle(options: ParcaServerOptions, request: RecordedRequest, response: ServerResponse): void {
-  if (String(request.headers['content-type'] ?? '').startsWith('application/grpc')) return grpcWeb(options, request, response);
+  if (String(request.headers['content-type'] ?? '').startsWith('application/grpc'))
+    return grpcWeb(options, request, response);
   const known = request.path === '/api/profiles/query' || VALUES_ROUTE.test(request.path);
   if (!known) return gatewayError(response, 404, 5, 'Not Found');
   if (request.method !== 'GET') return gatewayError(response, 405, 12, 'Method Not Allowed');
@@ -64,7 +65,12 @@ function handle(options: ParcaServerOptions, request: RecordedRequest, response:
   return values(options, request, decodeURIComponent(VALUES_ROUTE.exec(request.path)![1]!), response);
 }
 
-function values(options: ParcaServerOptions, request: RecordedRequest, labelName: string, response: ServerResponse): void {
+function values(
+  options: ParcaServerOptions,
+  request: RecordedRequest,
+  labelName: string,
+  response: ServerResponse,
+): void {
   const start = timestampParam(request.query, 'start');
   const end = timestampParam(request.query, 'end');
   if (start === undefined || end === undefined) {
@@ -73,7 +79,8 @@ function values(options: ParcaServerOptions, request: RecordedRequest, labelName
   const found = new Set<string>();
   for (const profile of options.profiles) {
     const value = profile.labels[labelName];
-    if (value !== undefined && (start === null || profile.timeMs >= start) && (end === null || profile.timeMs <= end)) found.add(value);
+    if (value !== undefined && (start === null || profile.timeMs >= start) && (end === null || profile.timeMs <= end))
+      found.add(value);
   }
   json(response, 200, { labelValues: [...found].sort(), warnings: [] });
 }
@@ -82,7 +89,10 @@ function query(options: ParcaServerOptions, request: RecordedRequest, response: 
   const params = request.query;
   for (const [name, allowed] of [
     ['mode', ['MODE_SINGLE_UNSPECIFIED', 'MODE_DIFF', 'MODE_MERGE']],
-    ['reportType', ['REPORT_TYPE_FLAMEGRAPH_UNSPECIFIED', 'REPORT_TYPE_PPROF', 'REPORT_TYPE_TOP', 'REPORT_TYPE_CALLGRAPH']],
+    [
+      'reportType',
+      ['REPORT_TYPE_FLAMEGRAPH_UNSPECIFIED', 'REPORT_TYPE_PPROF', 'REPORT_TYPE_TOP', 'REPORT_TYPE_CALLGRAPH'],
+    ],
   ] as const) {
     const value = params.get(name);
     if (value !== null && !(allowed as readonly string[]).includes(value)) {
@@ -101,13 +111,18 @@ function query(options: ParcaServerOptions, request: RecordedRequest, response: 
   const selector = parsed ? parseSelector(parsed[2]!) : null;
   if (!parsed || selector === null) return gatewayError(response, 400, 3, 'failed to parse query');
   const found = options.profiles.filter(
-    (profile) => profile.profileType === parsed[1] && matches(profile.labels, selector) && profile.timeMs >= start && profile.timeMs <= end,
+    (profile) =>
+      profile.profileType === parsed[1] &&
+      matches(profile.labels, selector) &&
+      profile.timeMs >= start &&
+      profile.timeMs <= end,
   );
   if (found.length > 1) return gatewayError(response, 500, 13, 'test server cannot merge several profiles');
   const pprof = found[0]?.pprofGzip ?? emptyMergedPprof(parsed[1]!);
   const limit = options.gatewayRecvLimitBytes ?? 4 * 1024 * 1024;
   // The gateway receives the QueryResponse message (the pprof bytes plus a few bytes of framing) from the gRPC server.
-  if (pprof.length + 16 > limit) return gatewayError(response, 429, 8, `grpc: received message larger than max (${pprof.length + 16} vs. ${limit})`);
+  if (pprof.length + 16 > limit)
+    return gatewayError(response, 429, 8, `grpc: received message larger than max (${pprof.length + 16} vs. ${limit})`);
   json(response, 200, { pprof: Buffer.from(pprof).toString('base64'), total: '0', filtered: '0' });
 }
 
@@ -134,9 +149,11 @@ function grpcWeb(options: ParcaServerOptions, request: RecordedRequest, response
   const method = /^\/parca\.query\.v1alpha1\.QueryService\/(Values|Query)$/.exec(request.path)?.[1];
   if (request.method !== 'POST') return grpcStatus(response, 12, `malformed method name: ${request.path}`);
   if (method === undefined) return grpcStatus(response, 12, `unknown service or method ${request.path}`);
-  if (options.authorization !== undefined && request.headers.authorization !== options.authorization) return grpcStatus(response, 16, 'unauthenticated');
+  if (options.authorization !== undefined && request.headers.authorization !== options.authorization)
+    return grpcStatus(response, 16, 'unauthenticated');
   const body = request.body;
-  if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) return grpcStatus(response, 13, 'grpc: malformed gRPC-web frame');
+  if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5)
+    return grpcStatus(response, 13, 'grpc: malformed gRPC-web frame');
   const message = body.subarray(5);
   try {
     if (method === 'Values') return grpcValues(options, message, response);
@@ -164,7 +181,8 @@ function grpcValues(options: ParcaServerOptions, message: Uint8Array, response: 
   for (const profile of options.profiles) {
     const value = profile.labels[labelName];
     const ns = BigInt(profile.timeMs) * 1_000_000n;
-    if (value === undefined || (profileType !== undefined && profileType !== '' && profile.profileType !== profileType)) continue;
+    if (value === undefined || (profileType !== undefined && profileType !== '' && profile.profileType !== profileType))
+      continue;
     // Unset bounds (Unix 0) mean no time filter at all, as in the querier.
     if (start && end && start.ns !== 0n && end.ns !== 0n && !(ns > start.ns && ns < end.ns)) continue;
     found.add(value);
@@ -196,19 +214,27 @@ function grpcQuery(options: ParcaServerOptions, message: Uint8Array, response: S
       merge = m;
     } else r.skip(wireType, field);
   }
-  if (mode !== 2 || reportType !== 1 || !merge) return grpcStatus(response, 12, 'test server: only merge queries with pprof reports');
+  if (mode !== 2 || reportType !== 1 || !merge)
+    return grpcStatus(response, 12, 'test server: only merge queries with pprof reports');
   const parsed = /^([^{]+)(\{.*\})$/s.exec(merge.query);
   const selector = parsed ? parseSelector(parsed[2]!) : null;
   if (!parsed || selector === null) return grpcStatus(response, 3, 'failed to parse query');
   const startMs = merge.start ? Number(merge.start.ns / 1_000_000n) : 0;
   const endMs = merge.end ? Number(merge.end.ns / 1_000_000n) : 0;
-  const found = options.profiles.filter((p) => p.profileType === parsed[1] && matches(p.labels, selector) && p.timeMs >= startMs && p.timeMs <= endMs);
+  const found = options.profiles.filter(
+    (p) => p.profileType === parsed[1] && matches(p.labels, selector) && p.timeMs >= startMs && p.timeMs <= endMs,
+  );
   if (found.length > 1) return grpcStatus(response, 13, 'test server cannot merge several profiles');
   const pprof = found[0]?.pprofGzip ?? emptyMergedPprof(parsed[1]!);
   const w = new BinaryWriter();
   w.tag(6, WireType.LengthDelimited).bytes(pprof);
   const answer = w.finish();
-  if (answer.length > GRPC_SEND_LIMIT) return grpcStatus(response, 8, `grpc: trying to send message larger than max (${answer.length} vs. ${GRPC_SEND_LIMIT})`);
+  if (answer.length > GRPC_SEND_LIMIT)
+    return grpcStatus(
+      response,
+      8,
+      `grpc: trying to send message larger than max (${answer.length} vs. ${GRPC_SEND_LIMIT})`,
+    );
   grpcAnswer(response, answer);
 }
 
@@ -234,7 +260,9 @@ function frame(flag: number, payload: Uint8Array): Buffer {
 
 function grpcAnswer(response: ServerResponse, message: Uint8Array): void {
   const trailer = Buffer.from('grpc-status:0\r\ngrpc-message:\r\n');
-  response.writeHead(200, { 'content-type': 'application/grpc-web+proto' }).end(Buffer.concat([frame(0, message), frame(0x80, trailer)]));
+  response
+    .writeHead(200, { 'content-type': 'application/grpc-web+proto' })
+    .end(Buffer.concat([frame(0, message), frame(0x80, trailer)]));
 }
 
 function grpcStatus(response: ServerResponse, code: number, message: string): void {

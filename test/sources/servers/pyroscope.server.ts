@@ -85,7 +85,10 @@ function handle(options: PyroscopeServerOptions, request: RecordedRequest, respo
     response.writeHead(415, { 'accept-post': 'application/json, application/proto' }).end();
     return;
   }
-  if (request.headers['connect-protocol-version'] !== undefined && request.headers['connect-protocol-version'] !== '1') {
+  if (
+    request.headers['connect-protocol-version'] !== undefined &&
+    request.headers['connect-protocol-version'] !== '1'
+  ) {
     connectError(response, 'invalid_argument', `connect-protocol-version must be "1"`);
     return;
   }
@@ -94,8 +97,14 @@ function handle(options: PyroscopeServerOptions, request: RecordedRequest, respo
   else selectMergeProfile(options, request, codec, response);
 }
 
-function profileTypes(options: PyroscopeServerOptions, request: RecordedRequest, codec: string, response: ServerResponse): void {
-  if (codec !== 'application/json') return connectError(response, 'unimplemented', 'test server: ProfileTypes only in JSON');
+function profileTypes(
+  options: PyroscopeServerOptions,
+  request: RecordedRequest,
+  codec: string,
+  response: ServerResponse,
+): void {
+  if (codec !== 'application/json')
+    return connectError(response, 'unimplemented', 'test server: ProfileTypes only in JSON');
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(request.body.toString('utf8')) as Record<string, unknown>;
@@ -103,10 +112,12 @@ function profileTypes(options: PyroscopeServerOptions, request: RecordedRequest,
     return connectError(response, 'invalid_argument', `unmarshal message: ${String(error)}`);
   }
   const unknown = Object.keys(body).filter((key) => !['start', 'end'].includes(key));
-  if (unknown.length > 0) return connectError(response, 'invalid_argument', `unmarshal message: unknown field "${unknown[0]}"`);
+  if (unknown.length > 0)
+    return connectError(response, 'invalid_argument', `unmarshal message: unknown field "${unknown[0]}"`);
   const start = int64Json(body.start);
   const end = int64Json(body.end);
-  if (start === null || end === null) return connectError(response, 'invalid_argument', 'unmarshal message: start and end must be int64');
+  if (start === null || end === null)
+    return connectError(response, 'invalid_argument', 'unmarshal message: start and end must be int64');
   const range = validateRange(options, start, end);
   if ('error' in range) return connectError(response, 'invalid_argument', range.error);
   if (range.empty) return send(request, response, 'application/json', Buffer.from('{}'));
@@ -115,11 +126,22 @@ function profileTypes(options: PyroscopeServerOptions, request: RecordedRequest,
     const [name, sampleType, sampleUnit, periodType, periodUnit] = ID.split(':');
     return { ID, name, sampleType, sampleUnit, periodType, periodUnit };
   });
-  send(request, response, 'application/json', Buffer.from(JSON.stringify(types.length === 0 ? {} : { profileTypes: types })));
+  send(
+    request,
+    response,
+    'application/json',
+    Buffer.from(JSON.stringify(types.length === 0 ? {} : { profileTypes: types })),
+  );
 }
 
-function labelValues(options: PyroscopeServerOptions, request: RecordedRequest, codec: string, response: ServerResponse): void {
-  if (codec !== 'application/json') return connectError(response, 'unimplemented', 'test server: LabelValues only in JSON');
+function labelValues(
+  options: PyroscopeServerOptions,
+  request: RecordedRequest,
+  codec: string,
+  response: ServerResponse,
+): void {
+  if (codec !== 'application/json')
+    return connectError(response, 'unimplemented', 'test server: LabelValues only in JSON');
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(request.body.toString('utf8')) as Record<string, unknown>;
@@ -127,7 +149,8 @@ function labelValues(options: PyroscopeServerOptions, request: RecordedRequest, 
     return connectError(response, 'invalid_argument', `unmarshal message: ${String(error)}`);
   }
   const unknown = Object.keys(body).filter((key) => !['name', 'matchers', 'start', 'end'].includes(key));
-  if (unknown.length > 0) return connectError(response, 'invalid_argument', `unmarshal message: unknown field "${unknown[0]}"`);
+  if (unknown.length > 0)
+    return connectError(response, 'invalid_argument', `unmarshal message: unknown field "${unknown[0]}"`);
   const start = int64Json(body.start);
   const end = int64Json(body.end);
   if (typeof body.name !== 'string' || start === null || end === null) {
@@ -136,7 +159,8 @@ function labelValues(options: PyroscopeServerOptions, request: RecordedRequest, 
   const range = validateRange(options, start, end);
   if ('error' in range) return connectError(response, 'invalid_argument', range.error);
   const selectors = ((body.matchers ?? []) as string[]).map(parseSelector);
-  if (selectors.some((selector) => selector === null)) return connectError(response, 'invalid_argument', 'parse error in matchers');
+  if (selectors.some((selector) => selector === null))
+    return connectError(response, 'invalid_argument', 'parse error in matchers');
   const names = new Set<string>();
   for (const profile of range.empty ? [] : inRange(options, range.start, range.end)) {
     const labels: Record<string, string> = { ...profile.labels, __profile_type__: profile.profileTypeId };
@@ -148,7 +172,12 @@ function labelValues(options: PyroscopeServerOptions, request: RecordedRequest, 
   send(request, response, 'application/json', Buffer.from(JSON.stringify(answer)));
 }
 
-function selectMergeProfile(options: PyroscopeServerOptions, request: RecordedRequest, codec: string, response: ServerResponse): void {
+function selectMergeProfile(
+  options: PyroscopeServerOptions,
+  request: RecordedRequest,
+  codec: string,
+  response: ServerResponse,
+): void {
   if (codec === 'application/json') {
     // A real server answers a JSON request with the profile as JSON, which is not pprof.
     send(request, response, 'application/json', Buffer.from('{"sampleType":[],"stringTable":[""]}'));
@@ -226,7 +255,11 @@ function inRange(options: PyroscopeServerOptions, start: bigint, end: bigint): S
  * Pyroscope's `ValidateRangeRequest` (pkg/validation/validate.go): the lookback first (a range wholly before it is
  * empty, one starting before it is clipped), then `max_query_length` on what is left.
  */
-function validateRange(options: PyroscopeServerOptions, start: bigint, end: bigint): { error: string } | { empty: boolean; start: bigint; end: bigint } {
+function validateRange(
+  options: PyroscopeServerOptions,
+  start: bigint,
+  end: bigint,
+): { error: string } | { empty: boolean; start: bigint; end: bigint } {
   if (end < start) return { error: `invalid query, through < from (${end} < ${start})` };
   const lookback = BigInt(options.maxQueryLookbackMs ?? 7 * DAY_MS);
   if (lookback > 0n) {
@@ -236,7 +269,9 @@ function validateRange(options: PyroscopeServerOptions, start: bigint, end: bigi
   }
   const max = BigInt(options.maxQueryLengthMs ?? DAY_MS);
   if (end - start <= max) return { empty: false, start, end };
-  return { error: `the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: ${goDuration(max)})` };
+  return {
+    error: `the query time range exceeds the limit (query length: ${goDuration(end - start)}, limit: ${goDuration(max)})`,
+  };
 }
 
 /** protobuf JSON int64: a number or a decimal string. */
@@ -259,7 +294,9 @@ const CONNECT_STATUS: Record<string, number> = {
 
 /** A Connect unary error: JSON body, HTTP status from the code. */
 export function connectError(response: ServerResponse, code: string, message: string): void {
-  response.writeHead(CONNECT_STATUS[code] ?? 500, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message }));
+  response
+    .writeHead(CONNECT_STATUS[code] ?? 500, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ code, message }));
 }
 
 function send(request: RecordedRequest, response: ServerResponse, contentType: string, body: Buffer): void {

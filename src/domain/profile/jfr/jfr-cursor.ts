@@ -168,7 +168,8 @@ export class JfrCursor {
     const v = this.long();
     if (typeof v === 'number') return v;
     const signed = BigInt.asIntN(64, v);
-    if (signed < BigInt(Number.MIN_SAFE_INTEGER) || signed > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} within ±2^53, found ${signed}`, at);
+    if (signed < BigInt(Number.MIN_SAFE_INTEGER) || signed > BigInt(Number.MAX_SAFE_INTEGER))
+      this.fail(`${what} within ±2^53, found ${signed}`, at);
     return Number(signed);
   }
 

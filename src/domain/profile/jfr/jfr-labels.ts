@@ -22,7 +22,8 @@ export function decodeJfrLabels(bytes: Uint8Array): JfrLabels {
   try {
     return decode(bytes);
   } catch (err: unknown) {
-    if (err instanceof ProfileDecodeError) throw new ProfileDecodeError('jfr', `labels part: ${err.detail}`, { offset: err.offset ?? undefined });
+    if (err instanceof ProfileDecodeError)
+      throw new ProfileDecodeError('jfr', `labels part: ${err.detail}`, { offset: err.offset ?? undefined });
     throw err;
   }
 }

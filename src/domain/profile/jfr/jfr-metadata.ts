@@ -96,7 +96,8 @@ export function readMetadata(c: JfrCursor): JfrMetadata {
   // Resolved once here rather than looked up per value: skipping fields is most of what reading pools costs.
   for (const cls of byId.values()) for (const f of cls.fields) f.type = byId.get(f.typeId) ?? null;
   for (const cls of byId.values()) {
-    const varints = cls.kind === ValueKind.Object && cls.fields.every((f) => !f.array && (f.constantPool || isVarint(f.type)));
+    const varints =
+      cls.kind === ValueKind.Object && cls.fields.every((f) => !f.array && (f.constantPool || isVarint(f.type)));
     cls.varintFields = varints ? cls.fields.length : -1;
   }
   return { byId, byName };
@@ -110,7 +111,8 @@ function toClass(el: Element, c: JfrCursor, at: number): JfrClass {
   for (const f of el.children) {
     if (f.name !== 'field') continue;
     const typeId = Number(f.attributes.get('class'));
-    if (!Number.isSafeInteger(typeId)) c.fail(`a numeric type for field "${f.attributes.get('name') ?? ''}" of "${name}"`, at);
+    if (!Number.isSafeInteger(typeId))
+      c.fail(`a numeric type for field "${f.attributes.get('name') ?? ''}" of "${name}"`, at);
     fields.push({
       name: f.attributes.get('name') ?? '',
       typeId,
@@ -123,7 +125,9 @@ function toClass(el: Element, c: JfrCursor, at: number): JfrClass {
 }
 
 function isVarint(type: JfrClass | null): boolean {
-  return type !== null && (type.kind === ValueKind.Short || type.kind === ValueKind.Int || type.kind === ValueKind.Long);
+  return (
+    type !== null && (type.kind === ValueKind.Short || type.kind === ValueKind.Int || type.kind === ValueKind.Long)
+  );
 }
 
 function readElement(c: JfrCursor, strings: readonly string[], depth: number): Element {

@@ -167,7 +167,8 @@ class ChunkReader {
     const start = this.start;
     c.pos = start;
     c.end = c.buf.length;
-    if (c.end - start < CHUNK_HEADER_BYTES) c.fail(`a ${CHUNK_HEADER_BYTES}-byte chunk header, found ${c.end - start} bytes`, start);
+    if (c.end - start < CHUNK_HEADER_BYTES)
+      c.fail(`a ${CHUNK_HEADER_BYTES}-byte chunk header, found ${c.end - start} bytes`, start);
     const magic = c.fixed(4);
     if (magic !== CHUNK_MAGIC) c.fail(`a chunk magic "FLR\\0", found 0x${magic.toString(16).padStart(8, '0')}`, start);
     const major = c.buf[start + 4]! * 256 + c.buf[start + 5]!;
@@ -184,8 +185,12 @@ class ChunkReader {
       c.fail(`a chunk size within the data (${c.buf.length - start} bytes left), found ${size}`, start + 8);
     }
     this.end = start + size;
-    for (const [what, offset] of [['constant pool', poolOffset], ['metadata', metaOffset]] as const) {
-      if (offset < CHUNK_HEADER_BYTES || offset >= size) c.fail(`a ${what} offset inside the chunk, found ${offset}`, start);
+    for (const [what, offset] of [
+      ['constant pool', poolOffset],
+      ['metadata', metaOffset],
+    ] as const) {
+      if (offset < CHUNK_HEADER_BYTES || offset >= size)
+        c.fail(`a ${what} offset inside the chunk, found ${offset}`, start);
     }
     // Feature bit 0: integers are LEB128 varints (every JDK since 11 and async-profiler set it).
     c.compressed = (features & 1) === 1;
@@ -197,7 +202,9 @@ class ChunkReader {
     this.meta = readMetadata(c);
     this.types = this.requiredTypes();
     const frame = this.types.stackFrame;
-    this.frameMethodAt = frame.fields.findIndex((f) => f.name === 'method' && f.constantPool && !f.array && f.typeId === this.types.method.id);
+    this.frameMethodAt = frame.fields.findIndex(
+      (f) => f.name === 'method' && f.constantPool && !f.array && f.typeId === this.types.method.id,
+    );
     this.indexPools(start + poolOffset);
     this.readEvents(onEvent);
     this.recording.chunks++;
@@ -328,7 +335,17 @@ class ChunkReader {
       const kind = EVENT_CLASSES[cls.name];
       if (kind) plans.set(cls.id, { kind, cls, slots: this.slotsOf(kind, cls) });
     }
-    const event: JfrEvent = { kind: 'execution', stack: -1, state: null, contextId: 0, spanName: 0, spanId: 0, value: 0, settingName: '', settingValue: '' };
+    const event: JfrEvent = {
+      kind: 'execution',
+      stack: -1,
+      state: null,
+      contextId: 0,
+      spanName: 0,
+      spanId: 0,
+      value: 0,
+      settingName: '',
+      settingValue: '',
+    };
     let pos = this.start + CHUNK_HEADER_BYTES;
     while (pos < this.end) {
       c.pos = pos;
@@ -358,8 +375,14 @@ class ChunkReader {
       else if (f.name === 'contextId' && isLong(f)) slots[i] = Slot.Context;
       else if (f.name === 'spanName' && isLong(f)) slots[i] = Slot.SpanName;
       else if (f.name === 'spanId' && isLong(f)) slots[i] = Slot.SpanId;
-      else if (f.name === VALUE_FIELD[kind] && !f.constantPool && (typeName(f) === 'long' || typeName(f) === 'int')) slots[i] = Slot.Value;
-      else if (kind === 'setting' && !f.constantPool && typeName(f) === 'java.lang.String' && (f.name === 'name' || f.name === 'value')) {
+      else if (f.name === VALUE_FIELD[kind] && !f.constantPool && (typeName(f) === 'long' || typeName(f) === 'int'))
+        slots[i] = Slot.Value;
+      else if (
+        kind === 'setting' &&
+        !f.constantPool &&
+        typeName(f) === 'java.lang.String' &&
+        (f.name === 'name' || f.name === 'value')
+      ) {
         slots[i] = f.name === 'name' ? Slot.SettingName : Slot.SettingValue;
       }
     });
@@ -451,7 +474,12 @@ class ChunkReader {
     const offset = this.pools.get(this.types.method.id)?.get(id);
     let node = -1;
     if (offset !== undefined) {
-      const refs = this.readRefs(offset, this.types.method, ['type', this.types.cls.id], ['name', this.types.symbol.id]);
+      const refs = this.readRefs(
+        offset,
+        this.types.method,
+        ['type', this.types.cls.id],
+        ['name', this.types.symbol.id],
+      );
       const className = refs[0] === null ? null : this.className(refs[0]!);
       if (className !== null) node = this.intern(`${className}.${refs[1] === null ? '' : this.symbol(refs[1]!)}`);
     }
@@ -508,7 +536,8 @@ class ChunkReader {
     pc.end = this.end;
     const out: (JfrId | null)[] = wanted.map(() => null);
     for (const f of cls.fields) {
-      const w = f.constantPool && !f.array ? wanted.findIndex(([name, type]) => name === f.name && type === f.typeId) : -1;
+      const w =
+        f.constantPool && !f.array ? wanted.findIndex(([name, type]) => name === f.name && type === f.typeId) : -1;
       if (w >= 0) out[w] = pc.id();
       else skipField(pc, f, 0);
     }
@@ -520,7 +549,8 @@ class ChunkReader {
     pc.pos = offset;
     pc.end = this.end;
     for (const f of cls.fields) {
-      if (f.name === name && !f.constantPool && !f.array && f.typeId === this.types.string.id) return pc.string(this.lookupString);
+      if (f.name === name && !f.constantPool && !f.array && f.typeId === this.types.string.id)
+        return pc.string(this.lookupString);
       skipField(pc, f, 0);
     }
     return '';

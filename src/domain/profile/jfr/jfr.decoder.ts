@@ -16,13 +16,31 @@ export const DEFAULT_JFR_SAMPLE_RATE = 100;
 const PROFILES: readonly (readonly ValueType[])[] = [
   [{ type: 'cpu', unit: 'nanoseconds' }],
   [{ type: 'wall', unit: 'nanoseconds' }],
-  [{ type: 'alloc_in_new_tlab_objects', unit: 'count' }, { type: 'alloc_in_new_tlab_bytes', unit: 'bytes' }],
-  [{ type: 'alloc_outside_tlab_objects', unit: 'count' }, { type: 'alloc_outside_tlab_bytes', unit: 'bytes' }],
-  [{ type: 'mutex_contentions', unit: 'count' }, { type: 'mutex_delay', unit: 'nanoseconds' }],
-  [{ type: 'block_contentions', unit: 'count' }, { type: 'block_delay', unit: 'nanoseconds' }],
+  [
+    { type: 'alloc_in_new_tlab_objects', unit: 'count' },
+    { type: 'alloc_in_new_tlab_bytes', unit: 'bytes' },
+  ],
+  [
+    { type: 'alloc_outside_tlab_objects', unit: 'count' },
+    { type: 'alloc_outside_tlab_bytes', unit: 'bytes' },
+  ],
+  [
+    { type: 'mutex_contentions', unit: 'count' },
+    { type: 'mutex_delay', unit: 'nanoseconds' },
+  ],
+  [
+    { type: 'block_contentions', unit: 'count' },
+    { type: 'block_delay', unit: 'nanoseconds' },
+  ],
   [{ type: 'live', unit: 'count' }],
-  [{ type: 'alloc_sample_objects', unit: 'count' }, { type: 'alloc_sample_bytes', unit: 'bytes' }],
-  [{ type: 'malloc_objects', unit: 'count' }, { type: 'malloc_bytes', unit: 'bytes' }],
+  [
+    { type: 'alloc_sample_objects', unit: 'count' },
+    { type: 'alloc_sample_bytes', unit: 'bytes' },
+  ],
+  [
+    { type: 'malloc_objects', unit: 'count' },
+    { type: 'malloc_bytes', unit: 'bytes' },
+  ],
   // Not in jfr-parser (Pyroscope drops these events): the JDK's samples of threads in native code, one per event.
   [{ type: 'native_samples', unit: 'count' }],
 ];
@@ -86,7 +104,8 @@ class Samples {
  */
 export function foldJfr(raw: Uint8Array, options: JfrFoldOptions = {}): Fold {
   const sampleRate = options.sampleRate ?? DEFAULT_JFR_SAMPLE_RATE;
-  if (!Number.isSafeInteger(sampleRate) || sampleRate < 1) throw new ProfileDecodeError('jfr', `sample rate must be a positive integer, got ${sampleRate}`);
+  if (!Number.isSafeInteger(sampleRate) || sampleRate < 1)
+    throw new ProfileDecodeError('jfr', `sample rate must be a positive integer, got ${sampleRate}`);
   const period = Math.trunc(1e9 / sampleRate);
   const samples = new Samples();
   let jfrEvent = '';

@@ -16,7 +16,10 @@ const RULES: readonly (readonly [RegExp, string])[] = [
     'libamazonCorrettoCryptoProvider_.so',
   ],
   // libasyncProfiler-linux-arm64-17b9a1d8156277a98ccc871afa9a8f69215f92.so
-  [/^(\.?\/tmp\/)?(libasyncProfiler)-(linux-arm64|linux-musl-x64|linux-x64|macos)-(17b9a1d8156277a98ccc871afa9a8f69215f92)(\.so)( \(deleted\))?$/, 'libasyncProfiler-_.so'],
+  [
+    /^(\.?\/tmp\/)?(libasyncProfiler)-(linux-arm64|linux-musl-x64|linux-x64|macos)-(17b9a1d8156277a98ccc871afa9a8f69215f92)(\.so)( \(deleted\))?$/,
+    'libasyncProfiler-_.so',
+  ],
   [/^(.+\$\$EnhancerBySpringCGLIB\$\$)(.*)$/, '$1_'],
 ];
 

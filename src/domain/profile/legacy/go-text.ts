@@ -111,7 +111,8 @@ export function int64OfFloat(f: number): bigint {
   return BigInt(Math.trunc(f));
 }
 
-const GO_TRIM = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const GO_TRIM =
+  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** strings.TrimSpace (Unicode White_Space; unlike String.prototype.trim it keeps U+FEFF). */
 export function goTrimSpace(s: string): string {

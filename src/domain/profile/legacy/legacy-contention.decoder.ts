@@ -1,5 +1,12 @@
 import { goParseInt, goTrimSpace, int64, int64OfFloat, LineScanner } from './go-text';
-import { legacyError, LegacyUnrecognized, LocationTable, minusOne, parseHexAddresses, type LegacyProfile } from './legacy-profile';
+import {
+  legacyError,
+  LegacyUnrecognized,
+  LocationTable,
+  minusOne,
+  parseHexAddresses,
+  type LegacyProfile,
+} from './legacy-profile';
 import { parseAdditionalSections } from './memory-map';
 
 const CONTENTION_SAMPLE = /(\d+) *(\d+) @([ x0-9a-f]*)/;
@@ -13,11 +20,16 @@ const CONTENTION_SAMPLE = /(\d+) *(\d+) @([ x0-9a-f]*)/;
 export function parseContention(b: Uint8Array): LegacyProfile {
   const s = new LineScanner(b);
   if (!s.scan()) {
-    if (s.tooLong) throw legacyError('contention', 'first line too long (pprof reads lines of at most 64 KiB)', { line: 1 });
+    if (s.tooLong)
+      throw legacyError('contention', 'first line too long (pprof reads lines of at most 64 KiB)', { line: 1 });
     throw new LegacyUnrecognized('empty input');
   }
   const first = s.text;
-  if (!first.startsWith('--- contentionz ') && !first.startsWith('--- mutex:') && !first.startsWith('--- contention:')) {
+  if (
+    !first.startsWith('--- contentionz ') &&
+    !first.startsWith('--- mutex:') &&
+    !first.startsWith('--- contention:')
+  ) {
     throw new LegacyUnrecognized('not a contention profile header');
   }
   const p: LegacyProfile = {
@@ -42,7 +54,8 @@ export function parseContention(b: Uint8Array): LegacyProfile {
       if (!m) throw new LegacyUnrecognized(`line ${s.line} is not a contention sample`);
       let v1 = goParseInt(m[1]!, 10);
       let v2 = goParseInt(m[2]!, 10);
-      if (v1 === null || v2 === null) throw legacyError('contention', `malformed sample: ${line}: value out of int64 range`, { line: s.line });
+      if (v1 === null || v2 === null)
+        throw legacyError('contention', `malformed sample: ${line}: value out of int64 range`, { line: s.line });
       if (p.period > 0n) {
         if (cpuHz > 0n) v1 = int64OfFloat((Number(v1) * Number(p.period)) / (Number(cpuHz) / 1e9));
         v2 = int64(v2 * p.period);
@@ -52,7 +65,8 @@ export function parseContention(b: Uint8Array): LegacyProfile {
     }
     if (!s.scan()) break;
   }
-  if (s.tooLong) throw legacyError('contention', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
+  if (s.tooLong)
+    throw legacyError('contention', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
   parseAdditionalSections(s, p);
   return p;
 }
@@ -88,6 +102,7 @@ function parseAttributes(s: LineScanner, p: LegacyProfile): bigint {
         throw new LegacyUnrecognized(`attribute ${JSON.stringify(key)} is not one of a C++/Go contention profile`);
     }
   }
-  if (s.tooLong) throw legacyError('contention', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
+  if (s.tooLong)
+    throw legacyError('contention', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
   return cpuHz;
 }

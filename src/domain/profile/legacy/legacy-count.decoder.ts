@@ -1,5 +1,13 @@
 import { goParseInt, goParseUint, goTrimSpace, LineScanner } from './go-text';
-import { legacyError, LegacyUnrecognized, LocationTable, minusOne, parseHexAddresses, type LegacyProfile, type LegacySample } from './legacy-profile';
+import {
+  legacyError,
+  LegacyUnrecognized,
+  LocationTable,
+  minusOne,
+  parseHexAddresses,
+  type LegacyProfile,
+  type LegacySample,
+} from './legacy-profile';
 import { isMemoryMapSentinel, parseAdditionalSections } from './memory-map';
 import { cleanupDuplicateLocations } from './legacy-cpu.decoder';
 
@@ -30,7 +38,15 @@ export function parseGoCount(b: Uint8Array): LegacyProfile {
   const m = COUNT_START.exec(s.text);
   if (!m) throw new LegacyUnrecognized('not a Go count profile header');
   const type = { type: m[1]!, unit: 'count' };
-  const p: LegacyProfile = { kind: 'count', periodType: type, period: 1n, sampleTypes: [type], durationNanos: 0n, samples: [], mappings: [] };
+  const p: LegacyProfile = {
+    kind: 'count',
+    periodType: type,
+    period: 1n,
+    sampleTypes: [type],
+    durationNanos: 0n,
+    samples: [],
+    mappings: [],
+  };
   const table = new LocationTable();
   while (s.scan()) {
     const line = s.text;
@@ -38,15 +54,24 @@ export function parseGoCount(b: Uint8Array): LegacyProfile {
     if (line.startsWith('---')) break;
     const c = COUNT_LINE.exec(line);
     const n = c ? goParseInt(c[1]!, 0) : null;
-    if (!c || n === null) throw legacyError('count', `malformed profile format: expected "COUNT @ 0xADDR...", found ${JSON.stringify(line.slice(0, 80))}`, { line: s.line });
-    const locations = c[2]!.trim().split(/ +/).map((field) => {
-      const addr = goParseUint(field, 0);
-      if (addr === null) throw legacyError('count', `malformed profile format: address ${field}`, { line: s.line });
-      return table.get(minusOne(addr));
-    });
+    if (!c || n === null)
+      throw legacyError(
+        'count',
+        `malformed profile format: expected "COUNT @ 0xADDR...", found ${JSON.stringify(line.slice(0, 80))}`,
+        { line: s.line },
+      );
+    const locations = c[2]!
+      .trim()
+      .split(/ +/)
+      .map((field) => {
+        const addr = goParseUint(field, 0);
+        if (addr === null) throw legacyError('count', `malformed profile format: address ${field}`, { line: s.line });
+        return table.get(minusOne(addr));
+      });
     p.samples.push({ values: [n], locations });
   }
-  if (s.tooLong) throw legacyError('count', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
+  if (s.tooLong)
+    throw legacyError('count', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
   parseAdditionalSections(s, p);
   return p;
 }
@@ -69,7 +94,15 @@ export function parseThread(b: Uint8Array): LegacyProfile {
     throw new LegacyUnrecognized('not a threadz profile header');
   }
   const type = { type: 'thread', unit: 'count' };
-  const p: LegacyProfile = { kind: 'thread', periodType: type, period: 1n, sampleTypes: [type], durationNanos: 0n, samples: [], mappings: [] };
+  const p: LegacyProfile = {
+    kind: 'thread',
+    periodType: type,
+    period: 1n,
+    sampleTypes: [type],
+    durationNanos: 0n,
+    samples: [],
+    mappings: [],
+  };
   const table = new LocationTable();
   while (!isMemoryMapSentinel(line)) {
     if (line.startsWith('---- no stack trace for')) break;
@@ -102,6 +135,7 @@ function parseThreadSample(s: LineScanner): { line: string; addrs: bigint[] | nu
     }
     addrs.push(...parseHexAddresses(line, 'thread', { line: s.line }));
   }
-  if (s.tooLong) throw legacyError('thread', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
+  if (s.tooLong)
+    throw legacyError('thread', 'line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
   return { line, addrs: sameAsPrevious ? null : addrs };
 }

@@ -7,10 +7,26 @@ import { parseMemoryMapFromScanner } from './memory-map';
 type WordReader = { readonly size: 4 | 8; readonly name: string; read(b: Uint8Array, at: number): bigint };
 
 const WORD_READERS: readonly WordReader[] = [
-  { size: 4, name: '32-bit little-endian', read: (b, at) => BigInt(new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0, true)) },
-  { size: 4, name: '32-bit big-endian', read: (b, at) => BigInt(new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0, false)) },
-  { size: 8, name: '64-bit little-endian', read: (b, at) => new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, true) },
-  { size: 8, name: '64-bit big-endian', read: (b, at) => new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, false) },
+  {
+    size: 4,
+    name: '32-bit little-endian',
+    read: (b, at) => BigInt(new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0, true)),
+  },
+  {
+    size: 4,
+    name: '32-bit big-endian',
+    read: (b, at) => BigInt(new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0, false)),
+  },
+  {
+    size: 8,
+    name: '64-bit little-endian',
+    read: (b, at) => new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, true),
+  },
+  {
+    size: 8,
+    name: '64-bit big-endian',
+    read: (b, at) => new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0, false),
+  },
 ];
 
 /** The header of a legacy binary CPU profile, if `b` starts with one: word reader, Java flag, period in µs. */

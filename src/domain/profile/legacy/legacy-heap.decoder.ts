@@ -1,5 +1,12 @@
 import { goParseInt, goTrimSpace, int64OfFloat, LineScanner } from './go-text';
-import { legacyError, LegacyUnrecognized, LocationTable, minusOne, parseHexAddresses, type LegacyProfile } from './legacy-profile';
+import {
+  legacyError,
+  LegacyUnrecognized,
+  LocationTable,
+  minusOne,
+  parseHexAddresses,
+  type LegacyProfile,
+} from './legacy-profile';
 import { isMemoryMapSentinel, parseAdditionalSections } from './memory-map';
 
 const HEAP_HEADER = /heap profile: *(\d+): *(\d+) *\[ *(\d+): *(\d+) *\] *@ *(heap[_a-z0-9]*)\/?(\d*)/;
@@ -101,13 +108,20 @@ function parseHeapSample(
   includeAlloc: boolean,
 ): { values: bigint[]; addrs: bigint[] } {
   const m = HEAP_SAMPLE.exec(line);
-  if (!m) throw legacyError('heap', `expected "N: BYTES [N: BYTES] @ 0xADDR...", found ${JSON.stringify(line.slice(0, 80))}`, { line: lineNo });
+  if (!m)
+    throw legacyError(
+      'heap',
+      `expected "N: BYTES [N: BYTES] @ 0xADDR...", found ${JSON.stringify(line.slice(0, 80))}`,
+      { line: lineNo },
+    );
   const values: bigint[] = [];
   const add = (countText: string, sizeText: string, label: string): void => {
     let count = goParseInt(countText, 10);
     let size = goParseInt(sizeText, 10);
-    if (count === null || size === null) throw legacyError('heap', `malformed sample: ${line}: value out of int64 range`, { line: lineNo });
-    if (count === 0n && size !== 0n) throw legacyError('heap', `${label} count was 0 but ${label} bytes was ${size}`, { line: lineNo });
+    if (count === null || size === null)
+      throw legacyError('heap', `malformed sample: ${line}: value out of int64 range`, { line: lineNo });
+    if (count === 0n && size !== 0n)
+      throw legacyError('heap', `${label} count was 0 but ${label} bytes was ${size}`, { line: lineNo });
     if (count !== 0n && sampling === 'v2') [count, size] = scaleHeapSample(count, size, rate);
     values.push(count, size);
   };

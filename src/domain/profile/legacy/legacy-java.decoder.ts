@@ -1,5 +1,11 @@
 import { decodeUtf8, goParseInt, goParseUint, goTrimSpace } from './go-text';
-import { legacyError, LegacyUnrecognized, LocationTable, parseHexAddresses, type LegacyProfile } from './legacy-profile';
+import {
+  legacyError,
+  LegacyUnrecognized,
+  LocationTable,
+  parseHexAddresses,
+  type LegacyProfile,
+} from './legacy-profile';
 import { scaleHeapSample } from './legacy-heap.decoder';
 import { remapMappings } from './memory-map';
 
@@ -66,10 +72,20 @@ function parseJavaHeader(type: JavaType, b: Uint8Array, from: number, p: LegacyP
         if (value !== 'java') throw new LegacyUnrecognized(`format = ${value}, not java`);
         break;
       case 'heap/resolution':
-        p.sampleTypes.splice(0, p.sampleTypes.length, { type: 'inuse_objects', unit: 'count' }, { type: 'inuse_space', unit: value });
+        p.sampleTypes.splice(
+          0,
+          p.sampleTypes.length,
+          { type: 'inuse_objects', unit: 'count' },
+          { type: 'inuse_space', unit: value },
+        );
         break;
       case 'contention/resolution':
-        p.sampleTypes.splice(0, p.sampleTypes.length, { type: 'contentions', unit: 'count' }, { type: 'delay', unit: value });
+        p.sampleTypes.splice(
+          0,
+          p.sampleTypes.length,
+          { type: 'contentions', unit: 'count' },
+          { type: 'delay', unit: value },
+        );
         break;
       case 'contention/sampling period': {
         p.periodType = { type: 'contentions', unit: 'count' };
@@ -91,7 +107,12 @@ function parseJavaHeader(type: JavaType, b: Uint8Array, from: number, p: LegacyP
   return b.length;
 }
 
-function parseJavaSamples(type: JavaType, b: Uint8Array, from: number, p: LegacyProfile): { rest: number; locations: LocationTable } {
+function parseJavaSamples(
+  type: JavaType,
+  b: Uint8Array,
+  from: number,
+  p: LegacyProfile,
+): { rest: number; locations: LocationTable } {
   const table = new LocationTable();
   for (const line of completeLines(b, from)) {
     if (line.text === '') continue;
@@ -101,9 +122,11 @@ function parseJavaSamples(type: JavaType, b: Uint8Array, from: number, p: Legacy
     const locations = addrs.map((a) => table.get(a));
     let v0 = goParseInt(m[2]!, 0);
     let v1 = goParseInt(m[1]!, 0);
-    if (v0 === null || v1 === null) throw legacyError(p.kind, `parsing sample ${line.text}: not an int64`, { offset: line.start });
+    if (v0 === null || v1 === null)
+      throw legacyError(p.kind, `parsing sample ${line.text}: not an int64`, { offset: line.start });
     if (type === 'heap') {
-      if (v0 === 0n) throw legacyError(p.kind, `parsing sample ${line.text}: second value must be non-zero`, { offset: line.start });
+      if (v0 === 0n)
+        throw legacyError(p.kind, `parsing sample ${line.text}: second value must be non-zero`, { offset: line.start });
       [v0, v1] = scaleHeapSample(v0, v1, JAVA_HEAPZ_SAMPLING_RATE);
     } else if (p.period !== 0n) {
       v0 = BigInt.asIntN(64, v0 * p.period);
@@ -132,7 +155,8 @@ export function parseJavaLocations(b: Uint8Array, table: LocationTable, p: Legac
     const jloc = JAVA_LOCATION.exec(line);
     if (!jloc) continue;
     const address = goParseUint(jloc[1]!, 16);
-    if (address === null) throw legacyError(p.kind, `parsing sample ${line}: address out of range`, { offset: lineStart });
+    if (address === null)
+      throw legacyError(p.kind, `parsing sample ${line}: address out of range`, { offset: lineStart });
     const loc = table.byAddress.get(address);
     if (!loc) continue;
     loc.functionName = javaFunctionName(jloc[2]!);

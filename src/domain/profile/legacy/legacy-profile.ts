@@ -20,7 +20,8 @@ export interface LegacyProfile {
   mappings: LegacyMapping[];
 }
 
-export type LegacyKind = 'cpu' | 'java-cpu' | 'heap' | 'contention' | 'java-heap' | 'java-contention' | 'count' | 'thread';
+export type LegacyKind =
+  'cpu' | 'java-cpu' | 'heap' | 'contention' | 'java-heap' | 'java-contention' | 'count' | 'thread';
 
 export interface LegacySample {
   values: bigint[];
@@ -97,7 +98,10 @@ export function checkValid(p: LegacyProfile): void {
   }
   for (const s of p.samples) {
     if (s.values.length !== p.sampleTypes.length) {
-      throw legacyError(p.kind, `malformed profile: mismatch: sample has ${s.values.length} values vs. ${p.sampleTypes.length} types`);
+      throw legacyError(
+        p.kind,
+        `malformed profile: mismatch: sample has ${s.values.length} values vs. ${p.sampleTypes.length} types`,
+      );
     }
   }
 }
@@ -112,4 +116,3 @@ export function parseHexAddresses(text: string, kind: string, where: DecodeError
   }
   return out;
 }
-

@@ -11,7 +11,14 @@ import { parseJavaProfile } from './legacy-java.decoder';
 import { checkValid, LegacyUnrecognized, type LegacyLocation, type LegacyProfile } from './legacy-profile';
 
 /** pprof's parseLegacy order: the first parser that recognizes the input reads it; its errors are final. */
-const PARSERS: readonly ((b: Uint8Array) => LegacyProfile)[] = [parseCpu, parseHeap, parseGoCount, parseThread, parseContention, parseJavaProfile];
+const PARSERS: readonly ((b: Uint8Array) => LegacyProfile)[] = [
+  parseCpu,
+  parseHeap,
+  parseGoCount,
+  parseThread,
+  parseContention,
+  parseJavaProfile,
+];
 
 /**
  * Parses a legacy (pre-protobuf) pprof profile as `go tool pprof` does (google/pprof profile/legacy_profile.go,
@@ -31,7 +38,10 @@ export function parseLegacyPprof(raw: Uint8Array): LegacyProfile {
     checkValid(p);
     return p;
   }
-  throw new ProfileDecodeError('pprof', 'unrecognized profile format: neither protobuf nor one of the legacy pprof formats (binary CPU, heapz, contentionz, threadz, Go count, Java)');
+  throw new ProfileDecodeError(
+    'pprof',
+    'unrecognized profile format: neither protobuf nor one of the legacy pprof formats (binary CPU, heapz, contentionz, threadz, Go count, Java)',
+  );
 }
 
 const TEXT_HEADERS = [
@@ -67,7 +77,11 @@ export function looksLikeLegacyPprof(raw: Uint8Array): boolean {
 export function foldLegacyPprof(raw: Uint8Array, options: FoldOptions = {}): Fold {
   const p = parseLegacyPprof(raw);
   // pprof's driver refuses a profile without sample types (a Java heapz/contentionz without `resolution`).
-  if (p.sampleTypes.length === 0) throw new ProfileDecodeError('pprof', `legacy ${p.kind} profile has no sample types (pprof: "profile has no samples")`);
+  if (p.sampleTypes.length === 0)
+    throw new ProfileDecodeError(
+      'pprof',
+      `legacy ${p.kind} profile has no sample types (pprof: "profile has no samples")`,
+    );
   const valueIndex = selectSampleType(p.sampleTypes, '', options.sampleType);
   const acc = new FoldAccumulator();
   const slice = options.labelKeys && options.labelKeys.length > 0 ? acc.slice({}) : undefined;

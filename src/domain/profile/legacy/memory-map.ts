@@ -54,7 +54,8 @@ export function parseMemoryMapFromScanner(s: LineScanner, p: LegacyProfile): voi
     }
     if (m) p.mappings.push(m);
   }
-  if (s.tooLong) throw legacyError(p.kind, 'memory map line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
+  if (s.tooLong)
+    throw legacyError(p.kind, 'memory map line too long (pprof reads lines of at most 64 KiB)', { line: s.line + 1 });
   p.mappings = massageMappings(p.mappings);
   remapMappings(p);
 }

@@ -57,7 +57,11 @@ export function buildProfileTrees(bytes: Uint8Array, options: TreeOptions = {}):
   const raw = isGzip(bytes) ? boundedGunzip(bytes, options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES) : bytes;
   const format = sniffFormat(raw);
   if (format === 'pprof') {
-    if (looksLikeLegacyPprof(raw)) throw new ProfileDecodeError('pprof', 'legacy text pprof has no stack tree here; convert it with `go tool pprof -proto`');
+    if (looksLikeLegacyPprof(raw))
+      throw new ProfileDecodeError(
+        'pprof',
+        'legacy text pprof has no stack tree here; convert it with `go tool pprof -proto`',
+      );
     return pprofTrees(raw, options);
   }
   return textTrees(raw, format, options);
@@ -76,7 +80,12 @@ function pprofTrees(raw: Uint8Array, options: TreeOptions): ProfileTrees | null 
   const sampleTypes = ix.sampleTypes.map((st) => tables.valueType(st));
   const defaultType = tables.string(ix.scalars.defaultSampleTypeIdx);
   const periodType = ix.scalars.periodType ? tables.valueType(ix.scalars.periodType) : null;
-  const measure: PprofMeasure = { sampleTypes, periodType, period: ix.scalars.period, defaultSampleType: defaultType === '' ? null : defaultType };
+  const measure: PprofMeasure = {
+    sampleTypes,
+    periodType,
+    period: ix.scalars.period,
+    defaultSampleType: defaultType === '' ? null : defaultType,
+  };
   const choice = options.choose ? options.choose(measure) : {};
   if (choice === null) return null;
   const valueIndex = selectSampleType(sampleTypes, defaultType, choice.sampleType);
@@ -84,7 +93,12 @@ function pprofTrees(raw: Uint8Array, options: TreeOptions): ProfileTrees | null 
   const scale = choice.scale ?? 1n;
   const as = choice.as ?? chosen;
   // The period is in the tree's unit only when it measures the same thing (a cpu period for a cpu tree).
-  const period = scale !== 1n ? scale : periodType && periodType.type === chosen.type && periodType.unit === chosen.unit ? ix.scalars.period : 0n;
+  const period =
+    scale !== 1n
+      ? scale
+      : periodType && periodType.type === chosen.type && periodType.unit === chosen.unit
+        ? ix.scalars.period
+        : 0n;
   const slicer = options.splitLabel ? new LabelSlicer([options.splitLabel], tables) : null;
   const { table } = scanSamples(ix, tables, valueIndex, sampleTypes.length, slicer);
   const builders = new Map<number, { builder: TreeBuilder; frames: LocationFrameCache }>();
@@ -120,7 +134,8 @@ function pprofTrees(raw: Uint8Array, options: TreeOptions): ProfileTrees | null 
     const value = valueIdx >= 0 ? tables.string(valueIdx) : slicer ? options.defaultLabelValue : undefined;
     if (value !== undefined) byLabel.set(value, byLabel.has(value) ? mergeTrees([byLabel.get(value)!, tree]) : tree);
   }
-  const tree = parts.length === 0 ? new TreeBuilder(as, period).build() : parts.length === 1 ? parts[0]! : mergeTrees(parts);
+  const tree =
+    parts.length === 0 ? new TreeBuilder(as, period).build() : parts.length === 1 ? parts[0]! : mergeTrees(parts);
   return { format: 'pprof', tree, byLabel };
 }
 
@@ -139,7 +154,10 @@ class LocationFrameCache {
     const known = this.cache.get(locationId);
     if (known) return known;
     const loc = this.tables.locationIndexById.get(locationId);
-    if (loc === undefined) throw new ProfileDecodeError('pprof', `sample refers to location id ${locationId}, which is not in the profile`, { offset: sampleOffset });
+    if (loc === undefined)
+      throw new ProfileDecodeError('pprof', `sample refers to location id ${locationId}, which is not in the profile`, {
+        offset: sampleOffset,
+      });
     const { ix, tables, builder } = this;
     const L = ix.locations;
     const lineStart = L.lineStart.data[loc]!;
@@ -147,7 +165,9 @@ class LocationFrameCache {
     const mappingId = L.mappingIds.data[loc]!;
     let frames: Int32Array;
     if (lineCount === 0) {
-      frames = Int32Array.of(builder.frameOf(builder.fn({ name: objfileName(ix, tables, mappingId), file: '', startLine: 0 }), 0));
+      frames = Int32Array.of(
+        builder.frameOf(builder.fn({ name: objfileName(ix, tables, mappingId), file: '', startLine: 0 }), 0),
+      );
     } else {
       frames = new Int32Array(lineCount);
       for (let j = 0; j < lineCount; j++) {
@@ -167,7 +187,11 @@ class LocationFrameCache {
     if (nameIdx === 0) return builder.fn({ name: objfileName(ix, tables, mappingId), file: '', startLine: 0 });
     let id = this.functionIndex.get(fn);
     if (id === undefined) {
-      id = builder.fn({ name: tables.string(nameIdx), file: tables.string(ix.functions.filenameIdx.data[fn]!), startLine: ix.functions.startLine.data[fn]! });
+      id = builder.fn({
+        name: tables.string(nameIdx),
+        file: tables.string(ix.functions.filenameIdx.data[fn]!),
+        startLine: ix.functions.startLine.data[fn]!,
+      });
       this.functionIndex.set(fn, id);
     }
     return id;
@@ -210,7 +234,8 @@ class TreeStackFolder extends NameStackFolder {
 
   private frameOf(builder: TreeBuilder, nameId: number): number {
     let f = this.frames[nameId];
-    if (f === undefined) this.frames[nameId] = f = builder.frameOf(builder.fn({ name: this.names[nameId]!, file: '', startLine: 0 }), 0);
+    if (f === undefined)
+      this.frames[nameId] = f = builder.frameOf(builder.fn({ name: this.names[nameId]!, file: '', startLine: 0 }), 0);
     return f;
   }
 }
@@ -226,16 +251,28 @@ function textTrees(raw: Uint8Array, format: ProfileFormat, options: TreeOptions)
     const kind = jsonFormat(json) ?? format;
     fold = kind === 'speedscope' ? foldSpeedscope(json, {}, folder) : foldCpuProfile(json, {}, folder);
   }
-  const measure: PprofMeasure = { sampleTypes: fold.sampleTypes, periodType: null, period: 0n, defaultSampleType: null };
+  const measure: PprofMeasure = {
+    sampleTypes: fold.sampleTypes,
+    periodType: null,
+    period: 0n,
+    defaultSampleType: null,
+  };
   const choice = options.choose ? options.choose(measure) : {};
   if (choice === null) return null;
-  if (choice.sampleType !== undefined && choice.sampleType !== `${fold.sampleType.type}/${fold.sampleType.unit}` && choice.sampleType !== fold.sampleType.type) {
+  if (
+    choice.sampleType !== undefined &&
+    choice.sampleType !== `${fold.sampleType.type}/${fold.sampleType.unit}` &&
+    choice.sampleType !== fold.sampleType.type
+  ) {
     // The decoders fold their default sample type; another one needs a second pass with it.
     const again = new TreeStackFolder({});
     if (format === 'folded') fold = foldFolded(utf8.decode(raw), { sampleType: choice.sampleType }, again);
     else {
       const json = JSON.parse(utf8.decode(raw)) as Record<string, unknown>;
-      fold = (jsonFormat(json) ?? format) === 'speedscope' ? foldSpeedscope(json, { sampleType: choice.sampleType }, again) : foldCpuProfile(json, { sampleType: choice.sampleType }, again);
+      fold =
+        (jsonFormat(json) ?? format) === 'speedscope'
+          ? foldSpeedscope(json, { sampleType: choice.sampleType }, again)
+          : foldCpuProfile(json, { sampleType: choice.sampleType }, again);
     }
     const tree = again.tree(choice.as ?? fold.sampleType, choice.scale ?? 1n, choice.scale ?? 0n);
     return { format: fold.format, tree, byLabel: textSplit(tree, options) };
@@ -247,7 +284,9 @@ function textTrees(raw: Uint8Array, format: ProfileFormat, options: TreeOptions)
 
 /** These formats carry no labels: with a split and a default value, the whole tree is that value's. */
 function textSplit(tree: StackTree, options: TreeOptions): Map<string, StackTree> {
-  return options.splitLabel && options.defaultLabelValue !== undefined ? new Map([[options.defaultLabelValue, tree]]) : new Map();
+  return options.splitLabel && options.defaultLabelValue !== undefined
+    ? new Map([[options.defaultLabelValue, tree]])
+    : new Map();
 }
 
 function grown(a: Int32Array, min: number): Int32Array<ArrayBuffer> {

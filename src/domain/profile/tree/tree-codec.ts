@@ -33,7 +33,9 @@ export function encodeTree(tree: StackTree, options: { readonly compress?: boole
   const fnRank = new Int32Array(fnOrder.length);
   fnOrder.forEach((f, rank) => (fnRank[f] = rank));
   const strings = new Map<string, number>();
-  for (const f of fnOrder) for (const s of [tree.functions[f]!.name, tree.functions[f]!.file]) if (!strings.has(s)) strings.set(s, strings.size);
+  for (const f of fnOrder)
+    for (const s of [tree.functions[f]!.name, tree.functions[f]!.file])
+      if (!strings.has(s)) strings.set(s, strings.size);
   w.uint(strings.size);
   for (const s of strings.keys()) w.string(s);
   w.uint(fnOrder.length);
@@ -44,7 +46,8 @@ export function encodeTree(tree: StackTree, options: { readonly compress?: boole
     w.signed(BigInt(fn.startLine));
   }
   const frameOrder = Array.from(tree.frameFunction, (_, f) => f).sort(
-    (a, b) => fnRank[tree.frameFunction[a]!]! - fnRank[tree.frameFunction[b]!]! || tree.frameLine[a]! - tree.frameLine[b]!,
+    (a, b) =>
+      fnRank[tree.frameFunction[a]!]! - fnRank[tree.frameFunction[b]!]! || tree.frameLine[a]! - tree.frameLine[b]!,
   );
   const frameRank = new Int32Array(frameOrder.length);
   frameOrder.forEach((f, rank) => (frameRank[f] = rank));
@@ -86,7 +89,8 @@ export function encodeTree(tree: StackTree, options: { readonly compress?: boole
  * @throws TreeCodecError on bytes that are not a tree of a known version.
  */
 export function decodeTree(bytes: Uint8Array): StackTree {
-  if (bytes.length < 5 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) throw new TreeCodecError('not a stack tree (bad magic)');
+  if (bytes.length < 5 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2])
+    throw new TreeCodecError('not a stack tree (bad magic)');
   if (bytes[3] !== VERSION) throw new TreeCodecError(`unknown version ${bytes[3]}`);
   const payload = bytes[4] === DEFLATED ? inflateRawSync(bytes.subarray(5)) : bytes.subarray(5);
   const r = new ByteReader(payload);
@@ -95,7 +99,8 @@ export function decodeTree(bytes: Uint8Array): StackTree {
   const strings: string[] = [];
   for (let n = r.uint(); n > 0; n--) strings.push(r.string());
   const functions: TreeFunction[] = [];
-  for (let n = r.uint(); n > 0; n--) functions.push({ name: r.stringRef(strings), file: r.stringRef(strings), startLine: Number(r.signed()) });
+  for (let n = r.uint(); n > 0; n--)
+    functions.push({ name: r.stringRef(strings), file: r.stringRef(strings), startLine: Number(r.signed()) });
   const frameCount = r.uint();
   const frameFunction = new Int32Array(frameCount);
   const frameLine = new Float64Array(frameCount);

@@ -25,7 +25,9 @@ export interface TreeDiff {
  */
 export function diffTrees(base: StackTree, current: StackTree): TreeDiff {
   if (base.sampleType.type !== current.sampleType.type || base.sampleType.unit !== current.sampleType.unit) {
-    throw new TreeSampleTypeError(`cannot diff ${base.sampleType.type}/${base.sampleType.unit} against ${current.sampleType.type}/${current.sampleType.unit}`);
+    throw new TreeSampleTypeError(
+      `cannot diff ${base.sampleType.type}/${base.sampleType.unit} against ${current.sampleType.type}/${current.sampleType.unit}`,
+    );
   }
   const builder = new TreeBuilder(base.sampleType);
   const baseMap = importNodes(builder, base);
@@ -66,7 +68,10 @@ export function nodeChange(diff: TreeDiff, i: number): NodeChange {
 
 /** Share of node `i`'s total in each tree (0 for an empty tree), for display. */
 export function shareOf(diff: TreeDiff, i: number): { base: number; current: number } {
-  return { base: ratio(diff.base.total[i]!, diff.base.value), current: ratio(diff.current.total[i]!, diff.current.value) };
+  return {
+    base: ratio(diff.base.total[i]!, diff.base.value),
+    current: ratio(diff.current.total[i]!, diff.current.value),
+  };
 }
 
 /** Current share minus base share of node `i`'s total, for display (exactly 0 when `nodeChange` is `same`). */

@@ -19,7 +19,9 @@ export function mergeTrees(trees: readonly StackTree[]): StackTree {
   const sampleType = trees[0]!.sampleType;
   for (const t of trees) {
     if (t.sampleType.type !== sampleType.type || t.sampleType.unit !== sampleType.unit) {
-      throw new TreeSampleTypeError(`cannot merge a ${t.sampleType.type}/${t.sampleType.unit} tree into ${sampleType.type}/${sampleType.unit}`);
+      throw new TreeSampleTypeError(
+        `cannot merge a ${t.sampleType.type}/${t.sampleType.unit} tree into ${sampleType.type}/${sampleType.unit}`,
+      );
     }
   }
   const builder = new TreeBuilder(sampleType, commonPeriod(trees));

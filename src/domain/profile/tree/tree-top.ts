@@ -35,7 +35,8 @@ export function treeFunctions(tree: StackTree): Map<string, FunctionValue> {
     for (let c = start[item]!; c < start[item + 1]!; c++) stack.push(ids[c]!);
   }
   const out = new Map<string, FunctionValue>();
-  for (const [name, id] of names) if (flat[id] !== 0n || cum[id] !== 0n) out.set(name, { flat: flat[id]!, cum: cum[id]! });
+  for (const [name, id] of names)
+    if (flat[id] !== 0n || cum[id] !== 0n) out.set(name, { flat: flat[id]!, cum: cum[id]! });
   return out;
 }
 

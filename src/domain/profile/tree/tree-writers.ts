@@ -19,7 +19,14 @@ export function writePprof(tree: StackTree, options: { readonly gzip?: boolean }
   const strings = new StringTable();
   const period = tree.period > 0n ? tree.period : DEFAULT_PERIOD_NS;
   const functions = tree.functions.map(
-    (f, i) => new PFunction({ id: i + 1, name: strings.dedup(f.name), systemName: strings.dedup(f.name), filename: strings.dedup(f.file), startLine: f.startLine }),
+    (f, i) =>
+      new PFunction({
+        id: i + 1,
+        name: strings.dedup(f.name),
+        systemName: strings.dedup(f.name),
+        filename: strings.dedup(f.file),
+        startLine: f.startLine,
+      }),
   );
   const locations = Array.from(
     tree.frameFunction,

@@ -18,7 +18,13 @@ import { distributeRationals } from './largest-remainder';
 import type { CostMode } from '../../../../src/domain/cost/price-settings';
 import { roundHalfUp, sum } from '../../../../src/domain/cost/rational';
 import { rollUpTeams } from '../../../../src/domain/cost/team-rollup';
-import { priceAllocatedPool, priceMeasuredPart, type IdleLine, type PricedPart, type ResolvedPart } from '../../../../src/domain/cost/window-pricing';
+import {
+  priceAllocatedPool,
+  priceMeasuredPart,
+  type IdleLine,
+  type PricedPart,
+  type ResolvedPart,
+} from '../../../../src/domain/cost/window-pricing';
 
 const DEFAULT_SOURCE = 'default';
 
@@ -30,13 +36,18 @@ const DEFAULT_SOURCE = 'default';
  * is not modified; the same input (in any service order) gives the same output.
  */
 export function attributeWindow(input: AttributionInput): WindowAttribution {
-  if (!(input.window.endMs > input.window.startMs)) throw new RangeError(`empty window [${input.window.startMs}, ${input.window.endMs})`);
+  if (!(input.window.endMs > input.window.startMs))
+    throw new RangeError(`empty window [${input.window.startMs}, ${input.window.endMs})`);
   const parts = resolveParts(input);
   const { priced, idle } = priceParts(parts, input);
   const { partAmounts, idleAmounts, total } = roundWindow(priced, idle);
   const services = serviceCosts(priced, partAmounts);
   const functions = functionCosts(priced, partAmounts);
-  const idleLines = idle.map((l): IdleCost => ({ source: l.source, microdollars: idleAmounts.get(l.key) ?? 0n, overcommitted: l.overcommitted }));
+  const idleLines = idle.map((l): IdleCost => ({
+    source: l.source,
+    microdollars: idleAmounts.get(l.key) ?? 0n,
+    overcommitted: l.overcommitted,
+  }));
   const idleMicrodollars = idleLines.reduce((s, l) => s + l.microdollars, 0n);
   return {
     window: { ...input.window },
@@ -57,7 +68,9 @@ export function attributeWindow(input: AttributionInput): WindowAttribution {
 
 /** Step 1: who owns each input and how it is costed. Parts are sorted so order of input never matters. */
 export function resolveParts(input: AttributionInput): ResolvedPart[] {
-  const sorted = [...input.services].sort((a, b) => compareStrings(a.serviceName, b.serviceName) || compareStrings(a.profileDigest, b.profileDigest));
+  const sorted = [...input.services].sort(
+    (a, b) => compareStrings(a.serviceName, b.serviceName) || compareStrings(a.profileDigest, b.profileDigest),
+  );
   return sorted.map((service, index) => {
     const source = service.source ?? DEFAULT_SOURCE;
     const mode: CostMode = input.settings.cost.sources[source] ?? input.settings.cost.default;
@@ -77,12 +90,22 @@ export function resolveParts(input: AttributionInput): ResolvedPart[] {
 }
 
 /** Step 2: exact cost of every part, measured directly or shared out of its source's allocated pool. */
-export function priceParts(parts: readonly ResolvedPart[], input: AttributionInput): { priced: PricedPart[]; idle: IdleLine[] } {
+export function priceParts(
+  parts: readonly ResolvedPart[],
+  input: AttributionInput,
+): { priced: PricedPart[]; idle: IdleLine[] } {
   const priced: PricedPart[] = [];
   const idle: IdleLine[] = [];
-  for (const part of parts) if (part.mode.mode === 'measured') priced.push(priceMeasuredPart(part, input.settings.prices, input.window));
+  for (const part of parts)
+    if (part.mode.mode === 'measured') priced.push(priceMeasuredPart(part, input.settings.prices, input.window));
   for (const [source, mode] of allocatedSources(parts, input)) {
-    const pool = priceAllocatedPool(source, mode, parts.filter((p) => p.source === source), input.settings.prices, input.window);
+    const pool = priceAllocatedPool(
+      source,
+      mode,
+      parts.filter((p) => p.source === source),
+      input.settings.prices,
+      input.window,
+    );
     priced.push(...pool.parts);
     idle.push(pool.idle);
   }
@@ -93,11 +116,16 @@ export function priceParts(parts: readonly ResolvedPart[], input: AttributionInp
  * Allocated sources to pool: every source with a part, plus configured allocated sources with no
  * part at all — their whole fleet is idle that window, and must still show.
  */
-function allocatedSources(parts: readonly ResolvedPart[], input: AttributionInput): [string, Extract<CostMode, { mode: 'allocated' }>][] {
+function allocatedSources(
+  parts: readonly ResolvedPart[],
+  input: AttributionInput,
+): [string, Extract<CostMode, { mode: 'allocated' }>][] {
   const out = new Map<string, Extract<CostMode, { mode: 'allocated' }>>();
   for (const p of parts) if (p.mode.mode === 'allocated') out.set(p.source, p.mode);
-  for (const [source, mode] of Object.entries(input.settings.cost.sources)) if (mode.mode === 'allocated') out.set(source, mode);
-  if (input.settings.cost.default.mode === 'allocated' && parts.length === 0) out.set(DEFAULT_SOURCE, input.settings.cost.default);
+  for (const [source, mode] of Object.entries(input.settings.cost.sources))
+    if (mode.mode === 'allocated') out.set(source, mode);
+  if (input.settings.cost.default.mode === 'allocated' && parts.length === 0)
+    out.set(DEFAULT_SOURCE, input.settings.cost.default);
   return [...out].sort(([a], [b]) => compareStrings(a, b));
 }
 
@@ -106,7 +134,10 @@ export function roundWindow(
   priced: readonly PricedPart[],
   idle: readonly IdleLine[],
 ): { partAmounts: Map<string, bigint>; idleAmounts: Map<string, bigint>; total: bigint } {
-  const lines = [...priced.map((p) => ({ key: p.part.key, value: p.exact })), ...idle.map((l) => ({ key: l.key, value: l.exact }))];
+  const lines = [
+    ...priced.map((p) => ({ key: p.part.key, value: p.exact })),
+    ...idle.map((l) => ({ key: l.key, value: l.exact })),
+  ];
   const total = roundHalfUp(sum(lines.map((l) => l.value)));
   const amounts = distributeRationals(total, lines);
   const idleKeys = new Set(idle.map((l) => l.key));
@@ -132,7 +163,9 @@ function serviceCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string
       profileDigests: uniqueSorted(ps.map((p) => p.part.input.profileDigest)),
     };
   });
-  return out.sort((a, b) => (a.microdollars === b.microdollars ? compareStrings(a.service, b.service) : a.microdollars > b.microdollars ? -1 : 1));
+  return out.sort((a, b) =>
+    a.microdollars === b.microdollars ? compareStrings(a.service, b.service) : a.microdollars > b.microdollars ? -1 : 1,
+  );
 }
 
 /** Step 5: per service and function, summing each part's exact split. */
@@ -147,21 +180,47 @@ function functionCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<strin
   }
   return [...acc.values()]
     .map((l) => ({ service: l.service, function: l.function, selfMicrodollars: l.self, cumMicrodollars: l.cum }))
-    .sort((a, b) => (a.selfMicrodollars === b.selfMicrodollars ? compareStrings(a.service, b.service) || compareStrings(a.function, b.function) : a.selfMicrodollars > b.selfMicrodollars ? -1 : 1));
+    .sort((a, b) =>
+      a.selfMicrodollars === b.selfMicrodollars
+        ? compareStrings(a.service, b.service) || compareStrings(a.function, b.function)
+        : a.selfMicrodollars > b.selfMicrodollars
+          ? -1
+          : 1,
+    );
 }
 
 /** Step 6: the same function summed across services. */
 function crossServiceCosts(functions: readonly FunctionCost[]): CrossServiceFunctionCost[] {
   const acc = new Map<string, CrossServiceFunctionCost>();
   for (const f of functions) {
-    const line = acc.get(f.function) ?? { function: f.function, selfMicrodollars: 0n, cumMicrodollars: 0n, services: 0 };
-    acc.set(f.function, { function: f.function, selfMicrodollars: line.selfMicrodollars + f.selfMicrodollars, cumMicrodollars: line.cumMicrodollars + f.cumMicrodollars, services: line.services + 1 });
+    const line = acc.get(f.function) ?? {
+      function: f.function,
+      selfMicrodollars: 0n,
+      cumMicrodollars: 0n,
+      services: 0,
+    };
+    acc.set(f.function, {
+      function: f.function,
+      selfMicrodollars: line.selfMicrodollars + f.selfMicrodollars,
+      cumMicrodollars: line.cumMicrodollars + f.cumMicrodollars,
+      services: line.services + 1,
+    });
   }
-  return [...acc.values()].sort((a, b) => (a.selfMicrodollars === b.selfMicrodollars ? compareStrings(a.function, b.function) : a.selfMicrodollars > b.selfMicrodollars ? -1 : 1));
+  return [...acc.values()].sort((a, b) =>
+    a.selfMicrodollars === b.selfMicrodollars
+      ? compareStrings(a.function, b.function)
+      : a.selfMicrodollars > b.selfMicrodollars
+        ? -1
+        : 1,
+  );
 }
 
 /** Step 7: per service, label key and value. */
-function labelCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>, keys: readonly string[]): LabelCost[] {
+function labelCosts(
+  priced: readonly PricedPart[],
+  amounts: ReadonlyMap<string, bigint>,
+  keys: readonly string[],
+): LabelCost[] {
   const acc = new Map<string, LabelCost>();
   for (const p of priced) {
     for (const key of keys) {
@@ -172,7 +231,9 @@ function labelCosts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, 
       }
     }
   }
-  return [...acc.values()].sort((a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value));
+  return [...acc.values()].sort(
+    (a, b) => compareStrings(a.service, b.service) || compareStrings(a.key, b.key) || compareStrings(a.value, b.value),
+  );
 }
 
 function teamAmounts(priced: readonly PricedPart[], amounts: ReadonlyMap<string, bigint>) {

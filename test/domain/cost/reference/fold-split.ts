@@ -20,7 +20,8 @@ export function splitByFunction(fold: Fold, amount: bigint): Map<string, Functio
   const claims: Claim[] = [];
   let flatSum = 0n;
   for (const [name, value] of fold.functions) {
-    if (value.flat < 0n || value.cum < 0n) throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
+    if (value.flat < 0n || value.cum < 0n)
+      throw new RangeError(`function "${name}" has a negative value: cannot cost a diff profile`);
     flatSum += value.flat;
     if (value.flat > 0n) claims.push({ key: name, weight: value.flat });
   }

@@ -31,7 +31,11 @@ export function splitByWeight<K extends string>(total: bigint, claims: readonly 
     assigned += base;
     remainders.push({ key: c.key, rem: scaled % weightSum });
   }
-  giveLeftover(out, total - assigned, remainders.sort((a, b) => (a.rem === b.rem ? byKey(a.key, b.key) : a.rem > b.rem ? -1 : 1)));
+  giveLeftover(
+    out,
+    total - assigned,
+    remainders.sort((a, b) => (a.rem === b.rem ? byKey(a.key, b.key) : a.rem > b.rem ? -1 : 1)),
+  );
   return out;
 }
 
@@ -54,7 +58,10 @@ function giveLeftover<K extends string>(out: Map<K, bigint>, leftover: bigint, o
  * largest fractional parts (ties: smaller key). `total` must lie within [Σ floors, Σ floors + n]
  * — true when it is a rounding of the exact sum. Returns a map key → amount.
  */
-export function distributeRationals<K extends string>(total: bigint, exact: readonly { key: K; value: Rational }[]): Map<K, bigint> {
+export function distributeRationals<K extends string>(
+  total: bigint,
+  exact: readonly { key: K; value: Rational }[],
+): Map<K, bigint> {
   const out = new Map<K, bigint>();
   let assigned = 0n;
   for (const e of exact) {
@@ -62,7 +69,9 @@ export function distributeRationals<K extends string>(total: bigint, exact: read
     out.set(e.key, base);
     assigned += base;
   }
-  const order = exact.map((e) => ({ key: e.key, frac: fractionalPart(e.value) })).sort((a, b) => compare(b.frac, a.frac) || byKey(a.key, b.key));
+  const order = exact
+    .map((e) => ({ key: e.key, frac: fractionalPart(e.value) }))
+    .sort((a, b) => compare(b.frac, a.frac) || byKey(a.key, b.key));
   giveLeftover(out, total - assigned, order);
   return out;
 }

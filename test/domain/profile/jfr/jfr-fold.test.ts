@@ -19,7 +19,11 @@ function expectedLabelTotals(name: string, keys: readonly string[]): Map<string,
   let pending: bigint | null = null;
   const flush = (labels: Record<string, string>): void => {
     if (pending === null) return;
-    const key = JSON.stringify(Object.entries(labels).filter(([k]) => keys.includes(k)).sort());
+    const key = JSON.stringify(
+      Object.entries(labels)
+        .filter(([k]) => keys.includes(k))
+        .sort(),
+    );
     totals.set(key, (totals.get(key) ?? 0n) + pending);
     pending = null;
   };
@@ -85,14 +89,18 @@ describe('JFR fold', () => {
       'mutex_delay/nanoseconds',
     ]);
     expect(fold.sampleType).toEqual({ type: 'alloc_in_new_tlab_bytes', unit: 'bytes' });
-    expect(() => foldProfile(gz('example.jfr.gz'), { sampleType: 'inuse_space' })).toThrow(/sample type "inuse_space" is not in the recording/);
+    expect(() => foldProfile(gz('example.jfr.gz'), { sampleType: 'inuse_space' })).toThrow(
+      /sample type "inuse_space" is not in the recording/,
+    );
   });
 
   it("slices by the agent's context labels exactly as grafana/jfr-parser labels the samples", () => {
     const labels = decodeJfrLabels(raw('dump1.labels.pb.gz'));
     const fold = foldJfr(raw('dump1.jfr.gz'), { labels, labelKeys: ['thread_name', 'endpoint'] });
     const actual = sliceTotals(fold);
-    expect(actual).toEqual(expectedLabelTotals('dump1_0_process_cpu_cpu__nanoseconds_expected.txt.gz', ['thread_name']));
+    expect(actual).toEqual(
+      expectedLabelTotals('dump1_0_process_cpu_cpu__nanoseconds_expected.txt.gz', ['thread_name']),
+    );
     expect(actual.size).toBe(5);
     expect(fold.slices!.reduce((sum, s) => sum + s.total, 0n)).toBe(fold.total);
     expect(fold.droppedLabelKeys).toEqual([]);
@@ -121,6 +129,8 @@ describe('JFR fold', () => {
 
   it('reads a gzipped recording through the bounded gunzip', () => {
     const bytes = gzipSync(raw('wall_tick_sample.jfr.gz'));
-    expect(() => foldProfile(bytes, { maxInflatedBytes: 1000 })).toThrow(/inflated size exceeds the limit of 1000 bytes/);
+    expect(() => foldProfile(bytes, { maxInflatedBytes: 1000 })).toThrow(
+      /inflated size exceeds the limit of 1000 bytes/,
+    );
   });
 });

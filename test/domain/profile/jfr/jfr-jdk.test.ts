@@ -31,7 +31,9 @@ describe("JFR fold of JDK recordings against the JDK's own reader (jfr print)", 
       expect(fold.sampleCount).toBe(expected.samples);
       expect(fold.total).toBe(BigInt(expected.total));
       const actual = new Map([...fold.functions].map(([name, v]) => [sameForm(name), { flat: v.flat, cum: v.cum }]));
-      expect(actual).toEqual(new Map(expected.functions.map((f) => [sameForm(f.name), { flat: BigInt(f.flat), cum: BigInt(f.cum) }])));
+      expect(actual).toEqual(
+        new Map(expected.functions.map((f) => [sameForm(f.name), { flat: BigInt(f.flat), cum: BigInt(f.cum) }])),
+      );
       for (const [type, count] of Object.entries(expected.eventsWithStack)) {
         const other = foldProfile(bytes, { sampleType: type });
         expect(other.sampleCount, type).toBe(count);

@@ -36,7 +36,10 @@ describe('JFR: truncated recordings give a clear error, never a crash', () => {
     const bytes = Uint8Array.from(raw('wall_tick_sample.jfr.gz'));
     bytes[5] = 9;
     expect(decodeError(bytes).message).toMatch(/JFR format version 1 or 2, found 9/);
-    const trailing = Buffer.concat([raw('wall_tick_sample.jfr.gz'), Buffer.from('garbage after the chunk, long enough for a header......................')]);
+    const trailing = Buffer.concat([
+      raw('wall_tick_sample.jfr.gz'),
+      Buffer.from('garbage after the chunk, long enough for a header......................'),
+    ]);
     expect(decodeError(trailing).message).toMatch(/chunk magic/);
   });
 });
@@ -83,7 +86,9 @@ describe('JFR: bombs and hostile sizes', () => {
     const chunk = raw('wall_tick_sample.jfr.gz');
     const bomb = gzipSync(Buffer.concat([chunk, Buffer.alloc(64 * 1024 * 1024)]), { level: 9 });
     const started = Date.now();
-    expect(() => foldProfile(bomb, { maxInflatedBytes: 4 * 1024 * 1024 })).toThrow(/^gzip: inflated size exceeds the limit of 4194304 bytes/);
+    expect(() => foldProfile(bomb, { maxInflatedBytes: 4 * 1024 * 1024 })).toThrow(
+      /^gzip: inflated size exceeds the limit of 4194304 bytes/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -118,7 +123,9 @@ describe('JFR: bombs and hostile sizes', () => {
     for (const file of ['dump1.labels.pb.gz', 'new_spancontext.labels.gz']) {
       const original = raw(file);
       for (let i = 0; i < 200; i++) {
-        const bytes = Uint8Array.from(original.subarray(0, i % 4 === 0 ? Math.floor(random() * original.length) : original.length));
+        const bytes = Uint8Array.from(
+          original.subarray(0, i % 4 === 0 ? Math.floor(random() * original.length) : original.length),
+        );
         if (bytes.length > 0) bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
         try {
           decodeJfrLabels(bytes);

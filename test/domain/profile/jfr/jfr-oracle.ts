@@ -40,7 +40,10 @@ export function jfrExpectations(dir: string): JfrExpectation[] {
   return out;
 }
 
-function foldCollapsed(text: string, valueIndex: number): { total: bigint; functions: Map<string, { flat: bigint; cum: bigint }> } {
+function foldCollapsed(
+  text: string,
+  valueIndex: number,
+): { total: bigint; functions: Map<string, { flat: bigint; cum: bigint }> } {
   const functions = new Map<string, { flat: bigint; cum: bigint }>();
   const entry = (name: string): { flat: bigint; cum: bigint } => {
     let e = functions.get(name);

@@ -66,10 +66,25 @@ function pprofTop(bytes: Uint8Array): TopRef {
   const dir = mkdtempSync(join(tmpdir(), 'tree-pprof-'));
   const file = join(dir, 'tree.pb.gz');
   writeFileSync(file, bytes);
-  const text = execFileSync('go', ['tool', 'pprof', '-symbolize=none', '-top', '-nodecount=1000000', '-nodefraction=0', '-edgefraction=0', '-sample_index=cpu', '-unit=ns', file], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const text = execFileSync(
+    'go',
+    [
+      'tool',
+      'pprof',
+      '-symbolize=none',
+      '-top',
+      '-nodecount=1000000',
+      '-nodefraction=0',
+      '-edgefraction=0',
+      '-sample_index=cpu',
+      '-unit=ns',
+      file,
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const total = /of (-?\d+)ns total/.exec(text)![1]!;
   const functions: TopRef['functions'] = [];
   for (const line of text.split('\n')) {
@@ -113,13 +128,16 @@ describe('stack trees: golden against go tool pprof over go tool pprof -proto of
     expect(Array.from(t.frameLine).some((l) => l > 0)).toBe(true);
   });
 
-  it.skipIf(!haveGo())('the pprof written from a tree gives the same go tool pprof -top (skipped: no `go` on PATH)', () => {
-    for (const tree of [goTree, nodeTree]) {
-      const top = pprofTop(writePprof(tree));
-      expect(top.total).toBe(tree.value.toString());
-      expect(refRecord(top)).toEqual(asRecord(tree));
-    }
-  });
+  it.skipIf(!haveGo())(
+    'the pprof written from a tree gives the same go tool pprof -top (skipped: no `go` on PATH)',
+    () => {
+      for (const tree of [goTree, nodeTree]) {
+        const top = pprofTop(writePprof(tree));
+        expect(top.total).toBe(tree.value.toString());
+        expect(refRecord(top)).toEqual(asRecord(tree));
+      }
+    },
+  );
 
   it('reads its own pprof back into the same tree', () => {
     const again = buildTree(writePprof(goTree), { choose: () => ({ sampleType: 'cpu' }) })!;
@@ -129,7 +147,12 @@ describe('stack trees: golden against go tool pprof over go tool pprof -proto of
 
 describe('stack trees: operations on real profiles', () => {
   it('merge is commutative and associative (canonical bytes equal)', () => {
-    const [a, b, c, d] = ['cpu.pprof', 'devirt.pprof', 'normal-cpu.stripped.pprof', 'node-a.pb.gz'].map(cpuTree) as [StackTree, StackTree, StackTree, StackTree];
+    const [a, b, c, d] = ['cpu.pprof', 'devirt.pprof', 'normal-cpu.stripped.pprof', 'node-a.pb.gz'].map(cpuTree) as [
+      StackTree,
+      StackTree,
+      StackTree,
+      StackTree,
+    ];
     const one = encodeTree(mergeTrees([a, b, c, d]));
     expect(encodeTree(mergeTrees([d, c, b, a]))).toEqual(one);
     expect(encodeTree(mergeTrees([mergeTrees([a, b]), mergeTrees([c, d])]))).toEqual(one);
@@ -151,7 +174,9 @@ describe('stack trees: operations on real profiles', () => {
     const current = mergeTrees([cpuTree('node-b.pb.gz'), cpuTree('inline_hot.pprof')]);
     const diff = diffTrees(base, current);
     const kinds = new Set(Array.from(diff.parent, (_, i) => nodeChange(diff, i)));
-    expect([...kinds].sort()).toEqual(['gone', 'grew', 'new', 'same', 'shrank'].filter((k) => kinds.has(k as never)).sort());
+    expect([...kinds].sort()).toEqual(
+      ['gone', 'grew', 'new', 'same', 'shrank'].filter((k) => kinds.has(k as never)).sort(),
+    );
     expect(kinds.has('new') && kinds.has('gone')).toBe(true);
     expect(kinds.has('grew') || kinds.has('shrank')).toBe(true);
     // The root's share is 1 in both: same. Absolute deltas are exact differences.
@@ -164,10 +189,13 @@ describe('stack trees: operations on real profiles', () => {
     for (const n of [1, 3, 10, 40]) {
       const pruned = pruneTree(goTree, n);
       expect(pruned.value).toBe(goTree.value);
-      const real = Array.from({ length: pruned.nodeCount - 1 }, (_, k) => k + 1).filter((i) => pruned.functionOf(i).name !== OTHER_FRAME_NAME);
+      const real = Array.from({ length: pruned.nodeCount - 1 }, (_, k) => k + 1).filter(
+        (i) => pruned.functionOf(i).name !== OTHER_FRAME_NAME,
+      );
       expect(real.length).toBe(Math.min(n, goTree.nodeCount - 1));
       const paths = totalsByPath(pruned);
-      for (const [path, total] of paths) if (!path.includes(`/${OTHER_FRAME_NAME}:`)) expect(total).toBe(full.get(path));
+      for (const [path, total] of paths)
+        if (!path.includes(`/${OTHER_FRAME_NAME}:`)) expect(total).toBe(full.get(path));
       // The kept nodes are the heaviest: no dropped node outweighs the lightest kept one.
       const keptTotals = real.map((i) => pruned.total[i]!);
       const lightest = keptTotals.reduce((m, t) => (t < m ? t : m));
@@ -183,7 +211,9 @@ describe('stack trees: operations on real profiles', () => {
     expect(encodeTree(back)).toEqual(bytes);
     expect(asRecord(back)).toEqual(asRecord(goTree));
     expect(totalsByPath(back)).toEqual(totalsByPath(goTree));
-    expect(back.functions.map((f) => `${f.name}|${f.file}|${f.startLine}`).sort()).toEqual(goTree.functions.map((f) => `${f.name}|${f.file}|${f.startLine}`).sort());
+    expect(back.functions.map((f) => `${f.name}|${f.file}|${f.startLine}`).sort()).toEqual(
+      goTree.functions.map((f) => `${f.name}|${f.file}|${f.startLine}`).sort(),
+    );
     expect(decodeTree(encodeTree(goTree, { compress: false })).value).toBe(goTree.value);
   });
 
@@ -205,7 +235,9 @@ describe('stack trees: operations on real profiles', () => {
     ] as const) {
       const trees = buildProfileTrees(read(file), { choose: () => ({ sampleType: 'cpu' }), splitLabel: 'version' })!;
       expect([...trees.byLabel.keys()]).toEqual([version]);
-      const slice = foldProfile(read(file), { sampleType: 'cpu', labelKeys: ['version'] }).slices!.find((s) => s.labels['version'] === version)!;
+      const slice = foldProfile(read(file), { sampleType: 'cpu', labelKeys: ['version'] }).slices!.find(
+        (s) => s.labels['version'] === version,
+      )!;
       const split = trees.byLabel.get(version)!;
       expect(split.value).toBe(slice.total);
       expect(treeFunctions(split)).toEqual(slice.functions);
@@ -216,7 +248,10 @@ describe('stack trees: operations on real profiles', () => {
   });
 
   it('serializes a pruned tree as JSON with exact totals', () => {
-    const json = JSON.parse(JSON.stringify(treeToJson(pruneTree(goTree, 20)))) as { total: string; children: { total: string }[] };
+    const json = JSON.parse(JSON.stringify(treeToJson(pruneTree(goTree, 20)))) as {
+      total: string;
+      children: { total: string }[];
+    };
     expect(json.total).toBe(goTree.value.toString());
     expect(json.children.reduce((s, c) => s + BigInt(c.total), 0n)).toBe(goTree.value - goTree.self[0]!);
   });

@@ -42,5 +42,7 @@ describeShared('stack trees: golden on every protobuf pprof of ../shared', () =>
 });
 
 function sorted(map: ReadonlyMap<string, { flat: bigint; cum: bigint }>): [string, bigint, bigint][] {
-  return [...map].map(([name, v]): [string, bigint, bigint] => [name, v.flat, v.cum]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...map]
+    .map(([name, v]): [string, bigint, bigint] => [name, v.flat, v.cum])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
