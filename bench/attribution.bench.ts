@@ -6,12 +6,10 @@ import { FunctionDayRepository } from '../src/cost/function-day.repository';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
 import { LeaderboardService } from '../src/cost/leaderboard.service';
-import { createDataSource } from '../src/database/data-source';
-import { runMigrations } from '../src/database/migrations';
 import { priceSettingsSchema } from '../src/domain/cost';
 import { serializeFold, type Fold, type FunctionValue } from '../src/domain/profile';
 import { ProfileRepository } from '../src/profiles/profile.repository';
-import { benchDatabase as database } from './support/bench-database';
+import { migratedBenchDatabase } from './support/bench-database';
 import { loadAverage, mib } from './support/measure';
 
 /**
@@ -31,21 +29,13 @@ export async function run(): Promise<void> {
   out.write(
     `scale: ${scale.services} services × ${scale.functions} functions × ${scale.hours} hourly windows; load ${loadAverage()}\n`,
   );
-  const { url, stop } = await database();
-  const db = await createDataSource({
-    url,
-    poolSize: 4,
-    applicationName: 'flamebill-bench',
-    slowQueryMs: 3_600_000,
-  }).initialize();
+  const { db, close } = await migratedBenchDatabase();
   try {
-    await runMigrations(db);
     await benchAttribution(db, scale);
     await benchLeaderboards(db, scale.hours);
     await printTables(db);
   } finally {
-    await db.destroy();
-    await stop();
+    await close();
   }
   out.write(`load average after: ${loadAverage()}\n`);
 }

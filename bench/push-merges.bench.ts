@@ -6,12 +6,10 @@ import { AttributionRepository } from '../src/cost/attribution.repository';
 import { AttributionService, type AttributionSettings } from '../src/cost/attribution.service';
 import { FunctionDayRepository } from '../src/cost/function-day.repository';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
-import { createDataSource } from '../src/database/data-source';
-import { runMigrations } from '../src/database/migrations';
 import { priceSettingsSchema } from '../src/domain/cost';
 import { cpuNanoseconds, foldProfile, serializeFold } from '../src/domain/profile';
 import { ProfileRepository, type NewProfileRow } from '../src/profiles/profile.repository';
-import { benchDatabase } from './support/bench-database';
+import { migratedBenchDatabase } from './support/bench-database';
 
 const HOUR = 3_600_000;
 const SETTINGS: AttributionSettings = {
@@ -34,11 +32,8 @@ export async function run(): Promise<void> {
   const bytes = readFileSync(path.join(file, readdirSync(file).sort()[0]!));
   const fold = foldProfile(bytes, { labelKeys: SETTINGS.labels.keys });
   const cpu = cpuNanoseconds(fold)!;
-  const { url, stop } = await benchDatabase();
-  const db = createDataSource({ url, poolSize: 4, applicationName: 'flamebill-bench-push-merges' });
-  await db.initialize();
+  const { db, close } = await migratedBenchDatabase();
   try {
-    await runMigrations(db);
     const profiles = new ProfileRepository(db);
     const service = new AttributionService(
       profiles,
@@ -105,7 +100,6 @@ export async function run(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    await db.destroy();
-    await stop();
+    await close();
   }
 }

@@ -5,10 +5,8 @@ import { CostQueryService } from '../src/cost/cost-query.service';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { encodeSplitArrays } from '../src/cost/function-split.codec';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
-import { createDataSource } from '../src/database/data-source';
-import { runMigrations } from '../src/database/migrations';
 import type { Step } from '../src/domain/cost';
-import { benchDatabase } from './support/bench-database';
+import { migratedBenchDatabase } from './support/bench-database';
 import { loadAverage, mib } from './support/measure';
 
 /**
@@ -30,21 +28,13 @@ export async function run(): Promise<void> {
   out.write(
     `scale: ${SERVICES} services, ${TEAMS} teams, ${FUNCTIONS} functions per service, ${DAYS} days of rollups, ${functionDays} days of function blocks; load ${loadAverage()}\n`,
   );
-  const { url, stop } = await benchDatabase();
-  const db = await createDataSource({
-    url,
-    poolSize: 4,
-    applicationName: 'flamebill-bench',
-    slowQueryMs: 3_600_000,
-  }).initialize();
+  const { db, close } = await migratedBenchDatabase();
   try {
-    await runMigrations(db);
     await fill(db, functionDays);
     await printSizes(db);
     await benchQueries(db, functionDays);
   } finally {
-    await db.destroy();
-    await stop();
+    await close();
   }
   out.write(`load average after: ${loadAverage()}\n`);
 }

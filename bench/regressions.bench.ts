@@ -7,8 +7,6 @@ import { CostQueryRepository } from '../src/cost/cost-query.repository';
 import { CostQueryService } from '../src/cost/cost-query.service';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
-import { createDataSource } from '../src/database/data-source';
-import { runMigrations } from '../src/database/migrations';
 import { buildTree, encodeTree } from '../src/domain/profile/tree';
 import { ProfileTreeRepository } from '../src/profile-trees/profile-tree.repository';
 import { ProfileTreeService } from '../src/profile-trees/profile-tree.service';
@@ -16,7 +14,7 @@ import { ProfileRepository } from '../src/profiles/profile.repository';
 import { RegressionRepository } from '../src/regressions/regression.repository';
 import { RegressionScanService } from '../src/regressions/regression-scan.service';
 import { regressionsSettingsSchema } from '../src/domain/regression/regression-settings';
-import { benchDatabase } from './support/bench-database';
+import { migratedBenchDatabase } from './support/bench-database';
 import { loadAverage } from './support/measure';
 
 const SERVICES = 1000;
@@ -31,15 +29,8 @@ const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'regressio
  */
 export async function run(): Promise<void> {
   process.stdout.write(`load average before: ${loadAverage()} (2 cores, shared with other engineers)\n`);
-  const { url, stop } = await benchDatabase();
-  const db = await createDataSource({
-    url,
-    poolSize: 4,
-    applicationName: 'flamebill-bench',
-    slowQueryMs: 3_600_000,
-  }).initialize();
+  const { db, close } = await migratedBenchDatabase();
   try {
-    await runMigrations(db);
     await fill(db);
     const settings = {
       labels: { keys: [], maxValuesPerKey: 100 },
@@ -76,8 +67,7 @@ export async function run(): Promise<void> {
       );
     }
   } finally {
-    await db.destroy();
-    await stop();
+    await close();
   }
 }
 

@@ -1,7 +1,10 @@
 import { mkdtemp, chmod, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/database/data-source';
 import { startEmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
+import { runMigrations } from '../../src/database/migrations';
 import { queryOnce } from '../../src/database/query-once';
 
 /** A fresh database on DATABASE_URL's server, or an embedded PostgreSQL in a temporary directory. */
@@ -21,6 +24,25 @@ export async function benchDatabase(): Promise<{ url: string; stop: () => Promis
       await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await server?.stop();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `benchDatabase`, connected and migrated: what the benches over the real schema start from. */
+export async function migratedBenchDatabase(poolSize = 4): Promise<{ db: DataSource; close: () => Promise<void> }> {
+  const { url, stop } = await benchDatabase();
+  const db = await createDataSource({
+    url,
+    poolSize,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
+  await runMigrations(db);
+  return {
+    db,
+    close: async () => {
+      await db.destroy();
+      await stop();
     },
   };
 }
