@@ -34,7 +34,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       }
     }
     if (!enabled) {
-      this.logger.log('scheduled jobs are off (schedules.enabled: false)');
+      // flamebill serve turns them off in its own process when its jobs process runs them (schedules.process: separate).
+      this.logger.log('no scheduled jobs run in this process (schedules.enabled: false here)');
       return;
     }
     void this.jobs.abandonStaleRuns().catch(() => undefined);
