@@ -39,7 +39,13 @@ export class RegressionsController {
           currentVersion: '1.15.0',
           firstSeenAt: '2026-11-30T01:20:00.000Z',
           resolvedAt: null,
-          ticket: { tracker: 'redmine', project: 'payments', id: '42', url: 'https://redmine.internal/issues/42' },
+          ticket: {
+            tracker: 'redmine',
+            project: 'payments',
+            id: '42',
+            url: 'https://redmine.internal/issues/42',
+            dryRun: false,
+          },
         },
       ],
     },
@@ -69,7 +75,13 @@ export class RegressionsController {
         lastSeenAt: f.lastSeenAt.toISOString(),
         resolvedAt: f.resolvedAt?.toISOString() ?? null,
         ticket: f.ticket
-          ? { tracker: f.ticket.tracker, project: f.ticket.project, id: f.ticket.remoteId, url: f.ticket.url }
+          ? {
+              tracker: f.ticket.tracker,
+              project: f.ticket.project,
+              id: f.ticket.remoteId,
+              url: f.ticket.url,
+              dryRun: f.ticket.dryRun,
+            }
           : null,
       })),
     };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { withDemoPricing } from '../domain/demo/demo-settings';
 import { SettingsError } from './settings.error';
 import { parseSmtpUrl } from './report-settings';
 import { settingsFileSchema, type Settings } from './settings.schema';
@@ -62,7 +63,9 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   if (!result.success) {
     throw new SettingsError(describeIssues(result.error.issues, { file, fromEnv, cwd, overrides: options.overrides }));
   }
-  const settings = result.data;
+  // The demo loads only when no source is configured (src/demo); its simulated fleet is priced in every process.
+  const settings =
+    result.data.schedules.demo && result.data.sources.length === 0 ? withDemoPricing(result.data) : result.data;
   return {
     ...settings,
     paths: {
