@@ -63,9 +63,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   if (!result.success) {
     throw new SettingsError(describeIssues(result.error.issues, { file, fromEnv, cwd, overrides: options.overrides }));
   }
-  // The demo loads only when no source is configured (src/demo); its simulated fleet is priced in every process.
-  const settings =
-    result.data.schedules.demo && result.data.sources.length === 0 ? withDemoPricing(result.data) : result.data;
+  const settings = demoApplies(result.data) ? withDemoPricing(result.data) : result.data;
   return {
     ...settings,
     paths: {
@@ -75,6 +73,23 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     configFile: file?.path ?? null,
     envSources: Object.fromEntries([...fromEnv].map(([key, applied]) => [key, applied.override.variable])),
   };
+}
+
+/**
+ * Whether the first start's demo is priced as its simulated fleet (`withDemoPricing`): the demo is on, no source is
+ * configured (the only case it loads, src/demo) and the settings price nothing themselves (no `prices`, no `cost`
+ * beyond the defaults). Decided here so that every process (serve, its jobs, `flamebill run`) prices alike.
+ */
+function demoApplies(settings: z.output<typeof settingsFileSchema>): boolean {
+  const { default: mode, sources } = settings.cost;
+  const defaultCost = mode.mode === 'measured' && mode.samplingFraction.num === mode.samplingFraction.den;
+  return (
+    settings.schedules.demo &&
+    settings.sources.length === 0 &&
+    settings.prices.length === 0 &&
+    Object.keys(sources).length === 0 &&
+    defaultCost
+  );
 }
 
 /** How to name a setting to the user: its environment variable when it came from one, else its key. */

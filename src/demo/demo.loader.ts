@@ -197,6 +197,17 @@ export class DemoLoader implements OnApplicationBootstrap {
   }
 }
 
+/**
+ * Whether a `flamebill serve` with these settings loads the demo at start: its jobs run, the demo is on, no source is
+ * configured and nothing is stored yet. For the line `serve` prints; the loader checks again when it runs.
+ */
+export async function demoWillLoad(db: DataSource, settings: Settings): Promise<boolean> {
+  if (!settings.schedules.enabled || !settings.schedules.demo || settings.sources.length > 0) return false;
+  if (settings.ingest.windowSeconds !== 3600 || !demoFolder()) return false;
+  const [{ any }] = await queryRows<{ any: boolean }>(db, 'SELECT EXISTS (SELECT 1 FROM profiles) AS any');
+  return !any;
+}
+
 /** The `version` label of a shipped profile's samples (the one on most CPU time; its GC samples carry none). */
 function versionOf(bytes: Uint8Array): string {
   const folded = foldPulledProfile(bytes, { labelKeys: ['version'], maxLabelValues: 100, countWallAsCpu: false });

@@ -18,6 +18,12 @@ export const SHIPPED_TRAFFIC_LEVELS: readonly number[] = [0.7, 0.9, 1.1, 1.3, 1.
 /** Weekend traffic relative to a weekday at the same hour. */
 export const WEEKEND_FACTOR = 0.8;
 
+/**
+ * How far one service's traffic in one hour strays from the curve, either way: without it every week of the replay
+ * would cost exactly what the one before did. Drawn from a hash of (service, hour), so a replay is reproducible.
+ */
+export const TRAFFIC_JITTER = 0.15;
+
 /** One shipped profile the replay can use. */
 export interface DemoProfileRef {
   /** Identifies the profile to the caller (e.g. its file); ties between equally good picks go to the smaller key. */
@@ -79,7 +85,8 @@ export function defaultReleases(end: Date): DemoRelease[] {
 
 /**
  * Every hourly window of `options.days` days ending at `options.end`, for every service of `profiles`, with the
- * profile whose traffic level is closest to `trafficTarget` among those of the version the service runs then.
+ * profile whose traffic level is closest to `trafficTarget` (± TRAFFIC_JITTER) among those of the version the service
+ * runs then.
  * A service whose release has no profile of the other side keeps all its profiles on that side.
  * @returns windows in time order, services in name order within a window.
  */
@@ -94,13 +101,23 @@ export function planReplay(profiles: readonly DemoProfileRef[], options: ReplayO
   const planned: PlannedWindow[] = [];
   for (let t = first; t < options.end.getTime(); t += HOUR_MS) {
     const start = new Date(t);
-    const target = trafficTarget(start);
     for (const service of services) {
+      const target = trafficTarget(start) * (1 + TRAFFIC_JITTER * (2 * unitHash(`${service}@${t}`) - 1));
       const candidates = versionAt(byService.get(service)!, releases.get(service), start);
       planned.push({ start, end: new Date(t + HOUR_MS), service, key: closest(candidates, target).key });
     }
   }
   return planned;
+}
+
+/** FNV-1a of `text` as a number in [0, 1): the same text always draws the same number. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 2 ** 32;
 }
 
 function versionAt(profiles: DemoProfileRef[], release: DemoRelease | undefined, at: Date): DemoProfileRef[] {
