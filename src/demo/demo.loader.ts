@@ -7,7 +7,7 @@ import type { Settings } from '../config/settings.schema';
 import { queryRows } from '../database/query-rows';
 import { DEMO_SOURCE } from '../domain/demo/demo-settings';
 import {
-  DEMO_DAYS,
+  DEMO_HOURS,
   defaultReleases,
   planReplay,
   SHIPPED_TRAFFIC_LEVELS,
@@ -25,6 +25,7 @@ import { DirectorySource } from '../sources/directory.source';
 
 export { DEMO_SOURCE };
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** One shipped profile, folded once and stored for every window the replay gives it. */
@@ -68,10 +69,10 @@ export class DemoLoader implements OnApplicationBootstrap {
    * job registry. Never throws: a failure is logged and the service goes on empty.
    * @returns what was loaded, or null when the demo did not apply.
    */
-  async firstStart(now: Date = new Date(), days: number = DEMO_DAYS): Promise<DemoLoad | null> {
+  async firstStart(now: Date = new Date(), hours: number = DEMO_HOURS): Promise<DemoLoad | null> {
     const began = Date.now();
     try {
-      const load = await this.loadIfEmpty(now, days);
+      const load = await this.loadIfEmpty(now, hours);
       if (!load) return null;
       const loaded = Date.now();
       await this.attributeDirty();
@@ -97,10 +98,11 @@ export class DemoLoader implements OnApplicationBootstrap {
   }
 
   /**
-   * Stores the replay when no source is configured and no profile is stored; windows are hourly.
+   * Stores the replay of `hours` hourly windows when no source is configured and no profile is stored (tests load a
+   * few hours as a fixture: the six most recent windows hold as many rows as the shipped set).
    * @returns what was stored, or null when the demo does not apply.
    */
-  async loadIfEmpty(now: Date = new Date(), days: number = DEMO_DAYS): Promise<DemoLoad | null> {
+  async loadIfEmpty(now: Date = new Date(), hours: number = DEMO_HOURS): Promise<DemoLoad | null> {
     if (this.sources.length > 0) return null;
     const [{ any }] = await queryRows<{ any: boolean }>(this.db, 'SELECT EXISTS (SELECT 1 FROM profiles) AS any');
     if (any) return null;
@@ -118,11 +120,11 @@ export class DemoLoader implements OnApplicationBootstrap {
     const shipped = await this.readShipped(folder);
     if (shipped.length === 0) return null;
     const end = lastCompleteWindow(now, 3600).end;
-    const plan = planReplay(shipped, { end, days, releases: defaultReleases(end) });
+    const plan = planReplay(shipped, { end, hours, releases: defaultReleases(end) });
     const stored = await this.storePlan(shipped, plan);
-    const from = new Date(end.getTime() - days * DAY_MS);
+    const from = new Date(end.getTime() - hours * HOUR_MS);
     this.logger.log(
-      `stored ${stored} demo profiles: ${shipped.length} real profiles replayed over ${days} days of hourly windows, ${from.toISOString()} to ${end.toISOString()}`,
+      `stored ${stored} demo profiles: ${shipped.length} real profiles replayed over ${hours} hourly windows, ${from.toISOString()} to ${end.toISOString()}`,
     );
     return { profiles: stored, from, to: end };
   }

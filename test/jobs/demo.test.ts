@@ -23,7 +23,7 @@ describe('the demo of a first start', () => {
     await truncateTables(db);
     // schedules.demo on (the settings loader prices the demo source), no scheduled jobs: the test runs the first start.
     app = await startTestApp({ settings: { schedules: { demo: true } } });
-    load = await app.app.get(DemoLoader).firstStart(now, DAYS);
+    load = await app.app.get(DemoLoader).firstStart(now, DAYS * 24);
   }, 120_000);
   afterAll(async () => app?.close());
 
@@ -33,7 +33,7 @@ describe('the demo of a first start', () => {
       from: new Date(Date.UTC(2026, 10, 25, 9) - DAYS * DAY),
       to: new Date(Date.UTC(2026, 10, 25, 9)),
     });
-    expect(await app.app.get(DemoLoader).firstStart(now, DAYS)).toBeNull(); // something is stored: never twice
+    expect(await app.app.get(DemoLoader).firstStart(now, DAYS * 24)).toBeNull(); // something is stored: never twice
     const windows: { window_start: Date; services: number; digests: number }[] = await db.query(
       `SELECT window_start, count(DISTINCT service)::int AS services, count(*)::int AS digests
          FROM profiles WHERE source = 'demo' GROUP BY 1 ORDER BY 1`,

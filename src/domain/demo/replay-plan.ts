@@ -8,6 +8,8 @@ const DAY_MS = 86_400_000;
 
 /** Days the first start replays: four weeks, so a month view and a week-over-week change both have data. */
 export const DEMO_DAYS = 28;
+/** The same in hourly windows. */
+export const DEMO_HOURS = DEMO_DAYS * 24;
 
 /**
  * Traffic level each shipped window was profiled at, in window order (`DIURNAL` in demo/generate.js): the generator
@@ -45,7 +47,8 @@ export interface DemoRelease {
 export interface ReplayOptions {
   /** End of the replay, exclusive: the end of the last complete window. Whole hours. */
   readonly end: Date;
-  readonly days: number;
+  /** Hourly windows to plan, the last one ending at `end`. */
+  readonly hours: number;
   readonly releases: readonly DemoRelease[];
 }
 
@@ -84,7 +87,7 @@ export function defaultReleases(end: Date): DemoRelease[] {
 }
 
 /**
- * Every hourly window of `options.days` days ending at `options.end`, for every service of `profiles`, with the
+ * Every one of the `options.hours` hourly windows ending at `options.end`, for every service of `profiles`, with the
  * profile whose traffic level is closest to `trafficTarget` (± TRAFFIC_JITTER) among those of the version the service
  * runs then.
  * A service whose release has no profile of the other side keeps all its profiles on that side.
@@ -97,7 +100,7 @@ export function planReplay(profiles: readonly DemoProfileRef[], options: ReplayO
     byService.set(p.service, [...(byService.get(p.service) ?? []), p]);
   const services = [...byService.keys()].sort();
   const releases = new Map(options.releases.map((r) => [r.service, r]));
-  const first = options.end.getTime() - options.days * DAY_MS;
+  const first = options.end.getTime() - options.hours * HOUR_MS;
   const planned: PlannedWindow[] = [];
   for (let t = first; t < options.end.getTime(); t += HOUR_MS) {
     const start = new Date(t);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEMO_DAYS,
+  DEMO_HOURS,
   defaultReleases,
   planReplay,
   SHIPPED_TRAFFIC_LEVELS,
@@ -29,14 +29,14 @@ describe('the demo replay plan', () => {
   // Friday 2026-12-04 21:00 UTC, the end of the last complete window of a start at 21:25.
   const end = new Date(Date.UTC(2026, 11, 4, 21));
   const releases = defaultReleases(end);
-  const plan = planReplay(Object.freeze([...SHIPPED]), { end, days: DEMO_DAYS, releases });
+  const plan = planReplay(Object.freeze([...SHIPPED]), { end, hours: DEMO_HOURS, releases });
 
   it('covers 28 days of hourly windows for every service, ending at the last complete window', () => {
     expect(plan).toHaveLength(28 * 24 * 6);
     const starts = [...new Set(plan.map((p) => p.start.getTime()))];
     expect(starts).toEqual(Array.from({ length: 28 * 24 }, (_, i) => end.getTime() - 28 * DAY + i * HOUR));
     expect(plan.every((p) => p.end.getTime() - p.start.getTime() === HOUR)).toBe(true);
-    expect(planReplay(SHIPPED, { end, days: DEMO_DAYS, releases })).toEqual(plan); // reproducible
+    expect(planReplay(SHIPPED, { end, hours: DEMO_HOURS, releases })).toEqual(plan); // reproducible
   });
 
   it('runs the old version before each release and the new one after, releases in the last two weeks', () => {
@@ -81,7 +81,7 @@ describe('the demo replay plan', () => {
   });
 
   it('refuses an end that is not a whole hour', () => {
-    expect(() => planReplay(SHIPPED, { end: new Date(end.getTime() + 1), days: 1, releases: [] })).toThrow(
+    expect(() => planReplay(SHIPPED, { end: new Date(end.getTime() + 1), hours: 1, releases: [] })).toThrow(
       /whole hour/,
     );
   });
