@@ -16,8 +16,8 @@ export const DEMO_PRICE: PriceEntry = {
 
 /**
  * The demo source priced as a fleet of 2,400 cores (allocated mode), of whose CPU time the shipped profiles are a
- * sample of 0.0000015: each hour's profile of a service holds about one to three CPU-seconds, standing for
- * 0.7 to 1.7 million core-seconds, so the six services use about 42 % of the fleet in the quietest hour and about
+ * sample of 0.0000015: each hour's profile of a service holds 0.2 to 2.6 CPU-seconds, standing for 0.15 to 1.7
+ * million core-seconds, so the six services use about 42 % of the fleet in the quietest hour and about
  * 74 % at the weekday peak (demo/README.md has the measured figures); the rest is `__idle__`.
  */
 export const DEMO_COST_MODE: CostMode = {
