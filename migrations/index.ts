@@ -11,7 +11,7 @@ import { PushMerges1796421000000 } from './1796421000000-PushMerges';
 import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
-import { OutboxDryRunRoute1796450000000 } from './1796450000000-OutboxDryRunRoute';
+import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRoute';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -31,5 +31,5 @@ export const MIGRATIONS = [
   WorkItemBusy1796422000000,
   ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
-  OutboxDryRunRoute1796450000000,
+  OutboxDryRunRoute1796460000000,
 ];

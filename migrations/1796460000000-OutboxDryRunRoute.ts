@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * marked sent in dry run, so the regressions API can show the ticket that would have been filed. Null for rows sent
  * for real (their ticket is in `regression_tickets`) and for rows delivered before this migration.
  */
-export class OutboxDryRunRoute1796450000000 implements MigrationInterface {
-  name = 'OutboxDryRunRoute1796450000000';
+export class OutboxDryRunRoute1796460000000 implements MigrationInterface {
+  name = 'OutboxDryRunRoute1796460000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
