@@ -16,8 +16,9 @@
  * diff mode, a legend. When drawn: data-ready="true" and a performance mark "flamegraph-ready"; after a zoom,
  * data-zoom="<function name>" (absent at the root).
  *
- * element.flamegraph (for tests and page scripts): zoomedNode(), nodeAt(x, y) (CSS pixels in the canvas), search(q),
- * zoom(index), reset(), select(index), node(index); each returns plain data and drives the same code as the UI.
+ * element.flamegraph (for tests and page scripts): zoomedNode(), selectedNode(), nodeAt(x, y) (CSS pixels in the
+ * canvas), node(index), find(name), box(index), search(q), zoom(index), reset(), select(index): plain data in and out,
+ * driving the same code as the UI (search, zoom and reset redraw at once instead of on the next animation frame).
  */
 (function () {
   'use strict';
@@ -632,7 +633,11 @@
         var b = box(i);
         return b ? { x: b.x, y: m.depth[i] * ROW, width: b.w, height: ROW } : null;
       },
-      search: search,
+      search: function (q) {
+        var result = search(q);
+        draw();
+        return result;
+      },
       zoom: function (i) {
         zoom(i);
         draw();
