@@ -671,7 +671,7 @@
         var t = Math.sqrt(Math.min(1, Math.abs(m.delta[i]) / m.maxDelta));
         var grew = c === 1 || c === 3;
         colors[i] = grew
-          ? 'hsl(0, 85%, ' + (90 - 36 * t).toFixed(1) + '%)'
+          ? 'hsl(0, 85%, ' + (90 - 32 * t).toFixed(1) + '%)'
           : 'hsl(214, 85%, ' + (90 - 34 * t).toFixed(1) + '%)';
       }
       return colors;

@@ -16,6 +16,7 @@ import {
   flameGraphDiffJson,
   flameGraphJson,
   mergeTrees,
+  TreeBuilder,
   type FlameGraphJson,
 } from '../../src/domain/profile/tree';
 
@@ -43,6 +44,33 @@ const trend = {
   ],
 };
 const sparkline = { kind: 'sparkline', currency: 'EUR', labels: trend.labels, series: [trend.series[0]] };
+
+/** Function names that would run script if a page put them into HTML unescaped. */
+const HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>'];
+const hostile = (() => {
+  const b = new TreeBuilder({ type: 'cpu', unit: 'nanoseconds' });
+  const [f1, f2] = HOSTILE.map((name) => b.frameOf(b.fn({ name, file: '', startLine: 0 }), 0));
+  b.addStack([f1!, f2!], 2, 30_000_000n);
+  b.addStack([f2!], 1, 10_000_000n);
+  return flameGraphJson(b.build(), 100);
+})();
+const line = { kind: 'line', currency: 'JPY', labels: trend.labels, series: trend.series };
+
+/** Hostile names, a line chart, and a flame graph whose JSON is missing. */
+const PAGE2 = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>more</title>
+<link rel="stylesheet" href="/assets/dashboard.css"><link rel="stylesheet" href="/assets/vendor/uplot.css">
+</head><body><main class="page">
+${jsonIsland('hostile-data', hostile)}
+<div id="hostile" data-flamegraph data-island="hostile-data"></div>
+<div id="missing" data-flamegraph data-src="/no-such.json"></div>
+${jsonIsland('line-data', line)}
+<div id="line" data-chart data-island="line-data"></div>
+</main>
+<script src="/assets/vendor/uplot.js"></script>
+<script src="/assets/charts.js"></script>
+<script src="/assets/flamegraph.js"></script>
+</body></html>`;
 
 const PAGE = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>flame graph test</title>
@@ -137,6 +165,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       server = await startAssetServer();
       server.put('/flame.json', JSON.stringify(flame));
       server.put('/page.html', PAGE);
+      server.put('/page2.html', PAGE2);
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 2 });
       page.on('console', (m) => void (m.type() === 'error' ? errors.push(m.text()) : 0));
@@ -313,6 +342,58 @@ describe.skipIf(!existsSync(CHROMIUM))(
       // FLAMEBILL_SCREENSHOTS=1 writes the page to the temp folder, to look at (the dashboard commits its own).
       if (process.env.FLAMEBILL_SCREENSHOTS === '1')
         await page.screenshot({ path: join(tmpdir(), 'flamebill-flamegraph-test.png'), fullPage: true });
+    });
+
+    it('hostile function names stay text; a line chart in yen; a missing JSON shows an alert', async () => {
+      const other = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+      const dialogs: string[] = [];
+      const problems: string[] = [];
+      other.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      other.on('pageerror', (e) => problems.push(e.message));
+      try {
+        await other.goto(`${server.url}/page2.html`);
+        await other.waitForSelector('#hostile[data-ready="true"]');
+        await other.waitForSelector('#line[data-ready="true"]');
+        await other.waitForSelector('#missing[data-state="error"]');
+        expect(await other.locator('img').count()).toBe(0);
+        expect(await other.locator('main script').count()).toBe(2); // the two islands, nothing injected
+        expect(await other.textContent('#hostile .flamegraph-summary')).toContain(HOSTILE[0]);
+        const box = (await other.locator('#hostile canvas').boundingBox())!;
+        await other.mouse.move(box.x + 20, box.y + 18 + 9);
+        expect(await other.textContent('#hostile .flamegraph-tooltip strong')).toBe(HOSTILE[0]);
+        expect(await other.textContent('#missing [role=alert]')).toBe(
+          'The flame graph could not be loaded: HTTP 404 from /no-such.json',
+        );
+        expect(await other.locator('#line .uplot canvas').count()).toBe(1);
+        expect(await other.locator('#line .u-legend').textContent()).toMatch(
+          /checkout\s*[¥￥]1,380\s*search\s*[¥￥]901$/,
+        );
+        expect(dialogs).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('at phone width in dark mode: no horizontal overflow, dark background, the graph fits', async () => {
+      const phone = await browser.newPage({ viewport: { width: 375, height: 800 }, colorScheme: 'dark' });
+      try {
+        await phone.goto(`${server.url}/page.html`);
+        await phone.waitForSelector('#flame[data-ready="true"]');
+        await phone.waitForSelector('#trend[data-ready="true"]');
+        const layout = (await phone.evaluate(`({
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          background: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.body).color,
+          canvas: document.querySelector('#flame canvas').clientWidth,
+        })`)) as { overflow: number; background: string; text: string; canvas: number };
+        expect(layout).toEqual({ overflow: 0, background: 'rgb(15, 20, 26)', text: 'rgb(230, 233, 238)', canvas: 351 });
+      } finally {
+        await phone.close();
+      }
     });
   },
 );
