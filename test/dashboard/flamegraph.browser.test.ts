@@ -390,6 +390,8 @@ describe.skipIf(!existsSync(CHROMIUM))(
           text: getComputedStyle(document.body).color,
           canvas: document.querySelector('#flame canvas').clientWidth,
         })`)) as { overflow: number; background: string; text: string; canvas: number };
+        if (process.env.FLAMEBILL_SCREENSHOTS === '1')
+          await phone.screenshot({ path: join(tmpdir(), 'flamebill-flamegraph-phone-dark.png'), fullPage: true });
         expect(layout).toEqual({ overflow: 0, background: 'rgb(15, 20, 26)', text: 'rgb(230, 233, 238)', canvas: 351 });
       } finally {
         await phone.close();
