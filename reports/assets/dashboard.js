@@ -48,13 +48,20 @@
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), makeSortable);
     // A drawn chart replaces its table of figures; the table stays one click away (and is what screen readers read).
-    window.setTimeout(function () {
-      Array.prototype.forEach.call(document.querySelectorAll('figure.chart'), function (figure) {
-        var drawn = figure.querySelector('.chart-canvas canvas, .chart-canvas svg');
-        var details = figure.querySelector('details.chart-table');
-        if (drawn && details) details.removeAttribute('open');
+    Array.prototype.forEach.call(document.querySelectorAll('figure.chart'), function (figure) {
+      var canvas = figure.querySelector('.chart-canvas');
+      var details = figure.querySelector('details.chart-table');
+      if (!canvas || !details) return;
+      var close = function () {
+        if (canvas.getAttribute('data-ready') === 'true') details.removeAttribute('open');
+        return canvas.getAttribute('data-ready') === 'true';
+      };
+      if (close()) return;
+      var observer = new MutationObserver(function () {
+        if (close()) observer.disconnect();
       });
-    }, 0);
+      observer.observe(canvas, { attributes: true, attributeFilter: ['data-ready'] });
+    });
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
