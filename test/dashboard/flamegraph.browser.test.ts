@@ -65,7 +65,7 @@ ${jsonIsland('hostile-data', hostile)}
 <div id="hostile" data-flamegraph data-island="hostile-data"></div>
 <div id="missing" data-flamegraph data-src="/no-such.json"></div>
 ${jsonIsland('line-data', line)}
-<div id="line" data-chart data-island="line-data"></div>
+<div id="line" data-chart data-island="line-data" role="img" aria-label="Cost per day"></div>
 </main>
 <script src="/assets/vendor/uplot.js"></script>
 <script src="/assets/charts.js"></script>
@@ -334,10 +334,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(legend).toContain('checkout');
       expect(legend).toContain('$1,380.00'); // the last day's own amount, not the stacked sum
       expect(await page.textContent('#trend .chart-total')).toBe('2026-11-06: total $2,280.75');
-      expect(await page.getAttribute('#trend .chart-canvas', 'aria-label')).toContain('checkout $6,420.75 in all');
+      expect(await page.getAttribute('#trend .chart-plot', 'aria-label')).toContain('checkout $6,420.75 in all');
       await page.waitForSelector('#spark[data-ready="true"]');
       expect(await page.locator('#spark .uplot canvas').count()).toBe(1);
-      expect(await page.getAttribute('#spark .chart-canvas', 'aria-label')).toContain('last day €1,380.00');
+      expect(await page.getAttribute('#spark .chart-plot', 'aria-label')).toContain('last day €1,380.00');
       expect(errors).toEqual([]);
       // FLAMEBILL_SCREENSHOTS=1 writes the page to the temp folder, to look at (the dashboard commits its own).
       if (process.env.FLAMEBILL_SCREENSHOTS === '1')
@@ -368,6 +368,12 @@ describe.skipIf(!existsSync(CHROMIUM))(
           'The flame graph could not be loaded: HTTP 404 from /no-such.json',
         );
         expect(await other.locator('#line .uplot canvas').count()).toBe(1);
+        // The page's own label stays; the figures become its description.
+        expect(await other.getAttribute('#line', 'aria-label')).toBe('Cost per day');
+        expect(await other.getAttribute('#line', 'aria-description')).toMatch(
+          /^Daily cost, 2026-11-02 to 2026-11-06: /,
+        );
+        expect(await other.locator('#line [role=img]').count()).toBe(0);
         expect(await other.locator('#line .u-legend').textContent()).toMatch(
           /checkout\s*[¥￥]1,380\s*search\s*[¥￥]901$/,
         );
