@@ -192,8 +192,14 @@
       throw new Error('data-diff needs a differential flame graph (kind "diff")');
     var m = model(data, diff);
     var unit = data.sampleType ? data.sampleType.unit : '';
-    var typeLabel = data.sampleType ? data.sampleType.type + (unit ? ' (' + unit + ')' : '') : 'value';
-    var title = el.getAttribute('data-title') || (diff ? 'Differential flame graph' : 'Flame graph');
+    var typeLabel = data.sampleType ? data.sampleType.type + (unit ? ', ' + unit : '') : 'value';
+    var title =
+      el.getAttribute('data-title') ||
+      (diff ? 'Differential flame graph' : 'Flame graph') +
+        (typeof data.subject === 'string' && data.subject ? ' of ' + data.subject : '');
+    // The function a page wants seen (a regression's): its frames get a dashed outline.
+    var focus = el.getAttribute('data-focus') || (typeof data.focus === 'string' ? data.focus : '');
+    m.focus = focus ? m.names.indexOf(focus) : -1;
     var uid = 'fg' + Math.random().toString(36).slice(2, 9);
 
     var colors = nodeColors(m);
@@ -226,7 +232,7 @@
     toolbar.appendChild(matchStatus);
     el.appendChild(toolbar);
 
-    if (diff) el.appendChild(legend(m));
+    if (diff || m.focus >= 0) el.appendChild(legend(m));
 
     var summary = document.createElement('p');
     summary.className = 'flamegraph-summary';
@@ -362,6 +368,13 @@
         // New (solid) and gone (dashed) frames carry a dark left edge so they read without colour too.
         ctx.fillStyle = '#111';
         ctx.fillRect(x, y, 3, ROW - 1);
+      }
+      if (m.name[i] === m.focus && w > 3) {
+        ctx.setLineDash([4, 2]);
+        ctx.lineWidth = 2;
+        ctx.strokeStyle = '#111';
+        ctx.strokeRect(x + 1, y + 1, w - 3, ROW - 3);
+        ctx.setLineDash([]);
       }
       if (w < 28) return;
       var label = labelOf(i);
@@ -694,14 +707,18 @@
 
   function legend(m) {
     var box = div('flamegraph-legend');
+    box.setAttribute('role', 'group');
     box.setAttribute('aria-label', 'Legend');
-    var items = [
-      ['grew', 'Share grew (darker: more)'],
-      ['shrank', 'Share shrank (darker: more)'],
-      ['same', 'Unchanged'],
-      ['new', '+ New in current'],
-      ['gone', '− Gone from current'],
-    ];
+    var items = m.diff
+      ? [
+          ['grew', 'Share grew (darker: more)'],
+          ['shrank', 'Share shrank (darker: more)'],
+          ['same', 'Unchanged'],
+          ['new', '+ New in current'],
+          ['gone', '− Gone from current'],
+        ]
+      : [];
+    if (m.focus >= 0) items.push(['focus', 'Dashed outline: ' + m.names[m.focus]]);
     for (var i = 0; i < items.length; i++) {
       var item = document.createElement('span');
       item.className = 'flamegraph-legend-item';
@@ -712,11 +729,37 @@
       item.appendChild(document.createTextNode(items[i][1]));
       box.appendChild(item);
     }
-    var scale = document.createElement('span');
-    scale.className = 'flamegraph-legend-scale';
-    scale.textContent = 'Largest change: ' + formatPoints(m.maxDelta).replace(/^[+−±]/, '±');
-    box.appendChild(scale);
+    if (m.diff) {
+      var scale = document.createElement('span');
+      scale.className = 'flamegraph-legend-scale';
+      scale.textContent = 'Largest change: ' + formatPoints(m.maxDelta).replace(/^[+−±]/, '±');
+      box.appendChild(scale);
+      var d = m.data;
+      if (typeof d.baseLabel === 'string' && typeof d.currentLabel === 'string') {
+        var sides = document.createElement('span');
+        sides.className = 'flamegraph-legend-scale';
+        sides.textContent = 'Base: ' + d.baseLabel + '; current: ' + d.currentLabel;
+        box.appendChild(sides);
+      }
+    }
     return box;
+  }
+
+  /** Shares of the topmost frames of function name `k` (a frame inside another of the same name counts once). */
+  function nameShares(m, k) {
+    var width = 0;
+    var base = 0;
+    var current = 0;
+    for (var i = 1; i < m.n; i++) {
+      if (m.name[i] !== k) continue;
+      width += m.width[i];
+      if (m.diff) {
+        base += m.data.base.share[i];
+        current += m.data.current.share[i];
+      }
+      i = m.end[i] - 1;
+    }
+    return { share: m.width[0] > 0 ? width / m.width[0] : 0, base: base, current: current };
   }
 
   function summaryText(m, title, typeLabel, unit) {
@@ -734,9 +777,9 @@
       }
       return (
         title +
-        ' of ' +
+        ' (' +
         typeLabel +
-        ': base ' +
+        '): base ' +
         formatValue(Number(data.base.total), unit) +
         ', current ' +
         formatValue(Number(data.current.total), unit) +
@@ -746,20 +789,34 @@
         grew +
         ' grew, ' +
         shrank +
-        ' shrank (as shares of each total).'
+        ' shrank (as shares of each total).' +
+        focusText(m)
       );
     }
     return (
       title +
-      ' of ' +
+      ' (' +
       typeLabel +
-      ': ' +
+      '): ' +
       formatValue(Number(data.total), unit) +
       ' in ' +
       (m.n - 1) +
       ' frames' +
       (top.length ? '; widest at the top: ' + top.join(', ') : '') +
-      '.'
+      '.' +
+      focusText(m)
+    );
+  }
+
+  function focusText(m) {
+    if (m.focus < 0) return '';
+    var s = nameShares(m, m.focus);
+    return (
+      ' ' +
+      m.names[m.focus] +
+      ' (outlined): ' +
+      (m.diff ? formatShare(s.base) + ' → ' + formatShare(s.current) : formatShare(s.share)) +
+      ' of the total.'
     );
   }
 

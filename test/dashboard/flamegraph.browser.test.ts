@@ -29,11 +29,33 @@ const goTree = mergeTrees(
   ['cpu.pprof', 'devirt.pprof', 'inline_hot.pprof', 'normal-cpu.stripped.pprof', 'cpu-exemplars.pb.gz'].map(cpuTree),
 );
 const flame = flameGraphJson(goTree, 5_000);
-const diff = flameGraphDiffJson(
+const diffJson = flameGraphDiffJson(
   cpuTree('node-a.pb.gz'),
   mergeTrees([cpuTree('node-b.pb.gz'), cpuTree('inline_hot.pprof')]),
   5_000,
 );
+/** The widest frame of a change in the diff (any change: -1). */
+function widestOf(change: number, except: ReadonlySet<string> = new Set()): number {
+  let best = -1;
+  const width = (i: number) => diffJson.base.share[i]! + diffJson.current.share[i]!;
+  for (let i = 1; i < diffJson.parent.length; i++)
+    if ((change < 0 || diffJson.change[i] === change) && !except.has(diffJson.names[diffJson.name[i]!]!))
+      if (best < 0 || width(i) > width(best)) best = i;
+  return best;
+}
+/** The "regressed function" the page asks to outline (as the dashboard does): the widest frame of a function other
+ * than those of the widest new and gone frames, whose colours the test reads. */
+const outlined = widestOf(
+  -1,
+  new Set([FLAME_CHANGE.new, FLAME_CHANGE.gone].map((c) => diffJson.names[diffJson.name[widestOf(c)]!]!)),
+);
+const diff = {
+  ...diffJson,
+  subject: 'fib in checkout',
+  focus: diffJson.names[diffJson.name[outlined]!]!,
+  baseLabel: 'v1',
+  currentLabel: 'v2',
+};
 const trend = {
   kind: 'stacked-area',
   currency: 'USD',
@@ -192,7 +214,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect((await pixel(page, 'flame', 3, 9))[3]).toBe(255);
       expect((await pixel(page, 'flame', size.cssWidth - 4, 9))[3]).toBe(255);
       const label = await page.getAttribute('#flame canvas', 'aria-label');
-      expect(label).toMatch(/^Team flame graph of cpu \(nanoseconds\): .+ in \d+ frames; widest at the top: /);
+      expect(label).toMatch(/^Team flame graph \(cpu, nanoseconds\): .+ in \d+ frames; widest at the top: /);
       expect(await page.textContent('#flame .flamegraph-summary')).toBe(label!.replace(/ Arrow keys.*$/, ''));
     });
 
@@ -299,21 +321,15 @@ describe.skipIf(!existsSync(CHROMIUM))(
         'Unchanged',
         '+ New in current',
         '− Gone from current',
+        `Dashed outline: ${diff.focus}`,
       ]);
-      const widest = (change: number) => {
-        let best = -1;
-        for (let i = 1; i < diff.parent.length; i++) {
-          const w = diff.base.share[i]! + diff.current.share[i]!;
-          if (diff.change[i] === change && (best < 0 || w > diff.base.share[best]! + diff.current.share[best]!))
-            best = i;
-        }
-        return best;
-      };
+      expect(await page.locator('#diff .flamegraph-legend').textContent()).toContain('Base: v1; current: v2');
       for (const [change, red] of [
         [FLAME_CHANGE.new, true],
         [FLAME_CHANGE.gone, false],
       ] as const) {
-        const i = widest(change);
+        const i = widestOf(change);
+        expect(diff.names[diff.name[i]!]).not.toBe(diff.focus);
         const box = await hook<Box | null>(page, 'diff', 'box', i);
         expect(box).not.toBeNull();
         const [r, , b] = await pixel(page, 'diff', box!.x + Math.min(box!.width - 1, 8), box!.y + 2);
@@ -321,9 +337,13 @@ describe.skipIf(!existsSync(CHROMIUM))(
         const info = await hook<{ change: string; baseShare: number; currentShare: number }>(page, 'diff', 'node', i);
         expect(info.change).toBe(change === FLAME_CHANGE.new ? 'new' : 'gone');
       }
-      expect(await page.textContent('#diff .flamegraph-summary')).toMatch(
-        / grew, \d+ shrank \(as shares of each total\)\.$/,
-      );
+      const summary = await page.textContent('#diff .flamegraph-summary');
+      expect(summary).toMatch(/^Differential flame graph of fib in checkout \(cpu, nanoseconds\): base /);
+      expect(summary).toContain(` shrank (as shares of each total). ${diff.focus} (outlined): `);
+      expect(summary).toMatch(/\(outlined\): [\d.]+ % → [\d.]+ % of the total\.$/);
+      // The outlined frame: a dark dashed edge at its top-left corner.
+      const focusBox = await hook<Box>(page, 'diff', 'box', outlined);
+      expect(await pixel(page, 'diff', focusBox.x + 1, focusBox.y + 1)).toEqual([17, 17, 17, 255]);
     });
 
     it('a chart island renders a uPlot canvas, with amounts in the currency', async () => {
