@@ -49,7 +49,7 @@ const DAYS = 365;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 /** Exclusive end of the filled year: a Monday, so the last full ISO week is [END − 7 days, END). */
-const END = Date.parse('2026-11-30T00:00:00Z');
+export const END = Date.parse('2026-11-30T00:00:00Z');
 const START = END - DAYS * DAY;
 const HOURLY_DAYS = 7;
 const SPLIT_SERVICES = 50;
@@ -67,7 +67,8 @@ async function step(label: string, fn: () => Promise<unknown>): Promise<void> {
   process.stdout.write(`  fill ${label}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 
-async function fill(db: DataSource, functionDays: number): Promise<void> {
+/** Fills `db` with the year of facts described above (also the dashboard bench's database). */
+export async function fill(db: DataSource, functionDays: number): Promise<void> {
   const q = (sql: string, params: unknown[] = []) => db.query(sql, params);
   const t0 = performance.now();
   await q(`INSERT INTO price_schedules (id, currency, document) VALUES ('sha256:bench', 'USD', '{}'::jsonb)`);

@@ -11,6 +11,7 @@ import { PushMerges1796421000000 } from './1796421000000-PushMerges';
 import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
+import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
 import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRoute';
 
 /**
@@ -31,5 +32,6 @@ export const MIGRATIONS = [
   WorkItemBusy1796422000000,
   ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
+  ServiceSecrets1796450000000,
   OutboxDryRunRoute1796460000000,
 ];

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Logger } from 'pino';
 import { ApiModule } from './api/api.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { SettingsModule } from './config/settings.module';
 import { CostModule } from './cost/cost.module';
@@ -54,6 +55,7 @@ export interface AppModuleOptions {
     RegressionsModule,
     DemoModule,
     ApiModule,
+    DashboardModule,
   ],
 })
 export class AppModule {

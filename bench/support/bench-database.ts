@@ -29,7 +29,9 @@ export async function benchDatabase(): Promise<{ url: string; stop: () => Promis
 }
 
 /** `benchDatabase`, connected and migrated: what the benches over the real schema start from. */
-export async function migratedBenchDatabase(poolSize = 4): Promise<{ db: DataSource; close: () => Promise<void> }> {
+export async function migratedBenchDatabase(
+  poolSize = 4,
+): Promise<{ db: DataSource; url: string; close: () => Promise<void> }> {
   const { url, stop } = await benchDatabase();
   const db = await createDataSource({
     url,
@@ -40,6 +42,7 @@ export async function migratedBenchDatabase(poolSize = 4): Promise<{ db: DataSou
   await runMigrations(db);
   return {
     db,
+    url,
     close: async () => {
       await db.destroy();
       await stop();

@@ -10,6 +10,7 @@ import { AuditService } from './audit/audit.service';
 import { API_CLOCK, ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyRepository } from './auth/api-key.repository';
 import { ApiKeyService } from './auth/api-key.service';
+import { ReaderSessionService } from './auth/reader-session.service';
 import { CatalogApiService } from './catalog-api.service';
 import { CatalogController } from './catalog.controller';
 import { CostMetricsService } from './cost-metrics.service';
@@ -22,7 +23,6 @@ import { OrganisationController } from './organisation.controller';
 import { OrganisationService } from './organisation.service';
 import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { ProfilesController } from './profiles.controller';
-import { HomeController } from './home.controller';
 import { RegressionsModule } from '../regressions/regressions.module';
 import { RegressionsController } from './regressions.controller';
 
@@ -42,13 +42,13 @@ import { RegressionsController } from './regressions.controller';
     ExportsController,
     AuditController,
     ProfilesController,
-    HomeController,
     RegressionsController,
   ],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
     ApiKeyRepository,
     ApiKeyService,
+    ReaderSessionService,
     AuditRepository,
     AuditService,
     CostsService,
@@ -60,6 +60,6 @@ import { RegressionsController } from './regressions.controller';
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: ApiResponseInterceptor },
   ],
-  exports: [ApiKeyService],
+  exports: [ApiKeyService, ReaderSessionService],
 })
 export class ApiModule {}

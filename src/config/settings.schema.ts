@@ -3,6 +3,7 @@ import { priceSettingsSchema } from '../domain/cost/price-settings';
 import { ingestSettingsSchema } from './ingest-settings';
 import { retentionSettingsSchema, schedulesSettingsSchema } from './jobs-settings';
 import { reportSettingsSchema } from './report-settings';
+import { dashboardSettingsSchema } from './dashboard-settings';
 import { sourceSettingsSchema } from '../sources/source-settings';
 import { apiSettingsSchema } from './api-settings';
 import { catalogSettingsSchema } from './catalog-settings';
@@ -91,6 +92,7 @@ export const settingsFileSchema = z.strictObject({
   retention: retentionSettingsSchema,
   report: reportSettingsSchema,
   api: apiSettingsSchema,
+  dashboard: dashboardSettingsSchema,
   regressions: regressionsSettingsSchema,
 });
 

@@ -72,4 +72,31 @@ function registerHelpers(env: typeof Handlebars): void {
   env.registerHelper('down', (micro: bigint) => micro < 0n);
   env.registerHelper('isZero', (micro: bigint) => micro === 0n);
   env.registerHelper('any', (list: readonly unknown[] | null | undefined) => Array.isArray(list) && list.length > 0);
+  /** Money that may be unknown (null): `—`. */
+  env.registerHelper('moneyOr', (micro: bigint | null, currency: string) =>
+    micro === null ? '—' : formatMoney(micro, currency),
+  );
+  env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** Strings joined (the last argument is Handlebars' options object). */
+  env.registerHelper('concat', (...parts: unknown[]) => parts.slice(0, -1).map(String).join(''));
+  /** A name as one URL path segment (`net/http.(*conn).serve` stays one segment). */
+  env.registerHelper('encode', (value: string) => encodeURIComponent(value));
+  /** An amount as a sortable cell value (micro-units as a decimal string). */
+  env.registerHelper('raw', (value: bigint | number | null) => (value === null ? '' : String(value)));
+  /** `2026-11-30T14:00:00.000Z` as `30 Nov 2026, 14:00 UTC`. */
+  env.registerHelper('dateTime', (iso: string) => {
+    const d = new Date(iso);
+    return `${d.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' })}, ${iso.slice(11, 16)} UTC`;
+  });
+  /**
+   * JSON for a `<script type="application/json">` island: `<`, `>`, `&` and the JavaScript line separators escaped, so
+   * no name from a profile can close the script element or start markup (OWASP's rule for JSON in HTML).
+   */
+  env.registerHelper(
+    'jsonIsland',
+    (json: string) =>
+      new env.SafeString(
+        json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+      ),
+  );
 }

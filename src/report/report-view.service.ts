@@ -79,7 +79,8 @@ export class ReportViewService {
       topInclusive: topInclusive.rows,
       regressions,
       unownedServices: unowned.rows.filter((r) => mayBelongTo(r.key, team.services)),
-      dashboardUrl: this.dashboardUrl(`/teams/${encodeURIComponent(team.team)}`),
+      // The page opens on the week the email reports (the dashboard's period picker reads `week=`).
+      dashboardUrl: this.dashboardUrl(`/teams/${encodeURIComponent(team.team)}?week=${week.label}`),
     });
   }
 
@@ -110,7 +111,7 @@ export class ReportViewService {
         difference: line.differences.teamsVsTotal,
       },
       undelivered,
-      dashboardUrl: this.dashboardUrl('/'),
+      dashboardUrl: this.dashboardUrl(`/?week=${week.label}`),
     });
   }
 

@@ -67,9 +67,9 @@ export async function startApiApp(extra: SettingsOverrides = {}): Promise<ApiTes
 
 /**
  * The real demo profiles attributed as the leaderboard tests do: the six windows of 2026-11-21 06:00-12:00, and the
- * first three again one day earlier. Returns the window starts.
+ * first three again one day earlier. Returns the window starts. `raw`: keep the profiles' bytes (the trees need them).
  */
-export async function attributeDemo(app: TestApp): Promise<number[]> {
+export async function attributeDemo(app: TestApp, options: { raw?: boolean } = {}): Promise<number[]> {
   const db = app.app.get(DataSource);
   await db.query(
     `TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days`,
@@ -79,7 +79,7 @@ export async function attributeDemo(app: TestApp): Promise<number[]> {
     ...demo.map((p) => ({ p, start: p.start })),
     ...demo.filter((p) => p.start.getUTCHours() < 9).map((p) => ({ p, start: new Date(p.start.getTime() - DAY) })),
   ];
-  for (const { p, start } of placed) await storeProfile(db, p, { start });
+  for (const { p, start } of placed) await storeProfile(db, p, { start, raw: options.raw });
   const attribution = app.app.get(AttributionService);
   const starts = [...new Set(placed.map((x) => x.start.getTime()))].sort();
   for (const start of starts)

@@ -68,7 +68,7 @@ export function demoProfiles(services?: readonly string[]): DemoProfile[] {
 export async function storeProfile(
   db: DataSource,
   p: DemoProfile,
-  options: { start?: Date; source?: string; salt?: string } = {},
+  options: { start?: Date; source?: string; salt?: string; raw?: boolean } = {},
 ): Promise<void> {
   const start = options.start ?? p.start;
   const digest = createHash('sha256')
@@ -88,7 +88,7 @@ export async function storeProfile(
     cpuNanoseconds: p.cpu,
     wallOnly: false,
     fold: serializeFold(p.fold),
-    raw: null,
+    raw: options.raw ? p.bytes : null,
   });
 }
 

@@ -110,8 +110,8 @@ describe('weekly report by email', () => {
     expect(payments.text).toContain(`Total: ${total}`);
     expect(payments.html).toContain(total);
     for (const row of answer.rows) expect(payments.text).toContain(row.key);
-    expect(payments.text).toContain('https://flamebill.acme.example/teams/payments');
-    expect(payments.html).toContain('href="https://flamebill.acme.example/teams/payments"');
+    expect(payments.text).toContain('https://flamebill.acme.example/teams/payments?week=');
+    expect(payments.html).toMatch(/href="https:\/\/flamebill\.acme\.example\/teams\/payments\?week&#x3D;\d{4}-W\d{2}"/);
 
     // The 12-week chart: an inline PNG referenced by cid, decodable.
     const chart = payments.attachments.find((a) => a.contentType === 'image/png')!;

@@ -6,12 +6,13 @@ import type { Settings } from '../../config/settings.schema';
 import { ApiError } from '../api-error';
 import { AuditService, type AuthenticatedRequest } from '../audit/audit.service';
 import type { Scope } from './api-key.repository';
+import { API_CLOCK } from './api-clock';
 import { ApiKeyService } from './api-key.service';
+import { ReaderSessionService } from './reader-session.service';
 import { RateLimiter } from './rate-limiter';
 import { SCOPES_KEY } from './scopes.decorator';
 
-/** The clock of the API (rate limits, key use, closed periods); a function so tests can move it. */
-export const API_CLOCK = Symbol('flamebill.apiClock');
+export { API_CLOCK };
 
 const PROTECTED = '/api/v1/';
 
@@ -28,6 +29,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly sessions: ReaderSessionService,
     private readonly audit: AuditService,
     @Inject(API_CLOCK) private readonly clock: () => number,
     @InjectSettings() settings: Settings,
@@ -45,6 +47,18 @@ export class ApiKeyGuard implements CanActivate {
       'read';
     if (scope !== 'read') this.audit.track(req, res, scope);
     const token = bearerToken(req.headers.authorization);
+    if (token === null && scope === 'read' && (req.method === 'GET' || req.method === 'HEAD')) {
+      // A link followed from a dashboard page (its CSV downloads): the page's reader may read what the page shows.
+      const reader = await this.sessions.reader(req);
+      if (reader) {
+        const wait = this.limiter.take(`${reader.via}:${reader.name}`, this.clock());
+        if (wait > 0)
+          throw new ApiError(429, `rate limit exceeded; retry in ${wait} s`, undefined, {
+            'Retry-After': String(wait),
+          });
+        return true;
+      }
+    }
     if (token === null)
       throw new ApiError(401, 'an API key is required: send Authorization: Bearer <key>', undefined, {
         'WWW-Authenticate': 'Bearer',

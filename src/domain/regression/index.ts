@@ -1,5 +1,5 @@
 /** Regression detection: which functions of a service got more expensive per unit of work. Pure. */
-export { detectRegressions, functionShare } from './detect-regressions';
+export { detectRegressions, functionShare, isProfilerArtifact } from './detect-regressions';
 export { regressionFingerprint } from './fingerprint';
 export { erfc, twoSidedP, twoProportionZ, poissonRateZ, holmAdjust, benjaminiHochbergAdjust } from './statistics';
 export type {

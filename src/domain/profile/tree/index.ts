@@ -10,3 +10,12 @@ export { diffTrees, nodeChange, shareOf, shareDelta, absoluteDelta, type TreeDif
 export { pruneTree, OTHER_FRAME_NAME } from './tree-prune';
 export { writePprof, writeFolded, writeSpeedscope, treeToJson, type TreeJsonNode } from './tree-writers';
 export { encodeTree, decodeTree, TreeCodecError } from './tree-codec';
+export {
+  flameGraphJson,
+  flameGraphDiffJson,
+  FLAME_CHANGE,
+  type FlameGraphJson,
+  type FlameGraphDiffJson,
+  type FlameGraphDiffOptions,
+  type FlameGraphSide,
+} from './tree-flame-graph';
