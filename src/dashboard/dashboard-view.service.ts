@@ -66,12 +66,13 @@ export class DashboardViewService {
       this.openRegressions({}),
     ]);
     const total = teams.answer.total;
-    const byKind = (kind: string) => teams.rows.find((r) => r.detail === kind);
+    const lines = amountLines(teams.rows, total.cost);
+    const byKind = (kind: string) => lines.find((l) => l.detail === kind);
     const whole = books.lines.at(-1)!;
     return {
       ...this.header(period, teams.answer.period),
       total,
-      teams: amountLines(teams.rows, total.cost).map((line) => ({
+      teams: lines.map((line) => ({
         ...line,
         link: line.detail === 'group' ? `/teams/${encodeURIComponent(line.name)}?${period.query}` : null,
         sparkline: JSON.stringify(
