@@ -63,7 +63,14 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   if (!result.success) {
     throw new SettingsError(describeIssues(result.error.issues, { file, fromEnv, cwd, overrides: options.overrides }));
   }
-  const settings = demoApplies(result.data) ? withDemoPricing(result.data) : result.data;
+  const demo = demoApplies(result.data);
+  const priced = demo ? withDemoPricing(result.data) : result.data;
+  // The demo's profiles carry a `tenant` label too: its breakdown shows on the first start unless keys are chosen.
+  const labelled = (raw as { labels?: { keys?: unknown } }).labels?.keys;
+  const settings =
+    demo && labelled === undefined && !priced.labels.keys.includes('tenant')
+      ? { ...priced, labels: { ...priced.labels, keys: [...priced.labels.keys, 'tenant'] } }
+      : priced;
   return {
     ...settings,
     paths: {
