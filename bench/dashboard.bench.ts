@@ -1,15 +1,13 @@
-import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
-import { loadSettings } from '../src/config/settings.loader';
 import { buildProfileTrees, encodeTree, pruneTree } from '../src/domain/profile/tree';
 import { TREE_MAX_NODES } from '../src/profile-trees/profile-tree.service';
 import { goWorkloadProfile, haveGo } from './support/go-workload';
-import { createRootLogger } from '../src/logging/root-logger';
-import { startServer } from '../src/server/bootstrap';
+import type { RunningServer } from '../src/server/bootstrap';
 import { launchChromium } from './support/asset-server';
 import { migratedBenchDatabase } from './support/bench-database';
+import { startBenchServer } from './support/bench-server';
 import { loadAverage } from './support/measure';
 import { END, fill, SERVICES } from './queries.bench';
 
@@ -31,8 +29,7 @@ export async function run(): Promise<void> {
   const out = process.stdout;
   out.write(`load ${loadAverage()}\n`);
   const { db, url, close } = await migratedBenchDatabase();
-  const silent = createRootLogger('warn', { write: () => undefined } as unknown as pino.DestinationStream);
-  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let server: RunningServer | null = null;
   const browser = await launchChromium();
   try {
     await fill(db, 14);
@@ -40,18 +37,9 @@ export async function run(): Promise<void> {
     out.write(
       treeNodes ? `trees: svc-0000, ${treeNodes.toLocaleString()} nodes a day, 7 days\n` : 'trees: none (no go)\n',
     );
-    const settings = loadSettings({
-      env: {},
-      cwd: process.cwd(),
-      configFile: null,
-      overrides: {
-        server: { port: 0, host: '127.0.0.1' },
-        database: { url },
-        schedules: { enabled: false, demo: false },
-        labels: { keys: ['version'] },
-      },
+    server = await startBenchServer(url, {
+      labels: { keys: ['version'] },
     });
-    server = await startServer({ settings, databaseUrl: url, logger: silent, migrateOnStart: false });
     const week = `from=${day(END - 7 * DAY)}&to=${day(END - DAY)}`;
     const month = 'month=2026-10';
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
