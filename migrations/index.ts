@@ -12,6 +12,7 @@ import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
+import { LabelDays1796455000000 } from './1796455000000-LabelDays';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
   ServiceSecrets1796450000000,
+  LabelDays1796455000000,
 ];

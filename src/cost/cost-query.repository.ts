@@ -554,18 +554,36 @@ export class CostQueryRepository {
   private groupUnion(grouping: Grouping, scope: Scope, range: TimeRange, p: Params, withCpu: boolean): string {
     const parts: string[] = [];
     if (grouping.kind === 'label') {
-      // No daily label rollup exists: labels always read the hourly rows.
       if (range.toMs <= range.fromMs)
         return `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
-      const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
-      const filter =
+      const { days, hours } = splitByDay(range);
+      const dayFilter = () =>
         scope.kind === 'team'
-          ? `AND s.team = ${p.add(scope.team)}`
+          ? `AND team = ${p.add(scope.team)}`
           : scope.kind === 'service'
-            ? `AND l.service = ${p.add(scope.service)}`
+            ? `AND service = ${p.add(scope.service)}`
             : '';
-      return `SELECT l.label_value AS k, NULL::text AS d, l.microdollars AS m, 0::bigint AS c FROM cost_label_windows l ${teamJoin}
-               WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, range, 'l.window_start')} ${filter}`;
+      if (days)
+        parts.push(
+          `SELECT label_value AS k, NULL::text AS d, microdollars AS m, 0::bigint AS c FROM cost_label_days
+            WHERE label_key = ${p.add(grouping.key)} AND ${dayRange(p, days)} ${dayFilter()}`,
+        );
+      for (const h of hours) {
+        const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
+        const filter =
+          scope.kind === 'team'
+            ? `AND s.team = ${p.add(scope.team)}`
+            : scope.kind === 'service'
+              ? `AND l.service = ${p.add(scope.service)}`
+              : '';
+        parts.push(
+          `SELECT l.label_value, NULL::text, l.microdollars, 0::bigint FROM cost_label_windows l ${teamJoin}
+            WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, h, 'l.window_start')} ${filter}`,
+        );
+      }
+      return parts.length > 0
+        ? parts.join(' UNION ALL ')
+        : `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
     }
     const { days, hours } = splitByDay(range);
     const cpu = withCpu ? 'cpu_nanoseconds' : '0::bigint';
