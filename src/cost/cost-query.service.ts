@@ -323,6 +323,8 @@ export class CostQueryService {
   ): Promise<RowsAnswer> {
     const column = by === 'self' ? 'self' : 'cum';
     let amounts: Map<number, FunctionAmounts>;
+    // From the board lists, the previous amounts of the ranked functions come with them.
+    let listedPrevious: Map<number, bigint> | null = null;
     const boards =
       scope.kind === 'org' && after === null && isDaily(range(period.current)) && isDaily(range(period.previous));
     if (boards) {
@@ -331,7 +333,9 @@ export class CostQueryService {
         range(period.previous),
         by,
         limit + 1,
+        { services: false },
       );
+      listedPrevious = new Map(lines.map((l) => [l.key.functionId as number, l.previous]));
       amounts = new Map(
         lines.map((l) => [
           l.key.functionId as number,
@@ -345,11 +349,15 @@ export class CostQueryService {
     const page = ranked.slice(0, limit);
     // Σ function self = Σ services (the books check it), so the total comes from the service rollups.
     const [previous, totals] = await Promise.all([
-      this.repository.functionAmounts(
-        scope,
-        period.previous,
-        page.map((l) => l.id),
-      ),
+      listedPrevious
+        ? new Map(page.map((l) => [l.id, listedPrevious.get(l.id) ?? 0n]))
+        : this.repository
+            .functionAmounts(
+              scope,
+              period.previous,
+              page.map((l) => l.id),
+            )
+            .then((m) => new Map([...m].map(([id, a]) => [id, a[column]]))),
       this.repository.groups({ kind: 'service' }, scope, period.current, period.previous, { limit: 1, after: null }),
     ]);
     const last = page.at(-1);
@@ -357,7 +365,7 @@ export class CostQueryService {
       period: info(period),
       groupBy,
       rows: page.map((l) => {
-        const prev = previous.get(l.id)?.[column] ?? 0n;
+        const prev = previous.get(l.id) ?? 0n;
         const cost = l.amounts[column];
         return {
           key: l.name,
