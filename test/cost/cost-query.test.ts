@@ -157,6 +157,46 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(payments.cpuNanoseconds).toBeGreaterThan(0n);
   });
 
+  it('label rows of a team and of a service equal the hourly label facts; the daily label rollup holds their sums', async () => {
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_label_days`)) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+    const rollup = await db.query(
+      `SELECT day::text, service, team, label_key, label_value, microdollars::text FROM cost_label_days ORDER BY 1, 2, 3, 4, 5`,
+    );
+    const sums = await db.query(
+      `SELECT ((l.window_start AT TIME ZONE 'UTC')::date)::text AS day, l.service, s.team, l.label_key, l.label_value, sum(l.microdollars)::text AS microdollars
+         FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
+    );
+    expect(rollup).toEqual(sums);
+    const q = queries();
+    const scoped = `SELECT l.label_value AS k, sum(l.microdollars)::text AS m FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service)
+                     WHERE l.window_start >= $1 AND l.window_start < $2 AND l.label_key = $3 AND (s.team = $4 OR l.service = $4) GROUP BY 1`;
+    let compared = 0;
+    for (const period of [
+      WEEK47,
+      EDGES,
+      { from: d('2026-11-01T00:00:00Z'), to: d('2026-12-01T00:00:00Z'), step: 'month' as Step },
+    ]) {
+      const prevFrom =
+        period.step === 'month' ? d('2026-10-01T00:00:00Z') : new Date(2 * period.from.getTime() - period.to.getTime());
+      for (const scope of [
+        { kind: 'team', team: 'payments' },
+        { kind: 'service', service: 'checkout' },
+      ] as const)
+        for (const key of ['endpoint', 'version']) {
+          const name = scope.kind === 'team' ? scope.team : scope.service;
+          const answer = await q.rows({ ...period, groupBy: `label:${key}`, scope, limit: 1000 });
+          const expected = await hourlySums(scoped, period.from, period.to, [key, name]);
+          const expectedPrevious = await hourlySums(scoped, prevFrom, period.from, [key, name]);
+          expect(asMap(answer)).toEqual(new Map([...expected].filter(([, v]) => v !== 0n)));
+          expect(asMap(answer, 'previous')).toEqual(new Map([...expectedPrevious].filter(([, v]) => v !== 0n)));
+          expect(answer.total.cost).toBe(sum(expected));
+          compared += expected.size;
+        }
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+
   it('orders by amount then key and pages with a cursor through exactly the rows of one big page', async () => {
     const q = queries();
     for (const groupBy of ['service', 'team', 'label:endpoint', 'function'] as const) {
@@ -377,6 +417,11 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       for (const period of [WEEK47, EDGES]) {
         for (const groupBy of ['service', 'team', 'label:endpoint', 'label:version'] as const)
           out.push(await q.rows({ ...period, groupBy }));
+        for (const scope of [
+          { kind: 'team', team: 'payments' },
+          { kind: 'service', service: 'checkout' },
+        ] as const)
+          out.push(await q.rows({ ...period, groupBy: 'label:endpoint', scope }));
         out.push(
           await q.topFunctions({ ...period, scope: { kind: 'team', team: 'payments' }, by: 'inclusive', limit: 50 }),
         );
