@@ -13,6 +13,7 @@ import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
 import { LabelDays1796455000000 } from './1796455000000-LabelDays';
+import { FunctionServiceWeeks1796456000000 } from './1796456000000-FunctionServiceWeeks';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   RegressionFindings1796440000000,
   ServiceSecrets1796450000000,
   LabelDays1796455000000,
+  FunctionServiceWeeks1796456000000,
 ];

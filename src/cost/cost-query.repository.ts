@@ -88,6 +88,7 @@ class Params {
 }
 
 const EMPTY_DAY = '1970-01-01';
+const DAY = 86_400_000;
 /** Advisory-lock class serializing rebuilds of one day's per-service copy ("qryd"). */
 const BUILD_LOCK_CLASS = 0x71727964;
 
@@ -222,28 +223,13 @@ export class CostQueryRepository {
       out.set(id, a ? { self: a.self + self, cum: a.cum + cum } : { self, cum });
     };
     if (days && scope.kind !== 'org') {
-      await this.ensureServiceDays(days);
       const p = new Params();
-      let pre: string;
-      let join: string;
-      if (scope.kind === 'service') {
-        pre = '';
-        join = `AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(scope.service)})`;
-      } else {
-        // The team's services day by day: a service that changed team counts where it was owned at the time.
-        pre = `WITH ts AS (SELECT sd.day, s.id FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
-                            WHERE ${dayRange(p, days, 'sd.day')} AND sd.team = ${p.add(scope.team)})`;
-        join = `AND (c.day, c.service_id) IN (SELECT day, id FROM ts)`;
-      }
-      const onlyFilter = only ? `AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
+      const entries = await this.serviceEntries(scope, days, p);
+      const onlyFilter = only ? `WHERE e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
       const rows = await queryRows<{ f: number; s: string; c: string }>(
         this.db,
-        `${pre}
-         SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
-           FROM cost_function_service_days c
-          CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
-          WHERE ${dayRange(p, days, 'c.day')} ${join} ${onlyFilter}
-          GROUP BY e.function_id`,
+        `SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
+           FROM ${entries} ${onlyFilter} GROUP BY e.function_id`,
         p.values,
       );
       for (const r of rows) add(r.f, BigInt(r.s), BigInt(r.c));
@@ -276,6 +262,83 @@ export class CostQueryRepository {
       }
     }
     return out;
+  }
+
+  /**
+   * A team's or a service's functions over whole `days`, ranked by `column` (amount desc, then name in byte order)
+   * in SQL: the page of `count` lines after the keyset, and how many functions there are in all. What
+   * `functionAmounts` and a sort would give, without sending every function of the scope to the process.
+   */
+  async rankedFunctions(
+    scope: Exclude<Scope, { kind: 'org' }>,
+    days: TimeRange,
+    column: 'self' | 'cum',
+    count: number,
+    after: KeysetAfter | null,
+  ): Promise<{ lines: Array<{ id: number; name: string; amounts: FunctionAmounts }>; total: number }> {
+    const p = new Params();
+    const entries = await this.serviceEntries(scope, days, p);
+    const v = column === 'self' ? 's' : 'c';
+    const keyset = after
+      ? `WHERE a.${v} < ${p.add(after.amount.toString(), '::numeric')} OR (a.${v} = ${p.add(after.amount.toString(), '::numeric')}
+           AND (SELECT name FROM cost_functions WHERE id = a.f) COLLATE "C" > ${p.add(after.key, '::text')})`
+      : '';
+    const rows = await queryRows<{
+      f: number | null;
+      name: string | null;
+      s: string | null;
+      c: string | null;
+      n: number;
+    }>(
+      this.db,
+      `WITH a AS (SELECT e.function_id AS f, sum(e.self_microdollars) AS s, sum(e.cum_microdollars) AS c FROM ${entries} GROUP BY e.function_id),
+            page AS (SELECT a.* FROM a ${keyset} ORDER BY a.${v} DESC FETCH FIRST (${p.add(count, '::int')}) ROWS WITH TIES)
+       SELECT page.f, fn.name, page.s::text AS s, page.c::text AS c, (SELECT count(*)::int FROM a) AS n
+         FROM (SELECT 1) one LEFT JOIN (page JOIN cost_functions fn ON fn.id = page.f) ON true
+        ORDER BY page.${v} DESC, fn.name COLLATE "C" LIMIT ${p.add(count, '::int')}`,
+      p.values,
+    );
+    return {
+      lines: rows
+        .filter((r) => r.f !== null)
+        .map((r) => ({
+          id: r.f as number,
+          name: r.name as string,
+          amounts: { self: BigInt(r.s!), cum: BigInt(r.c!) },
+        })),
+      total: rows[0]?.n ?? 0,
+    };
+  }
+
+  /**
+   * The FROM item `<copies> CROSS JOIN LATERAL unnest(...) AS e(function_id, self_microdollars, cum_microdollars)`:
+   * the entries of a scope's per-service copies over whole days (weekly copies where a week allows, daily ones
+   * otherwise), after making those copies current.
+   */
+  private async serviceEntries(scope: Exclude<Scope, { kind: 'org' }>, days: TimeRange, p: Params): Promise<string> {
+    await this.ensureServiceDays(days);
+    const plan = await this.servicePlan(scope, days);
+    await this.ensureServiceWeeks(plan.weeks);
+    const weeks = `unnest(${p.add(
+      plan.weeks.map((w) => w.week),
+      '::date[]',
+    )}, ${p.add(
+      plan.weeks.map((w) => w.serviceId),
+      '::int[]',
+    )})`;
+    const dayPairs = `unnest(${p.add(
+      plan.days.map((d) => d.day),
+      '::date[]',
+    )}, ${p.add(
+      plan.days.map((d) => d.serviceId),
+      '::int[]',
+    )})`;
+    return `(SELECT c.function_ids, c.self_microdollars, c.cum_microdollars FROM cost_function_service_weeks c
+               JOIN ${weeks} AS x(week, sid) ON c.week = x.week AND c.service_id = x.sid
+             UNION ALL
+             SELECT c.function_ids, c.self_microdollars, c.cum_microdollars FROM cost_function_service_days c
+               JOIN ${dayPairs} AS x(day, sid) ON c.day = x.day AND c.service_id = x.sid) c
+            CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)`;
   }
 
   /**
@@ -335,7 +398,90 @@ export class CostQueryRepository {
     return stale.map((s) => s.day);
   }
 
-  /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
+  /**
+   * Which per-service copies answer a scope's functions over whole `days`: (ISO week, service) where the week lies
+   * inside the range and the service belonged to the scope on every day of it that has facts, and (day, service)
+   * for the rest. A team's services are taken day by day, so a service that changed team counts where it was owned
+   * at the time (its weeks with days under another team are read by day).
+   */
+  private async servicePlan(
+    scope: Exclude<Scope, { kind: 'org' }>,
+    days: TimeRange,
+  ): Promise<{ weeks: Array<{ week: string; serviceId: number }>; days: Array<{ day: string; serviceId: number }> }> {
+    const p = new Params();
+    // Per (day, service): `mine` when the scope owned it that day, `whole` when nobody else did.
+    let sql: string;
+    if (scope.kind === 'service')
+      sql = `SELECT c.day::text AS day, c.service_id AS sid, true AS mine, true AS whole FROM cost_function_service_days c
+              WHERE ${dayRange(p, days, 'c.day')} AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(scope.service)})`;
+    else {
+      const team = p.add(scope.team);
+      sql = `SELECT sd.day::text AS day, s.id AS sid, bool_or(sd.team = ${team}) AS mine, bool_and(sd.team = ${team}) AS whole
+               FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
+              WHERE ${dayRange(p, days, 'sd.day')}
+                AND sd.service IN (SELECT service FROM cost_service_days WHERE ${dayRange(p, days)} AND team = ${team})
+              GROUP BY sd.day, s.id`;
+    }
+    const rows = await queryRows<{ day: string; sid: number; mine: boolean; whole: boolean }>(this.db, sql, p.values);
+    const weekOf = (day: string) => {
+      const ms = Date.parse(`${day}T00:00:00Z`);
+      return ms - ((new Date(ms).getUTCDay() + 6) % 7) * DAY;
+    };
+    // A week answers for a service when it lies inside the range and no day of it was (even partly) another team's.
+    const blocked = new Set<string>();
+    for (const r of rows) {
+      const week = weekOf(r.day);
+      if (week < days.fromMs || week + 7 * DAY > days.toMs || !r.whole) blocked.add(`${week}:${r.sid}`);
+    }
+    const weeks = new Map<string, { week: string; serviceId: number }>();
+    const out: Array<{ day: string; serviceId: number }> = [];
+    for (const r of rows) {
+      if (!r.mine) continue;
+      const week = weekOf(r.day);
+      const key = `${week}:${r.sid}`;
+      if (blocked.has(key)) out.push({ day: r.day, serviceId: r.sid });
+      else if (!weeks.has(key)) weeks.set(key, { week: isoDay(new Date(week)), serviceId: r.sid });
+    }
+    return { weeks: [...weeks.values()], days: out };
+  }
+
+  /**
+   * Makes `cost_function_service_weeks` hold the Σ of the current day copies for each (week, service) given (the day
+   * copies of those weeks must be current: `ensureServiceDays` first). A row is rebuilt when its token, the week's
+   * `day=build token` list, is not the week's current one. Readers building the same row at once both write the
+   * same sums.
+   */
+  private async ensureServiceWeeks(pairs: ReadonlyArray<{ week: string; serviceId: number }>): Promise<void> {
+    if (pairs.length === 0) return;
+    const weeks = [...new Set(pairs.map((x) => x.week))];
+    const tokens = await queryRows<{ week: string; token: string }>(
+      this.db,
+      `SELECT x.week::text AS week, coalesce(string_agg(b.day::text || '=' || b.token, ',' ORDER BY b.day), '') AS token
+         FROM unnest($1::date[]) AS x(week) LEFT JOIN cost_function_service_day_builds b ON b.day >= x.week AND b.day < x.week + 7
+        GROUP BY x.week`,
+      [weeks],
+    );
+    const tokenOf = new Map(tokens.map((t) => [t.week, t.token]));
+    await this.db.query(
+      `WITH want AS (SELECT * FROM unnest($1::date[], $2::int[], $3::text[]) AS x(week, sid, token)),
+            stale AS (SELECT w.* FROM want w LEFT JOIN cost_function_service_weeks c ON c.week = w.week AND c.service_id = w.sid
+                       WHERE c.token IS DISTINCT FROM w.token)
+       INSERT INTO cost_function_service_weeks (week, service_id, token, function_ids, self_microdollars, cum_microdollars)
+       SELECT s.week, s.sid, s.token, coalesce(a.ids, '{}'), coalesce(a.self, '{}'), coalesce(a.cum, '{}')
+         FROM stale s
+         LEFT JOIN LATERAL (
+           SELECT array_agg(g.f ORDER BY g.f) AS ids, array_agg(g.sv ORDER BY g.f) AS self, array_agg(g.cv ORDER BY g.f) AS cum
+             FROM (SELECT e.function_id AS f, sum(e.self_microdollars)::bigint AS sv, sum(e.cum_microdollars)::bigint AS cv
+                     FROM cost_function_service_days c
+                    CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
+                    WHERE c.service_id = s.sid AND c.day >= s.week AND c.day < s.week + 7
+                    GROUP BY e.function_id) g) a ON true
+       ON CONFLICT (week, service_id) DO UPDATE SET token = EXCLUDED.token, function_ids = EXCLUDED.function_ids,
+         self_microdollars = EXCLUDED.self_microdollars, cum_microdollars = EXCLUDED.cum_microdollars`,
+      [pairs.map((x) => x.week), pairs.map((x) => x.serviceId), pairs.map((x) => tokenOf.get(x.week) ?? '')],
+    );
+  }
+
   /** Retention: drops the per-service day copies of days before `before` (their blocks are dropped by month). */
   async deleteServiceDaysBefore(before: Date): Promise<number> {
     const rows = await queryRows<unknown>(
@@ -344,9 +490,12 @@ export class CostQueryRepository {
       [isoDay(before)],
     );
     await this.db.query(`DELETE FROM cost_function_service_day_builds WHERE day < $1::date`, [isoDay(before)]);
+    // A week that starts before the cutoff holds dropped days; it is rebuilt from what remains if read again.
+    await this.db.query(`DELETE FROM cost_function_service_weeks WHERE week < $1::date`, [isoDay(before)]);
     return rows.length;
   }
 
+  /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
   async functionByService(functionId: number, range: TimeRange): Promise<Map<string, FunctionAmounts>> {
     const out = new Map<string, FunctionAmounts>();
     const add = (service: string, self: bigint, cum: bigint) => {

@@ -322,7 +322,9 @@ export class CostQueryService {
     groupBy: GroupBy,
   ): Promise<RowsAnswer> {
     const column = by === 'self' ? 'self' : 'cum';
-    let amounts: Map<number, FunctionAmounts>;
+    let amounts: Map<number, FunctionAmounts> | undefined;
+    let ranked: Array<{ id: number; name: string; amounts: FunctionAmounts }> | undefined;
+    let count: number | null = null;
     // From the board lists, the previous amounts of the ranked functions come with them.
     let listedPrevious: Map<number, bigint> | null = null;
     const boards =
@@ -344,8 +346,13 @@ export class CostQueryService {
             : { self: l.extra.other as bigint, cum: l.current },
         ]),
       );
+    } else if (scope.kind !== 'org' && isDaily(range(period.current)) && period.current.toMs > period.current.fromMs) {
+      // A team's or a service's whole days are ranked in SQL: only the page comes back.
+      const inSql = await this.repository.rankedFunctions(scope, period.current, column, limit + 1, after);
+      ranked = inSql.lines;
+      count = inSql.total;
     } else amounts = await this.repository.functionAmounts(scope, period.current);
-    const ranked = await this.rank(amounts, column, limit + 1, after);
+    ranked ??= await this.rank(amounts!, column, limit + 1, after);
     const page = ranked.slice(0, limit);
     // Σ function self = Σ services (the books check it), so the total comes from the service rollups.
     const [previous, totals] = await Promise.all([
@@ -382,7 +389,7 @@ export class CostQueryService {
         previous: totals.totalPrevious,
         change: change(totals.totalCurrent, totals.totalPrevious),
       },
-      count: boards ? null : amounts.size,
+      count: boards ? null : (amounts?.size ?? count),
       nextCursor: ranked.length > limit && last ? encodeCursor({ amount: last.amounts[column], key: last.name }) : null,
     };
   }
