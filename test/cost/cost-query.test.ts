@@ -211,6 +211,62 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     }
   });
 
+  it('weekly per-service copies hold the sums of their days; a service owned by another team on a day of the week is read by day', async () => {
+    const q = queries();
+    const self = (answer: RowsAnswer) => asMap(answer);
+    const payments = (await db.query(
+      `SELECT DISTINCT service FROM cost_service_windows WHERE team = 'payments' AND window_start >= $1 AND window_start < $2`,
+      [WEEK47.from, WEEK47.to],
+    )) as Array<{ service: string }>;
+    expect(payments.map((r) => r.service)).toContain('checkout');
+    const splitsOf = async (parts: Array<[string, Date, Date]>) => {
+      const out = new Map<string, bigint>();
+      for (const [service, from, to] of parts)
+        for (const [name, v] of await splitSums(service, from, to)) out.set(name, (out.get(name) ?? 0n) + v.self);
+      return new Map([...out].filter(([, v]) => v !== 0n));
+    };
+    const team = { kind: 'team', team: 'payments' } as const;
+    expect(self(await q.topFunctions({ ...WEEK47, scope: team, by: 'self', limit: 1000 }))).toEqual(
+      await splitsOf(payments.map((r) => [r.service, WEEK47.from, WEEK47.to])),
+    );
+    const weeks = (await db.query(
+      `SELECT w.service_id, e.f, e.s::text, e.c::text FROM cost_function_service_weeks w, unnest(w.function_ids, w.self_microdollars, w.cum_microdollars) e(f, s, c)
+        WHERE w.week = '2026-11-16' ORDER BY 1, 2`,
+    )) as unknown[];
+    expect(weeks.length).toBeGreaterThan(0);
+    expect(weeks).toEqual(
+      await db.query(
+        `SELECT c.service_id, e.f, sum(e.s)::text AS s, sum(e.c)::text AS c FROM cost_function_service_days c, unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) e(f, s, c)
+          WHERE c.day >= '2026-11-16' AND c.day < '2026-11-23' AND c.service_id IN (SELECT service_id FROM cost_function_service_weeks WHERE week = '2026-11-16')
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+      ),
+    );
+    // checkout belonged to another team on the evening of the 20th: its week is read day by day, each day where owned.
+    await db.query(`UPDATE cost_service_days SET team = 'elsewhere' WHERE day = '2026-11-20' AND service = 'checkout'`);
+    try {
+      const midnight = d('2026-11-21T00:00:00Z');
+      expect(self(await q.topFunctions({ ...WEEK47, scope: team, by: 'self', limit: 1000 }))).toEqual(
+        await splitsOf(
+          payments.map((r) =>
+            r.service === 'checkout' ? [r.service, midnight, WEEK47.to] : [r.service, WEEK47.from, WEEK47.to],
+          ),
+        ),
+      );
+      const elsewhere = await q.topFunctions({
+        ...WEEK47,
+        scope: { kind: 'team', team: 'elsewhere' },
+        by: 'self',
+        limit: 1000,
+      });
+      expect(self(elsewhere)).toEqual(await splitsOf([['checkout', WEEK47.from, midnight]]));
+      expect(elsewhere.rows.length).toBeGreaterThan(0);
+    } finally {
+      await db.query(
+        `UPDATE cost_service_days SET team = 'payments' WHERE day = '2026-11-20' AND service = 'checkout'`,
+      );
+    }
+  });
+
   it('top functions of a service and of a team equal the decoded window splits, over whole days and hourly edges', async () => {
     const q = queries();
     for (const period of [WEEK47, EDGES]) {

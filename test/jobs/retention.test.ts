@@ -70,14 +70,26 @@ describe('retention job', () => {
       scope: { kind: 'service', service: 'checkout' },
       by: 'self',
     });
+    // And a read of a whole ISO week builds its weekly copy.
+    await app.app.get(CostQueryService).topFunctions({
+      from: new Date('2026-11-16T00:00:00Z'),
+      to: new Date('2026-11-23T00:00:00Z'),
+      step: 'week',
+      scope: { kind: 'service', service: 'checkout' },
+      by: 'self',
+    });
     const copies = async (): Promise<number> =>
       ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
+    const weekCopies = async (): Promise<number> =>
+      ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_weeks`)) as Array<{ n: number }>)[0]!.n;
     expect(await copies()).toBeGreaterThan(0);
+    expect(await weekCopies()).toBeGreaterThan(0);
 
     // Once the cutoff passes December 1st, November's hourly and function-day partitions go; rollups stay.
     const dropped = await retention.apply(new Date(Date.UTC(2027, 11, 2, 12)), SETTINGS);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
     expect(await copies()).toBe(0);
+    expect(await weekCopies()).toBe(0);
     expect(await counts(db)).toEqual({
       profiles: 0,
       raw: 0,
