@@ -544,17 +544,31 @@ export class CostQueryRepository {
     const out: TimedAmount[] = [];
     if (days) {
       const p = new Params();
-      const serviceFilter =
-        service === null ? '' : `AND e.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})`;
-      const slice = functionSlice(p, days, functionId);
-      const rows = await queryRows<{ at: string; s: string }>(
-        this.db,
-        `SELECT (extract(epoch FROM b.day)::bigint * 1000)::text AS at, sum(e.self_microdollars)::text AS s
-           FROM ${slice.from}
-          WHERE ${slice.where} ${serviceFilter}
-          GROUP BY b.day ORDER BY b.day`,
-        p.values,
-      );
+      let sql: string;
+      if (service !== null) {
+        // One service: its per-service copy of each day (2,000 entries), not the function's block (one entry per
+        // service running it: ~200,000 for a function every service runs).
+        await this.ensureServiceDays(days);
+        const fid = p.add(functionId, '::int');
+        sql = `SELECT (extract(epoch FROM c.day)::bigint * 1000)::text AS at, c.self_microdollars[array_position(c.function_ids, ${fid})]::text AS s
+                 FROM cost_function_service_days c
+                WHERE ${dayRange(p, days, 'c.day')} AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})
+                  AND ${fid} = ANY(c.function_ids)
+                ORDER BY c.day`;
+      } else {
+        // The organisation: a day whose cross-service board list holds the function has its exact amount there.
+        const slice = functionSlice(p, days, functionId);
+        sql = `WITH listed AS (
+                 SELECT DISTINCT ON (day) day, self_microdollars FROM cost_function_day_tops
+                  WHERE ${dayRange(p, days)} AND board IN ('cross-self', 'cross-inclusive') AND function_id = ${p.add(functionId, '::int')})
+               SELECT (extract(epoch FROM day)::bigint * 1000)::text AS at, s::text AS s FROM (
+                 SELECT day, self_microdollars::numeric AS s FROM listed
+                 UNION ALL
+                 SELECT b.day, sum(e.self_microdollars) FROM ${slice.from}
+                  WHERE ${slice.where} AND b.day NOT IN (SELECT day FROM listed) GROUP BY b.day) u
+               ORDER BY day`;
+      }
+      const rows = await queryRows<{ at: string; s: string }>(this.db, sql, p.values);
       for (const r of rows) out.push({ atMs: Number(r.at), key: '', amount: BigInt(r.s) });
     }
     for (const h of hours) {

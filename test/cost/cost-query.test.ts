@@ -335,6 +335,22 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       expect(new Map(cross.rows.map((r) => [r.key, r.cost]))).toEqual(perService);
       const trend = await q.trend({ ...period, subject: { kind: 'function', function: shared } });
       expect(trend.points.reduce((sum, p) => sum + p.cost, 0n)).toBe(sum(perService));
+      const total = trend.points.map((p) => p.cost);
+      // Days whose board lists do not hold the function read its slice of the block: same answer.
+      const saved = (await db.query(
+        `DELETE FROM cost_function_day_tops WHERE function_id = (SELECT id FROM cost_functions WHERE name = $1) RETURNING *`,
+        [shared],
+      )) as [unknown[], number];
+      expect(saved[1]).toBeGreaterThan(0);
+      try {
+        const unlisted = await q.trend({ ...period, subject: { kind: 'function', function: shared } });
+        expect(unlisted.points.map((p) => p.cost)).toEqual(total);
+      } finally {
+        await db.query(
+          `INSERT INTO cost_function_day_tops SELECT * FROM json_populate_recordset(NULL::cost_function_day_tops, $1::json)`,
+          [JSON.stringify(saved[0])],
+        );
+      }
     }
   });
 
