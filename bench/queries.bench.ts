@@ -15,14 +15,16 @@ import { loadAverage, mib } from './support/measure';
  * The cost query service on a year of synthetic facts (`npm run bench -- queries`): 1,000 services, 100 teams
  * (services 990-999 unowned), 2,000 functions per service (200 shared by every service), daily service and team
  * rollups and hourly window headers for 365 days, function day blocks and board lists for the last
- * `--function-days` days (default 14: a week and the week before), hourly service, team and label rows for the last
- * 7 days and window splits for the last day of 50 services. Rows are written with generate_series in bulk, not
+ * `--function-days` days (default 14: a week and the week before), hourly service, team and label rows (and the
+ * daily label rollup of those days) for the last 7 days and window splits for the last day of 50 services. Rows are written with generate_series in bulk, not
  * through attribution (bench/attribution.bench.ts measures that). Amounts are consistent: a function's day amount
  * is 24 × its hourly one and a service's day is the Σ of its functions, so the books balance on the filled days.
  *
  * Prints p50/p99 of every query: `cold` is the first read of each of several subjects (services, teams, weeks) not
  * read before in this process; `warm` repeats one. PostgreSQL's and the OS's caches are not dropped (a shared
- * server), so cold figures are lower bounds of a real cold start. DATABASE_URL or an embedded PostgreSQL.
+ * server), so cold figures are lower bounds of a real cold start; a cold read of a team's or service's functions
+ * over an ISO week includes building the weekly per-service copies it reads. DATABASE_URL or an embedded PostgreSQL
+ * (FLAMEBILL_BENCH_KEEP=1 keeps a DATABASE_URL database; FLAMEBILL_BENCH_REUSE=<its url> measures it again).
  */
 export async function run(): Promise<void> {
   const functionDays = arg('function-days', 14);

@@ -94,10 +94,10 @@ const BUILD_LOCK_CLASS = 0x71727964;
 
 /**
  * The read side of the cost facts (docs/data-model.md, "Query service"): every SQL the cost query service runs.
- * Whole UTC days of a range read the daily rollups (`cost_service_days`, `cost_team_days`) and the function day
- * blocks; hours at the edges (a range shorter than a day, or the part before the first and after the last
- * midnight) read the hourly facts. Labels have no daily rollup and always read `cost_label_windows`. Sums come
- * back as text and are parsed as bigint: exact past 2^53.
+ * Whole UTC days of a range read the daily rollups (`cost_service_days`, `cost_team_days`, `cost_label_days`) and
+ * the function facts by day (the per-service copies, weekly where a whole ISO week allows, the organisation's board
+ * lists and blocks); hours at the edges (a range shorter than a day, or the part before the first and after the
+ * last midnight) read the hourly facts. Sums come back as text and are parsed as bigint: exact past 2^53.
  */
 export class CostQueryRepository {
   constructor(private readonly db: DataSource) {}

@@ -309,9 +309,10 @@ export class CostQueryService {
   }
 
   /**
-   * Function lines ranked by `by` (amount desc, name asc). A service's or team's functions are summed from their
-   * blocks; the organisation's first page over whole days starts from the stored board lists (as the function
-   * leaderboards do) instead of summing every entry of the period.
+   * Function lines ranked by `by` (amount desc, name asc). A service's or team's functions over whole days are summed
+   * and ranked in SQL from their per-service copies (with hourly edges, summed here with the window splits); the
+   * organisation's first page over whole days starts from the stored board lists (as the function leaderboards do)
+   * instead of summing every entry of the period.
    */
   private async functionRows(
     period: ResolvedPeriod,
