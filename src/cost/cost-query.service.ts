@@ -326,7 +326,7 @@ export class CostQueryService {
     let amounts: Map<number, FunctionAmounts> | undefined;
     let ranked: Array<{ id: number; name: string; amounts: FunctionAmounts }> | undefined;
     let count: number | null = null;
-    // From the board lists, the previous amounts of the ranked functions come with them.
+    // From the board lists and the SQL ranking, the previous amounts of the ranked functions come with them.
     let listedPrevious: Map<number, bigint> | null = null;
     const boards =
       scope.kind === 'org' && after === null && isDaily(range(period.current)) && isDaily(range(period.previous));
@@ -348,10 +348,19 @@ export class CostQueryService {
         ]),
       );
     } else if (scope.kind !== 'org' && isDaily(range(period.current)) && period.current.toMs > period.current.fromMs) {
-      // A team's or a service's whole days are ranked in SQL: only the page comes back.
-      const inSql = await this.repository.rankedFunctions(scope, period.current, column, limit + 1, after);
+      // A team's or a service's whole days are ranked in SQL: only the page comes back, with its previous amounts.
+      const previousDays = isDaily(range(period.previous)) ? period.previous : null;
+      const inSql = await this.repository.rankedFunctions(
+        scope,
+        period.current,
+        previousDays,
+        column,
+        limit + 1,
+        after,
+      );
       ranked = inSql.lines;
       count = inSql.total;
+      if (previousDays) listedPrevious = new Map(inSql.lines.map((l) => [l.id, l.previous[column]]));
     } else amounts = await this.repository.functionAmounts(scope, period.current);
     ranked ??= await this.rank(amounts!, column, limit + 1, after);
     const page = ranked.slice(0, limit);
