@@ -18,6 +18,11 @@
 // Keep every named function in its own frame: with V8's inlining on, small handlers fold into their
 // callers and the demo's per-function costs would be less readable. Must run before the workloads load.
 require('node:v8').setFlagsFromString('--no-turbo-inlining');
+// Node 26's V8 also inlines in Maglev, its mid tier; and on-stack replacement of profileWindow's request loop makes the
+// CPU profiler lose that frame in every window after the first, so the stacks of later windows would look new to the
+// regression scan (handle called from main). Both off: every window has the same call paths.
+require('node:v8').setFlagsFromString('--no-maglev-inlining');
+require('node:v8').setFlagsFromString('--no-use-osr');
 
 const { mkdirSync, writeFileSync, rmSync } = require('node:fs');
 const { join, resolve } = require('node:path');

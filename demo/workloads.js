@@ -49,14 +49,18 @@ function priceCart(cart) {
 }
 
 /**
- * Order signature: version 1.15.0 raised the hash rounds from 200 to 700 (the demo regression).
+ * Order signature: 200 SHA-256 rounds. Version 1.15.0 adds a hand-rolled checksum of the signature in signOrder's own
+ * loop (the demo regression: a per-order integrity check written in JavaScript, about as costly as the hashing).
  * @param {string} payload @param {string} version
  */
 function signOrder(payload, version) {
-  const rounds = version === '1.15.0' ? 700 : 200;
   let digest = payload;
-  for (let i = 0; i < rounds; i++) digest = crypto.createHash('sha256').update(digest).digest('hex');
-  return digest;
+  for (let i = 0; i < 200; i++) digest = crypto.createHash('sha256').update(digest).digest('hex');
+  if (version !== '1.15.0') return digest;
+  let check = 0;
+  for (let round = 0; round < 1500; round++)
+    for (let i = 0; i < digest.length; i++) check = (Math.imul(check, 31) + digest.charCodeAt(i) + round) | 0;
+  return `${digest}:${(check >>> 0).toString(16)}`;
 }
 
 /** @type {Endpoint[]} */

@@ -12,8 +12,9 @@ import { WorkItemBusy1796422000000 } from './1796422000000-WorkItemBusy';
 import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
-import { LabelDays1796455000000 } from './1796455000000-LabelDays';
-import { FunctionServiceWeeks1796456000000 } from './1796456000000-FunctionServiceWeeks';
+import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRoute';
+import { LabelDays1796470000000 } from './1796470000000-LabelDays';
+import { FunctionServiceWeeks1796471000000 } from './1796471000000-FunctionServiceWeeks';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   ApiKeysAndAudit1796430000000,
   RegressionFindings1796440000000,
   ServiceSecrets1796450000000,
-  LabelDays1796455000000,
-  FunctionServiceWeeks1796456000000,
+  OutboxDryRunRoute1796460000000,
+  LabelDays1796470000000,
+  FunctionServiceWeeks1796471000000,
 ];

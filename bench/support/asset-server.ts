@@ -1,11 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 import helmet from 'helmet';
 import { chromium, type Browser } from 'playwright-core';
 
-const REPO = resolve(__dirname, '../..');
+/** The repository: two folders up from the source, three from dist/bench/support when compiled by `npm run bench`. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const REPO = repoRoot();
 export const ASSETS_DIR = join(REPO, 'reports/assets');
 const VENDOR: Record<string, string> = {
   'uplot.js': join(REPO, 'node_modules/uplot/dist/uPlot.iife.min.js'),

@@ -156,12 +156,18 @@
     });
 
     var container = document.createElement('div');
-    container.className = 'chart-canvas';
+    container.className = 'chart-plot';
     el.appendChild(container);
-    el.classList.add('chart', 'chart-' + spec.kind);
-    // The summary stands for the drawing; the page's table holds the same numbers.
-    container.setAttribute('role', 'img');
-    container.setAttribute('aria-label', describe(spec, money));
+    el.classList.add('chart-' + spec.kind);
+    // The summary stands for the drawing (the page's table holds the same numbers). A page that labelled the element
+    // itself (role="img" with an aria-label) keeps its label; the figures' summary is then its description.
+    var summary = describe(spec, money);
+    if (el.getAttribute('role') === 'img' && el.getAttribute('aria-label'))
+      el.setAttribute('aria-description', summary);
+    else {
+      container.setAttribute('role', 'img');
+      container.setAttribute('aria-label', summary);
+    }
 
     var height = sparkline
       ? Number(el.getAttribute('data-height')) || 36

@@ -16,8 +16,9 @@
  * diff mode, a legend. When drawn: data-ready="true" and a performance mark "flamegraph-ready"; after a zoom,
  * data-zoom="<function name>" (absent at the root).
  *
- * element.flamegraph (for tests and page scripts): zoomedNode(), nodeAt(x, y) (CSS pixels in the canvas), search(q),
- * zoom(index), reset(), select(index), node(index); each returns plain data and drives the same code as the UI.
+ * element.flamegraph (for tests and page scripts): zoomedNode(), selectedNode(), nodeAt(x, y) (CSS pixels in the
+ * canvas), node(index), find(name), box(index), search(q), zoom(index), reset(), select(index): plain data in and out,
+ * driving the same code as the UI (search, zoom and reset redraw at once instead of on the next animation frame).
  */
 (function () {
   'use strict';
@@ -191,8 +192,14 @@
       throw new Error('data-diff needs a differential flame graph (kind "diff")');
     var m = model(data, diff);
     var unit = data.sampleType ? data.sampleType.unit : '';
-    var typeLabel = data.sampleType ? data.sampleType.type + (unit ? ' (' + unit + ')' : '') : 'value';
-    var title = el.getAttribute('data-title') || (diff ? 'Differential flame graph' : 'Flame graph');
+    var typeLabel = data.sampleType ? data.sampleType.type + (unit ? ', ' + unit : '') : 'value';
+    var title =
+      el.getAttribute('data-title') ||
+      (diff ? 'Differential flame graph' : 'Flame graph') +
+        (typeof data.subject === 'string' && data.subject ? ' of ' + data.subject : '');
+    // The function a page wants seen (a regression's): its frames get a dashed outline.
+    var focus = el.getAttribute('data-focus') || (typeof data.focus === 'string' ? data.focus : '');
+    m.focus = focus ? m.names.indexOf(focus) : -1;
     var uid = 'fg' + Math.random().toString(36).slice(2, 9);
 
     var colors = nodeColors(m);
@@ -225,7 +232,7 @@
     toolbar.appendChild(matchStatus);
     el.appendChild(toolbar);
 
-    if (diff) el.appendChild(legend(m));
+    if (diff || m.focus >= 0) el.appendChild(legend(m));
 
     var summary = document.createElement('p');
     summary.className = 'flamegraph-summary';
@@ -361,6 +368,13 @@
         // New (solid) and gone (dashed) frames carry a dark left edge so they read without colour too.
         ctx.fillStyle = '#111';
         ctx.fillRect(x, y, 3, ROW - 1);
+      }
+      if (m.name[i] === m.focus && w > 3) {
+        ctx.setLineDash([4, 2]);
+        ctx.lineWidth = 2;
+        ctx.strokeStyle = '#111';
+        ctx.strokeRect(x + 1, y + 1, w - 3, ROW - 3);
+        ctx.setLineDash([]);
       }
       if (w < 28) return;
       var label = labelOf(i);
@@ -632,7 +646,11 @@
         var b = box(i);
         return b ? { x: b.x, y: m.depth[i] * ROW, width: b.w, height: ROW } : null;
       },
-      search: search,
+      search: function (q) {
+        var result = search(q);
+        draw();
+        return result;
+      },
       zoom: function (i) {
         zoom(i);
         draw();
@@ -666,7 +684,7 @@
         var t = Math.sqrt(Math.min(1, Math.abs(m.delta[i]) / m.maxDelta));
         var grew = c === 1 || c === 3;
         colors[i] = grew
-          ? 'hsl(0, 85%, ' + (90 - 36 * t).toFixed(1) + '%)'
+          ? 'hsl(0, 85%, ' + (90 - 32 * t).toFixed(1) + '%)'
           : 'hsl(214, 85%, ' + (90 - 34 * t).toFixed(1) + '%)';
       }
       return colors;
@@ -689,14 +707,18 @@
 
   function legend(m) {
     var box = div('flamegraph-legend');
+    box.setAttribute('role', 'group');
     box.setAttribute('aria-label', 'Legend');
-    var items = [
-      ['grew', 'Share grew (darker: more)'],
-      ['shrank', 'Share shrank (darker: more)'],
-      ['same', 'Unchanged'],
-      ['new', '+ New in current'],
-      ['gone', '− Gone from current'],
-    ];
+    var items = m.diff
+      ? [
+          ['grew', 'Share grew (darker: more)'],
+          ['shrank', 'Share shrank (darker: more)'],
+          ['same', 'Unchanged'],
+          ['new', '+ New in current'],
+          ['gone', '− Gone from current'],
+        ]
+      : [];
+    if (m.focus >= 0) items.push(['focus', 'Dashed outline: ' + m.names[m.focus]]);
     for (var i = 0; i < items.length; i++) {
       var item = document.createElement('span');
       item.className = 'flamegraph-legend-item';
@@ -707,11 +729,37 @@
       item.appendChild(document.createTextNode(items[i][1]));
       box.appendChild(item);
     }
-    var scale = document.createElement('span');
-    scale.className = 'flamegraph-legend-scale';
-    scale.textContent = 'Largest change: ' + formatPoints(m.maxDelta).replace(/^[+−±]/, '±');
-    box.appendChild(scale);
+    if (m.diff) {
+      var scale = document.createElement('span');
+      scale.className = 'flamegraph-legend-scale';
+      scale.textContent = 'Largest change: ' + formatPoints(m.maxDelta).replace(/^[+−±]/, '±');
+      box.appendChild(scale);
+      var d = m.data;
+      if (typeof d.baseLabel === 'string' && typeof d.currentLabel === 'string') {
+        var sides = document.createElement('span');
+        sides.className = 'flamegraph-legend-scale';
+        sides.textContent = 'Base: ' + d.baseLabel + '; current: ' + d.currentLabel;
+        box.appendChild(sides);
+      }
+    }
     return box;
+  }
+
+  /** Shares of the topmost frames of function name `k` (a frame inside another of the same name counts once). */
+  function nameShares(m, k) {
+    var width = 0;
+    var base = 0;
+    var current = 0;
+    for (var i = 1; i < m.n; i++) {
+      if (m.name[i] !== k) continue;
+      width += m.width[i];
+      if (m.diff) {
+        base += m.data.base.share[i];
+        current += m.data.current.share[i];
+      }
+      i = m.end[i] - 1;
+    }
+    return { share: m.width[0] > 0 ? width / m.width[0] : 0, base: base, current: current };
   }
 
   function summaryText(m, title, typeLabel, unit) {
@@ -729,9 +777,9 @@
       }
       return (
         title +
-        ' of ' +
+        ' (' +
         typeLabel +
-        ': base ' +
+        '): base ' +
         formatValue(Number(data.base.total), unit) +
         ', current ' +
         formatValue(Number(data.current.total), unit) +
@@ -741,20 +789,34 @@
         grew +
         ' grew, ' +
         shrank +
-        ' shrank (as shares of each total).'
+        ' shrank (as shares of each total).' +
+        focusText(m)
       );
     }
     return (
       title +
-      ' of ' +
+      ' (' +
       typeLabel +
-      ': ' +
+      '): ' +
       formatValue(Number(data.total), unit) +
       ' in ' +
       (m.n - 1) +
       ' frames' +
       (top.length ? '; widest at the top: ' + top.join(', ') : '') +
-      '.'
+      '.' +
+      focusText(m)
+    );
+  }
+
+  function focusText(m) {
+    if (m.focus < 0) return '';
+    var s = nameShares(m, m.focus);
+    return (
+      ' ' +
+      m.names[m.focus] +
+      ' (outlined): ' +
+      (m.diff ? formatShare(s.base) + ' → ' + formatShare(s.current) : formatShare(s.share)) +
+      ' of the total.'
     );
   }
 

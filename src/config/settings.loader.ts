@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { withDemoPricing } from '../domain/demo/demo-settings';
 import { SettingsError } from './settings.error';
 import { parseSmtpUrl } from './report-settings';
 import { settingsFileSchema, type Settings } from './settings.schema';
@@ -62,7 +63,14 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   if (!result.success) {
     throw new SettingsError(describeIssues(result.error.issues, { file, fromEnv, cwd, overrides: options.overrides }));
   }
-  const settings = result.data;
+  const demo = demoApplies(result.data);
+  const priced = demo ? withDemoPricing(result.data) : result.data;
+  // The demo's profiles carry a `tenant` label too: its breakdown shows on the first start unless keys are chosen.
+  const labelled = (raw as { labels?: { keys?: unknown } }).labels?.keys;
+  const settings =
+    demo && labelled === undefined && !priced.labels.keys.includes('tenant')
+      ? { ...priced, labels: { ...priced.labels, keys: [...priced.labels.keys, 'tenant'] } }
+      : priced;
   return {
     ...settings,
     paths: {
@@ -72,6 +80,23 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     configFile: file?.path ?? null,
     envSources: Object.fromEntries([...fromEnv].map(([key, applied]) => [key, applied.override.variable])),
   };
+}
+
+/**
+ * Whether the first start's demo is priced as its simulated fleet (`withDemoPricing`): the demo is on, no source is
+ * configured (the only case it loads, src/demo) and the settings price nothing themselves (no `prices`, no `cost`
+ * beyond the defaults). Decided here so that every process (serve, its jobs, `flamebill run`) prices alike.
+ */
+function demoApplies(settings: z.output<typeof settingsFileSchema>): boolean {
+  const { default: mode, sources } = settings.cost;
+  const defaultCost = mode.mode === 'measured' && mode.samplingFraction.num === mode.samplingFraction.den;
+  return (
+    settings.schedules.demo &&
+    settings.sources.length === 0 &&
+    settings.prices.length === 0 &&
+    Object.keys(sources).length === 0 &&
+    defaultCost
+  );
 }
 
 /** How to name a setting to the user: its environment variable when it came from one, else its key. */

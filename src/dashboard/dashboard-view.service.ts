@@ -6,7 +6,7 @@ import type { Settings } from '../config/settings.schema';
 import { CostQueryService, type CostRow, type PeriodInfo, type RowsAnswer } from '../cost/cost-query.service';
 import { amountLines, chartData, functionLines, topSeries, type PagePeriod } from '../domain/dashboard';
 import { RegressionsService } from '../regressions/regressions.service';
-import type { FindingRow, TicketRecord } from '../regressions/regression.repository';
+import type { FindingRow, ListedTicket } from '../regressions/regression.repository';
 
 /** The clock pages resolve "last 7 days" with (a function, so tests pass a fixed instant). */
 export const DASHBOARD_CLOCK = Symbol('flamebill.dashboardClock');
@@ -17,7 +17,7 @@ const TOP_LABELS = 15;
 /** Services drawn as their own band of a team's stacked trend; the rest form one band. */
 const STACKED_SERVICES = 8;
 
-type Finding = FindingRow & { ticket: TicketRecord | null };
+type Finding = FindingRow & { ticket: ListedTicket | null };
 
 /** A regression as the pages list it. */
 export interface RegressionLine {
@@ -66,12 +66,13 @@ export class DashboardViewService {
       this.openRegressions({}),
     ]);
     const total = teams.answer.total;
-    const byKind = (kind: string) => teams.rows.find((r) => r.detail === kind);
+    const lines = amountLines(teams.rows, total.cost);
+    const byKind = (kind: string) => lines.find((l) => l.detail === kind);
     const whole = books.lines.at(-1)!;
     return {
       ...this.header(period, teams.answer.period),
       total,
-      teams: amountLines(teams.rows, total.cost).map((line) => ({
+      teams: lines.map((line) => ({
         ...line,
         link: line.detail === 'group' ? `/teams/${encodeURIComponent(line.name)}?${period.query}` : null,
         sparkline: JSON.stringify(
@@ -198,15 +199,20 @@ export class DashboardViewService {
     };
   }
 
-  /** `/functions/{name}`: which services pay for a function, and its cost over time. */
+  /** `/functions/{name}`: which services pay for a function, and what each of them paid over time. */
   async function(name: string, period: PagePeriod) {
     const request = { from: period.from, to: period.to, step: period.step };
-    const [answer, trend] = await Promise.all([
-      this.costs.crossService({ ...request, function: name }),
-      this.costs.trend({ ...request, subject: { kind: 'function', function: name } }),
-    ]);
+    const answer = await this.costs.crossService({ ...request, function: name });
     if (answer.rows.length === 0)
       throw new NotFoundException(`no cost for function "${name}" in this period or the one before`);
+    const payers = answer.rows.filter((r) => r.cost > 0n).slice(0, STACKED_SERVICES);
+    const trends = await Promise.all(
+      payers.map((r) =>
+        this.costs.trend({ ...request, subject: { kind: 'function', function: name, service: r.key } }),
+      ),
+    );
+    const series = payers.map((r, i) => ({ name: r.key, points: [...trends[i]!.points] }));
+    const shown = series.length > 0 ? series : [{ name, points: [] }];
     return {
       ...this.header(period, answer.period),
       function: name,
@@ -216,16 +222,16 @@ export class DashboardViewService {
         inclusive: answer.rows[i]!.inclusive ?? l.cost,
         link: this.serviceLink(l.name, period),
       })),
-      trend: JSON.stringify(chartData('line', this.currency, [{ name, points: trend.points }])),
-      trendTable: this.trendTable([{ name, points: [...trend.points] }]),
+      trend: JSON.stringify(chartData('stacked-area', this.currency, shown)),
+      trendTable: this.trendTable(shown),
+      others: answer.rows.filter((r) => r.cost > 0n).length - payers.length,
       csv: { services: this.csv(period, { groupBy: 'service', function: name }) },
     };
   }
 
   /** A regression: its figures, ticket and links (its differential flame graph is drawn from `flamegraph`). */
   async regression(fingerprint: string) {
-    const found = (await this.regressions.list({})).find((f) => f.fingerprint === fingerprint);
-    if (!found) throw new NotFoundException(`no regression "${fingerprint}"`);
+    const found = await this.finding(fingerprint);
     return {
       currency: this.currency,
       ...regressionLine(found),
@@ -246,7 +252,7 @@ export class DashboardViewService {
 
   /** The finding the differential flame graph of `/regressions/{fingerprint}` compares. */
   async finding(fingerprint: string): Promise<Finding> {
-    const found = (await this.regressions.list({})).find((f) => f.fingerprint === fingerprint);
+    const [found] = await this.regressions.list({ fingerprint });
     if (!found) throw new NotFoundException(`no regression "${fingerprint}"`);
     return found;
   }
@@ -388,7 +394,11 @@ function regressionLine(f: Finding): RegressionLine {
     versions: f.baseVersion && f.currentVersion ? `${f.baseVersion} → ${f.currentVersion}` : null,
     firstSeen: f.firstSeenAt.toISOString(),
     ticketUrl: f.ticket?.url ?? null,
-    ticketLabel: f.ticket ? `${f.ticket.tracker} ${f.ticket.project}#${f.ticket.remoteId}` : null,
+    ticketLabel: !f.ticket
+      ? null
+      : f.ticket.dryRun
+        ? `${f.ticket.tracker} ${f.ticket.project} (dry run: not filed)`
+        : `${f.ticket.tracker} ${f.ticket.project}#${f.ticket.remoteId}`,
   };
 }
 

@@ -5,6 +5,7 @@ import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { SettingsError } from '../config/settings.error';
 import { JobRegistry } from './job-registry';
+import type { RunOptions } from './job-runner';
 import { JobsService } from './jobs.service';
 
 /**
@@ -55,24 +56,30 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     await Promise.allSettled(this.running.values());
   }
 
-  /** Runs `job` now unless it is already running here; resolves when it ends. */
-  trigger(job: string): Promise<unknown> {
+  /**
+   * Runs `job` now unless it is already running here; resolves when it ends. With `options` (a range, a dry run) the
+   * run is never skipped: it starts once the running one ends, since that one may cover something else.
+   */
+  trigger(job: string, options?: RunOptions): Promise<unknown> {
     const current = this.running.get(job);
-    if (current) {
+    if (current && !options) {
       this.logger.log(`${job}: previous run still going, tick skipped`);
       return current;
     }
-    const started = this.jobs
-      .run(job)
-      .then((summary) => {
-        const line = `${job} ${summary.status} ${JSON.stringify(summary.counts)}`;
-        if (summary.status === 'failed') this.logger.warn(`${line}: ${summary.errors.slice(0, 3).join('; ')}`);
-        else this.logger.log(line);
-      })
-      .catch((error: unknown) =>
-        this.logger.error(`${job} crashed: ${error instanceof Error ? error.stack : String(error)}`),
-      )
-      .finally(() => this.running.delete(job));
+    const run = () =>
+      this.jobs
+        .run(job, options)
+        .then((summary) => {
+          const line = `${job} ${summary.status} ${JSON.stringify(summary.counts)}`;
+          if (summary.status === 'failed') this.logger.warn(`${line}: ${summary.errors.slice(0, 3).join('; ')}`);
+          else this.logger.log(line);
+        })
+        .catch((error: unknown) =>
+          this.logger.error(`${job} crashed: ${error instanceof Error ? error.stack : String(error)}`),
+        );
+    const started = (current ? current.then(run) : run()).finally(() => {
+      if (this.running.get(job) === started) this.running.delete(job);
+    });
     this.running.set(job, started);
     return started;
   }

@@ -60,6 +60,18 @@ export interface TicketRecord {
   readonly url: string;
 }
 
+/** A finding's ticket as listed: a filed one, or where a dry-run delivery would have filed it (no id, no URL). */
+export type ListedTicket =
+  | (TicketRecord & { readonly dryRun: false })
+  | {
+      readonly fingerprint: string;
+      readonly tracker: string;
+      readonly project: string;
+      readonly remoteId: null;
+      readonly url: null;
+      readonly dryRun: true;
+    };
+
 interface FindingDbRow {
   fingerprint: string;
   service: string;
@@ -216,10 +228,17 @@ export class RegressionRepository {
     return row ?? null;
   }
 
-  async markSent(tx: Db, id: string, dryRun: boolean): Promise<void> {
+  /** Marks a row sent; in dry run, `route` is where it would have gone (shown by `list` until a real ticket exists). */
+  async markSent(
+    tx: Db,
+    id: string,
+    dryRun: boolean,
+    route: { tracker: string; project: string } | null = null,
+  ): Promise<void> {
     await tx.query(
-      `UPDATE regression_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL, dry_run = $2 WHERE id = $1`,
-      [id, dryRun],
+      `UPDATE regression_outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL, dry_run = $2,
+         route_tracker = $3, route_project = $4 WHERE id = $1`,
+      [id, dryRun, route?.tracker ?? null, route?.project ?? null],
     );
   }
 
@@ -269,25 +288,33 @@ export class RegressionRepository {
     return { pending: Number(row?.pending ?? 0), lastError: row?.last_error ?? null };
   }
 
-  /** Findings by state, team and service (each optional), most expensive first. */
+  /** Findings by state, team, service and fingerprint (each optional), most expensive first. */
   async list(
-    filter: { state?: FindingState; team?: string; service?: string },
+    filter: { state?: FindingState; team?: string; service?: string; fingerprint?: string },
     db: Db = this.db,
-  ): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
+  ): Promise<Array<FindingRow & { ticket: ListedTicket | null }>> {
     const rows = await queryRows<
       FindingDbRow & {
         t_tracker: string | null;
         t_project: string | null;
         t_remote_id: string | null;
         t_url: string | null;
+        d_tracker: string | null;
+        d_project: string | null;
       }
     >(
       db,
-      `SELECT ${FINDING_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1f.$2')}, t.tracker AS t_tracker, t.project AS t_project, t.remote_id AS t_remote_id, t.url AS t_url
+      `SELECT ${FINDING_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1f.$2')}, t.tracker AS t_tracker, t.project AS t_project, t.remote_id AS t_remote_id, t.url AS t_url,
+              d.route_tracker AS d_tracker, d.route_project AS d_project
          FROM regression_findings f LEFT JOIN regression_tickets t USING (fingerprint)
+         LEFT JOIN LATERAL (
+           SELECT o.route_tracker, o.route_project FROM regression_outbox o
+            WHERE o.fingerprint = f.fingerprint AND o.dry_run AND o.route_tracker IS NOT NULL
+            ORDER BY o.id DESC LIMIT 1) d ON true
         WHERE ($1::text IS NULL OR f.state = $1) AND ($2::text IS NULL OR f.team = $2) AND ($3::text IS NULL OR f.service = $3)
+          AND ($4::text IS NULL OR f.fingerprint = $4)
         ORDER BY f.impact_per_year_micros DESC NULLS LAST, f.cpu_nanoseconds_delta DESC, f.fingerprint`,
-      [filter.state ?? null, filter.team ?? null, filter.service ?? null],
+      [filter.state ?? null, filter.team ?? null, filter.service ?? null, filter.fingerprint ?? null],
     );
     return rows.map((r) => ({
       ...toFinding(r),
@@ -298,8 +325,18 @@ export class RegressionRepository {
             project: r.t_project!,
             remoteId: r.t_remote_id!,
             url: r.t_url!,
+            dryRun: false as const,
           }
-        : null,
+        : r.d_tracker
+          ? {
+              fingerprint: r.fingerprint,
+              tracker: r.d_tracker,
+              project: r.d_project!,
+              remoteId: null,
+              url: null,
+              dryRun: true as const,
+            }
+          : null,
     }));
   }
 }

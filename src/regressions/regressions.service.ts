@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RegressionRepository, type FindingRow, type FindingState, type TicketRecord } from './regression.repository';
+import { RegressionRepository, type FindingRow, type FindingState, type ListedTicket } from './regression.repository';
 
 /** The read side for the API (`GET /api/v1/regressions?state=&team=&service=`), the email and the dashboard. */
 @Injectable()
@@ -8,8 +8,8 @@ export class RegressionsService {
 
   /** Findings filtered by state, owning team and service, most expensive first, with their ticket when filed. */
   list(
-    filter: { state?: FindingState; team?: string; service?: string } = {},
-  ): Promise<Array<FindingRow & { ticket: TicketRecord | null }>> {
+    filter: { state?: FindingState; team?: string; service?: string; fingerprint?: string } = {},
+  ): Promise<Array<FindingRow & { ticket: ListedTicket | null }>> {
     return this.repository.list(filter);
   }
 }

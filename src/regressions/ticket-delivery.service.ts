@@ -5,8 +5,9 @@ import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { inTransaction } from '../database/transactions';
 import { fingerprintMarker, resolveRoute, ticketContent, type Route, type TicketFinding } from '../domain/regression';
+import type { TrackerName } from '../domain/regression/regression-settings';
 import { ReadinessRegistry } from '../health/readiness.registry';
-import { RegressionRepository, type OutboxRow } from './regression.repository';
+import { RegressionRepository, type OutboxRow, type TicketRecord } from './regression.repository';
 import { createTracker } from './trackers/tracker.factory';
 import { TrackerError, type RemoteTicket, type Tracker } from './trackers/tracker';
 
@@ -73,8 +74,8 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
         const row = await this.repository.claimNext(tx, now());
         if (!row) return false;
         try {
-          await this.deliverRow(tx, row, dryRun, counts);
-          await this.repository.markSent(tx, row.id, dryRun);
+          const route = await this.deliverRow(tx, row, dryRun, counts);
+          await this.repository.markSent(tx, row.id, dryRun, dryRun ? route : null);
           if (!dryRun) counts.sent++;
         } catch (err: unknown) {
           if (!(err instanceof TrackerError)) throw err;
@@ -97,24 +98,44 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     return { counts, errors };
   }
 
-  private async deliverRow(tx: EntityManager, row: OutboxRow, dryRun: boolean, counts: DeliveryCounts): Promise<void> {
+  /** @returns where the row went (or, in dry run, would have gone). */
+  private async deliverRow(
+    tx: EntityManager,
+    row: OutboxRow,
+    dryRun: boolean,
+    counts: DeliveryCounts,
+  ): Promise<{ tracker: string; project: string }> {
     const finding = row.payload as unknown as TicketFinding;
     const known = await this.repository.ticketOf(tx, row.fingerprint);
+    // A dry run shows where a ticket would go even before that tracker is configured (the first start's demo).
     const route = known
       ? { tracker: known.tracker, project: known.project, from: 'ticket', annotation: null }
-      : await this.route(finding.service);
+      : await this.route(finding.service, !dryRun);
     if (dryRun) {
       const content = ticketContent(row.event, finding, {
         currency: this.settings.currency,
         marker: 'last-line',
         ...this.dashboard(),
       });
+      const unconfigured = this.settings.regressions.trackers[route.tracker as TrackerName] ? '' : ' (not configured)';
       this.logger.log(
-        `dry run: would send ${row.event} of ${row.fingerprint} to ${route.tracker}/${route.project}${known ? ` (ticket ${known.remoteId})` : ''}: ${content.title}`,
+        `dry run: would send ${row.event} of ${row.fingerprint} to ${route.tracker}${unconfigured}/${route.project}${known ? ` (ticket ${known.remoteId})` : ''}: ${content.title}`,
       );
       counts.wouldSend++;
-      return;
+      return route;
     }
+    await this.send(tx, row, finding, route, known, counts);
+    return route;
+  }
+
+  private async send(
+    tx: EntityManager,
+    row: OutboxRow,
+    finding: TicketFinding,
+    route: { tracker: string; project: string },
+    known: TicketRecord | null,
+    counts: DeliveryCounts,
+  ): Promise<void> {
     const tracker = this.tracker(route.tracker);
     const content = ticketContent(row.event, finding, {
       currency: this.settings.currency,
@@ -172,7 +193,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Where a service's ticket goes; a route to an unconfigured tracker is a catalog problem, named with file and line. */
-  private async route(service: string): Promise<Route> {
+  private async route(service: string, requireConfigured: boolean): Promise<Route> {
     const good = await this.catalog.currentGood();
     const component = good?.catalog.components.get(service.toLowerCase()) ?? null;
     // Groups carry no annotations in the catalog model yet: Component, then the default.
@@ -183,7 +204,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
         null,
         false,
       );
-    if (!this.settings.regressions.trackers[route.tracker]) {
+    if (requireConfigured && !this.settings.regressions.trackers[route.tracker]) {
       const where =
         route.from === 'component' && component
           ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})`

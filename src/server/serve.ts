@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { loadSettings } from '../config/settings.loader';
+import type { Settings } from '../config/settings.schema';
 import { openDatabaseTarget, type DatabaseTarget } from '../database/database-target';
 import { createRootLogger } from '../logging/root-logger';
 import type { RunningServer } from './bootstrap';
@@ -32,6 +33,8 @@ export async function serve(): Promise<void> {
     await target.release();
     throw error;
   }
+  // Checked before the jobs (which load the demo) start: afterwards the profiles table is no longer empty.
+  const demo = await willLoadDemo(server, loaded);
   let jobs: JobsProcess | null = null;
   if (separateJobs) {
     jobs = new JobsProcess(target.url, logger);
@@ -51,6 +54,18 @@ export async function serve(): Promise<void> {
     },
     `flamebill listening on ${server.url}`,
   );
+  const demoNote = demo
+    ? `; demo: loading 4 weeks of the shipped demo profiles (a simulated fleet, see demo/README.md), numbers appear within about ${DEMO_READY_SECONDS} s`
+    : '';
+  logger.info({ dashboard: `${server.url}/`, demo }, `dashboard: ${server.url}/${demoNote}`);
+}
+
+/** What the first start's demo takes on a laptop-class machine, with margin (demo/README.md has the measurements). */
+const DEMO_READY_SECONDS = 60;
+
+async function willLoadDemo(server: RunningServer, settings: Settings): Promise<boolean> {
+  const [{ demoWillLoad }, { DataSource }] = await Promise.all([import('../demo/demo.loader.js'), import('typeorm')]);
+  return demoWillLoad(server.app.get(DataSource), settings).catch(() => false);
 }
 
 /**

@@ -38,6 +38,18 @@ describe('GET /api/v1/regressions', () => {
     expect((await app.get('/api/v1/regressions?service=ledger', key)).body.regressions[0].state).toBe('resolved');
   });
 
+  it('answers CSV too: one row per finding, the same figures as the JSON', async () => {
+    const csv = await app.get('/api/v1/regressions?state=open&format=csv', key);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const [header, ...rows] = csv.text.trim().split(/\r?\n/);
+    expect(header!.split(',').slice(0, 6)).toEqual(['fingerprint', 'service', 'function', 'kind', 'team', 'state']);
+    expect(rows).toHaveLength(1);
+    const fields = rows[0]!.split(',');
+    expect(fields.slice(1, 6)).toEqual(['checkout', 'main.validateEmail', expect.any(String), 'shop-team', 'open']);
+    expect(fields[header!.split(',').indexOf('impact_per_year')]).toBe('4.9');
+  });
+
   it('needs a key and refuses unknown values', async () => {
     expect((await app.get('/api/v1/regressions', null)).status).toBe(401);
     const bad = await app.get("/api/v1/regressions?state=closed';--", key);

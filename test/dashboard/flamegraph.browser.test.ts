@@ -16,6 +16,7 @@ import {
   flameGraphDiffJson,
   flameGraphJson,
   mergeTrees,
+  TreeBuilder,
   type FlameGraphJson,
 } from '../../src/domain/profile/tree';
 
@@ -28,11 +29,33 @@ const goTree = mergeTrees(
   ['cpu.pprof', 'devirt.pprof', 'inline_hot.pprof', 'normal-cpu.stripped.pprof', 'cpu-exemplars.pb.gz'].map(cpuTree),
 );
 const flame = flameGraphJson(goTree, 5_000);
-const diff = flameGraphDiffJson(
+const diffJson = flameGraphDiffJson(
   cpuTree('node-a.pb.gz'),
   mergeTrees([cpuTree('node-b.pb.gz'), cpuTree('inline_hot.pprof')]),
   5_000,
 );
+/** The widest frame of a change in the diff (any change: -1). */
+function widestOf(change: number, except: ReadonlySet<string> = new Set()): number {
+  let best = -1;
+  const width = (i: number) => diffJson.base.share[i]! + diffJson.current.share[i]!;
+  for (let i = 1; i < diffJson.parent.length; i++)
+    if ((change < 0 || diffJson.change[i] === change) && !except.has(diffJson.names[diffJson.name[i]!]!))
+      if (best < 0 || width(i) > width(best)) best = i;
+  return best;
+}
+/** The "regressed function" the page asks to outline (as the dashboard does): the widest frame of a function other
+ * than those of the widest new and gone frames, whose colours the test reads. */
+const outlined = widestOf(
+  -1,
+  new Set([FLAME_CHANGE.new, FLAME_CHANGE.gone].map((c) => diffJson.names[diffJson.name[widestOf(c)]!]!)),
+);
+const diff = {
+  ...diffJson,
+  subject: 'fib in checkout',
+  focus: diffJson.names[diffJson.name[outlined]!]!,
+  baseLabel: 'v1',
+  currentLabel: 'v2',
+};
 const trend = {
   kind: 'stacked-area',
   currency: 'USD',
@@ -43,6 +66,33 @@ const trend = {
   ],
 };
 const sparkline = { kind: 'sparkline', currency: 'EUR', labels: trend.labels, series: [trend.series[0]] };
+
+/** Function names that would run script if a page put them into HTML unescaped. */
+const HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>'];
+const hostile = (() => {
+  const b = new TreeBuilder({ type: 'cpu', unit: 'nanoseconds' });
+  const [f1, f2] = HOSTILE.map((name) => b.frameOf(b.fn({ name, file: '', startLine: 0 }), 0));
+  b.addStack([f1!, f2!], 2, 30_000_000n);
+  b.addStack([f2!], 1, 10_000_000n);
+  return flameGraphJson(b.build(), 100);
+})();
+const line = { kind: 'line', currency: 'JPY', labels: trend.labels, series: trend.series };
+
+/** Hostile names, a line chart, and a flame graph whose JSON is missing. */
+const PAGE2 = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>more</title>
+<link rel="stylesheet" href="/assets/dashboard.css"><link rel="stylesheet" href="/assets/vendor/uplot.css">
+</head><body><main class="page">
+${jsonIsland('hostile-data', hostile)}
+<div id="hostile" data-flamegraph data-island="hostile-data"></div>
+<div id="missing" data-flamegraph data-src="/no-such.json"></div>
+${jsonIsland('line-data', line)}
+<div id="line" data-chart data-island="line-data" role="img" aria-label="Cost per day"></div>
+</main>
+<script src="/assets/vendor/uplot.js"></script>
+<script src="/assets/charts.js"></script>
+<script src="/assets/flamegraph.js"></script>
+</body></html>`;
 
 const PAGE = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>flame graph test</title>
@@ -137,6 +187,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       server = await startAssetServer();
       server.put('/flame.json', JSON.stringify(flame));
       server.put('/page.html', PAGE);
+      server.put('/page2.html', PAGE2);
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 2 });
       page.on('console', (m) => void (m.type() === 'error' ? errors.push(m.text()) : 0));
@@ -163,7 +214,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect((await pixel(page, 'flame', 3, 9))[3]).toBe(255);
       expect((await pixel(page, 'flame', size.cssWidth - 4, 9))[3]).toBe(255);
       const label = await page.getAttribute('#flame canvas', 'aria-label');
-      expect(label).toMatch(/^Team flame graph of cpu \(nanoseconds\): .+ in \d+ frames; widest at the top: /);
+      expect(label).toMatch(/^Team flame graph \(cpu, nanoseconds\): .+ in \d+ frames; widest at the top: /);
       expect(await page.textContent('#flame .flamegraph-summary')).toBe(label!.replace(/ Arrow keys.*$/, ''));
     });
 
@@ -270,21 +321,15 @@ describe.skipIf(!existsSync(CHROMIUM))(
         'Unchanged',
         '+ New in current',
         '− Gone from current',
+        `Dashed outline: ${diff.focus}`,
       ]);
-      const widest = (change: number) => {
-        let best = -1;
-        for (let i = 1; i < diff.parent.length; i++) {
-          const w = diff.base.share[i]! + diff.current.share[i]!;
-          if (diff.change[i] === change && (best < 0 || w > diff.base.share[best]! + diff.current.share[best]!))
-            best = i;
-        }
-        return best;
-      };
+      expect(await page.locator('#diff .flamegraph-legend').textContent()).toContain('Base: v1; current: v2');
       for (const [change, red] of [
         [FLAME_CHANGE.new, true],
         [FLAME_CHANGE.gone, false],
       ] as const) {
-        const i = widest(change);
+        const i = widestOf(change);
+        expect(diff.names[diff.name[i]!]).not.toBe(diff.focus);
         const box = await hook<Box | null>(page, 'diff', 'box', i);
         expect(box).not.toBeNull();
         const [r, , b] = await pixel(page, 'diff', box!.x + Math.min(box!.width - 1, 8), box!.y + 2);
@@ -292,9 +337,13 @@ describe.skipIf(!existsSync(CHROMIUM))(
         const info = await hook<{ change: string; baseShare: number; currentShare: number }>(page, 'diff', 'node', i);
         expect(info.change).toBe(change === FLAME_CHANGE.new ? 'new' : 'gone');
       }
-      expect(await page.textContent('#diff .flamegraph-summary')).toMatch(
-        / grew, \d+ shrank \(as shares of each total\)\.$/,
-      );
+      const summary = await page.textContent('#diff .flamegraph-summary');
+      expect(summary).toMatch(/^Differential flame graph of fib in checkout \(cpu, nanoseconds\): base /);
+      expect(summary).toContain(` shrank (as shares of each total). ${diff.focus} (outlined): `);
+      expect(summary).toMatch(/\(outlined\): [\d.]+ % → [\d.]+ % of the total\.$/);
+      // The outlined frame: a dark dashed edge at its top-left corner.
+      const focusBox = await hook<Box>(page, 'diff', 'box', outlined);
+      expect(await pixel(page, 'diff', focusBox.x + 1, focusBox.y + 1)).toEqual([17, 17, 17, 255]);
     });
 
     it('a chart island renders a uPlot canvas, with amounts in the currency', async () => {
@@ -305,14 +354,74 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(legend).toContain('checkout');
       expect(legend).toContain('$1,380.00'); // the last day's own amount, not the stacked sum
       expect(await page.textContent('#trend .chart-total')).toBe('2026-11-06: total $2,280.75');
-      expect(await page.getAttribute('#trend .chart-canvas', 'aria-label')).toContain('checkout $6,420.75 in all');
+      expect(await page.getAttribute('#trend .chart-plot', 'aria-label')).toContain('checkout $6,420.75 in all');
       await page.waitForSelector('#spark[data-ready="true"]');
       expect(await page.locator('#spark .uplot canvas').count()).toBe(1);
-      expect(await page.getAttribute('#spark .chart-canvas', 'aria-label')).toContain('last day €1,380.00');
+      expect(await page.getAttribute('#spark .chart-plot', 'aria-label')).toContain('last day €1,380.00');
       expect(errors).toEqual([]);
       // FLAMEBILL_SCREENSHOTS=1 writes the page to the temp folder, to look at (the dashboard commits its own).
       if (process.env.FLAMEBILL_SCREENSHOTS === '1')
         await page.screenshot({ path: join(tmpdir(), 'flamebill-flamegraph-test.png'), fullPage: true });
+    });
+
+    it('hostile function names stay text; a line chart in yen; a missing JSON shows an alert', async () => {
+      const other = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+      const dialogs: string[] = [];
+      const problems: string[] = [];
+      other.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      other.on('pageerror', (e) => problems.push(e.message));
+      try {
+        await other.goto(`${server.url}/page2.html`);
+        await other.waitForSelector('#hostile[data-ready="true"]');
+        await other.waitForSelector('#line[data-ready="true"]');
+        await other.waitForSelector('#missing[data-state="error"]');
+        expect(await other.locator('img').count()).toBe(0);
+        expect(await other.locator('main script').count()).toBe(2); // the two islands, nothing injected
+        expect(await other.textContent('#hostile .flamegraph-summary')).toContain(HOSTILE[0]);
+        const box = (await other.locator('#hostile canvas').boundingBox())!;
+        await other.mouse.move(box.x + 20, box.y + 18 + 9);
+        expect(await other.textContent('#hostile .flamegraph-tooltip strong')).toBe(HOSTILE[0]);
+        expect(await other.textContent('#missing [role=alert]')).toBe(
+          'The flame graph could not be loaded: HTTP 404 from /no-such.json',
+        );
+        expect(await other.locator('#line .uplot canvas').count()).toBe(1);
+        // The page's own label stays; the figures become its description.
+        expect(await other.getAttribute('#line', 'aria-label')).toBe('Cost per day');
+        expect(await other.getAttribute('#line', 'aria-description')).toMatch(
+          /^Daily cost, 2026-11-02 to 2026-11-06: /,
+        );
+        expect(await other.locator('#line [role=img]').count()).toBe(0);
+        expect(await other.locator('#line .u-legend').textContent()).toMatch(
+          /checkout\s*[¥￥]1,380\s*search\s*[¥￥]901$/,
+        );
+        expect(dialogs).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('at phone width in dark mode: no horizontal overflow, dark background, the graph fits', async () => {
+      const phone = await browser.newPage({ viewport: { width: 375, height: 800 }, colorScheme: 'dark' });
+      try {
+        await phone.goto(`${server.url}/page.html`);
+        await phone.waitForSelector('#flame[data-ready="true"]');
+        await phone.waitForSelector('#trend[data-ready="true"]');
+        const layout = (await phone.evaluate(`({
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          background: getComputedStyle(document.body).backgroundColor,
+          text: getComputedStyle(document.body).color,
+          canvas: document.querySelector('#flame canvas').clientWidth,
+        })`)) as { overflow: number; background: string; text: string; canvas: number };
+        if (process.env.FLAMEBILL_SCREENSHOTS === '1')
+          await phone.screenshot({ path: join(tmpdir(), 'flamebill-flamegraph-phone-dark.png'), fullPage: true });
+        expect(layout).toEqual({ overflow: 0, background: 'rgb(15, 20, 26)', text: 'rgb(230, 233, 238)', canvas: 351 });
+      } finally {
+        await phone.close();
+      }
     });
   },
 );

@@ -79,6 +79,17 @@ describe('serve on the embedded PostgreSQL', () => {
     const state = instanceState();
     expect(state.ownerPid).toBe(serve.child.pid);
     expect(postgresServing(pgData)).toEqual([state.postmasterPid]);
+    // A first start (no source, empty database) says where the dashboard is and that the demo is loading.
+    for (let i = 0; i < 100 && !serve.output().includes('"dashboard"'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const lines = serve
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"dashboard"'))
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(lines).toEqual([
+      `dashboard: ${serve.url}/; demo: loading 4 weeks of the shipped demo profiles (a simulated fleet, see demo/README.md), numbers appear within about 60 s`,
+    ]);
 
     const migrate = await runCli(['migrate'], { env, cwd: dataDir });
     expect(migrate.code).toBe(0);

@@ -15,7 +15,7 @@ describe('attribute job', () => {
     await truncateTables(db);
     // Six lanes: the windows of one day are attributed at the same time.
     app = await startTestApp({ settings: { schedules: { enabled: false, demo: false, worker: { concurrency: 6 } } } });
-    await app.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)));
+    await app.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)), 6);
   });
   afterAll(async () => app?.close());
 

@@ -28,7 +28,7 @@ describe('an attribution work item carries its price schedule and catalog revisi
     await truncateTables(db);
     planner = await startTestApp({ settings: { prices: NEW } });
     stale = await startTestApp({ settings: { prices: OLD } });
-    await planner.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)));
+    await planner.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)), 6);
     // Everything attributed once with the old prices: nothing is dirty any more.
     expect(await stale.app.get(JobsService).run('attribute')).toMatchObject({
       status: 'succeeded',

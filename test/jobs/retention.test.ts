@@ -32,9 +32,9 @@ describe('retention job', () => {
     db = await testDataSource();
     await truncateTables(db);
     app = await startTestApp();
-    await app.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)));
+    await app.app.get(DemoLoader).loadIfEmpty(new Date(Date.UTC(2026, 10, 22, 9, 17)), 6);
     await app.app.get(JobsService).run('attribute');
-    // The demo keeps no raw bytes; give the rows some, as a pull or push would.
+    // Small raw bytes on every row (the demo keeps its real ones; the drop is what is tested).
     await db.query(`UPDATE profiles SET raw = '\\x1f8b'::bytea`);
   });
   afterAll(async () => app?.close());

@@ -39,16 +39,7 @@ beforeAll(async () => {
   db = await testDataSource();
   demo = demoProfiles();
   repo = new ProfileTreeRepository(db);
-  const profiles = new ProfileRepository(db);
-  treeService = new ProfileTreeService(repo, profiles, TREE_SETTINGS);
-  service = new AttributionService(
-    profiles,
-    new CatalogRepository(db),
-    SETTINGS,
-    new FunctionDictionary(db),
-    new AttributionRepository(),
-    new FunctionDayRepository(),
-  );
+  treeService = new ProfileTreeService(repo, new ProfileRepository(db), TREE_SETTINGS);
 });
 
 /** Attributes the window, then builds its trees as the `profile-trees` job does (from what attribution stored). */
@@ -68,6 +59,15 @@ async function attributeAndBuild(start: Date) {
 beforeEach(async () => {
   await truncateTables(db);
   await loadExampleCatalog(db);
+  // A new service (and function dictionary) per test: the dictionary caches ids, and the truncation restarts them.
+  service = new AttributionService(
+    new ProfileRepository(db),
+    new CatalogRepository(db),
+    SETTINGS,
+    new FunctionDictionary(db),
+    new AttributionRepository(),
+    new FunctionDayRepository(),
+  );
 });
 
 /** Stores a real demo profile with its raw bytes (as a push with ingest.keepRaw does). */

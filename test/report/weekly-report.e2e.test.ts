@@ -54,7 +54,7 @@ describe('weekly report by email', () => {
         },
       },
     });
-    await app.app.get(DemoLoader).loadIfEmpty(new Date('2026-11-25T09:17:00Z'));
+    await app.app.get(DemoLoader).loadIfEmpty(new Date('2026-11-25T09:17:00Z'), 6);
     // A function with a hostile name, pushed into the same week: it must arrive as text.
     const body = 'main;<script>alert(1)</script> 900\nmain;"><img src=x onerror=alert(2)> 800\n';
     const push = await fetch(

@@ -190,6 +190,9 @@ function weightTree(union: ReturnType<typeof diffTrees>, base: StackTree): Stack
   for (let i = n - 1; i > 0; i--) total[union.parent[i]!]! += total[i]!;
   // Nodes of width 0 (e.g. only in an excluded subtree, or of an empty side) are left out of the drawing.
   const builder = new TreeBuilder(base.sampleType, base.period);
+  builder.reserve(n);
+  const fnMap = new Int32Array(union.functions.length).fill(-1);
+  const frames = new Map<number, number>();
   const map = new Int32Array(n);
   for (let i = 1; i < n; i++) {
     const p = union.parent[i]!;
@@ -197,11 +200,20 @@ function weightTree(union: ReturnType<typeof diffTrees>, base: StackTree): Stack
       map[i] = -1;
       continue;
     }
-    const fn = builder.fn(union.functions[union.nodeFunction[i]!]!);
-    map[i] = builder.child(map[p]!, builder.frameOf(fn, union.nodeLine[i]!));
+    const f = union.nodeFunction[i]!;
+    if (fnMap[f] === -1) fnMap[f] = builder.fn(union.functions[f]!);
+    map[i] = builder.child(map[p]!, frameOf(builder, fnMap[f]!, union.nodeLine[i]!, frames));
     if (self[i] !== 0n) builder.addSelf(map[i]!, self[i]!);
   }
   return builder.build();
+}
+
+/** builder.frameOf with a numeric cache in front (its own key is a string, most of a 50k-node projection's time). */
+function frameOf(builder: TreeBuilder, fn: number, line: number, cache: Map<number, number>): number {
+  const key = fn * 4_294_967_296 + line;
+  let frame = cache.get(key);
+  if (frame === undefined) cache.set(key, (frame = builder.frameOf(fn, line)));
+  return frame;
 }
 
 function frameKey(f: TreeFunction, line: number): string {
@@ -213,24 +225,34 @@ function frameKey(f: TreeFunction, line: number): string {
  * or, past the last kept frame, on that frame's `(other)` child; values are exact and the total unchanged.
  */
 function projectOnto(tree: StackTree, shape: StackTree): StackTree {
-  const child = new Map<string, number>();
+  // Frames of `tree` as frames of `shape` (-1: none), by function and line; children of shape nodes by numeric key.
+  const shapeFrames = new Map<string, number>();
+  for (let f = 0; f < shape.frameFunction.length; f++)
+    shapeFrames.set(frameKey(shape.functions[shape.frameFunction[f]!]!, shape.frameLine[f]!), f);
+  const toShape = Int32Array.from(tree.frameFunction, (fn, f) => {
+    return shapeFrames.get(frameKey(tree.functions[fn]!, tree.frameLine[f]!)) ?? -1;
+  });
+  const F = Math.max(1, shape.frameFunction.length);
+  const child = new Map<number, number>();
   for (let i = 1; i < shape.nodeCount; i++) {
-    const p = shape.parent[i]!;
     const f = shape.functionOf(i);
-    if (f.name !== OTHER_FRAME_NAME || f.file !== '') child.set(`${p}\u0001${frameKey(f, shape.lineOf(i))}`, i);
+    if (f.name !== OTHER_FRAME_NAME || f.file !== '') child.set(shape.parent[i]! * F + shape.frame[i]!, i);
   }
   const builder = new TreeBuilder(tree.sampleType, tree.period);
+  builder.reserve(shape.nodeCount);
+  const frameMap = Int32Array.from(shape.frameFunction, (fn, f) =>
+    builder.frameOf(builder.fn(shape.functions[fn]!), shape.frameLine[f]!),
+  );
   const shapeMap = new Int32Array(shape.nodeCount);
-  for (let i = 1; i < shape.nodeCount; i++) {
-    const fn = builder.fn(shape.functionOf(i));
-    shapeMap[i] = builder.child(shapeMap[shape.parent[i]!]!, builder.frameOf(fn, shape.lineOf(i)));
-  }
+  for (let i = 1; i < shape.nodeCount; i++)
+    shapeMap[i] = builder.child(shapeMap[shape.parent[i]!]!, frameMap[shape.frame[i]!]!);
   // Per node of `tree`: the shape node it lands on, or, past the kept frames, the kept ancestor whose (other) it joins.
   const at = new Int32Array(tree.nodeCount);
   const inOther = new Uint8Array(tree.nodeCount);
   for (let i = 1; i < tree.nodeCount; i++) {
     const p = tree.parent[i]!;
-    const kept = inOther[p] ? undefined : child.get(`${at[p]}\u0001${frameKey(tree.functionOf(i), tree.lineOf(i))}`);
+    const f = toShape[tree.frame[i]!]!;
+    const kept = inOther[p] || f < 0 ? undefined : child.get(at[p]! * F + f);
     if (kept !== undefined) at[i] = kept;
     else {
       at[i] = at[p]!;

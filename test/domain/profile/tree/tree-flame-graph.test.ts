@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildTree,
   diffTrees,
+  emptyTree,
   encodeTree,
   FLAME_CHANGE,
   flameGraphDiffJson,
@@ -212,6 +213,25 @@ describe('flameGraphDiffJson', () => {
     expect(BigInt(d.current.total)).toBe(nodeB.value - cum);
     expect(d.names).not.toContain(name);
     expect(d.current.share[0]).toBe(1);
+  });
+
+  it('an empty base: every frame is new, drawn at half its current share; an empty tree is a lone root', () => {
+    const d = flameGraphDiffJson(emptyTree(nodeB.sampleType), nodeB, 1_000_000);
+    expect(d.base.total).toBe('0');
+    expect(new Set(d.change.slice(1))).toEqual(new Set([FLAME_CHANGE.new]));
+    expect(d.base.share.every((s) => s === 0)).toBe(true);
+    expect(d.current.share[0]).toBe(1);
+    expect(flameGraphJson(emptyTree(nodeB.sampleType), 10)).toEqual({
+      version: 1,
+      kind: 'flame',
+      sampleType: { type: 'cpu', unit: 'nanoseconds' },
+      total: '0',
+      names: ['root'],
+      parent: [-1],
+      name: [0],
+      self: [0],
+      value: [0],
+    });
   });
 
   it('refuses trees of different sample types', () => {

@@ -14,8 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Existing days are filled from the hourly rows.
  */
-export class LabelDays1796455000000 implements MigrationInterface {
-  name = 'LabelDays1796455000000';
+export class LabelDays1796470000000 implements MigrationInterface {
+  name = 'LabelDays1796470000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`

@@ -12,8 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   whose token is not the week's current one (a later attribution rebuilt a day) is rebuilt before it is read.
  *   Attribution does not write it; retention deletes weeks that start before the cutoff month with the day copies.
  */
-export class FunctionServiceWeeks1796456000000 implements MigrationInterface {
-  name = 'FunctionServiceWeeks1796456000000';
+export class FunctionServiceWeeks1796471000000 implements MigrationInterface {
+  name = 'FunctionServiceWeeks1796471000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
