@@ -6,6 +6,8 @@ import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { encodeSplitArrays } from '../src/cost/function-split.codec';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
 import type { Step } from '../src/domain/cost';
+import { createDataSource } from '../src/database/data-source';
+import { runMigrations } from '../src/database/migrations';
 import { migratedBenchDatabase } from './support/bench-database';
 import { loadAverage, mib } from './support/measure';
 
@@ -13,14 +15,16 @@ import { loadAverage, mib } from './support/measure';
  * The cost query service on a year of synthetic facts (`npm run bench -- queries`): 1,000 services, 100 teams
  * (services 990-999 unowned), 2,000 functions per service (200 shared by every service), daily service and team
  * rollups and hourly window headers for 365 days, function day blocks and board lists for the last
- * `--function-days` days (default 14: a week and the week before), hourly service, team and label rows for the last
- * 7 days and window splits for the last day of 50 services. Rows are written with generate_series in bulk, not
+ * `--function-days` days (default 14: a week and the week before), hourly service, team and label rows (and the
+ * daily label rollup of those days) for the last 7 days and window splits for the last day of 50 services. Rows are written with generate_series in bulk, not
  * through attribution (bench/attribution.bench.ts measures that). Amounts are consistent: a function's day amount
  * is 24 × its hourly one and a service's day is the Σ of its functions, so the books balance on the filled days.
  *
  * Prints p50/p99 of every query: `cold` is the first read of each of several subjects (services, teams, weeks) not
  * read before in this process; `warm` repeats one. PostgreSQL's and the OS's caches are not dropped (a shared
- * server), so cold figures are lower bounds of a real cold start. DATABASE_URL or an embedded PostgreSQL.
+ * server), so cold figures are lower bounds of a real cold start; a cold read of a team's or service's functions
+ * over an ISO week includes building the weekly per-service copies it reads. DATABASE_URL or an embedded PostgreSQL
+ * (FLAMEBILL_BENCH_KEEP=1 keeps a DATABASE_URL database; FLAMEBILL_BENCH_REUSE=<its url> measures it again).
  */
 export async function run(): Promise<void> {
   const functionDays = arg('function-days', 14);
@@ -28,9 +32,12 @@ export async function run(): Promise<void> {
   out.write(
     `scale: ${SERVICES} services, ${TEAMS} teams, ${FUNCTIONS} functions per service, ${DAYS} days of rollups, ${functionDays} days of function blocks; load ${loadAverage()}\n`,
   );
-  const { db, close } = await migratedBenchDatabase();
+  // FLAMEBILL_BENCH_REUSE=<url of a database this bench filled and kept> measures again without filling (after
+  // migrating it); FLAMEBILL_BENCH_CASES=<regex> runs only the matching queries.
+  const reuse = process.env['FLAMEBILL_BENCH_REUSE']?.trim();
+  const { db, close } = reuse ? await reusedDatabase(reuse) : await migratedBenchDatabase();
   try {
-    await fill(db, functionDays);
+    if (!reuse) await fill(db, functionDays);
     await printSizes(db);
     await benchQueries(db, functionDays);
   } finally {
@@ -148,6 +155,12 @@ export async function fill(db: DataSource, functionDays: number): Promise<void> 
        SELECT window_start, service, 'version', 'v' || v, CASE WHEN v = 0 THEN microdollars - 3 * (microdollars / 4) ELSE microdollars / 4 END
          FROM cost_service_windows, generate_series(0, 3) v`,
     );
+    // The daily label rollup, as attribution rebuilds it with the day's other rollups.
+    await q(
+      `INSERT INTO cost_label_days (day, service, team, label_key, label_value, microdollars)
+       SELECT (l.window_start AT TIME ZONE 'UTC')::date, l.service, s.team, l.label_key, l.label_value, sum(l.microdollars)
+         FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service) GROUP BY 1, 2, 3, 4, 5`,
+    );
   });
   await step(`window splits (last day, ${SPLIT_SERVICES} services)`, async () => {
     const rows = (await q(
@@ -230,6 +243,17 @@ export async function fill(db: DataSource, functionDays: number): Promise<void> 
   await q('ANALYZE cost_function_service_days');
 }
 
+async function reusedDatabase(url: string): Promise<{ db: DataSource; close: () => Promise<void> }> {
+  const db = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
+  await runMigrations(db);
+  return { db, close: () => db.destroy() };
+}
+
 async function printSizes(db: DataSource): Promise<void> {
   const rows = (await db.query(
     `SELECT t.relname AS table,
@@ -299,12 +323,17 @@ async function benchQueries(db: DataSource, functionDays: number): Promise<void>
         }),
     },
     {
-      name: 'rows by label:version, one service, one week (hourly)',
+      name: 'rows by label:version, one service, one week',
       subjects: 8,
       run: (s, i) => s.rows({ ...week(0), groupBy: 'label:version', scope: serviceScope(i) }),
     },
     {
-      name: 'rows by label:version, org-wide, one week (hourly)',
+      name: 'rows by label:version of one team, one week',
+      subjects: 8,
+      run: (s, i) => s.rows({ ...week(0), groupBy: 'label:version', scope: teamScope(i) }),
+    },
+    {
+      name: 'rows by label:version, org-wide, one week',
       subjects: 1,
       run: (s) => s.rows({ ...week(0), groupBy: 'label:version' }),
     },
@@ -394,7 +423,9 @@ async function benchQueries(db: DataSource, functionDays: number): Promise<void>
     { name: 'provenance, org-wide, one week', subjects: 1, run: (s) => s.provenance({ ...week(0) }) },
   ];
   process.stdout.write(`\nquery (ms)${' '.repeat(52)}cold p50   cold p99 | warm p50   warm p99  (cold n, warm n)\n`);
+  const only = process.env['FLAMEBILL_BENCH_CASES'] ? new RegExp(process.env['FLAMEBILL_BENCH_CASES']) : null;
   for (const c of cases) {
+    if (only && !only.test(c.name)) continue;
     const cold: number[] = [];
     for (let i = 0; i < c.subjects; i++) cold.push(await time(() => c.run(q, i)));
     const warm: number[] = [];

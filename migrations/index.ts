@@ -13,6 +13,8 @@ import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
 import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRoute';
+import { LabelDays1796470000000 } from './1796470000000-LabelDays';
+import { FunctionServiceWeeks1796471000000 } from './1796471000000-FunctionServiceWeeks';
 import { JobRequests1796490000000 } from './1796490000000-JobRequests';
 
 /**
@@ -35,5 +37,7 @@ export const MIGRATIONS = [
   RegressionFindings1796440000000,
   ServiceSecrets1796450000000,
   OutboxDryRunRoute1796460000000,
+  LabelDays1796470000000,
+  FunctionServiceWeeks1796471000000,
   JobRequests1796490000000,
 ];

@@ -21,6 +21,11 @@ export async function benchDatabase(): Promise<{ url: string; stop: () => Promis
   return {
     url: url.toString(),
     stop: async () => {
+      // FLAMEBILL_BENCH_KEEP=1 leaves the database on DATABASE_URL's server for EXPLAIN (drop it by hand after).
+      if (configured && process.env['FLAMEBILL_BENCH_KEEP'] === '1') {
+        process.stdout.write(`kept database ${url.toString()}\n`);
+        return;
+      }
       await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await server?.stop();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -222,6 +222,8 @@ export class AttributionRepository {
     const monthStart = monthOf(cutoff);
     const dropped = await this.dropMonthPartitionsBefore(tx, HOURLY_FACT_TABLES, monthStart);
     await tx.query(`DELETE FROM cost_windows WHERE window_start < $1`, [monthStart]);
+    // The label rollup goes with the hourly label rows it sums, so label rows answer for the same days as before.
+    await tx.query(`DELETE FROM cost_label_days WHERE day < $1::date`, [isoDay(monthStart)]);
     return dropped;
   }
 
@@ -255,7 +257,7 @@ export class AttributionRepository {
     return rows.map((r) => r.name);
   }
 
-  /** Recomputes the day's service and team rollups from its hourly rows. */
+  /** Recomputes the day's service, team and label rollups from its hourly rows. */
   async rebuildDayRollups(tx: EntityManager, day: string): Promise<void> {
     const from = new Date(`${day}T00:00:00Z`);
     const to = new Date(from.getTime() + 86_400_000);
@@ -271,6 +273,15 @@ export class AttributionRepository {
       `INSERT INTO cost_team_days (day, team, kind, own_microdollars, rolled_up_microdollars)
        SELECT $1::date, team, min(kind), sum(own_microdollars), sum(rolled_up_microdollars)
          FROM cost_team_windows WHERE window_start >= $2 AND window_start < $3 GROUP BY team`,
+      [day, from, to],
+    );
+    await tx.query(`DELETE FROM cost_label_days WHERE day = $1::date`, [day]);
+    await tx.query(
+      `INSERT INTO cost_label_days (day, service, team, label_key, label_value, microdollars)
+       SELECT $1::date, l.service, s.team, l.label_key, l.label_value, sum(l.microdollars)
+         FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service)
+        WHERE l.window_start >= $2 AND l.window_start < $3 AND s.window_start >= $2 AND s.window_start < $3
+        GROUP BY l.service, s.team, l.label_key, l.label_value`,
       [day, from, to],
     );
   }

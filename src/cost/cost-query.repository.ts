@@ -48,6 +48,12 @@ export interface TimedAmount {
   readonly amount: bigint;
 }
 
+/** Which per-service copies answer a scope's whole days: (ISO week, service) rows and (day, service) rows. */
+interface CopyPlan {
+  readonly weeks: ReadonlyArray<{ readonly week: string; readonly serviceId: number }>;
+  readonly days: ReadonlyArray<{ readonly day: string; readonly serviceId: number }>;
+}
+
 export interface FunctionAmounts {
   readonly self: bigint;
   readonly cum: bigint;
@@ -88,15 +94,16 @@ class Params {
 }
 
 const EMPTY_DAY = '1970-01-01';
+const DAY = 86_400_000;
 /** Advisory-lock class serializing rebuilds of one day's per-service copy ("qryd"). */
 const BUILD_LOCK_CLASS = 0x71727964;
 
 /**
  * The read side of the cost facts (docs/data-model.md, "Query service"): every SQL the cost query service runs.
- * Whole UTC days of a range read the daily rollups (`cost_service_days`, `cost_team_days`) and the function day
- * blocks; hours at the edges (a range shorter than a day, or the part before the first and after the last
- * midnight) read the hourly facts. Labels have no daily rollup and always read `cost_label_windows`. Sums come
- * back as text and are parsed as bigint: exact past 2^53.
+ * Whole UTC days of a range read the daily rollups (`cost_service_days`, `cost_team_days`, `cost_label_days`) and
+ * the function facts by day (the per-service copies, weekly where a whole ISO week allows, the organisation's board
+ * lists and blocks); hours at the edges (a range shorter than a day, or the part before the first and after the
+ * last midnight) read the hourly facts. Sums come back as text and are parsed as bigint: exact past 2^53.
  */
 export class CostQueryRepository {
   constructor(private readonly db: DataSource) {}
@@ -222,28 +229,14 @@ export class CostQueryRepository {
       out.set(id, a ? { self: a.self + self, cum: a.cum + cum } : { self, cum });
     };
     if (days && scope.kind !== 'org') {
-      await this.ensureServiceDays(days);
+      const plan = await this.preparedCopies(scope, days);
       const p = new Params();
-      let pre: string;
-      let join: string;
-      if (scope.kind === 'service') {
-        pre = '';
-        join = `AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(scope.service)})`;
-      } else {
-        // The team's services day by day: a service that changed team counts where it was owned at the time.
-        pre = `WITH ts AS (SELECT sd.day, s.id FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
-                            WHERE ${dayRange(p, days, 'sd.day')} AND sd.team = ${p.add(scope.team)})`;
-        join = `AND (c.day, c.service_id) IN (SELECT day, id FROM ts)`;
-      }
-      const onlyFilter = only ? `AND e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
+      const entries = this.entriesSql(plan, p);
+      const onlyFilter = only ? `WHERE e.function_id = ANY(${p.add([...only], '::int[]')})` : '';
       const rows = await queryRows<{ f: number; s: string; c: string }>(
         this.db,
-        `${pre}
-         SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
-           FROM cost_function_service_days c
-          CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
-          WHERE ${dayRange(p, days, 'c.day')} ${join} ${onlyFilter}
-          GROUP BY e.function_id`,
+        `SELECT e.function_id AS f, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
+           FROM ${entries} ${onlyFilter} GROUP BY e.function_id`,
         p.values,
       );
       for (const r of rows) add(r.f, BigInt(r.s), BigInt(r.c));
@@ -276,6 +269,102 @@ export class CostQueryRepository {
       }
     }
     return out;
+  }
+
+  /**
+   * A team's or a service's functions over whole `days`, ranked by `column` (amount desc, then name in byte order)
+   * in SQL: the page of `count` lines after the keyset with their amounts over `previousDays` (whole days, or null
+   * for none), and how many functions there are in all. What `functionAmounts` and a sort would give, without
+   * sending every function of the scope (~18,000 for a team of ten services) to the process.
+   */
+  async rankedFunctions(
+    scope: Exclude<Scope, { kind: 'org' }>,
+    days: TimeRange,
+    previousDays: TimeRange | null,
+    column: 'self' | 'cum',
+    count: number,
+    after: KeysetAfter | null,
+  ): Promise<{
+    lines: Array<{ id: number; name: string; amounts: FunctionAmounts; previous: FunctionAmounts }>;
+    total: number;
+  }> {
+    const [plan, previousPlan] = await Promise.all([
+      this.preparedCopies(scope, days),
+      previousDays ? this.preparedCopies(scope, previousDays) : Promise.resolve(null),
+    ]);
+    const p = new Params();
+    const v = column === 'self' ? 's' : 'c';
+    const keyset = after
+      ? `WHERE a.${v} < ${p.add(after.amount.toString(), '::numeric')} OR (a.${v} = ${p.add(after.amount.toString(), '::numeric')}
+           AND (SELECT name FROM cost_functions WHERE id = a.f) COLLATE "C" > ${p.add(after.key, '::text')})`
+      : '';
+    const sum = (entries: string, filter = '') =>
+      `SELECT e.function_id AS f, sum(e.self_microdollars) AS s, sum(e.cum_microdollars) AS c FROM ${entries} ${filter} GROUP BY e.function_id`;
+    // The count-th amount bounds the page (ties included, as names decide among them): a bounded top-N sort, not a
+    // sort of every function.
+    const n = p.add(count, '::int');
+    const k = after ? 'k' : 'a'; // the functions after the keyset
+    const rows = await queryRows<{
+      f: number | null;
+      name: string | null;
+      s: string | null;
+      c: string | null;
+      ps: string | null;
+      pc: string | null;
+      n: number;
+    }>(
+      this.db,
+      `WITH a AS MATERIALIZED (${sum(this.entriesSql(plan, p))}),
+            ${after ? `k AS MATERIALIZED (SELECT a.* FROM a ${keyset}),` : ''}
+            page AS (SELECT k.* FROM ${k} k WHERE k.${v} >= coalesce((SELECT k2.${v} FROM ${k} k2 ORDER BY k2.${v} DESC OFFSET ${n} - 1 LIMIT 1), (SELECT min(${v}) FROM ${k}))),
+            prev AS (${previousPlan ? sum(this.entriesSql(previousPlan, p), 'WHERE e.function_id IN (SELECT f FROM page)') : 'SELECT NULL::int AS f, 0::numeric AS s, 0::numeric AS c WHERE false'})
+       SELECT page.f, fn.name, page.s::text AS s, page.c::text AS c, coalesce(prev.s, 0)::text AS ps, coalesce(prev.c, 0)::text AS pc,
+              (SELECT count(*)::int FROM a) AS n
+         FROM (SELECT 1) one LEFT JOIN (page JOIN cost_functions fn ON fn.id = page.f LEFT JOIN prev ON prev.f = page.f) ON true
+        ORDER BY page.${v} DESC, fn.name COLLATE "C" LIMIT ${n}`,
+      p.values,
+    );
+    return {
+      lines: rows
+        .filter((r) => r.f !== null)
+        .map((r) => ({
+          id: r.f as number,
+          name: r.name as string,
+          amounts: { self: BigInt(r.s!), cum: BigInt(r.c!) },
+          previous: { self: BigInt(r.ps!), cum: BigInt(r.pc!) },
+        })),
+      total: rows[0]?.n ?? 0,
+    };
+  }
+
+  /** The per-service copies that answer a scope over whole `days`, made current (day copies, then weekly ones). */
+  private async preparedCopies(scope: Exclude<Scope, { kind: 'org' }>, days: TimeRange): Promise<CopyPlan> {
+    await this.ensureServiceDays(days);
+    const plan = await this.servicePlan(scope, days);
+    await this.ensureServiceWeeks(plan.weeks);
+    return plan;
+  }
+
+  /**
+   * The FROM item `<copies> CROSS JOIN LATERAL unnest(...) AS e(function_id, self_microdollars, cum_microdollars)`:
+   * the entries of a plan's weekly and daily per-service copies.
+   */
+  private entriesSql(plan: CopyPlan, p: Params): string {
+    const pairs = (dates: string[], ids: number[]) => `unnest(${p.add(dates, '::date[]')}, ${p.add(ids, '::int[]')})`;
+    const weeks = pairs(
+      plan.weeks.map((w) => w.week),
+      plan.weeks.map((w) => w.serviceId),
+    );
+    const days = pairs(
+      plan.days.map((d) => d.day),
+      plan.days.map((d) => d.serviceId),
+    );
+    return `(SELECT c.function_ids, c.self_microdollars, c.cum_microdollars FROM cost_function_service_weeks c
+               JOIN ${weeks} AS x(week, sid) ON c.week = x.week AND c.service_id = x.sid
+             UNION ALL
+             SELECT c.function_ids, c.self_microdollars, c.cum_microdollars FROM cost_function_service_days c
+               JOIN ${days} AS x(day, sid) ON c.day = x.day AND c.service_id = x.sid) c
+            CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)`;
   }
 
   /**
@@ -335,7 +424,83 @@ export class CostQueryRepository {
     return stale.map((s) => s.day);
   }
 
-  /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
+  /**
+   * Which per-service copies answer a scope's functions over whole `days`: (ISO week, service) where the week lies
+   * inside the range and the service belonged to the scope on every day of it that has facts, and (day, service)
+   * for the rest. A team's services are taken day by day, so a service that changed team counts where it was owned
+   * at the time (its weeks with days under another team are read by day).
+   */
+  private async servicePlan(scope: Exclude<Scope, { kind: 'org' }>, days: TimeRange): Promise<CopyPlan> {
+    const p = new Params();
+    // Per (day, service): `mine` when the scope owned it that day, `whole` when nobody else did.
+    let sql: string;
+    if (scope.kind === 'service')
+      sql = `SELECT c.day::text AS day, c.service_id AS sid, true AS mine, true AS whole FROM cost_function_service_days c
+              WHERE ${dayRange(p, days, 'c.day')} AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(scope.service)})`;
+    else {
+      const team = p.add(scope.team);
+      sql = `SELECT sd.day::text AS day, s.id AS sid, bool_or(sd.team = ${team}) AS mine, bool_and(sd.team = ${team}) AS whole
+               FROM cost_service_days sd JOIN cost_services s ON s.name = sd.service
+              WHERE ${dayRange(p, days, 'sd.day')}
+                AND sd.service IN (SELECT service FROM cost_service_days WHERE ${dayRange(p, days)} AND team = ${team})
+              GROUP BY sd.day, s.id`;
+    }
+    const rows = await queryRows<{ day: string; sid: number; mine: boolean; whole: boolean }>(this.db, sql, p.values);
+    const weekOf = (day: string) => {
+      const ms = Date.parse(`${day}T00:00:00Z`);
+      return ms - ((new Date(ms).getUTCDay() + 6) % 7) * DAY;
+    };
+    // A week answers for a service when it lies inside the range and no day of it was (even partly) another team's.
+    const blocked = new Set<string>();
+    for (const r of rows) {
+      const week = weekOf(r.day);
+      if (week < days.fromMs || week + 7 * DAY > days.toMs || !r.whole) blocked.add(`${week}:${r.sid}`);
+    }
+    const weeks = new Map<string, { week: string; serviceId: number }>();
+    const out: Array<{ day: string; serviceId: number }> = [];
+    for (const r of rows) {
+      if (!r.mine) continue;
+      const week = weekOf(r.day);
+      const key = `${week}:${r.sid}`;
+      if (blocked.has(key)) out.push({ day: r.day, serviceId: r.sid });
+      else if (!weeks.has(key)) weeks.set(key, { week: isoDay(new Date(week)), serviceId: r.sid });
+    }
+    return { weeks: [...weeks.values()], days: out };
+  }
+
+  /**
+   * Makes `cost_function_service_weeks` hold the Σ of the current day copies for each (week, service) given (the day
+   * copies of those weeks must be current: `ensureServiceDays` first). A row is rebuilt when its token, the week's
+   * `day=build token` list, is not the week's current one. Readers building the same row at once both write the
+   * same sums.
+   */
+  private async ensureServiceWeeks(pairs: ReadonlyArray<{ week: string; serviceId: number }>): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.db.query(
+      `WITH want AS (SELECT * FROM unnest($1::date[], $2::int[]) AS x(week, sid)),
+            tok AS (SELECT w.week, coalesce(string_agg(b.day::text || '=' || b.token, ',' ORDER BY b.day), '') AS token
+                      FROM (SELECT DISTINCT week FROM want) w
+                      LEFT JOIN cost_function_service_day_builds b ON b.day >= w.week AND b.day < w.week + 7
+                     GROUP BY w.week),
+            stale AS (SELECT want.week, want.sid, tok.token FROM want JOIN tok USING (week)
+                        LEFT JOIN cost_function_service_weeks c ON c.week = want.week AND c.service_id = want.sid
+                       WHERE c.token IS DISTINCT FROM tok.token)
+       INSERT INTO cost_function_service_weeks (week, service_id, token, function_ids, self_microdollars, cum_microdollars)
+       SELECT s.week, s.sid, s.token, coalesce(a.ids, '{}'), coalesce(a.self, '{}'), coalesce(a.cum, '{}')
+         FROM stale s
+         LEFT JOIN LATERAL (
+           SELECT array_agg(g.f ORDER BY g.f) AS ids, array_agg(g.sv ORDER BY g.f) AS self, array_agg(g.cv ORDER BY g.f) AS cum
+             FROM (SELECT e.function_id AS f, sum(e.self_microdollars)::bigint AS sv, sum(e.cum_microdollars)::bigint AS cv
+                     FROM cost_function_service_days c
+                    CROSS JOIN LATERAL unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) AS e(function_id, self_microdollars, cum_microdollars)
+                    WHERE c.service_id = s.sid AND c.day >= s.week AND c.day < s.week + 7
+                    GROUP BY e.function_id) g) a ON true
+       ON CONFLICT (week, service_id) DO UPDATE SET token = EXCLUDED.token, function_ids = EXCLUDED.function_ids,
+         self_microdollars = EXCLUDED.self_microdollars, cum_microdollars = EXCLUDED.cum_microdollars`,
+      [pairs.map((x) => x.week), pairs.map((x) => x.serviceId)],
+    );
+  }
+
   /** Retention: drops the per-service day copies of days before `before` (their blocks are dropped by month). */
   async deleteServiceDaysBefore(before: Date): Promise<number> {
     const rows = await queryRows<unknown>(
@@ -344,9 +509,12 @@ export class CostQueryRepository {
       [isoDay(before)],
     );
     await this.db.query(`DELETE FROM cost_function_service_day_builds WHERE day < $1::date`, [isoDay(before)]);
+    // A week that starts before the cutoff holds dropped days; it is rebuilt from what remains if read again.
+    await this.db.query(`DELETE FROM cost_function_service_weeks WHERE week < $1::date`, [isoDay(before)]);
     return rows.length;
   }
 
+  /** Per service: one function's self and inclusive amounts over the range (the cross-service view). */
   async functionByService(functionId: number, range: TimeRange): Promise<Map<string, FunctionAmounts>> {
     const out = new Map<string, FunctionAmounts>();
     const add = (service: string, self: bigint, cum: bigint) => {
@@ -395,17 +563,31 @@ export class CostQueryRepository {
     const out: TimedAmount[] = [];
     if (days) {
       const p = new Params();
-      const serviceFilter =
-        service === null ? '' : `AND e.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})`;
-      const slice = functionSlice(p, days, functionId);
-      const rows = await queryRows<{ at: string; s: string }>(
-        this.db,
-        `SELECT (extract(epoch FROM b.day)::bigint * 1000)::text AS at, sum(e.self_microdollars)::text AS s
-           FROM ${slice.from}
-          WHERE ${slice.where} ${serviceFilter}
-          GROUP BY b.day ORDER BY b.day`,
-        p.values,
-      );
+      let sql: string;
+      if (service !== null) {
+        // One service: its per-service copy of each day (2,000 entries), not the function's block (one entry per
+        // service running it: ~200,000 for a function every service runs).
+        await this.ensureServiceDays(days);
+        const fid = p.add(functionId, '::int');
+        sql = `SELECT (extract(epoch FROM c.day)::bigint * 1000)::text AS at, c.self_microdollars[array_position(c.function_ids, ${fid})]::text AS s
+                 FROM cost_function_service_days c
+                WHERE ${dayRange(p, days, 'c.day')} AND c.service_id = (SELECT id FROM cost_services WHERE name = ${p.add(service)})
+                  AND ${fid} = ANY(c.function_ids)
+                ORDER BY c.day`;
+      } else {
+        // The organisation: a day whose cross-service board list holds the function has its exact amount there.
+        const slice = functionSlice(p, days, functionId);
+        sql = `WITH listed AS (
+                 SELECT DISTINCT ON (day) day, self_microdollars FROM cost_function_day_tops
+                  WHERE ${dayRange(p, days)} AND board IN ('cross-self', 'cross-inclusive') AND function_id = ${p.add(functionId, '::int')})
+               SELECT (extract(epoch FROM day)::bigint * 1000)::text AS at, s::text AS s FROM (
+                 SELECT day, self_microdollars::numeric AS s FROM listed
+                 UNION ALL
+                 SELECT b.day, sum(e.self_microdollars) FROM ${slice.from}
+                  WHERE ${slice.where} AND b.day NOT IN (SELECT day FROM listed) GROUP BY b.day) u
+               ORDER BY day`;
+      }
+      const rows = await queryRows<{ at: string; s: string }>(this.db, sql, p.values);
       for (const r of rows) out.push({ atMs: Number(r.at), key: '', amount: BigInt(r.s) });
     }
     for (const h of hours) {
@@ -554,18 +736,36 @@ export class CostQueryRepository {
   private groupUnion(grouping: Grouping, scope: Scope, range: TimeRange, p: Params, withCpu: boolean): string {
     const parts: string[] = [];
     if (grouping.kind === 'label') {
-      // No daily label rollup exists: labels always read the hourly rows.
       if (range.toMs <= range.fromMs)
         return `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
-      const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
-      const filter =
+      const { days, hours } = splitByDay(range);
+      const dayFilter = () =>
         scope.kind === 'team'
-          ? `AND s.team = ${p.add(scope.team)}`
+          ? `AND team = ${p.add(scope.team)}`
           : scope.kind === 'service'
-            ? `AND l.service = ${p.add(scope.service)}`
+            ? `AND service = ${p.add(scope.service)}`
             : '';
-      return `SELECT l.label_value AS k, NULL::text AS d, l.microdollars AS m, 0::bigint AS c FROM cost_label_windows l ${teamJoin}
-               WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, range, 'l.window_start')} ${filter}`;
+      if (days)
+        parts.push(
+          `SELECT label_value AS k, NULL::text AS d, microdollars AS m, 0::bigint AS c FROM cost_label_days
+            WHERE label_key = ${p.add(grouping.key)} AND ${dayRange(p, days)} ${dayFilter()}`,
+        );
+      for (const h of hours) {
+        const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
+        const filter =
+          scope.kind === 'team'
+            ? `AND s.team = ${p.add(scope.team)}`
+            : scope.kind === 'service'
+              ? `AND l.service = ${p.add(scope.service)}`
+              : '';
+        parts.push(
+          `SELECT l.label_value, NULL::text, l.microdollars, 0::bigint FROM cost_label_windows l ${teamJoin}
+            WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, h, 'l.window_start')} ${filter}`,
+        );
+      }
+      return parts.length > 0
+        ? parts.join(' UNION ALL ')
+        : `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
     }
     const { days, hours } = splitByDay(range);
     const cpu = withCpu ? 'cpu_nanoseconds' : '0::bigint';

@@ -309,9 +309,10 @@ export class CostQueryService {
   }
 
   /**
-   * Function lines ranked by `by` (amount desc, name asc). A service's or team's functions are summed from their
-   * blocks; the organisation's first page over whole days starts from the stored board lists (as the function
-   * leaderboards do) instead of summing every entry of the period.
+   * Function lines ranked by `by` (amount desc, name asc). A service's or team's functions over whole days are summed
+   * and ranked in SQL from their per-service copies (with hourly edges, summed here with the window splits); the
+   * organisation's first page over whole days starts from the stored board lists (as the function leaderboards do)
+   * instead of summing every entry of the period.
    */
   private async functionRows(
     period: ResolvedPeriod,
@@ -322,7 +323,11 @@ export class CostQueryService {
     groupBy: GroupBy,
   ): Promise<RowsAnswer> {
     const column = by === 'self' ? 'self' : 'cum';
-    let amounts: Map<number, FunctionAmounts>;
+    let amounts: Map<number, FunctionAmounts> | undefined;
+    let ranked: Array<{ id: number; name: string; amounts: FunctionAmounts }> | undefined;
+    let count: number | null = null;
+    // From the board lists and the SQL ranking, the previous amounts of the ranked functions come with them.
+    let listedPrevious: Map<number, bigint> | null = null;
     const boards =
       scope.kind === 'org' && after === null && isDaily(range(period.current)) && isDaily(range(period.previous));
     if (boards) {
@@ -331,7 +336,9 @@ export class CostQueryService {
         range(period.previous),
         by,
         limit + 1,
+        { services: false },
       );
+      listedPrevious = new Map(lines.map((l) => [l.key.functionId as number, l.previous]));
       amounts = new Map(
         lines.map((l) => [
           l.key.functionId as number,
@@ -340,16 +347,34 @@ export class CostQueryService {
             : { self: l.extra.other as bigint, cum: l.current },
         ]),
       );
+    } else if (scope.kind !== 'org' && isDaily(range(period.current)) && period.current.toMs > period.current.fromMs) {
+      // A team's or a service's whole days are ranked in SQL: only the page comes back, with its previous amounts.
+      const previousDays = isDaily(range(period.previous)) ? period.previous : null;
+      const inSql = await this.repository.rankedFunctions(
+        scope,
+        period.current,
+        previousDays,
+        column,
+        limit + 1,
+        after,
+      );
+      ranked = inSql.lines;
+      count = inSql.total;
+      if (previousDays) listedPrevious = new Map(inSql.lines.map((l) => [l.id, l.previous[column]]));
     } else amounts = await this.repository.functionAmounts(scope, period.current);
-    const ranked = await this.rank(amounts, column, limit + 1, after);
+    ranked ??= await this.rank(amounts!, column, limit + 1, after);
     const page = ranked.slice(0, limit);
     // Σ function self = Σ services (the books check it), so the total comes from the service rollups.
     const [previous, totals] = await Promise.all([
-      this.repository.functionAmounts(
-        scope,
-        period.previous,
-        page.map((l) => l.id),
-      ),
+      listedPrevious
+        ? new Map(page.map((l) => [l.id, listedPrevious.get(l.id) ?? 0n]))
+        : this.repository
+            .functionAmounts(
+              scope,
+              period.previous,
+              page.map((l) => l.id),
+            )
+            .then((m) => new Map([...m].map(([id, a]) => [id, a[column]]))),
       this.repository.groups({ kind: 'service' }, scope, period.current, period.previous, { limit: 1, after: null }),
     ]);
     const last = page.at(-1);
@@ -357,7 +382,7 @@ export class CostQueryService {
       period: info(period),
       groupBy,
       rows: page.map((l) => {
-        const prev = previous.get(l.id)?.[column] ?? 0n;
+        const prev = previous.get(l.id) ?? 0n;
         const cost = l.amounts[column];
         return {
           key: l.name,
@@ -374,7 +399,7 @@ export class CostQueryService {
         previous: totals.totalPrevious,
         change: change(totals.totalCurrent, totals.totalPrevious),
       },
-      count: boards ? null : amounts.size,
+      count: boards ? null : (amounts?.size ?? count),
       nextCursor: ranked.length > limit && last ? encodeCursor({ amount: last.amounts[column], key: last.name }) : null,
     };
   }

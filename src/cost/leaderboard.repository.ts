@@ -134,12 +134,17 @@ export class LeaderboardRepository {
     );
   }
 
-  /** Functions summed over every service they appear in; read like `functions`. */
+  /**
+   * Functions summed over every service they appear in; read like `functions`. `services` (how many distinct
+   * services ran the function in the period) reads every day's block of each finalist; callers that do not show it
+   * pass `{ services: false }` (then `extra.services` is null) and the finalists' days are read from the lists.
+   */
   async crossServiceFunctions(
     current: Period,
     previous: Period,
     by: 'self' | 'inclusive',
     limit: number,
+    options: { readonly services: boolean } = { services: true },
   ): Promise<RankedRow[]> {
     const keys = await this.functionFinalists(current, by === 'self' ? 'cross-self' : 'cross-inclusive', limit);
     if (keys === null) return this.crossServiceFunctionsBySum(current, previous, by, limit);
@@ -149,11 +154,13 @@ export class LeaderboardRepository {
         current,
         ids.map((fid) => [null, fid]),
         true,
+        options.services,
       ),
       this.exactAmounts(
         previous,
         ids.map((fid) => [null, fid]),
         true,
+        false,
       ),
     ]);
     const column = by === 'self' ? 'self' : 'cum';
@@ -169,7 +176,7 @@ export class LeaderboardRepository {
         key: { functionId: l.fid },
         current: l.cur[column],
         previous: l.prev,
-        extra: { other: l.cur[other], services: l.cur.services },
+        extra: { other: l.cur[other], services: options.services ? l.cur.services : null },
       }));
   }
 
@@ -209,22 +216,108 @@ export class LeaderboardRepository {
     }
   }
 
-  /** Exact period sums of the given (service id or null for all services, function id) keys, from the day blocks. */
+  /**
+   * Exact period sums of the given (service id or null for all services, function id) keys. A day's board lists hold
+   * each listed line's exact amounts of that day (self, inclusive and, on cross boards, its service count), so a
+   * key's day is read from the lists when either board of its kind lists it, and from its block otherwise. With
+   * `distinctServices` (the leaderboard API's cross board: services over the whole period, not per day) every day
+   * is read from the blocks, whose entries name the services.
+   */
   private async exactAmounts(
     period: Period,
     keys: ReadonlyArray<readonly [number | null, number]>,
     cross: boolean,
+    distinctServices = false,
   ): Promise<Map<string, { self: bigint; cum: bigint; services: number }>> {
     if (keys.length === 0) return new Map();
+    const keyOf = (sid: number | null, fid: number) => (cross || sid === null ? `${fid}` : `${sid}:${fid}`);
+    const wanted = new Set(keys.map(([sid, fid]) => keyOf(sid, fid)));
     const fids = [...new Set(keys.map(([, fid]) => fid))];
+    const [from, to] = dayParams(period, period, 0);
+    const out = new Map<string, { self: bigint; cum: bigint; services: number }>();
+    const add = (key: string, self: bigint, cum: bigint, services: number) => {
+      const a = out.get(key);
+      out.set(
+        key,
+        a ? { self: a.self + self, cum: a.cum + cum, services: a.services + services } : { self, cum, services },
+      );
+    };
+    if (distinctServices) {
+      const rows = await this.blockEntries(from as string, to as string, fids, cross);
+      for (const r of rows) {
+        const key = keyOf(r.service_id, r.function_id);
+        if (wanted.has(key)) out.set(key, { self: BigInt(r.self), cum: BigInt(r.cum), services: r.services });
+      }
+      return out;
+    }
+    const [days, listed] = await Promise.all([
+      queryRows<{ day: string }>(
+        this.db,
+        `SELECT day::text AS day FROM cost_function_day_states WHERE day >= $1::date AND day < $2::date AND pairs > 0`,
+        [from, to],
+      ),
+      queryRows<{
+        day: string;
+        service_id: number | null;
+        function_id: number;
+        self: string;
+        cum: string;
+        services: number;
+      }>(
+        this.db,
+        `SELECT DISTINCT ON (day, service_id, function_id) day::text AS day, service_id, function_id,
+                self_microdollars::text AS self, cum_microdollars::text AS cum, services
+           FROM cost_function_day_tops
+          WHERE day >= $1::date AND day < $2::date AND board = ANY($3::text[]) AND function_id = ANY($4::int[])`,
+        [from, to, cross ? ['cross-self', 'cross-inclusive'] : ['self', 'inclusive'], fids],
+      ),
+    ]);
+    const found = new Set<string>();
+    for (const r of listed) {
+      const key = keyOf(r.service_id, r.function_id);
+      if (!wanted.has(key)) continue;
+      found.add(`${r.day}|${key}`);
+      add(key, BigInt(r.self), BigInt(r.cum), r.services);
+    }
+    // The (day, function) pairs some wanted key of which no list holds: their slices of the blocks.
+    const missing = new Map<string, [string, number]>();
+    for (const { day } of days)
+      for (const [sid, fid] of keys)
+        if (!found.has(`${day}|${keyOf(sid, fid)}`)) missing.set(`${day}|${fid}`, [day, fid]);
+    if (missing.size > 0) {
+      const rows = await queryRows<{ day: string; service_id: number; function_id: number; self: string; cum: string }>(
+        this.db,
+        `SELECT x.day::text AS day, e.service_id, x.fid AS function_id, e.self_microdollars::text AS self, e.cum_microdollars::text AS cum
+           FROM unnest($1::date[], $2::int[]) AS x(day, fid)
+           JOIN cost_function_day_blocks b ON b.day = x.day AND b.block = x.fid >> ${BLOCK_BITS}
+          CROSS JOIN LATERAL (SELECT array_positions(b.function_ids, x.fid) AS pos) p
+          CROSS JOIN LATERAL unnest(b.service_ids[p.pos[1]:p.pos[cardinality(p.pos)]], b.self_microdollars[p.pos[1]:p.pos[cardinality(p.pos)]],
+                                    b.cum_microdollars[p.pos[1]:p.pos[cardinality(p.pos)]]) AS e(service_id, self_microdollars, cum_microdollars)
+          WHERE cardinality(p.pos) > 0`,
+        [[...missing.values()].map(([day]) => day), [...missing.values()].map(([, fid]) => fid)],
+      );
+      const sums = new Map<string, { self: bigint; cum: bigint; services: number }>();
+      for (const r of rows) {
+        const key = keyOf(r.service_id, r.function_id);
+        // Another key of the same function may have sent this day to the blocks while the lists held this one.
+        if (!wanted.has(key) || found.has(`${r.day}|${key}`)) continue;
+        const a = sums.get(key);
+        sums.set(
+          key,
+          a
+            ? { self: a.self + BigInt(r.self), cum: a.cum + BigInt(r.cum), services: a.services + 1 }
+            : { self: BigInt(r.self), cum: BigInt(r.cum), services: 1 },
+        );
+      }
+      for (const [key, a] of sums) add(key, a.self, a.cum, a.services);
+    }
+    return out;
+  }
+
+  /** Period sums of the functions' entries in the day blocks, per (service, function) or per function with `cross`. */
+  private blockEntries(from: string, to: string, fids: readonly number[], cross: boolean) {
     const blocks = [...new Set(fids.map((fid) => fid >> BLOCK_BITS))];
-    const rows = await queryRows<{
-      service_id: number | null;
-      function_id: number;
-      self: string;
-      cum: string;
-      services: number;
-    }>(
+    return queryRows<{ service_id: number | null; function_id: number; self: string; cum: string; services: number }>(
       this.db,
       `SELECT ${cross ? 'NULL::int' : 'e.service_id'} AS service_id, e.function_id, sum(e.self_microdollars)::text AS self, sum(e.cum_microdollars)::text AS cum,
               count(DISTINCT e.service_id)::int AS services
@@ -232,15 +325,8 @@ export class LeaderboardRepository {
         CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
         WHERE b.day >= $1::date AND b.day < $2::date AND b.block = ANY($3::int[]) AND e.function_id = ANY($4::int[])
         GROUP BY ${cross ? '' : 'e.service_id, '}e.function_id`,
-      [...dayParams(period, period, 0).slice(0, 2), blocks, fids],
+      [from, to, blocks, [...fids]],
     );
-    const wanted = new Set(keys.map(([sid, fid]) => (sid === null ? `${fid}` : `${sid}:${fid}`)));
-    const out = new Map<string, { self: bigint; cum: bigint; services: number }>();
-    for (const r of rows) {
-      const key = r.service_id === null ? `${r.function_id}` : `${r.service_id}:${r.function_id}`;
-      if (wanted.has(key)) out.set(key, { self: BigInt(r.self), cum: BigInt(r.cum), services: r.services });
-    }
-    return out;
   }
 
   /** `functions` by summing every daily row of both periods (the stored board lists could not decide). */

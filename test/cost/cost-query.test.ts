@@ -157,6 +157,46 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(payments.cpuNanoseconds).toBeGreaterThan(0n);
   });
 
+  it('label rows of a team and of a service equal the hourly label facts; the daily label rollup holds their sums', async () => {
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_label_days`)) as [{ n: number }];
+    expect(n).toBeGreaterThan(0);
+    const rollup = await db.query(
+      `SELECT day::text, service, team, label_key, label_value, microdollars::text FROM cost_label_days ORDER BY 1, 2, 3, 4, 5`,
+    );
+    const sums = await db.query(
+      `SELECT ((l.window_start AT TIME ZONE 'UTC')::date)::text AS day, l.service, s.team, l.label_key, l.label_value, sum(l.microdollars)::text AS microdollars
+         FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service) GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
+    );
+    expect(rollup).toEqual(sums);
+    const q = queries();
+    const scoped = `SELECT l.label_value AS k, sum(l.microdollars)::text AS m FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service)
+                     WHERE l.window_start >= $1 AND l.window_start < $2 AND l.label_key = $3 AND (s.team = $4 OR l.service = $4) GROUP BY 1`;
+    let compared = 0;
+    for (const period of [
+      WEEK47,
+      EDGES,
+      { from: d('2026-11-01T00:00:00Z'), to: d('2026-12-01T00:00:00Z'), step: 'month' as Step },
+    ]) {
+      const prevFrom =
+        period.step === 'month' ? d('2026-10-01T00:00:00Z') : new Date(2 * period.from.getTime() - period.to.getTime());
+      for (const scope of [
+        { kind: 'team', team: 'payments' },
+        { kind: 'service', service: 'checkout' },
+      ] as const)
+        for (const key of ['endpoint', 'version']) {
+          const name = scope.kind === 'team' ? scope.team : scope.service;
+          const answer = await q.rows({ ...period, groupBy: `label:${key}`, scope, limit: 1000 });
+          const expected = await hourlySums(scoped, period.from, period.to, [key, name]);
+          const expectedPrevious = await hourlySums(scoped, prevFrom, period.from, [key, name]);
+          expect(asMap(answer)).toEqual(new Map([...expected].filter(([, v]) => v !== 0n)));
+          expect(asMap(answer, 'previous')).toEqual(new Map([...expectedPrevious].filter(([, v]) => v !== 0n)));
+          expect(answer.total.cost).toBe(sum(expected));
+          compared += expected.size;
+        }
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+
   it('orders by amount then key and pages with a cursor through exactly the rows of one big page', async () => {
     const q = queries();
     for (const groupBy of ['service', 'team', 'label:endpoint', 'function'] as const) {
@@ -168,6 +208,62 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
         expect(a.cost > b.cost || (a.cost === b.cost && a.key < b.key)).toBe(true);
       }
       expect(await allPages(q, { ...WEEK47, groupBy, scope, limit: 3 })).toEqual(whole.rows);
+    }
+  });
+
+  it('weekly per-service copies hold the sums of their days; a service owned by another team on a day of the week is read by day', async () => {
+    const q = queries();
+    const self = (answer: RowsAnswer) => asMap(answer);
+    const payments = (await db.query(
+      `SELECT DISTINCT service FROM cost_service_windows WHERE team = 'payments' AND window_start >= $1 AND window_start < $2`,
+      [WEEK47.from, WEEK47.to],
+    )) as Array<{ service: string }>;
+    expect(payments.map((r) => r.service)).toContain('checkout');
+    const splitsOf = async (parts: Array<[string, Date, Date]>) => {
+      const out = new Map<string, bigint>();
+      for (const [service, from, to] of parts)
+        for (const [name, v] of await splitSums(service, from, to)) out.set(name, (out.get(name) ?? 0n) + v.self);
+      return new Map([...out].filter(([, v]) => v !== 0n));
+    };
+    const team = { kind: 'team', team: 'payments' } as const;
+    expect(self(await q.topFunctions({ ...WEEK47, scope: team, by: 'self', limit: 1000 }))).toEqual(
+      await splitsOf(payments.map((r) => [r.service, WEEK47.from, WEEK47.to])),
+    );
+    const weeks = (await db.query(
+      `SELECT w.service_id, e.f, e.s::text, e.c::text FROM cost_function_service_weeks w, unnest(w.function_ids, w.self_microdollars, w.cum_microdollars) e(f, s, c)
+        WHERE w.week = '2026-11-16' ORDER BY 1, 2`,
+    )) as unknown[];
+    expect(weeks.length).toBeGreaterThan(0);
+    expect(weeks).toEqual(
+      await db.query(
+        `SELECT c.service_id, e.f, sum(e.s)::text AS s, sum(e.c)::text AS c FROM cost_function_service_days c, unnest(c.function_ids, c.self_microdollars, c.cum_microdollars) e(f, s, c)
+          WHERE c.day >= '2026-11-16' AND c.day < '2026-11-23' AND c.service_id IN (SELECT service_id FROM cost_function_service_weeks WHERE week = '2026-11-16')
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+      ),
+    );
+    // checkout belonged to another team on the evening of the 20th: its week is read day by day, each day where owned.
+    await db.query(`UPDATE cost_service_days SET team = 'elsewhere' WHERE day = '2026-11-20' AND service = 'checkout'`);
+    try {
+      const midnight = d('2026-11-21T00:00:00Z');
+      expect(self(await q.topFunctions({ ...WEEK47, scope: team, by: 'self', limit: 1000 }))).toEqual(
+        await splitsOf(
+          payments.map((r) =>
+            r.service === 'checkout' ? [r.service, midnight, WEEK47.to] : [r.service, WEEK47.from, WEEK47.to],
+          ),
+        ),
+      );
+      const elsewhere = await q.topFunctions({
+        ...WEEK47,
+        scope: { kind: 'team', team: 'elsewhere' },
+        by: 'self',
+        limit: 1000,
+      });
+      expect(self(elsewhere)).toEqual(await splitsOf([['checkout', WEEK47.from, midnight]]));
+      expect(elsewhere.rows.length).toBeGreaterThan(0);
+    } finally {
+      await db.query(
+        `UPDATE cost_service_days SET team = 'payments' WHERE day = '2026-11-20' AND service = 'checkout'`,
+      );
     }
   });
 
@@ -239,6 +335,22 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       expect(new Map(cross.rows.map((r) => [r.key, r.cost]))).toEqual(perService);
       const trend = await q.trend({ ...period, subject: { kind: 'function', function: shared } });
       expect(trend.points.reduce((sum, p) => sum + p.cost, 0n)).toBe(sum(perService));
+      const total = trend.points.map((p) => p.cost);
+      // Days whose board lists do not hold the function read its slice of the block: same answer.
+      const saved = (await db.query(
+        `DELETE FROM cost_function_day_tops WHERE function_id = (SELECT id FROM cost_functions WHERE name = $1) RETURNING *`,
+        [shared],
+      )) as [unknown[], number];
+      expect(saved[1]).toBeGreaterThan(0);
+      try {
+        const unlisted = await q.trend({ ...period, subject: { kind: 'function', function: shared } });
+        expect(unlisted.points.map((p) => p.cost)).toEqual(total);
+      } finally {
+        await db.query(
+          `INSERT INTO cost_function_day_tops SELECT * FROM json_populate_recordset(NULL::cost_function_day_tops, $1::json)`,
+          [JSON.stringify(saved[0])],
+        );
+      }
     }
   });
 
@@ -377,6 +489,11 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
       for (const period of [WEEK47, EDGES]) {
         for (const groupBy of ['service', 'team', 'label:endpoint', 'label:version'] as const)
           out.push(await q.rows({ ...period, groupBy }));
+        for (const scope of [
+          { kind: 'team', team: 'payments' },
+          { kind: 'service', service: 'checkout' },
+        ] as const)
+          out.push(await q.rows({ ...period, groupBy: 'label:endpoint', scope }));
         out.push(
           await q.topFunctions({ ...period, scope: { kind: 'team', team: 'payments' }, by: 'inclusive', limit: 50 }),
         );

@@ -100,6 +100,7 @@ describe('daily function facts in blocks', () => {
       'cost_function_day_states',
       'cost_service_days',
       'cost_team_days',
+      'cost_label_days',
     ];
     await truncateTables(db, facts);
     const fresh = attributionService(db);

@@ -133,6 +133,7 @@ export const FACT_TABLES = [
   'cost_function_days',
   'cost_service_days',
   'cost_team_days',
+  'cost_label_days',
   'price_schedules',
 ] as const;
 
@@ -141,7 +142,10 @@ export async function dumpFacts(db: DataSource, windowStart?: Date): Promise<Rec
   const out: Record<string, string[]> = {};
   for (const table of FACT_TABLES) {
     const filter =
-      windowStart && !['cost_function_days', 'cost_service_days', 'cost_team_days', 'price_schedules'].includes(table)
+      windowStart &&
+      !['cost_function_days', 'cost_service_days', 'cost_team_days', 'cost_label_days', 'price_schedules'].includes(
+        table,
+      )
         ? `WHERE window_start = '${windowStart.toISOString()}'`
         : '';
     const rows = (await db.query(`SELECT t::text AS row FROM ${table} t ${filter} ORDER BY 1`)) as Array<{

@@ -17,6 +17,8 @@ async function counts(db: DataSource): Promise<Record<string, number>> {
     (SELECT count(*) FROM cost_service_windows)::int AS service_windows,
     (SELECT count(*) FROM cost_function_splits)::int AS splits,
     (SELECT count(*) FROM cost_function_day_blocks)::int AS function_blocks,
+    (SELECT count(*) FROM cost_label_windows)::int AS label_windows,
+    (SELECT count(*) FROM cost_label_days)::int AS label_days,
     (SELECT count(*) FROM cost_service_days)::int AS service_days,
     (SELECT count(*) FROM cost_team_days)::int AS team_days`);
   return row;
@@ -42,6 +44,8 @@ describe('retention job', () => {
     const before = await counts(db);
     expect(before).toMatchObject({ profiles: 36, raw: 36, windows: 6, service_windows: 36 });
     expect(before.function_blocks).toBeGreaterThan(0);
+    expect(before.label_windows).toBeGreaterThan(0);
+    expect(before.label_days).toBeGreaterThan(0);
 
     // 31 days later: only raw bytes are past their 30 days.
     expect(await retention.apply(new Date(Date.UTC(2026, 11, 23, 12)), SETTINGS)).toMatchObject({
@@ -66,9 +70,20 @@ describe('retention job', () => {
       scope: { kind: 'service', service: 'checkout' },
       by: 'self',
     });
+    // And a read of a whole ISO week builds its weekly copy.
+    await app.app.get(CostQueryService).topFunctions({
+      from: new Date('2026-11-16T00:00:00Z'),
+      to: new Date('2026-11-23T00:00:00Z'),
+      step: 'week',
+      scope: { kind: 'service', service: 'checkout' },
+      by: 'self',
+    });
     const copies = async (): Promise<number> =>
       ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
+    const weekCopies = async (): Promise<number> =>
+      ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_weeks`)) as Array<{ n: number }>)[0]!.n;
     expect(await copies()).toBeGreaterThan(0);
+    expect(await weekCopies()).toBeGreaterThan(0);
 
     // Audit rows and finished job requests older than auditDays go; a pending request stays.
     await db.query(`INSERT INTO api_audit (key_name, scope, method, path, query, status, at)
@@ -85,6 +100,7 @@ describe('retention job', () => {
     expect(await db.query(`SELECT status FROM job_requests`)).toEqual([{ status: 'pending' }]);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
     expect(await copies()).toBe(0);
+    expect(await weekCopies()).toBe(0);
     expect(await counts(db)).toEqual({
       profiles: 0,
       raw: 0,
@@ -92,6 +108,9 @@ describe('retention job', () => {
       service_windows: 0,
       splits: 0,
       function_blocks: 0,
+      // The daily label rollup goes with the hourly label rows it sums.
+      label_windows: 0,
+      label_days: 0,
       service_days: before.service_days,
       team_days: before.team_days,
     });
