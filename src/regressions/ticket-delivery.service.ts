@@ -4,7 +4,7 @@ import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { inTransaction } from '../database/transactions';
-import { fingerprintMarker, resolveRoute, ticketContent, type Route, type TicketFinding } from '../domain/regression';
+import { fingerprintMarker, routeOfService, ticketContent, type Route, type TicketFinding } from '../domain/regression';
 import type { TrackerName } from '../domain/regression/regression-settings';
 import { ReadinessRegistry } from '../health/readiness.registry';
 import { RegressionRepository, type OutboxRow, type TicketRecord } from './regression.repository';
@@ -192,23 +192,23 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     return url ? { dashboardUrl: url } : {};
   }
 
-  /** Where a service's ticket goes; a route to an unconfigured tracker is a catalog problem, named with file and line. */
+  /**
+   * Where a service's ticket goes (Component, owner Group, parent Groups nearest first, default); a route to an
+   * unconfigured tracker is a catalog problem, named with the file and line of the entity carrying the annotation.
+   */
   private async route(service: string, requireConfigured: boolean): Promise<Route> {
     const good = await this.catalog.currentGood();
-    const component = good?.catalog.components.get(service.toLowerCase()) ?? null;
-    // Groups carry no annotations in the catalog model yet: Component, then the default.
-    const route = resolveRoute(component, [], this.settings.regressions.default);
+    const route = routeOfService(good?.catalog ?? null, service, this.settings.regressions.default);
     if (!route)
       throw new TrackerError(
-        `no route for service ${service}: no routing annotation on its Component and no regressions.default`,
+        `no route for service ${service}: no routing annotation on its Component or owner Groups and no regressions.default`,
         null,
         false,
       );
     if (requireConfigured && !this.settings.regressions.trackers[route.tracker]) {
-      const where =
-        route.from === 'component' && component
-          ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})`
-          : ' (regressions.default)';
+      const where = route.position
+        ? ` (catalog problem: ${route.position.file}:${route.position.line}, annotation ${route.annotation}${route.from === 'component' ? '' : ` of ${route.from.slice('group:'.length)}`})`
+        : ' (regressions.default)';
       throw new TrackerError(
         `service ${service} routes to ${route.tracker}/${route.project}, but regressions.trackers.${route.tracker} is not configured${where}`,
         null,

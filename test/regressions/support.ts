@@ -47,6 +47,53 @@ ${ann ? `  annotations:\n${ann}\n` : ''}spec:
   return dir;
 }
 
+/** YAML lines of an annotations mapping (none: no `annotations` key). */
+function annotationLines(annotations: Record<string, string>): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  return lines.length ? `  annotations:\n${lines.join('\n')}\n` : '';
+}
+
+/**
+ * A catalog folder with a Group tree: `org` above `team` (its `spec.parent`), and `service` owned by `team`, each with
+ * its own annotations (the routing ones go Component, then team, then org).
+ */
+export async function catalogTreeDir(
+  service: string,
+  annotations: { component?: Record<string, string>; team?: Record<string, string>; org?: Record<string, string> },
+): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-regressions-catalog-'));
+  await writeFile(
+    path.join(dir, 'catalog.yaml'),
+    `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: org
+${annotationLines(annotations.org ?? {})}spec:
+  type: organization
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: shop-team
+${annotationLines(annotations.team ?? {})}spec:
+  type: team
+  parent: org
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${service}
+${annotationLines(annotations.component ?? {})}spec:
+  type: service
+  lifecycle: production
+  owner: group:default/shop-team
+`,
+  );
+  return dir;
+}
+
 /** Pushes a profile for the hour starting at `at` as a Pyroscope agent would (series label version). */
 export async function push(baseUrl: string, service: string, version: string, at: Date, bytes: Buffer): Promise<void> {
   const from = Math.floor(at.getTime() / 1000);
