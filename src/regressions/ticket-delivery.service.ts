@@ -9,7 +9,14 @@ import type { TrackerName } from '../domain/regression/regression-settings';
 import { ReadinessRegistry } from '../health/readiness.registry';
 import { RegressionRepository, type OutboxRow, type TicketRecord } from './regression.repository';
 import { createTracker } from './trackers/tracker.factory';
-import { TrackerError, type RemoteTicket, type Tracker } from './trackers/tracker';
+import { TicketFlameGraphService } from './ticket-flame-graph.service';
+import {
+  TrackerError,
+  type RemoteTicket,
+  type TicketAttachment,
+  type Tracker,
+  type UploadedFile,
+} from './trackers/tracker';
 
 export interface DeliveryCounts {
   sent: number;
@@ -44,6 +51,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     private readonly db: DataSource,
     private readonly repository: RegressionRepository,
     private readonly catalog: CatalogRepository,
+    private readonly graphs: TicketFlameGraphService,
     private readonly readiness: ReadinessRegistry,
     @InjectSettings() private readonly settings: Settings,
   ) {}
@@ -137,12 +145,13 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     counts: DeliveryCounts,
   ): Promise<void> {
     const tracker = this.tracker(route.tracker);
-    const content = ticketContent(row.event, finding, {
+    const options = {
       currency: this.settings.currency,
       marker: tracker.marker,
       escape: tracker.escape ?? 'entities',
       ...this.dashboard(),
-    });
+    } as const;
+    const content = ticketContent(row.event, finding, options);
     let ticket: RemoteTicket | null = known ? { id: known.remoteId, url: known.url } : null;
     if (!ticket) {
       ticket = await this.withRetries(() => tracker.findByMarker(route.project, fingerprintMarker(row.fingerprint)));
@@ -150,7 +159,18 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
       else if (row.event === 'resolved')
         return; // never filed (e.g. dry run then): nothing to close
       else {
-        ticket = await this.withRetries(() => tracker.create(route.project, content.title, content.body));
+        const file = tracker.attachments === 'none' ? null : await this.graphs.svgOf(finding);
+        const uploaded = file && tracker.upload ? await this.upload(tracker, route.project, file) : null;
+        const attached = file !== null && (tracker.attachments !== 'upload' || uploaded !== null);
+        const filed = attached
+          ? ticketContent(row.event, finding, {
+              ...options,
+              graph: { filename: file.filename, ...(uploaded?.markdown ? { embed: uploaded.markdown } : {}) },
+            })
+          : content;
+        ticket = await this.withRetries(() =>
+          tracker.create(route.project, filed.title, filed.body, file ? { attachment: file, uploaded } : undefined),
+        );
         counts.created++;
         await this.repository.recordTicket(tx, {
           fingerprint: row.fingerprint,
@@ -160,6 +180,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
           url: ticket.url,
         });
         this.logger.log(`filed ${ticket.url} for ${finding.service} ${finding.function} (${row.fingerprint})`);
+        if (file && tracker.attach) await this.attach(tracker, ticket, file);
         return;
       }
       await this.repository.recordTicket(tx, {
@@ -169,6 +190,11 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
         remoteId: ticket.id,
         url: ticket.url,
       });
+    }
+    // A ticket filed by a delivery that died before its graph was attached (trackers that attach after creating).
+    if (row.event === 'opened' && tracker.attach) {
+      const file = await this.graphs.svgOf(finding);
+      if (file) await this.attach(tracker, ticket, file);
     }
     const t = ticket;
     switch (row.event) {
@@ -184,6 +210,30 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
             ? tracker.close(t, content.body)
             : tracker.comment(t, content.body),
         );
+    }
+  }
+
+  /**
+   * Uploads the graph ahead of the creation; a refusal (4xx: too large, not allowed) files the ticket without it,
+   * while a tracker that is down fails the row, which is tried again later (nothing was created yet).
+   */
+  private async upload(tracker: Tracker, project: string, file: TicketAttachment): Promise<UploadedFile | null> {
+    try {
+      return await this.withRetries(() => tracker.upload!(project, file));
+    } catch (err: unknown) {
+      if (!(err instanceof TrackerError) || err.retryable) throw err;
+      this.logger.warn(`${tracker.name} refused the flame graph ${file.filename}; filing without it: ${err.message}`);
+      return null;
+    }
+  }
+
+  /** Attaches the graph to a filed ticket (idempotent by file name); a refusal is logged, a failure retried later. */
+  private async attach(tracker: Tracker, ticket: RemoteTicket, file: TicketAttachment): Promise<void> {
+    try {
+      await this.withRetries(() => tracker.attach!(ticket, file));
+    } catch (err: unknown) {
+      if (!(err instanceof TrackerError) || err.retryable) throw err;
+      this.logger.warn(`${tracker.name} refused the flame graph ${file.filename} on ${ticket.url}: ${err.message}`);
     }
   }
 

@@ -36,6 +36,19 @@ function tree(leaves: Record<string, number>): StackTree {
 const base = tree({ hot: 100, cold: 500, [SCRIPT]: 200, gone: 100, [CONTROL]: 98, tiny: 2 });
 const current = tree({ hot: 500, cold: 100, [SCRIPT]: 200, [CDATA]: 100, [CONTROL]: 98, tiny: 2 });
 
+/** The little of the DOM the page-side parse uses (the project's TypeScript has no DOM library). */
+interface XmlNode {
+  readonly localName: string;
+  readonly textContent: string | null;
+  readonly attributes: ArrayLike<{ readonly name: string; readonly value: string }>;
+  readonly children: ArrayLike<XmlNode>;
+  getElementsByTagName(name: string): ArrayLike<XmlNode>;
+  getAttribute(name: string): string | null;
+}
+declare class DOMParser {
+  parseFromString(text: string, type: string): XmlNode & { readonly documentElement: XmlNode };
+}
+
 interface ParsedFrame {
   title: string;
   fill: string;
