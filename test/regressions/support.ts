@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { JobsService } from '../../src/jobs/jobs.service';
+import type { TestApp } from '../support/app';
 import type { DataSource } from 'typeorm';
 import { regressionFingerprint } from '../../src/domain/regression';
 import {
@@ -141,4 +143,19 @@ export async function queueFinding(db: DataSource, service: string, event: Outbo
     await repo.enqueue(tx, fingerprint, event, findingJson(f));
   });
   return fingerprint;
+}
+
+/**
+ * Stored profile trees for `queueFinding`'s finding of `service` (v1 on its baseline day, v2 on its current day, the
+ * real Go pair whose v2 compiles a regex per call), so a delivery can draw its differential flame graph.
+ */
+export async function storeTrees(app: TestApp, service: string): Promise<void> {
+  await push(app.baseUrl, service, 'v1', new Date('2026-11-20T10:00:00Z'), profile('v1-a'));
+  await push(app.baseUrl, service, 'v2', new Date('2026-11-21T10:00:00Z'), profile('v2-regex'));
+  const jobs = app.app.get(JobsService);
+  const attributed = await jobs.run('attribute');
+  if (attributed.status !== 'succeeded') throw new Error(`attribute: ${JSON.stringify(attributed)}`);
+  const range = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
+  const built = await jobs.run('profile-trees', range);
+  if (built.status !== 'succeeded') throw new Error(`profile-trees: ${JSON.stringify(built)}`);
 }
