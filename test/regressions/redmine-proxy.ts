@@ -12,7 +12,8 @@ export class RedmineProxy {
   readonly seen: string[] = [];
   /** Resolves when a held creation was answered by Redmine (the issue exists, the client has no answer). */
   heldCreate: Promise<void>;
-  private releaseHeld!: () => void;
+  /** Resolves `heldCreate`; a test that holds a second creation sets both anew. */
+  releaseHeld!: () => void;
   private server: http.Server;
   url = '';
 
