@@ -76,6 +76,31 @@ describe('ticket content', () => {
   });
 });
 
+describe('ticket content: the flame graph', () => {
+  const url = 'https://flamebill.test/regressions/{fingerprint}';
+  const line = (body: string) => body.split('\n').filter((l) => l.startsWith('Differential flame graph'));
+  it('says the graph is attached (with the dashboard link when set), shows an embed on its own line, else links', () => {
+    const graph = { filename: 'flamebill-diff-0f0086620f179f1d.svg' };
+    expect(line(ticketContent('opened', finding, { currency: 'USD', marker: 'last-line', graph }).body)).toEqual([
+      'Differential flame graph: attached (flamebill-diff-0f0086620f179f1d.svg)',
+    ]);
+    const both = ticketContent('opened', finding, {
+      currency: 'USD',
+      marker: 'html-comment',
+      dashboardUrl: url,
+      graph: { ...graph, embed: '![flamebill-diff](/uploads/abc/flamebill-diff-0f0086620f179f1d.svg)' },
+    }).body;
+    expect(line(both)).toEqual([
+      `Differential flame graph: attached (flamebill-diff-0f0086620f179f1d.svg); on the dashboard: https://flamebill.test/regressions/${finding.fingerprint}`,
+    ]);
+    expect(both).toContain('\n\n![flamebill-diff](/uploads/abc/flamebill-diff-0f0086620f179f1d.svg)\n');
+    expect(
+      line(ticketContent('grew', finding, { currency: 'USD', marker: 'last-line', dashboardUrl: url }).body),
+    ).toEqual([`Differential flame graph: https://flamebill.test/regressions/${finding.fingerprint}`]);
+    expect(line(ticketContent('grew', finding, { currency: 'USD', marker: 'last-line' }).body)).toEqual([]);
+  });
+});
+
 describe('lifecycle: one fingerprint, one ticket', () => {
   it.each([
     [null, 100n, 'open'],
