@@ -362,6 +362,49 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
     }
   });
 
+  it('GitLab: an upload refused (413) files the issue without the graph; an upload that fails (502) files nothing yet', async () => {
+    let upload = { status: 502, body: { message: '502 Bad Gateway' } } as Answer;
+    const created: Recorded[] = [];
+    const gitlab = await server((r): Answer => {
+      if (r.method === 'GET') return { status: 200, body: [], headers: { 'x-next-page': '' } };
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/uploads') return upload;
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues') {
+        created.push(r);
+        return { status: 201, body: { iid: 9, web_url: 'https://gitlab.com/acme/shop/-/issues/9' } };
+      }
+      return { status: 404, body: { message: '404 Not found' } };
+    });
+    try {
+      app = await startTestApp({
+        settings: {
+          paths: { catalogDir: await catalogDir('gl-refused', { 'gitlab.com/project-slug': 'acme/shop' }) },
+          ingest: { workers: 0 },
+          regressions: {
+            trackers: { gitlab: { url: `${gitlab.url}/api/v4`, tokenEnv: 'FLAMEBILL_TEST_GITLAB_TOKEN' } },
+            delivery: { attempts: 2, backoffMs: 10 },
+          },
+        },
+      });
+      await storeTrees(app, 'gl-refused');
+      await queueFinding(db, 'gl-refused');
+      const delivery = app.app.get(TicketDeliveryService);
+      const t0 = new Date();
+      const down = await delivery.deliver({ now: () => t0 });
+      expect(down.counts).toMatchObject({ failed: 1, created: 0, pending: 1 });
+      expect(down.errors[0]).toMatch(/^gitlab: POST \/api\/v4\/projects\/acme%2Fshop\/uploads answered 502/);
+      expect(created).toEqual([]);
+      upload = { status: 413, body: { message: '413 Request Entity Too Large' } };
+      const later = await delivery.deliver({ now: () => new Date(t0.getTime() + 61_000) });
+      expect(later.counts).toMatchObject({ sent: 1, created: 1, failed: 0 });
+      expect(created).toHaveLength(1);
+      const description = (JSON.parse(created[0]!.raw) as { description: string }).description;
+      expect(description).not.toContain('Differential flame graph');
+      expect(description).not.toContain('/uploads/');
+    } finally {
+      await gitlab.close();
+    }
+  });
+
   it('webhook: the opened message carries the flame graph inline (base64), the same bytes on a retry', async () => {
     let fail = 1;
     const hook = await server((): Answer =>
