@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium, startAssetServer, type AssetServer } from './support/asset-server';
-import { loadAverage } from './support/measure';
+import { loadAverage, timedMedian as timed } from './support/measure';
 import { flameGraphDiffJson, flameGraphJson, TreeBuilder, type StackTree } from '../src/domain/profile/tree';
 
 const NODES = 50_000;
@@ -147,17 +147,5 @@ function syntheticTree(seed: number, nodes: number): StackTree {
 }
 
 /** Median wall time of `runs` calls after one warm-up, and the last result. */
-function timed<T>(fn: () => T, runs: number): { ms: number; value: T } {
-  let value = fn();
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    value = fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, value };
-}
-
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;

@@ -40,7 +40,7 @@ export async function run(): Promise<void> {
 }
 
 /** `--services N` shrinks the fleet for a quick check of the bench itself (the figures are for 1,000). */
-const SERVICES = arg('services', 1000);
+export const SERVICES = arg('services', 1000);
 const TEAMS = 100;
 const OWN = 1800;
 const SHARED = 200;

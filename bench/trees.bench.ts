@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { goWorkloadProfile, haveGo } from './support/go-workload';
-import { loadAverage } from './support/measure';
+import { loadAverage, timedMedian as timed } from './support/measure';
 import {
   buildProfileTrees,
   decodeTree,
@@ -84,18 +84,6 @@ export async function run(): Promise<void> {
 }
 
 /** Median wall time of `runs` calls after one warm-up, and the last result. */
-function timed<T>(fn: () => T, runs: number): { ms: number; value: T } {
-  let value = fn();
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    value = fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, value };
-}
-
 const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
 const min = (xs: number[]) => Math.min(...xs).toLocaleString();
 const max = (xs: number[]) => Math.max(...xs).toLocaleString();

@@ -2,13 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
-import { loadSettings } from '../src/config/settings.loader';
 import { JobsService } from '../src/jobs/jobs.service';
-import { createRootLogger } from '../src/logging/root-logger';
-import { startServer } from '../src/server/bootstrap';
+import type { RunningServer } from '../src/server/bootstrap';
 import { migratedBenchDatabase } from './support/bench-database';
+import { startBenchServer } from './support/bench-server';
 import { loadAverage } from './support/measure';
 import { fill } from './queries.bench';
 
@@ -42,30 +40,20 @@ export async function run(): Promise<void> {
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const port = (smtp.server.address() as AddressInfo).port;
-  const silent = createRootLogger('warn', { write: () => undefined } as unknown as pino.DestinationStream);
-  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let server: RunningServer | null = null;
   try {
     await writeCatalog(catalogDir);
     const t0 = performance.now();
     await fill(db, 14);
     out.write(`facts filled in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
-    const settings = loadSettings({
-      env: {},
-      cwd: process.cwd(),
-      configFile: null,
-      overrides: {
-        server: { port: 0, host: '127.0.0.1' },
-        database: { url },
-        paths: { catalogDir },
-        schedules: { enabled: false, demo: false },
-        report: {
-          smtp: { host: '127.0.0.1', port, secure: false },
-          orgRecipients: ['finance@bench.example'],
-          dashboardUrl: 'https://flamebill.bench.example',
-        },
+    server = await startBenchServer(url, {
+      paths: { catalogDir },
+      report: {
+        smtp: { host: '127.0.0.1', port, secure: false },
+        orgRecipients: ['finance@bench.example'],
+        dashboardUrl: 'https://flamebill.bench.example',
       },
     });
-    server = await startServer({ settings, databaseUrl: url, logger: silent, migrateOnStart: false });
     const jobs = server.app.get(JobsService);
     const start = performance.now();
     const summary = await jobs.run('weekly-report', { extra: { week: '2026-W48' } });

@@ -13,7 +13,8 @@ import { ApiKeysAndAudit1796430000000 } from './1796430000000-ApiKeysAndAudit';
 import { RegressionFindings1796440000000 } from './1796440000000-RegressionFindings';
 import { ServiceSecrets1796450000000 } from './1796450000000-ServiceSecrets';
 import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRoute';
-import { CatalogTeamAnnotations1796470000000 } from './1796470000000-CatalogTeamAnnotations';
+import { JobRequests1796490000000 } from './1796490000000-JobRequests';
+import { CatalogTeamAnnotations1796500000000 } from './1796500000000-CatalogTeamAnnotations';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -35,5 +36,6 @@ export const MIGRATIONS = [
   RegressionFindings1796440000000,
   ServiceSecrets1796450000000,
   OutboxDryRunRoute1796460000000,
-  CatalogTeamAnnotations1796470000000,
+  JobRequests1796490000000,
+  CatalogTeamAnnotations1796500000000,
 ];

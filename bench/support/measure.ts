@@ -53,3 +53,16 @@ export function loadAverage(): string {
 export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
+
+/** Runs `fn` once to warm up, then `runs` times: the median time and the last value. */
+export function timedMedian<T>(fn: () => T, runs: number): { ms: number; value: T } {
+  let value = fn();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    value = fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, value };
+}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CatalogModule } from '../catalog/catalog.module';
 import { CostModule } from '../cost/cost.module';
+import { JobRunModule } from '../jobs/job-run.module';
 import { ApiErrorFilter } from './api-error.filter';
 import { ApiResponseInterceptor } from './api-response.interceptor';
 import { AuditController } from './audit/audit.controller';
@@ -25,6 +26,7 @@ import { ProfileTreesModule } from '../profile-trees/profile-trees.module';
 import { ProfilesController } from './profiles.controller';
 import { RegressionsModule } from '../regressions/regressions.module';
 import { RegressionsController } from './regressions.controller';
+import { JobsController } from './jobs.controller';
 
 /**
  * The finance API under `/api/v1` (docs/api.md): API keys with scopes on every route there (`ApiKeyGuard`, global),
@@ -33,7 +35,7 @@ import { RegressionsController } from './regressions.controller';
  * its own tables (`api_keys`, `api_audit`).
  */
 @Module({
-  imports: [CostModule, CatalogModule, ProfileTreesModule, RegressionsModule],
+  imports: [CostModule, CatalogModule, ProfileTreesModule, RegressionsModule, JobRunModule],
   controllers: [
     CostsController,
     OrganisationController,
@@ -43,6 +45,7 @@ import { RegressionsController } from './regressions.controller';
     AuditController,
     ProfilesController,
     RegressionsController,
+    JobsController,
   ],
   providers: [
     { provide: API_CLOCK, useValue: () => Date.now() },
@@ -60,6 +63,6 @@ import { RegressionsController } from './regressions.controller';
     { provide: APP_FILTER, useClass: ApiErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: ApiResponseInterceptor },
   ],
-  exports: [ApiKeyService, ReaderSessionService],
+  exports: [ApiKeyService, ReaderSessionService, AuditRepository],
 })
 export class ApiModule {}

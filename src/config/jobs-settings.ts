@@ -65,6 +65,8 @@ export const retentionSettingsSchema = z
      * Daily service and team rollups are kept forever.
      */
     factDays: z.number().int().min(1).default(365),
+    /** The API's audit rows and finished job requests (who asked for what, and when). */
+    auditDays: z.number().int().min(1).default(400),
   })
   .prefault({});
 export type RetentionSettings = z.output<typeof retentionSettingsSchema>;

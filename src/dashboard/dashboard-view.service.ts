@@ -199,15 +199,20 @@ export class DashboardViewService {
     };
   }
 
-  /** `/functions/{name}`: which services pay for a function, and its cost over time. */
+  /** `/functions/{name}`: which services pay for a function, and what each of them paid over time. */
   async function(name: string, period: PagePeriod) {
     const request = { from: period.from, to: period.to, step: period.step };
-    const [answer, trend] = await Promise.all([
-      this.costs.crossService({ ...request, function: name }),
-      this.costs.trend({ ...request, subject: { kind: 'function', function: name } }),
-    ]);
+    const answer = await this.costs.crossService({ ...request, function: name });
     if (answer.rows.length === 0)
       throw new NotFoundException(`no cost for function "${name}" in this period or the one before`);
+    const payers = answer.rows.filter((r) => r.cost > 0n).slice(0, STACKED_SERVICES);
+    const trends = await Promise.all(
+      payers.map((r) =>
+        this.costs.trend({ ...request, subject: { kind: 'function', function: name, service: r.key } }),
+      ),
+    );
+    const series = payers.map((r, i) => ({ name: r.key, points: [...trends[i]!.points] }));
+    const shown = series.length > 0 ? series : [{ name, points: [] }];
     return {
       ...this.header(period, answer.period),
       function: name,
@@ -217,16 +222,16 @@ export class DashboardViewService {
         inclusive: answer.rows[i]!.inclusive ?? l.cost,
         link: this.serviceLink(l.name, period),
       })),
-      trend: JSON.stringify(chartData('line', this.currency, [{ name, points: trend.points }])),
-      trendTable: this.trendTable([{ name, points: [...trend.points] }]),
+      trend: JSON.stringify(chartData('stacked-area', this.currency, shown)),
+      trendTable: this.trendTable(shown),
+      others: answer.rows.filter((r) => r.cost > 0n).length - payers.length,
       csv: { services: this.csv(period, { groupBy: 'service', function: name }) },
     };
   }
 
   /** A regression: its figures, ticket and links (its differential flame graph is drawn from `flamegraph`). */
   async regression(fingerprint: string) {
-    const found = (await this.regressions.list({})).find((f) => f.fingerprint === fingerprint);
-    if (!found) throw new NotFoundException(`no regression "${fingerprint}"`);
+    const found = await this.finding(fingerprint);
     return {
       currency: this.currency,
       ...regressionLine(found),
@@ -247,7 +252,7 @@ export class DashboardViewService {
 
   /** The finding the differential flame graph of `/regressions/{fingerprint}` compares. */
   async finding(fingerprint: string): Promise<Finding> {
-    const found = (await this.regressions.list({})).find((f) => f.fingerprint === fingerprint);
+    const [found] = await this.regressions.list({ fingerprint });
     if (!found) throw new NotFoundException(`no regression "${fingerprint}"`);
     return found;
   }

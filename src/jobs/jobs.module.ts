@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobRegistry } from './job-registry';
+import { JobRequestRepository } from './job-request.repository';
 import { JobsService } from './jobs.service';
 import { SchedulerService } from './scheduler.service';
 import { WorkQueueRepository } from './work-queue.repository';
@@ -13,7 +14,7 @@ import { WorkQueueRepository } from './work-queue.repository';
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService],
-  exports: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService],
+  providers: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService, JobRequestRepository],
+  exports: [JobRegistry, WorkQueueRepository, JobsService, SchedulerService, JobRequestRepository],
 })
 export class JobsModule {}

@@ -288,9 +288,9 @@ export class RegressionRepository {
     return { pending: Number(row?.pending ?? 0), lastError: row?.last_error ?? null };
   }
 
-  /** Findings by state, team and service (each optional), most expensive first. */
+  /** Findings by state, team, service and fingerprint (each optional), most expensive first. */
   async list(
-    filter: { state?: FindingState; team?: string; service?: string },
+    filter: { state?: FindingState; team?: string; service?: string; fingerprint?: string },
     db: Db = this.db,
   ): Promise<Array<FindingRow & { ticket: ListedTicket | null }>> {
     const rows = await queryRows<
@@ -312,8 +312,9 @@ export class RegressionRepository {
             WHERE o.fingerprint = f.fingerprint AND o.dry_run AND o.route_tracker IS NOT NULL
             ORDER BY o.id DESC LIMIT 1) d ON true
         WHERE ($1::text IS NULL OR f.state = $1) AND ($2::text IS NULL OR f.team = $2) AND ($3::text IS NULL OR f.service = $3)
+          AND ($4::text IS NULL OR f.fingerprint = $4)
         ORDER BY f.impact_per_year_micros DESC NULLS LAST, f.cpu_nanoseconds_delta DESC, f.fingerprint`,
-      [filter.state ?? null, filter.team ?? null, filter.service ?? null],
+      [filter.state ?? null, filter.team ?? null, filter.service ?? null, filter.fingerprint ?? null],
     );
     return rows.map((r) => ({
       ...toFinding(r),

@@ -8,7 +8,7 @@ export class RegressionsService {
 
   /** Findings filtered by state, owning team and service, most expensive first, with their ticket when filed. */
   list(
-    filter: { state?: FindingState; team?: string; service?: string } = {},
+    filter: { state?: FindingState; team?: string; service?: string; fingerprint?: string } = {},
   ): Promise<Array<FindingRow & { ticket: ListedTicket | null }>> {
     return this.repository.list(filter);
   }

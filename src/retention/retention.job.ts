@@ -9,6 +9,8 @@ import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
 import { WorkQueueRepository } from '../jobs/work-queue.repository';
 import { ProfileTreeRepository } from '../profile-trees/profile-tree.repository';
 import { ProfileRepository } from '../profiles/profile.repository';
+import { AuditRepository } from '../api/audit/audit.repository';
+import { JobRequestRepository } from '../jobs/job-request.repository';
 
 const DAY_MS = 86_400_000;
 
@@ -20,7 +22,8 @@ const DAY_MS = 86_400_000;
  */
 @Job({
   name: 'retention',
-  description: 'drop raw profiles, profiles, finished work items and old cost facts past their retention',
+  description:
+    'drop raw profiles, profiles, finished work items, old cost facts, audit rows and job requests past their retention',
   defaultSchedule: '30 3 * * *',
 })
 @Injectable()
@@ -33,6 +36,8 @@ export class RetentionJob implements JobRunner {
     private readonly facts: AttributionRepository,
     private readonly queries: CostQueryRepository,
     private readonly trees: ProfileTreeRepository,
+    private readonly audit: AuditRepository,
+    private readonly jobRequests: JobRequestRepository,
   ) {}
 
   async run(_context: JobContext): Promise<JobOutcome> {
@@ -62,6 +67,8 @@ export class RetentionJob implements JobRunner {
       windowTreesDeleted: trees.windows,
       dayTreesDeleted: trees.days,
       workItemsDeleted,
+      auditRowsDeleted: await this.audit.deleteBefore(before(retention.auditDays)),
+      jobRequestsDeleted: await this.jobRequests.deleteFinishedBefore(before(retention.auditDays)),
       factPartitionsDropped: partitions.length,
       serviceDayCopiesDeleted,
     };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, launchChromium } from '../../bench/support/asset-server';
+import { parseCsv } from '../../src/domain/export/csv';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { ProfileStoreService } from '../../src/profiles/profile-store.service';
 import { storePulled } from '../../src/pull/pull.handler';
@@ -241,34 +242,3 @@ describe.skipIf(!existsSync(CHROMIUM))(
     });
   },
 );
-
-/** RFC 4180 fields (quoted fields with doubled quotes, commas and newlines inside); throws on an unclosed quote. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new Error('unclosed quote in CSV');
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}

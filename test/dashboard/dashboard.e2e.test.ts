@@ -75,6 +75,8 @@ describe('dashboard pages', () => {
     const { status, html } = await page(`/functions/${encodeURIComponent('signOrder')}?${PERIOD}`);
     expect(status).toBe(200);
     expect(html).toContain('Which services pay for it');
+    // Over time, per paying service (the chart's table of figures).
+    expect(html).toContain('<th scope="col" class="num">checkout</th>');
     expect(html).toContain('href="/services/checkout?');
   });
 

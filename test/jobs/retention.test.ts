@@ -7,7 +7,7 @@ import { RetentionJob } from '../../src/retention/retention.job';
 import { startTestApp, type TestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 
-const SETTINGS = { rawProfileDays: 30, profileDays: 365, factDays: 365 };
+const SETTINGS = { rawProfileDays: 30, profileDays: 365, factDays: 365, auditDays: 400 };
 
 async function counts(db: DataSource): Promise<Record<string, number>> {
   const [row] = await db.query(`SELECT
@@ -70,8 +70,19 @@ describe('retention job', () => {
       ((await db.query(`SELECT count(*)::int AS n FROM cost_function_service_days`)) as Array<{ n: number }>)[0]!.n;
     expect(await copies()).toBeGreaterThan(0);
 
+    // Audit rows and finished job requests older than auditDays go; a pending request stays.
+    await db.query(`INSERT INTO api_audit (key_name, scope, method, path, query, status, at)
+                    VALUES ('old', 'admin', 'POST', '/api/v1/catalog/reload', '', 200, '2026-10-01T00:00:00Z'),
+                           ('new', 'admin', 'POST', '/api/v1/catalog/reload', '', 200, '2027-11-01T00:00:00Z')`);
+    await db.query(`INSERT INTO job_requests (job, requested_by, requested_at, status)
+                    VALUES ('attribute', 'old', '2026-10-01T00:00:00Z', 'succeeded'),
+                           ('attribute', 'old', '2026-10-01T00:00:00Z', 'pending')`);
+
     // Once the cutoff passes December 1st, November's hourly and function-day partitions go; rollups stay.
     const dropped = await retention.apply(new Date(Date.UTC(2027, 11, 2, 12)), SETTINGS);
+    expect(dropped).toMatchObject({ auditRowsDeleted: 1, jobRequestsDeleted: 1 });
+    expect(await db.query(`SELECT key_name FROM api_audit`)).toEqual([{ key_name: 'new' }]);
+    expect(await db.query(`SELECT status FROM job_requests`)).toEqual([{ status: 'pending' }]);
     expect(dropped.factPartitionsDropped).toBe(6); // 4 hourly tables + function day blocks and tops
     expect(await copies()).toBe(0);
     expect(await counts(db)).toEqual({

@@ -23,6 +23,16 @@ export interface AuditRow extends AuditEntry {
 export class AuditRepository {
   constructor(private readonly db: DataSource) {}
 
+  /** Deletes audit rows older than `before`; returns how many. */
+  async deleteBefore(before: Date): Promise<number> {
+    const rows = await queryRows<{ n: string }>(
+      this.db,
+      `WITH d AS (DELETE FROM api_audit WHERE at < $1 RETURNING 1) SELECT count(*)::text AS n FROM d`,
+      [before],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async insert(e: AuditEntry): Promise<void> {
     await this.db.query(
       `INSERT INTO api_audit (key_id, key_name, scope, method, path, query, status, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

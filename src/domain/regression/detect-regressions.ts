@@ -1,4 +1,4 @@
-import { StackTree, treeFunctions } from '../profile/tree';
+import { StackTree, treeFunctions, withoutFrames } from '../profile/tree';
 import type { FunctionValue } from '../profile/profile.types';
 import { benjaminiHochbergAdjust, holmAdjust, twoSidedP } from './statistics';
 import type {
@@ -60,8 +60,11 @@ export function detectRegressions(
   const minRelative = options.minRelativeChange ?? 0.1;
   const fallback = options.periodFallback ?? DEFAULT_PERIOD_NS;
   const ignored = options.ignoreFunction ?? isProfilerArtifact;
-  const baseTree = withoutIgnored(base.tree, ignored);
-  const currentTree = withoutIgnored(current.tree, ignored);
+  // Ignored frames go with their subtrees: what a preemption does (`runtime.asyncPreempt` → `asyncPreempt2` → the
+  // scheduler) is neither the interrupted function's work nor the scheduler's regression, and leaving the subtree in
+  // made `runtime.goschedImpl` "regress" between two runs of v1.
+  const baseTree = withoutFrames(base.tree, ignored);
+  const currentTree = withoutFrames(current.tree, ignored);
   const basePeriod = samplePeriod(baseTree, fallback);
   const currentPeriod = samplePeriod(currentTree, fallback);
   const count = (v: bigint, period: bigint) => Number((v + period / 2n) / period);
@@ -177,37 +180,6 @@ function samplePeriod(tree: StackTree, fallback: bigint): bigint {
 }
 
 /**
- * The tree without the samples at or under an ignored frame (same nodes, their values 0): what a preemption does
- * (`runtime.asyncPreempt` → `asyncPreempt2` → the scheduler) is neither the interrupted function's work nor the
- * scheduler's regression, and leaving the subtree in made `runtime.goschedImpl` "regress" between two runs of v1.
- */
-function withoutIgnored(tree: StackTree, ignored: (name: string) => boolean): StackTree {
-  const n = tree.nodeCount;
-  const drop = new Uint8Array(n);
-  let any = false;
-  for (let i = 1; i < n; i++) {
-    const p = tree.parent[i]!;
-    if ((p > 0 && drop[p]) || ignored(tree.functionOf(i).name)) drop[i] = 1;
-    if (drop[i]) any = true;
-  }
-  if (!any) return tree;
-  const self = tree.self.map((v, i) => (drop[i] ? 0n : v));
-  const total = self.slice();
-  for (let i = n - 1; i > 0; i--) total[tree.parent[i]!]! += total[i]!;
-  return new StackTree(
-    tree.sampleType,
-    tree.period,
-    tree.functions,
-    tree.frameFunction,
-    tree.frameLine,
-    tree.parent,
-    tree.frame,
-    self,
-    total,
-  );
-}
-
-/**
  * A function's value and share now, as `detectRegressions` measures them (ignored frames left out): the figures a
  * resolution message carries for a finding that is no longer detected.
  */
@@ -217,7 +189,7 @@ export function functionShare(
   kind: RegressionKind,
   ignoreFunction: (name: string) => boolean = isProfilerArtifact,
 ): { value: bigint; total: bigint; share: number } {
-  const kept = withoutIgnored(tree, ignoreFunction);
+  const kept = withoutFrames(tree, ignoreFunction);
   const value = treeFunctions(kept).get(fn)?.[kind] ?? 0n;
   return { value, total: kept.value, share: ratio(value, kept.value) };
 }

@@ -13,6 +13,7 @@ export { encodeTree, decodeTree, TreeCodecError } from './tree-codec';
 export {
   flameGraphJson,
   flameGraphDiffJson,
+  withoutFrames,
   FLAME_CHANGE,
   type FlameGraphJson,
   type FlameGraphDiffJson,

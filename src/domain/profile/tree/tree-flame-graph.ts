@@ -268,8 +268,11 @@ function projectOnto(tree: StackTree, shape: StackTree): StackTree {
   return builder.build();
 }
 
-/** `tree` without the frames `exclude` names and everything under them (shares are then over what is left). */
-function withoutFrames(tree: StackTree, exclude: (name: string) => boolean): StackTree {
+/**
+ * `tree` without the frames `exclude` names and everything under them (same nodes, their values 0): shares are then
+ * over what is left. The regression scan leaves profiler artifacts out this way; a differential flame graph does too.
+ */
+export function withoutFrames(tree: StackTree, exclude: (name: string) => boolean): StackTree {
   const n = tree.nodeCount;
   const drop = new Uint8Array(n);
   let any = false;

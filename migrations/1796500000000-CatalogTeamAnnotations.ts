@@ -9,8 +9,8 @@ const CURRENT_TEAMS = `CREATE VIEW catalog_current_teams AS
  * revisions stored before this migration have none (`{}`). `catalog_current_teams` (`t.*`, expanded when the view was
  * made) is made again so that it shows the column.
  */
-export class CatalogTeamAnnotations1796470000000 implements MigrationInterface {
-  name = 'CatalogTeamAnnotations1796470000000';
+export class CatalogTeamAnnotations1796500000000 implements MigrationInterface {
+  name = 'CatalogTeamAnnotations1796500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP VIEW catalog_current_teams`);
