@@ -168,10 +168,11 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
               graph: { filename: file.filename, ...(uploaded?.markdown ? { embed: uploaded.markdown } : {}) },
             })
           : content;
-        ticket = await this.withRetries(() =>
+        const made = await this.createOnce(tracker, route.project, fingerprintMarker(row.fingerprint), () =>
           tracker.create(route.project, filed.title, filed.body, file ? { attachment: file, uploaded } : undefined),
         );
-        counts.created++;
+        ticket = made.ticket;
+        counts[made.adopted ? 'adopted' : 'created']++;
         await this.repository.recordTicket(tx, {
           fingerprint: row.fingerprint,
           tracker: route.tracker,
@@ -210,6 +211,29 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
             ? tracker.close(t, content.body)
             : tracker.comment(t, content.body),
         );
+    }
+  }
+
+  /**
+   * A creation retried like any request, except that before each retry the tracker is searched for the marker again: a
+   * creation whose answer was lost (a gateway's 502, a timeout) may have filed the ticket, which is then adopted.
+   */
+  private async createOnce(
+    tracker: Tracker,
+    project: string,
+    marker: string,
+    create: () => Promise<RemoteTicket>,
+  ): Promise<{ ticket: RemoteTicket; adopted: boolean }> {
+    const { attempts, backoffMs } = this.settings.regressions.delivery;
+    for (let i = 1; ; i++) {
+      try {
+        return { ticket: await create(), adopted: false };
+      } catch (err: unknown) {
+        if (!(err instanceof TrackerError) || !err.retryable || i >= attempts) throw err;
+        await sleep(backoffMs * 2 ** (i - 1));
+        const found = await this.withRetries(() => tracker.findByMarker(project, marker));
+        if (found) return { ticket: found, adopted: true };
+      }
     }
   }
 

@@ -36,7 +36,7 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
   let proxy: RedmineProxy;
   let catalog: string;
   // Every service of this file routes to payments through the default: one catalog for all.
-  const services = ['outage', 'killed', 'replicas', 'refused', 'dry', 'graph'].map((s) => `${s}-${run}`);
+  const services = ['outage', 'killed', 'replicas', 'refused', 'dry', 'graph', 'lost'].map((s) => `${s}-${run}`);
 
   beforeAll(async () => {
     db = await testDataSource();
@@ -219,6 +219,17 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     const { issue } = (await res.json()) as { issue: { attachments: Array<{ filename: string }> } };
     expect(issue.attachments.map((a) => a.filename)).toEqual([`flamebill-diff-${fingerprint.slice(0, 16)}.svg`]);
   }, 120_000);
+
+  it('a creation whose answer is lost (502 after Redmine filed it) is found by its marker before the retry: one issue', async () => {
+    app = await start();
+    const fingerprint = await queueFinding(db, services[6]!);
+    proxy.mode = 'lose-create';
+    proxy.seen.length = 0;
+    const result = await app.app.get(TicketDeliveryService).deliver();
+    expect(result.counts).toMatchObject({ sent: 1, created: 0, adopted: 1, failed: 0 });
+    expect(proxy.seen.filter((s) => s === 'POST /issues.json')).toHaveLength(1);
+    expect(await issuesWith(fingerprint)).toHaveLength(1);
+  }, 60_000);
 
   it("a refusal (bad API key) is reported with Redmine's answer in job_runs and /readyz, the row stays queued, the key never appears", async () => {
     process.env.FLAMEBILL_TEST_BAD_KEY = 'not-a-valid-key-0000000000000000000000000';
