@@ -16,6 +16,7 @@ import { OutboxDryRunRoute1796460000000 } from './1796460000000-OutboxDryRunRout
 import { LabelDays1796470000000 } from './1796470000000-LabelDays';
 import { FunctionServiceWeeks1796471000000 } from './1796471000000-FunctionServiceWeeks';
 import { JobRequests1796490000000 } from './1796490000000-JobRequests';
+import { CatalogTeamAnnotations1796500000000 } from './1796500000000-CatalogTeamAnnotations';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   LabelDays1796470000000,
   FunctionServiceWeeks1796471000000,
   JobRequests1796490000000,
+  CatalogTeamAnnotations1796500000000,
 ];

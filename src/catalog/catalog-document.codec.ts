@@ -8,7 +8,8 @@ import type { Catalog, CatalogComponent, CatalogGroup, CatalogSystem } from '../
 export interface CatalogDocument {
   readonly version: 1;
   readonly components: readonly CatalogComponent[];
-  readonly groups: readonly CatalogGroup[];
+  /** `annotations` is absent from documents stored before Groups kept theirs. */
+  readonly groups: ReadonlyArray<Omit<CatalogGroup, 'annotations'> & Partial<Pick<CatalogGroup, 'annotations'>>>;
   readonly systems: readonly CatalogSystem[];
 }
 
@@ -28,7 +29,7 @@ export function fromCatalogDocument(document: CatalogDocument): Catalog {
   if (document.version !== 1) throw new Error(`catalog document version ${String(document.version)} is not supported`);
   return {
     components: new Map(document.components.map((c) => [c.name.toLowerCase(), c])),
-    groups: new Map(document.groups.map((g) => [g.key, g])),
+    groups: new Map(document.groups.map((g) => [g.key, { ...g, annotations: g.annotations ?? {} }])),
     systems: new Map(document.systems.map((s) => [s.key, s])),
   };
 }

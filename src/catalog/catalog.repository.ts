@@ -197,9 +197,10 @@ export class CatalogRepository {
   private async insertEntities(tx: EntityManager, revisionId: string, catalog: Catalog): Promise<void> {
     const groups = [...catalog.groups.values()];
     await tx.query(
-      `INSERT INTO catalog_teams (revision_id, team, group_key, display_name, email, parent_team)
-       SELECT $1, x.team, x.group_key, x.display_name, x.email, x.parent_team
-         FROM jsonb_to_recordset($2::jsonb) AS x(team text, group_key text, display_name text, email text, parent_team text)`,
+      `INSERT INTO catalog_teams (revision_id, team, group_key, display_name, email, parent_team, annotations)
+       SELECT $1, x.team, x.group_key, x.display_name, x.email, x.parent_team, x.annotations
+         FROM jsonb_to_recordset($2::jsonb)
+           AS x(team text, group_key text, display_name text, email text, parent_team text, annotations jsonb)`,
       [
         revisionId,
         JSON.stringify(
@@ -209,6 +210,7 @@ export class CatalogRepository {
             display_name: g.displayName,
             email: g.email,
             parent_team: g.parent === null ? null : (catalog.groups.get(g.parent)?.team ?? null),
+            annotations: g.annotations,
           })),
         ),
       ],

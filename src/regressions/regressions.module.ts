@@ -9,6 +9,7 @@ import { RegressionsJob } from './regressions.job';
 import { RegressionsService } from './regressions.service';
 import { TicketDeliveryJob } from './ticket-delivery.job';
 import { TicketDeliveryService } from './ticket-delivery.service';
+import { TicketFlameGraphService } from './ticket-flame-graph.service';
 
 /** Regression detection and tickets: jobs `regressions` and `ticket-delivery`, findings, outbox and tickets. */
 @Module({
@@ -20,6 +21,7 @@ import { TicketDeliveryService } from './ticket-delivery.service';
       inject: [DataSource],
     },
     RegressionScanService,
+    TicketFlameGraphService,
     TicketDeliveryService,
     RegressionsService,
     RegressionsJob,

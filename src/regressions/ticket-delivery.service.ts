@@ -4,12 +4,19 @@ import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
 import { inTransaction } from '../database/transactions';
-import { fingerprintMarker, resolveRoute, ticketContent, type Route, type TicketFinding } from '../domain/regression';
+import { fingerprintMarker, routeOfService, ticketContent, type Route, type TicketFinding } from '../domain/regression';
 import type { TrackerName } from '../domain/regression/regression-settings';
 import { ReadinessRegistry } from '../health/readiness.registry';
 import { RegressionRepository, type OutboxRow, type TicketRecord } from './regression.repository';
 import { createTracker } from './trackers/tracker.factory';
-import { TrackerError, type RemoteTicket, type Tracker } from './trackers/tracker';
+import { TicketFlameGraphService } from './ticket-flame-graph.service';
+import {
+  TrackerError,
+  type RemoteTicket,
+  type TicketAttachment,
+  type Tracker,
+  type UploadedFile,
+} from './trackers/tracker';
 
 export interface DeliveryCounts {
   sent: number;
@@ -44,6 +51,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     private readonly db: DataSource,
     private readonly repository: RegressionRepository,
     private readonly catalog: CatalogRepository,
+    private readonly graphs: TicketFlameGraphService,
     private readonly readiness: ReadinessRegistry,
     @InjectSettings() private readonly settings: Settings,
   ) {}
@@ -137,12 +145,13 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     counts: DeliveryCounts,
   ): Promise<void> {
     const tracker = this.tracker(route.tracker);
-    const content = ticketContent(row.event, finding, {
+    const options = {
       currency: this.settings.currency,
       marker: tracker.marker,
       escape: tracker.escape ?? 'entities',
       ...this.dashboard(),
-    });
+    } as const;
+    const content = ticketContent(row.event, finding, options);
     let ticket: RemoteTicket | null = known ? { id: known.remoteId, url: known.url } : null;
     if (!ticket) {
       ticket = await this.withRetries(() => tracker.findByMarker(route.project, fingerprintMarker(row.fingerprint)));
@@ -150,8 +159,20 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
       else if (row.event === 'resolved')
         return; // never filed (e.g. dry run then): nothing to close
       else {
-        ticket = await this.withRetries(() => tracker.create(route.project, content.title, content.body));
-        counts.created++;
+        const file = tracker.attachments === 'none' ? null : await this.graphs.svgOf(finding);
+        const uploaded = file && tracker.upload ? await this.upload(tracker, route.project, file) : null;
+        const attached = file !== null && (tracker.attachments !== 'upload' || uploaded !== null);
+        const filed = attached
+          ? ticketContent(row.event, finding, {
+              ...options,
+              graph: { filename: file.filename, ...(uploaded?.markdown ? { embed: uploaded.markdown } : {}) },
+            })
+          : content;
+        const made = await this.createOnce(tracker, route.project, fingerprintMarker(row.fingerprint), () =>
+          tracker.create(route.project, filed.title, filed.body, file ? { attachment: file, uploaded } : undefined),
+        );
+        ticket = made.ticket;
+        counts[made.adopted ? 'adopted' : 'created']++;
         await this.repository.recordTicket(tx, {
           fingerprint: row.fingerprint,
           tracker: route.tracker,
@@ -160,6 +181,7 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
           url: ticket.url,
         });
         this.logger.log(`filed ${ticket.url} for ${finding.service} ${finding.function} (${row.fingerprint})`);
+        if (file && tracker.attach) await this.attach(tracker, ticket, file);
         return;
       }
       await this.repository.recordTicket(tx, {
@@ -169,6 +191,11 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
         remoteId: ticket.id,
         url: ticket.url,
       });
+    }
+    // A ticket filed by a delivery that died before its graph was attached (trackers that attach after creating).
+    if (row.event === 'opened' && tracker.attach) {
+      const file = await this.graphs.svgOf(finding);
+      if (file) await this.attach(tracker, ticket, file);
     }
     const t = ticket;
     switch (row.event) {
@@ -187,28 +214,75 @@ export class TicketDeliveryService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * A creation retried like any request, except that before each retry the tracker is searched for the marker again: a
+   * creation whose answer was lost (a gateway's 502, a timeout) may have filed the ticket, which is then adopted.
+   */
+  private async createOnce(
+    tracker: Tracker,
+    project: string,
+    marker: string,
+    create: () => Promise<RemoteTicket>,
+  ): Promise<{ ticket: RemoteTicket; adopted: boolean }> {
+    const { attempts, backoffMs } = this.settings.regressions.delivery;
+    for (let i = 1; ; i++) {
+      try {
+        return { ticket: await create(), adopted: false };
+      } catch (err: unknown) {
+        if (!(err instanceof TrackerError) || !err.retryable || i >= attempts) throw err;
+        await sleep(backoffMs * 2 ** (i - 1));
+        const found = await this.withRetries(() => tracker.findByMarker(project, marker));
+        if (found) return { ticket: found, adopted: true };
+      }
+    }
+  }
+
+  /**
+   * Uploads the graph ahead of the creation; a refusal (4xx: too large, not allowed) files the ticket without it,
+   * while a tracker that is down fails the row, which is tried again later (nothing was created yet).
+   */
+  private async upload(tracker: Tracker, project: string, file: TicketAttachment): Promise<UploadedFile | null> {
+    try {
+      return await this.withRetries(() => tracker.upload!(project, file));
+    } catch (err: unknown) {
+      if (!(err instanceof TrackerError) || err.retryable) throw err;
+      this.logger.warn(`${tracker.name} refused the flame graph ${file.filename}; filing without it: ${err.message}`);
+      return null;
+    }
+  }
+
+  /** Attaches the graph to a filed ticket (idempotent by file name); a refusal is logged, a failure retried later. */
+  private async attach(tracker: Tracker, ticket: RemoteTicket, file: TicketAttachment): Promise<void> {
+    try {
+      await this.withRetries(() => tracker.attach!(ticket, file));
+    } catch (err: unknown) {
+      if (!(err instanceof TrackerError) || err.retryable) throw err;
+      this.logger.warn(`${tracker.name} refused the flame graph ${file.filename} on ${ticket.url}: ${err.message}`);
+    }
+  }
+
   private dashboard(): { dashboardUrl?: string } {
     const url = this.settings.regressions.dashboardUrl;
     return url ? { dashboardUrl: url } : {};
   }
 
-  /** Where a service's ticket goes; a route to an unconfigured tracker is a catalog problem, named with file and line. */
+  /**
+   * Where a service's ticket goes (Component, owner Group, parent Groups nearest first, default); a route to an
+   * unconfigured tracker is a catalog problem, named with the file and line of the entity carrying the annotation.
+   */
   private async route(service: string, requireConfigured: boolean): Promise<Route> {
     const good = await this.catalog.currentGood();
-    const component = good?.catalog.components.get(service.toLowerCase()) ?? null;
-    // Groups carry no annotations in the catalog model yet: Component, then the default.
-    const route = resolveRoute(component, [], this.settings.regressions.default);
+    const route = routeOfService(good?.catalog ?? null, service, this.settings.regressions.default);
     if (!route)
       throw new TrackerError(
-        `no route for service ${service}: no routing annotation on its Component and no regressions.default`,
+        `no route for service ${service}: no routing annotation on its Component or owner Groups and no regressions.default`,
         null,
         false,
       );
     if (requireConfigured && !this.settings.regressions.trackers[route.tracker]) {
-      const where =
-        route.from === 'component' && component
-          ? ` (catalog problem: ${component.position.file}:${component.position.line}, annotation ${route.annotation})`
-          : ' (regressions.default)';
+      const where = route.position
+        ? ` (catalog problem: ${route.position.file}:${route.position.line}, annotation ${route.annotation}${route.from === 'component' ? '' : ` of ${route.from.slice('group:'.length)}`})`
+        : ' (regressions.default)';
       throw new TrackerError(
         `service ${service} routes to ${route.tracker}/${route.project}, but regressions.trackers.${route.tracker} is not configured${where}`,
         null,

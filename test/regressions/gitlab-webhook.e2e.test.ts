@@ -6,13 +6,21 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TicketDeliveryService } from '../../src/regressions/ticket-delivery.service';
 import { startTestApp, type TestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
-import { catalogDir, queueFinding } from './support';
+import { catalogDir, queueFinding, storeTrees } from './support';
 
 interface Recorded {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
   raw: string;
+  bytes: Buffer;
+}
+
+/** A multipart/form-data request's parts, parsed by the platform's own parser (undici's, as a server would). */
+function formOf(r: Recorded): Promise<FormData> {
+  return new Response(new Uint8Array(r.bytes), {
+    headers: { 'content-type': String(r.headers['content-type']) },
+  }).formData();
 }
 
 /** A loopback server that records requests and answers with `answer` (status, JSON body, headers). */
@@ -25,7 +33,8 @@ async function server(
   const s = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const r = { method: req.method!, path: req.url!, headers: req.headers, raw: Buffer.concat(chunks).toString() };
+    const bytes = Buffer.concat(chunks);
+    const r = { method: req.method!, path: req.url!, headers: req.headers, raw: bytes.toString(), bytes };
     seen.push(r);
     const a = answer(r);
     res.writeHead(a.status, { 'Content-Type': 'application/json', ...(a.headers ?? {}) }).end(JSON.stringify(a.body));
@@ -140,13 +149,16 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
       fields: { summary: string; labels: string[]; description: unknown };
       status: string;
       comments: unknown[];
+      attachments: Array<{ id: string; filename: string; mimeType: string }>;
     }> = [];
+    const uploads: Recorded[] = [];
     const auth = `Basic ${Buffer.from('bot@acme.test:jira-token').toString('base64')}`;
     // As https://developer.atlassian.com/cloud/jira/platform/rest/v3/ answers: 201 {id, key, self}; 400 {errorMessages, errors}.
     const jira = await server((r): Answer => {
       if (r.headers.authorization !== auth)
         return { status: 401, body: { errorMessages: ['You are not authenticated.'] } };
-      const input = (r.raw ? JSON.parse(r.raw) : {}) as {
+      const json = String(r.headers['content-type']).startsWith('application/json');
+      const input = (r.raw && json ? JSON.parse(r.raw) : {}) as {
         jql?: string;
         fields?: { summary?: string; labels: string[]; description: unknown };
         body?: unknown;
@@ -175,11 +187,29 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
           fields: { summary: input.fields.summary, labels: input.fields.labels, description: input.fields.description },
           status: 'To Do',
           comments: [],
+          attachments: [],
         });
         return {
           status: 201,
           body: { id: String(10000 + issues.length), key, self: `${jira.url}/rest/api/3/issue/${key}` },
         };
+      }
+      // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-attachments/: multipart with a
+      // `file` part, refused without `X-Atlassian-Token: no-check` (403, XSRF check); 200 with the new attachments.
+      const a = /^\/rest\/api\/3\/issue\/([A-Z]+-\d+)(\?fields=attachment|\/attachments)$/.exec(r.path);
+      const target = a ? issues.find((i) => i.key === a[1]) : undefined;
+      if (a && target && r.method === 'GET')
+        return { status: 200, body: { key: target.key, fields: { attachment: target.attachments } } };
+      if (a && target && r.method === 'POST') {
+        if (r.headers['x-atlassian-token'] !== 'no-check') return { status: 403, body: 'XSRF check failed' };
+        if (!String(r.headers['content-type']).startsWith('multipart/form-data'))
+          return { status: 415, body: { errorMessages: ['Unsupported Media Type'] } };
+        uploads.push(r);
+        // The part's name as the Content-Disposition header carries it (the test parses the whole body below).
+        const filename = /filename="([^"]+)"/.exec(r.raw)?.[1] ?? '';
+        const added = { id: String(10000 + uploads.length), filename, mimeType: 'image/svg+xml' };
+        target.attachments.push(added);
+        return { status: 200, body: [added] };
       }
       const m = /^\/rest\/api\/3\/issue\/([A-Z]+-\d+)\/(comment|transitions)$/.exec(r.path);
       const issue = m ? issues.find((i) => i.key === m[1]) : undefined;
@@ -209,6 +239,8 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
       app = await startTestApp({
         settings: {
           paths: { catalogDir: await catalogDir('jira-shop', { 'jira/project-key': 'SHOP' }) },
+          // Folded inline: a second application's fold-worker pool in one test process has crashed the process here.
+          ingest: { workers: 0 },
           regressions: {
             trackers: {
               jira: { url: jira.url, userEnv: 'FLAMEBILL_TEST_JIRA_USER', tokenEnv: 'FLAMEBILL_TEST_JIRA_TOKEN' },
@@ -218,9 +250,21 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
         },
       });
       const delivery = app.app.get(TicketDeliveryService);
+      await storeTrees(app, 'jira-shop');
       const fingerprint = await queueFinding(db, 'jira-shop');
       expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, created: 1 });
       expect(issues).toHaveLength(1);
+      // The graph is attached to the created issue: one multipart `file` part, the SVG.
+      const filename = `flamebill-diff-${fingerprint.slice(0, 16)}.svg`;
+      expect(issues[0]!.attachments.map((x) => x.filename)).toEqual([filename]);
+      const part = (await formOf(uploads[0]!)).get('file') as File;
+      expect(part.name).toBe(filename);
+      expect(part.type).toBe('image/svg+xml');
+      expect(await part.text()).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+      expect(uploads[0]!.path).toBe('/rest/api/3/issue/SHOP-1/attachments');
+      expect(JSON.stringify(issues[0]!.fields.description)).toContain(
+        `Differential flame graph: attached (${filename})`,
+      );
       expect(issues[0]!.fields.labels).toEqual(['flamebill-regression', `flamebill-fp-${fingerprint}`]);
       const adf = JSON.stringify(issues[0]!.fields.description);
       expect(issues[0]!.fields.description).toMatchObject({ type: 'doc', version: 1 });
@@ -238,8 +282,166 @@ describe('tickets to GitLab, Jira and a signed webhook (loopback servers answeri
       expect(issues[0]!.status).toBe('To Do');
       expect(issues[0]!.comments).toHaveLength(2);
       expect(issues).toHaveLength(1);
+      // A delivery that died between the creation and the attachment: the retried `opened` row adopts the issue and
+      // attaches the graph once; a second retry finds it there and sends nothing.
+      issues[0]!.attachments.length = 0;
+      await db.query(`DELETE FROM regression_tickets`);
+      await queueFinding(db, 'jira-shop', 'opened');
+      expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
+      await queueFinding(db, 'jira-shop', 'opened');
+      expect((await delivery.deliver()).counts).toMatchObject({ sent: 1, adopted: 0, created: 0 });
+      expect(issues[0]!.attachments.map((x) => x.filename)).toEqual([filename]);
+      expect(uploads).toHaveLength(2);
+      expect(issues).toHaveLength(1);
     } finally {
       await jira.close();
+    }
+  });
+
+  it('GitLab: the flame graph is uploaded first and the description shows it by the markdown GitLab answers', async () => {
+    // As https://docs.gitlab.com/api/project_markdown_uploads/ answers: 201 {id, alt, url, full_path, markdown}; the
+    // file is the multipart part `file`; anything else is 400 "file is missing".
+    const gitlab = await server((r): Answer => {
+      if (r.headers['private-token'] !== 'glpat-test') return { status: 401, body: { message: '401 Unauthorized' } };
+      if (r.method === 'GET') return { status: 200, body: [], headers: { 'x-next-page': '' } };
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/uploads') {
+        const name = /name="file"; filename="([^"]+)"/.exec(r.raw)?.[1];
+        if (!String(r.headers['content-type']).startsWith('multipart/form-data') || !name)
+          return { status: 400, body: { error: 'file is missing' } };
+        const url = `/uploads/66dbcd21ec5d24ed6ea225176098d52b/${name}`;
+        return {
+          status: 201,
+          body: {
+            id: 5,
+            alt: name.replace(/\.svg$/, ''),
+            url,
+            full_path: `/-/project/1234${url}`,
+            markdown: `![${name.replace(/\.svg$/, '')}](${url})`,
+          },
+        };
+      }
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues')
+        return { status: 201, body: { iid: 8, web_url: 'https://gitlab.com/acme/shop/-/issues/8' } };
+      return { status: 404, body: { message: '404 Not found' } };
+    });
+    try {
+      app = await startTestApp({
+        settings: {
+          paths: { catalogDir: await catalogDir('gl-graph', { 'gitlab.com/project-slug': 'acme/shop' }) },
+          // Folded inline: a second application's fold-worker pool in one test process has crashed the process here.
+          ingest: { workers: 0 },
+          regressions: {
+            dashboardUrl: 'https://flamebill.acme.test/regressions/{fingerprint}',
+            trackers: { gitlab: { url: `${gitlab.url}/api/v4`, tokenEnv: 'FLAMEBILL_TEST_GITLAB_TOKEN' } },
+            delivery: { backoffMs: 10 },
+          },
+        },
+      });
+      await storeTrees(app, 'gl-graph');
+      const fingerprint = await queueFinding(db, 'gl-graph');
+      expect((await app.app.get(TicketDeliveryService).deliver()).counts).toMatchObject({ sent: 1, created: 1 });
+      expect(gitlab.seen.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+        'GET /api/v4/projects/acme%2Fshop/issues',
+        'POST /api/v4/projects/acme%2Fshop/uploads',
+        'POST /api/v4/projects/acme%2Fshop/issues',
+      ]);
+      const filename = `flamebill-diff-${fingerprint.slice(0, 16)}.svg`;
+      const part = (await formOf(gitlab.seen[1]!)).get('file') as File;
+      expect(part.name).toBe(filename);
+      expect(part.type).toBe('image/svg+xml');
+      expect(await part.text()).toContain(
+        '<title>Differential flame graph: main.validateEmail (cum) in gl-graph</title>',
+      );
+      const description = (JSON.parse(gitlab.seen[2]!.raw) as { description: string }).description;
+      expect(description).toContain(
+        `Differential flame graph: attached (${filename}); on the dashboard: https://flamebill.acme.test/regressions/${fingerprint}\n\n![${filename.replace(/\.svg$/, '')}](/uploads/66dbcd21ec5d24ed6ea225176098d52b/${filename})\n`,
+      );
+      expect(description.trimEnd().endsWith(`<!-- flamebill-fingerprint:${fingerprint} -->`)).toBe(true);
+    } finally {
+      await gitlab.close();
+    }
+  });
+
+  it('GitLab: an upload refused (413) files the issue without the graph; an upload that fails (502) files nothing yet', async () => {
+    let upload = { status: 502, body: { message: '502 Bad Gateway' } } as Answer;
+    const created: Recorded[] = [];
+    const gitlab = await server((r): Answer => {
+      if (r.method === 'GET') return { status: 200, body: [], headers: { 'x-next-page': '' } };
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/uploads') return upload;
+      if (r.method === 'POST' && r.path === '/api/v4/projects/acme%2Fshop/issues') {
+        created.push(r);
+        return { status: 201, body: { iid: 9, web_url: 'https://gitlab.com/acme/shop/-/issues/9' } };
+      }
+      return { status: 404, body: { message: '404 Not found' } };
+    });
+    try {
+      app = await startTestApp({
+        settings: {
+          paths: { catalogDir: await catalogDir('gl-refused', { 'gitlab.com/project-slug': 'acme/shop' }) },
+          ingest: { workers: 0 },
+          regressions: {
+            trackers: { gitlab: { url: `${gitlab.url}/api/v4`, tokenEnv: 'FLAMEBILL_TEST_GITLAB_TOKEN' } },
+            delivery: { attempts: 2, backoffMs: 10 },
+          },
+        },
+      });
+      await storeTrees(app, 'gl-refused');
+      await queueFinding(db, 'gl-refused');
+      const delivery = app.app.get(TicketDeliveryService);
+      const t0 = new Date();
+      const down = await delivery.deliver({ now: () => t0 });
+      expect(down.counts).toMatchObject({ failed: 1, created: 0, pending: 1 });
+      expect(down.errors[0]).toMatch(/^gitlab: POST \/api\/v4\/projects\/acme%2Fshop\/uploads answered 502/);
+      expect(created).toEqual([]);
+      upload = { status: 413, body: { message: '413 Request Entity Too Large' } };
+      const later = await delivery.deliver({ now: () => new Date(t0.getTime() + 61_000) });
+      expect(later.counts).toMatchObject({ sent: 1, created: 1, failed: 0 });
+      expect(created).toHaveLength(1);
+      const description = (JSON.parse(created[0]!.raw) as { description: string }).description;
+      expect(description).not.toContain('Differential flame graph');
+      expect(description).not.toContain('/uploads/');
+    } finally {
+      await gitlab.close();
+    }
+  });
+
+  it('webhook: the opened message carries the flame graph inline (base64), the same bytes on a retry', async () => {
+    let fail = 1;
+    const hook = await server((): Answer =>
+      fail-- > 0 ? { status: 503, body: { error: 'unavailable' } } : { status: 204, body: {} },
+    );
+    try {
+      app = await startTestApp({
+        settings: {
+          paths: { catalogDir: await catalogDir('hook-graph', { 'flamebill.io/webhook': 'perf-channel' }) },
+          // Folded inline: a second application's fold-worker pool in one test process has crashed the process here.
+          ingest: { workers: 0 },
+          regressions: {
+            trackers: { webhook: { url: `${hook.url}/flamebill`, secretEnv: 'FLAMEBILL_TEST_WEBHOOK_SECRET' } },
+            delivery: { backoffMs: 10 },
+          },
+        },
+      });
+      await storeTrees(app, 'hook-graph');
+      const fingerprint = await queueFinding(db, 'hook-graph');
+      expect((await app.app.get(TicketDeliveryService).deliver()).counts).toMatchObject({ sent: 1, created: 1 });
+      expect(hook.seen).toHaveLength(2);
+      expect(hook.seen[1]!.raw).toBe(hook.seen[0]!.raw);
+      const message = JSON.parse(hook.seen[1]!.raw) as {
+        body: string;
+        attachments: Array<{ filename: string; contentType: string; encoding: string; data: string }>;
+      };
+      expect(message.attachments).toHaveLength(1);
+      const [file] = message.attachments;
+      expect(file).toMatchObject({
+        filename: `flamebill-diff-${fingerprint.slice(0, 16)}.svg`,
+        contentType: 'image/svg+xml',
+        encoding: 'base64',
+      });
+      expect(Buffer.from(file!.data, 'base64').toString()).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+      expect(message.body).toContain(`Differential flame graph: attached (${file!.filename})`);
+    } finally {
+      await hook.close();
     }
   });
 });

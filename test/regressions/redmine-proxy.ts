@@ -7,12 +7,14 @@ import type { AddressInfo } from 'node:net';
  * moment a killed delivery dies in). Everything else is forwarded as is.
  */
 export class RedmineProxy {
-  mode: 'pass' | 'down' | 'hold-create' = 'pass';
+  /** `lose-create`: the next issue creation reaches Redmine, and its answer is replaced by a 502 (a gateway timeout). */
+  mode: 'pass' | 'down' | 'hold-create' | 'lose-create' = 'pass';
   /** Requests seen, as `METHOD path`. */
   readonly seen: string[] = [];
   /** Resolves when a held creation was answered by Redmine (the issue exists, the client has no answer). */
   heldCreate: Promise<void>;
-  private releaseHeld!: () => void;
+  /** Resolves `heldCreate`; a test that holds a second creation sets both anew. */
+  releaseHeld!: () => void;
   private server: http.Server;
   url = '';
 
@@ -49,6 +51,11 @@ export class RedmineProxy {
       ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
     });
     const body = Buffer.from(await answer.arrayBuffer());
+    if (this.mode === 'lose-create' && req.method === 'POST' && req.url === '/issues.json') {
+      this.mode = 'pass';
+      res.writeHead(502, { 'Content-Type': 'text/html' }).end('<h1>502 Bad Gateway</h1>');
+      return;
+    }
     if (this.mode === 'hold-create' && req.method === 'POST' && req.url === '/issues.json') {
       this.releaseHeld();
       return; // never answered: the client is killed while it waits

@@ -23,6 +23,13 @@ interface RedmineIssue {
   journals?: Array<{ notes: string }>;
 }
 
+interface RedmineAttachment {
+  filename: string;
+  content_type: string;
+  content_url: string;
+  filesize: number;
+}
+
 async function redmine<T>(p: string): Promise<T> {
   const res = await fetch(`${REDMINE_URL}${p}`, { headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! } });
   if (!res.ok) throw new Error(`redmine ${p}: ${res.status}`);
@@ -93,6 +100,23 @@ describe.skipIf(!REDMINE_URL)('regression tickets in a real Redmine', () => {
     expect(issues[0]!.subject).toContain(`CPU regression in ${service}: main.validateEmail (cum)`);
     expect(issues[0]!.description).toContain(`flamebill-fingerprint:${finding!.fingerprint}`);
     expect(finding!.ticket!.url).toBe(`${REDMINE_URL}/issues/${issues[0]!.id}`);
+    // The differential flame graph went up before the issue and came with its creation: one SVG attachment.
+    const filed = await redmine<{ issue: { attachments: RedmineAttachment[] } }>(
+      `/issues/${issues[0]!.id}.json?include=attachments`,
+    );
+    const filename = `flamebill-diff-${finding!.fingerprint.slice(0, 16)}.svg`;
+    expect(filed.issue.attachments).toEqual([expect.objectContaining({ filename, content_type: 'image/svg+xml' })]);
+    expect(issues[0]!.description).toContain(`Differential flame graph: attached (${filename})`);
+    const svg = await (
+      await fetch(filed.issue.attachments[0]!.content_url, { headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! } })
+    ).text();
+    expect(svg).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain(`Differential flame graph: main.validateEmail (cum) in ${service}</title>`);
+    // validateEmail's frame is red (its share grew; `+`: v2 calls it on a path v1 did not) and outlined.
+    expect(svg).toMatch(
+      /<title>\+ main\.validateEmail\nbase [\d.]+ % → current [\d.]+ % \(\+[\d.]+ pts\)<\/title><rect [^>]*fill="hsl\(0, [^>]*stroke="#000000"/,
+    );
+    expect(filed.issue.attachments[0]!.filesize).toBe(Buffer.byteLength(svg));
 
     const again = await scan(0, -1);
     expect(again).toMatchObject({ status: 'succeeded', counts: { opened: 0, stayed: 1, deliverySent: 0 } });

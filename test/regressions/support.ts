@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { JobsService } from '../../src/jobs/jobs.service';
+import type { TestApp } from '../support/app';
 import type { DataSource } from 'typeorm';
 import { regressionFingerprint } from '../../src/domain/regression';
 import {
@@ -39,6 +41,53 @@ kind: Component
 metadata:
   name: ${service}
 ${ann ? `  annotations:\n${ann}\n` : ''}spec:
+  type: service
+  lifecycle: production
+  owner: group:default/shop-team
+`,
+  );
+  return dir;
+}
+
+/** YAML lines of an annotations mapping (none: no `annotations` key). */
+function annotationLines(annotations: Record<string, string>): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`);
+  return lines.length ? `  annotations:\n${lines.join('\n')}\n` : '';
+}
+
+/**
+ * A catalog folder with a Group tree: `org` above `team` (its `spec.parent`), and `service` owned by `team`, each with
+ * its own annotations (the routing ones go Component, then team, then org).
+ */
+export async function catalogTreeDir(
+  service: string,
+  annotations: { component?: Record<string, string>; team?: Record<string, string>; org?: Record<string, string> },
+): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-regressions-catalog-'));
+  await writeFile(
+    path.join(dir, 'catalog.yaml'),
+    `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: org
+${annotationLines(annotations.org ?? {})}spec:
+  type: organization
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: shop-team
+${annotationLines(annotations.team ?? {})}spec:
+  type: team
+  parent: org
+  children: []
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ${service}
+${annotationLines(annotations.component ?? {})}spec:
   type: service
   lifecycle: production
   owner: group:default/shop-team
@@ -94,4 +143,19 @@ export async function queueFinding(db: DataSource, service: string, event: Outbo
     await repo.enqueue(tx, fingerprint, event, findingJson(f));
   });
   return fingerprint;
+}
+
+/**
+ * Stored profile trees for `queueFinding`'s finding of `service` (v1 on its baseline day, v2 on its current day, the
+ * real Go pair whose v2 compiles a regex per call), so a delivery can draw its differential flame graph.
+ */
+export async function storeTrees(app: TestApp, service: string): Promise<void> {
+  await push(app.baseUrl, service, 'v1', new Date('2026-11-20T10:00:00Z'), profile('v1-a'));
+  await push(app.baseUrl, service, 'v2', new Date('2026-11-21T10:00:00Z'), profile('v2-regex'));
+  const jobs = app.app.get(JobsService);
+  const attributed = await jobs.run('attribute');
+  if (attributed.status !== 'succeeded') throw new Error(`attribute: ${JSON.stringify(attributed)}`);
+  const range = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
+  const built = await jobs.run('profile-trees', range);
+  if (built.status !== 'succeeded') throw new Error(`profile-trees: ${JSON.stringify(built)}`);
 }

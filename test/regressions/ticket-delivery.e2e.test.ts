@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { CLI, cliEnv, ensureBuilt } from '../support/cli';
 import { testDatabaseUrl, testDataSource } from '../support/database';
 import { RedmineProxy } from './redmine-proxy';
-import { catalogDir, queueFinding } from './support';
+import { catalogDir, queueFinding, storeTrees } from './support';
 
 // A real Redmine: `bash ../shared/tools/redmine-ci.sh` (as root) prints both variables; .ci/run exports them.
 const REDMINE_URL = process.env.REDMINE_URL;
@@ -36,7 +36,7 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
   let proxy: RedmineProxy;
   let catalog: string;
   // Every service of this file routes to payments through the default: one catalog for all.
-  const services = ['outage', 'killed', 'replicas', 'refused', 'dry'].map((s) => `${s}-${run}`);
+  const services = ['outage', 'killed', 'replicas', 'refused', 'dry', 'graph', 'lost'].map((s) => `${s}-${run}`);
 
   beforeAll(async () => {
     db = await testDataSource();
@@ -160,6 +160,76 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     ])) as Array<{ remote_id: string }>;
     expect(ticket!.remote_id).toBe(String(issues[0]!.id));
   }, 120_000);
+
+  it('killed after Redmine created the issue with its uploaded flame graph: adopted, one issue with one attachment', async () => {
+    await ensureBuilt();
+    const service = services[5]!;
+    app = await startTestApp({
+      settings: {
+        paths: { catalogDir: catalog },
+        ingest: { workers: 0 },
+        regressions: { default: { tracker: 'redmine', project: 'payments' } },
+      },
+    });
+    await storeTrees(app, service);
+    await app.close();
+    app = null;
+    const fingerprint = await queueFinding(db, service);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-kill-'));
+    const config = path.join(dir, 'flamebill.yaml');
+    await writeFile(
+      config,
+      `regressions:\n  default: { tracker: redmine, project: payments }\n  trackers:\n    redmine: { url: "${proxy.url}", apiKeyEnv: FLAMEBILL_TEST_REDMINE_KEY }\nschedules: { enabled: false, demo: false }\n`,
+    );
+    proxy.mode = 'hold-create';
+    proxy.heldCreate = new Promise((resolve) => (proxy.releaseHeld = resolve));
+    proxy.seen.length = 0;
+    const child = spawn(process.execPath, [CLI, 'run', 'ticket-delivery'], {
+      env: cliEnv({
+        DATABASE_URL: await testDatabaseUrl(),
+        FLAMEBILL_CONFIG: config,
+        FLAMEBILL_CATALOG_DIR: catalog,
+        FLAMEBILL_DATA_DIR: dir,
+        FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY,
+      }),
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)),
+    );
+    await proxy.heldCreate;
+    child.kill('SIGKILL');
+    expect(await exited).toBe(-9);
+    expect(proxy.seen.filter((s) => s.startsWith('POST /uploads.json'))).toHaveLength(1);
+    proxy.mode = 'pass';
+    app = await start();
+    let result = await app.app.get(TicketDeliveryService).deliver();
+    for (let i = 0; i < 20 && result.counts.sent === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      result = await app.app.get(TicketDeliveryService).deliver();
+    }
+    expect(result.counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
+    // The adoption uploads nothing: the graph came with the creation the killed process made.
+    expect(proxy.seen.filter((s) => s.startsWith('POST /uploads.json'))).toHaveLength(1);
+    const issues = await issuesWith(fingerprint);
+    expect(issues).toHaveLength(1);
+    const res = await fetch(`${REDMINE_URL}/issues/${issues[0]!.id}.json?include=attachments`, {
+      headers: { 'X-Redmine-API-Key': REDMINE_API_KEY! },
+    });
+    const { issue } = (await res.json()) as { issue: { attachments: Array<{ filename: string }> } };
+    expect(issue.attachments.map((a) => a.filename)).toEqual([`flamebill-diff-${fingerprint.slice(0, 16)}.svg`]);
+  }, 120_000);
+
+  it('a creation whose answer is lost (502 after Redmine filed it) is found by its marker before the retry: one issue', async () => {
+    app = await start();
+    const fingerprint = await queueFinding(db, services[6]!);
+    proxy.mode = 'lose-create';
+    proxy.seen.length = 0;
+    const result = await app.app.get(TicketDeliveryService).deliver();
+    expect(result.counts).toMatchObject({ sent: 1, created: 0, adopted: 1, failed: 0 });
+    expect(proxy.seen.filter((s) => s === 'POST /issues.json')).toHaveLength(1);
+    expect(await issuesWith(fingerprint)).toHaveLength(1);
+  }, 60_000);
 
   it("a refusal (bad API key) is reported with Redmine's answer in job_runs and /readyz, the row stays queued, the key never appears", async () => {
     process.env.FLAMEBILL_TEST_BAD_KEY = 'not-a-valid-key-0000000000000000000000000';

@@ -164,6 +164,7 @@ function buildGroups(list: readonly Identified[], problems: ProblemList): Map<st
         displayName: stringField(g.entity, ['spec', 'profile', 'displayName'], problems, false),
         email: stringField(g.entity, ['spec', 'profile', 'email'], problems, false),
         parent: tree.parents.get(g.key) ?? null,
+        annotations: readAnnotations(g.entity, problems),
         position: { file: g.entity.file, line: g.entity.lineOf(['metadata', 'name']) },
       },
     ]),
@@ -199,6 +200,7 @@ function resolveOwner(
     displayName: null,
     email: null,
     parent: null,
+    annotations: {},
     position: { file: entity.file, line: entity.lineOf(['spec', 'owner']) },
     defined: false,
   });

@@ -31,6 +31,11 @@ export interface CatalogGroup {
   readonly email: string | null;
   /** Key of the parent group (from spec.parent, or inferred from a parent's spec.children); null at the root. */
   readonly parent: string | null;
+  /**
+   * `metadata.annotations` of a Group of the files (issue routing such as `redmine/project`, used when a Component of
+   * the group, or of a group under it, has none); empty for an owner known only by references.
+   */
+  readonly annotations: Readonly<Record<string, string>>;
   readonly position: SourcePosition;
   /** False for an owner only named by references (its position is the first entity naming it). Absent: true. */
   readonly defined?: boolean;

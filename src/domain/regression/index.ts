@@ -21,4 +21,4 @@ export {
   type TicketFinding,
   type TicketOptions,
 } from './ticket-content';
-export { resolveRoute, ROUTING_ANNOTATIONS, type Route, type RouteTracker } from './ticket-routing';
+export { resolveRoute, routeOfService, ROUTING_ANNOTATIONS, type Route, type RouteTracker } from './ticket-routing';

@@ -34,7 +34,11 @@ export const regressionsSettingsSchema = z
     dryRun: z.boolean().default(false),
     /** Where a ticket goes when neither the Component nor its owner Group has a routing annotation. */
     default: z.strictObject({ tracker: z.enum(TRACKERS), project: z.string().min(1) }).optional(),
-    /** Link of the differential flame graph in tickets (`{service}`, `{fingerprint}` are replaced); none when unset. */
+    /**
+     * The finding's dashboard page (`{service}`, `{fingerprint}` are replaced, e.g. `https://HOST/regressions/{fingerprint}`),
+     * linked from every ticket message besides the attached flame graph; GitHub issues, which take no attachment, have
+     * only this link. None when unset.
+     */
     dashboardUrl: httpUrl.optional(),
     delivery: z
       .strictObject({

@@ -33,6 +33,11 @@ export interface TicketOptions {
    * tracker whose body is structured data that is never parsed as markup (Jira's ADF text nodes).
    */
   readonly escape?: 'entities' | 'none';
+  /**
+   * The differential flame graph goes with this message as a file (`filename`, flamebill's own name: written as it
+   * is); `embed`: the tracker's markup that shows it in the body (GitLab's upload markdown), put on a line of its own.
+   */
+  readonly graph?: { readonly filename: string; readonly embed?: string };
 }
 
 /** The marker every ticket body carries: the only key a ticket is found by (never its title). */
@@ -124,12 +129,16 @@ export function ticketContent(
     lines.push('', 'Top callers (extra CPU-seconds through each):');
     for (const c of f.topCallers) lines.push(`- ${escapeBody(c.function)}: ${cpuSeconds(c.cpuNanosecondsDelta)}`);
   }
-  if (options.dashboardUrl) {
-    const url = options.dashboardUrl
-      .replace('{service}', encodeURIComponent(f.service))
-      .replace('{fingerprint}', f.fingerprint);
-    lines.push('', `Differential flame graph: ${url}`);
-  }
+  const url = options.dashboardUrl
+    ?.replace('{service}', encodeURIComponent(f.service))
+    .replace('{fingerprint}', f.fingerprint);
+  if (options.graph) {
+    lines.push(
+      '',
+      `Differential flame graph: attached (${options.graph.filename})${url ? `; on the dashboard: ${url}` : ''}`,
+    );
+    if (options.graph.embed) lines.push('', options.graph.embed);
+  } else if (url) lines.push('', `Differential flame graph: ${url}`);
   lines.push('', 'Reproduce: export both sides as pprof and run `flamebill diff BASE.pb.gz CURRENT.pb.gz`.');
   const marker = fingerprintMarker(f.fingerprint);
   lines.push('', options.marker === 'html-comment' ? `<!-- ${marker} -->` : marker);

@@ -10,11 +10,14 @@ export const GITHUB_LABEL = 'flamebill-regression';
  * flamebill's label in every state (`GET .../issues?state=all&labels=...`, paged by the `Link` header) rather than
  * the search API, whose index lags behind a creation. A 403 or 429 with `x-ratelimit-remaining: 0` or
  * `retry-after` is a rate limit (retried later), any other 4xx a refusal. The API URL is configurable (GitHub
- * Enterprise: `https://HOST/api/v3`); the markdown body hides the marker in an HTML comment.
+ * Enterprise: `https://HOST/api/v3`); the markdown body hides the marker in an HTML comment. GitHub's REST API has no
+ * way to upload a file to an issue (the web UI's attachments are not part of it): the ticket links the dashboard's
+ * regression page (`regressions.dashboardUrl`) instead of attaching the flame graph.
  */
 export class GitHubTracker implements Tracker {
   readonly name = 'github';
   readonly marker = 'html-comment' as const;
+  readonly attachments = 'none' as const;
 
   constructor(
     private readonly apiUrl: string,

@@ -1,4 +1,12 @@
-import { expectOk, trackerFetch, TrackerError, type RemoteTicket, type Tracker } from './tracker';
+import {
+  expectOk,
+  trackerFetch,
+  TrackerError,
+  type RemoteTicket,
+  type TicketAttachment,
+  type Tracker,
+  type UploadedFile,
+} from './tracker';
 
 /** Label every flamebill issue carries: the list the marker is looked up in. */
 export const GITLAB_LABEL = 'flamebill-regression';
@@ -8,11 +16,15 @@ export const GITLAB_LABEL = 'flamebill-regression';
  * /security/rate_limits): `POST /projects/:id/issues` (201, `iid` and `web_url`; `:id` is the URL-encoded
  * `group/project` path), `PUT /projects/:id/issues/:iid` with `state_event: close|reopen`, `POST .../notes` (201). The
  * dedup lists issues with flamebill's label in every state (`state=all`, pages followed by `x-next-page`). 429 (with
- * `Retry-After`) and 5xx are retried; the token goes in `PRIVATE-TOKEN`.
+ * `Retry-After`) and 5xx are retried; the token goes in `PRIVATE-TOKEN`. The flame graph is uploaded first
+ * (https://docs.gitlab.com/api/project_markdown_uploads/: `POST /projects/:id/uploads`, multipart field `file`, 201
+ * with `url` and `markdown`) and the issue's description shows it by that markdown; an upload whose issue is never
+ * created is an unreferenced project upload.
  */
 export class GitLabTracker implements Tracker {
   readonly name = 'gitlab';
   readonly marker = 'html-comment' as const;
+  readonly attachments = 'upload' as const;
 
   constructor(
     private readonly apiUrl: string,
@@ -22,13 +34,19 @@ export class GitLabTracker implements Tracker {
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.apiUrl.replace(/\/$/, '')}${path}`;
+    const form = body instanceof FormData;
     const res = await trackerFetch(
       'gitlab',
       url,
       {
         method,
-        headers: { 'PRIVATE-TOKEN': this.token, 'Content-Type': 'application/json', Accept: 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        // fetch writes a multipart body's Content-Type itself (with its boundary).
+        headers: {
+          'PRIVATE-TOKEN': this.token,
+          ...(form ? {} : { 'Content-Type': 'application/json' }),
+          Accept: 'application/json',
+        },
+        ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
       },
       this.timeoutMs,
     );
@@ -55,6 +73,17 @@ export class GitLabTracker implements Tracker {
     return null;
   }
 
+  async upload(project: string, file: TicketAttachment): Promise<UploadedFile> {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.contentType }), file.filename);
+    const res = await this.call('POST', `${this.project(project)}/uploads`, form);
+    const json = (await res.json()) as { url?: string; markdown?: string };
+    if (!json.url || !json.markdown)
+      throw new TrackerError('gitlab: upload answered without url or markdown', res.status, false);
+    return { filename: file.filename, contentType: file.contentType, token: json.url, markdown: json.markdown };
+  }
+
+  /** The uploaded graph is already in `body` (its markdown): the creation names nothing else. */
   async create(project: string, title: string, body: string): Promise<RemoteTicket> {
     const res = await this.call('POST', `${this.project(project)}/issues`, {
       title,

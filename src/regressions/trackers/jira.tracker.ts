@@ -1,4 +1,11 @@
-import { expectOk, trackerFetch, TrackerError, type RemoteTicket, type Tracker } from './tracker';
+import {
+  expectOk,
+  trackerFetch,
+  TrackerError,
+  type RemoteTicket,
+  type TicketAttachment,
+  type Tracker,
+} from './tracker';
 
 export const JIRA_LABEL = 'flamebill-regression';
 
@@ -35,12 +42,17 @@ export function toAdf(body: string): AdfNode {
  * transitions by `GET`/`POST .../transitions` (close: a transition to the `done` status category; reopen: one out of
  * it), issue search by JQL (`POST /rest/api/3/search/jql`). Each issue carries the label `flamebill-fp-<fingerprint>`
  * besides the marker in its description, so the dedup is an exact JQL label match. Basic auth with the account's
- * e-mail and API token; 429 with `Retry-After` and 5xx are retried.
+ * e-mail and API token; 429 with `Retry-After` and 5xx are retried. Jira takes files only on an existing issue
+ * (-issue-attachments/: `POST /rest/api/3/issue/{key}/attachments`, multipart field `file`, header
+ * `X-Atlassian-Token: no-check`, 200 with the attachments): the graph is attached after the creation, unless the
+ * issue already has a file of its name (`GET /rest/api/3/issue/{key}?fields=attachment`), so a delivery retried after
+ * a crash between the two attaches it once.
  */
 export class JiraTracker implements Tracker {
   readonly name = 'jira';
   readonly marker = 'last-line' as const;
   readonly escape = 'none' as const;
+  readonly attachments = 'attach' as const;
 
   constructor(
     private readonly baseUrl: string,
@@ -51,17 +63,20 @@ export class JiraTracker implements Tracker {
 
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
+    const form = body instanceof FormData;
     const res = await trackerFetch(
       'jira',
       url,
       {
         method,
+        // fetch writes a multipart body's Content-Type itself (with its boundary); Jira refuses a multipart POST
+        // without X-Atlassian-Token (XSRF check).
         headers: {
           Authorization: `Basic ${Buffer.from(`${this.user}:${this.token}`).toString('base64')}`,
-          'Content-Type': 'application/json',
+          ...(form ? { 'X-Atlassian-Token': 'no-check' } : { 'Content-Type': 'application/json' }),
           Accept: 'application/json',
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: form ? body : JSON.stringify(body) }),
       },
       this.timeoutMs,
     );
@@ -105,6 +120,16 @@ export class JiraTracker implements Tracker {
     const json = (await res.json()) as { key?: string };
     if (!json.key) throw new TrackerError('jira: issue created without a key', res.status, false);
     return this.ticket(json.key);
+  }
+
+  async attach(ticket: RemoteTicket, file: TicketAttachment): Promise<void> {
+    const issue = `/rest/api/3/issue/${encodeURIComponent(ticket.id)}`;
+    const res = await this.call('GET', `${issue}?fields=attachment`);
+    const json = (await res.json()) as { fields?: { attachment?: Array<{ filename?: string }> } };
+    if ((json.fields?.attachment ?? []).some((a) => a.filename === file.filename)) return;
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.contentType }), file.filename);
+    await this.call('POST', `${issue}/attachments`, form);
   }
 
   async comment(ticket: RemoteTicket, body: string): Promise<void> {

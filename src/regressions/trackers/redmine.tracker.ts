@@ -1,14 +1,27 @@
-import { expectOk, trackerFetch, TrackerError, type RemoteTicket, type Tracker } from './tracker';
+import {
+  expectOk,
+  trackerFetch,
+  TrackerError,
+  type RemoteTicket,
+  type TicketAttachment,
+  type Tracker,
+  type UploadedFile,
+} from './tracker';
 
 /**
  * Redmine's REST API (https://www.redmine.org/projects/redmine/wiki/Rest_Issues, Rest_Search, Rest_IssueStatuses):
  * `POST /issues.json` (201 with the issue), `PUT /issues/N.json` with `notes` and `status_id` (204),
  * `GET /search.json?q=...&issues=1` (open and closed issues, description included), `GET /issue_statuses.json`.
  * The key goes in `X-Redmine-API-Key`. Redmine's Textile shows HTML comments as text, so the marker is a last line.
+ * Files (https://www.redmine.org/projects/redmine/wiki/Rest_api#Attaching-files): `POST /uploads.json?filename=...`
+ * with the raw bytes as `application/octet-stream` (201 with `upload.token`), then the token in the issue's `uploads`:
+ * the issue and its attachment are one creation. An upload whose issue is never created stays unattached; Redmine
+ * prunes such files (`Attachment.prune`, after a day).
  */
 export class RedmineTracker implements Tracker {
   readonly name = 'redmine';
   readonly marker = 'last-line' as const;
+  readonly attachments = 'upload' as const;
   private statuses: Promise<{ closed: number; open: number }> | null = null;
 
   constructor(
@@ -17,15 +30,19 @@ export class RedmineTracker implements Tracker {
     private readonly timeoutMs: number,
   ) {}
 
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+  private async call(method: string, path: string, body?: unknown, raw?: Buffer): Promise<Response> {
     const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
     const res = await trackerFetch(
       'redmine',
       url,
       {
         method,
-        headers: { 'X-Redmine-API-Key': this.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: {
+          'X-Redmine-API-Key': this.apiKey,
+          'Content-Type': raw ? 'application/octet-stream' : 'application/json',
+          Accept: 'application/json',
+        },
+        ...(raw ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
       },
       this.timeoutMs,
     );
@@ -52,9 +69,35 @@ export class RedmineTracker implements Tracker {
     return hit ? this.ticket(hit.id) : null;
   }
 
-  async create(project: string, title: string, body: string): Promise<RemoteTicket> {
+  async upload(_project: string, file: TicketAttachment): Promise<UploadedFile> {
+    const res = await this.call(
+      'POST',
+      `/uploads.json?${new URLSearchParams({ filename: file.filename })}`,
+      undefined,
+      file.bytes,
+    );
+    const json = (await res.json()) as { upload?: { token?: string } };
+    if (!json.upload?.token)
+      throw new TrackerError('redmine: POST /uploads.json answered without a token', res.status, false);
+    return { filename: file.filename, contentType: file.contentType, token: json.upload.token };
+  }
+
+  async create(
+    project: string,
+    title: string,
+    body: string,
+    file?: { readonly uploaded: UploadedFile | null },
+  ): Promise<RemoteTicket> {
+    const uploaded = file?.uploaded;
     const res = await this.call('POST', '/issues.json', {
-      issue: { project_id: project, subject: title, description: body },
+      issue: {
+        project_id: project,
+        subject: title,
+        description: body,
+        ...(uploaded
+          ? { uploads: [{ token: uploaded.token, filename: uploaded.filename, content_type: uploaded.contentType }] }
+          : {}),
+      },
     });
     const json = (await res.json()) as { issue?: { id?: number } };
     if (!json.issue?.id)

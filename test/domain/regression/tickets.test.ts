@@ -6,9 +6,16 @@ import {
   formatMoney,
   lifecycleAction,
   resolveRoute,
+  routeOfService,
   ticketContent,
   type TicketFinding,
 } from '../../../src/domain/regression';
+import { parseCatalog } from '../../../src/domain/catalog';
+import {
+  fromCatalogDocument,
+  toCatalogDocument,
+  type CatalogDocument,
+} from '../../../src/catalog/catalog-document.codec';
 
 const finding: TicketFinding = Object.freeze({
   fingerprint: '0f0086620f179f1de8dde7d0edf17934',
@@ -69,6 +76,31 @@ describe('ticket content', () => {
   });
 });
 
+describe('ticket content: the flame graph', () => {
+  const url = 'https://flamebill.test/regressions/{fingerprint}';
+  const line = (body: string) => body.split('\n').filter((l) => l.startsWith('Differential flame graph'));
+  it('says the graph is attached (with the dashboard link when set), shows an embed on its own line, else links', () => {
+    const graph = { filename: 'flamebill-diff-0f0086620f179f1d.svg' };
+    expect(line(ticketContent('opened', finding, { currency: 'USD', marker: 'last-line', graph }).body)).toEqual([
+      'Differential flame graph: attached (flamebill-diff-0f0086620f179f1d.svg)',
+    ]);
+    const both = ticketContent('opened', finding, {
+      currency: 'USD',
+      marker: 'html-comment',
+      dashboardUrl: url,
+      graph: { ...graph, embed: '![flamebill-diff](/uploads/abc/flamebill-diff-0f0086620f179f1d.svg)' },
+    }).body;
+    expect(line(both)).toEqual([
+      `Differential flame graph: attached (flamebill-diff-0f0086620f179f1d.svg); on the dashboard: https://flamebill.test/regressions/${finding.fingerprint}`,
+    ]);
+    expect(both).toContain('\n\n![flamebill-diff](/uploads/abc/flamebill-diff-0f0086620f179f1d.svg)\n');
+    expect(
+      line(ticketContent('grew', finding, { currency: 'USD', marker: 'last-line', dashboardUrl: url }).body),
+    ).toEqual([`Differential flame graph: https://flamebill.test/regressions/${finding.fingerprint}`]);
+    expect(line(ticketContent('grew', finding, { currency: 'USD', marker: 'last-line' }).body)).toEqual([]);
+  });
+});
+
 describe('lifecycle: one fingerprint, one ticket', () => {
   it.each([
     [null, 100n, 'open'],
@@ -114,5 +146,70 @@ describe('routing', () => {
       from: 'default',
     });
     expect(resolveRoute({ annotations: { 'redmine/project': '  ' } }, [], undefined)).toBeNull();
+  });
+
+  const yaml = (name: string, kind: string, annotations: Record<string, string>, spec: string) =>
+    `kind: ${kind}\nmetadata:\n  name: ${name}\n${
+      Object.keys(annotations).length
+        ? `  annotations:\n${Object.entries(annotations)
+            .map(([k, v]) => `    ${k}: ${v}`)
+            .join('\n')}\n`
+        : ''
+    }spec:\n${spec}`;
+  const catalogOf = (a: {
+    component?: Record<string, string>;
+    team?: Record<string, string>;
+    org?: Record<string, string>;
+  }) => {
+    const r = parseCatalog([
+      {
+        path: 'org.yaml',
+        text: [
+          yaml('org', 'Group', a.org ?? {}, '  type: organization\n  children: [team]\n'),
+          yaml('team', 'Group', a.team ?? {}, '  type: team\n'),
+          yaml('shop', 'Component', a.component ?? {}, '  type: service\n  owner: team\n'),
+        ].join('---\n'),
+      },
+    ]);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.problems).toEqual([]);
+    return r.catalog;
+  };
+
+  it('routes through the catalog: Component, owner Group, parent Groups nearest first, default; with the position', () => {
+    const gh = { 'github.com/project-slug': 'acme/org' };
+    const rm = { 'redmine/project': 'payments' };
+    expect(routeOfService(catalogOf({ org: gh }), 'SHOP', fallback)).toEqual({
+      tracker: 'github',
+      project: 'acme/org',
+      from: 'group:group:default/org',
+      annotation: 'github.com/project-slug',
+      position: { file: 'org.yaml', line: 3 },
+    });
+    // The nearest Group wins over its parent, the Component over both.
+    expect(routeOfService(catalogOf({ team: rm, org: gh }), 'shop', fallback)).toMatchObject({
+      tracker: 'redmine',
+      project: 'payments',
+      from: 'group:group:default/team',
+      position: { file: 'org.yaml', line: 12 },
+    });
+    expect(
+      routeOfService(catalogOf({ component: { 'jira/project-key': 'SHOP' }, team: rm, org: gh }), 'shop', fallback),
+    ).toMatchObject({ tracker: 'jira', project: 'SHOP', from: 'component', position: { file: 'org.yaml', line: 20 } });
+    expect(routeOfService(catalogOf({}), 'shop', fallback)).toEqual({ ...fallback, from: 'default', annotation: null });
+    // A service the catalog does not know goes to the default; with none, nowhere.
+    expect(routeOfService(catalogOf({ org: gh }), 'unknown', fallback)).toMatchObject({ from: 'default' });
+    expect(routeOfService(catalogOf({ org: gh }), 'unknown', undefined)).toBeNull();
+    expect(routeOfService(null, 'shop', fallback)).toMatchObject({ from: 'default' });
+  });
+
+  it('keeps Group annotations through the stored revision document', () => {
+    const catalog = catalogOf({ team: { 'redmine/project': 'payments' } });
+    const stored = JSON.parse(JSON.stringify(toCatalogDocument(catalog))) as CatalogDocument;
+    expect(routeOfService(fromCatalogDocument(stored), 'shop', fallback)).toMatchObject({ project: 'payments' });
+    // A document stored before Groups kept annotations reads as Groups without any.
+    const old = { ...stored, groups: stored.groups.map(({ annotations: _, ...g }) => g) };
+    expect(fromCatalogDocument(old).groups.get('group:default/team')!.annotations).toEqual({});
+    expect(routeOfService(fromCatalogDocument(old), 'shop', fallback)).toMatchObject({ from: 'default' });
   });
 });

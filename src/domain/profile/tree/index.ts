@@ -20,3 +20,4 @@ export {
   type FlameGraphDiffOptions,
   type FlameGraphSide,
 } from './tree-flame-graph';
+export { flameGraphDiffSvg, xmlText, type FlameSvgOptions } from './tree-flame-svg';
