@@ -6,7 +6,7 @@ import { TREE_MAX_NODES } from '../src/profile-trees/profile-tree.service';
 import { goWorkloadProfile, haveGo } from './support/go-workload';
 import type { RunningServer } from '../src/server/bootstrap';
 import { launchChromium } from './support/asset-server';
-import { migratedBenchDatabase } from './support/bench-database';
+import { migratedBenchDatabase, reusedBenchDatabase } from './support/bench-database';
 import { startBenchServer } from './support/bench-server';
 import { loadAverage } from './support/measure';
 import { END, fill, SERVICES } from './queries.bench';
@@ -28,12 +28,14 @@ const DAY = 86_400_000;
 export async function run(): Promise<void> {
   const out = process.stdout;
   out.write(`load ${loadAverage()}\n`);
-  const { db, url, close } = await migratedBenchDatabase();
+  // FLAMEBILL_BENCH_REUSE=<url of a database this bench filled and kept with FLAMEBILL_BENCH_KEEP=1>: no fill.
+  const reuse = process.env['FLAMEBILL_BENCH_REUSE']?.trim();
+  const { db, url, close } = reuse ? await reusedBenchDatabase(reuse) : await migratedBenchDatabase();
   let server: RunningServer | null = null;
   const browser = await launchChromium();
   try {
-    await fill(db, 14);
-    const treeNodes = haveGo() ? await addTrees(db) : 0;
+    if (!reuse) await fill(db, 14);
+    const treeNodes = haveGo() ? (reuse ? await treeNodesOf(db) : await addTrees(db)) : 0;
     out.write(
       treeNodes ? `trees: svc-0000, ${treeNodes.toLocaleString()} nodes a day, 7 days\n` : 'trees: none (no go)\n',
     );
@@ -126,6 +128,15 @@ async function addTrees(db: DataSource): Promise<number> {
       [day(END - d * DAY), tree.value.toString(), tree.nodeCount, encoded],
     );
   return tree.nodeCount;
+}
+
+async function treeNodesOf(db: DataSource): Promise<number> {
+  const [row] = (await db.query(
+    `SELECT max(node_count)::int AS n FROM profile_day_trees WHERE service = 'svc-0000'`,
+  )) as Array<{
+    n: number | null;
+  }>;
+  return row?.n ?? 0;
 }
 
 function day(ms: number): string {

@@ -6,9 +6,7 @@ import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { encodeSplitArrays } from '../src/cost/function-split.codec';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
 import type { Step } from '../src/domain/cost';
-import { createDataSource } from '../src/database/data-source';
-import { runMigrations } from '../src/database/migrations';
-import { migratedBenchDatabase } from './support/bench-database';
+import { migratedBenchDatabase, reusedBenchDatabase } from './support/bench-database';
 import { loadAverage, mib } from './support/measure';
 
 /**
@@ -35,7 +33,7 @@ export async function run(): Promise<void> {
   // FLAMEBILL_BENCH_REUSE=<url of a database this bench filled and kept> measures again without filling (after
   // migrating it); FLAMEBILL_BENCH_CASES=<regex> runs only the matching queries.
   const reuse = process.env['FLAMEBILL_BENCH_REUSE']?.trim();
-  const { db, close } = reuse ? await reusedDatabase(reuse) : await migratedBenchDatabase();
+  const { db, close } = reuse ? await reusedBenchDatabase(reuse) : await migratedBenchDatabase();
   try {
     if (!reuse) await fill(db, functionDays);
     await printSizes(db);
@@ -241,17 +239,6 @@ export async function fill(db: DataSource, functionDays: number): Promise<void> 
     `per-service copies of the function days (what the first read of a day builds): ${built.length} days in ${((performance.now() - t1) / 1000).toFixed(1)} s (${((performance.now() - t1) / 1000 / Math.max(1, built.length)).toFixed(1)} s per day)\n`,
   );
   await q('ANALYZE cost_function_service_days');
-}
-
-async function reusedDatabase(url: string): Promise<{ db: DataSource; close: () => Promise<void> }> {
-  const db = await createDataSource({
-    url,
-    poolSize: 4,
-    applicationName: 'flamebill-bench',
-    slowQueryMs: 3_600_000,
-  }).initialize();
-  await runMigrations(db);
-  return { db, close: () => db.destroy() };
 }
 
 async function printSizes(db: DataSource): Promise<void> {

@@ -54,3 +54,17 @@ export async function migratedBenchDatabase(
     },
   };
 }
+
+/** A database a bench filled and kept (FLAMEBILL_BENCH_KEEP=1), connected and migrated, to measure again. */
+export async function reusedBenchDatabase(
+  url: string,
+): Promise<{ db: DataSource; url: string; close: () => Promise<void> }> {
+  const db = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'flamebill-bench',
+    slowQueryMs: 3_600_000,
+  }).initialize();
+  await runMigrations(db);
+  return { db, url, close: () => db.destroy() };
+}

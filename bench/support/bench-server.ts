@@ -4,7 +4,8 @@ import { createRootLogger } from '../../src/logging/root-logger';
 import { startServer, type RunningServer } from '../../src/server/bootstrap';
 
 /**
- * The real application on a bench database (port 0 on loopback, no scheduled jobs, no demo, logs discarded), with
+ * The real application on a bench database (port 0 on loopback, no scheduled jobs, no demo, only errors logged, to
+ * stderr), with
  * `overrides` deep-merged over that: what the benches that time pages or jobs through the app start.
  */
 export function startBenchServer(url: string, overrides: SettingsOverrides = {}): Promise<RunningServer> {
@@ -19,6 +20,6 @@ export function startBenchServer(url: string, overrides: SettingsOverrides = {})
       ...overrides,
     },
   });
-  const silent = createRootLogger('warn', { write: () => undefined } as unknown as pino.DestinationStream);
-  return startServer({ settings, databaseUrl: url, logger: silent, migrateOnStart: false });
+  const logger = createRootLogger('error', process.stderr as unknown as pino.DestinationStream);
+  return startServer({ settings, databaseUrl: url, logger, migrateOnStart: false });
 }

@@ -1,5 +1,5 @@
 import { isoDay } from '../domain/time-window';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import { splitByDay, type TimeRange } from '../domain/cost';
 import { BLOCK_BITS } from './function-day-state';
@@ -97,6 +97,8 @@ const EMPTY_DAY = '1970-01-01';
 const DAY = 86_400_000;
 /** Advisory-lock class serializing rebuilds of one day's per-service copy ("qryd"). */
 const BUILD_LOCK_CLASS = 0x71727964;
+/** Advisory-lock class serializing builds of one ISO week's per-service copies ("qryw"). */
+const WEEK_BUILD_LOCK_CLASS = 0x71727977;
 
 /**
  * The read side of the cost facts (docs/data-model.md, "Query service"): every SQL the cost query service runs.
@@ -476,7 +478,21 @@ export class CostQueryRepository {
    */
   private async ensureServiceWeeks(pairs: ReadonlyArray<{ week: string; serviceId: number }>): Promise<void> {
     if (pairs.length === 0) return;
-    await this.db.query(
+    const weeks = [...new Set(pairs.map((x) => x.week))].sort();
+    // Readers building the same weeks take turns, as for the day copies: two at once (a page asks for self and
+    // inclusive together) upserting the same rows in different orders deadlocked. The second finds them built.
+    await this.db.transaction(async (tx) => {
+      for (const week of weeks)
+        await tx.query(`SELECT pg_advisory_xact_lock(${WEEK_BUILD_LOCK_CLASS}, $1::date - date '2000-01-01')`, [week]);
+      await this.upsertServiceWeeks(tx, pairs);
+    });
+  }
+
+  private async upsertServiceWeeks(
+    tx: EntityManager,
+    pairs: ReadonlyArray<{ week: string; serviceId: number }>,
+  ): Promise<void> {
+    await tx.query(
       `WITH want AS (SELECT * FROM unnest($1::date[], $2::int[]) AS x(week, sid)),
             tok AS (SELECT w.week, coalesce(string_agg(b.day::text || '=' || b.token, ',' ORDER BY b.day), '') AS token
                       FROM (SELECT DISTINCT week FROM want) w

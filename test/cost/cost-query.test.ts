@@ -525,6 +525,41 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(n).toBeGreaterThan(0);
   });
 
+  it('readers building the same weekly copies take turns (a page asks self and inclusive of one week at once)', async () => {
+    const repository = new CostQueryRepository(db);
+    const build = (pairs: Array<{ week: string; serviceId: number }>) =>
+      (
+        repository as unknown as {
+          ensureServiceWeeks(p: Array<{ week: string; serviceId: number }>): Promise<void>;
+        }
+      ).ensureServiceWeeks(pairs);
+    const ids = ((await db.query(`SELECT id FROM cost_services ORDER BY id`)) as Array<{ id: number }>).map(
+      (r) => r.id,
+    );
+    await db.query(`DELETE FROM cost_function_service_weeks`);
+    // Another reader building week 2026-11-16 holds its lock: this one waits for it (two upserting the same rows in
+    // different orders deadlocked on the dashboard bench's team pages before the lock).
+    const other = db.createQueryRunner();
+    await other.startTransaction();
+    await other.query(`SELECT pg_advisory_xact_lock(${0x71727977}, $1::date - date '2000-01-01')`, ['2026-11-16']);
+    let built = false;
+    const waiting = build(ids.map((serviceId) => ({ week: '2026-11-16', serviceId }))).then(() => (built = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(built).toBe(false);
+    await other.commitTransaction();
+    await other.release();
+    await waiting;
+    const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM cost_function_service_weeks`)) as [{ n: number }];
+    expect(n).toBe(ids.length);
+    const team = { kind: 'team', team: 'payments' } as const;
+    const [a, b] = await Promise.all([
+      queries().topFunctions({ ...WEEK47, scope: team, by: 'self', limit: 5 }),
+      queries().topFunctions({ ...WEEK47, scope: team, by: 'inclusive', limit: 5 }),
+    ]);
+    expect(a.rows.length).toBeGreaterThan(0);
+    expect(b.rows.length).toBeGreaterThan(0);
+  });
+
   it('a later attribution of a day is what the next read answers (the per-service copy of the day is rebuilt)', async () => {
     const q = queries();
     const scope: Scope = { kind: 'service', service: 'checkout' };
