@@ -44,6 +44,7 @@ export async function run(): Promise<void> {
     });
     const week = `from=${day(END - 7 * DAY)}&to=${day(END - DAY)}`;
     const month = 'month=2026-10';
+    const unaligned = `from=${day(END - 10 * DAY)}&to=${day(END - 4 * DAY)}`;
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const base = server.url;
     // Teams with services at this scale (`--services N` shrinks the fleet for a quick check of the bench itself).
@@ -54,6 +55,8 @@ export async function run(): Promise<void> {
       ['overview, last full week', () => `/?${week}`],
       ['team page, last full week', (i) => `/teams/${team(i * 13)}?${week}`],
       ['team page, October', (i) => `/teams/${team(i * 13 + 50)}?${month}`],
+      // Seven days that are not one ISO week (the picker's default "last 7 days" usually is not): no weekly copies.
+      ['team page, 7 days Fri-Thu', (i) => `/teams/${team(i * 13 + 25)}?${unaligned}`],
       ['service page, last full week', (i) => `/services/${service(i * 131)}?${week}`],
       ...(treeNodes
         ? ([

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { JobsService } from '../src/jobs/jobs.service';
 import type { RunningServer } from '../src/server/bootstrap';
-import { migratedBenchDatabase } from './support/bench-database';
+import { migratedBenchDatabase, reusedBenchDatabase } from './support/bench-database';
 import { startBenchServer } from './support/bench-server';
 import { loadAverage } from './support/measure';
 import { fill } from './queries.bench';
@@ -24,7 +24,9 @@ const SERVICES = 990;
 export async function run(): Promise<void> {
   const out = process.stdout;
   out.write(`load ${loadAverage()}\n`);
-  const { db, url, close } = await migratedBenchDatabase();
+  // FLAMEBILL_BENCH_REUSE=<url of a query or dashboard bench database kept with FLAMEBILL_BENCH_KEEP=1>: no fill.
+  const reuse = process.env['FLAMEBILL_BENCH_REUSE']?.trim();
+  const { db, url, close } = reuse ? await reusedBenchDatabase(reuse) : await migratedBenchDatabase();
   const catalogDir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-bench-catalog-'));
   let received = 0;
   let bytes = 0;
@@ -44,8 +46,8 @@ export async function run(): Promise<void> {
   try {
     await writeCatalog(catalogDir);
     const t0 = performance.now();
-    await fill(db, 14);
-    out.write(`facts filled in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+    if (!reuse) await fill(db, 14);
+    out.write(reuse ? `facts of ${reuse}\n` : `facts filled in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     server = await startBenchServer(url, {
       paths: { catalogDir },
       report: {
