@@ -2,6 +2,8 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { once } from 'node:events';
+import { InjectSettings } from '../config/settings.module';
+import type { Settings } from '../config/settings.schema';
 import { focusCsvHeader, focusCsvLine, focusJsonLine } from '../domain/export/focus';
 import { ApiDoc, PERIOD_QUERIES } from './api-doc.decorator';
 import { ParamError } from './api-error';
@@ -18,10 +20,15 @@ const FOCUS_EXAMPLE =
 @ApiTags('exports')
 @Controller('api/v1/exports')
 export class ExportsController {
+  private readonly labelKeys: readonly string[];
+
   constructor(
     private readonly focus: FocusExportService,
     private readonly costs: CostsService,
-  ) {}
+    @InjectSettings() settings: Settings,
+  ) {
+    this.labelKeys = settings.labels.keys;
+  }
 
   @Get('focus')
   @RequireScope('export')
@@ -44,6 +51,12 @@ export class ExportsController {
           'service (default) or function (with service=: one row per function, x_Function set, CPU apportioned by cost)',
         enum: ['service', 'function'],
       },
+      {
+        name: 'label',
+        description:
+          'a label key of labels.keys (e.g. version): one row per service and value, Tags carrying {key: value}, CPU apportioned by cost',
+        example: 'version',
+      },
     ],
     produces: ['text/csv', 'application/x-ndjson'],
     example: FOCUS_EXAMPLE,
@@ -56,9 +69,17 @@ export class ExportsController {
       format: oneOf(['csv', 'jsonl'] as const),
       service: serviceName,
       per: oneOf(['service', 'function'] as const),
+      label: serviceName,
     });
     if (q.per === 'function' && q.service === undefined)
       throw new ParamError('per', 'per=function needs service=: the functions of one service');
+    if (q.label !== undefined && q.per === 'function')
+      throw new ParamError('label', 'label= splits service rows; it cannot be combined with per=function');
+    if (q.label !== undefined && !this.labelKeys.includes(q.label))
+      throw new ParamError(
+        'label',
+        `"${q.label}" is not a label kept on the facts (labels.keys: ${this.labelKeys.join(', ') || 'none'})`,
+      );
     const step = q.granularity ?? 'day';
     const period = { ...periodOf({ ...q, step }, this.costs.now()), step };
     this.focus.check(period, this.costs.now());
@@ -74,7 +95,11 @@ export class ExportsController {
     res.setHeader('Content-Disposition', `attachment; filename="${file}"`);
     res.setHeader('Cache-Control', 'private, no-store');
     if (!jsonl) res.write(focusCsvHeader());
-    for await (const batch of this.focus.rows(period, { service: q.service, perFunction: q.per === 'function' })) {
+    for await (const batch of this.focus.rows(period, {
+      service: q.service,
+      perFunction: q.per === 'function',
+      ...(q.label === undefined ? {} : { labelKey: q.label }),
+    })) {
       if (res.destroyed) return;
       const chunk = batch.map(jsonl ? focusJsonLine : focusCsvLine).join('');
       // Wait for the socket to drain: a slow reader holds one charge period in memory, not the export.

@@ -15,7 +15,12 @@ const PAGE = 1000;
 export interface FocusOptions {
   readonly service?: string;
   readonly perFunction?: boolean;
+  /** One row per value of this label (its Tags carry `{key: value}`), the service's cost split as the label facts are. */
+  readonly labelKey?: string;
 }
+
+/** Cost of a service that its label facts do not cover (label keys configured after the period was attributed). */
+const NO_LABEL = '__none__';
 
 interface ChargeContext {
   readonly systems: ReadonlyMap<string, string | null>;
@@ -77,23 +82,32 @@ export class FocusExportService {
     const request = { from: new Date(charge.fromMs), to: new Date(charge.toMs), step };
     const { service, perFunction } = context.options;
     const scope: Scope = service === undefined ? { kind: 'org' } : { kind: 'service', service };
-    const [services, teams, provenance] = await Promise.all([
+    const { labelKey } = context.options;
+    const [services, teams, provenance, labels] = await Promise.all([
       this.all({ ...request, groupBy: 'service', scope }),
       service === undefined ? this.costs.rows({ ...request, groupBy: 'team', limit: PAGE }) : null,
       this.costs.provenance({ ...request, scope, digestLimit: 1 }),
+      labelKey === undefined ? null : this.costs.serviceLabelAmounts(request, labelKey),
     ]);
     const { schedule, byServiceOnly } = context.samePricesIf;
     const samePrices =
       provenance.priceScheduleIds.length === 1 && provenance.priceScheduleIds[0] === schedule && byServiceOnly;
     const idle = teams?.rows.find((r) => r.key === '__idle__');
     const lines = [...services, ...(idle ? [idle] : [])].filter((r) => r.cost !== 0n);
-    const row = (r: CostRow, resource: string, fn?: string, cpuNanoseconds?: bigint) =>
+    const row = (
+      r: CostRow,
+      resource: string,
+      fn?: string,
+      cpuNanoseconds?: bigint,
+      label?: Readonly<Record<string, string>>,
+    ) =>
       focusRow(
         {
           periodStartMs: charge.fromMs,
           periodEndMs: charge.toMs,
           resource,
           ...(fn === undefined ? {} : { function: fn }),
+          ...(label === undefined ? {} : { label }),
           team: resource === '__idle__' ? null : fn === undefined ? r.detail : (services[0]?.detail ?? null),
           system: context.systems.get(resource) ?? null,
           microunits: r.cost,
@@ -108,6 +122,22 @@ export class FocusExportService {
         this.settings.currency,
         this.settings.api.focus,
       );
+    if (labels !== null && labelKey !== undefined)
+      return lines.flatMap((r) => {
+        if (r.key === '__idle__') return [row(r, r.key)];
+        // The label facts split the service's cost exactly; what they do not cover (none, or label keys configured
+        // after the period was attributed) is tagged __none__, so the rows still add up to the service's cost.
+        const values = new Map(labels.get(r.key) ?? []);
+        const covered = [...values.values()].reduce((sum, m) => sum + m, 0n);
+        if (covered !== r.cost) values.set(NO_LABEL, (values.get(NO_LABEL) ?? 0n) + r.cost - covered);
+        const cpu = r.cpuNanoseconds ?? 0n;
+        return [...values]
+          .filter(([, m]) => m !== 0n)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([value, m]) =>
+            row({ ...r, cost: m }, r.key, undefined, r.cost === 0n ? 0n : (cpu * m) / r.cost, { [labelKey]: value }),
+          );
+      });
     const owner = services[0];
     if (!perFunction || service === undefined || !owner || owner.cost === 0n) return lines.map((r) => row(r, r.key));
     const functions = await this.all({ ...request, groupBy: 'function', scope });

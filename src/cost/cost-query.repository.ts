@@ -748,6 +748,39 @@ export class CostQueryRepository {
     return rows.map((r) => r.split);
   }
 
+  /**
+   * Per service, its cost split by the values of one label over a range (whole days from the daily label rollup, the
+   * hourly edges from the window rows): what the FOCUS export tags rows with. Values with a zero amount are left out.
+   */
+  async serviceLabelAmounts(key: string, range: TimeRange): Promise<Map<string, Map<string, bigint>>> {
+    const out = new Map<string, Map<string, bigint>>();
+    if (range.toMs <= range.fromMs) return out;
+    const p = new Params();
+    const { days, hours } = splitByDay(range);
+    const parts: string[] = [];
+    if (days)
+      parts.push(
+        `SELECT service, label_value, microdollars FROM cost_label_days WHERE label_key = ${p.add(key)} AND ${dayRange(p, days)}`,
+      );
+    for (const h of hours)
+      parts.push(
+        `SELECT service, label_value, microdollars FROM cost_label_windows WHERE label_key = ${p.add(key)} AND ${hourRange(p, h)}`,
+      );
+    if (parts.length === 0) return out;
+    const rows = await queryRows<{ service: string; label_value: string; m: string }>(
+      this.db,
+      `SELECT service, label_value, sum(microdollars)::text AS m FROM (${parts.join(' UNION ALL ')}) x
+        GROUP BY service, label_value HAVING sum(microdollars) <> 0`,
+      p.values,
+    );
+    for (const r of rows) {
+      const values = out.get(r.service) ?? new Map<string, bigint>();
+      values.set(r.label_value, BigInt(r.m));
+      out.set(r.service, values);
+    }
+    return out;
+  }
+
   /** The SQL of one range's (key, detail, amount, cpu) lines of a grouping, daily part and hourly edges. */
   private groupUnion(grouping: Grouping, scope: Scope, range: TimeRange, p: Params, withCpu: boolean): string {
     const parts: string[] = [];

@@ -269,6 +269,11 @@ export class CostQueryService {
     return { period: info(period), lines };
   }
 
+  /** Per service, its cost over [from, to) split by the values of label `key` (the FOCUS export's label tags). */
+  serviceLabelAmounts(range: { readonly from: Date; readonly to: Date }, key: string) {
+    return this.repository.serviceLabelAmounts(key, { fromMs: range.from.getTime(), toMs: range.to.getTime() });
+  }
+
   /** Price schedules, catalog revisions, price ids and profile digests behind a scope's figures of the period. */
   async provenance(request: PeriodRequest & { readonly scope?: Scope; readonly digestLimit?: number }) {
     const period = this.resolve(request);

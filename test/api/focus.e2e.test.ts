@@ -108,6 +108,33 @@ describe('GET /api/v1/exports/focus', () => {
     });
   });
 
+  it('label=version: one row per service and version, the version in Tags, Σ per service = its cost, Σ = the books', async () => {
+    const q = 'from=2026-11-20&to=2026-11-22';
+    const r = await app.get(`/api/v1/exports/focus?${q}&label=version&format=jsonl`, exporter);
+    expect(r.status).toBe(200);
+    const rows = r.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string | null>);
+    checkRows(rows);
+    const checkout = rows.filter((row) => row.ResourceId === 'checkout');
+    const versions = checkout.map((row) => (JSON.parse(row.Tags!) as Record<string, string>).version);
+    // The demo profiles: checkout 1.14.0 on both days, 1.15.0 from 09:00 on the 21st; samples the profiler took
+    // outside a request (garbage collection, other threads) carry no version: __none__, as on the facts.
+    expect(new Set(versions)).toEqual(new Set(['1.14.0', '1.15.0', '__none__']));
+    for (const row of checkout) expect(JSON.parse(row.Tags!)).toMatchObject({ team: 'payments' });
+    const service = (await app.get(`/api/v1/costs?${q}&groupBy=service&service=checkout`, read)).body;
+    expect(checkout.reduce((s, row) => s + toMicro(row.BilledCost!), 0n)).toBe(
+      BigInt(service.rows[0].cost.microdollars),
+    );
+    const books = (await app.get(`/api/v1/books?${q}`, read)).body;
+    expect(rows.reduce((s, row) => s + toMicro(row.BilledCost!), 0n)).toBe(
+      BigInt(books.lines.at(-1).total.microdollars),
+    );
+    const bad = await app.get(`/api/v1/exports/focus?${q}&label=colour`, exporter);
+    expect(bad).toMatchObject({ status: 400, body: { param: 'label' } });
+  });
+
   it('JSON lines, hourly across a month end: the same rows as CSV, each charge hour in its own month', async () => {
     const q = 'from=2026-11-30T22:00:00Z&to=2026-12-01T02:00:00Z&granularity=hour';
     const r = await app.get(`/api/v1/exports/focus?${q}&format=jsonl`, exporter);

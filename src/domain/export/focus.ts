@@ -67,6 +67,8 @@ export interface FocusCharge {
   readonly resource: string;
   /** Set when exported per function: the function whose self cost in `resource` this is. */
   readonly function?: string;
+  /** Set when exported per label value: `{ key: value }`, added to Tags. */
+  readonly label?: Readonly<Record<string, string>>;
   readonly team: string | null;
   readonly system: string | null;
   readonly microunits: bigint;
@@ -103,6 +105,7 @@ export function focusRow(charge: FocusCharge, currency: string, parties: FocusPa
   const tags: Record<string, string> = {};
   if (charge.team !== null) tags.team = charge.team;
   if (charge.system !== null) tags.system = charge.system;
+  for (const [key, value] of Object.entries(charge.label ?? {})) if (!(key in tags)) tags[key] = value;
   return {
     BilledCost: money,
     BillingAccountId: parties.billingAccountId,
