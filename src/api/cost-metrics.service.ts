@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { CostQueryService, type CostRow } from '../cost/cost-query.service';
+import { CostQueryService } from '../cost/cost-query.service';
 import { DAY_MS, floorToStep, type Step } from '../domain/cost';
 import { MetricsService } from '../metrics/metrics.service';
 import { API_CLOCK } from './auth/api-key.guard';
 
 /** Scrapes within this long of the last computation reuse it: a scrape every 15 s must not query every time. */
 const CACHE_MS = 60_000;
-const PAGE = 1000;
 
 interface Snapshot {
   /** The instant the periods were taken from. */
@@ -96,21 +95,11 @@ export class CostMetricsService implements OnModuleInit {
     const teams: Array<Snapshot['teams'][number]> = [];
     for (const [period, from, to] of periods) {
       const request = { from: new Date(from), to: new Date(to), step: period };
-      for (const r of await this.all({ ...request, groupBy: 'service' }))
+      for (const r of (await this.costs.allRows({ ...request, groupBy: 'service' })).rows)
         services.push({ period, service: r.key, team: r.detail ?? '', microdollars: r.cost });
-      for (const r of await this.all({ ...request, groupBy: 'team' }))
+      for (const r of (await this.costs.allRows({ ...request, groupBy: 'team' })).rows)
         teams.push({ period, team: r.key, microdollars: r.cost });
     }
     return { atMs: nowMs, computedAtMs: this.clock(), services, teams };
-  }
-
-  private async all(request: { from: Date; to: Date; step: Step; groupBy: 'service' | 'team' }): Promise<CostRow[]> {
-    let answer = await this.costs.rows({ ...request, limit: PAGE });
-    const rows = [...answer.rows];
-    while (answer.nextCursor) {
-      answer = await this.costs.rows({ ...request, limit: PAGE, cursor: answer.nextCursor });
-      rows.push(...answer.rows);
-    }
-    return rows;
   }
 }

@@ -84,7 +84,7 @@ export class FocusExportService {
     const scope: Scope = service === undefined ? { kind: 'org' } : { kind: 'service', service };
     const { labelKey } = context.options;
     const [services, teams, provenance, labels] = await Promise.all([
-      this.all({ ...request, groupBy: 'service', scope }),
+      this.costs.allRows({ ...request, groupBy: 'service', scope }).then((a) => a.rows),
       service === undefined ? this.costs.rows({ ...request, groupBy: 'team', limit: PAGE }) : null,
       this.costs.provenance({ ...request, scope, digestLimit: 1 }),
       labelKey === undefined ? null : this.costs.serviceLabelAmounts(request, labelKey),
@@ -140,22 +140,9 @@ export class FocusExportService {
       });
     const owner = services[0];
     if (!perFunction || service === undefined || !owner || owner.cost === 0n) return lines.map((r) => row(r, r.key));
-    const functions = await this.all({ ...request, groupBy: 'function', scope });
+    const { rows: functions } = await this.costs.allRows({ ...request, groupBy: 'function', scope });
     // Function facts keep money only: each function gets the service's CPU time in proportion to its cost.
     const cpu = owner.cpuNanoseconds ?? 0n;
     return functions.filter((f) => f.cost !== 0n).map((f) => row(f, service, f.key, (cpu * f.cost) / owner.cost));
-  }
-
-  /** Every row of a grouping (pages of 1000 until the last). */
-  private async all(
-    request: Period & { readonly groupBy: 'service' | 'function'; readonly scope: Scope },
-  ): Promise<CostRow[]> {
-    let answer = await this.costs.rows({ ...request, limit: PAGE });
-    const rows = [...answer.rows];
-    while (answer.nextCursor) {
-      answer = await this.costs.rows({ ...request, limit: PAGE, cursor: answer.nextCursor });
-      rows.push(...answer.rows);
-    }
-    return rows;
   }
 }

@@ -3,14 +3,12 @@ import { CatalogRepository } from '../catalog/catalog.repository';
 import { CatalogService } from '../catalog/catalog.service';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { CostQueryService, type CostRow, type RowsAnswer } from '../cost/cost-query.service';
+import { CostQueryService } from '../cost/cost-query.service';
 import { moneyJson } from '../domain/cost';
 import { changeJson, coreHours, share } from '../domain/export/api-format';
 import { ApiError } from './api-error';
 import { periodJson, rowJson, totalJson, trendJson } from './api-json';
 import type { Period } from './api-query';
-
-const PAGE = 1000;
 
 /** Teams, services and functions: the catalog's facts about them with their cost of a period and its trend. */
 @Injectable()
@@ -24,7 +22,8 @@ export class OrganisationService {
 
   /** Every team of the catalog and every team with cost in the period (with `__unowned__` and `__idle__`): own cost, share. */
   async teams(period: Period) {
-    const [answer, rows] = await this.allRows(period, 'team');
+    const answer = await this.costs.allRows({ ...period, groupBy: 'team' });
+    const rows = answer.rows;
     const teams = await this.catalogTeams();
     const byTeam = new Map(rows.map((r) => [r.key, r]));
     const names = [...new Set([...rows.map((r) => r.key), ...teams.keys()])];
@@ -54,12 +53,13 @@ export class OrganisationService {
   /** A team: its contacts and parent, its own cost of the period and the trend, and its services. */
   async team(team: string, period: Period) {
     const teams = await this.catalogTeams();
-    const [answer, rows] = await this.allRows(period, 'team');
+    const answer = await this.costs.allRows({ ...period, groupBy: 'team' });
+    const rows = answer.rows;
     const row = rows.find((r) => r.key === team);
     const t = teams.get(team);
     if (!t && !row) throw new ApiError(404, `no team "${team}" in the catalog or in the costs of the period`, 'team');
     const [services, trend, catalogServices] = await Promise.all([
-      this.costs.rows({ ...period, groupBy: 'service', scope: { kind: 'team', team }, limit: PAGE }),
+      this.costs.allRows({ ...period, groupBy: 'service', scope: { kind: 'team', team } }),
       this.costs.trend({ ...period, subject: { kind: 'team', team } }),
       this.catalogServices(),
     ]);
@@ -124,18 +124,6 @@ export class OrganisationService {
       total: totalJson(answer),
       services: answer.rows.map((r) => rowJson(r, answer.total.cost)),
     };
-  }
-
-  /** Every grouped row of the period (pages of 1000 until the last). */
-  private async allRows(period: Period, groupBy: 'team' | 'service'): Promise<[RowsAnswer, CostRow[]]> {
-    let answer = await this.costs.rows({ ...period, groupBy, limit: PAGE });
-    const rows = [...answer.rows];
-    const first = answer;
-    while (answer.nextCursor) {
-      answer = await this.costs.rows({ ...period, groupBy, limit: PAGE, cursor: answer.nextCursor });
-      rows.push(...answer.rows);
-    }
-    return [first, rows];
   }
 
   private async catalogTeams() {

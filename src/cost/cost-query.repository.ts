@@ -188,12 +188,7 @@ export class CostQueryRepository {
           `SELECT extract(epoch FROM window_start)::bigint * 1000, team, own_microdollars FROM cost_team_windows WHERE ${hourRange(p, h)} ${teamFilter()}`,
         );
     } else {
-      const filter = () =>
-        scope.kind === 'service'
-          ? `AND service = ${p.add(scope.service)}`
-          : scope.kind === 'team'
-            ? `AND team = ${p.add(scope.team)}`
-            : '';
+      const filter = () => scopeFilter(p, scope);
       if (days)
         parts.push(
           `SELECT extract(epoch FROM day)::bigint * 1000 AS at, service AS k, microdollars AS m FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`,
@@ -688,12 +683,7 @@ export class CostQueryRepository {
   /** Where the figures of a scope over a range came from (hourly rows only carry provenance). */
   async provenance(scope: Scope, range: TimeRange, digestLimit: number): Promise<ProvenanceFigures> {
     const p = new Params();
-    const filter =
-      scope.kind === 'team'
-        ? `AND s.team = ${p.add(scope.team)}`
-        : scope.kind === 'service'
-          ? `AND s.service = ${p.add(scope.service)}`
-          : '';
+    const filter = scopeFilter(p, scope, { team: 's.team', service: 's.service' });
     const [row] = await queryRows<{
       schedules: string[] | null;
       revisions: string[] | null;
@@ -788,12 +778,7 @@ export class CostQueryRepository {
       if (range.toMs <= range.fromMs)
         return `SELECT NULL::text AS k, NULL::text AS d, 0::bigint AS m, 0::bigint AS c WHERE false`;
       const { days, hours } = splitByDay(range);
-      const dayFilter = () =>
-        scope.kind === 'team'
-          ? `AND team = ${p.add(scope.team)}`
-          : scope.kind === 'service'
-            ? `AND service = ${p.add(scope.service)}`
-            : '';
+      const dayFilter = () => scopeFilter(p, scope);
       if (days)
         parts.push(
           `SELECT label_value AS k, NULL::text AS d, microdollars AS m, 0::bigint AS c FROM cost_label_days
@@ -801,12 +786,7 @@ export class CostQueryRepository {
         );
       for (const h of hours) {
         const teamJoin = scope.kind === 'team' ? `JOIN cost_service_windows s USING (window_start, service)` : '';
-        const filter =
-          scope.kind === 'team'
-            ? `AND s.team = ${p.add(scope.team)}`
-            : scope.kind === 'service'
-              ? `AND l.service = ${p.add(scope.service)}`
-              : '';
+        const filter = scopeFilter(p, scope, { team: 's.team', service: 'l.service' });
         parts.push(
           `SELECT l.label_value, NULL::text, l.microdollars, 0::bigint FROM cost_label_windows l ${teamJoin}
             WHERE l.label_key = ${p.add(grouping.key)} AND ${hourRange(p, h, 'l.window_start')} ${filter}`,
@@ -819,12 +799,7 @@ export class CostQueryRepository {
     const { days, hours } = splitByDay(range);
     const cpu = withCpu ? 'cpu_nanoseconds' : '0::bigint';
     if (grouping.kind === 'service') {
-      const filter = () =>
-        scope.kind === 'team'
-          ? `AND team = ${p.add(scope.team)}`
-          : scope.kind === 'service'
-            ? `AND service = ${p.add(scope.service)}`
-            : '';
+      const filter = () => scopeFilter(p, scope);
       if (days)
         parts.push(
           `SELECT service AS k, team AS d, microdollars AS m, ${cpu} AS c FROM cost_service_days WHERE ${dayRange(p, days)} ${filter()}`,
@@ -878,6 +853,13 @@ function functionSlice(p: Params, days: TimeRange, functionId: number): { from: 
     from,
     where: `${dayRange(p, days, 'b.day')} AND b.block = ${p.add(functionId >> BLOCK_BITS, '::int')} AND cardinality(x.pos) > 0`,
   };
+}
+
+/** The scope as a condition on a team and a service column (`AND team = $n`, `AND service = $n`); '' for the organisation. */
+function scopeFilter(p: Params, scope: Scope, columns = { team: 'team', service: 'service' }): string {
+  if (scope.kind === 'team') return `AND ${columns.team} = ${p.add(scope.team)}`;
+  if (scope.kind === 'service') return `AND ${columns.service} = ${p.add(scope.service)}`;
+  return '';
 }
 
 function dayRange(p: Params, range: TimeRange, column = 'day'): string {

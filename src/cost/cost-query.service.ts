@@ -171,6 +171,21 @@ export class CostQueryService {
     };
   }
 
+  /**
+   * Every row of a grouping as one answer: `rows` pages of MAX_LIMIT until the last (a team has few services, the
+   * organisation a catalog's worth), `nextCursor` null. What publishers that show or export a whole table call.
+   */
+  async allRows(request: PeriodRequest & { readonly groupBy: GroupBy; readonly scope?: Scope }): Promise<RowsAnswer> {
+    const first = await this.rows({ ...request, limit: MAX_LIMIT });
+    const rows: CostRow[] = [...first.rows];
+    for (let cursor = first.nextCursor; cursor !== null;) {
+      const page = await this.rows({ ...request, limit: MAX_LIMIT, cursor });
+      rows.push(...page.rows);
+      cursor = page.nextCursor;
+    }
+    return { ...first, rows, nextCursor: null };
+  }
+
   /** The top functions of a team, a service or the organisation, ranked by self or inclusive cost. */
   topFunctions(
     request: PeriodRequest & {

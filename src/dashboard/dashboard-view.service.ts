@@ -3,7 +3,7 @@ import { CatalogRepository } from '../catalog/catalog.repository';
 import { CatalogService } from '../catalog/catalog.service';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { CostQueryService, type CostRow, type PeriodInfo, type RowsAnswer } from '../cost/cost-query.service';
+import { CostQueryService, type PeriodInfo } from '../cost/cost-query.service';
 import { amountLines, chartData, functionLines, topSeries, type PagePeriod } from '../domain/dashboard';
 import { RegressionsService } from '../regressions/regressions.service';
 import type { FindingRow, ListedTicket } from '../regressions/regression.repository';
@@ -11,7 +11,8 @@ import type { FindingRow, ListedTicket } from '../regressions/regression.reposit
 /** The clock pages resolve "last 7 days" with (a function, so tests pass a fixed instant). */
 export const DASHBOARD_CLOCK = Symbol('flamebill.dashboardClock');
 
-const PAGE = 1000;
+/** Rows a CSV link asks for: the API's largest page. */
+const CSV_ROWS = 1000;
 const TOP_FUNCTIONS = 25;
 const TOP_LABELS = 15;
 /** Services drawn as their own band of a team's stacked trend; the rest form one band. */
@@ -59,18 +60,18 @@ export class DashboardViewService {
   async overview(period: PagePeriod) {
     const request = { from: period.from, to: period.to, step: period.step };
     const [teams, trends, functions, books, regressions] = await Promise.all([
-      this.allRows({ ...request, groupBy: 'team' }),
+      this.costs.allRows({ ...request, groupBy: 'team' }),
       this.costs.trends({ ...request, each: 'team' }),
       this.costs.topFunctions({ ...request, scope: { kind: 'org' }, by: 'self', limit: TOP_FUNCTIONS }),
       this.costs.books(request),
       this.openRegressions({}),
     ]);
-    const total = teams.answer.total;
+    const total = teams.total;
     const lines = amountLines(teams.rows, total.cost);
     const byKind = (kind: string) => lines.find((l) => l.detail === kind);
     const whole = books.lines.at(-1)!;
     return {
-      ...this.header(period, teams.answer.period),
+      ...this.header(period, teams.period),
       total,
       teams: lines.map((line) => ({
         ...line,
@@ -106,8 +107,8 @@ export class DashboardViewService {
     const request = { from: period.from, to: period.to, step: period.step };
     const scope = { kind: 'team' as const, team };
     const [teamRows, services, trends, topSelf, topInclusive, labels, regressions, catalogTeams] = await Promise.all([
-      this.allRows({ ...request, groupBy: 'team' }),
-      this.allRows({ ...request, groupBy: 'service', scope }),
+      this.costs.allRows({ ...request, groupBy: 'team' }),
+      this.costs.allRows({ ...request, groupBy: 'service', scope }),
       this.costs.trends({ ...request, each: 'service', scope }),
       this.costs.topFunctions({ ...request, scope, by: 'self', limit: TOP_FUNCTIONS }),
       this.costs.topFunctions({ ...request, scope, by: 'inclusive', limit: TOP_FUNCTIONS }),
@@ -118,10 +119,10 @@ export class DashboardViewService {
     const row = teamRows.rows.find((r) => r.key === team);
     const entry = catalogTeams.get(team);
     if (!row && !entry) throw new NotFoundException(`no team "${team}" in the catalog or in the costs of the period`);
-    const total = services.answer.total;
+    const total = services.total;
     const stacked = topSeries(trends.series, STACKED_SERVICES);
     return {
-      ...this.header(period, services.answer.period),
+      ...this.header(period, services.period),
       team,
       kind: row?.detail ?? 'group',
       displayName: entry?.displayName ?? null,
@@ -259,7 +260,7 @@ export class DashboardViewService {
 
   /** The services of a team with cost in the period (what its flame graph merges). */
   async teamServices(team: string, period: PagePeriod): Promise<string[]> {
-    const rows = await this.allRows({
+    const rows = await this.costs.allRows({
       from: period.from,
       to: period.to,
       step: period.step,
@@ -343,7 +344,7 @@ export class DashboardViewService {
   }
 
   private csvRaw(params: Record<string, string>): string {
-    return `/api/v1/costs?${new URLSearchParams({ ...params, limit: String(PAGE), format: 'csv' }).toString()}`;
+    return `/api/v1/costs?${new URLSearchParams({ ...params, limit: String(CSV_ROWS), format: 'csv' }).toString()}`;
   }
 
   private apiPeriodParams(period: { from: Date; to: Date; step: string }): Record<string, string> {
@@ -352,19 +353,6 @@ export class DashboardViewService {
 
   private apiPeriod(period: PagePeriod): string {
     return new URLSearchParams(this.apiPeriodParams(period)).toString();
-  }
-
-  private async allRows(
-    request: Parameters<CostQueryService['rows']>[0],
-  ): Promise<{ answer: RowsAnswer; rows: CostRow[] }> {
-    let answer = await this.costs.rows({ ...request, limit: PAGE });
-    const first = answer;
-    const rows = [...answer.rows];
-    while (answer.nextCursor) {
-      answer = await this.costs.rows({ ...request, limit: PAGE, cursor: answer.nextCursor });
-      rows.push(...answer.rows);
-    }
-    return { answer: first, rows };
   }
 
   private async catalogTeams() {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { CostQueryService, type CostRow, type RowsAnswer } from '../cost/cost-query.service';
+import { CostQueryService } from '../cost/cost-query.service';
 import {
   buildOrgReport,
   buildTeamReport,
@@ -26,8 +26,6 @@ export interface RegressionsSource {
 }
 
 export const REGRESSIONS_SOURCE = Symbol('flamebill.report.regressionsSource');
-
-const PAGE = 1000;
 
 /**
  * Builds the weekly reports' view models from the cost query service's answers (and the catalog's teams): the
@@ -61,11 +59,11 @@ export class ReportViewService {
     const period = this.period(week);
     const scope = { kind: 'team' as const, team: team.team };
     const [services, topSelf, topInclusive, trend, unowned] = await Promise.all([
-      this.allRows({ ...period, groupBy: 'service', scope }),
+      this.costs.allRows({ ...period, groupBy: 'service', scope }),
       this.costs.topFunctions({ ...period, scope, by: 'self', limit: 10 }),
       this.costs.topFunctions({ ...period, scope, by: 'inclusive', limit: 10 }),
       this.trend(week, scope),
-      this.allRows({ ...period, groupBy: 'service', scope: { kind: 'team', team: '__unowned__' } }),
+      this.costs.allRows({ ...period, groupBy: 'service', scope: { kind: 'team', team: '__unowned__' } }),
     ]);
     return buildTeamReport({
       week,
@@ -87,7 +85,7 @@ export class ReportViewService {
   async orgReport(week: IsoWeek, undelivered: OrgReportView['undelivered']): Promise<OrgReportView> {
     const period = this.period(week);
     const [teams, functions, trend, books] = await Promise.all([
-      this.allRows({ ...period, groupBy: 'team' }),
+      this.costs.allRows({ ...period, groupBy: 'team' }),
       this.costs.topFunctions({ ...period, scope: { kind: 'org' }, by: 'self', limit: 10 }),
       this.trend(week, { kind: 'org' }),
       this.costs.books({ ...period }),
@@ -117,18 +115,6 @@ export class ReportViewService {
 
   private period(week: IsoWeek) {
     return { from: new Date(week.fromMs), to: new Date(week.toMs), step: 'week' as const };
-  }
-
-  /** Every page of a grouped answer (a team has few services; the organisation few teams). */
-  private async allRows(request: Parameters<CostQueryService['rows']>[0]): Promise<RowsAnswer> {
-    const first = await this.costs.rows({ ...request, limit: PAGE });
-    const rows: CostRow[] = [...first.rows];
-    for (let cursor = first.nextCursor; cursor !== null;) {
-      const page = await this.costs.rows({ ...request, limit: PAGE, cursor });
-      rows.push(...page.rows);
-      cursor = page.nextCursor;
-    }
-    return { ...first, rows, nextCursor: null };
   }
 
   private async trend(week: IsoWeek, subject: Parameters<CostQueryService['trend']>[0]['subject']) {
