@@ -66,6 +66,37 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
 
   // First: log capture of later applications in this process is unreliable (Nest's static logger follows the
   // application created last, and closed ones keep it).
+  /**
+   * `flamebill run ticket-delivery` in a child process of its own, killed (kill -9) while the proxy holds Redmine's
+   * answer to the issue creation: Redmine has the issue, flamebill has no record of it.
+   */
+  async function killDeliveryDuringCreate(): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-kill-'));
+    const config = path.join(dir, 'flamebill.yaml');
+    await writeFile(
+      config,
+      `regressions:\n  default: { tracker: redmine, project: payments }\n  trackers:\n    redmine: { url: "${proxy.url}", apiKeyEnv: FLAMEBILL_TEST_REDMINE_KEY }\nschedules: { enabled: false, demo: false }\n`,
+    );
+    proxy.mode = 'hold-create';
+    proxy.heldCreate = new Promise((resolve) => (proxy.releaseHeld = resolve));
+    const child = spawn(process.execPath, [CLI, 'run', 'ticket-delivery'], {
+      env: cliEnv({
+        DATABASE_URL: await testDatabaseUrl(),
+        FLAMEBILL_CONFIG: config,
+        FLAMEBILL_CATALOG_DIR: catalog,
+        FLAMEBILL_DATA_DIR: dir,
+        FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY,
+      }),
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)),
+    );
+    await proxy.heldCreate;
+    child.kill('SIGKILL');
+    expect(await exited).toBe(-9);
+  }
+
   it('regressions.dryRun: sends nothing, logs what it would send, and stores the row as a dry run', async () => {
     app = await start({ dryRun: true });
     const fingerprint = await queueFinding(db, services[4]!);
@@ -120,29 +151,7 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
   it('the delivering process killed (kill -9) after Redmine created the issue: the next delivery adopts it, no second issue', async () => {
     await ensureBuilt();
     const fingerprint = await queueFinding(db, services[1]!);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-kill-'));
-    const config = path.join(dir, 'flamebill.yaml');
-    await writeFile(
-      config,
-      `regressions:\n  default: { tracker: redmine, project: payments }\n  trackers:\n    redmine: { url: "${proxy.url}", apiKeyEnv: FLAMEBILL_TEST_REDMINE_KEY }\nschedules: { enabled: false, demo: false }\n`,
-    );
-    proxy.mode = 'hold-create';
-    const child = spawn(process.execPath, [CLI, 'run', 'ticket-delivery'], {
-      env: cliEnv({
-        DATABASE_URL: await testDatabaseUrl(),
-        FLAMEBILL_CONFIG: config,
-        FLAMEBILL_CATALOG_DIR: catalog,
-        FLAMEBILL_DATA_DIR: dir,
-        FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY,
-      }),
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)),
-    );
-    await proxy.heldCreate;
-    child.kill('SIGKILL');
-    expect(await exited).toBe(-9);
+    await killDeliveryDuringCreate();
     expect(await issuesWith(fingerprint)).toHaveLength(1); // Redmine has it, flamebill has no record
     proxy.mode = 'pass';
     app = await start();
@@ -175,31 +184,8 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     await app.close();
     app = null;
     const fingerprint = await queueFinding(db, service);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'flamebill-kill-'));
-    const config = path.join(dir, 'flamebill.yaml');
-    await writeFile(
-      config,
-      `regressions:\n  default: { tracker: redmine, project: payments }\n  trackers:\n    redmine: { url: "${proxy.url}", apiKeyEnv: FLAMEBILL_TEST_REDMINE_KEY }\nschedules: { enabled: false, demo: false }\n`,
-    );
-    proxy.mode = 'hold-create';
-    proxy.heldCreate = new Promise((resolve) => (proxy.releaseHeld = resolve));
     proxy.seen.length = 0;
-    const child = spawn(process.execPath, [CLI, 'run', 'ticket-delivery'], {
-      env: cliEnv({
-        DATABASE_URL: await testDatabaseUrl(),
-        FLAMEBILL_CONFIG: config,
-        FLAMEBILL_CATALOG_DIR: catalog,
-        FLAMEBILL_DATA_DIR: dir,
-        FLAMEBILL_TEST_REDMINE_KEY: REDMINE_API_KEY,
-      }),
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? -9 : code)),
-    );
-    await proxy.heldCreate;
-    child.kill('SIGKILL');
-    expect(await exited).toBe(-9);
+    await killDeliveryDuringCreate();
     expect(proxy.seen.filter((s) => s.startsWith('POST /uploads.json'))).toHaveLength(1);
     proxy.mode = 'pass';
     app = await start();
