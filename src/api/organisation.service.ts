@@ -53,9 +53,9 @@ export class OrganisationService {
   /** A team: its contacts and parent, its own cost of the period and the trend, and its services. */
   async team(team: string, period: Period) {
     const teams = await this.catalogTeams();
-    const answer = await this.costs.allRows({ ...period, groupBy: 'team' });
-    const rows = answer.rows;
-    const row = rows.find((r) => r.key === team);
+    // The team's own line only: the scoped answer has at most one row, not every team of the organisation.
+    const answer = await this.costs.rows({ ...period, groupBy: 'team', scope: { kind: 'team', team }, limit: 1 });
+    const row = answer.rows[0];
     const t = teams.get(team);
     if (!t && !row) throw new ApiError(404, `no team "${team}" in the catalog or in the costs of the period`, 'team');
     const [services, trend, catalogServices] = await Promise.all([

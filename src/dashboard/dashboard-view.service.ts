@@ -107,7 +107,7 @@ export class DashboardViewService {
     const request = { from: period.from, to: period.to, step: period.step };
     const scope = { kind: 'team' as const, team };
     const [teamRows, services, trends, topSelf, topInclusive, labels, regressions, catalogTeams] = await Promise.all([
-      this.costs.allRows({ ...request, groupBy: 'team' }),
+      this.costs.rows({ ...request, groupBy: 'team', scope, limit: 1 }),
       this.costs.allRows({ ...request, groupBy: 'service', scope }),
       this.costs.trends({ ...request, each: 'service', scope }),
       this.costs.topFunctions({ ...request, scope, by: 'self', limit: TOP_FUNCTIONS }),
@@ -116,7 +116,7 @@ export class DashboardViewService {
       this.openRegressions({ team }),
       this.catalogTeams(),
     ]);
-    const row = teamRows.rows.find((r) => r.key === team);
+    const row = teamRows.rows[0];
     const entry = catalogTeams.get(team);
     if (!row && !entry) throw new NotFoundException(`no team "${team}" in the catalog or in the costs of the period`);
     const total = services.total;
