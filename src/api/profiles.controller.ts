@@ -2,9 +2,10 @@ import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DAY_MS } from '../domain/cost';
-import { pruneTree, treeToJson, writeFolded, writePprof, writeSpeedscope } from '../domain/profile/tree';
+import { pruneTree, treeToJson } from '../domain/profile/tree';
 import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { ApiDoc } from './api-doc.decorator';
+import { sendProfileDownload } from './profile-download';
 import { ApiError, ParamError } from './api-error';
 import { instant, name, oneOf, parseQuery } from './api-query';
 import { RequireScope } from './auth/scopes.decorator';
@@ -84,34 +85,20 @@ export class ProfilesController {
         404,
         `no profile of ${service}${q.version ? ` version ${q.version}` : ''} between ${fromDay} and ${toDay}`,
       );
-    const base = `${service}-${fromDay}-${toDay}${q.version ? `-${q.version}` : ''}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+    const base = `${service}-${fromDay}-${toDay}${q.version ? `-${q.version}` : ''}`;
     res.setHeader('X-Profile-Days', String(read.days));
     res.setHeader('X-Profile-Missing-Raw', String(read.missingRaw));
-    switch (q.format ?? 'pprof') {
-      case 'pprof':
-        res.setHeader('Content-Disposition', `attachment; filename="${base}.pb.gz"`);
-        res.type('application/octet-stream').send(Buffer.from(writePprof(read.tree))); // gzipped by the writer
-        return;
-      case 'speedscope':
-        res.setHeader('Content-Disposition', `attachment; filename="${base}.speedscope.json"`);
-        res.type('application/json').send(JSON.stringify(writeSpeedscope(read.tree, base)));
-        return;
-      case 'folded':
-        res.setHeader('Content-Disposition', `attachment; filename="${base}.folded.txt"`);
-        res.type('text/plain').send(writeFolded(read.tree));
-        return;
-      case 'json':
-        res.type('application/json').send(
-          JSON.stringify({
-            service,
-            from: q.from.toISOString(),
-            to: q.to.toISOString(),
-            days: read.days,
-            missingRaw: read.missingRaw,
-            tree: treeToJson(pruneTree(read.tree, JSON_NODES)),
-          }),
-        );
-        return;
-    }
+    const format = q.format ?? 'pprof';
+    if (format !== 'json') return sendProfileDownload(res, read.tree, base, format);
+    res.type('application/json').send(
+      JSON.stringify({
+        service,
+        from: q.from.toISOString(),
+        to: q.to.toISOString(),
+        days: read.days,
+        missingRaw: read.missingRaw,
+        tree: treeToJson(pruneTree(read.tree, JSON_NODES)),
+      }),
+    );
   }
 }

@@ -11,8 +11,8 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { sendProfileDownload } from '../api/profile-download';
 import { pagePeriod, periodDays } from '../domain/dashboard';
-import { writeFolded, writePprof, writeSpeedscope } from '../domain/profile/tree';
 import { ProfileTreeService } from '../profile-trees/profile-tree.service';
 import { DashboardAuthGuard } from './dashboard-auth.guard';
 import { DashboardErrorFilter } from './dashboard-error.filter';
@@ -59,18 +59,8 @@ export class FlameGraphController {
     const { fromDay, toDay } = periodDays(period);
     const read = await this.trees.readTree(service, fromDay, toDay);
     if (!read) throw new NotFoundException(`no stored profile of ${service} between ${fromDay} and ${toDay}`);
-    const base = `${service}-${fromDay}-${toDay}`.replace(/[^A-Za-z0-9._-]+/g, '_');
     res.setHeader('Cache-Control', 'no-store');
-    if (format === 'pprof') {
-      res.setHeader('Content-Disposition', `attachment; filename="${base}.pb.gz"`);
-      res.type('application/octet-stream').send(Buffer.from(writePprof(read.tree)));
-    } else if (format === 'speedscope') {
-      res.setHeader('Content-Disposition', `attachment; filename="${base}.speedscope.json"`);
-      res.type('application/json').send(JSON.stringify(writeSpeedscope(read.tree, base)));
-    } else {
-      res.setHeader('Content-Disposition', `attachment; filename="${base}.folded.txt"`);
-      res.type('text/plain').send(writeFolded(read.tree));
-    }
+    sendProfileDownload(res, read.tree, `${service}-${fromDay}-${toDay}`, format);
   }
 }
 
