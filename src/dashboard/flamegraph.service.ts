@@ -39,12 +39,13 @@ export class FlameGraphService {
    */
   async regression(finding: FindingRow) {
     const side = async (from: Date, to: Date, version: string | null): Promise<StackTree> => {
-      const { fromDay, toDay } = periodDays({ from, to });
-      const read = await this.trees.readTree(finding.service, fromDay, toDay, version ?? undefined);
-      if (!read)
+      const read = await this.trees.readCovering(finding.service, from, to, version);
+      if (!read) {
+        const { fromDay, toDay } = periodDays({ from, to });
         throw new NotFoundException(
           `no stored profile of ${finding.service}${version ? ` ${version}` : ''} between ${fromDay} and ${toDay}`,
         );
+      }
       return read.tree;
     };
     const [base, current] = await Promise.all([

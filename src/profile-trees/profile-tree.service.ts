@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { ProfileDecodeError } from '../domain/profile';
+import { utcDaysCovering } from '../domain/time-window';
 import { decodeTree, encodeTree, mergeTrees, pruneTree, type StackTree } from '../domain/profile/tree';
 import { ProfileRepository, type StoredProfileHeader } from '../profiles/profile.repository';
 import { ALL_VERSIONS, ProfileTreeRepository, type DayTreeRow, type WindowTreeRow } from './profile-tree.repository';
@@ -75,6 +76,15 @@ export class ProfileTreeService {
     const trees = rows.map((r) => decodeTree(r.tree));
     const tree = trees.length === 1 ? trees[0]! : pruneTree(mergeTrees(trees), TREE_MAX_NODES);
     return { tree, days: rows.length, missingRaw: rows.reduce((n, r) => n + r.missingRaw, 0) };
+  }
+
+  /**
+   * `readTree` over the UTC days a range touches (a regression's window, a page's period): what the dashboard's
+   * differential flame graph and a ticket's SVG read for each side of a finding.
+   */
+  readCovering(service: string, from: Date, to: Date, version?: string | null) {
+    const { fromDay, toDay } = utcDaysCovering(from, to);
+    return this.readTree(service, fromDay, toDay, version ?? undefined);
   }
 
   /**

@@ -6,7 +6,6 @@ import type { TicketAttachment } from './trackers/tracker';
 
 /** Nodes of the union tree kept before drawing: far more than the frames at least 0.5 % wide. */
 const SVG_TREE_NODES = 5_000;
-const DAY_MS = 86_400_000;
 
 /**
  * The differential flame graph a ticket carries, as an SVG file: the finding's two sides read from the stored
@@ -59,9 +58,6 @@ export class TicketFlameGraphService {
   }
 
   private async side(service: string, from: string, to: string, version: string | null): Promise<StackTree | null> {
-    const fromDay = new Date(Math.floor(Date.parse(from) / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-    const toDay = new Date(Math.ceil(Date.parse(to) / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-    const read = await this.trees.readTree(service, fromDay, toDay, version ?? undefined);
-    return read?.tree ?? null;
+    return (await this.trees.readCovering(service, new Date(from), new Date(to), version))?.tree ?? null;
   }
 }

@@ -1,6 +1,6 @@
 import { DAY_MS, floorToStep, type Step } from '../cost/period';
 import { isoWeekOf, parseIsoWeek } from '../report/iso-week';
-import { isoDay as isoDayOf } from '../time-window';
+import { isoDay as isoDayOf, utcDaysCovering } from '../time-window';
 
 /** The period a dashboard page shows: UTC [from, to), the trend's step, and how the picker names it. */
 export interface PagePeriod {
@@ -85,10 +85,7 @@ export function pagePeriod(query: Readonly<Record<string, unknown>>, nowMs: numb
 
 /** The period's days as `YYYY-MM-DD`, first included, last excluded (what the profile trees are read by). */
 export function periodDays(period: { readonly from: Date; readonly to: Date }): { fromDay: string; toDay: string } {
-  return {
-    fromDay: isoDay(floorToStep(period.from.getTime(), 'day')),
-    toDay: isoDay(Math.ceil(period.to.getTime() / DAY_MS) * DAY_MS),
-  };
+  return utcDaysCovering(period.from, period.to);
 }
 
 function make(fromMs: number, toMs: number, kind: PagePeriod['kind'], label: string, query: string): PagePeriod {
