@@ -13,6 +13,8 @@ import { JobsService } from './jobs.service';
 const REQUEST_POLL_MS = 2_000;
 /** A running request whose process has not beaten for this long is abandoned. */
 const REQUEST_STALE_MS = 120_000;
+/** How often the process looks for such requests. */
+const STALE_CHECK_MS = 60_000;
 
 /**
  * Starts every registered job on its cron expression: `schedules.<job>` when set, else the job's default, in the
@@ -27,6 +29,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private readonly requests = new Set<string>();
   private poller: NodeJS.Timeout | null = null;
   private polling = false;
+  private lastStaleCheckMs = 0;
 
   constructor(
     @InjectSettings() private readonly settings: Settings,
@@ -74,7 +77,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.polling = true;
     try {
       await this.jobRequests.heartbeat([...this.requests]);
-      await this.jobRequests.abandonStale(REQUEST_STALE_MS);
+      // Dead processes are rare and a request waits minutes to be called abandoned: once a minute is enough.
+      if (Date.now() - this.lastStaleCheckMs >= STALE_CHECK_MS) {
+        this.lastStaleCheckMs = Date.now();
+        await this.jobRequests.abandonStale(REQUEST_STALE_MS);
+      }
       const request = await this.jobRequests.claimNext();
       if (request) this.runRequest(request);
     } catch (error) {
