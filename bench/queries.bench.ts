@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import { AttributionRepository } from '../src/cost/attribution.repository';
 import { CostQueryRepository, type Scope } from '../src/cost/cost-query.repository';
 import { CostQueryService } from '../src/cost/cost-query.service';
+import { BLOCK_BITS } from '../src/cost/function-day-state';
+import { BLOCK_PART_ENTRIES } from '../src/cost/function-day.repository';
 import { FunctionDictionary } from '../src/cost/function-dictionary';
 import { encodeSplitArrays } from '../src/cost/function-split.codec';
 import { LeaderboardRepository } from '../src/cost/leaderboard.repository';
@@ -159,6 +161,12 @@ export async function fill(db: DataSource, functionDays: number): Promise<void> 
        SELECT (l.window_start AT TIME ZONE 'UTC')::date, l.service, s.team, l.label_key, l.label_value, sum(l.microdollars)
          FROM cost_label_windows l JOIN cost_service_windows s USING (window_start, service) GROUP BY 1, 2, 3, 4, 5`,
     );
+    // The daily provenance rollup, as attribution rebuilds it (one price id and one digest per service-hour here).
+    await q(
+      `INSERT INTO cost_provenance_days (day, service, team, price_ids, profile_digests)
+       SELECT (window_start AT TIME ZONE 'UTC')::date, service, team, array_agg(DISTINCT price_ids[1]), array_agg(DISTINCT profile_digests[1] ORDER BY profile_digests[1])
+         FROM cost_service_windows GROUP BY 1, 2, 3`,
+    );
   });
   await step(`window splits (last day, ${SPLIT_SERVICES} services)`, async () => {
     const rows = (await q(
@@ -200,9 +208,10 @@ export async function fill(db: DataSource, functionDays: number): Promise<void> 
     const f = factorOf(dayIndex(day));
     await step(`function day blocks, board lists ${iso(day)}`, async () => {
       await q(
-        `INSERT INTO cost_function_day_blocks (day, block, service_ids, function_ids, self_microdollars, cum_microdollars)
-         SELECT $1::date, fid >> 8, array_agg(sid ORDER BY fid, sid), array_agg(fid ORDER BY fid, sid), array_agg(b * ${f} ORDER BY fid, sid), array_agg(c * ${f} ORDER BY fid, sid)
-           FROM bench_base GROUP BY fid >> 8`,
+        `INSERT INTO cost_function_day_blocks (day, block, part, service_ids, function_ids, self_microdollars, cum_microdollars)
+         SELECT $1::date, fid >> ${BLOCK_BITS}, part, array_agg(sid ORDER BY fid, sid), array_agg(fid ORDER BY fid, sid), array_agg(b * ${f} ORDER BY fid, sid), array_agg(c * ${f} ORDER BY fid, sid)
+           FROM (SELECT *, ((row_number() OVER (PARTITION BY fid >> ${BLOCK_BITS} ORDER BY fid, sid) - 1) / ${BLOCK_PART_ENTRIES})::int AS part FROM bench_base) e
+          GROUP BY fid >> ${BLOCK_BITS}, part`,
         [iso(day)],
       );
       for (const [board, column] of [

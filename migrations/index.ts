@@ -17,6 +17,8 @@ import { LabelDays1796470000000 } from './1796470000000-LabelDays';
 import { FunctionServiceWeeks1796471000000 } from './1796471000000-FunctionServiceWeeks';
 import { JobRequests1796490000000 } from './1796490000000-JobRequests';
 import { CatalogTeamAnnotations1796500000000 } from './1796500000000-CatalogTeamAnnotations';
+import { FunctionDayBlockParts1796510000000 } from './1796510000000-FunctionDayBlockParts';
+import { ProvenanceDays1796520000000 } from './1796520000000-ProvenanceDays';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -42,4 +44,6 @@ export const MIGRATIONS = [
   FunctionServiceWeeks1796471000000,
   JobRequests1796490000000,
   CatalogTeamAnnotations1796500000000,
+  FunctionDayBlockParts1796510000000,
+  ProvenanceDays1796520000000,
 ];

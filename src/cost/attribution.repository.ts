@@ -222,8 +222,10 @@ export class AttributionRepository {
     const monthStart = monthOf(cutoff);
     const dropped = await this.dropMonthPartitionsBefore(tx, HOURLY_FACT_TABLES, monthStart);
     await tx.query(`DELETE FROM cost_windows WHERE window_start < $1`, [monthStart]);
-    // The label rollup goes with the hourly label rows it sums, so label rows answer for the same days as before.
+    // The label and provenance rollups go with the hourly rows they were taken from, so they answer for the same days
+    // as before.
     await tx.query(`DELETE FROM cost_label_days WHERE day < $1::date`, [isoDay(monthStart)]);
+    await tx.query(`DELETE FROM cost_provenance_days WHERE day < $1::date`, [isoDay(monthStart)]);
     return dropped;
   }
 
@@ -257,7 +259,7 @@ export class AttributionRepository {
     return rows.map((r) => r.name);
   }
 
-  /** Recomputes the day's service, team and label rollups from its hourly rows. */
+  /** Recomputes the day's service, team, provenance and label rollups from its hourly rows. */
   async rebuildDayRollups(tx: EntityManager, day: string): Promise<void> {
     const from = new Date(`${day}T00:00:00Z`);
     const to = new Date(from.getTime() + 86_400_000);
@@ -273,6 +275,19 @@ export class AttributionRepository {
       `INSERT INTO cost_team_days (day, team, kind, own_microdollars, rolled_up_microdollars)
        SELECT $1::date, team, min(kind), sum(own_microdollars), sum(rolled_up_microdollars)
          FROM cost_team_windows WHERE window_start >= $2 AND window_start < $3 GROUP BY team`,
+      [day, from, to],
+    );
+    await tx.query(`DELETE FROM cost_provenance_days WHERE day = $1::date`, [day]);
+    await tx.query(
+      `INSERT INTO cost_provenance_days (day, service, team, price_ids, profile_digests)
+       SELECT $1::date, s.service, s.team,
+              coalesce(array_agg(DISTINCT p.id ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
+              coalesce(array_agg(DISTINCT d.digest ORDER BY d.digest) FILTER (WHERE d.digest IS NOT NULL), '{}')
+         FROM cost_service_windows s
+         LEFT JOIN LATERAL unnest(s.price_ids) AS p(id) ON true
+         LEFT JOIN LATERAL unnest(s.profile_digests) AS d(digest) ON true
+        WHERE s.window_start >= $2 AND s.window_start < $3
+        GROUP BY s.service, s.team`,
       [day, from, to],
     );
     await tx.query(`DELETE FROM cost_label_days WHERE day = $1::date`, [day]);

@@ -242,7 +242,8 @@ export class CostQueryRepository {
       // organisation's functions over whole days comes from the board lists instead).
       const p = new Params();
       const onlyFilter = only
-        ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})`
+        ? `AND b.block = ANY(${p.add([...new Set(only.map((id) => id >> BLOCK_BITS))], '::int[]')}) AND e.function_id = ANY(${p.add([...only], '::int[]')})
+           AND EXISTS (SELECT 1 FROM unnest(${p.add([...only], '::int[]')}) AS o(id) WHERE o.id BETWEEN b.first_function AND b.last_function)`
         : '';
       const rows = await queryRows<{ f: number; s: string; c: string }>(
         this.db,
@@ -536,13 +537,13 @@ export class CostQueryRepository {
     if (days) {
       const p = new Params();
       const slice = functionSlice(p, days, functionId);
+      // Summed by service id first: the names are joined to 1,000 sums, not to every day's entries.
       const rows = await queryRows<{ service: string; s: string; c: string }>(
         this.db,
-        `SELECT s.name AS service, sum(e.self_microdollars)::text AS s, sum(e.cum_microdollars)::text AS c
-           FROM ${slice.from}
-           JOIN cost_services s ON s.id = e.service_id
-          WHERE ${slice.where}
-          GROUP BY s.name`,
+        `SELECT s.name AS service, a.s::text AS s, a.c::text AS c
+           FROM (SELECT e.service_id, sum(e.self_microdollars) AS s, sum(e.cum_microdollars) AS c
+                   FROM ${slice.from} WHERE ${slice.where} GROUP BY e.service_id) a
+           JOIN cost_services s ON s.id = a.service_id`,
         p.values,
       );
       for (const r of rows) add(r.service, BigInt(r.s), BigInt(r.c));
@@ -683,7 +684,25 @@ export class CostQueryRepository {
   /** Where the figures of a scope over a range came from (hourly rows only carry provenance). */
   async provenance(scope: Scope, range: TimeRange, digestLimit: number): Promise<ProvenanceFigures> {
     const p = new Params();
-    const filter = scopeFilter(p, scope, { team: 's.team', service: 's.service' });
+    // Whole days from the daily provenance rollup (lists already distinct per service-day), the edges from the hourly
+    // rows; the windows (price schedule, catalog revision) from the window headers.
+    const { days, hours } = splitByDay(range);
+    const sources = [
+      ...(days
+        ? [
+            `SELECT price_ids, profile_digests FROM cost_provenance_days WHERE ${dayRange(p, days)} ${scopeFilter(p, scope)}`,
+          ]
+        : []),
+      ...hours.map(
+        (h) =>
+          `SELECT price_ids, profile_digests FROM cost_service_windows WHERE ${hourRange(p, h)} ${scopeFilter(p, scope)}`,
+      ),
+    ];
+    const windows =
+      scope.kind === 'org'
+        ? `SELECT * FROM cost_windows WHERE ${hourRange(p, range)}`
+        : `SELECT * FROM cost_windows WHERE window_start IN (
+             SELECT window_start FROM cost_service_windows WHERE ${hourRange(p, range)} ${scopeFilter(p, scope)})`;
     const [row] = await queryRows<{
       schedules: string[] | null;
       revisions: string[] | null;
@@ -693,13 +712,12 @@ export class CostQueryRepository {
       windows: number;
     }>(
       this.db,
-      `WITH s AS (SELECT s.window_start, s.price_ids, s.profile_digests FROM cost_service_windows s WHERE ${hourRange(p, range, 's.window_start')} ${filter}),
-            w AS (SELECT w.* FROM cost_windows w WHERE w.window_start IN (SELECT DISTINCT window_start FROM s)
-                     OR (${scope.kind === 'org' ? 'true' : 'false'} AND ${hourRange(p, range, 'w.window_start')})),
-            d AS (SELECT DISTINCT unnest(profile_digests) AS digest FROM s)
+      `WITH s AS MATERIALIZED (${sources.length > 0 ? sources.join(' UNION ALL ') : 'SELECT NULL::text[] AS price_ids, NULL::text[] AS profile_digests WHERE false'}),
+            w AS (${windows}),
+            d AS MATERIALIZED (SELECT DISTINCT unnest(profile_digests) AS digest FROM s)
        SELECT (SELECT array_agg(DISTINCT price_schedule_id ORDER BY price_schedule_id) FROM w) AS schedules,
               (SELECT array_agg(DISTINCT catalog_revision ORDER BY catalog_revision) FROM w WHERE catalog_revision IS NOT NULL) AS revisions,
-              (SELECT array_agg(DISTINCT x ORDER BY x) FROM s CROSS JOIN LATERAL unnest(s.price_ids) AS x) AS price_ids,
+              (SELECT array_agg(x ORDER BY x) FROM (SELECT DISTINCT unnest(price_ids) AS x FROM s) y) AS price_ids,
               (SELECT array_agg(digest ORDER BY digest) FROM (SELECT digest FROM d ORDER BY digest LIMIT ${p.add(digestLimit, '::int')}) l) AS digests,
               (SELECT count(*)::int FROM d) AS digest_count,
               (SELECT count(*)::int FROM w) AS windows`,
@@ -851,7 +869,9 @@ function functionSlice(p: Params, days: TimeRange, functionId: number): { from: 
                                     b.cum_microdollars[x.pos[1]:x.pos[cardinality(x.pos)]]) AS e(service_id, self_microdollars, cum_microdollars)`;
   return {
     from,
-    where: `${dayRange(p, days, 'b.day')} AND b.block = ${p.add(functionId >> BLOCK_BITS, '::int')} AND cardinality(x.pos) > 0`,
+    // Each day named (the key's (day, block) prefix finds the parts), and the part's function range tested before the
+    // arrays: only the parts holding the function are detoasted.
+    where: `b.day = ANY(${p.add(daysOf(days), '::date[]')}) AND b.block = ${p.add(functionId >> BLOCK_BITS, '::int')} AND ${fid} BETWEEN b.first_function AND b.last_function AND cardinality(x.pos) > 0`,
   };
 }
 
@@ -860,6 +880,13 @@ function scopeFilter(p: Params, scope: Scope, columns = { team: 'team', service:
   if (scope.kind === 'team') return `AND ${columns.team} = ${p.add(scope.team)}`;
   if (scope.kind === 'service') return `AND ${columns.service} = ${p.add(scope.service)}`;
   return '';
+}
+
+/** Every UTC day of a range of whole days, as `YYYY-MM-DD`. */
+function daysOf(range: TimeRange): string[] {
+  const out: string[] = [];
+  for (let ms = range.fromMs; ms < range.toMs; ms += DAY) out.push(new Date(ms).toISOString().slice(0, 10));
+  return out;
 }
 
 function dayRange(p: Params, range: TimeRange, column = 'day'): string {

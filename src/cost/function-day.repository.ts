@@ -3,8 +3,14 @@ import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { DayBlock, TopBoard, TopLine } from './function-day-state';
 
-/** Block rows per INSERT statement (6 parameters each). */
-const BLOCK_ROWS_PER_STATEMENT = 500;
+/** Part rows per INSERT statement (7 parameters each). */
+const PART_ROWS_PER_STATEMENT = 300;
+
+/**
+ * Entries per part row of a block (migration FunctionDayBlockParts): a function's slice (the cross-service view, a
+ * board line missing from the lists) detoasts only the parts whose function range holds it, not the whole block.
+ */
+export const BLOCK_PART_ENTRIES = 4096;
 
 /** What `cost_function_day_states` says about a day. */
 export interface DayStateRow {
@@ -36,23 +42,37 @@ export class FunctionDayRepository {
     return { token: row.token };
   }
 
-  /** Every block row of the day. */
+  /** Every block of the day, its part rows joined again. */
   async readBlocks(tx: EntityManager, day: string): Promise<DayBlock[]> {
     // Arrays as comma-separated text: parsed here far faster than the driver's generic array parser.
     const rows = await queryRows<{ block: number; s: string; f: string; x: string; c: string }>(
       tx,
       `SELECT block, array_to_string(service_ids, ',') AS s, array_to_string(function_ids, ',') AS f,
               array_to_string(self_microdollars, ',') AS x, array_to_string(cum_microdollars, ',') AS c
-         FROM cost_function_day_blocks WHERE day = $1::date`,
+         FROM cost_function_day_blocks WHERE day = $1::date ORDER BY block, part`,
       [day],
     );
-    return rows.map((r) => ({
-      block: r.block,
-      serviceIds: Int32Array.from(r.s.split(','), Number),
-      functionIds: Int32Array.from(r.f.split(','), Number),
-      self: BigInt64Array.from(r.x.split(','), BigInt),
-      cum: BigInt64Array.from(r.c.split(','), BigInt),
-    }));
+    const out: DayBlock[] = [];
+    for (let i = 0; i < rows.length;) {
+      const block = rows[i]!.block;
+      let end = i + 1;
+      while (end < rows.length && rows[end]!.block === block) end++;
+      const parts = rows.slice(i, end);
+      const join = (column: 's' | 'f' | 'x' | 'c') =>
+        parts
+          .map((r) => r[column])
+          .join(',')
+          .split(',');
+      out.push({
+        block,
+        serviceIds: Int32Array.from(join('s'), Number),
+        functionIds: Int32Array.from(join('f'), Number),
+        self: BigInt64Array.from(join('x'), BigInt),
+        cum: BigInt64Array.from(join('c'), BigInt),
+      });
+      i = end;
+    }
+    return out;
   }
 
   /** Replaces the day's rows of the `touched` blocks by `blocks` (a touched block absent from `blocks` is deleted). */
@@ -67,23 +87,39 @@ export class FunctionDayRepository {
       day,
       [...touched],
     ]);
-    for (let i = 0; i < blocks.length; i += BLOCK_ROWS_PER_STATEMENT) {
-      const chunk = blocks.slice(i, i + BLOCK_ROWS_PER_STATEMENT);
+    const parts = blocks.flatMap((b) => {
+      const out = [];
+      for (let at = 0, part = 0; at < b.functionIds.length; at += BLOCK_PART_ENTRIES, part++) {
+        const end = Math.min(at + BLOCK_PART_ENTRIES, b.functionIds.length);
+        out.push({
+          block: b.block,
+          part,
+          serviceIds: b.serviceIds.subarray(at, end),
+          functionIds: b.functionIds.subarray(at, end),
+          self: b.self.subarray(at, end),
+          cum: b.cum.subarray(at, end),
+        });
+      }
+      return out;
+    });
+    for (let i = 0; i < parts.length; i += PART_ROWS_PER_STATEMENT) {
+      const chunk = parts.slice(i, i + PART_ROWS_PER_STATEMENT);
       const params: unknown[] = [day];
       const values = chunk.map((b) => {
         // Array literals built here and passed as plain text parameters: no per-element quoting by the driver.
         params.push(
           b.block,
+          b.part,
           `{${b.serviceIds.join(',')}}`,
           `{${b.functionIds.join(',')}}`,
           `{${b.self.join(',')}}`,
           `{${b.cum.join(',')}}`,
         );
         const p = params.length;
-        return `($1::date, $${p - 4}::int, $${p - 3}::int[], $${p - 2}::int[], $${p - 1}::bigint[], $${p}::bigint[])`;
+        return `($1::date, $${p - 5}::int, $${p - 4}::int, $${p - 3}::int[], $${p - 2}::int[], $${p - 1}::bigint[], $${p}::bigint[])`;
       });
       await tx.query(
-        `INSERT INTO cost_function_day_blocks (day, block, service_ids, function_ids, self_microdollars, cum_microdollars) VALUES ${values.join(', ')}`,
+        `INSERT INTO cost_function_day_blocks (day, block, part, service_ids, function_ids, self_microdollars, cum_microdollars) VALUES ${values.join(', ')}`,
         params,
       );
     }

@@ -289,7 +289,7 @@ export class LeaderboardRepository {
         this.db,
         `SELECT x.day::text AS day, e.service_id, x.fid AS function_id, e.self_microdollars::text AS self, e.cum_microdollars::text AS cum
            FROM unnest($1::date[], $2::int[]) AS x(day, fid)
-           JOIN cost_function_day_blocks b ON b.day = x.day AND b.block = x.fid >> ${BLOCK_BITS}
+           JOIN cost_function_day_blocks b ON b.day = x.day AND b.block = x.fid >> ${BLOCK_BITS} AND x.fid BETWEEN b.first_function AND b.last_function
           CROSS JOIN LATERAL (SELECT array_positions(b.function_ids, x.fid) AS pos) p
           CROSS JOIN LATERAL unnest(b.service_ids[p.pos[1]:p.pos[cardinality(p.pos)]], b.self_microdollars[p.pos[1]:p.pos[cardinality(p.pos)]],
                                     b.cum_microdollars[p.pos[1]:p.pos[cardinality(p.pos)]]) AS e(service_id, self_microdollars, cum_microdollars)
@@ -324,6 +324,7 @@ export class LeaderboardRepository {
          FROM cost_function_day_blocks b
         CROSS JOIN LATERAL unnest(b.service_ids, b.function_ids, b.self_microdollars, b.cum_microdollars) AS e(service_id, function_id, self_microdollars, cum_microdollars)
         WHERE b.day >= $1::date AND b.day < $2::date AND b.block = ANY($3::int[]) AND e.function_id = ANY($4::int[])
+          AND EXISTS (SELECT 1 FROM unnest($4::int[]) AS o(id) WHERE o.id BETWEEN b.first_function AND b.last_function)
         GROUP BY ${cross ? '' : 'e.service_id, '}e.function_id`,
       [from, to, blocks, [...fids]],
     );

@@ -482,6 +482,51 @@ describe('CostQueryService on PostgreSQL with the real demo profiles', () => {
     expect(p.windows).toBe(8);
   });
 
+  it('provenance of whole days (the daily rollup) and of hourly edges equals the hourly rows, for every scope', async () => {
+    const q = queries();
+    // The reference: every hourly service row of the range, as the provenance was read before the daily rollup.
+    const hourly = async (scope: string, from: Date, to: Date) => {
+      const [r] = (await db.query(
+        `WITH s AS (SELECT * FROM cost_service_windows WHERE window_start >= $1 AND window_start < $2 AND ($3 = '' OR team = $3 OR service = $3))
+         SELECT (SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') FROM s, unnest(price_ids) x) AS prices,
+                (SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') FROM s, unnest(profile_digests) x) AS digests,
+                (SELECT count(DISTINCT window_start)::int FROM s) AS windows`,
+        [from, to, scope],
+      )) as Array<{ prices: string[]; digests: string[]; windows: number }>;
+      return r!;
+    };
+    // A range of whole days with an edge on each side (21:00 the day before to 03:00 the day after).
+    const WIDE = { from: d('2026-11-15T21:00:00Z'), to: d('2026-11-24T03:00:00Z'), step: 'hour' as Step };
+    let checked = 0;
+    for (const period of [WEEK47, EDGES, WIDE])
+      for (const [scope, name] of [
+        [{ kind: 'org' }, ''],
+        [{ kind: 'team', team: 'payments' }, 'payments'],
+        [{ kind: 'service', service: 'checkout' }, 'checkout'],
+      ] as const) {
+        const got = await q.provenance({ ...period, scope });
+        const want = await hourly(name, period.from, period.to);
+        expect(got.priceIds).toEqual(want.prices);
+        expect(got.profileDigests).toEqual(want.digests);
+        expect(got.profileDigestCount).toBe(want.digests.length);
+        if (scope.kind !== 'org') expect(got.windows).toBe(want.windows);
+        checked += want.digests.length;
+      }
+    expect(checked).toBeGreaterThan(20);
+    // The rollup is what whole days read: a day's rollup row edited by hand shows in the answer.
+    await db.query(
+      `UPDATE cost_provenance_days SET profile_digests = profile_digests || '{zz-planted}' WHERE service = 'checkout' AND day = '2026-11-21'`,
+    );
+    try {
+      const planted = await q.provenance({ ...WEEK47, scope: { kind: 'service', service: 'checkout' } });
+      expect(planted.profileDigests.at(-1)).toBe('zz-planted');
+    } finally {
+      await db.query(
+        `UPDATE cost_provenance_days SET profile_digests = array_remove(profile_digests, 'zz-planted') WHERE day = '2026-11-21'`,
+      );
+    }
+  });
+
   it('a re-attribution of every window leaves every answer identical', async () => {
     const snapshot = async () => {
       const q = queries();

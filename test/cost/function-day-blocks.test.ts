@@ -1,7 +1,10 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { FunctionDayBlocks1795322317881 } from '../../migrations/1795322317881-FunctionDayBlocks';
+import { FunctionDayBlockParts1796510000000 } from '../../migrations/1796510000000-FunctionDayBlockParts';
+import { CostQueryRepository } from '../../src/cost/cost-query.repository';
 import { FunctionDayState, type DayBlock } from '../../src/cost/function-day-state';
+import { BLOCK_PART_ENTRIES, FunctionDayRepository } from '../../src/cost/function-day.repository';
 import { testDataSource, truncateTables } from '../support/database';
 import {
   attribute,
@@ -55,8 +58,10 @@ describe('daily function facts in blocks', () => {
     expect(written.tops.length).toBeGreaterThan(100);
 
     const migration = new FunctionDayBlocks1795322317881();
+    const parts = new FunctionDayBlockParts1796510000000();
     const runner = db.createQueryRunner();
     try {
+      await parts.down(runner);
       await migration.down(runner);
       const [kind] = (await db.query(`SELECT relkind FROM pg_class WHERE relname = 'cost_function_days'`)) as Array<{
         relkind: string;
@@ -64,6 +69,7 @@ describe('daily function facts in blocks', () => {
       expect(kind?.relkind).toBe('p'); // a partitioned table again
       expect(await rows(`SELECT * FROM cost_function_days`)).toEqual(written.facts.cost_function_days);
       await migration.up(runner);
+      await parts.up(runner);
     } finally {
       await runner.release();
     }
@@ -101,6 +107,7 @@ describe('daily function facts in blocks', () => {
       'cost_service_days',
       'cost_team_days',
       'cost_label_days',
+      'cost_provenance_days',
     ];
     await truncateTables(db, facts);
     const fresh = attributionService(db);
@@ -108,6 +115,83 @@ describe('daily function facts in blocks', () => {
     await attribute(db, fresh, W07);
     expect(incremental).toEqual((await dumpFacts(db)).cost_function_days);
     expect(incremental!.length).toBeGreaterThan(50);
+  });
+});
+
+describe('block parts', () => {
+  // A block of 256 function ids run by 40 services: 10,240 entries, more than two parts. Amounts are made up: what
+  // is tested is where entries are stored and read back, not how they were attributed.
+  const SERVICES = 40;
+  const DAY = '2026-11-21';
+  const bigBlock = (): DayBlock => {
+    const state = new FunctionDayState(DAY);
+    for (let sid = 1; sid <= SERVICES; sid++) {
+      const ids = Int32Array.from({ length: 256 }, (_, i) => 256 + i);
+      state.apply(sid, null, {
+        ids,
+        self: [...ids].map((id) => BigInt(id * 1000 + sid)),
+        cum: [...ids].map((id) => BigInt(id * 2000 + sid)),
+      });
+    }
+    return state.blocks(new Set([1]))[0]!;
+  };
+  const plain = (b: DayBlock) => ({ block: b.block, s: [...b.serviceIds], f: [...b.functionIds], x: [...b.self] });
+
+  it('a block larger than a part is stored in parts naming their function range, read back whole, and sliced across parts', async () => {
+    const block = bigBlock();
+    expect(block.functionIds.length).toBe(256 * SERVICES);
+    const repository = new FunctionDayRepository();
+    await db.transaction((tx) => repository.writeBlocks(tx, DAY, new Set([1]), [block]));
+    const stored = (await db.query(
+      `SELECT part, first_function, last_function, cardinality(function_ids) AS n FROM cost_function_day_blocks WHERE day = $1 ORDER BY part`,
+      [DAY],
+    )) as Array<{ part: number; first_function: number; last_function: number; n: number }>;
+    expect(stored.map((r) => r.n)).toEqual([
+      BLOCK_PART_ENTRIES,
+      BLOCK_PART_ENTRIES,
+      256 * SERVICES - 2 * BLOCK_PART_ENTRIES,
+    ]);
+    // Entries are ordered by function then service: part k starts at entry k × 4,096, i.e. function 256 + ⌊k × 4,096 / 40⌋.
+    expect(stored.map((r) => [r.first_function, r.last_function])).toEqual([
+      [256, 256 + Math.floor((BLOCK_PART_ENTRIES - 1) / SERVICES)],
+      [256 + Math.floor(BLOCK_PART_ENTRIES / SERVICES), 256 + Math.floor((2 * BLOCK_PART_ENTRIES - 1) / SERVICES)],
+      [256 + Math.floor((2 * BLOCK_PART_ENTRIES) / SERVICES), 511],
+    ]);
+    const read = await db.transaction((tx) => repository.readBlocks(tx, DAY));
+    expect(read.map(plain)).toEqual([plain(block)]);
+
+    // Function 358's 40 entries straddle parts 0 and 1 (entries 4,080 to 4,119): every service is found once.
+    await db.query(
+      `INSERT INTO cost_services (id, name) OVERRIDING SYSTEM VALUE SELECT s, 'svc-' || s FROM generate_series(1, ${SERVICES}) s`,
+    );
+    const queries = new CostQueryRepository(db);
+    const range = { fromMs: Date.parse(`${DAY}T00:00:00Z`), toMs: Date.parse(`${DAY}T00:00:00Z`) + 86_400_000 };
+    const slice = await queries.functionByService(358, range);
+    expect(slice.size).toBe(SERVICES);
+    for (let sid = 1; sid <= SERVICES; sid++)
+      expect(slice.get(`svc-${sid}`)).toEqual({ self: BigInt(358_000 + sid), cum: BigInt(716_000 + sid) });
+    expect((await queries.functionByService(511, range)).get('svc-7')).toEqual({ self: 511_007n, cum: 1_022_007n });
+  });
+
+  it('the migration splits an existing block row into parts and joins them on the way down', async () => {
+    const block = bigBlock();
+    await db.transaction((tx) => new FunctionDayRepository().writeBlocks(tx, DAY, new Set([1]), [block]));
+    const all = `SELECT day, block, part, first_function, last_function, service_ids, function_ids, self_microdollars, cum_microdollars FROM cost_function_day_blocks`;
+    const written = await rows(all);
+    const runner = db.createQueryRunner();
+    try {
+      const migration = new FunctionDayBlockParts1796510000000();
+      await migration.down(runner);
+      expect(await rows(BLOCKS)).toEqual(
+        await rows(
+          `SELECT '${DAY}'::date, 1, '{${[...block.serviceIds]}}'::int[], '{${[...block.functionIds]}}'::int[], '{${[...block.self]}}'::bigint[], '{${[...block.cum]}}'::bigint[]`,
+        ),
+      );
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await rows(all)).toEqual(written);
   });
 });
 

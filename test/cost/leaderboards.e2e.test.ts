@@ -48,7 +48,7 @@ beforeAll(async () => {
   adminKey = (await app.app.get(ApiKeyService).create('leaderboards-admin', ['admin'])).key;
   const db = app.app.get(DataSource);
   await db.query(
-    `TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days, cost_label_days`,
+    `TRUNCATE profiles, dirty_windows, cost_windows, cost_service_windows, cost_team_windows, cost_label_windows, cost_function_splits, cost_function_day_blocks, cost_function_day_tops, cost_function_day_states, cost_service_days, cost_team_days, cost_label_days, cost_provenance_days`,
   );
   const demo = demoProfiles();
   const placed: Array<{ p: DemoProfile; start: Date }> = [

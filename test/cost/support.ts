@@ -134,6 +134,7 @@ export const FACT_TABLES = [
   'cost_service_days',
   'cost_team_days',
   'cost_label_days',
+  'cost_provenance_days',
   'price_schedules',
 ] as const;
 
@@ -143,9 +144,14 @@ export async function dumpFacts(db: DataSource, windowStart?: Date): Promise<Rec
   for (const table of FACT_TABLES) {
     const filter =
       windowStart &&
-      !['cost_function_days', 'cost_service_days', 'cost_team_days', 'cost_label_days', 'price_schedules'].includes(
-        table,
-      )
+      ![
+        'cost_function_days',
+        'cost_service_days',
+        'cost_team_days',
+        'cost_label_days',
+        'cost_provenance_days',
+        'price_schedules',
+      ].includes(table)
         ? `WHERE window_start = '${windowStart.toISOString()}'`
         : '';
     const rows = (await db.query(`SELECT t::text AS row FROM ${table} t ${filter} ORDER BY 1`)) as Array<{

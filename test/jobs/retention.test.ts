@@ -19,6 +19,7 @@ async function counts(db: DataSource): Promise<Record<string, number>> {
     (SELECT count(*) FROM cost_function_day_blocks)::int AS function_blocks,
     (SELECT count(*) FROM cost_label_windows)::int AS label_windows,
     (SELECT count(*) FROM cost_label_days)::int AS label_days,
+    (SELECT count(*) FROM cost_provenance_days)::int AS provenance_days,
     (SELECT count(*) FROM cost_service_days)::int AS service_days,
     (SELECT count(*) FROM cost_team_days)::int AS team_days`);
   return row;
@@ -46,6 +47,7 @@ describe('retention job', () => {
     expect(before.function_blocks).toBeGreaterThan(0);
     expect(before.label_windows).toBeGreaterThan(0);
     expect(before.label_days).toBeGreaterThan(0);
+    expect(before.provenance_days).toBeGreaterThan(0);
 
     // 31 days later: only raw bytes are past their 30 days.
     expect(await retention.apply(new Date(Date.UTC(2026, 11, 23, 12)), SETTINGS)).toMatchObject({
@@ -108,9 +110,10 @@ describe('retention job', () => {
       service_windows: 0,
       splits: 0,
       function_blocks: 0,
-      // The daily label rollup goes with the hourly label rows it sums.
+      // The daily label and provenance rollups go with the hourly rows they were taken from.
       label_windows: 0,
       label_days: 0,
+      provenance_days: 0,
       service_days: before.service_days,
       team_days: before.team_days,
     });
