@@ -57,6 +57,9 @@ export interface PushMerge {
 const GROUP_KEY_SQL = (t: string) =>
   `jsonb_build_array(${t}.service, ${t}.source, ${t}.series_labels->>'cluster', ${t}.series_labels->>'region', ${t}.profile_type)::text`;
 
+/** `GROUP_KEY_SQL` of a merge row from `mergeParams` ($2 service, $3 profile type, $5 series labels). */
+const MERGE_GROUP_KEY_PARAMS_SQL = `jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text`;
+
 /** A stored profile without its fold. */
 export type StoredProfileHeader = Omit<StoredProfile, 'fold'>;
 
@@ -286,45 +289,127 @@ export class ProfileRepository {
     windowStart: Date,
     tx: EntityManager,
   ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
-    const merges = await queryRows<{
-      window_start: Date;
-      window_end: Date;
-      service: string;
-      profile_type: string;
-      series_labels: Record<string, string>;
-      through_id: string;
-      profile_count: number;
-      cpu_nanoseconds: string;
-      sample_count: string;
-      digest_sum: string;
-      fold: Buffer;
-    }>(tx, `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`, [windowStart]);
+    const merges = await queryRows<PushMergeRow & { group_key: string }>(
+      tx,
+      `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`,
+      [windowStart],
+    );
+    // The pushes after the merges just read, not after the merges at the time of this statement: `compact-pushes`
+    // may commit a merge in between (it does not take the window's lock to write), and its pushes would be missed.
     const rows = await queryRows<ProfileRow>(
       tx,
       `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
               p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
          FROM profiles p
-         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
+         LEFT JOIN unnest($2::text[], $3::bigint[]) AS m(group_key, through_id) ON m.group_key = ${GROUP_KEY_SQL('p')}
         WHERE p.window_start = $1 AND (p.source <> 'push' OR m.through_id IS NULL OR p.id > m.through_id)
         ORDER BY p.id`,
-      [windowStart],
+      [windowStart, merges.map((m) => m.group_key), merges.map((m) => String(m.through_id))],
     );
-    return {
-      merges: merges.map((m) => ({
-        windowStart: m.window_start,
-        windowEnd: m.window_end,
-        service: m.service,
-        profileType: m.profile_type,
-        seriesLabels: m.series_labels,
-        throughId: String(m.through_id),
-        profileCount: m.profile_count,
-        cpuNanoseconds: BigInt(m.cpu_nanoseconds),
-        sampleCount: Number(m.sample_count),
-        digestSum: m.digest_sum,
-        fold: m.fold,
-      })),
-      profiles: rows.map(toStoredProfile),
-    };
+    return { merges: merges.map(toPushMerge), profiles: rows.map(toStoredProfile) };
+  }
+
+  /**
+   * The highest push id of a window such that every push of the window up to it has committed: read under the
+   * window's exclusive lock (as attribution reads), which waits for the pushes in flight and is held only for this
+   * statement's transaction. A push that commits later takes its id after the lock is released (its insert takes the
+   * shared lock before its id), so it is above. Null when the window holds no push.
+   */
+  async committedPushHighWater(windowStart: Date): Promise<string | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+      const [row] = await queryRows<{ high: string | null }>(
+        tx,
+        `SELECT max(id)::text AS high FROM profiles WHERE window_start = $1 AND source = 'push'`,
+        [windowStart],
+      );
+      return row?.high ?? null;
+    });
+  }
+
+  /**
+   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merge yet: each
+   * group's key, how many such pushes, and whether the group has a merge.
+   */
+  async pushGroupsBehind(
+    windowStart: Date,
+    throughId: string,
+  ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
+    const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
+      this.db,
+      `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(m.through_id IS NOT NULL) AS merged
+         FROM profiles p
+         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
+          AND (m.through_id IS NULL OR p.id > m.through_id)
+        GROUP BY 1 ORDER BY 1`,
+      [windowStart, throughId],
+    );
+    return rows.map((r) => ({ groupKey: r.group_key, pending: r.pending, merged: r.merged }));
+  }
+
+  /** The stored merge of one push group of a window, or null. */
+  async pushMerge(windowStart: Date, groupKey: string): Promise<PushMerge | null> {
+    const [row] = await queryRows<PushMergeRow>(
+      this.db,
+      `SELECT * FROM profile_push_merges WHERE window_start = $1 AND group_key = $2`,
+      [windowStart, groupKey],
+    );
+    return row ? toPushMerge(row) : null;
+  }
+
+  /**
+   * The CPU pushes of one group of a window with `afterId` < id <= `throughId`, in id order, at most `limit`.
+   * Every push up to `throughId` must have committed (`committedPushHighWater`), so that a prefix of this list is
+   * all of the group's pushes up to its last id.
+   */
+  async pushesOfGroup(
+    windowStart: Date,
+    groupKey: string,
+    afterId: string,
+    throughId: string,
+    limit: number,
+  ): Promise<StoredProfile[]> {
+    const rows = await queryRows<ProfileRow>(
+      this.db,
+      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
+         FROM profiles p
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
+          AND p.id > $3::bigint AND p.id <= $4::bigint
+        ORDER BY p.id LIMIT $5`,
+      [windowStart, groupKey, afterId, throughId, limit],
+    );
+    return rows.map(toStoredProfile);
+  }
+
+  /**
+   * Stores `merge` as its group's merge only if the stored one is still `expectedThroughId` (null: none), in one
+   * statement: a merge written meanwhile by attribution or another replica is never overwritten by an older view, and
+   * a merge is always exactly the group's pushes up to its `throughId`. Returns false when the merge was not stored.
+   */
+  async replacePushMerge(merge: PushMerge, expectedThroughId: string | null): Promise<boolean> {
+    const rows =
+      expectedThroughId === null
+        ? await queryRows<unknown>(
+            this.db,
+            `INSERT INTO profile_push_merges (window_start, group_key, service, profile_type, window_end, series_labels,
+                                              through_id, profile_count, cpu_nanoseconds, sample_count, digest_sum, fold)
+             VALUES ($1, ${MERGE_GROUP_KEY_PARAMS_SQL}, $2, $3, $4, $5::jsonb, $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
+             ON CONFLICT (window_start, group_key) DO NOTHING
+             RETURNING 1`,
+            mergeParams(merge),
+          )
+        : await queryRows<unknown>(
+            this.db,
+            `UPDATE profile_push_merges SET through_id = $6::bigint, profile_count = $7, cpu_nanoseconds = $8::bigint,
+                    sample_count = $9::bigint, digest_sum = $10, fold = $11
+              WHERE window_start = $1 AND group_key = ${MERGE_GROUP_KEY_PARAMS_SQL} AND through_id = $12::bigint
+                AND service = $2 AND window_end = $4
+              RETURNING 1`,
+            [...mergeParams(merge), expectedThroughId],
+          );
+    return rows.length > 0;
   }
 
   /** Stores the new merges of a window's push groups, in the attribution's transaction. */
@@ -333,24 +418,11 @@ export class ProfileRepository {
       await tx.query(
         `INSERT INTO profile_push_merges (window_start, group_key, service, profile_type, window_end, series_labels, through_id, profile_count,
                                           cpu_nanoseconds, sample_count, digest_sum, fold)
-         VALUES ($1, jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text, $2, $3, $4, $5::jsonb,
-                 $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
+         VALUES ($1, ${MERGE_GROUP_KEY_PARAMS_SQL}, $2, $3, $4, $5::jsonb, $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
          ON CONFLICT (window_start, group_key) DO UPDATE SET
            through_id = EXCLUDED.through_id, profile_count = EXCLUDED.profile_count, cpu_nanoseconds = EXCLUDED.cpu_nanoseconds,
            sample_count = EXCLUDED.sample_count, digest_sum = EXCLUDED.digest_sum, fold = EXCLUDED.fold`,
-        [
-          m.windowStart,
-          m.service,
-          m.profileType,
-          m.windowEnd,
-          JSON.stringify(m.seriesLabels),
-          m.throughId,
-          m.profileCount,
-          m.cpuNanoseconds.toString(),
-          m.sampleCount,
-          m.digestSum,
-          m.fold,
-        ],
+        mergeParams(m),
       );
     }
   }
@@ -453,6 +525,53 @@ interface ProfileRow {
   wall_only: boolean;
   fold: Buffer;
   received_at: Date;
+}
+
+interface PushMergeRow {
+  window_start: Date;
+  window_end: Date;
+  service: string;
+  profile_type: string;
+  series_labels: Record<string, string>;
+  through_id: string;
+  profile_count: number;
+  cpu_nanoseconds: string;
+  sample_count: string;
+  digest_sum: string;
+  fold: Buffer;
+}
+
+function toPushMerge(m: PushMergeRow): PushMerge {
+  return {
+    windowStart: m.window_start,
+    windowEnd: m.window_end,
+    service: m.service,
+    profileType: m.profile_type,
+    seriesLabels: m.series_labels,
+    throughId: String(m.through_id),
+    profileCount: m.profile_count,
+    cpuNanoseconds: BigInt(m.cpu_nanoseconds),
+    sampleCount: Number(m.sample_count),
+    digestSum: m.digest_sum,
+    fold: m.fold,
+  };
+}
+
+/** The parameters $1..$11 of a merge row's insert (its group key is computed from them: MERGE_GROUP_KEY_PARAMS_SQL). */
+function mergeParams(m: PushMerge): unknown[] {
+  return [
+    m.windowStart,
+    m.service,
+    m.profileType,
+    m.windowEnd,
+    JSON.stringify(m.seriesLabels),
+    m.throughId,
+    m.profileCount,
+    m.cpuNanoseconds.toString(),
+    m.sampleCount,
+    m.digestSum,
+    m.fold,
+  ];
 }
 
 function toStoredProfile(r: ProfileRow): StoredProfile {
