@@ -9,10 +9,14 @@ import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
 import { ProfileRepository } from './profile.repository';
 import { PushCompactionService } from './push-compaction.service';
 
+/** Time a work item spends building trees before it leaves the rest to the next run (folds are never held back). */
+const TREE_BUDGET_MS = 20_000;
+
 /**
  * Merges the pushes of every window changed since its last attribution into their groups' merges, every 30 s by
  * default (about 830 pushes of a 1,000-process fleet), so that attribution finds only the last seconds' pushes to
- * read. One work item per window; an item's merges are each stored in their own statement, guarded by the merge they
+ * read, and the merged call trees of the same pushes beside them, so that the profile-trees job builds only the pushes
+since. One work item per window; an item's merges are each stored in their own statement, guarded by the merge they
  * started from (`PushCompactionService`), so a crash loses at most the step in flight and two replicas never merge a
  * push twice.
  */
@@ -60,7 +64,7 @@ export class CompactPushesJob implements JobRunner, WorkHandler {
 
   /** Stores its merges step by step (each guarded), not through `commit`: the runner then completes the item. */
   async handle(item: WorkItem, _commit: CommitWrites, signal: AbortSignal): Promise<void> {
-    const result = await this.compaction.compactWindow(item.windowStart, { signal });
+    const result = await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: TREE_BUDGET_MS });
     if (result.pushes > 0) this.logger.debug({ window: item.windowStart.toISOString(), ...result }, 'pushes merged');
   }
 }

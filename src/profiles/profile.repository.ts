@@ -60,6 +60,24 @@ const GROUP_KEY_SQL = (t: string) =>
 /** `GROUP_KEY_SQL` of a merge row from `mergeParams` ($2 service, $3 profile type, $5 series labels). */
 const MERGE_GROUP_KEY_PARAMS_SQL = `jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text`;
 
+/**
+ * The merged call trees of the pushes of one attribution group of a window up to `throughId` (its own: attribution
+ * moves the fold merge forward without building trees), kept by `compact-pushes` from the pushes' raw bytes.
+ */
+export interface PushTreeMerge {
+  readonly groupKey: string;
+  /** The group's profiler service name. */
+  readonly service: string;
+  readonly throughId: string;
+  /** Whether `trees` holds one tree per `version` label value besides the whole one. */
+  readonly splitVersion: boolean;
+  readonly profileCount: number;
+  /** Pushes of `profileCount` without a tree (no raw bytes, unreadable, not matching their CPU time). */
+  readonly missingRaw: number;
+  /** encodeTree() bytes by version, '' for the whole tree; empty when no push had a tree. */
+  readonly trees: ReadonlyMap<string, Buffer>;
+}
+
 /** A stored profile without its fold. */
 export type StoredProfileHeader = Omit<StoredProfile, 'fold'>;
 
@@ -412,6 +430,174 @@ export class ProfileRepository {
     return rows.length > 0;
   }
 
+  /**
+   * The merged trees of a window's push groups (`profile_push_merge_trees`), or of one group. Read the pushes they do
+   * not cover with `pushesNotInTreeMerges`, given these, so that a merge committed in between hides nothing.
+   */
+  async pushTreeMerges(
+    windowStart: Date,
+    db: DataSource | EntityManager = this.db,
+    groupKey?: string,
+  ): Promise<PushTreeMerge[]> {
+    const rows = await queryRows<{
+      group_key: string;
+      version: string;
+      through_id: string;
+      split_version: boolean;
+      profile_count: number;
+      missing_raw: number;
+      tree: Buffer | null;
+    }>(
+      db,
+      `SELECT group_key, version, through_id::text, split_version, profile_count, missing_raw, tree
+         FROM profile_push_merge_trees WHERE window_start = $1 AND ($2::text IS NULL OR group_key = $2)
+        ORDER BY group_key, version`,
+      [windowStart, groupKey ?? null],
+    );
+    const out = new Map<string, PushTreeMerge & { trees: Map<string, Buffer> }>();
+    for (const r of rows) {
+      let merge = out.get(r.group_key);
+      if (!merge) {
+        merge = {
+          groupKey: r.group_key,
+          service: (JSON.parse(r.group_key) as [string])[0],
+          throughId: r.through_id,
+          splitVersion: r.split_version,
+          profileCount: r.profile_count,
+          missingRaw: r.missing_raw,
+          trees: new Map(),
+        };
+        out.set(r.group_key, merge);
+      }
+      if (r.tree) merge.trees.set(r.version, r.tree);
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merged trees yet:
+   * each group's key, how many such pushes, and whether the group has merged trees.
+   */
+  async pushGroupsBehindTrees(
+    windowStart: Date,
+    throughId: string,
+  ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
+    const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
+      this.db,
+      `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(t.through_id IS NOT NULL) AS merged
+         FROM profiles p
+         LEFT JOIN profile_push_merge_trees t
+           ON t.window_start = p.window_start AND t.group_key = ${GROUP_KEY_SQL('p')} AND t.version = ''
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
+          AND (t.through_id IS NULL OR p.id > t.through_id)
+        GROUP BY 1 ORDER BY 1`,
+      [windowStart, throughId],
+    );
+    return rows.map((r) => ({ groupKey: r.group_key, pending: r.pending, merged: r.merged }));
+  }
+
+  /** `pushesOfGroup` without the folds (what tree building reads, with `rawBytesMany`). */
+  async pushHeadersOfGroup(
+    windowStart: Date,
+    groupKey: string,
+    afterId: string,
+    throughId: string,
+    limit: number,
+  ): Promise<StoredProfileHeader[]> {
+    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
+      this.db,
+      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.received_at
+         FROM profiles p
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
+          AND p.id > $3::bigint AND p.id <= $4::bigint
+        ORDER BY p.id LIMIT $5`,
+      [windowStart, groupKey, afterId, throughId, limit],
+    );
+    return rows.map((r) => {
+      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
+      return header;
+    });
+  }
+
+  /** Ids of the window's profiles that `merges` (read before, in the same transaction) cover. */
+  async pushesInTreeMerges(
+    windowStart: Date,
+    merges: readonly PushTreeMerge[],
+    db: DataSource | EntityManager = this.db,
+  ): Promise<Set<string>> {
+    if (merges.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(
+      db,
+      `SELECT p.id FROM profiles p
+         JOIN unnest($2::text[], $3::bigint[]) AS m(group_key, through_id) ON m.group_key = ${GROUP_KEY_SQL('p')}
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= m.through_id`,
+      [windowStart, merges.map((m) => m.groupKey), merges.map((m) => m.throughId)],
+    );
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  /**
+   * Stores the merged trees of one push group only if the stored ones still reach `expectedThroughId` (null: none),
+   * in one transaction: as `replacePushMerge`, a newer merge is never overwritten by an older view. `trees`: encoded
+   * trees by version ('' the whole tree), empty when no push had one. Returns false when nothing was stored.
+   */
+  async replacePushTreeMerge(
+    windowStart: Date,
+    merge: Omit<PushTreeMerge, 'service'>,
+    expectedThroughId: string | null,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const whole = merge.trees.get('') ?? null;
+      const params = [
+        windowStart,
+        merge.groupKey,
+        merge.throughId,
+        merge.splitVersion,
+        merge.profileCount,
+        merge.missingRaw,
+        whole,
+      ];
+      const claimed =
+        expectedThroughId === null
+          ? await queryRows<unknown>(
+              tx,
+              `INSERT INTO profile_push_merge_trees (window_start, group_key, version, through_id, split_version, profile_count, missing_raw, tree)
+               VALUES ($1, $2, '', $3::bigint, $4, $5, $6, $7)
+               ON CONFLICT (window_start, group_key, version) DO NOTHING RETURNING 1`,
+              params,
+            )
+          : await queryRows<unknown>(
+              tx,
+              `UPDATE profile_push_merge_trees SET through_id = $3::bigint, split_version = $4, profile_count = $5, missing_raw = $6, tree = $7
+                WHERE window_start = $1 AND group_key = $2 AND version = '' AND through_id = $8::bigint RETURNING 1`,
+              [...params, expectedThroughId],
+            );
+      if (claimed.length === 0) return false;
+      await tx.query(
+        `DELETE FROM profile_push_merge_trees WHERE window_start = $1 AND group_key = $2 AND version <> ''`,
+        [windowStart, merge.groupKey],
+      );
+      const versions = [...merge.trees].filter(([v]) => v !== '');
+      if (versions.length > 0)
+        await tx.query(
+          `INSERT INTO profile_push_merge_trees (window_start, group_key, version, through_id, split_version, profile_count, missing_raw, tree)
+           SELECT $1, $2, v, $3::bigint, $4, $5, $6, t FROM unnest($7::text[], $8::bytea[]) AS u(v, t)`,
+          [
+            windowStart,
+            merge.groupKey,
+            merge.throughId,
+            merge.splitVersion,
+            merge.profileCount,
+            merge.missingRaw,
+            versions.map(([v]) => v),
+            versions.map(([, t]) => t),
+          ],
+        );
+      return true;
+    });
+  }
+
   /** Stores the new merges of a window's push groups, in the attribution's transaction. */
   async saveMerges(tx: EntityManager, merges: readonly (PushMerge & { readonly source: 'push' })[]): Promise<void> {
     for (const m of merges) {
@@ -469,6 +655,7 @@ export class ProfileRepository {
       before,
     ]);
     await this.db.query(`DELETE FROM profile_push_merges WHERE window_start < $1`, [before]);
+    await this.db.query(`DELETE FROM profile_push_merge_trees WHERE window_start < $1`, [before]);
     return rows.length;
   }
 

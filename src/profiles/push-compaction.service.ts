@@ -1,9 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectSettings } from '../config/settings.module';
+import { ProfileDecodeError } from '../domain/profile';
+import {
+  buildStoredTrees,
+  decodeStoredTrees,
+  encodeStoredTrees,
+  mergeStoredTrees,
+} from '../profile-trees/stored-profile-trees';
 import { ProfileRepository } from './profile.repository';
 import { mergeGroup, pushMergeOf } from './push-merge';
 
 /** Pushes merged per step and transaction: bounds the folds held at once, whatever a group's backlog. */
 export const COMPACT_STEP_PUSHES = 500;
+
+/**
+ * Pushes whose trees are built per step: a tree takes up to seconds on label-heavy profiles, and a step runs without
+ * yielding, so it is kept short enough for the work item's lease to be renewed in between.
+ */
+export const TREE_STEP_PUSHES = 25;
+
+/** What compaction needs from the settings: whether trees are split by `version`. */
+export interface PushCompactionSettings {
+  readonly labels: { readonly keys: readonly string[] };
+}
 
 /** What compacting one window did, for logs and tests. */
 export interface WindowCompaction {
@@ -13,6 +32,8 @@ export interface WindowCompaction {
   readonly pushes: number;
   /** Groups left as they were because their merge moved meanwhile (attribution or another replica). */
   readonly raced: number;
+  /** Pushes added to merged trees. */
+  readonly treePushes: number;
 }
 
 /**
@@ -23,7 +44,12 @@ export interface WindowCompaction {
  */
 @Injectable()
 export class PushCompactionService {
-  constructor(private readonly profiles: ProfileRepository) {}
+  private readonly logger = new Logger('PushCompaction');
+
+  constructor(
+    private readonly profiles: ProfileRepository,
+    @InjectSettings() private readonly settings: PushCompactionSettings,
+  ) {}
 
   /**
    * Merges the pushes of `windowStart` that committed before this call into their groups' merges, at most `step`
@@ -31,10 +57,27 @@ export class PushCompactionService {
    */
   async compactWindow(
     windowStart: Date,
-    { signal, step = COMPACT_STEP_PUSHES }: { signal?: AbortSignal; step?: number } = {},
+    {
+      signal,
+      step = COMPACT_STEP_PUSHES,
+      treeStep = TREE_STEP_PUSHES,
+      treeBudgetMs = Infinity,
+    }: { signal?: AbortSignal; step?: number; treeStep?: number; treeBudgetMs?: number } = {},
   ): Promise<WindowCompaction> {
     const high = await this.profiles.committedPushHighWater(windowStart);
-    if (high === null) return { groups: 0, pushes: 0, raced: 0 };
+    if (high === null) return { groups: 0, pushes: 0, raced: 0, treePushes: 0 };
+    const folds = await this.compactFolds(windowStart, high, step, signal);
+    // Folds first: attribution reads them; trees wait for the profile-trees job, and take far longer to build.
+    const trees = await this.compactTrees(windowStart, high, treeStep, Date.now() + treeBudgetMs, signal);
+    return { ...folds, raced: folds.raced + trees.raced, treePushes: trees.pushes };
+  }
+
+  private async compactFolds(
+    windowStart: Date,
+    high: string,
+    step: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ groups: number; pushes: number; raced: number }> {
     let groups = 0;
     let pushes = 0;
     let raced = 0;
@@ -62,5 +105,57 @@ export class PushCompactionService {
       if (moved) groups++;
     }
     return { groups, pushes, raced };
+  }
+
+  /**
+   * Moves each push group's merged trees (`profile_push_merge_trees`) forward to `high`, building the new pushes'
+   * trees from their raw bytes, until `deadline` (the rest waits for the next run).
+   */
+  private async compactTrees(
+    windowStart: Date,
+    high: string,
+    step: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ pushes: number; raced: number }> {
+    const splitVersion = this.settings.labels.keys.includes('version');
+    let pushes = 0;
+    let raced = 0;
+    for (const group of await this.profiles.pushGroupsBehindTrees(windowStart, high)) {
+      if (!group.merged && group.pending < 2) continue; // as the folds: a lone push's tree is built by the trees job
+      for (;;) {
+        if (signal?.aborted || Date.now() >= deadline) return { pushes, raced };
+        const [stored] = await this.profiles.pushTreeMerges(windowStart, undefined, group.groupKey);
+        // Trees split otherwise than the settings now say are built again from the group's first push.
+        const usable = stored && stored.splitVersion === splitVersion ? stored : null;
+        const after = usable?.throughId ?? '0';
+        if (BigInt(after) >= BigInt(high)) break;
+        const rows = await this.profiles.pushHeadersOfGroup(windowStart, group.groupKey, after, high, step);
+        if (rows.length === 0 || (stored === undefined && rows.length < 2)) break;
+        const raws = await this.profiles.rawBytesMany(rows.map((r) => r.id));
+        const built = buildStoredTrees(rows, raws, {
+          splitVersion,
+          unreadable: (p, error) => {
+            if (!(error instanceof ProfileDecodeError)) return false;
+            this.logger.warn(`profile ${p.id}: no tree (${error.message})`);
+            return true;
+          },
+        });
+        const merged = mergeStoredTrees(usable ? [decodeStoredTrees(usable), built] : [built]);
+        const next = {
+          groupKey: group.groupKey,
+          throughId: rows[rows.length - 1]!.id,
+          splitVersion,
+          ...encodeStoredTrees(merged),
+        };
+        if (!(await this.profiles.replacePushTreeMerge(windowStart, next, stored?.throughId ?? null))) {
+          raced++;
+          break;
+        }
+        pushes += rows.length;
+        if (rows.length < step) break;
+      }
+    }
+    return { pushes, raced };
   }
 }

@@ -12,6 +12,7 @@ import {
   demoProfiles,
   loadExampleCatalog,
   HOUR,
+  SETTINGS,
   storeProfile,
   type DemoProfile,
 } from './support';
@@ -120,9 +121,9 @@ describe('pushes compacted per window', () => {
   }
 
   it('compact-pushes merges the pushes as they arrive; attribution then reads almost nothing and stores the same facts', async () => {
-    const compaction = new PushCompactionService(new ProfileRepository(db));
+    const compaction = new PushCompactionService(new ProfileRepository(db), SETTINGS);
     await push(1);
-    expect(await compaction.compactWindow(W)).toEqual({ groups: 0, pushes: 0, raced: 0 }); // a lone push stays a row
+    expect(await compaction.compactWindow(W)).toEqual({ groups: 0, pushes: 0, raced: 0, treePushes: 0 }); // a lone push stays a row
     let pushed = 1;
     for (const n of [6, 1, 13, 2]) {
       await push(n, pushed);
@@ -131,7 +132,7 @@ describe('pushes compacted per window', () => {
     }
     expect(await mergedAndLeft()).toEqual({ merged: 23, left: 0 });
     const mergesByCompaction = await db.query(`SELECT * FROM profile_push_merges ORDER BY group_key`);
-    expect(await compaction.compactWindow(W)).toEqual({ groups: 0, pushes: 0, raced: 0 }); // idempotent
+    expect(await compaction.compactWindow(W)).toEqual({ groups: 0, pushes: 0, raced: 0, treePushes: 0 }); // idempotent
     await push(3, pushed);
     expect(await mergedAndLeft()).toEqual({ merged: 23, left: 3 });
     await attribute(db, service, W);
@@ -180,7 +181,7 @@ describe('pushes compacted per window', () => {
         return super.pushGroupsBehind(windowStart, throughId);
       }
     })(db);
-    const running = new PushCompactionService(during).compactWindow(W).then((r) => {
+    const running = new PushCompactionService(during, SETTINGS).compactWindow(W).then((r) => {
       finished = true;
       return r;
     });
@@ -200,8 +201,8 @@ describe('pushes compacted per window', () => {
 
   it('two replicas compacting at once, and attribution in between, merge every push exactly once', async () => {
     const repo = new ProfileRepository(db);
-    const a = new PushCompactionService(repo);
-    const b = new PushCompactionService(new ProfileRepository(db));
+    const a = new PushCompactionService(repo, SETTINGS);
+    const b = new PushCompactionService(new ProfileRepository(db), SETTINGS);
     await push(30);
     const [x, y] = await Promise.all([a.compactWindow(W, { step: 3 }), b.compactWindow(W, { step: 3 })]);
     expect(x.pushes + y.pushes).toBeGreaterThanOrEqual(30);
