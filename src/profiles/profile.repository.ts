@@ -307,22 +307,35 @@ export class ProfileRepository {
     windowStart: Date,
     tx: EntityManager,
   ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
-    const merges = await queryRows<PushMergeRow & { group_key: string }>(
+    const merges = await queryRows<PushMergeRow>(
       tx,
       `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`,
       [windowStart],
     );
     // The pushes after the merges just read, not after the merges at the time of this statement: `compact-pushes`
     // may commit a merge in between (it does not take the window's lock to write), and its pushes would be missed.
+    // Matched on the group's columns, not on GROUP_KEY_SQL: building that text for each of 10,000 pushes took 2/3 of
+    // the statement.
     const rows = await queryRows<ProfileRow>(
       tx,
       `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
               p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
          FROM profiles p
-         LEFT JOIN unnest($2::text[], $3::bigint[]) AS m(group_key, through_id) ON m.group_key = ${GROUP_KEY_SQL('p')}
-        WHERE p.window_start = $1 AND (p.source <> 'push' OR m.through_id IS NULL OR p.id > m.through_id)
+         LEFT JOIN unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                AS m(service, profile_type, cluster, region, through_id)
+           ON p.source = 'push' AND m.service = p.service AND m.profile_type = p.profile_type
+          AND m.cluster IS NOT DISTINCT FROM p.series_labels->>'cluster'
+          AND m.region IS NOT DISTINCT FROM p.series_labels->>'region'
+        WHERE p.window_start = $1 AND (m.through_id IS NULL OR p.id > m.through_id)
         ORDER BY p.id`,
-      [windowStart, merges.map((m) => m.group_key), merges.map((m) => String(m.through_id))],
+      [
+        windowStart,
+        merges.map((m) => m.service),
+        merges.map((m) => m.profile_type),
+        merges.map((m) => m.series_labels['cluster'] ?? null),
+        merges.map((m) => m.series_labels['region'] ?? null),
+        merges.map((m) => String(m.through_id)),
+      ],
     );
     return { merges: merges.map(toPushMerge), profiles: rows.map(toStoredProfile) };
   }
