@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
+import { PushCompactionService } from '../profiles/push-compaction.service';
 import { AttributionService, type AttributionBasis } from './attribution.service';
 
 /** How long /readyz shows that this replica's price settings differ from a planned item's. */
@@ -23,6 +24,7 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
   constructor(
     private readonly attribution: AttributionService,
     private readonly readiness: ReadinessRegistry,
+    private readonly compaction: PushCompactionService,
   ) {}
 
   onModuleInit(): void {
@@ -52,6 +54,9 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
       }
       this.mismatch = { priceScheduleId: basis.priceScheduleId, at: new Date() };
     }
+    // Merge the pushes since the last compaction first, without the window's lock: attribution holds that lock (and
+    // so holds up pushes into the window) for as long as it reads, which is then only the pushes of the last moments.
+    await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
     await commit(async (tx) => {
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.

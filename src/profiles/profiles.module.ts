@@ -23,6 +23,6 @@ import { PushCompactionService } from './push-compaction.service';
     PushCompactionService,
     CompactPushesJob,
   ],
-  exports: [ProfileRepository, ProfileStoreService],
+  exports: [ProfileRepository, ProfileStoreService, PushCompactionService],
 })
 export class ProfilesModule {}

@@ -53,7 +53,7 @@ export class PushCompactionService {
 
   /**
    * Merges the pushes of `windowStart` that committed before this call into their groups' merges, at most `step`
-   * pushes per stored merge.
+   * pushes per stored merge, then their trees for at most `treeBudgetMs` (0: no trees).
    */
   async compactWindow(
     windowStart: Date,
@@ -68,7 +68,10 @@ export class PushCompactionService {
     if (high === null) return { groups: 0, pushes: 0, raced: 0, treePushes: 0 };
     const folds = await this.compactFolds(windowStart, high, step, signal);
     // Folds first: attribution reads them; trees wait for the profile-trees job, and take far longer to build.
-    const trees = await this.compactTrees(windowStart, high, treeStep, Date.now() + treeBudgetMs, signal);
+    const trees =
+      treeBudgetMs > 0
+        ? await this.compactTrees(windowStart, high, treeStep, Date.now() + treeBudgetMs, signal)
+        : { pushes: 0, raced: 0 };
     return { ...folds, raced: folds.raced + trees.raced, treePushes: trees.pushes };
   }
 

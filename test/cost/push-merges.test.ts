@@ -5,6 +5,9 @@ import { createHash } from 'node:crypto';
 import { serializeFold } from '../../src/domain/profile';
 import { ProfileRepository, WINDOW_LOCK_CLASS, windowLockKey } from '../../src/profiles/profile.repository';
 import { PushCompactionService } from '../../src/profiles/push-compaction.service';
+import { declaredJobs } from '../../src/jobs/job.decorator';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { startTestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 import {
   attribute,
@@ -216,5 +219,24 @@ describe('pushes compacted per window', () => {
     expect(await mergedAndLeft()).toEqual({ merged: 35, left: 0 });
     const compacted = await facts();
     expect(await factsOfEveryPush()).toEqual(compacted);
+  });
+
+  it("the application's compact-pushes job merges the pushes of the dirty windows (and their trees), every 30 s by default", async () => {
+    await push(12);
+    const app = await startTestApp();
+    try {
+      const jobs = app.app.get(JobsService);
+      expect(await jobs.run('compact-pushes')).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      expect(await mergedAndLeft()).toEqual({ merged: 12, left: 0 });
+      const trees = (await db.query(
+        `SELECT sum(profile_count)::int AS n FROM profile_push_merge_trees WHERE version = ''`,
+      )) as Array<{ n: number }>;
+      expect(trees[0]!.n).toBe(12); // stored without raw bytes: counted as missing, not skipped
+      expect(await jobs.run('compact-pushes')).toMatchObject({ status: 'succeeded', counts: { windows: 1, done: 1 } });
+      expect(await mergedAndLeft()).toEqual({ merged: 12, left: 0 });
+    } finally {
+      await app.close();
+    }
+    expect(declaredJobs().find((j) => j.name === 'compact-pushes')?.defaultSchedule).toBe('*/30 * * * * *');
   });
 });
