@@ -7,6 +7,10 @@ import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
 import { PushCompactionService } from '../profiles/push-compaction.service';
 import { AttributionService, type AttributionBasis } from './attribution.service';
 
+/** Compaction rounds before attribution at most, and the pushes left for attribution to read that end them. */
+const CATCH_UP_ROUNDS = 5;
+const CAUGHT_UP_PUSHES = 200;
+
 /** How long /readyz shows that this replica's price settings differ from a planned item's. */
 const MISMATCH_SHOWN_MS = 3_600_000;
 
@@ -56,7 +60,11 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
     }
     // Merge the pushes since the last compaction first, without the window's lock: attribution holds that lock (and
     // so holds up pushes into the window) for as long as it reads, which is then only the pushes of the last moments.
-    await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
+    // Again while a round found many: pushes kept arriving while it merged (a round merges faster than they arrive).
+    for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      const { pushes } = await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
+      if (pushes < CAUGHT_UP_PUSHES) break;
+    }
     await commit(async (tx) => {
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.

@@ -101,6 +101,10 @@ export interface ReplaceResult {
  */
 export const WINDOW_LOCK_CLASS = 0x77696e64;
 
+/** Advisory-lock classes of a window's push compaction, folds ("cmpk") and trees ("cmpt"): see `withCompactionLock`. */
+const COMPACTION_LOCK_CLASS = 0x636d706b;
+const TREE_COMPACTION_LOCK_CLASS = 0x636d7074;
+
 /** The second advisory-lock key of a window: minutes since the epoch (windows are whole minutes). */
 export function windowLockKey(windowStart: Date): number {
   return Math.floor(windowStart.getTime() / 60_000);
@@ -341,18 +345,40 @@ export class ProfileRepository {
   }
 
   /**
-   * The highest push id of a window such that every push of the window up to it has committed: read under the
-   * window's exclusive lock (as attribution reads), which waits for the pushes in flight and is held only for this
-   * statement's transaction. A push that commits later takes its id after the lock is released (its insert takes the
-   * shared lock before its id), so it is above. Null when the window holds no push.
+   * Runs `work` holding the window's compaction lock of folds or of trees, a session lock on a connection of its own
+   * (released if the process dies): compactions of one window (the job's, attribution's catch-up, another replica's)
+   * take turns rather than merge the same pushes side by side and throw all but one result away. Two locks, so that
+   * attribution's catch-up of the folds never waits for trees being built.
+   */
+  async withCompactionLock<T>(windowStart: Date, of: 'folds' | 'trees', work: () => Promise<T>): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    const key = [of === 'folds' ? COMPACTION_LOCK_CLASS : TREE_COMPACTION_LOCK_CLASS, windowLockKey(windowStart)];
+    try {
+      await runner.query(`SELECT pg_advisory_lock($1::int, $2::int)`, key);
+      try {
+        return await work();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock($1::int, $2::int)`, key);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * An id below which every push of the window has committed: the last id the `profiles` sequence handed out, read
+   * under the window's exclusive lock (as attribution reads), which waits for the writes in flight into the window
+   * and is held only for this one-row statement. A push that commits later takes its id after the lock is released
+   * (its insert takes the shared lock before its id), so it is above. Null when no id was handed out yet.
    */
   async committedPushHighWater(windowStart: Date): Promise<string | null> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+      // The sequence, not max(id) of the window: that reads every row of the window while pushes wait on the lock.
       const [row] = await queryRows<{ high: string | null }>(
         tx,
-        `SELECT max(id)::text AS high FROM profiles WHERE window_start = $1 AND source = 'push'`,
-        [windowStart],
+        `SELECT CASE WHEN is_called THEN last_value::text END AS high FROM profiles_id_seq`,
       );
       return row?.high ?? null;
     });

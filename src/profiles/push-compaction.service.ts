@@ -64,15 +64,20 @@ export class PushCompactionService {
       treeBudgetMs = Infinity,
     }: { signal?: AbortSignal; step?: number; treeStep?: number; treeBudgetMs?: number } = {},
   ): Promise<WindowCompaction> {
-    const high = await this.profiles.committedPushHighWater(windowStart);
-    if (high === null) return { groups: 0, pushes: 0, raced: 0, treePushes: 0 };
-    const folds = await this.compactFolds(windowStart, high, step, signal);
     // Folds first: attribution reads them; trees wait for the profile-trees job, and take far longer to build.
+    const folds = await this.profiles.withCompactionLock(windowStart, 'folds', async () => {
+      const high = await this.profiles.committedPushHighWater(windowStart);
+      return high === null
+        ? { high, groups: 0, pushes: 0, raced: 0 }
+        : { high, ...(await this.compactFolds(windowStart, high, step, signal)) };
+    });
     const trees =
-      treeBudgetMs > 0
-        ? await this.compactTrees(windowStart, high, treeStep, Date.now() + treeBudgetMs, signal)
+      treeBudgetMs > 0 && folds.high !== null
+        ? await this.profiles.withCompactionLock(windowStart, 'trees', () =>
+            this.compactTrees(windowStart, folds.high!, treeStep, Date.now() + treeBudgetMs, signal),
+          )
         : { pushes: 0, raced: 0 };
-    return { ...folds, raced: folds.raced + trees.raced, treePushes: trees.pushes };
+    return { groups: folds.groups, pushes: folds.pushes, raced: folds.raced + trees.raced, treePushes: trees.pushes };
   }
 
   private async compactFolds(
