@@ -279,6 +279,9 @@ async function startJobsProcess(url: string): Promise<{ child: ChildProcess; log
     env: { ...process.env, DATABASE_URL: url, FLAMEBILL_CONFIG: config, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  // FLAMEBILL_BENCH_JOBS_NICE: the jobs process's nice value (what `flamebill serve` gives its jobs process).
+  const nice = process.env['FLAMEBILL_BENCH_JOBS_NICE'];
+  if (nice !== undefined && child.pid !== undefined) os.setPriority(child.pid, Number(nice));
   const state = { child, log: '' };
   child.stdout!.on('data', (c: Buffer) => (state.log += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (state.log += c.toString()));
