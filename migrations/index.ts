@@ -17,7 +17,7 @@ import { LabelDays1796470000000 } from './1796470000000-LabelDays';
 import { FunctionServiceWeeks1796471000000 } from './1796471000000-FunctionServiceWeeks';
 import { JobRequests1796490000000 } from './1796490000000-JobRequests';
 import { CatalogTeamAnnotations1796500000000 } from './1796500000000-CatalogTeamAnnotations';
-import { PushMergeTrees1796512000000 } from './1796512000000-PushMergeTrees';
+import { PushMergeTrees1796531000000 } from './1796531000000-PushMergeTrees';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -43,5 +43,5 @@ export const MIGRATIONS = [
   FunctionServiceWeeks1796471000000,
   JobRequests1796490000000,
   CatalogTeamAnnotations1796500000000,
-  PushMergeTrees1796512000000,
+  PushMergeTrees1796531000000,
 ];

@@ -7,8 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * after `through_id` instead of building every push again. Its own `through_id`: attribution moves the fold merge
  * forward without building trees.
  */
-export class PushMergeTrees1796512000000 implements MigrationInterface {
-  name = 'PushMergeTrees1796512000000';
+export class PushMergeTrees1796531000000 implements MigrationInterface {
+  name = 'PushMergeTrees1796531000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
