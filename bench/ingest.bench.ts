@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -73,7 +73,10 @@ function mixes(): Array<{ label: string; files: string[] }> {
  * PostgreSQL (DATABASE_URL or an embedded one in a temp dir); a load generator in its own process pushes real CPU
  * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix (`FLAMEBILL_BENCH_MIX` picks mixes by label; `FLAMEBILL_BENCH_PIPELINE=0` skips
  * the pipeline-alone figures, e.g. to profile only the server with `node --cpu-prof`). After each
- * mix the rows are counted: every 200 must be exactly one row and the CPU sums must agree.
+ * mix the rows are counted: every 200 must be exactly one row and the CPU sums must agree. `FLAMEBILL_BENCH_JOBS=1`
+ * also runs `flamebill jobs` (the scheduled jobs' process of `flamebill serve`) on the same database, with only
+ * `compact-pushes` (every 30 s) and `attribute` (every 15 s, three times its default rate) scheduled: push latency
+ * while they run.
  */
 export async function run(): Promise<void> {
   const seconds = Number(process.env['FLAMEBILL_BENCH_SECONDS'] ?? '60');
@@ -93,8 +96,10 @@ export async function run(): Promise<void> {
     },
   });
   let server: RunningServer | null = null;
+  let jobs: { child: ChildProcess; log: string } | null = null;
   try {
     server = await startServer({ settings, databaseUrl: db.url, logger, migrateOnStart: false });
+    if (process.env['FLAMEBILL_BENCH_JOBS'] === '1') jobs = await startJobsProcess(db.url);
     const { workers, insertBatch } = settings.ingest;
     process.stdout.write(
       `${os.cpus().length} cores; load average before: ${loadAverage()}; ${seconds} s per mix, ${concurrency} connections; ` +
@@ -153,7 +158,19 @@ export async function run(): Promise<void> {
       if (!exact) process.exitCode = 1;
     }
     process.stdout.write(`load average after: ${loadAverage()}\n`);
+    if (jobs) {
+      const runs = jobs.log.split('\n').filter((l) => /(compact-pushes|attribute) (succeeded|failed)/.test(l));
+      process.stdout.write(
+        `jobs process: ${runs.filter((l) => l.includes('compact-pushes')).length} compact-pushes runs, ` +
+          `${runs.filter((l) => l.includes('attribute ')).length} attribute runs, ` +
+          `${runs.filter((l) => l.includes(' failed')).length} failed\n`,
+      );
+    }
   } finally {
+    if (jobs) {
+      jobs.child.kill('SIGTERM');
+      await new Promise((resolve) => jobs!.child.once('exit', resolve));
+    }
     await server?.app.close();
     await db.close();
   }
@@ -234,6 +251,46 @@ function runLoadChild(
       code === 0 ? resolve(JSON.parse(out) as ChildFigures) : reject(new Error(`load generator exited with ${code}`)),
     );
   });
+}
+
+/** `attribute`'s schedule in the jobs process (`FLAMEBILL_BENCH_ATTRIBUTE_CRON`, e.g. "0 0 1 1 *" for compaction alone). */
+const ATTRIBUTE_CRON = process.env['FLAMEBILL_BENCH_ATTRIBUTE_CRON'] ?? '*/15 * * * * *';
+
+/** Every registered job but the two measured, scheduled never (1 January 00:00 only). */
+const JOBS_OFF = ['pull', 'retention', 'weekly-report', 'ticket-delivery', 'regressions', 'profile-trees'];
+
+/** `flamebill jobs` on `url`, with compaction and attribution scheduled; resolves once it has started. */
+async function startJobsProcess(url: string): Promise<{ child: ChildProcess; log: string }> {
+  const dir = await mkdtemp(join(os.tmpdir(), 'flamebill-bench-jobs-'));
+  const config = join(dir, 'flamebill.yaml');
+  await writeFile(
+    config,
+    [
+      'schedules:',
+      '  demo: false',
+      '  compact-pushes: "*/30 * * * * *"',
+      `  attribute: "${ATTRIBUTE_CRON}"`,
+      ...JOBS_OFF.map((job) => `  ${job}: "0 0 1 1 *"`),
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'flamebill.js'), 'jobs'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, FLAMEBILL_CONFIG: config, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  // FLAMEBILL_BENCH_JOBS_NICE: the jobs process's nice value (what `flamebill serve` gives its jobs process).
+  const nice = process.env['FLAMEBILL_BENCH_JOBS_NICE'];
+  if (nice !== undefined && child.pid !== undefined) os.setPriority(child.pid, Number(nice));
+  const state = { child, log: '' };
+  child.stdout!.on('data', (c: Buffer) => (state.log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (state.log += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`flamebill jobs exited with ${code}: ${state.log.slice(-2000)}`)));
+  });
+  process.stdout.write(`jobs process ${child.pid}: compact-pushes "*/30 * * * * *", attribute "${ATTRIBUTE_CRON}"\n`);
+  return state;
 }
 
 interface BenchDatabase {

@@ -19,6 +19,7 @@ import { JobRequests1796490000000 } from './1796490000000-JobRequests';
 import { CatalogTeamAnnotations1796500000000 } from './1796500000000-CatalogTeamAnnotations';
 import { FunctionDayBlockParts1796510000000 } from './1796510000000-FunctionDayBlockParts';
 import { ProvenanceDays1796520000000 } from './1796520000000-ProvenanceDays';
+import { PushMergeTrees1796531000000 } from './1796531000000-PushMergeTrees';
 
 /**
  * Every migration, oldest first. Listed by hand because glob loading finds nothing under a
@@ -46,4 +47,5 @@ export const MIGRATIONS = [
   CatalogTeamAnnotations1796500000000,
   FunctionDayBlockParts1796510000000,
   ProvenanceDays1796520000000,
+  PushMergeTrees1796531000000,
 ];

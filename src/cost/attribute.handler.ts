@@ -4,7 +4,12 @@ import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows';
 import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
+import { PushCompactionService } from '../profiles/push-compaction.service';
 import { AttributionService, type AttributionBasis } from './attribution.service';
+
+/** Compaction rounds before attribution at most, and the pushes left for attribution to read that end them. */
+const CATCH_UP_ROUNDS = 5;
+const CAUGHT_UP_PUSHES = 200;
 
 /** How long /readyz shows that this replica's price settings differ from a planned item's. */
 const MISMATCH_SHOWN_MS = 3_600_000;
@@ -23,6 +28,7 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
   constructor(
     private readonly attribution: AttributionService,
     private readonly readiness: ReadinessRegistry,
+    private readonly compaction: PushCompactionService,
   ) {}
 
   onModuleInit(): void {
@@ -51,6 +57,13 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
         );
       }
       this.mismatch = { priceScheduleId: basis.priceScheduleId, at: new Date() };
+    }
+    // Merge the pushes since the last compaction first, without the window's lock: attribution holds that lock (and
+    // so holds up pushes into the window) for as long as it reads, which is then only the pushes of the last moments.
+    // Again while a round found many: pushes kept arriving while it merged (a round merges faster than they arrive).
+    for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      const { pushes } = await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
+      if (pushes < CAUGHT_UP_PUSHES) break;
     }
     await commit(async (tx) => {
       // Queued because the window was dirty, but another replica attributed it since: every write committed

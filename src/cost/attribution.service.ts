@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CatalogRepository } from '../catalog/catalog.repository';
 import { InjectSettings } from '../config/settings.module';
@@ -10,8 +10,8 @@ import {
   type ServiceWindowInput,
   type WindowAttributionSplits,
 } from '../domain/cost';
-import { deserializeFold, mergeFolds, serializeFold } from '../domain/profile';
 import { ProfileRepository, type PushMerge, type StoredProfile } from '../profiles/profile.repository';
+import { mergeGroup, pushMergeOf } from '../profiles/push-merge';
 import { AttributionRepository } from './attribution.repository';
 import { FunctionDayState, TOP_SIZE } from './function-day-state';
 import { FunctionDayRepository } from './function-day.repository';
@@ -330,13 +330,6 @@ export interface WindowProfiles {
 /** A push group's merge after this attribution, to store with the window's facts (only groups that changed). */
 type NewMerge = PushMerge & { readonly source: 'push' };
 
-const DIGEST_MODULUS = 1n << 256n;
-
-/** sha256 of a profile digest as a number, the term it adds to a group's `digestSum`. */
-function digestTerm(digest: string): bigint {
-  return BigInt(`0x${createHash('sha256').update(digest).digest('hex')}`);
-}
-
 /**
  * One attribution input per (profiler service name, source, cluster, region, profile type): the folds of one such
  * group are merged (a pushing agent sends a profile every few seconds), CPU time added up; a push group starts from its
@@ -391,44 +384,21 @@ export function serviceInputs(window: WindowProfiles): {
   const merges: NewMerge[] = [];
   const digestsByProfilerName = new Map<string, string[]>();
   for (const { first, merge, rows } of groups.values()) {
-    const folds = [...(merge ? [deserializeFold(merge.fold)] : []), ...rows.map((p) => deserializeFold(p.fold))];
-    const fold = folds.length === 1 ? folds[0]! : mergeFolds(folds);
-    const cpuNanoseconds = rows.reduce((sum, p) => sum + (p.cpuNanoseconds as bigint), merge?.cpuNanoseconds ?? 0n);
-    const count = (merge?.profileCount ?? 0) + rows.length;
-    const sum = rows.reduce(
-      (acc, p) => (acc + digestTerm(p.digest)) % DIGEST_MODULUS,
-      merge ? BigInt(`0x${merge.digestSum}`) : 0n,
-    );
-    const digest = count === 1 ? rows[0]!.digest : `merge:${sum.toString(16).padStart(64, '0')}`;
+    const merged = mergeGroup(merge, rows);
     const cluster = first.seriesLabels[CLUSTER_LABEL];
     const region = first.seriesLabels[REGION_LABEL];
     inputs.push({
       serviceName: first.service,
-      fold,
-      cpuNanoseconds,
+      fold: merged.fold,
+      cpuNanoseconds: merged.cpuNanoseconds,
       source: first.source,
       ...(cluster !== undefined ? { cluster } : {}),
       ...(region !== undefined ? { region } : {}),
-      profileDigest: digest,
+      profileDigest: merged.digest,
     });
-    digestsByProfilerName.set(first.service, [...(digestsByProfilerName.get(first.service) ?? []), digest]);
+    digestsByProfilerName.set(first.service, [...(digestsByProfilerName.get(first.service) ?? []), merged.digest]);
     // A lone push stays a row (its own digest is its provenance); from two pushes on, the group is kept merged.
-    if (first.source === 'push' && rows.length > 0 && count > 1) {
-      merges.push({
-        source: 'push',
-        windowStart: first.windowStart,
-        windowEnd: first.windowEnd,
-        service: first.service,
-        profileType: first.profileType,
-        seriesLabels: first.seriesLabels,
-        throughId: rows.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), merge?.throughId ?? '0'),
-        profileCount: count,
-        cpuNanoseconds,
-        sampleCount: rows.reduce((n, p) => n + p.sampleCount, merge?.sampleCount ?? 0),
-        digestSum: sum.toString(16).padStart(64, '0'),
-        fold: Buffer.from(serializeFold(fold)),
-      });
-    }
+    if (first.source === 'push' && rows.length > 0 && merged.profileCount > 1) merges.push(pushMergeOf(first, merged));
   }
   return { inputs, digestsByProfilerName, merges, profileCount };
 }

@@ -5,9 +5,9 @@ import { InjectSettings } from '../config/settings.module';
 import { ProfileDecodeError } from '../domain/profile';
 import { utcDaysCovering } from '../domain/time-window';
 import { decodeTree, encodeTree, mergeTrees, pruneTree, type StackTree } from '../domain/profile/tree';
-import { ProfileRepository, type StoredProfileHeader } from '../profiles/profile.repository';
+import { buildStoredTrees, decodeStoredTrees, mergeStoredTrees } from '../domain/profile-trees/stored-profile-trees';
+import { ProfileRepository, type PushTreeMerge, type StoredProfileHeader } from '../profiles/profile.repository';
 import { ALL_VERSIONS, ProfileTreeRepository, type DayTreeRow, type WindowTreeRow } from './profile-tree.repository';
-import { storedProfileTrees } from './stored-profile-trees';
 
 /** What the tree store needs from the settings: the label keys (is `version` one?) and their cardinality limit. */
 export interface ProfileTreeSettings {
@@ -109,13 +109,27 @@ export class ProfileTreeService {
     let windowTreeBytes = 0;
     const rows: WindowTreeRow[] = [];
     if (changed.length === 0) return { changedServices: 0, missingRaw, windowTreeBytes };
+    // The pushes compaction has merged into trees are read as those merges; only the others are built here.
+    const splitVersion = this.settings.labels.keys.includes('version');
+    const merges = (await this.profiles.pushTreeMerges(windowStart, tx)).filter((m) => m.splitVersion === splitVersion);
+    const covered = await this.profiles.pushesInTreeMerges(windowStart, merges, tx);
+    const serviceOf = attributedServiceOf(services);
     const raws = await this.profiles.rawBytesMany(
-      changed.flatMap((s) => groups.get(s)?.profiles.map((p) => p.id) ?? []),
+      changed.flatMap(
+        (s) =>
+          groups
+            .get(s)
+            ?.profiles.filter((p) => !covered.has(p.id))
+            .map((p) => p.id) ?? [],
+      ),
       tx,
     );
     for (const service of changed) {
       const group = groups.get(service);
-      const built = group ? this.windowRows(service, windowStart, group, raws) : { rows: [], missing: 0 };
+      const ownMerges = merges.filter((m) => (serviceOf.get(m.service) ?? m.service) === service);
+      const built = group
+        ? this.windowRows(service, windowStart, group, raws, covered, ownMerges)
+        : { rows: [], missing: 0 };
       for (const r of built.rows) windowTreeBytes += r.tree.length;
       missingRaw += built.missing;
       rows.push(...built.rows);
@@ -125,28 +139,33 @@ export class ProfileTreeService {
     return { changedServices: changed.length, missingRaw, windowTreeBytes };
   }
 
-  /** The window's tree rows of one service: the whole tree and one per version. */
+  /**
+   * The window's tree rows of one service: the whole tree and one per version, from its push groups' merged trees and
+   * the trees of its profiles those do not cover, built from their raw bytes.
+   */
   private windowRows(
     service: string,
     windowStart: Date,
     group: ServiceGroup,
     raws: ReadonlyMap<string, Buffer>,
+    covered: ReadonlySet<string>,
+    merges: readonly PushTreeMerge[],
   ): { rows: WindowTreeRow[]; missing: number } {
-    const splitVersion = this.settings.labels.keys.includes('version');
-    const whole: StackTree[] = [];
-    const byVersion = new Map<string, StackTree[]>();
-    let missing = 0;
-    for (const p of group.profiles) {
-      const raw = raws.get(p.id);
-      const built = raw ? this.build(p, raw, splitVersion) : null;
-      if (!built) {
-        missing++;
-        continue;
-      }
-      whole.push(built.tree);
-      for (const [v, t] of built.byLabel) byVersion.set(v, [...(byVersion.get(v) ?? []), t]);
-    }
-    if (whole.length === 0) return { rows: [], missing };
+    const built = buildStoredTrees(
+      group.profiles.filter((p) => !covered.has(p.id)),
+      raws,
+      {
+        splitVersion: this.settings.labels.keys.includes('version'),
+        unreadable: (p, error) => {
+          if (!(error instanceof ProfileDecodeError)) return false;
+          this.logger.warn(`profile ${p.id} of ${service}: no tree (${error.message})`);
+          return true;
+        },
+      },
+    );
+    const merged = mergeStoredTrees([...merges.map(decodeStoredTrees), built]);
+    const missing = merged.missing;
+    if (merged.tree === null) return { rows: [], missing };
     const row = (version: string, tree: StackTree): WindowTreeRow => ({
       service,
       windowStart,
@@ -158,32 +177,14 @@ export class ProfileTreeService {
       nodeCount: tree.nodeCount,
       tree: Buffer.from(encodeTree(tree)),
     });
-    const pruned = (tree: StackTree) => pruneTree(tree, TREE_MAX_NODES);
-    const versions = capVersions(
-      new Map([...byVersion].map(([v, ts]) => [v, ts.length === 1 ? ts[0]! : mergeTrees(ts)])),
-      this.settings.labels.maxValuesPerKey,
-    );
+    const versions = capVersions(new Map(merged.byVersion), this.settings.labels.maxValuesPerKey);
     return {
       rows: [
-        row(ALL_VERSIONS, pruned(whole.length === 1 ? whole[0]! : mergeTrees(whole))),
-        ...[...versions].map(([v, t]) => row(v, pruned(t))),
+        row(ALL_VERSIONS, prunedCanonical(merged.tree)),
+        ...[...versions].map(([v, t]) => row(v, prunedCanonical(t))),
       ],
       missing,
     };
-  }
-
-  private build(p: StoredProfileHeader, raw: Uint8Array, splitVersion: boolean) {
-    try {
-      const seriesVersion = p.seriesLabels['version'];
-      return storedProfileTrees(raw, p.cpuNanoseconds!, {
-        splitVersion,
-        ...(seriesVersion !== undefined ? { seriesVersion } : {}),
-      });
-    } catch (err: unknown) {
-      if (!(err instanceof ProfileDecodeError)) throw err;
-      this.logger.warn(`profile ${p.id} of ${p.service}: no tree (${err.message})`);
-      return null;
-    }
   }
 
   /** Rebuilds the day trees of `services` for the UTC day of `windowStart` from their window trees. */
@@ -216,6 +217,23 @@ export class ProfileTreeService {
   }
 }
 
+/**
+ * `pruneTree` of the tree in its canonical node order (as `encodeTree` writes it): ties between equally heavy nodes
+ * go to the lower node id, so without it a window merged from push merges could keep other nodes than the same
+ * window built push by push. Only a tree that is pruned pays for it.
+ */
+function prunedCanonical(tree: StackTree): StackTree {
+  if (tree.nodeCount - 1 <= TREE_MAX_NODES) return tree;
+  return pruneTree(decodeTree(encodeTree(tree, { compress: false })), TREE_MAX_NODES);
+}
+
+/** Profiler service name -> the attributed service it resolved to. */
+function attributedServiceOf(services: readonly AttributedService[]): Map<string, string> {
+  const serviceOf = new Map<string, string>();
+  for (const s of services) for (const n of s.profileServiceNames) serviceOf.set(n, s.service);
+  return serviceOf;
+}
+
 interface ServiceGroup {
   readonly profiles: StoredProfileHeader[];
   readonly digestsKey: string;
@@ -226,8 +244,7 @@ function groupByService(
   stored: readonly StoredProfileHeader[],
   services: readonly AttributedService[],
 ): Map<string, ServiceGroup> {
-  const serviceOf = new Map<string, string>();
-  for (const s of services) for (const n of s.profileServiceNames) serviceOf.set(n, s.service);
+  const serviceOf = attributedServiceOf(services);
   const lists = new Map<string, StoredProfileHeader[]>();
   for (const p of stored) {
     if (p.cpuNanoseconds === null) continue;

@@ -57,6 +57,27 @@ export interface PushMerge {
 const GROUP_KEY_SQL = (t: string) =>
   `jsonb_build_array(${t}.service, ${t}.source, ${t}.series_labels->>'cluster', ${t}.series_labels->>'region', ${t}.profile_type)::text`;
 
+/** `GROUP_KEY_SQL` of a merge row from `mergeParams` ($2 service, $3 profile type, $5 series labels). */
+const MERGE_GROUP_KEY_PARAMS_SQL = `jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text`;
+
+/**
+ * The merged call trees of the pushes of one attribution group of a window up to `throughId` (its own: attribution
+ * moves the fold merge forward without building trees), kept by `compact-pushes` from the pushes' raw bytes.
+ */
+export interface PushTreeMerge {
+  readonly groupKey: string;
+  /** The group's profiler service name. */
+  readonly service: string;
+  readonly throughId: string;
+  /** Whether `trees` holds one tree per `version` label value besides the whole one. */
+  readonly splitVersion: boolean;
+  readonly profileCount: number;
+  /** Pushes of `profileCount` without a tree (no raw bytes, unreadable, not matching their CPU time). */
+  readonly missingRaw: number;
+  /** encodeTree() bytes by version, '' for the whole tree; empty when no push had a tree. */
+  readonly trees: ReadonlyMap<string, Buffer>;
+}
+
 /** A stored profile without its fold. */
 export type StoredProfileHeader = Omit<StoredProfile, 'fold'>;
 
@@ -79,6 +100,10 @@ export interface ReplaceResult {
  * writer in flight and sees their rows, while writers never wait for each other.
  */
 export const WINDOW_LOCK_CLASS = 0x77696e64;
+
+/** Advisory-lock classes of a window's push compaction, folds ("cmpk") and trees ("cmpt"): see `withCompactionLock`. */
+const COMPACTION_LOCK_CLASS = 0x636d706b;
+const TREE_COMPACTION_LOCK_CLASS = 0x636d7074;
 
 /** The second advisory-lock key of a window: minutes since the epoch (windows are whole minutes). */
 export function windowLockKey(windowStart: Date): number {
@@ -286,45 +311,330 @@ export class ProfileRepository {
     windowStart: Date,
     tx: EntityManager,
   ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
-    const merges = await queryRows<{
-      window_start: Date;
-      window_end: Date;
-      service: string;
-      profile_type: string;
-      series_labels: Record<string, string>;
-      through_id: string;
-      profile_count: number;
-      cpu_nanoseconds: string;
-      sample_count: string;
-      digest_sum: string;
-      fold: Buffer;
-    }>(tx, `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`, [windowStart]);
+    const merges = await queryRows<PushMergeRow>(
+      tx,
+      `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`,
+      [windowStart],
+    );
+    // The pushes after the merges just read, not after the merges at the time of this statement: `compact-pushes`
+    // may commit a merge in between (it does not take the window's lock to write), and its pushes would be missed.
+    // Matched on the group's columns, not on GROUP_KEY_SQL: building that text for each of 10,000 pushes took 2/3 of
+    // the statement.
     const rows = await queryRows<ProfileRow>(
       tx,
       `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
               p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
          FROM profiles p
-         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
-        WHERE p.window_start = $1 AND (p.source <> 'push' OR m.through_id IS NULL OR p.id > m.through_id)
+         LEFT JOIN unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                AS m(service, profile_type, cluster, region, through_id)
+           ON p.source = 'push' AND m.service = p.service AND m.profile_type = p.profile_type
+          AND m.cluster IS NOT DISTINCT FROM p.series_labels->>'cluster'
+          AND m.region IS NOT DISTINCT FROM p.series_labels->>'region'
+        WHERE p.window_start = $1 AND (m.through_id IS NULL OR p.id > m.through_id)
         ORDER BY p.id`,
-      [windowStart],
+      [
+        windowStart,
+        merges.map((m) => m.service),
+        merges.map((m) => m.profile_type),
+        merges.map((m) => m.series_labels['cluster'] ?? null),
+        merges.map((m) => m.series_labels['region'] ?? null),
+        merges.map((m) => String(m.through_id)),
+      ],
     );
-    return {
-      merges: merges.map((m) => ({
-        windowStart: m.window_start,
-        windowEnd: m.window_end,
-        service: m.service,
-        profileType: m.profile_type,
-        seriesLabels: m.series_labels,
-        throughId: String(m.through_id),
-        profileCount: m.profile_count,
-        cpuNanoseconds: BigInt(m.cpu_nanoseconds),
-        sampleCount: Number(m.sample_count),
-        digestSum: m.digest_sum,
-        fold: m.fold,
-      })),
-      profiles: rows.map(toStoredProfile),
-    };
+    return { merges: merges.map(toPushMerge), profiles: rows.map(toStoredProfile) };
+  }
+
+  /**
+   * Runs `work` holding the window's compaction lock of folds or of trees, a session lock on a connection of its own
+   * (released if the process dies): compactions of one window (the job's, attribution's catch-up, another replica's)
+   * take turns rather than merge the same pushes side by side and throw all but one result away. Two locks, so that
+   * attribution's catch-up of the folds never waits for trees being built.
+   */
+  async withCompactionLock<T>(windowStart: Date, of: 'folds' | 'trees', work: () => Promise<T>): Promise<T> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    const key = [of === 'folds' ? COMPACTION_LOCK_CLASS : TREE_COMPACTION_LOCK_CLASS, windowLockKey(windowStart)];
+    try {
+      await runner.query(`SELECT pg_advisory_lock($1::int, $2::int)`, key);
+      try {
+        return await work();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock($1::int, $2::int)`, key);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * An id below which every push of the window has committed: the last id the `profiles` sequence handed out, read
+   * under the window's exclusive lock (as attribution reads), which waits for the writes in flight into the window
+   * and is held only for this one-row statement. A push that commits later takes its id after the lock is released
+   * (its insert takes the shared lock before its id), so it is above. Null when no id was handed out yet.
+   */
+  async committedPushHighWater(windowStart: Date): Promise<string | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+      // The sequence, not max(id) of the window: that reads every row of the window while pushes wait on the lock.
+      const [row] = await queryRows<{ high: string | null }>(
+        tx,
+        `SELECT CASE WHEN is_called THEN last_value::text END AS high FROM profiles_id_seq`,
+      );
+      return row?.high ?? null;
+    });
+  }
+
+  /**
+   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merge yet: each
+   * group's key, how many such pushes, and whether the group has a merge.
+   */
+  async pushGroupsBehind(
+    windowStart: Date,
+    throughId: string,
+  ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
+    const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
+      this.db,
+      `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(m.through_id IS NOT NULL) AS merged
+         FROM profiles p
+         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
+          AND (m.through_id IS NULL OR p.id > m.through_id)
+        GROUP BY 1 ORDER BY 1`,
+      [windowStart, throughId],
+    );
+    return rows.map((r) => ({ groupKey: r.group_key, pending: r.pending, merged: r.merged }));
+  }
+
+  /** The stored merge of one push group of a window, or null. */
+  async pushMerge(windowStart: Date, groupKey: string): Promise<PushMerge | null> {
+    const [row] = await queryRows<PushMergeRow>(
+      this.db,
+      `SELECT * FROM profile_push_merges WHERE window_start = $1 AND group_key = $2`,
+      [windowStart, groupKey],
+    );
+    return row ? toPushMerge(row) : null;
+  }
+
+  /**
+   * The CPU pushes of one group of a window with `afterId` < id <= `throughId`, in id order, at most `limit`.
+   * Every push up to `throughId` must have committed (`committedPushHighWater`), so that a prefix of this list is
+   * all of the group's pushes up to its last id.
+   */
+  async pushesOfGroup(
+    windowStart: Date,
+    groupKey: string,
+    afterId: string,
+    throughId: string,
+    limit: number,
+  ): Promise<StoredProfile[]> {
+    const rows = await queryRows<ProfileRow>(
+      this.db,
+      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
+         FROM profiles p
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
+          AND p.id > $3::bigint AND p.id <= $4::bigint
+        ORDER BY p.id LIMIT $5`,
+      [windowStart, groupKey, afterId, throughId, limit],
+    );
+    return rows.map(toStoredProfile);
+  }
+
+  /**
+   * Stores `merge` as its group's merge only if the stored one is still `expectedThroughId` (null: none), in one
+   * statement: a merge written meanwhile by attribution or another replica is never overwritten by an older view, and
+   * a merge is always exactly the group's pushes up to its `throughId`. Returns false when the merge was not stored.
+   */
+  async replacePushMerge(merge: PushMerge, expectedThroughId: string | null): Promise<boolean> {
+    const rows =
+      expectedThroughId === null
+        ? await queryRows<unknown>(
+            this.db,
+            `INSERT INTO profile_push_merges (window_start, group_key, service, profile_type, window_end, series_labels,
+                                              through_id, profile_count, cpu_nanoseconds, sample_count, digest_sum, fold)
+             VALUES ($1, ${MERGE_GROUP_KEY_PARAMS_SQL}, $2, $3, $4, $5::jsonb, $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
+             ON CONFLICT (window_start, group_key) DO NOTHING
+             RETURNING 1`,
+            mergeParams(merge),
+          )
+        : await queryRows<unknown>(
+            this.db,
+            `UPDATE profile_push_merges SET through_id = $6::bigint, profile_count = $7, cpu_nanoseconds = $8::bigint,
+                    sample_count = $9::bigint, digest_sum = $10, fold = $11
+              WHERE window_start = $1 AND group_key = ${MERGE_GROUP_KEY_PARAMS_SQL} AND through_id = $12::bigint
+                AND service = $2 AND window_end = $4
+              RETURNING 1`,
+            [...mergeParams(merge), expectedThroughId],
+          );
+    return rows.length > 0;
+  }
+
+  /**
+   * The merged trees of a window's push groups (`profile_push_merge_trees`), or of one group. Read the pushes they do
+   * not cover with `pushesNotInTreeMerges`, given these, so that a merge committed in between hides nothing.
+   */
+  async pushTreeMerges(
+    windowStart: Date,
+    db: DataSource | EntityManager = this.db,
+    groupKey?: string,
+  ): Promise<PushTreeMerge[]> {
+    const rows = await queryRows<{
+      group_key: string;
+      version: string;
+      through_id: string;
+      split_version: boolean;
+      profile_count: number;
+      missing_raw: number;
+      tree: Buffer | null;
+    }>(
+      db,
+      `SELECT group_key, version, through_id::text, split_version, profile_count, missing_raw, tree
+         FROM profile_push_merge_trees WHERE window_start = $1 AND ($2::text IS NULL OR group_key = $2)
+        ORDER BY group_key, version`,
+      [windowStart, groupKey ?? null],
+    );
+    const out = new Map<string, PushTreeMerge & { trees: Map<string, Buffer> }>();
+    for (const r of rows) {
+      let merge = out.get(r.group_key);
+      if (!merge) {
+        merge = {
+          groupKey: r.group_key,
+          service: (JSON.parse(r.group_key) as [string])[0],
+          throughId: r.through_id,
+          splitVersion: r.split_version,
+          profileCount: r.profile_count,
+          missingRaw: r.missing_raw,
+          trees: new Map(),
+        };
+        out.set(r.group_key, merge);
+      }
+      if (r.tree) merge.trees.set(r.version, r.tree);
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merged trees yet:
+   * each group's key, how many such pushes, and whether the group has merged trees.
+   */
+  async pushGroupsBehindTrees(
+    windowStart: Date,
+    throughId: string,
+  ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
+    const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
+      this.db,
+      `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(t.through_id IS NOT NULL) AS merged
+         FROM profiles p
+         LEFT JOIN profile_push_merge_trees t
+           ON t.window_start = p.window_start AND t.group_key = ${GROUP_KEY_SQL('p')} AND t.version = ''
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
+          AND (t.through_id IS NULL OR p.id > t.through_id)
+        GROUP BY 1 ORDER BY 1`,
+      [windowStart, throughId],
+    );
+    return rows.map((r) => ({ groupKey: r.group_key, pending: r.pending, merged: r.merged }));
+  }
+
+  /** `pushesOfGroup` without the folds (what tree building reads, with `rawBytesMany`). */
+  async pushHeadersOfGroup(
+    windowStart: Date,
+    groupKey: string,
+    afterId: string,
+    throughId: string,
+    limit: number,
+  ): Promise<StoredProfileHeader[]> {
+    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
+      this.db,
+      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.received_at
+         FROM profiles p
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
+          AND p.id > $3::bigint AND p.id <= $4::bigint
+        ORDER BY p.id LIMIT $5`,
+      [windowStart, groupKey, afterId, throughId, limit],
+    );
+    return rows.map((r) => {
+      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
+      return header;
+    });
+  }
+
+  /** Ids of the window's profiles that `merges` (read before, in the same transaction) cover. */
+  async pushesInTreeMerges(
+    windowStart: Date,
+    merges: readonly PushTreeMerge[],
+    db: DataSource | EntityManager = this.db,
+  ): Promise<Set<string>> {
+    if (merges.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(
+      db,
+      `SELECT p.id FROM profiles p
+         JOIN unnest($2::text[], $3::bigint[]) AS m(group_key, through_id) ON m.group_key = ${GROUP_KEY_SQL('p')}
+        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= m.through_id`,
+      [windowStart, merges.map((m) => m.groupKey), merges.map((m) => m.throughId)],
+    );
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  /**
+   * Stores the merged trees of one push group only if the stored ones still reach `expectedThroughId` (null: none),
+   * in one transaction: as `replacePushMerge`, a newer merge is never overwritten by an older view. `trees`: encoded
+   * trees by version ('' the whole tree), empty when no push had one. Returns false when nothing was stored.
+   */
+  async replacePushTreeMerge(
+    windowStart: Date,
+    merge: Omit<PushTreeMerge, 'service'>,
+    expectedThroughId: string | null,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const whole = merge.trees.get('') ?? null;
+      const params = [
+        windowStart,
+        merge.groupKey,
+        merge.throughId,
+        merge.splitVersion,
+        merge.profileCount,
+        merge.missingRaw,
+        whole,
+      ];
+      const claimed =
+        expectedThroughId === null
+          ? await queryRows<unknown>(
+              tx,
+              `INSERT INTO profile_push_merge_trees (window_start, group_key, version, through_id, split_version, profile_count, missing_raw, tree)
+               VALUES ($1, $2, '', $3::bigint, $4, $5, $6, $7)
+               ON CONFLICT (window_start, group_key, version) DO NOTHING RETURNING 1`,
+              params,
+            )
+          : await queryRows<unknown>(
+              tx,
+              `UPDATE profile_push_merge_trees SET through_id = $3::bigint, split_version = $4, profile_count = $5, missing_raw = $6, tree = $7
+                WHERE window_start = $1 AND group_key = $2 AND version = '' AND through_id = $8::bigint RETURNING 1`,
+              [...params, expectedThroughId],
+            );
+      if (claimed.length === 0) return false;
+      await tx.query(
+        `DELETE FROM profile_push_merge_trees WHERE window_start = $1 AND group_key = $2 AND version <> ''`,
+        [windowStart, merge.groupKey],
+      );
+      const versions = [...merge.trees].filter(([v]) => v !== '');
+      if (versions.length > 0)
+        await tx.query(
+          `INSERT INTO profile_push_merge_trees (window_start, group_key, version, through_id, split_version, profile_count, missing_raw, tree)
+           SELECT $1, $2, v, $3::bigint, $4, $5, $6, t FROM unnest($7::text[], $8::bytea[]) AS u(v, t)`,
+          [
+            windowStart,
+            merge.groupKey,
+            merge.throughId,
+            merge.splitVersion,
+            merge.profileCount,
+            merge.missingRaw,
+            versions.map(([v]) => v),
+            versions.map(([, t]) => t),
+          ],
+        );
+      return true;
+    });
   }
 
   /** Stores the new merges of a window's push groups, in the attribution's transaction. */
@@ -333,24 +643,11 @@ export class ProfileRepository {
       await tx.query(
         `INSERT INTO profile_push_merges (window_start, group_key, service, profile_type, window_end, series_labels, through_id, profile_count,
                                           cpu_nanoseconds, sample_count, digest_sum, fold)
-         VALUES ($1, jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text, $2, $3, $4, $5::jsonb,
-                 $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
+         VALUES ($1, ${MERGE_GROUP_KEY_PARAMS_SQL}, $2, $3, $4, $5::jsonb, $6::bigint, $7, $8::bigint, $9::bigint, $10, $11)
          ON CONFLICT (window_start, group_key) DO UPDATE SET
            through_id = EXCLUDED.through_id, profile_count = EXCLUDED.profile_count, cpu_nanoseconds = EXCLUDED.cpu_nanoseconds,
            sample_count = EXCLUDED.sample_count, digest_sum = EXCLUDED.digest_sum, fold = EXCLUDED.fold`,
-        [
-          m.windowStart,
-          m.service,
-          m.profileType,
-          m.windowEnd,
-          JSON.stringify(m.seriesLabels),
-          m.throughId,
-          m.profileCount,
-          m.cpuNanoseconds.toString(),
-          m.sampleCount,
-          m.digestSum,
-          m.fold,
-        ],
+        mergeParams(m),
       );
     }
   }
@@ -397,6 +694,7 @@ export class ProfileRepository {
       before,
     ]);
     await this.db.query(`DELETE FROM profile_push_merges WHERE window_start < $1`, [before]);
+    await this.db.query(`DELETE FROM profile_push_merge_trees WHERE window_start < $1`, [before]);
     return rows.length;
   }
 
@@ -453,6 +751,53 @@ interface ProfileRow {
   wall_only: boolean;
   fold: Buffer;
   received_at: Date;
+}
+
+interface PushMergeRow {
+  window_start: Date;
+  window_end: Date;
+  service: string;
+  profile_type: string;
+  series_labels: Record<string, string>;
+  through_id: string;
+  profile_count: number;
+  cpu_nanoseconds: string;
+  sample_count: string;
+  digest_sum: string;
+  fold: Buffer;
+}
+
+function toPushMerge(m: PushMergeRow): PushMerge {
+  return {
+    windowStart: m.window_start,
+    windowEnd: m.window_end,
+    service: m.service,
+    profileType: m.profile_type,
+    seriesLabels: m.series_labels,
+    throughId: String(m.through_id),
+    profileCount: m.profile_count,
+    cpuNanoseconds: BigInt(m.cpu_nanoseconds),
+    sampleCount: Number(m.sample_count),
+    digestSum: m.digest_sum,
+    fold: m.fold,
+  };
+}
+
+/** The parameters $1..$11 of a merge row's insert (its group key is computed from them: MERGE_GROUP_KEY_PARAMS_SQL). */
+function mergeParams(m: PushMerge): unknown[] {
+  return [
+    m.windowStart,
+    m.service,
+    m.profileType,
+    m.windowEnd,
+    JSON.stringify(m.seriesLabels),
+    m.throughId,
+    m.profileCount,
+    m.cpuNanoseconds.toString(),
+    m.sampleCount,
+    m.digestSum,
+    m.fold,
+  ];
 }
 
 function toStoredProfile(r: ProfileRow): StoredProfile {

@@ -12,6 +12,7 @@ import { ProfileTreeRepository } from '../../src/profile-trees/profile-tree.repo
 import { ProfileTreeService } from '../../src/profile-trees/profile-tree.service';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { ProfileRepository } from '../../src/profiles/profile.repository';
+import { PushCompactionService } from '../../src/profiles/push-compaction.service';
 import { startTestApp } from '../support/app';
 import { testDataSource, truncateTables } from '../support/database';
 import {
@@ -226,5 +227,64 @@ describe('profile trees per service-day, written when a window is attributed', (
     expect(dropped).toEqual({ windows: 0, days: expect.any(Number) as number });
     expect(dropped.days).toBeGreaterThan(0);
     expect(await dumpTrees()).toEqual([]);
+  });
+});
+
+describe('window trees from the merged trees compact-pushes keeps beside the push merges', () => {
+  /** Every window and day tree row but the day rows' time of writing. */
+  async function treeRows(): Promise<string[]> {
+    const w = (await db.query(`SELECT t::text AS row FROM profile_window_trees t ORDER BY 1`)) as Array<{
+      row: string;
+    }>;
+    const d = (await db.query(
+      `SELECT (to_jsonb(t) - 'updated_at')::text AS row FROM profile_day_trees t ORDER BY 1`,
+    )) as Array<{ row: string }>;
+    return [...w, ...d].map((r) => r.row);
+  }
+
+  it('equal, byte for byte, the trees built from every push, and need no raw bytes of the pushes merged', async () => {
+    const compaction = new PushCompactionService(new ProfileRepository(db), TREE_SETTINGS);
+    const pushes = inWindows([W06, W07]);
+    let n = 0;
+    const pushSome = async (count: number) => {
+      for (let i = 0; i < count; i++, n++) await store(pushes[n % pushes.length]!, { start: W06, salt: `push-${n}` });
+    };
+    await pushSome(9);
+    await compaction.compactWindow(W06, { treeStep: 2 });
+    await pushSome(7);
+    await compaction.compactWindow(W06, { treeStep: 3 });
+    await pushSome(4); // not compacted: the trees job builds these itself
+    const merged = (await db.query(
+      `SELECT count(DISTINCT group_key)::int AS groups, count(*) FILTER (WHERE version <> '')::int AS versions,
+              sum(profile_count) FILTER (WHERE version = '')::int AS pushes
+         FROM profile_push_merge_trees`,
+    )) as Array<{ groups: number; versions: number; pushes: number }>;
+    expect(merged[0]!.groups).toBeGreaterThan(1);
+    expect(merged[0]!.versions).toBeGreaterThan(0); // 'version' is a label key: the merges are split by it
+    expect(merged[0]!.pushes).toBe(16);
+
+    // The golden trees: every push built from its raw bytes (no merged trees).
+    await db.query(`CREATE TEMP TABLE kept_merge_trees AS SELECT * FROM profile_push_merge_trees`);
+    await db.query(`DELETE FROM profile_push_merge_trees`);
+    await attributeAndBuild(W06);
+    const golden = await treeRows();
+    expect(golden.length).toBeGreaterThan(4);
+
+    // The same window from the merged trees plus the 4 pushes after them, the merged pushes' raw bytes gone.
+    await db.query(`TRUNCATE profile_window_trees, profile_day_trees`);
+    await db.query(`INSERT INTO profile_push_merge_trees SELECT * FROM kept_merge_trees`);
+    await db.query(`DROP TABLE kept_merge_trees`);
+    const dropped = (await db.query(
+      `WITH d AS (
+         UPDATE profiles p SET raw = NULL FROM profile_push_merge_trees t
+          WHERE t.window_start = p.window_start AND t.version = '' AND p.id <= t.through_id
+            AND t.group_key = jsonb_build_array(p.service, p.source, p.series_labels->>'cluster', p.series_labels->>'region', p.profile_type)::text
+         RETURNING p.id)
+       SELECT count(*)::int AS n FROM d`,
+    )) as Array<{ n: number }>;
+    expect(dropped[0]!.n).toBe(16);
+    const { trees } = await attributeAndBuild(W06);
+    expect(trees.missingRaw).toBe(0);
+    expect(await treeRows()).toEqual(golden);
   });
 });
