@@ -19,6 +19,11 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Stop after this many requests (whichever comes first). */
   readonly maxRequests: number;
+  /**
+   * Requests started per second at most (open loop below the closed loop's own rate): request n starts no earlier than
+   * n / rate seconds after the start. A fleet's rate instead of as fast as the server answers. Unset: no pacing.
+   */
+  readonly ratePerSecond?: number;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -52,7 +57,8 @@ export interface LoadReport {
 
 /**
  * A closed-loop load generator on node:http: `concurrency` workers, each with its own keep-alive connection, send
- * the next request as soon as the previous answer is complete, until the duration or the request budget is spent.
+ * the next request as soon as the previous answer is complete (or, with `ratePerSecond`, when it is due), until the
+ * duration or the request budget is spent.
  * Bounded in both, so a stuck server cannot make it run forever. Latency is measured per request from the first
  * byte written to the last byte of the answer.
  */
@@ -66,6 +72,12 @@ export async function runIngestLoad(options: LoadOptions): Promise<LoadReport> {
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline && next < options.maxRequests) {
       const seq = next++;
+      if (options.ratePerSecond) {
+        const due = started + (seq * 1000) / options.ratePerSecond;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (performance.now() >= deadline) break;
+      }
       const spec = options.bodies[seq % options.bodies.length]!;
       try {
         results.push(await send(agent, options, spec, seq));

@@ -71,7 +71,7 @@ function mixes(): Array<{ label: string; files: string[] }> {
 /**
  * Push throughput: the real application (same wiring as `flamebill serve`, logging at warn) on loopback and a
  * PostgreSQL (DATABASE_URL or an embedded one in a temp dir); a load generator in its own process pushes real CPU
- * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix (`FLAMEBILL_BENCH_MIX` picks mixes by label; `FLAMEBILL_BENCH_PIPELINE=0` skips
+ * profiles with `CONCURRENCY` keep-alive connections for `FLAMEBILL_BENCH_SECONDS` (default 60) per mix, as fast as it answers or at `FLAMEBILL_BENCH_RATE` pushes per second (`FLAMEBILL_BENCH_MIX` picks mixes by label; `FLAMEBILL_BENCH_PIPELINE=0` skips
  * the pipeline-alone figures, e.g. to profile only the server with `node --cpu-prof`). After each
  * mix the rows are counted: every 200 must be exactly one row and the CPU sums must agree. `FLAMEBILL_BENCH_JOBS=1`
  * also runs `flamebill jobs` (the scheduled jobs' process of `flamebill serve`) on the same database, with only

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     concurrency: Number(concurrency),
     durationMs: Number(seconds) * 1000,
     maxRequests: 10_000_000,
+    // FLAMEBILL_BENCH_RATE: pushes per second at most (a fleet's rate), inherited from the bench's environment.
+    ...(process.env['FLAMEBILL_BENCH_RATE'] ? { ratePerSecond: Number(process.env['FLAMEBILL_BENCH_RATE']) } : {}),
   });
   const stored = report.results.filter((r) => r.status === 200 && r.answer.status === 'stored');
   const { results, ...figures } = report;

@@ -110,6 +110,23 @@ export class JobRunRepository {
     return rows.map(toJobRun);
   }
 
+  /**
+   * Retention: deletes finished runs that started before `before`, except each job's latest successful run (what a
+   * pull resumes from, and what GET /api/v1/jobs shows as the last success). Returns how many.
+   */
+  async deleteFinishedBefore(before: Date): Promise<number> {
+    const rows = await queryRows<{ n: string }>(
+      this.db(),
+      `WITH d AS (
+         DELETE FROM job_runs r WHERE r.status NOT IN ('running') AND r.started_at < $1
+            AND r.id <> ALL (SELECT DISTINCT ON (job) id FROM job_runs WHERE status = 'succeeded' ORDER BY job, finished_at DESC, id DESC)
+         RETURNING 1)
+       SELECT count(*)::text AS n FROM d`,
+      [before],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** The latest successful run of `job`, e.g. to resume a pull where it stopped. */
   async lastSucceeded(job: string, manager?: EntityManager): Promise<JobRun | null> {
     const rows = await queryRows<JobRunRow>(

@@ -12,6 +12,11 @@ export interface JobMeta {
   readonly timeZone?: (settings: Settings) => string;
   /** Options of `flamebill run <name>` beyond --from, --to, --force, --dry-run and --json. */
   readonly options?: readonly JobOption[];
+  /**
+   * Its successful scheduled runs are logged at debug, not info: a job that runs every few seconds (2,880 lines a day
+   * at every 30 s) would bury the other jobs' lines. Failures are still warnings; `job_runs` keeps every run.
+   */
+  readonly quiet?: boolean;
 }
 
 /** A command-line option of one job, e.g. `{ flags: '--week <iso-week>', description: '...' }`. */

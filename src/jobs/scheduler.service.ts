@@ -135,6 +135,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         .then((summary) => {
           const line = `${job} ${summary.status} ${JSON.stringify(summary.counts)}`;
           if (summary.status === 'failed') this.logger.warn(`${line}: ${summary.errors.slice(0, 3).join('; ')}`);
+          else if (this.registry.has(job) && this.registry.get(job).meta.quiet) this.logger.debug(line);
           else this.logger.log(line);
           return summary;
         })

@@ -24,6 +24,7 @@ since. One work item per window; an item's merges are each stored in their own s
   name: 'compact-pushes',
   description: 'merge the pushes of windows changed since their attribution into one merge per push group',
   defaultSchedule: '*/30 * * * * *',
+  quiet: true,
 })
 @Injectable()
 export class CompactPushesJob implements JobRunner, WorkHandler {

@@ -118,4 +118,28 @@ describe('retention job', () => {
       team_days: before.team_days,
     });
   });
+  it('forgets finished job runs older than profileDays but keeps each job’s latest success and running runs', async () => {
+    const retention = app.app.get(RetentionJob);
+    await db.query(`DELETE FROM job_runs`);
+    const run = async (job: string, status: string, startedAt: string) => {
+      const [row] = (await db.query(
+        `INSERT INTO job_runs (job, status, started_at, finished_at, host)
+         VALUES ($1, $2, $3::timestamptz, CASE WHEN $2 = 'running' THEN NULL ELSE $3::timestamptz + interval '1 minute' END, 'test')
+         RETURNING id::text AS id`,
+        [job, status, startedAt],
+      )) as Array<{ id: string }>;
+      return row!.id;
+    };
+    const oldSuccess = await run('pull-pyroscope', 'succeeded', '2026-01-01T00:00:00Z');
+    const lastSuccess = await run('pull-pyroscope', 'succeeded', '2026-01-02T00:00:00Z');
+    await run('pull-pyroscope', 'failed', '2026-01-03T00:00:00Z');
+    const stuck = await run('attribute', 'running', '2026-01-01T00:00:00Z');
+    const recent = await run('compact-pushes', 'succeeded', '2026-11-30T00:00:00Z');
+    await run('compact-pushes', 'succeeded', '2026-02-01T00:00:00Z');
+    const counts = await retention.apply(new Date('2026-12-05T00:00:00Z'), { ...SETTINGS, profileDays: 30 });
+    expect(counts.jobRunsDeleted).toBe(3);
+    const left = (await db.query(`SELECT id::text AS id FROM job_runs ORDER BY id`)) as Array<{ id: string }>;
+    expect(left.map((r) => r.id)).toEqual([lastSuccess, stuck, recent]);
+    expect(left.map((r) => r.id)).not.toContain(oldSuccess);
+  });
 });
