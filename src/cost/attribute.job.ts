@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { windowKey, windowsCovering } from '../domain/pull/windows';
+import { windowsCovering } from '../domain/pull/windows';
 import { Job } from '../jobs/job.decorator';
-import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
-import type { NewWorkItem } from '../jobs/work-queue.repository';
+import { workWindows, type JobContext, type JobOutcome, type JobRunner } from '../jobs/job-runner';
 import { ProfileRepository } from '../profiles/profile.repository';
 import { DataSource } from 'typeorm';
 import { AttributeHandler } from './attribute.handler';
 import { AttributionService, type AttributionBasis } from './attribution.service';
-import { type TimeWindow } from '../domain/time-window';
 
 /** Attribute: the given range (after a price or catalog change), or every window marked dirty. */
 @Job({
@@ -34,7 +32,7 @@ export class AttributeJob implements JobRunner {
   async run(context: JobContext): Promise<JobOutcome> {
     const { from, to } = context.options;
     const range = from && to ? windowsCovering(from, to, this.settings.ingest.windowSeconds) : null;
-    const windows = range ?? (await this.dirtyWindows());
+    const windows = range ?? (await this.profiles.dirtyWindowRanges(this.settings.ingest.windowSeconds));
     // The items name the price schedule and catalog revision of this plan: whichever replica claims one computes with
     // them, so a backfill after a price change is priced as planned even where another replica's settings are older.
     const basis = await this.db.transaction((tx) => this.attribution.currentBasis(tx));
@@ -44,25 +42,7 @@ export class AttributeJob implements JobRunner {
     };
     // A dirty window is skipped by the handler if another replica attributed it in the meantime.
     const payload = { onlyIfDirty: range === null, basis: planned };
-    const items = windows.map((w): NewWorkItem => ({
-      job: 'attribute',
-      itemKey: windowKey(w),
-      windowStart: w.start,
-      windowEnd: w.end,
-      payload,
-    }));
-    // Always 'again': a dirty window must be recomputed even if it was attributed before.
-    const settled = await context.work(items, 'again');
-    return {
-      status: settled.errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { windows: windows.length, ...settled.counts },
-      errors: settled.errors,
-    };
-  }
-
-  private async dirtyWindows(): Promise<TimeWindow[]> {
-    const size = this.settings.ingest.windowSeconds * 1000;
-    const dirty = await this.profiles.listDirtyWindows(10_000);
-    return dirty.map((d) => ({ start: d.windowStart, end: new Date(d.windowStart.getTime() + size) }));
+    // Always again: a dirty window must be recomputed even if it was attributed before.
+    return workWindows(context, 'attribute', windows, payload);
   }
 }

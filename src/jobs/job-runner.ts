@@ -1,3 +1,5 @@
+import { windowKey } from '../domain/pull/windows';
+import type { TimeWindow } from '../domain/time-window';
 import type { NewWorkItem } from './work-queue.repository';
 import type { WorkHandler } from './work-runner';
 
@@ -54,4 +56,29 @@ export interface JobRunner {
   /** Handlers of the work items this job enqueues (their `job` is the item kind, usually the job's name). */
   readonly handlers?: readonly WorkHandler[];
   run(context: JobContext): Promise<JobOutcome>;
+}
+
+/**
+ * One work item of `job` per window (keyed by its start), queued again whether or not it was done before (a window
+ * keeps changing after its item is done), worked through with every other replica; the outcome counts the windows.
+ */
+export async function workWindows(
+  context: JobContext,
+  job: string,
+  windows: readonly TimeWindow[],
+  payload?: NewWorkItem['payload'],
+): Promise<JobOutcome> {
+  const items = windows.map((w): NewWorkItem => ({
+    job,
+    itemKey: windowKey(w),
+    windowStart: w.start,
+    windowEnd: w.end,
+    ...(payload === undefined ? {} : { payload }),
+  }));
+  const settled = await context.work(items, 'again');
+  return {
+    status: settled.errors.length > 0 ? 'failed' : 'succeeded',
+    counts: { windows: windows.length, ...settled.counts },
+    errors: settled.errors,
+  };
 }

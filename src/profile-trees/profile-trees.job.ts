@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AttributionRepository } from '../cost/attribution.repository';
 import { Job } from '../jobs/job.decorator';
-import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
-import type { NewWorkItem, WorkItem } from '../jobs/work-queue.repository';
+import { workWindows, type JobContext, type JobOutcome, type JobRunner } from '../jobs/job-runner';
+import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
 import { ProfileRepository } from '../profiles/profile.repository';
 import { ProfileTreeService } from './profile-tree.service';
@@ -41,19 +41,8 @@ export class ProfileTreesJob implements JobRunner, WorkHandler {
     const from = context.options.from ?? new Date(now - TREE_LOOKBACK_MS);
     const to = context.options.to ?? new Date(now);
     const windows = (await this.attribution.attributedWindows(this.db, from, to)).filter((w) => w.end.getTime() <= now);
-    const items = windows.map((w): NewWorkItem => ({
-      job: 'profile-trees',
-      itemKey: w.start.toISOString(),
-      windowStart: w.start,
-      windowEnd: w.end,
-    }));
-    // Always 'again': the check whether a window's profiles changed is the item's own, and it is cheap.
-    const settled = await context.work(items, 'again');
-    return {
-      status: settled.errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { windows: windows.length, ...settled.counts },
-      errors: settled.errors,
-    };
+    // Always again: the check whether a window's profiles changed is the item's own, and it is cheap.
+    return workWindows(context, 'profile-trees', windows);
   }
 
   async handle(item: WorkItem, commit: CommitWrites): Promise<void> {

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectSettings } from '../config/settings.module';
 import type { Settings } from '../config/settings.schema';
-import { windowKey, windowsCovering } from '../domain/pull/windows';
+import { windowsCovering } from '../domain/pull/windows';
 import { Job } from '../jobs/job.decorator';
-import type { JobContext, JobOutcome, JobRunner } from '../jobs/job-runner';
-import type { NewWorkItem, WorkItem } from '../jobs/work-queue.repository';
+import { workWindows, type JobContext, type JobOutcome, type JobRunner } from '../jobs/job-runner';
+import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
 import { ProfileRepository } from './profile.repository';
 import { PushCompactionService } from './push-compaction.service';
@@ -41,26 +41,9 @@ export class CompactPushesJob implements JobRunner, WorkHandler {
   async run(context: JobContext): Promise<JobOutcome> {
     const { from, to } = context.options;
     const seconds = this.settings.ingest.windowSeconds;
-    const windows =
-      from && to
-        ? windowsCovering(from, to, seconds)
-        : (await this.profiles.listDirtyWindows(10_000)).map((d) => ({
-            start: d.windowStart,
-            end: new Date(d.windowStart.getTime() + seconds * 1000),
-          }));
-    const items = windows.map((w): NewWorkItem => ({
-      job: this.job,
-      itemKey: windowKey(w),
-      windowStart: w.start,
-      windowEnd: w.end,
-    }));
-    // Always 'again': a window keeps receiving pushes after its item is done.
-    const settled = await context.work(items, 'again');
-    return {
-      status: settled.errors.length > 0 ? 'failed' : 'succeeded',
-      counts: { windows: windows.length, ...settled.counts },
-      errors: settled.errors,
-    };
+    const windows = from && to ? windowsCovering(from, to, seconds) : await this.profiles.dirtyWindowRanges(seconds);
+    // Always again: a window keeps receiving pushes after its item is done.
+    return workWindows(context, this.job, windows);
   }
 
   /** Stores its merges step by step (each guarded), not through `commit`: the runner then completes the item. */

@@ -1,3 +1,4 @@
+import type { TimeWindow } from '../domain/time-window';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PoolClient } from 'pg';
 import { pgPool, withPgTransaction } from '../database/transactions';
@@ -706,6 +707,14 @@ export class ProfileRepository {
       [limit],
     );
     return rows.map((r) => ({ windowStart: r.window_start, markedAt: r.marked_at }));
+  }
+
+  /** The windows marked dirty (`windowSeconds` long), oldest first, at most `limit`: what attribute and compaction visit. */
+  async dirtyWindowRanges(windowSeconds: number, limit = 10_000): Promise<TimeWindow[]> {
+    return (await this.listDirtyWindows(limit)).map((d) => ({
+      start: d.windowStart,
+      end: new Date(d.windowStart.getTime() + windowSeconds * 1000),
+    }));
   }
 
   /**
