@@ -55,7 +55,9 @@ export interface WindowAttributionResult {
   readonly priceScheduleId: string;
   /** True when the window was marked dirty (new profiles since its last attribution). */
   readonly wasDirty: boolean;
-  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups), for logs and the benchmark. */
+  /** The window changed while it was attributed (a write after what was read): its mark stays for the next run. */
+  readonly stillDirty: boolean;
+  /** Milliseconds per step (read, attribute, functionIds, functionDiff, writeWindow, dayRead, dayMerge, dayBlocks, dayTops, rollups, merges, clear), for logs and the benchmark. */
   readonly timings: Readonly<Record<string, number>>;
 }
 
@@ -94,8 +96,8 @@ export class AttributionService {
   }
 
   /**
-   * Inside `tx`: clears the window's dirty mark (waiting for writers in flight), reads its profiles, attributes
-   * them and replaces its facts. Call it inside the work item's `commit` so the facts land with the item.
+   * Inside `tx`: reads the window's profiles up to what had committed, attributes them, replaces its facts and clears
+   * its dirty mark unless a write came since. Call it inside the work item's `commit` so the facts land with the item.
    */
   async attributeWindow(
     window: TimeWindow,
@@ -104,13 +106,16 @@ export class AttributionService {
   ): Promise<WindowAttributionResult> {
     const clock = stopwatch();
     // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
-    // replicas and lanes (two at once both delete, then both insert the day's rows). Taken before the window's
-    // lock so a waiting attribution does not hold up pushes into its window.
+    // replicas and lanes (two at once both delete, then both insert the day's rows). So also one attribution of a
+    // window at a time.
     await tx.query(`SELECT pg_advisory_xact_lock(${DAY_LOCK_CLASS}, $1::int)`, [
       Math.floor(window.start.getTime() / 86_400_000),
     ]);
-    const wasDirty = await this.profiles.clearDirtyWindow(tx, window.start);
-    const stored = await this.profiles.listWindowForAttribution(window.start, tx);
+    // Read up to what had committed, without holding the window: pushes into it go on while it is attributed, and its
+    // mark is cleared at the end only if nothing came since (`clearDirtyIfUnchanged`).
+    const wasDirty = await this.profiles.isDirty(window.start, tx);
+    const throughId = (await this.profiles.committedHighWater(window.start)) ?? '0';
+    const stored = await this.profiles.listWindowForAttribution(window.start, tx, throughId);
     const {
       catalog: current,
       priceSchedule,
@@ -159,6 +164,9 @@ export class AttributionService {
     // The pushes read now become the groups' merges: the next attribution of this window reads them once, not each push.
     await this.profiles.saveMerges(tx, merges);
     clock.lap('merges');
+    // Last, so that the window's exclusive lock it takes is held only until the commit that follows.
+    const cleared = await this.profiles.clearDirtyIfUnchanged(tx, window.start, throughId, stored.rows);
+    clock.lap('clear');
     return {
       windowStart: window.start,
       totalMicrodollars: attribution.totalMicrodollars,
@@ -169,6 +177,7 @@ export class AttributionService {
       catalogRevision: current?.revision ?? null,
       priceScheduleId: priceSchedule.id,
       wasDirty,
+      stillDirty: !cleared,
       timings: clock.laps,
     };
   }

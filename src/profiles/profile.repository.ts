@@ -96,9 +96,10 @@ export interface ReplaceResult {
 }
 
 /**
- * Advisory-lock class of per-window locks ("wind"). Writers of a window hold the shared lock for their transaction;
- * the attribute job takes the exclusive one to clear a window's dirty mark (`clearDirtyWindow`), so it waits for every
- * writer in flight and sees their rows, while writers never wait for each other.
+ * Advisory-lock class of per-window locks ("wind"). Writers of a window hold the shared lock for their transaction, so
+ * writers never wait for each other. The exclusive one is taken briefly: to read how far every write has committed
+ * (`committedHighWater`, for compaction and attribution) and, by attribution, to clear the dirty mark just before
+ * its commit (`clearDirtyIfUnchanged`); it waits for every writer in flight.
  */
 export const WINDOW_LOCK_CLASS = 0x77696e64;
 
@@ -304,14 +305,16 @@ export class ProfileRepository {
   }
 
   /**
-   * What attribution reads of a window: the merges of its pushes, and every profile not in a merge yet (pulled
-   * profiles, and pushes that arrived after their group's merge). Call it under the window's exclusive lock (in the
-   * attribution's transaction) so that no push commits in between.
+   * What attribution reads of a window: the merges of its pushes, and every profile up to `throughId` not in a merge
+   * yet (pulled profiles, and pushes that arrived after their group's merge), with `rows`, how many profile rows up to
+   * `throughId` the window holds (what `clearDirtyIfUnchanged` compares with at the end). `throughId` is a
+   * `committedHighWater` read before: every write up to it has committed, so the same read gives the same answer.
    */
   async listWindowForAttribution(
     windowStart: Date,
     tx: EntityManager,
-  ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[] }> {
+    throughId: string,
+  ): Promise<{ merges: PushMerge[]; profiles: StoredProfile[]; rows: number }> {
     const merges = await queryRows<PushMergeRow>(
       tx,
       `SELECT * FROM profile_push_merges WHERE window_start = $1 ORDER BY group_key`,
@@ -321,18 +324,22 @@ export class ProfileRepository {
     // may commit a merge in between (it does not take the window's lock to write), and its pushes would be missed.
     // Matched on the group's columns, not on GROUP_KEY_SQL: building that text for each of 10,000 pushes took 2/3 of
     // the statement.
-    const rows = await queryRows<ProfileRow>(
+    // The window's row count up to `throughId` in the same statement (the same snapshot) as the rows themselves: a pull
+    // that deletes rows in between cannot make the two disagree.
+    const rows = await queryRows<ProfileRow & { total: number }>(
       tx,
-      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
-              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
-         FROM profiles p
-         LEFT JOIN unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-                AS m(service, profile_type, cluster, region, through_id)
-           ON p.source = 'push' AND m.service = p.service AND m.profile_type = p.profile_type
-          AND m.cluster IS NOT DISTINCT FROM p.series_labels->>'cluster'
-          AND m.region IS NOT DISTINCT FROM p.series_labels->>'region'
-        WHERE p.window_start = $1 AND (m.through_id IS NULL OR p.id > m.through_id)
-        ORDER BY p.id`,
+      `WITH total AS (SELECT count(*)::int AS n FROM profiles WHERE window_start = $1 AND id <= $7::bigint)
+       SELECT t.n AS total, r.* FROM total t LEFT JOIN LATERAL (
+         SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
+                p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
+           FROM profiles p
+           LEFT JOIN unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                  AS m(service, profile_type, cluster, region, through_id)
+             ON p.source = 'push' AND m.service = p.service AND m.profile_type = p.profile_type
+            AND m.cluster IS NOT DISTINCT FROM p.series_labels->>'cluster'
+            AND m.region IS NOT DISTINCT FROM p.series_labels->>'region'
+          WHERE p.window_start = $1 AND p.id <= $7::bigint AND (m.through_id IS NULL OR p.id > m.through_id)) r ON true
+        ORDER BY r.id`,
       [
         windowStart,
         merges.map((m) => m.service),
@@ -340,9 +347,15 @@ export class ProfileRepository {
         merges.map((m) => m.series_labels['cluster'] ?? null),
         merges.map((m) => m.series_labels['region'] ?? null),
         merges.map((m) => String(m.through_id)),
+        throughId,
       ],
     );
-    return { merges: merges.map(toPushMerge), profiles: rows.map(toStoredProfile) };
+    const total = rows[0]?.total ?? 0;
+    return {
+      merges: merges.map(toPushMerge),
+      profiles: rows.filter((r) => r.id !== null).map(toStoredProfile),
+      rows: total,
+    };
   }
 
   /**
@@ -368,12 +381,13 @@ export class ProfileRepository {
   }
 
   /**
-   * An id below which every push of the window has committed: the last id the `profiles` sequence handed out, read
-   * under the window's exclusive lock (as attribution reads), which waits for the writes in flight into the window
-   * and is held only for this one-row statement. A push that commits later takes its id after the lock is released
-   * (its insert takes the shared lock before its id), so it is above. Null when no id was handed out yet.
+   * An id up to which every write into the window (pushes, pulled profiles) has committed: the last id the `profiles`
+   * sequence handed out, read in a transaction of its own under the window's exclusive lock, which waits for the
+   * writes in flight into the window and is held only for this one-row statement. A write that commits later takes
+   * its id after the lock is released (it takes the shared lock before its ids), so it is above. Null when no id was
+   * handed out yet. What compaction and attribution read up to, without holding up pushes while they work.
    */
-  async committedPushHighWater(windowStart: Date): Promise<string | null> {
+  async committedHighWater(windowStart: Date): Promise<string | null> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
       // The sequence, not max(id) of the window: that reads every row of the window while pushes wait on the lock.
@@ -418,7 +432,7 @@ export class ProfileRepository {
 
   /**
    * The CPU pushes of one group of a window with `afterId` < id <= `throughId`, in id order, at most `limit`.
-   * Every push up to `throughId` must have committed (`committedPushHighWater`), so that a prefix of this list is
+   * Every push up to `throughId` must have committed (`committedHighWater`), so that a prefix of this list is
    * all of the group's pushes up to its last id.
    */
   async pushesOfGroup(
@@ -717,21 +731,37 @@ export class ProfileRepository {
     }));
   }
 
-  /**
-   * Clears a window's dirty mark inside the caller's transaction (the attribution that recomputes the window).
-   * Takes the window's exclusive lock first, which waits until every write in flight into that window has committed;
-   * under READ COMMITTED the caller's following statements then see all of them, and a write that starts later marks
-   * the window again. Call it before reading the window's profiles.
-   * @returns true when the window was marked.
-   */
-  async clearDirtyWindow(manager: EntityManager, windowStart: Date): Promise<boolean> {
-    await manager.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
-    const rows = await queryRows<{ window_start: Date }>(
-      manager,
-      `DELETE FROM dirty_windows WHERE window_start = $1 RETURNING window_start`,
-      [windowStart],
-    );
+  /** Whether the window is marked dirty (in the caller's transaction when given). */
+  async isDirty(windowStart: Date, db: DataSource | EntityManager = this.db): Promise<boolean> {
+    const rows = await queryRows<unknown>(db, `SELECT 1 FROM dirty_windows WHERE window_start = $1`, [windowStart]);
     return rows.length > 0;
+  }
+
+  /**
+   * Clears the window's dirty mark in the caller's transaction (the attribution that read it up to `throughId`), unless
+   * the window changed since: a row above `throughId` (a later write) or not `rows` rows up to it (a pull replaced or
+   * deleted some). Ids are never reused and every write up to `throughId` had committed when it was read, so equal
+   * counts mean the same rows. Takes the window's exclusive lock until the caller commits: it waits for writes in
+   * flight (so their rows are counted), and a write that starts later waits for the commit, then marks the window
+   * again. Held for this statement and the commit only, not while the window is attributed.
+   * @returns true when the mark was cleared.
+   */
+  async clearDirtyIfUnchanged(
+    manager: EntityManager,
+    windowStart: Date,
+    throughId: string,
+    rows: number,
+  ): Promise<boolean> {
+    await manager.query(`SELECT pg_advisory_xact_lock(${WINDOW_LOCK_CLASS}, $1::int)`, [windowLockKey(windowStart)]);
+    const cleared = await queryRows<unknown>(
+      manager,
+      `DELETE FROM dirty_windows WHERE window_start = $1
+          AND NOT EXISTS (SELECT 1 FROM profiles WHERE window_start = $1 AND id > $2::bigint)
+          AND (SELECT count(*) FROM profiles WHERE window_start = $1) = $3
+       RETURNING 1`,
+      [windowStart, throughId, rows],
+    );
+    return cleared.length > 0;
   }
 
   private async existingId(row: NewProfileRow): Promise<string> {

@@ -66,7 +66,7 @@ export class PushCompactionService {
   ): Promise<WindowCompaction> {
     // Folds first: attribution reads them; trees wait for the profile-trees job, and take far longer to build.
     const folds = await this.profiles.withCompactionLock(windowStart, 'folds', async () => {
-      const high = await this.profiles.committedPushHighWater(windowStart);
+      const high = await this.profiles.committedHighWater(windowStart);
       return high === null
         ? { high, groups: 0, pushes: 0, raced: 0 }
         : { high, ...(await this.compactFolds(windowStart, high, step, signal)) };

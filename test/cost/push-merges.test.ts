@@ -78,7 +78,7 @@ describe('pushes compacted per window', () => {
     expect(merged[0]!.n).toBe(40);
 
     await push(10, 40);
-    const read = await db.transaction((tx) => new ProfileRepository(db).listWindowForAttribution(W, tx));
+    const read = await readForAttribution();
     expect(read.profiles).toHaveLength(10); // only the pushes after the merges are read one by one
     expect(read.merges.reduce((n, m) => n + m.profileCount, 0)).toBe(40);
     await attribute(db, service, W);
@@ -108,9 +108,16 @@ describe('pushes compacted per window', () => {
     expect(row!.profile_digests[0]).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  /** What attribution reads of the window, up to what has committed. */
+  async function readForAttribution() {
+    const repo = new ProfileRepository(db);
+    const through = (await repo.committedHighWater(W)) ?? '0';
+    return db.transaction((tx) => repo.listWindowForAttribution(W, tx, through));
+  }
+
   /** Total pushes in the window's merges, and how many pushes attribution would still read one by one. */
   async function mergedAndLeft(): Promise<{ merged: number; left: number }> {
-    const read = await db.transaction((tx) => new ProfileRepository(db).listWindowForAttribution(W, tx));
+    const read = await readForAttribution();
     return { merged: read.merges.reduce((n, m) => n + m.profileCount, 0), left: read.profiles.length };
   }
 

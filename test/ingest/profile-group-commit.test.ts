@@ -136,11 +136,13 @@ describe('ProfileRepository.insertMany', () => {
     expect(await dirty()).toEqual([]);
   });
 
-  it('waits behind an attribution that holds a window exclusively, then marks that window again', async () => {
+  it('waits behind an attribution that clears the window exclusively, then marks that window again', async () => {
     await repo.insertMany([row('first')]);
     let inserted = false;
+    const through = (await repo.committedHighWater(W1.start))!;
     const attribution = db.transaction(async (manager) => {
-      await repo.clearDirtyWindow(manager, W1.start); // exclusive window lock until commit
+      // Attribution's last statement: the window's exclusive lock until commit.
+      expect(await repo.clearDirtyIfUnchanged(manager, W1.start, through, 1)).toBe(true);
       const batch = repo
         .insertMany([row('late'), row('other-window', { windowStart: W2.start, windowEnd: W2.end })])
         .then(() => (inserted = true));
@@ -170,16 +172,20 @@ describe('ProfileRepository.insertMany', () => {
     )) as Array<{ key: number; mode: string; granted: boolean }>;
     expect(locks).toContainEqual({ key: windowLockKey(W1.start), mode: 'ShareLock', granted: true });
     expect(locks).toContainEqual({ key: windowLockKey(W2.start), mode: 'ShareLock', granted: false });
-    let cleared = false;
-    const attribution = db.transaction(async (manager) => {
-      await repo.clearDirtyWindow(manager, W1.start);
-      cleared = true;
-      return ((await manager.query('SELECT digest FROM profiles ORDER BY digest')) as Array<{ digest: string }>).map(
-        (r) => r.digest,
-      );
-    });
+    let read = false;
+    const attribution = (async () => {
+      const through = (await repo.committedHighWater(W1.start))!; // waits for the batch's W1 write
+      read = true;
+      return db.transaction(async (manager) => {
+        const window = await repo.listWindowForAttribution(W1.start, manager, through);
+        await repo.clearDirtyIfUnchanged(manager, W1.start, through, window.rows);
+        return ((await manager.query('SELECT digest FROM profiles ORDER BY digest')) as Array<{ digest: string }>).map(
+          (r) => r.digest,
+        );
+      });
+    })();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(cleared).toBe(false);
+    expect(read).toBe(false);
     await holder.commitTransaction();
     await holder.release();
     await batch;

@@ -93,9 +93,9 @@ describe('ProfileRepository', () => {
     expect(await repo.listWindow(W2.start)).toEqual([]);
   });
 
-  it('clearDirtyWindow waits for a write in flight into that window, then the reader sees it', async () => {
+  it('committedHighWater waits for a write in flight into that window; a read up to it then sees the write', async () => {
     await store.store(profile());
-    // A writer holds the window's shared lock (as an INSERT in flight does) while the attribute job clears the mark.
+    // A writer holds the window's shared lock (as an INSERT in flight does) while attribution reads how far to read.
     const writer = await db.createQueryRunner();
     await writer.connect();
     await writer.startTransaction();
@@ -105,26 +105,62 @@ describe('ProfileRepository', () => {
        VALUES ('push', 'checkout', 'cpu:nanoseconds', $1, $2, 'late', 0, 0, 5, '\\x00')`,
       [W1.start, W1.end],
     );
-    let cleared = false;
-    const attribution = db.transaction(async (manager) => {
-      const wasDirty = await repo.clearDirtyWindow(manager, W1.start);
-      cleared = true;
-      const seen = (await manager.query('SELECT digest FROM profiles WHERE window_start = $1 ORDER BY digest', [
-        W1.start,
-      ])) as Array<{ digest: string }>;
-      return { wasDirty, seen: seen.map((r) => r.digest) };
-    });
+    let read = false;
+    const attribution = (async () => {
+      const through = (await repo.committedHighWater(W1.start))!;
+      read = true;
+      return db.transaction(async (manager) => {
+        const window = await repo.listWindowForAttribution(W1.start, manager, through);
+        const cleared = await repo.clearDirtyIfUnchanged(manager, W1.start, through, window.rows);
+        return { rows: window.rows, seen: window.profiles.map((p) => p.digest).sort(), cleared };
+      });
+    })();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(cleared).toBe(false); // blocked behind the writer
+    expect(read).toBe(false); // blocked behind the writer
     await writer.commitTransaction();
     await writer.release();
-    expect(await attribution).toEqual({ wasDirty: true, seen: ['d1', 'late'] });
+    expect(await attribution).toEqual({ rows: 2, seen: ['d1', 'late'], cleared: true });
+    expect(await dirty()).toEqual([]);
+  });
+
+  it('clearDirtyIfUnchanged keeps the mark when a write came after what was read, a row was deleted or replaced', async () => {
+    await store.store(profile());
+    await store.store(profile({ digest: 'd2' }));
+    const clear = async (change: () => Promise<unknown>) => {
+      const through = (await repo.committedHighWater(W1.start))!;
+      return db.transaction(async (manager) => {
+        const window = await repo.listWindowForAttribution(W1.start, manager, through);
+        await change(); // another connection writes while the window is attributed
+        return repo.clearDirtyIfUnchanged(manager, W1.start, through, window.rows);
+      });
+    };
+    expect(await clear(() => store.store(profile({ digest: 'd3' })))).toBe(false); // a later push
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+    expect(await clear(() => db.query(`DELETE FROM profiles WHERE digest = 'd2'`))).toBe(false); // a row gone
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+    // A row replaced by a later one (as a pull's re-fetch does): the same count, but a row above what was read.
+    expect(
+      await clear(async () => {
+        await db.query(`DELETE FROM profiles WHERE digest = 'd3'`);
+        await store.store(profile({ digest: 'd4' }));
+      }),
+    ).toBe(false);
+    expect(await dirty()).toEqual([W1.start.toISOString()]);
+    expect(await clear(async () => undefined)).toBe(true); // nothing since: cleared
     expect(await dirty()).toEqual([]);
   });
 
   it('a push after the mark was cleared marks the window again', async () => {
     await store.store(profile());
-    await db.transaction((manager) => repo.clearDirtyWindow(manager, W1.start));
+    const through = (await repo.committedHighWater(W1.start))!;
+    await db.transaction(async (manager) =>
+      repo.clearDirtyIfUnchanged(
+        manager,
+        W1.start,
+        through,
+        (await repo.listWindowForAttribution(W1.start, manager, through)).rows,
+      ),
+    );
     expect(await dirty()).toEqual([]);
     await store.store(profile({ digest: 'd9' }));
     expect(await dirty()).toEqual([W1.start.toISOString()]);
