@@ -58,9 +58,9 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
       }
       this.mismatch = { priceScheduleId: basis.priceScheduleId, at: new Date() };
     }
-    // Merge the pushes since the last compaction first, without the window's lock: attribution holds that lock (and
-    // so holds up pushes into the window) for as long as it reads, which is then only the pushes of the last moments.
-    // Again while a round found many: pushes kept arriving while it merged (a round merges faster than they arrive).
+    // Merge the pushes since the last compaction first, outside the attribution's transaction: attribution then reads
+    // one merge per group and the pushes of the last moments, and its transaction stays short. Again while a round found
+    // many: pushes kept arriving while it merged (a round merges faster than they arrive).
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
       const { pushes } = await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
       if (pushes < CAUGHT_UP_PUSHES) break;
