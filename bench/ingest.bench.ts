@@ -159,11 +159,15 @@ export async function run(): Promise<void> {
     }
     process.stdout.write(`load average after: ${loadAverage()}\n`);
     if (jobs) {
-      const runs = jobs.log.split('\n').filter((l) => /(compact-pushes|attribute) (succeeded|failed)/.test(l));
+      // From job_runs, not the log: compact-pushes logs its successful runs at debug.
+      const runs = (await db.query(
+        `SELECT job, count(*)::int AS n, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM job_runs
+          WHERE job IN ('compact-pushes', 'attribute') AND status <> 'running' GROUP BY job`,
+      )) as Array<{ job: string; n: number; failed: number }>;
+      const count = (job: string) => runs.find((r) => r.job === job)?.n ?? 0;
       process.stdout.write(
-        `jobs process: ${runs.filter((l) => l.includes('compact-pushes')).length} compact-pushes runs, ` +
-          `${runs.filter((l) => l.includes('attribute ')).length} attribute runs, ` +
-          `${runs.filter((l) => l.includes(' failed')).length} failed\n`,
+        `jobs process: ${count('compact-pushes')} compact-pushes runs, ${count('attribute')} attribute runs, ` +
+          `${runs.reduce((n, r) => n + r.failed, 0)} failed\n`,
       );
     }
   } finally {
