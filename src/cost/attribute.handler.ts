@@ -1,9 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ReadinessRegistry } from '../health/readiness.registry';
-import type { EntityManager } from 'typeorm';
-import { queryRows } from '../database/query-rows';
 import type { WorkItem } from '../jobs/work-queue.repository';
 import type { CommitWrites, WorkHandler } from '../jobs/work-runner';
+import { ProfileRepository } from '../profiles/profile.repository';
 import { PushCompactionService } from '../profiles/push-compaction.service';
 import { AttributionService, type AttributionBasis } from './attribution.service';
 
@@ -29,6 +28,7 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
     private readonly attribution: AttributionService,
     private readonly readiness: ReadinessRegistry,
     private readonly compaction: PushCompactionService,
+    private readonly profiles: ProfileRepository,
   ) {}
 
   onModuleInit(): void {
@@ -65,14 +65,17 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
       const { pushes } = await this.compaction.compactWindow(item.windowStart, { signal, treeBudgetMs: 0 });
       if (pushes < CAUGHT_UP_PUSHES) break;
     }
+    // How far every write into the window has committed, read on a connection of its own before the transaction.
+    const committedThrough = await this.profiles.committedHighWater(item.windowStart);
     await commit(async (tx) => {
       // Queued because the window was dirty, but another replica attributed it since: every write committed
       // before that attribution is in its facts, and a write still in flight marks the window again.
-      if (item.payload.onlyIfDirty === true && !(await isDirty(tx, item.windowStart))) return;
+      if (item.payload.onlyIfDirty === true && !(await this.profiles.isDirty(item.windowStart, tx))) return;
       const result = await this.attribution.attributeWindow(
         { start: item.windowStart, end: item.windowEnd },
         tx,
         basis,
+        committedThrough,
       );
       this.logger.log(
         {
@@ -88,13 +91,4 @@ export class AttributeHandler implements WorkHandler, OnModuleInit, OnModuleDest
       );
     });
   }
-}
-
-async function isDirty(tx: EntityManager, windowStart: Date): Promise<boolean> {
-  const rows = await queryRows<{ dirty: boolean }>(
-    tx,
-    'SELECT EXISTS (SELECT 1 FROM dirty_windows WHERE window_start = $1) AS dirty',
-    [windowStart],
-  );
-  return rows[0]?.dirty === true;
 }

@@ -96,13 +96,16 @@ export class AttributionService {
   }
 
   /**
-   * Inside `tx`: reads the window's profiles up to what had committed, attributes them, replaces its facts and clears
-   * its dirty mark unless a write came since. Call it inside the work item's `commit` so the facts land with the item.
+   * Inside `tx`: reads the window's profiles up to what had committed (`committedThrough`, a
+   * `ProfileRepository.committedHighWater` read before `tx`, or read now), attributes them, replaces its facts and
+   * clears its dirty mark unless a write came since. Call it inside the work item's `commit` so the facts land with
+   * the item.
    */
   async attributeWindow(
     window: TimeWindow,
     tx: EntityManager,
     basis?: AttributionBasis,
+    committedThrough?: string | null,
   ): Promise<WindowAttributionResult> {
     const clock = stopwatch();
     // Windows of one UTC day share the day's rollups, rebuilt below: one attribution at a time per day, across
@@ -114,7 +117,10 @@ export class AttributionService {
     // Read up to what had committed, without holding the window: pushes into it go on while it is attributed, and its
     // mark is cleared at the end only if nothing came since (`clearDirtyIfUnchanged`).
     const wasDirty = await this.profiles.isDirty(window.start, tx);
-    const throughId = (await this.profiles.committedHighWater(window.start)) ?? '0';
+    // `committedThrough` read before `tx` began (the attribute job's handler), so that `tx` never waits for a second
+    // connection of the pool; read here otherwise.
+    const throughId =
+      (committedThrough !== undefined ? committedThrough : await this.profiles.committedHighWater(window.start)) ?? '0';
     const stored = await this.profiles.listWindowForAttribution(window.start, tx, throughId);
     const {
       catalog: current,
