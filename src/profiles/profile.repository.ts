@@ -58,6 +58,11 @@ export interface PushMerge {
 const GROUP_KEY_SQL = (t: string) =>
   `jsonb_build_array(${t}.service, ${t}.source, ${t}.series_labels->>'cluster', ${t}.series_labels->>'region', ${t}.profile_type)::text`;
 
+/** The columns of a profile row but its fold and raw bytes, of table alias `t`. */
+const HEADER_COLUMNS_SQL = (t: string) =>
+  `${t}.id, ${t}.source, ${t}.service, ${t}.profile_type, ${t}.window_start, ${t}.window_end, ${t}.digest,
+   ${t}.series_labels, ${t}.byte_size, ${t}.sample_count, ${t}.cpu_nanoseconds, ${t}.wall_only, ${t}.received_at`;
+
 /** `GROUP_KEY_SQL` of a merge row from `mergeParams` ($2 service, $3 profile type, $5 series labels). */
 const MERGE_GROUP_KEY_PARAMS_SQL = `jsonb_build_array($2::text, 'push', ($5::jsonb)->>'cluster', ($5::jsonb)->>'region', $3::text)::text`;
 
@@ -400,18 +405,23 @@ export class ProfileRepository {
   }
 
   /**
-   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merge yet: each
-   * group's key, how many such pushes, and whether the group has a merge.
+   * The push groups of a window with CPU pushes up to `throughId` that are not yet in their group's merge (`folds`) or
+   * merged trees (`trees`): each group's key, how many such pushes, and whether the group has a merge of that kind.
    */
   async pushGroupsBehind(
     windowStart: Date,
     throughId: string,
+    of: 'folds' | 'trees' = 'folds',
   ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
+    const merges =
+      of === 'folds'
+        ? `profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}`
+        : `profile_push_merge_trees m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')} AND m.version = ''`;
     const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
       this.db,
       `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(m.through_id IS NOT NULL) AS merged
          FROM profiles p
-         LEFT JOIN profile_push_merges m ON m.window_start = p.window_start AND m.group_key = ${GROUP_KEY_SQL('p')}
+         LEFT JOIN ${merges}
         WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
           AND (m.through_id IS NULL OR p.id > m.through_id)
         GROUP BY 1 ORDER BY 1`,
@@ -442,16 +452,13 @@ export class ProfileRepository {
     throughId: string,
     limit: number,
   ): Promise<StoredProfile[]> {
-    const rows = await queryRows<ProfileRow>(
-      this.db,
-      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
-              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.fold, p.received_at
-         FROM profiles p
-        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
-          AND p.id > $3::bigint AND p.id <= $4::bigint
-        ORDER BY p.id LIMIT $5`,
-      [windowStart, groupKey, afterId, throughId, limit],
-    );
+    const rows = await queryRows<ProfileRow>(this.db, groupPushesSql(`${HEADER_COLUMNS_SQL('p')}, p.fold`), [
+      windowStart,
+      groupKey,
+      afterId,
+      throughId,
+      limit,
+    ]);
     return rows.map(toStoredProfile);
   }
 
@@ -528,28 +535,6 @@ export class ProfileRepository {
     return [...out.values()];
   }
 
-  /**
-   * The push groups of a window with CPU pushes up to `throughId` that are not in their group's merged trees yet:
-   * each group's key, how many such pushes, and whether the group has merged trees.
-   */
-  async pushGroupsBehindTrees(
-    windowStart: Date,
-    throughId: string,
-  ): Promise<Array<{ groupKey: string; pending: number; merged: boolean }>> {
-    const rows = await queryRows<{ group_key: string; pending: number; merged: boolean }>(
-      this.db,
-      `SELECT ${GROUP_KEY_SQL('p')} AS group_key, count(*)::int AS pending, bool_or(t.through_id IS NOT NULL) AS merged
-         FROM profiles p
-         LEFT JOIN profile_push_merge_trees t
-           ON t.window_start = p.window_start AND t.group_key = ${GROUP_KEY_SQL('p')} AND t.version = ''
-        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND p.id <= $2::bigint
-          AND (t.through_id IS NULL OR p.id > t.through_id)
-        GROUP BY 1 ORDER BY 1`,
-      [windowStart, throughId],
-    );
-    return rows.map((r) => ({ groupKey: r.group_key, pending: r.pending, merged: r.merged }));
-  }
-
   /** `pushesOfGroup` without the folds (what tree building reads, with `rawBytesMany`). */
   async pushHeadersOfGroup(
     windowStart: Date,
@@ -558,20 +543,14 @@ export class ProfileRepository {
     throughId: string,
     limit: number,
   ): Promise<StoredProfileHeader[]> {
-    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
-      this.db,
-      `SELECT p.id, p.source, p.service, p.profile_type, p.window_start, p.window_end, p.digest, p.series_labels, p.byte_size,
-              p.sample_count, p.cpu_nanoseconds, p.wall_only, p.received_at
-         FROM profiles p
-        WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
-          AND p.id > $3::bigint AND p.id <= $4::bigint
-        ORDER BY p.id LIMIT $5`,
-      [windowStart, groupKey, afterId, throughId, limit],
-    );
-    return rows.map((r) => {
-      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
-      return header;
-    });
+    const rows = await queryRows<Omit<ProfileRow, 'fold'>>(this.db, groupPushesSql(HEADER_COLUMNS_SQL('p')), [
+      windowStart,
+      groupKey,
+      afterId,
+      throughId,
+      limit,
+    ]);
+    return rows.map(toStoredHeader);
   }
 
   /** Ids of the window's profiles that `merges` (read before, in the same transaction) cover. */
@@ -671,15 +650,10 @@ export class ProfileRepository {
   async listWindowHeaders(windowStart: Date, db: DataSource | EntityManager = this.db): Promise<StoredProfileHeader[]> {
     const rows = await queryRows<Omit<ProfileRow, 'fold'>>(
       db,
-      `SELECT id, source, service, profile_type, window_start, window_end, digest, series_labels, byte_size,
-              sample_count, cpu_nanoseconds, wall_only, received_at
-         FROM profiles WHERE window_start = $1 ORDER BY id`,
+      `SELECT ${HEADER_COLUMNS_SQL('p')} FROM profiles p WHERE window_start = $1 ORDER BY id`,
       [windowStart],
     );
-    return rows.map((r) => {
-      const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
-      return header;
-    });
+    return rows.map(toStoredHeader);
   }
 
   /** Raw bytes of several profiles by id (in the caller's transaction when given); ids without raw bytes are absent. */
@@ -856,6 +830,21 @@ function toStoredProfile(r: ProfileRow): StoredProfile {
     fold: r.fold,
     receivedAt: r.received_at,
   };
+}
+
+/** A profile row without its fold. */
+function toStoredHeader(r: Omit<ProfileRow, 'fold'>): StoredProfileHeader {
+  const { fold: _fold, ...header } = toStoredProfile({ ...r, fold: Buffer.alloc(0) });
+  return header;
+}
+
+/** One push group's CPU pushes with $3 < id <= $4 in id order, at most $5 ($1 window start, $2 group key). */
+function groupPushesSql(columns: string): string {
+  return `SELECT ${columns}
+            FROM profiles p
+           WHERE p.window_start = $1 AND p.source = 'push' AND p.cpu_nanoseconds IS NOT NULL AND ${GROUP_KEY_SQL('p')} = $2
+             AND p.id > $3::bigint AND p.id <= $4::bigint
+           ORDER BY p.id LIMIT $5`;
 }
 
 function insertParams(row: NewProfileRow): unknown[] {

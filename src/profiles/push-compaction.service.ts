@@ -129,7 +129,7 @@ export class PushCompactionService {
     const splitVersion = this.settings.labels.keys.includes('version');
     let pushes = 0;
     let raced = 0;
-    for (const group of await this.profiles.pushGroupsBehindTrees(windowStart, high)) {
+    for (const group of await this.profiles.pushGroupsBehind(windowStart, high, 'trees')) {
       if (!group.merged && group.pending < 2) continue; // as the folds: a lone push's tree is built by the trees job
       for (;;) {
         if (signal?.aborted || Date.now() >= deadline) return { pushes, raced };

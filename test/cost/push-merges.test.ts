@@ -186,9 +186,9 @@ describe('pushes compacted per window', () => {
     let finished = false;
     // A push that commits while compaction merges (after it read how far pushes had committed) is left for later.
     const during = new (class extends ProfileRepository {
-      override async pushGroupsBehind(windowStart: Date, throughId: string) {
-        await push(2, 9);
-        return super.pushGroupsBehind(windowStart, throughId);
+      override async pushGroupsBehind(windowStart: Date, throughId: string, of: 'folds' | 'trees' = 'folds') {
+        if (of === 'folds') await push(2, 9);
+        return super.pushGroupsBehind(windowStart, throughId, of);
       }
     })(db);
     const running = new PushCompactionService(during, SETTINGS).compactWindow(W).then((r) => {
