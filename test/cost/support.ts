@@ -124,12 +124,8 @@ export function attribute(db: DataSource, service: AttributionService, start: Da
   );
 }
 
-export const FACT_TABLES = [
-  'cost_windows',
-  'cost_service_windows',
-  'cost_team_windows',
-  'cost_label_windows',
-  'cost_function_splits',
+/** Fact tables without a `window_start` (whole days, and the price schedules), dumped whole. */
+const UNWINDOWED_FACT_TABLES = [
   'cost_function_days',
   'cost_service_days',
   'cost_team_days',
@@ -138,20 +134,21 @@ export const FACT_TABLES = [
   'price_schedules',
 ] as const;
 
+export const FACT_TABLES = [
+  'cost_windows',
+  'cost_service_windows',
+  'cost_team_windows',
+  'cost_label_windows',
+  'cost_function_splits',
+  ...UNWINDOWED_FACT_TABLES,
+] as const;
+
 /** Every row of every fact table, ordered by all columns: two dumps are equal exactly when the tables are. */
 export async function dumpFacts(db: DataSource, windowStart?: Date): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of FACT_TABLES) {
     const filter =
-      windowStart &&
-      ![
-        'cost_function_days',
-        'cost_service_days',
-        'cost_team_days',
-        'cost_label_days',
-        'cost_provenance_days',
-        'price_schedules',
-      ].includes(table)
+      windowStart && !(UNWINDOWED_FACT_TABLES as readonly string[]).includes(table)
         ? `WHERE window_start = '${windowStart.toISOString()}'`
         : '';
     const rows = (await db.query(`SELECT t::text AS row FROM ${table} t ${filter} ORDER BY 1`)) as Array<{

@@ -97,6 +97,20 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(await exited).toBe(-9);
   }
 
+  /**
+   * Delivers until something is sent (at most 20 tries, 250 ms apart): the killed process's connection may take a
+   * moment to be noticed by PostgreSQL, and its row lock goes with it.
+   */
+  async function deliverAfterKill() {
+    const delivery = app!.app.get(TicketDeliveryService);
+    let result = await delivery.deliver();
+    for (let i = 0; i < 20 && result.counts.sent === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      result = await delivery.deliver();
+    }
+    return result;
+  }
+
   it('regressions.dryRun: sends nothing, logs what it would send, and stores the row as a dry run', async () => {
     app = await start({ dryRun: true });
     const fingerprint = await queueFinding(db, services[4]!);
@@ -157,12 +171,7 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(await issuesWith(fingerprint)).toHaveLength(1); // Redmine has it, flamebill has no record
     proxy.mode = 'pass';
     app = await start();
-    // The killed process's connection may take a moment to be noticed by PostgreSQL: its row lock goes with it.
-    let result = await app.app.get(TicketDeliveryService).deliver();
-    for (let i = 0; i < 20 && result.counts.sent === 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      result = await app.app.get(TicketDeliveryService).deliver();
-    }
+    const result = await deliverAfterKill();
     expect(result.counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
     const issues = await issuesWith(fingerprint);
     expect(issues).toHaveLength(1);
@@ -191,11 +200,7 @@ describe.skipIf(!REDMINE_URL)('ticket delivery to a real Redmine: exactly once',
     expect(proxy.seen.filter((s) => s.startsWith('POST /uploads.json'))).toHaveLength(1);
     proxy.mode = 'pass';
     app = await start();
-    let result = await app.app.get(TicketDeliveryService).deliver();
-    for (let i = 0; i < 20 && result.counts.sent === 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      result = await app.app.get(TicketDeliveryService).deliver();
-    }
+    const result = await deliverAfterKill();
     expect(result.counts).toMatchObject({ sent: 1, adopted: 1, created: 0 });
     // The adoption uploads nothing: the graph came with the creation the killed process made.
     expect(proxy.seen.filter((s) => s.startsWith('POST /uploads.json'))).toHaveLength(1);
