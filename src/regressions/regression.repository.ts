@@ -196,13 +196,17 @@ export class RegressionRepository {
     ]);
   }
 
-  /** Writes an outbox row (in the caller's transaction). */
+  /**
+   * Writes an outbox row (in the caller's transaction), due at once. Due to the millisecond: `claimNext` compares with
+   * a JavaScript clock, which has milliseconds, and `now()`'s microseconds would leave a row written in the same
+   * millisecond as that clock reading not due yet.
+   */
   async enqueue(tx: Db, fingerprint: string, event: OutboxEvent, payload: FindingJson): Promise<void> {
-    await tx.query(`INSERT INTO regression_outbox (fingerprint, event, payload) VALUES ($1, $2, $3::jsonb)`, [
-      fingerprint,
-      event,
-      JSON.stringify(payload),
-    ]);
+    await tx.query(
+      `INSERT INTO regression_outbox (fingerprint, event, payload, next_attempt_at)
+       VALUES ($1, $2, $3::jsonb, date_trunc('milliseconds', now()))`,
+      [fingerprint, event, JSON.stringify(payload)],
+    );
   }
 
   /**
